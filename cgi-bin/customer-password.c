@@ -1,0 +1,70 @@
+/*
+ * PATCH /customer-password/{ref} (SPEC §3.2): the current password, the
+ * new one twice.  The calling token stays valid; every other token of the
+ * customer is revoked, in the same transaction as the change.
+ */
+#include <string.h>
+
+#include "glue.h"
+
+enum { F_PASSWORD, F_NEW, F_CONFIRM };
+
+static const struct field password_fields[] = {
+	[F_PASSWORD] = { "password", F_STRING, 1, NULL },
+	[F_NEW] = { "newPassword", F_STRING, 1, valid_password },
+	[F_CONFIRM] = { "confirmPassword", F_STRING, 1, NULL },
+};
+
+static int
+change(struct req *r)
+{
+	struct fval	 f[nitems(password_fields)];
+	char		 hash[MAX_PASSWORD + 32];
+	struct dbcol	 c[1] = { DBC_TEXT(hash) };
+	struct dbv	 v[3];
+	int		 rc;
+
+	if (auth_is_self(r, r->param[0]) != 0 ||
+	    fields_read(r, password_fields, nitems(password_fields), f) != 0)
+		return -1;
+	if (strcmp(f[F_NEW].s, f[F_CONFIRM].s) != 0)
+		return jsonapi_error_src(r, E_PASSWORDS_DIFFER, SRC_POINTER,
+		    "/data/attributes/confirmPassword");
+	rc = db_one(S_CUSTOMER_PASSWORD_GET, &DBV_INT(r->acct.id), 1, c, 1);
+	if (rc < 0)
+		return jsonapi_db_error(r);
+	if (rc == 0)
+		return jsonapi_error(r, E_UNAUTHORIZED);
+	if (!password_verify(hash, f[F_PASSWORD].s)) {
+		log_info("password change refused: wrong current password");
+		return jsonapi_error_src(r, E_WRONG_PASSWORD, SRC_POINTER,
+		    "/data/attributes/password");
+	}
+	if (password_hash(hash, sizeof(hash), f[F_NEW].s) != 0)
+		return jsonapi_error(r, E_INTERNAL);
+	v[0] = DBV_TEXT(hash);
+	v[1] = DBV_INT((long long)r->now);
+	v[2] = DBV_INT(r->acct.id);
+	if (db_begin() != 0 || db_exec(S_CUSTOMER_PASSWORD_SET, v, 3) < 0 ||
+	    auth_revoke_others(r) != 0 || db_commit() != 0) {
+		db_rollback();
+		return jsonapi_db_error(r);
+	}
+	log_info("customer %lld changed the password", r->acct.id);
+	return jsonapi_no_content(r);
+}
+
+static const struct route routes[] = {
+	{ M_PATCH, "customer-password/:", "customer-password",
+	    R_AUTH | R_BODY, change },
+};
+
+int
+main(int argc, char *argv[])
+{
+	static const struct program p = {
+		"customer-password", GLUE_SIDE, routes, nitems(routes)
+	};
+
+	return glue_main(&p, argc, argv);
+}

@@ -1,0 +1,211 @@
+/*
+ * /customers (SPEC §3.2): anonymous registration, and the signed-in
+ * customer's own record: read, change, delete.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "glue.h"
+
+enum { F_FIRST, F_LAST, F_SALUTATION, F_EMAIL, F_PASSWORD, F_CONFIRM,
+    F_TERMS };
+
+static const struct field register_fields[] = {
+	[F_FIRST] = { "firstName", F_STRING, 1, valid_name },
+	[F_LAST] = { "lastName", F_STRING, 1, valid_name },
+	[F_SALUTATION] = { "salutation", F_STRING, 0, valid_salutation },
+	[F_EMAIL] = { "email", F_STRING, 1, valid_email },
+	[F_PASSWORD] = { "password", F_STRING, 1, valid_password },
+	[F_CONFIRM] = { "confirmPassword", F_STRING, 1, NULL },
+	[F_TERMS] = { "acceptedTerms", F_BOOL, 1, NULL },
+};
+
+static const struct field update_fields[] = {
+	[F_FIRST] = { "firstName", F_STRING, 0, valid_name },
+	[F_LAST] = { "lastName", F_STRING, 0, valid_name },
+	[F_SALUTATION] = { "salutation", F_STRING, 0, valid_salutation },
+	[F_EMAIL] = { "email", F_STRING, 0, valid_email },
+};
+
+struct customer {
+	char		 email[4 * MAX_EMAIL + 1];
+	char		 salutation[8];
+	char		 first[4 * MAX_NAME + 1];
+	char		 last[4 * MAX_NAME + 1];
+	long long	 created, updated;
+	int		 has_salutation;
+};
+
+static cJSON *
+customer_resource(struct req *r, long long id, const struct customer *c)
+{
+	cJSON	*a;
+	char	 ref[32], self[MAX_PATH + 600], t[21];
+
+	a = cJSON_CreateObject();
+	cJSON_AddStringToObject(a, "email", c->email);
+	cJSON_AddStringToObject(a, "firstName", c->first);
+	cJSON_AddStringToObject(a, "lastName", c->last);
+	if (c->has_salutation)
+		cJSON_AddStringToObject(a, "salutation", c->salutation);
+	else
+		cJSON_AddNullToObject(a, "salutation");
+	iso8601(t, c->created);
+	cJSON_AddStringToObject(a, "createdAt", t);
+	iso8601(t, c->updated);
+	cJSON_AddStringToObject(a, "updatedAt", t);
+	snprintf(ref, sizeof(ref), "DE--%lld", id);
+	self_link(r, self, sizeof(self), "customers/%s", ref);
+	return jsonapi_resource(r, "customers", ref, a, self);
+}
+
+/* 1 found, 0 gone, DB_ERR. */
+static int
+customer_load(long long id, struct customer *c)
+{
+	struct dbcol	 col[6];
+	int		 rc;
+
+	col[0] = (struct dbcol)DBC_TEXT(c->email);
+	col[1] = (struct dbcol)DBC_TEXT(c->salutation);
+	col[2] = (struct dbcol)DBC_TEXT(c->first);
+	col[3] = (struct dbcol)DBC_TEXT(c->last);
+	col[4] = (struct dbcol)DBC_INT;
+	col[5] = (struct dbcol)DBC_INT;
+	if ((rc = db_one(S_CUSTOMER_GET, &DBV_INT(id), 1, col, 6)) != 1)
+		return rc;
+	c->has_salutation = !col[1].null;
+	c->created = col[4].i;
+	c->updated = col[5].i;
+	return 1;
+}
+
+static int
+send_customer(struct req *r, int status, long long id, int collection)
+{
+	struct customer	 c;
+	cJSON		*data, *arr;
+	char		 self[MAX_PATH + 600];
+	int		 rc;
+
+	if ((rc = customer_load(id, &c)) < 0)
+		return jsonapi_db_error(r);
+	if (rc == 0)	/* deleted between the token check and now */
+		return jsonapi_error(r, E_UNAUTHORIZED);
+	data = customer_resource(r, id, &c);
+	if (!collection)
+		return jsonapi_send(r, status, jsonapi_document(data, NULL));
+	arr = cJSON_CreateArray();
+	cJSON_AddItemToArray(arr, data);
+	self_link(r, self, sizeof(self), "customers");
+	return jsonapi_send(r, status, jsonapi_document(arr, self));
+}
+
+static int
+create(struct req *r)
+{
+	struct fval	 f[nitems(register_fields)];
+	char		 hash[MAX_PASSWORD + 32];
+	struct dbv	 v[7];
+	long long	 rc;
+
+	if (fields_read(r, register_fields, nitems(register_fields), f) != 0)
+		return -1;
+	if (strcmp(f[F_PASSWORD].s, f[F_CONFIRM].s) != 0)
+		return jsonapi_error_src(r, E_PASSWORDS_DIFFER, SRC_POINTER,
+		    "/data/attributes/confirmPassword");
+	if (!f[F_TERMS].b)
+		return jsonapi_error_src(r, E_INVALID_FIELD, SRC_POINTER,
+		    "/data/attributes/acceptedTerms");
+	if (password_hash(hash, sizeof(hash), f[F_PASSWORD].s) != 0) {
+		log_err("password hashing failed");
+		return jsonapi_error(r, E_INTERNAL);
+	}
+	v[0] = DBV_TEXT(f[F_EMAIL].s);
+	v[1] = DBV_TEXT(hash);
+	v[2] = DBV_OPT(f[F_SALUTATION].s);
+	v[3] = DBV_TEXT(f[F_FIRST].s);
+	v[4] = DBV_TEXT(f[F_LAST].s);
+	v[5] = DBV_INT((long long)r->now);
+	v[6] = DBV_INT((long long)r->now);
+	if ((rc = db_exec(S_CUSTOMER_INSERT, v, 7)) == DB_DUP)
+		return jsonapi_error_src(r, E_CUSTOMER_EXISTS, SRC_POINTER,
+		    "/data/attributes/email");
+	if (rc != 1)
+		return jsonapi_db_error(r);
+	rc = db_insert_id();
+	log_info("customer %lld registered", rc);
+	return send_customer(r, 201, rc, 0);
+}
+
+static int
+list(struct req *r)
+{
+	return send_customer(r, 200, r->acct.id, 1);
+}
+
+static int
+get(struct req *r)
+{
+	if (auth_is_self(r, r->param[0]) != 0)
+		return -1;
+	return send_customer(r, 200, r->acct.id, 0);
+}
+
+static int
+update(struct req *r)
+{
+	struct fval	 f[nitems(update_fields)];
+	struct dbv	 v[6];
+	long long	 rc;
+
+	if (auth_is_self(r, r->param[0]) != 0 ||
+	    fields_read(r, update_fields, nitems(update_fields), f) != 0)
+		return -1;
+	v[0] = DBV_OPT(f[F_EMAIL].s);
+	v[1] = DBV_OPT(f[F_SALUTATION].s);
+	v[2] = DBV_OPT(f[F_FIRST].s);
+	v[3] = DBV_OPT(f[F_LAST].s);
+	v[4] = DBV_INT((long long)r->now);
+	v[5] = DBV_INT(r->acct.id);
+	if ((rc = db_exec(S_CUSTOMER_UPDATE, v, 6)) == DB_DUP)
+		return jsonapi_error_src(r, E_CUSTOMER_EXISTS, SRC_POINTER,
+		    "/data/attributes/email");
+	if (rc < 0)
+		return jsonapi_db_error(r);
+	return send_customer(r, 200, r->acct.id, 0);
+}
+
+/* The account, its addresses (cascade) and its tokens go together. */
+static int
+delete(struct req *r)
+{
+	if (auth_is_self(r, r->param[0]) != 0)
+		return -1;
+	if (db_begin() != 0 || auth_purge_account(r, r->acct.id) != 0 ||
+	    db_exec(S_CUSTOMER_DELETE, &DBV_INT(r->acct.id), 1) < 0 ||
+	    db_commit() != 0) {
+		db_rollback();
+		return jsonapi_db_error(r);
+	}
+	log_info("customer %lld deleted", r->acct.id);
+	return jsonapi_no_content(r);
+}
+
+static const struct route routes[] = {
+	{ M_POST, "customers", "customers", R_BODY, create },
+	{ M_GET, "customers", "customers", R_AUTH, list },
+	{ M_GET, "customers/:", "customers", R_AUTH, get },
+	{ M_PATCH, "customers/:", "customers", R_AUTH | R_BODY, update },
+	{ M_DELETE, "customers/:", "customers", R_AUTH, delete },
+};
+
+int
+main(int argc, char *argv[])
+{
+	static const struct program p = {
+		"customers", GLUE_SIDE, routes, nitems(routes)
+	};
+
+	return glue_main(&p, argc, argv);
+}

@@ -1,0 +1,220 @@
+/*
+ * Bearer tokens, sign-in limits and token families (SPEC §3).  Tokens are
+ * 256-bit random strings handed out once; only their keyed hash is stored.
+ * A refresh token is used once: its successor joins the same family, and a
+ * second use of a used one revokes the whole family (RFC 6819 §5.2.2.3).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "glue.h"
+
+void
+auth_token_hash(unsigned char out[HASH_BYTES], enum side side,
+    const char *token)
+{
+	keyed_hash(out, side == SIDE_BACKEND ? "token/backend" :
+	    "token/storefront", token, strlen(token));
+}
+
+/* Limit scopes are stored hashed: the table names no e-mail or address. */
+void
+auth_scope(unsigned char out[HASH_BYTES], enum side side, const char *kind,
+    const char *value)
+{
+	char	 buf[MAX_EMAIL + 64];
+	size_t	 i, n;
+
+	n = (size_t)snprintf(buf, sizeof(buf), "%d/%s/%s", (int)side, kind,
+	    value);
+	if (n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	for (i = 0; i < n; i++)
+		buf[i] = (char)tolower((unsigned char)buf[i]);
+	keyed_hash(out, "login-scope", buf, n);
+}
+
+/* RFC 6750 §2.1: "Bearer" (case-insensitive), one space, the token. */
+int
+auth_bearer(struct req *r)
+{
+	const char	*h = r->authorization;
+	struct dbcol	 c[3] = { DBC_INT, DBC_INT, DBC_INT };
+	struct dbv	 v[3];
+	int		 rc;
+
+	if (h == NULL || *h == '\0')
+		return jsonapi_error(r, E_TOKEN_MISSING), -1;
+	if (strncasecmp(h, "Bearer ", 7) != 0 || !valid_token(h + 7))
+		return jsonapi_error(r, E_TOKEN_INVALID), -1;
+	auth_token_hash(r->acct.token_hash, r->side, h + 7);
+	v[0] = DBV_BLOB(r->acct.token_hash, HASH_BYTES);
+	v[1] = DBV_INT(r->side);
+	v[2] = DBV_INT((long long)r->now);
+	if ((rc = db_one(S_TOKEN_AUTH, v, 3, c, 3)) < 0)
+		return jsonapi_db_error(r), -1;
+	if (rc == 0)
+		return jsonapi_error(r, E_TOKEN_INVALID), -1;
+	r->acct.token_id = c[0].i;
+	r->acct.id = c[1].i;
+	r->acct.family = (unsigned long long)c[2].i;
+	return 0;
+}
+
+/* Issues an access and a refresh token in family (0: a new family). */
+int
+auth_issue(struct req *r, long long account, unsigned long long family,
+    struct issued *out)
+{
+	unsigned char	 h[HASH_BYTES];
+	struct dbv	 v[6];
+
+	if (family == 0)	/* 63 bits, never 0: fits a signed BIGINT */
+		family = (random_u64() >> 1) | 1;
+	out->family = family;
+	token_new(out->refresh);
+	token_new(out->access);
+	auth_token_hash(h, r->side, out->refresh);
+	v[0] = DBV_INT(r->side);
+	v[1] = DBV_INT(account);
+	v[2] = DBV_INT((long long)family);
+	v[3] = DBV_BLOB(h, HASH_BYTES);
+	v[4] = DBV_INT((long long)r->now);
+	v[5] = DBV_INT((long long)r->now + cfg.refresh_token_ttl);
+	if (db_exec(S_REFRESH_INSERT, v, 6) != 1)
+		return -1;
+	auth_token_hash(h, r->side, out->access);
+	v[5] = DBV_INT((long long)r->now + cfg.access_token_ttl);
+	if (db_exec(S_ACCESS_INSERT, v, 6) != 1)
+		return -1;
+	return 0;
+}
+
+/*
+ * Sign-in limits: per account (login_max_failures) and per client address
+ * (login_max_failures_per_address), each within login_window seconds.
+ * 1 and *retry set when limited, 0 when not, -1 on a database error.
+ */
+int
+auth_login_limited(struct req *r, const char *username, long *retry)
+{
+	unsigned char	 acct[HASH_BYTES], addr[HASH_BYTES];
+	struct dbcol	 c[3] = { DBC_INT, DBC_INT, DBC_INT };
+	struct dbv	 v[4];
+	long		 limit, wait;
+	int		 rc, limited = 0;
+
+	auth_scope(acct, r->side, "account", username);
+	auth_scope(addr, r->side, "address", r->remote_addr);
+	v[0] = DBV_BLOB(acct, HASH_BYTES);
+	v[1] = DBV_BLOB(acct, HASH_BYTES);
+	v[2] = DBV_BLOB(addr, HASH_BYTES);
+	v[3] = DBV_INT((long long)r->now - cfg.login_window);
+	*retry = 0;
+	if (db_select(S_LOGIN_FAILURES_GET, v, 4, c, 3) != 0)
+		return -1;
+	while ((rc = db_fetch(S_LOGIN_FAILURES_GET, c, 3)) == 1) {
+		limit = c[2].i ? cfg.login_max_failures :
+		    cfg.login_max_failures_per_address;
+		if (c[0].i < limit)
+			continue;
+		limited = 1;
+		wait = (long)(c[1].i + cfg.login_window - r->now);
+		if (wait > *retry)
+			*retry = wait;
+	}
+	db_finish(S_LOGIN_FAILURES_GET);
+	return rc < 0 ? -1 : limited;
+}
+
+int
+auth_login_failed(struct req *r, const char *username)
+{
+	unsigned char	 acct[HASH_BYTES], addr[HASH_BYTES];
+	struct dbv	 v[6];
+	long long	 old = (long long)r->now - cfg.login_window;
+
+	auth_scope(acct, r->side, "account", username);
+	auth_scope(addr, r->side, "address", r->remote_addr);
+	v[0] = DBV_BLOB(acct, HASH_BYTES);
+	v[1] = DBV_INT((long long)r->now);
+	v[2] = DBV_BLOB(addr, HASH_BYTES);
+	v[3] = DBV_INT((long long)r->now);
+	v[4] = DBV_INT(old);
+	v[5] = DBV_INT(old);
+	return db_exec(S_LOGIN_FAILURE_ADD, v, 6) < 0 ? -1 : 0;
+}
+
+int
+auth_login_succeeded(struct req *r, const char *username)
+{
+	unsigned char	 acct[HASH_BYTES];
+	struct dbv	 v[1];
+
+	auth_scope(acct, r->side, "account", username);
+	v[0] = DBV_BLOB(acct, HASH_BYTES);
+	return db_exec(S_LOGIN_FAILURE_CLEAR, v, 1) < 0 ? -1 : 0;
+}
+
+/* After a password change: every token but the caller's is revoked. */
+int
+auth_revoke_others(struct req *r)
+{
+	struct dbv	 v[3];
+
+	v[0] = DBV_INT(r->side);
+	v[1] = DBV_INT(r->acct.id);
+	v[2] = DBV_INT(r->acct.token_id);
+	if (db_exec(S_ACCESS_REVOKE_OTHERS, v, 3) < 0)
+		return -1;
+	v[2] = DBV_INT((long long)r->acct.family);
+	return db_exec(S_REFRESH_REVOKE_OTHERS, v, 3) < 0 ? -1 : 0;
+}
+
+/* Removes an account's tokens (inside the caller's transaction). */
+int
+auth_purge_account(struct req *r, long long account)
+{
+	struct dbv	 v[2];
+
+	v[0] = DBV_INT(r->side);
+	v[1] = DBV_INT(account);
+	if (db_exec(S_ACCESS_DELETE_ACCOUNT, v, 2) < 0)
+		return -1;
+	return db_exec(S_REFRESH_DELETE_ACCOUNT, v, 2) < 0 ? -1 : 0;
+}
+
+/* The token pair as the access-tokens and refresh-tokens resources show it. */
+int
+auth_send_tokens(struct req *r, const char *type, const struct issued *t)
+{
+	cJSON	*a;
+	char	 id[17], self[MAX_PATH + 600];
+
+	a = cJSON_CreateObject();
+	cJSON_AddStringToObject(a, "tokenType", "Bearer");
+	cJSON_AddNumberToObject(a, "expiresIn", (double)cfg.access_token_ttl);
+	cJSON_AddStringToObject(a, "accessToken", t->access);
+	cJSON_AddStringToObject(a, "refreshToken", t->refresh);
+	cJSON_AddNumberToObject(a, "refreshTokenExpiresIn",
+	    (double)cfg.refresh_token_ttl);
+	snprintf(id, sizeof(id), "%016llx", t->family);
+	self_link(r, self, sizeof(self), "%s", type);
+	return jsonapi_send(r, 201, jsonapi_document(
+	    jsonapi_resource(r, type, id, a, self), NULL));
+}
+
+/*
+ * A customer may only name itself: another customer's reference, or one
+ * that does not exist, gets the same 403 (SPEC §3.2: nothing reveals
+ * whether a reference exists).
+ */
+int
+auth_is_self(struct req *r, const char *ref)
+{
+	if (r->acct.id != 0 && customer_ref_id(ref) == r->acct.id)
+		return 0;
+	return jsonapi_error(r, E_UNAUTHORIZED), -1;
+}

@@ -1,0 +1,53 @@
+/*
+ * Every fixed limit of glue-mfa, with the reason for its value.  Limits an
+ * operator may tune are configuration keys instead (config.c, README).
+ * Field maxima must match the SQL column sizes in sql/.
+ */
+#ifndef GLUE_BOUNDS_H
+#define GLUE_BOUNDS_H
+
+/* SPEC §2: request bodies over 64 KiB are refused with 413. */
+#define MAX_BODY		(64 * 1024)
+/* SPEC §2: JSON nested deeper than this is malformed (400). */
+#define MAX_JSON_DEPTH		16
+/* Header values we copy; longer ones are treated as absent or invalid. */
+#define MAX_HEADER		1024
+/* A path longer than this cannot name any of our resources: 404. */
+#define MAX_PATH		1024
+/* Path segments we look at; more cannot match any route. */
+#define MAX_SEGMENTS		16
+
+/* Column sizes (characters, as utf8mb4 VARCHAR counts them). */
+#define MAX_EMAIL		255	/* customers.email, users.username */
+#define MAX_NAME		100	/* first_name, last_name, city */
+#define MAX_ADDRESS_LINE	255	/* addresses.address1, address2 */
+#define MAX_ZIP			15	/* addresses.zip_code */
+#define MAX_USER_AGENT		255	/* audit_log.user_agent, truncated */
+
+/* Passwords: NIST 800-63B asks for at least 8 and allows at least 64. */
+#define MIN_PASSWORD		8
+#define MAX_PASSWORD		128	/* bytes; Argon2id hashes any length */
+
+/* Addresses a customer may keep; a bound on what one account can store. */
+#define MAX_ADDRESSES		50
+
+/* Tokens: 32 random bytes (256 bits, SPEC §3.1), base64url without padding. */
+#define TOKEN_BYTES		32
+#define TOKEN_CHARS		43
+/* Keyed BLAKE2b digests stored for tokens, codes and limit scopes. */
+#define HASH_BYTES		32
+/* The server secret: 32 bytes, kept as 64 hex characters in its file. */
+#define SECRET_BYTES		32
+
+/* X-Request-Id: 16 random bytes as lowercase hex. */
+#define REQUEST_ID_CHARS	32
+
+/* Codes (SPEC §5.1): code_length may be configured between these. */
+#define MIN_CODE_LENGTH		6
+#define MAX_CODE_LENGTH		10
+/* SPEC §5.2: max_failures is never above this. */
+#define MAX_MAX_FAILURES	100
+/* SPEC §5.2: lockout doubles up to one hour. */
+#define MAX_LOCKOUT_SECONDS	3600
+
+#endif

@@ -1,0 +1,278 @@
+/*
+ * The configuration file (SPEC §7): "key = value" lines, '#' comments.
+ * Every key is declared once in keys[] with its default and bounds; an
+ * unknown key, a bad value or an unreadable file stops start-up with one
+ * line naming the key.  The result lives in the process-wide cfg.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "glue.h"
+
+struct config cfg;
+
+enum ktype { K_STR, K_UINT, K_LONG, K_CHOICE, K_LIST };
+
+struct key {
+	const char	*name;
+	enum ktype	 type;
+	const char	*def;
+	long		 min, max;	/* K_UINT, K_LONG */
+	const char	*choices;	/* K_CHOICE: '|'-separated; K_LIST: allowed items, ',' */
+	size_t		 off;
+};
+
+#define S(f)	offsetof(struct config, f)
+
+static const struct key keys[] = {
+	{ "db_socket", K_STR, "/run/mysqld/mysqld.sock", 0, 0, NULL, S(db_socket) },
+	{ "db_host", K_STR, "", 0, 0, NULL, S(db_host) },
+	{ "db_port", K_UINT, "3306", 1, 65535, NULL, S(db_port) },
+	{ "db_user", K_STR, "glue_mfa", 0, 0, NULL, S(db_user) },
+	{ "db_password", K_STR, "", 0, 0, NULL, S(db_password) },
+	{ "db_name", K_STR, "glue_mfa", 0, 0, NULL, S(db_name) },
+	{ "db_connect_timeout", K_UINT, "2", 1, 60, NULL, S(db_connect_timeout) },
+	{ "secret_key_file", K_STR, "/etc/glue-mfa/secret.key", 0, 0, NULL, S(secret_key_file) },
+	{ "mail_transport", K_CHOICE, "sendmail", 0, 0, "sendmail|spool", S(mail_transport) },
+	{ "sendmail_command", K_STR, "/usr/sbin/sendmail -t -i", 0, 0, NULL, S(sendmail_command) },
+	{ "mail_spool_dir", K_STR, "", 0, 0, NULL, S(mail_spool_dir) },
+	{ "mail_timeout", K_UINT, "10", 1, 300, NULL, S(mail_timeout) },
+	{ "mail_from", K_STR, "no-reply@localhost", 0, 0, NULL, S(mail_from) },
+	{ "access_token_ttl", K_LONG, "28800", 60, 31 * 86400L, NULL, S(access_token_ttl) },
+	{ "refresh_token_ttl", K_LONG, "2592000", 60, 366 * 86400L, NULL, S(refresh_token_ttl) },
+	{ "login_max_failures", K_LONG, "5", 1, 1000, NULL, S(login_max_failures) },
+	{ "login_max_failures_per_address", K_LONG, "50", 1, 100000, NULL, S(login_max_failures_per_address) },
+	{ "login_window", K_LONG, "900", 1, 86400, NULL, S(login_window) },
+	{ "code_length", K_LONG, "6", MIN_CODE_LENGTH, MAX_CODE_LENGTH, NULL, S(code_length) },
+	{ "code_ttl", K_LONG, "600", 30, 86400, NULL, S(code_ttl) },
+	{ "attempts_per_code", K_LONG, "3", 1, 100, NULL, S(attempts_per_code) },
+	{ "max_failures", K_LONG, "10", 1, MAX_MAX_FAILURES, NULL, S(max_failures) },
+	{ "lockout_seconds", K_LONG, "300", 1, MAX_LOCKOUT_SECONDS, NULL, S(lockout_seconds) },
+	{ "grace_period", K_LONG, "300", 0, 86400, NULL, S(grace_period) },
+	{ "resend_cooldown", K_LONG, "60", 0, 86400, NULL, S(resend_cooldown) },
+	{ "daily_send_cap", K_LONG, "20", 1, 10000, NULL, S(daily_send_cap) },
+	{ "protected_storefront", K_LIST, "customers,customer-password,addresses", 0, 0, NULL, S(protected_storefront) },
+	{ "protected_backend", K_LIST, "users,customer-multi-factor-auth-type-deactivate", 0, 0, NULL, S(protected_backend) },
+	{ "methods", K_LIST, "email", 0, 0, "email", S(methods) },
+#ifdef GLUE_TESTING
+	{ "test_clock_file", K_STR, "", 0, 0, NULL, S(test_clock_file) },
+#endif
+};
+
+#define NKEYS	(sizeof(keys) / sizeof(keys[0]))
+
+/* Is item one of the comma-separated entries of list? */
+int
+list_contains(const char *list, const char *item)
+{
+	size_t	 n = strlen(item), len;
+	const char *p = list, *e;
+
+	while (*p != '\0') {
+		e = strchr(p, ',');
+		len = e != NULL ? (size_t)(e - p) : strlen(p);
+		if (len == n && strncmp(p, item, n) == 0)
+			return 1;
+		if (e == NULL)
+			break;
+		p = e + 1;
+	}
+	return 0;
+}
+
+static int
+choice_ok(const char *choices, const char *v)
+{
+	size_t	 n = strlen(v);
+	const char *p = choices, *e;
+
+	for (;;) {
+		e = strchr(p, '|');
+		if ((e != NULL ? (size_t)(e - p) : strlen(p)) == n &&
+		    strncmp(p, v, n) == 0)
+			return 1;
+		if (e == NULL)
+			return 0;
+		p = e + 1;
+	}
+}
+
+/* Lists: comma-separated names [a-z0-9-], spaces removed, no empty entries. */
+static int
+list_ok(const struct key *k, char *v)
+{
+	char	*r, *w, *item, *save = NULL, copy[1024];
+
+	for (r = w = v; *r != '\0'; r++)
+		if (!isspace((unsigned char)*r))
+			*w++ = *r;
+	*w = '\0';
+	if (strlen(v) >= sizeof(copy))
+		return 0;
+	snprintf(copy, sizeof(copy), "%s", v);
+	for (item = strtok_r(copy, ",", &save); item != NULL;
+	    item = strtok_r(NULL, ",", &save)) {
+		for (r = item; *r != '\0'; r++)
+			if (!islower((unsigned char)*r) &&
+			    !isdigit((unsigned char)*r) && *r != '-')
+				return 0;
+		if (k->choices != NULL && !list_contains(k->choices, item))
+			return 0;
+	}
+	return strstr(v, ",,") == NULL && v[0] != ',' &&
+	    (v[0] == '\0' || v[strlen(v) - 1] != ',');
+}
+
+static int
+set_key(const struct key *k, const char *value)
+{
+	char	*end, *v;
+	long	 n;
+
+	if (k->type == K_UINT || k->type == K_LONG) {
+		errno = 0;
+		n = strtol(value, &end, 10);
+		if (errno != 0 || end == value || *end != '\0' ||
+		    n < k->min || n > k->max)
+			return -1;
+		if (k->type == K_UINT)
+			*(unsigned *)((char *)&cfg + k->off) = (unsigned)n;
+		else
+			*(long *)((char *)&cfg + k->off) = n;
+		return 0;
+	}
+	if (k->type == K_CHOICE && !choice_ok(k->choices, value))
+		return -1;
+	v = xstrdup(value);
+	if (k->type == K_LIST && !list_ok(k, v)) {
+		free(v);
+		return -1;
+	}
+	free(*(char **)((char *)&cfg + k->off));
+	*(char **)((char *)&cfg + k->off) = v;
+	return 0;
+}
+
+void
+config_defaults(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (set_key(&keys[i], keys[i].def) == -1)
+			abort();	/* a default outside its own bounds */
+}
+
+static char *
+trim(char *s)
+{
+	char	*e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static const struct key *
+key_find(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+/* Cross-key rules, checked once every line is read. */
+static int
+config_check(char *err, size_t errsz)
+{
+	if (strcmp(cfg.mail_transport, "spool") == 0 &&
+	    cfg.mail_spool_dir[0] == '\0') {
+		snprintf(err, errsz, "mail_spool_dir: required when "
+		    "mail_transport = spool");
+		return -1;
+	}
+	if (cfg.methods[0] == '\0') {
+		snprintf(err, errsz, "methods: at least one method is needed");
+		return -1;
+	}
+	return 0;
+}
+
+/* Parses text over the defaults.  On error err holds one line. */
+int
+config_parse(const char *text, char *err, size_t errsz)
+{
+	char	*copy, *line, *save = NULL, *eq, *name, *value;
+	const struct key *k;
+	int	 lineno = 0, rc = -1;
+
+	config_defaults();
+	copy = xstrdup(text);
+	for (line = strtok_r(copy, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		lineno++;
+		line = trim(line);
+		if (*line == '\0' || *line == '#')
+			continue;
+		if ((eq = strchr(line, '=')) == NULL) {
+			snprintf(err, errsz, "line %d: expected key = value",
+			    lineno);
+			goto out;
+		}
+		*eq = '\0';
+		name = trim(line);
+		value = trim(eq + 1);
+		if ((k = key_find(name)) == NULL) {
+			snprintf(err, errsz, "%.64s: unknown key", name);
+			goto out;
+		}
+		if (set_key(k, value) == -1) {
+			snprintf(err, errsz, "%s: invalid value", k->name);
+			goto out;
+		}
+	}
+	rc = config_check(err, errsz);
+out:
+	free(copy);
+	return rc;
+}
+
+int
+config_load(const char *path, char *err, size_t errsz)
+{
+	FILE	*f;
+	char	*text;
+	size_t	 n;
+	int	 rc;
+
+	if (path == NULL || *path == '\0') {
+		snprintf(err, errsz, "MFA_CONFIG: not set");
+		return -1;
+	}
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, errsz, "MFA_CONFIG: cannot open %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	text = xmalloc(65536);
+	n = fread(text, 1, 65535, f);
+	text[n] = '\0';
+	rc = ferror(f) || !feof(f) ? -1 : 0;
+	fclose(f);
+	if (rc == -1)
+		snprintf(err, errsz, "MFA_CONFIG: %s: unreadable or over 64 KiB",
+		    path);
+	else
+		rc = config_parse(text, err, errsz);
+	free(text);
+	return rc;
+}

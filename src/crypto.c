@@ -1,0 +1,178 @@
+/*
+ * The only file that includes <sodium.h>.  Argon2id for passwords, the
+ * CSPRNG for tokens, codes and ids, keyed BLAKE2b for everything stored
+ * that must not be stored in clear, constant-time comparisons.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "glue.h"
+
+static unsigned char	 secret[SECRET_BYTES];
+/* Lazily made hash of a random password, so an unknown account costs a login
+ * the same Argon2id work as a known one (SPEC §3.1: similar time). */
+static char		 dummy_hash[crypto_pwhash_STRBYTES];
+
+/* The secret file: 64 hex characters, optionally a newline.  A file others
+ * may read is refused: the secret protects every stored token and code. */
+int
+secret_load(const char *path, char *err, size_t errsz)
+{
+	char		 hex[2 * SECRET_BYTES + 2];
+	struct stat	 st;
+	ssize_t		 n;
+	size_t		 len;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY)) == -1) {
+		snprintf(err, errsz, "secret_key_file: cannot open %s: %s",
+		    path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || (st.st_mode & S_IROTH)) {
+		close(fd);
+		snprintf(err, errsz, "secret_key_file: %s is readable by "
+		    "others (chmod o-r)", path);
+		return -1;
+	}
+	n = read(fd, hex, sizeof(hex));
+	close(fd);
+	len = n > 0 ? (size_t)n : 0;
+	if (len > 0 && hex[len - 1] == '\n')
+		len--;
+	if (len != 2 * SECRET_BYTES || sodium_hex2bin(secret, sizeof(secret),
+	    hex, len, NULL, NULL, NULL) != 0) {
+		sodium_memzero(hex, sizeof(hex));
+		snprintf(err, errsz, "secret_key_file: %s must hold %d hex "
+		    "characters", path, 2 * SECRET_BYTES);
+		return -1;
+	}
+	sodium_memzero(hex, sizeof(hex));
+	return 0;
+}
+
+int
+crypto_start(const char *keyfile, char *err, size_t errsz)
+{
+	if (sodium_init() < 0) {
+		snprintf(err, errsz, "libsodium: initialisation failed");
+		return -1;
+	}
+	return secret_load(keyfile, err, errsz);
+}
+
+void
+random_hex(char *out, size_t nbytes)
+{
+	unsigned char	 buf[64];
+
+	if (nbytes > sizeof(buf))
+		nbytes = sizeof(buf);
+	randombytes_buf(buf, nbytes);
+	sodium_bin2hex(out, 2 * nbytes + 1, buf, nbytes);
+}
+
+uint64_t
+random_u64(void)
+{
+	uint64_t	 v;
+
+	randombytes_buf(&v, sizeof(v));
+	return v;
+}
+
+/* Uniform in [0, n), without modulo bias. */
+uint32_t
+random_uniform(uint32_t n)
+{
+	return randombytes_uniform(n);
+}
+
+void
+token_new(char out[TOKEN_CHARS + 1])
+{
+	unsigned char	 buf[TOKEN_BYTES];
+
+	randombytes_buf(buf, sizeof(buf));
+	sodium_bin2base64(out, TOKEN_CHARS + 1, buf, sizeof(buf),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(buf, sizeof(buf));
+}
+
+/* Domain-separated: the same input hashed for two purposes never collides. */
+void
+keyed_hash(unsigned char out[HASH_BYTES], const char *domain,
+    const void *in, size_t len)
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, secret, sizeof(secret), HASH_BYTES);
+	crypto_generichash_update(&st, (const unsigned char *)domain,
+	    strlen(domain) + 1);
+	crypto_generichash_update(&st, in, len);
+	crypto_generichash_final(&st, out, HASH_BYTES);
+}
+
+int
+password_hash(char *out, size_t outsz, const char *pw)
+{
+	if (outsz < crypto_pwhash_STRBYTES)
+		return -1;
+	return crypto_pwhash_str(out, pw, strlen(pw),
+	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	    crypto_pwhash_MEMLIMIT_INTERACTIVE);
+}
+
+int
+password_verify(const char *hash, const char *pw)
+{
+	return crypto_pwhash_str_verify(hash, pw, strlen(pw)) == 0;
+}
+
+/* Spends the work of one verification for a login with no account. */
+void
+password_burn(const char *pw)
+{
+	char	 rnd[33];
+
+	if (dummy_hash[0] == '\0') {
+		random_hex(rnd, 16);
+		if (password_hash(dummy_hash, sizeof(dummy_hash), rnd) != 0)
+			dummy_hash[0] = '\0';
+		sodium_memzero(rnd, sizeof(rnd));
+	}
+	if (dummy_hash[0] != '\0')
+		(void)password_verify(dummy_hash, pw);
+}
+
+int
+ct_equal(const void *a, const void *b, size_t n)
+{
+	return sodium_memcmp(a, b, n) == 0;
+}
+
+void
+wipe(void *p, size_t n)
+{
+	sodium_memzero(p, n);
+}
+
+/* RFC 9562 version 4 UUID, lowercase. */
+void
+uuid_v4(char out[37])
+{
+	unsigned char	 b[16];
+
+	randombytes_buf(b, sizeof(b));
+	b[6] = (b[6] & 0x0f) | 0x40;
+	b[8] = (b[8] & 0x3f) | 0x80;
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
+	    b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}

@@ -1,0 +1,293 @@
+/*
+ * The only writer of responses: status line, headers and body.  Errors come
+ * from one table of (status, code, detail); 5xx bodies never carry internals.
+ * Every response carries X-Request-Id, the same id as the request's log lines.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "glue.h"
+
+#define MEDIA_JSONAPI	"application/vnd.api+json"
+
+static const struct {
+	int		 status;
+	const char	*code;
+	const char	*detail;
+} errs[E__COUNT] = {
+	[E_MALFORMED] = { 400, "100", "Malformed request body." },
+	[E_MEMBER] = { 400, "101", "Invalid or missing member." },
+	[E_TYPE_MISMATCH] = { 409, "102",
+	    "Resource type does not match the endpoint." },
+	[E_NOT_FOUND] = { 404, "103", "Resource not found." },
+	[E_METHOD] = { 405, "104", "Method not allowed." },
+	[E_NOT_ACCEPTABLE] = { 406, "105", "Not acceptable." },
+	[E_TOO_LARGE] = { 413, "106", "Request body too large." },
+	[E_MEDIA_TYPE] = { 415, "107", "Unsupported media type." },
+	[E_UNAVAILABLE] = { 503, "110", "Service temporarily unavailable." },
+	[E_INTERNAL] = { 500, "111", "Internal server error." },
+	[E_LOGIN_LIMIT] = { 429, "113",
+	    "Too many failed login attempts. Please try again later." },
+	[E_TOKEN_INVALID] = { 401, "001", "Invalid access token." },
+	[E_TOKEN_MISSING] = { 403, "002", "Missing access token." },
+	[E_LOGIN_FAILED] = { 401, "003", "Failed to authenticate user." },
+	[E_REFRESH_FAILED] = { 401, "004", "Failed to refresh token." },
+	[E_INVALID_FIELD] = { 422, "901", NULL },	/* "<field> is invalid." */
+	[E_CUSTOMER_EXISTS] = { 422, "400",
+	    "Customer with this email already exists." },
+	[E_PASSWORDS_DIFFER] = { 422, "406", "Passwords do not match." },
+	[E_WRONG_PASSWORD] = { 400, "408", "Invalid password." },
+	[E_UNAUTHORIZED] = { 403, "411", "Unauthorized request." },
+	[E_ADDRESS_NOT_FOUND] = { 404, "412", "Address not found." },
+	[E_TOO_MANY_ADDRESSES] = { 422, "413", "Too many addresses." },
+};
+
+static const char *
+reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 406: return "Not Acceptable";
+	case 409: return "Conflict";
+	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	default: return "Unknown";
+	}
+}
+
+/*
+ * Writes one response.  extra: more header lines, each ending in CRLF.
+ * Tokens travel in bodies, so nothing may be cached (RFC 6749 §5.1).
+ */
+static int
+respond(struct req *r, int status, const char *ctype, const char *extra,
+    const char *body, size_t len)
+{
+	char	 head[1024];
+	int	 n;
+
+	if (r->answered)
+		return -1;
+	r->answered = 1;
+	r->status = status;
+	n = snprintf(head, sizeof(head), "Status: %d %s\r\n"
+	    "X-Request-Id: %s\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "%s%s%s"
+	    "%s\r\n", status, reason(status), r->id,
+	    ctype != NULL ? "Content-Type: " : "",
+	    ctype != NULL ? ctype : "", ctype != NULL ? "\r\n" : "",
+	    extra != NULL ? extra : "");
+	if (n < 0 || (size_t)n >= sizeof(head))
+		return -1;
+	if (io_write(r->io, head, (size_t)n) == -1)
+		return -1;
+	if (r->method == M_HEAD || len == 0)
+		return 0;
+	return io_write(r->io, body, len);
+}
+
+static int
+send_doc(struct req *r, int status, const char *ctype, const char *extra,
+    cJSON *doc)
+{
+	char	*s;
+	int	 rc;
+
+	s = cJSON_PrintUnformatted(doc);
+	cJSON_Delete(doc);
+	if (s == NULL) {
+		log_err("response: out of memory printing JSON");
+		exit(1);
+	}
+	rc = respond(r, status, ctype, extra, s, strlen(s));
+	free(s);
+	return rc;
+}
+
+int
+jsonapi_send(struct req *r, int status, cJSON *doc)
+{
+	return send_doc(r, status, MEDIA_JSONAPI, NULL, doc);
+}
+
+/* OAuth 2.0 answers (RFC 6749 §5) are plain JSON, not JSON:API. */
+int
+http_send_json(struct req *r, int status, cJSON *doc)
+{
+	return send_doc(r, status, "application/json;charset=UTF-8", NULL, doc);
+}
+
+int
+jsonapi_no_content(struct req *r)
+{
+	return respond(r, 204, NULL, NULL, NULL, 0);
+}
+
+static void
+allow_list(char *buf, size_t sz, unsigned methods)
+{
+	static const struct { unsigned m; const char *s; } names[] = {
+		{ M_GET, "GET" }, { M_HEAD, "HEAD" }, { M_POST, "POST" },
+		{ M_PUT, "PUT" }, { M_PATCH, "PATCH" }, { M_DELETE, "DELETE" },
+		{ M_OPTIONS, "OPTIONS" },
+	};
+	size_t	 i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (methods & names[i].m)
+			n += (size_t)snprintf(buf + n, sz - n, "%s%s",
+			    n > 0 ? ", " : "", names[i].s);
+}
+
+static cJSON *
+error_doc(const struct req *r, enum err e, enum source src, const char *where)
+{
+	cJSON	*doc, *arr, *obj, *s;
+	char	 status[8], detail[160];
+
+	doc = cJSON_CreateObject();
+	arr = cJSON_AddArrayToObject(doc, "errors");
+	obj = cJSON_CreateObject();
+	cJSON_AddItemToArray(arr, obj);
+	snprintf(status, sizeof(status), "%d", errs[e].status);
+	cJSON_AddStringToObject(obj, "status", status);
+	cJSON_AddStringToObject(obj, "code", errs[e].code);
+	if (errs[e].detail != NULL)
+		snprintf(detail, sizeof(detail), "%s", errs[e].detail);
+	else	/* E_INVALID_FIELD names the field from its pointer. */
+		snprintf(detail, sizeof(detail), "%s is invalid.",
+		    where != NULL && strrchr(where, '/') != NULL ?
+		    strrchr(where, '/') + 1 : "value");
+	cJSON_AddStringToObject(obj, "detail", detail);
+	if (src != SRC_NONE && where != NULL) {
+		s = cJSON_AddObjectToObject(obj, "source");
+		cJSON_AddStringToObject(s, src == SRC_POINTER ? "pointer" :
+		    src == SRC_HEADER ? "header" : "parameter", where);
+	}
+	(void)r;
+	return doc;
+}
+
+static int
+error_out(struct req *r, enum err e, enum source src, const char *where,
+    const char *extra)
+{
+	return send_doc(r, errs[e].status, MEDIA_JSONAPI, extra,
+	    error_doc(r, e, src, where));
+}
+
+int
+jsonapi_error(struct req *r, enum err e)
+{
+	return error_out(r, e, SRC_NONE, NULL, NULL);
+}
+
+int
+jsonapi_error_src(struct req *r, enum err e, enum source src,
+    const char *where)
+{
+	return error_out(r, e, src, where, NULL);
+}
+
+int
+jsonapi_error_retry(struct req *r, enum err e, long retry_after)
+{
+	char	 extra[64];
+
+	snprintf(extra, sizeof(extra), "Retry-After: %ld\r\n",
+	    retry_after > 0 ? retry_after : 1);
+	return error_out(r, e, SRC_NONE, NULL, extra);
+}
+
+/* A failed database call: 503 while the server is gone, else 500. */
+int
+jsonapi_db_error(struct req *r)
+{
+	return jsonapi_error(r, db_unavailable() ? E_UNAVAILABLE : E_INTERNAL);
+}
+
+/* 405 with Allow, or 204 with Allow for OPTIONS. */
+int
+jsonapi_allow(struct req *r, int status, unsigned methods)
+{
+	char	 extra[128], list[96];
+
+	allow_list(list, sizeof(list), methods);
+	snprintf(extra, sizeof(extra), "Allow: %s\r\n", list);
+	if (status == 204)
+		return respond(r, 204, NULL, extra, NULL, 0);
+	return error_out(r, E_METHOD, SRC_NONE, NULL, extra);
+}
+
+void
+self_link(const struct req *r, char *buf, size_t sz, const char *fmt, ...)
+{
+	va_list	 ap;
+	size_t	 n;
+
+	n = (size_t)snprintf(buf, sz, "%s/", r->base);
+	if (n >= sz)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + n, sz - n, fmt, ap);
+	va_end(ap);
+}
+
+/* {"type","id","attributes","links":{"self"}}; takes attrs. */
+cJSON *
+jsonapi_resource(struct req *r, const char *type, const char *id,
+    cJSON *attrs, const char *self)
+{
+	cJSON	*o, *links;
+
+	(void)r;
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "type", type);
+	cJSON_AddStringToObject(o, "id", id);
+	cJSON_AddItemToObject(o, "attributes", attrs);
+	links = cJSON_AddObjectToObject(o, "links");
+	cJSON_AddStringToObject(links, "self", self);
+	return o;
+}
+
+/* {"data": data[, "links": {"self"}]}; takes data. */
+cJSON *
+jsonapi_document(cJSON *data, const char *self)
+{
+	cJSON	*doc, *links;
+
+	doc = cJSON_CreateObject();
+	cJSON_AddItemToObject(doc, "data", data);
+	if (self != NULL) {
+		links = cJSON_AddObjectToObject(doc, "links");
+		cJSON_AddStringToObject(links, "self", self);
+	}
+	return doc;
+}
+
+void
+iso8601(char out[21], long long t)
+{
+	time_t		 tt = (time_t)t;
+	struct tm	 tm;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, 21, "1970-01-01T00:00:00Z");
+}

@@ -1,0 +1,195 @@
+/*
+ * The request: everything a handler may know, read once from the CGI/FastCGI
+ * parameters (RFC 3875 §4.1).  Handlers never call getenv().
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "glue.h"
+
+const char *
+req_env(const struct req *r, const char *name)
+{
+	const char	*v = io_getenv(r->io, name);
+
+	return v != NULL && strlen(v) <= MAX_HEADER ? v : NULL;
+}
+
+static const struct {
+	const char	*name;
+	enum method	 m;
+} methods[] = {
+	{ "GET", M_GET }, { "HEAD", M_HEAD }, { "POST", M_POST },
+	{ "PUT", M_PUT }, { "PATCH", M_PATCH }, { "DELETE", M_DELETE },
+	{ "OPTIONS", M_OPTIONS },
+};
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Percent-decodes in place; a NUL or bad escape makes the segment unusable. */
+static int
+decode(char *s)
+{
+	char	*w = s;
+	int	 hi, lo;
+
+	for (; *s != '\0'; s++) {
+		if (*s != '%') {
+			*w++ = *s;
+			continue;
+		}
+		if ((hi = hexval(s[1])) < 0 || (lo = hexval(s[2])) < 0 ||
+		    (hi == 0 && lo == 0))
+			return -1;
+		*w++ = (char)(hi * 16 + lo);
+		s += 2;
+	}
+	*w = '\0';
+	return 0;
+}
+
+/* Splits the path of the request target into decoded segments. */
+static void
+split_path(struct req *r, const char *uri)
+{
+	size_t	 n = strcspn(uri, "?#");
+	char	*p, *save = NULL;
+
+	r->nseg = 0;
+	if (n > MAX_PATH)
+		return;
+	memcpy(r->path, uri, n);
+	r->path[n] = '\0';
+	memcpy(r->segbuf, r->path, n + 1);
+	for (p = strtok_r(r->segbuf, "/", &save); p != NULL;
+	    p = strtok_r(NULL, "/", &save)) {
+		if (r->nseg == MAX_SEGMENTS || decode(p) == -1) {
+			r->nseg = 0;
+			r->path[0] = '\0';	/* matches nothing: 404 */
+			return;
+		}
+		r->seg[r->nseg++] = p;
+	}
+}
+
+/* Digits only; anything else (or overflow) is -2, absent is -1. */
+static long
+content_length(const char *v)
+{
+	char	*end;
+	long	 n;
+
+	if (v == NULL || *v == '\0')
+		return -1;
+	if (!isdigit((unsigned char)*v))
+		return -2;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	return errno != 0 || *end != '\0' ? -2 : n;
+}
+
+int
+req_init(struct req *r, struct io *io, enum side side)
+{
+	const char	*v, *uri;
+	size_t		 i;
+
+	memset(r, 0, sizeof(*r));
+	r->io = io;
+	r->side = side;
+	r->now = clock_now();
+	random_hex(r->id, REQUEST_ID_CHARS / 2);
+	log_set_request(r->id);
+	r->method_name = req_env(r, "REQUEST_METHOD");
+	for (i = 0; r->method_name != NULL &&
+	    i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (strcmp(methods[i].name, r->method_name) == 0)
+			r->method = methods[i].m;
+	if ((uri = req_env(r, "REQUEST_URI")) == NULL &&
+	    (uri = req_env(r, "SCRIPT_NAME")) != NULL) {
+		/* CGI servers without REQUEST_URI: SCRIPT_NAME + PATH_INFO. */
+		v = req_env(r, "PATH_INFO");
+		snprintf(r->path, sizeof(r->path), "%s%s", uri,
+		    v != NULL ? v : "");
+		uri = r->path;
+	}
+	split_path(r, uri != NULL ? uri : "");
+	r->content_type = req_env(r, "CONTENT_TYPE");
+	r->accept = req_env(r, "HTTP_ACCEPT");
+	r->authorization = req_env(r, "HTTP_AUTHORIZATION");
+	r->mfa_code = req_env(r, "HTTP_X_MFA_CODE");
+	r->remote_addr = req_env(r, "REMOTE_ADDR");
+	if (r->remote_addr == NULL)
+		r->remote_addr = "";
+	r->user_agent = req_env(r, "HTTP_USER_AGENT");
+	r->content_length = content_length(req_env(r, "CONTENT_LENGTH"));
+	return 0;
+}
+
+/*
+ * Reads exactly CONTENT_LENGTH bytes (the caller checked the limit).  A
+ * body shorter than announced is malformed: -1.
+ */
+int
+req_read_body(struct req *r)
+{
+	size_t	 want, got = 0;
+	long	 n;
+
+	if (r->content_length <= 0)
+		return 0;
+	want = (size_t)r->content_length;
+	r->body = xmalloc(want + 1);
+	while (got < want) {
+		n = io_read(r->io, r->body + got, want - got);
+		if (n <= 0)
+			return -1;
+		got += (size_t)n;
+	}
+	r->body[got] = '\0';
+	r->body_len = got;
+	return 0;
+}
+
+void
+req_release(struct req *r)
+{
+	if (r->doc != NULL)
+		cJSON_Delete(r->doc);
+	free(r->body);
+	r->doc = NULL;
+	r->body = NULL;
+}
+
+/*
+ * The programs' clock.  Test builds add the whole seconds found in the
+ * file named by test_clock_file, so tests can let hours pass instantly.
+ */
+time_t
+clock_now(void)
+{
+	time_t	 now = time(NULL);
+#ifdef GLUE_TESTING
+	FILE	*f;
+	long	 off = 0;
+
+	if (cfg.test_clock_file != NULL && cfg.test_clock_file[0] != '\0' &&
+	    (f = fopen(cfg.test_clock_file, "r")) != NULL) {
+		if (fscanf(f, "%ld", &off) != 1)
+			off = 0;
+		fclose(f);
+	}
+	now += off;
+#endif
+	return now;
+}

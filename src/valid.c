@@ -1,0 +1,321 @@
+/*
+ * Pure validators: no I/O, no state; table-tested in tests/unit.
+ * Lengths count characters (code points), as utf8mb4 VARCHAR columns do.
+ */
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include "glue.h"
+
+/* RFC 3629: shortest forms only, no surrogates, nothing above U+10FFFF. */
+int
+valid_utf8(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + n;
+	unsigned int	 c, need, min;
+
+	while (p < e) {
+		c = *p++;
+		if (c < 0x80)
+			continue;
+		if (c >= 0xc2 && c <= 0xdf) {
+			need = 1; min = 0x80; c &= 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			need = 2; min = 0x800; c &= 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			need = 3; min = 0x10000; c &= 0x07;
+		} else
+			return 0;
+		if ((size_t)(e - p) < need)
+			return 0;
+		while (need-- > 0) {
+			if ((*p & 0xc0) != 0x80)
+				return 0;
+			c = (c << 6) | (*p++ & 0x3f);
+		}
+		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * What cJSON does not check: UTF-8 validity, nesting depth, and strings
+ * that would carry a NUL (raw control characters are invalid JSON, and a
+ * \u0000 escape would cut a C string short).  1 if acceptable.
+ */
+int
+json_scan(const char *s, size_t n, int maxdepth)
+{
+	size_t	 i;
+	int	 depth = 0, instr = 0;
+
+	if (!valid_utf8(s, n))
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (instr) {
+			if (c < 0x20)
+				return 0;
+			if (c == '"')
+				instr = 0;
+			else if (c == '\\') {
+				if (i + 1 < n && s[i + 1] == 'u' &&
+				    i + 5 < n && strncmp(s + i + 2, "0000", 4) == 0)
+					return 0;
+				i++;
+			}
+		} else if (c == '"')
+			instr = 1;
+		else if (c == '{' || c == '[') {
+			if (++depth > maxdepth)
+				return 0;
+		} else if (c == '}' || c == ']')
+			depth--;
+		else if (c == '\0')
+			return 0;
+	}
+	return 1;
+}
+
+size_t
+utf8_chars(const char *s)
+{
+	size_t	 n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+/* 1..max characters, no C0/C1 control characters (CR/LF included). */
+static int
+text_ok(const char *s, size_t min, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t	 n = utf8_chars(s);
+
+	if (n < min || n > max)
+		return 0;
+	for (; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return 0;
+		if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			return 0;
+	}
+	return 1;
+}
+
+int
+valid_name(const char *s)
+{
+	return text_ok(s, 1, MAX_NAME);
+}
+
+int
+valid_line(const char *s)
+{
+	return text_ok(s, 1, MAX_ADDRESS_LINE);
+}
+
+int
+valid_line_opt(const char *s)
+{
+	return text_ok(s, 0, MAX_ADDRESS_LINE);
+}
+
+int
+valid_zip(const char *s)
+{
+	return text_ok(s, 1, MAX_ZIP);
+}
+
+/*
+ * A deliberately plain check: local@domain, printable ASCII without
+ * spaces, one '@', a dot inside the domain, at most MAX_EMAIL.  Mail
+ * headers are built from it, so it must never carry CR/LF or commas.
+ */
+int
+valid_email(const char *s)
+{
+	const char	*at, *p, *dot;
+	size_t		 n = strlen(s);
+
+	if (n < 3 || n > MAX_EMAIL)
+		return 0;
+	for (p = s; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f ||
+		    strchr("<>(),;:\\\"[]", *p) != NULL)
+			return 0;
+	if ((at = strchr(s, '@')) == NULL || at == s ||
+	    strchr(at + 1, '@') != NULL)
+		return 0;
+	dot = strrchr(at + 1, '.');
+	return dot != NULL && dot > at + 1 && dot[1] != '\0' &&
+	    strstr(at + 1, "..") == NULL;
+}
+
+int
+valid_password(const char *s)
+{
+	size_t	 n = strlen(s);
+
+	return n >= MIN_PASSWORD && n <= MAX_PASSWORD;
+}
+
+int
+valid_salutation(const char *s)
+{
+	return strcmp(s, "Mr") == 0 || strcmp(s, "Mrs") == 0 ||
+	    strcmp(s, "Ms") == 0 || strcmp(s, "Dr") == 0;
+}
+
+int
+valid_iso2(const char *s)
+{
+	return strlen(s) == 2 && isupper((unsigned char)s[0]) &&
+	    isupper((unsigned char)s[1]);
+}
+
+/* Lowercase canonical UUID, as uuid_v4() makes them. */
+int
+valid_uuid(const char *s)
+{
+	size_t	 i;
+
+	if (strlen(s) != 36)
+		return 0;
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return 0;
+		} else if (!isdigit((unsigned char)s[i]) &&
+		    (s[i] < 'a' || s[i] > 'f'))
+			return 0;
+	}
+	return 1;
+}
+
+/* TOKEN_CHARS of base64url. */
+int
+valid_token(const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
+			return 0;
+	return i == TOKEN_CHARS;
+}
+
+/* "DE--<n>", n a positive decimal without leading zeros: n, else 0. */
+long long
+customer_ref_id(const char *s)
+{
+	long long	 n = 0;
+	size_t		 i;
+
+	if (strncmp(s, "DE--", 4) != 0 || s[4] < '1' || s[4] > '9')
+		return 0;
+	for (i = 4; s[i] != '\0'; i++) {
+		if (!isdigit((unsigned char)s[i]) || i > 4 + 17)
+			return 0;
+		n = n * 10 + (s[i] - '0');
+	}
+	return n;
+}
+
+static int
+param_ok(const char *p, const char *const *allowed)
+{
+	size_t	 i;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	for (i = 0; allowed[i] != NULL; i++)
+		if (strncasecmp(p, allowed[i], strlen(allowed[i])) == 0 &&
+		    p[strlen(allowed[i])] == '=')
+			return 1;
+	return 0;
+}
+
+/*
+ * SPEC §2: application/vnd.api+json with only ext/profile parameters
+ * (JSON:API 1.1 §5.1), or application/json, optionally with charset.
+ */
+int
+media_type_ok(const char *ct)
+{
+	static const char *const jsonapi_params[] = { "ext", "profile", NULL };
+	static const char *const json_params[] = { "charset", NULL };
+	const char *const *allowed;
+	const char	*p;
+	size_t		 n;
+
+	if (ct == NULL)
+		return 0;
+	n = strcspn(ct, ";");
+	while (n > 0 && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+		n--;
+	if (n == 24 && strncasecmp(ct, "application/vnd.api+json", n) == 0)
+		allowed = jsonapi_params;
+	else if (n == 16 && strncasecmp(ct, "application/json", n) == 0)
+		allowed = json_params;
+	else
+		return 0;
+	for (p = strchr(ct, ';'); p != NULL; p = strchr(p + 1, ';'))
+		if (!param_ok(p + 1, allowed))
+			return 0;
+	return 1;
+}
+
+/* Does one media range of Accept admit JSON:API or JSON?  q=0 refuses. */
+static int
+range_ok(const char *r, size_t n)
+{
+	char		 buf[128], *semi, *q;
+	size_t		 len;
+
+	if (n >= sizeof(buf))
+		return 0;
+	memcpy(buf, r, n);
+	buf[n] = '\0';
+	if ((semi = strchr(buf, ';')) != NULL) {
+		*semi = '\0';
+		if ((q = strstr(semi + 1, "q=")) != NULL &&
+		    strspn(q + 2, "0.") == strlen(q + 2))
+			return 0;
+	}
+	len = strlen(buf);
+	while (len > 0 && (buf[len - 1] == ' ' || buf[len - 1] == '\t'))
+		buf[--len] = '\0';
+	return strcmp(buf, "*/*") == 0 ||
+	    strcasecmp(buf, "application/*") == 0 ||
+	    strcasecmp(buf, "application/json") == 0 ||
+	    strcasecmp(buf, "application/vnd.api+json") == 0;
+}
+
+/* No Accept header admits everything (RFC 9110 §12.5.1). */
+int
+accept_ok(const char *accept)
+{
+	const char	*p = accept, *e;
+	size_t		 n;
+
+	if (accept == NULL || *accept == '\0')
+		return 1;
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		e = strchr(p, ',');
+		n = e != NULL ? (size_t)(e - p) : strlen(p);
+		if (range_ok(p, n))
+			return 1;
+		if (e == NULL)
+			return 0;
+		p = e + 1;
+	}
+}
