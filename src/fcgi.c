@@ -17,6 +17,15 @@ struct io {
 	FCGX_Request	*fr;	/* NULL in CGI mode */
 };
 
+/* The CGI channel: environment, stdin, stdout. */
+struct io *
+io_cgi(void)
+{
+	static struct io cgi = { NULL };
+
+	return &cgi;
+}
+
 const char *
 io_getenv(struct io *io, const char *name)
 {
@@ -56,10 +65,9 @@ serve_one(const struct program *p, struct io *io)
 static int
 fail_cgi(void)
 {
-	struct io	 io = { NULL };
 	struct req	 r;
 
-	req_init(&r, &io, SIDE_STOREFRONT);
+	req_init(&r, io_cgi(), SIDE_STOREFRONT);
 	jsonapi_error(&r, E_INTERNAL);
 	req_release(&r);
 	return 1;
@@ -69,7 +77,7 @@ int
 glue_main(const struct program *p, int argc, char *argv[])
 {
 	FCGX_Request	 fr;
-	struct io	 io = { NULL };
+	struct io	 fio;
 	char		 err[512];
 	int		 cgi = FCGX_IsCGI();
 
@@ -87,7 +95,7 @@ glue_main(const struct program *p, int argc, char *argv[])
 	/* A database that is down now is answered with 503 until it is back. */
 	(void)db_open();
 	if (cgi) {
-		serve_one(p, &io);
+		serve_one(p, io_cgi());
 		fflush(stdout);
 		db_close();
 		return 0;
@@ -96,9 +104,9 @@ glue_main(const struct program *p, int argc, char *argv[])
 		fprintf(stderr, "%s: FastCGI initialisation failed\n", p->name);
 		return 1;
 	}
-	io.fr = &fr;
+	fio.fr = &fr;
 	while (FCGX_Accept_r(&fr) >= 0) {
-		serve_one(p, &io);
+		serve_one(p, &fio);
 		FCGX_Finish_r(&fr);
 	}
 	db_close();

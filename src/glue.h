@@ -246,6 +246,7 @@ time_t	 clock_now(void);
 
 /* ---- io: FastCGI or CGI (fcgi.c) -------------------------------------- */
 
+struct io *io_cgi(void);
 const char *io_getenv(struct io *, const char *);
 long	 io_read(struct io *, char *, size_t);
 int	 io_write(struct io *, const char *, size_t);
