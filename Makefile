@@ -31,10 +31,15 @@ else
 $(error VARIANT must be release, test or asan)
 endif
 
-CORE	 = log config crypto db req fcgi jsonapi valid fields router auth
+CORE	 = log config crypto db req fcgi jsonapi valid fields router auth \
+	   audit mail mfa
 # Programs serving the Storefront API (customers) and the Backend API (users).
 # A program in both lists is one source compiled once per side.
-STOREFRONT = access-tokens refresh-tokens customers customer-password addresses
+MFA	 = multi-factor-auth-types multi-factor-auth-type-activate \
+	   multi-factor-auth-type-verify multi-factor-auth-trigger \
+	   multi-factor-auth-type-deactivate
+STOREFRONT = access-tokens refresh-tokens customers customer-password \
+	   addresses $(MFA)
 BACKEND	 =
 UNITS	 = valid config jsonapi crypto
 

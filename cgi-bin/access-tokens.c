@@ -59,12 +59,4 @@ static const struct route routes[] = {
 	{ M_POST, "access-tokens", "access-tokens", R_BODY, login },
 };
 
-int
-main(int argc, char *argv[])
-{
-	static const struct program p = {
-		"access-tokens", GLUE_SIDE, routes, nitems(routes)
-	};
-
-	return glue_main(&p, argc, argv);
-}
+GLUE_MAIN("access-tokens", routes)

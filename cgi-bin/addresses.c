@@ -274,12 +274,4 @@ static const struct route routes[] = {
 	{ M_DELETE, "customers/:/addresses/:", "addresses", R_AUTH, delete },
 };
 
-int
-main(int argc, char *argv[])
-{
-	static const struct program p = {
-		"addresses", GLUE_SIDE, routes, nitems(routes)
-	};
-
-	return glue_main(&p, argc, argv);
-}
+GLUE_MAIN("addresses", routes)

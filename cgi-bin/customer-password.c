@@ -59,12 +59,4 @@ static const struct route routes[] = {
 	    R_AUTH | R_BODY, change },
 };
 
-int
-main(int argc, char *argv[])
-{
-	static const struct program p = {
-		"customer-password", GLUE_SIDE, routes, nitems(routes)
-	};
-
-	return glue_main(&p, argc, argv);
-}
+GLUE_MAIN("customer-password", routes)

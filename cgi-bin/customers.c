@@ -200,12 +200,4 @@ static const struct route routes[] = {
 	{ M_DELETE, "customers/:", "customers", R_AUTH, delete },
 };
 
-int
-main(int argc, char *argv[])
-{
-	static const struct program p = {
-		"customers", GLUE_SIDE, routes, nitems(routes)
-	};
-
-	return glue_main(&p, argc, argv);
-}
+GLUE_MAIN("customers", routes)

@@ -120,12 +120,4 @@ static const struct route routes[] = {
 	{ M_DELETE, "refresh-tokens/:", "refresh-tokens", R_AUTH, sign_out },
 };
 
-int
-main(int argc, char *argv[])
-{
-	static const struct program p = {
-		"refresh-tokens", GLUE_SIDE, routes, nitems(routes)
-	};
-
-	return glue_main(&p, argc, argv);
-}
+GLUE_MAIN("refresh-tokens", routes)

@@ -41,7 +41,7 @@ int
 auth_bearer(struct req *r)
 {
 	const char	*h = r->authorization;
-	struct dbcol	 c[3] = { DBC_INT, DBC_INT, DBC_INT };
+	struct dbcol	 c[4] = { DBC_INT, DBC_INT, DBC_INT, DBC_INT };
 	struct dbv	 v[3];
 	int		 rc;
 
@@ -53,13 +53,14 @@ auth_bearer(struct req *r)
 	v[0] = DBV_BLOB(r->acct.token_hash, HASH_BYTES);
 	v[1] = DBV_INT(r->side);
 	v[2] = DBV_INT((long long)r->now);
-	if ((rc = db_one(S_TOKEN_AUTH, v, 3, c, 3)) < 0)
+	if ((rc = db_one(S_TOKEN_AUTH, v, 3, c, 4)) < 0)
 		return jsonapi_db_error(r), -1;
 	if (rc == 0)
 		return jsonapi_error(r, E_TOKEN_INVALID), -1;
 	r->acct.token_id = c[0].i;
 	r->acct.id = c[1].i;
 	r->acct.family = (unsigned long long)c[2].i;
+	r->acct.mfa_active = c[3].i;
 	return 0;
 }
 
@@ -173,17 +174,26 @@ auth_revoke_others(struct req *r)
 	return db_exec(S_REFRESH_REVOKE_OTHERS, v, 3) < 0 ? -1 : 0;
 }
 
-/* Removes an account's tokens (inside the caller's transaction). */
+/*
+ * Removes what belongs to an account: tokens and MFA state (inside the
+ * caller's transaction).  Audit rows stay: the trail is append-only.
+ */
 int
 auth_purge_account(struct req *r, long long account)
 {
+	static const enum stmt purge[] = {
+		S_ACCESS_DELETE_ACCOUNT, S_REFRESH_DELETE_ACCOUNT,
+		S_MFA_PURGE_METHODS, S_MFA_PURGE_CODES, S_MFA_PURGE_LOCKOUT,
+	};
 	struct dbv	 v[2];
+	size_t		 i;
 
 	v[0] = DBV_INT(r->side);
 	v[1] = DBV_INT(account);
-	if (db_exec(S_ACCESS_DELETE_ACCOUNT, v, 2) < 0)
-		return -1;
-	return db_exec(S_REFRESH_DELETE_ACCOUNT, v, 2) < 0 ? -1 : 0;
+	for (i = 0; i < nitems(purge); i++)
+		if (db_exec(purge[i], v, 2) < 0)
+			return -1;
+	return 0;
 }
 
 /* The token pair as the access-tokens and refresh-tokens resources show it. */

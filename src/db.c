@@ -21,10 +21,15 @@
 #define MAX_BINDS	16
 
 static const char *const sql_text[S__COUNT] = {
+	/* With the count of active MFA methods: no round trip for the
+	 * protected-resource guard when an account has none. */
 	[S_TOKEN_AUTH] =
-	    "SELECT id, account_id, family_id FROM access_tokens"
-	    " WHERE token_hash = ? AND side = ? AND revoked = 0"
-	    " AND expires_at > ?",
+	    "SELECT t.id, t.account_id, t.family_id,"
+	    " (SELECT COUNT(*) FROM mfa_methods m WHERE m.side = t.side"
+	    " AND m.account_id = t.account_id AND m.status = 2)"
+	    " FROM access_tokens t"
+	    " WHERE t.token_hash = ? AND t.side = ? AND t.revoked = 0"
+	    " AND t.expires_at > ?",
 	[S_ACCESS_INSERT] =
 	    "INSERT INTO access_tokens (side, account_id, family_id,"
 	    " token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -133,6 +138,89 @@ static const char *const sql_text[S__COUNT] = {
 	[S_ADDRESS_CLEAR_BILLING] =
 	    "UPDATE addresses SET is_default_billing = 0"
 	    " WHERE customer_id = ? AND uuid <> ?",
+	[S_CUSTOMER_CONTACT] =
+	    "SELECT email FROM customers WHERE id = ?",
+	[S_USER_CONTACT] =
+	    "SELECT username FROM users WHERE id = ?",
+	[S_MFA_METHODS] =
+	    "SELECT type, status FROM mfa_methods"
+	    " WHERE side = ? AND account_id = ?",
+	[S_MFA_METHOD_PENDING] =
+	    "INSERT INTO mfa_methods (side, account_id, type, status,"
+	    " updated_at) VALUES (?, ?, ?, 1, ?) ON DUPLICATE KEY UPDATE"
+	    " status = 1, updated_at = VALUES(updated_at)",
+	[S_MFA_METHOD_ACTIVATE] =
+	    "UPDATE mfa_methods SET status = 2, updated_at = ?"
+	    " WHERE side = ? AND account_id = ? AND type = ? AND status = 1",
+	[S_MFA_METHOD_DEACTIVATE] =
+	    "UPDATE mfa_methods SET status = 0, updated_at = ?"
+	    " WHERE side = ? AND account_id = ? AND type = ? AND status = 2",
+	/* Live codes and codes in a grace window, newest first, with their
+	 * method's status and the account's lockout. */
+	[S_MFA_CODES] =
+	    "SELECT c.id, c.type, c.code_hash, c.state, c.used_token_hash,"
+	    " COALESCE(m.status, 0), COALESCE(l.locked_until, 0)"
+	    " FROM mfa_codes c"
+	    " LEFT JOIN mfa_methods m ON m.side = c.side"
+	    " AND m.account_id = c.account_id AND m.type = c.type"
+	    " LEFT JOIN mfa_lockouts l ON l.side = c.side"
+	    " AND l.account_id = c.account_id"
+	    " WHERE c.side = ? AND c.account_id = ?"
+	    " AND ((c.state = 0 AND c.expires_at > ?)"
+	    " OR (c.state = 1 AND c.grace_until > ?))"
+	    " ORDER BY c.created_at DESC LIMIT 32",
+	/* Creates the account's lock row if needed, and takes its lock. */
+	[S_MFA_LOCK_INIT] =
+	    "INSERT INTO mfa_lockouts (side, account_id) VALUES (?, ?)"
+	    " ON DUPLICATE KEY UPDATE failures = failures",
+	[S_MFA_LOCK_GET] =
+	    "SELECT failures, lockouts, locked_until FROM mfa_lockouts"
+	    " WHERE side = ? AND account_id = ? FOR UPDATE",
+	[S_MFA_LOCK_SET] =
+	    "UPDATE mfa_lockouts SET failures = ?, lockouts = ?,"
+	    " locked_until = ? WHERE side = ? AND account_id = ?",
+	[S_MFA_CODE_CONSUME] =
+	    "UPDATE mfa_codes SET state = 1, used_token_hash = ?,"
+	    " grace_until = ? WHERE id = ? AND state = 0",
+	/* A wrong code counts against the live codes it could have been
+	 * meant for: those of the method checked, or (type NULL) of every
+	 * active method.  Blocked (2) once attempts_per_code is reached. */
+	[S_MFA_CODE_FAIL] =
+	    "UPDATE mfa_codes SET attempts = attempts + 1,"
+	    " state = IF(attempts >= ?, 2, state)"
+	    " WHERE side = ? AND account_id = ? AND state = 0"
+	    " AND expires_at > ? AND type IN (SELECT m.type FROM mfa_methods m"
+	    " WHERE m.side = ? AND m.account_id = ?"
+	    " AND (m.type = ? OR (? IS NULL AND m.status = 2)))",
+	/* Codes of the last 24 h, the oldest of them, the newest live one. */
+	[S_MFA_SEND_STATS] =
+	    "SELECT COUNT(*), COALESCE(MIN(created_at), 0),"
+	    " COALESCE(MAX(IF(state = 0 AND expires_at > ?, created_at, 0)), 0)"
+	    " FROM mfa_codes WHERE side = ? AND account_id = ? AND type = ?"
+	    " AND created_at > ?",
+	[S_MFA_CODES_INVALIDATE] =
+	    "UPDATE mfa_codes SET state = 3"
+	    " WHERE side = ? AND account_id = ? AND type = ? AND state = 0",
+	[S_MFA_CODE_INSERT] =
+	    "INSERT INTO mfa_codes (id, side, account_id, type, code_hash,"
+	    " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+	[S_MFA_CODE_CANCEL] =
+	    "UPDATE mfa_codes SET state = 3 WHERE id = ? AND state = 0",
+	/* Deactivation: live codes invalidated, grace windows closed. */
+	[S_MFA_CODES_END] =
+	    "UPDATE mfa_codes SET state = IF(state = 0, 3, state),"
+	    " grace_until = 0 WHERE side = ? AND account_id = ? AND type = ?"
+	    " AND state IN (0, 1)",
+	[S_MFA_PURGE_METHODS] =
+	    "DELETE FROM mfa_methods WHERE side = ? AND account_id = ?",
+	[S_MFA_PURGE_CODES] =
+	    "DELETE FROM mfa_codes WHERE side = ? AND account_id = ?",
+	[S_MFA_PURGE_LOCKOUT] =
+	    "DELETE FROM mfa_lockouts WHERE side = ? AND account_id = ?",
+	[S_AUDIT_INSERT] =
+	    "INSERT INTO audit_log (at, side, account_id, actor_id, action,"
+	    " method, result, error_code, client_address, user_agent,"
+	    " request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 };
 
 /* CLIENT_FOUND_ROWS: an UPDATE reports the rows it matched, changed or not. */

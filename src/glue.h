@@ -133,6 +133,27 @@ enum stmt {
 	S_ADDRESS_DELETE,
 	S_ADDRESS_CLEAR_SHIPPING,
 	S_ADDRESS_CLEAR_BILLING,
+	S_CUSTOMER_CONTACT,
+	S_USER_CONTACT,
+	S_MFA_METHODS,
+	S_MFA_METHOD_PENDING,
+	S_MFA_METHOD_ACTIVATE,
+	S_MFA_METHOD_DEACTIVATE,
+	S_MFA_CODES,
+	S_MFA_LOCK_INIT,
+	S_MFA_LOCK_GET,
+	S_MFA_LOCK_SET,
+	S_MFA_CODE_CONSUME,
+	S_MFA_CODE_FAIL,
+	S_MFA_SEND_STATS,
+	S_MFA_CODES_INVALIDATE,
+	S_MFA_CODE_INSERT,
+	S_MFA_CODE_CANCEL,
+	S_MFA_CODES_END,
+	S_MFA_PURGE_METHODS,
+	S_MFA_PURGE_CODES,
+	S_MFA_PURGE_LOCKOUT,
+	S_AUDIT_INSERT,
 	S__COUNT
 };
 
@@ -165,7 +186,7 @@ struct dbcol {
 
 #define DBC_INT		((struct dbcol){ DB_INT, 0, NULL, 0, 0, 0, 0 })
 #define DBC_TEXT(b)	((struct dbcol){ DB_TEXT, 0, (b), sizeof(b), 0, 0, 0 })
-#define DBC_BLOB(b)	((struct dbcol){ DB_BLOB, 0, (b), sizeof(b), 0, 0, 0 })
+#define DBC_BLOB(b)	((struct dbcol){ DB_BLOB, 0, (char *)(b), sizeof(b), 0, 0, 0 })
 
 /* Results of db calls below 0. */
 #define DB_ERR		(-1)	/* failed; db_unavailable() tells whether the DB is gone */
@@ -202,6 +223,7 @@ struct route;
 
 struct account {
 	long long	 id;		/* 0: no account behind the request */
+	long long	 mfa_active;	/* active MFA methods */
 	long long	 token_id;	/* the calling access token's row */
 	unsigned long long family;	/* its refresh family */
 	unsigned char	 token_hash[HASH_BYTES];
@@ -254,6 +276,7 @@ int	 io_write(struct io *, const char *, size_t);
 /* ---- jsonapi.c: the only writer of responses -------------------------- */
 
 enum err {
+	E_NONE,			/* not an error: success */
 	E_MALFORMED,		/* 400 100 */
 	E_MEMBER,		/* 400 101, pointer */
 	E_TYPE_MISMATCH,	/* 409 102, pointer /data/type */
@@ -276,11 +299,25 @@ enum err {
 	E_UNAUTHORIZED,		/* 403 411 */
 	E_ADDRESS_NOT_FOUND,	/* 404 412 */
 	E_TOO_MANY_ADDRESSES,	/* 422 413 */
+	E_MFA_CODE_MISSING,	/* 403 5900 */
+	E_MFA_CODE_INVALID,	/* 403 5901 */
+	E_MFA_TYPE_MISSING,	/* 400 5902 */
+	E_MFA_DEACTIVATION_FAILED, /* 400 5903 */
+	E_MFA_ALREADY_ACTIVE,	/* 400 5904 */
+	E_NO_CUSTOMER_ID,	/* 400 5905 */
+	E_MFA_TYPE_NOT_FOUND,	/* 400 5906 */
+	E_CUSTOMER_NOT_FOUND,	/* 400 5907 */
+	E_NO_USER_ID,		/* 400 5908 */
+	E_USER_NOT_FOUND,	/* 400 5909 */
+	E_MFA_SEND_FAILED,	/* 503 5910 */
+	E_MFA_LOCKED,		/* 429 5911 */
+	E_MFA_RESEND,		/* 429 5912 */
 	E__COUNT
 };
 
 enum source { SRC_NONE, SRC_POINTER, SRC_HEADER, SRC_PARAMETER };
 
+const char *jsonapi_code(enum err);
 int	 jsonapi_error(struct req *, enum err);
 int	 jsonapi_error_src(struct req *, enum err, enum source, const char *);
 int	 jsonapi_error_retry(struct req *, enum err, long retry_after);
@@ -313,6 +350,7 @@ int	 valid_uuid(const char *);
 int	 valid_token(const char *);
 long long customer_ref_id(const char *);
 int	 media_type_ok(const char *);
+void	 utf8_truncate(char *, size_t, const char *, size_t max);
 int	 accept_ok(const char *);
 
 /* ---- fields.c: declarative attribute rules ---------------------------- */
@@ -351,6 +389,25 @@ struct route {
 /* The side a program serves is compiled in (Makefile: -DGLUE_SIDE). */
 #ifndef GLUE_SIDE
 #define GLUE_SIDE	SIDE_STOREFRONT
+/* ---- audit.c ---------------------------------------------------------- */
+
+void	 audit(struct req *, const char *action, const char *method,
+	    enum err failure, long long account, long long actor);
+
+/* ---- mail.c ----------------------------------------------------------- */
+
+int	 mail_send(const char *to, const char *subject, const char *text,
+	    const char *html);
+
+/* ---- mfa.c: the MFA core, both sides ---------------------------------- */
+
+int	 mfa_types(struct req *);
+int	 mfa_activate(struct req *);
+int	 mfa_verify(struct req *);
+int	 mfa_trigger(struct req *);
+int	 mfa_deactivate(struct req *);
+int	 mfa_guard(struct req *);
+
 #endif
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
@@ -361,6 +418,18 @@ struct program {
 	const struct route	*routes;
 	size_t			 nroutes;
 };
+
+/* The whole main() of a program: its name and its route table. */
+#define GLUE_MAIN(name, routes)						\
+int									\
+main(int argc, char *argv[])						\
+{									\
+	static const struct program p = {				\
+		(name), GLUE_SIDE, (routes), nitems(routes)		\
+	};								\
+									\
+	return glue_main(&p, argc, argv);				\
+}
 
 void	 dispatch(struct req *, const struct program *);
 int	 glue_main(const struct program *, int, char *[]);
@@ -387,5 +456,24 @@ int	 auth_purge_account(struct req *, long long account);
 void	 auth_scope(unsigned char out[HASH_BYTES], enum side, const char *kind,
 	    const char *value);
 void	 auth_token_hash(unsigned char out[HASH_BYTES], enum side, const char *);
+
+/* ---- audit.c ---------------------------------------------------------- */
+
+void	 audit(struct req *, const char *action, const char *method,
+	    enum err failure, long long account, long long actor);
+
+/* ---- mail.c ----------------------------------------------------------- */
+
+int	 mail_send(const char *to, const char *subject, const char *text,
+	    const char *html);
+
+/* ---- mfa.c: the MFA core, both sides ---------------------------------- */
+
+int	 mfa_types(struct req *);
+int	 mfa_activate(struct req *);
+int	 mfa_verify(struct req *);
+int	 mfa_trigger(struct req *);
+int	 mfa_deactivate(struct req *);
+int	 mfa_guard(struct req *);
 
 #endif

@@ -42,7 +42,35 @@ static const struct {
 	[E_UNAUTHORIZED] = { 403, "411", "Unauthorized request." },
 	[E_ADDRESS_NOT_FOUND] = { 404, "412", "Address not found." },
 	[E_TOO_MANY_ADDRESSES] = { 422, "413", "Too many addresses." },
+	/* SPEC §4.4, the detail strings exactly as written there. */
+	[E_MFA_CODE_MISSING] = { 403, "5900", "X-MFA-Code header is missing." },
+	[E_MFA_CODE_INVALID] = { 403, "5901", "X-MFA-Code is invalid." },
+	[E_MFA_TYPE_MISSING] = { 400, "5902",
+	    "Multi-factor authentication type is missing." },
+	[E_MFA_DEACTIVATION_FAILED] = { 400, "5903",
+	    "Failed to deactivate multi-factor authentication." },
+	[E_MFA_ALREADY_ACTIVE] = { 400, "5904",
+	    "Multi-factor authentication type already activated." },
+	[E_NO_CUSTOMER_ID] = { 400, "5905", "No customer identifier provided." },
+	[E_MFA_TYPE_NOT_FOUND] = { 400, "5906",
+	    "Multi-factor authentication type is not found." },
+	[E_CUSTOMER_NOT_FOUND] = { 400, "5907", "Customer not found." },
+	[E_NO_USER_ID] = { 400, "5908", "No user identifier provided." },
+	[E_USER_NOT_FOUND] = { 400, "5909", "User not found." },
+	[E_MFA_SEND_FAILED] = { 503, "5910", "Something went wrong while "
+	    "sending your code. Please try again later or contact the system "
+	    "administrator." },
+	[E_MFA_LOCKED] = { 429, "5911",
+	    "Too many failed attempts. Please try again later." },
+	[E_MFA_RESEND] = { 429, "5912",
+	    "A code was sent recently. Please wait before requesting another." },
 };
+
+const char *
+jsonapi_code(enum err e)
+{
+	return errs[e].code != NULL ? errs[e].code : "";
+}
 
 static const char *
 reason(int status)

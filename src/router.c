@@ -186,7 +186,7 @@ front_line(struct req *r, const struct program *p)
 		return jsonapi_error(r, E_NOT_ACCEPTABLE), -1;
 	if ((flags & R_BODY) && body_check(r) != 0)
 		return -1;
-	if ((flags & R_AUTH) && auth_bearer(r) != 0)
+	if ((flags & R_AUTH) && (auth_bearer(r) != 0 || mfa_guard(r) != 0))
 		return -1;
 	return 0;
 }

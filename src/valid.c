@@ -319,3 +319,25 @@ accept_ok(const char *accept)
 		p = e + 1;
 	}
 }
+
+/* Copies at most max characters of valid UTF-8 s, never splitting one. */
+void
+utf8_truncate(char *out, size_t sz, const char *s, size_t max)
+{
+	size_t	 i = 0, chars = 0;
+
+	while (s[i] != '\0') {
+		size_t	 len = 1;
+
+		while ((s[i + len] & 0xc0) == 0x80)
+			len++;
+		if (chars == max || i + len >= sz)
+			break;
+		i += len;
+		chars++;
+	}
+	memcpy(out, s, i);
+	out[i] = '\0';
+	if (!valid_utf8(out, i))
+		out[0] = '\0';
+}

@@ -1,0 +1,14 @@
+/*
+ * GET /multi-factor-auth-types[/{type}] (SPEC §4, §4.1): the methods the
+ * server offers with the account's status of each.
+ */
+#include "glue.h"
+
+static const struct route routes[] = {
+	{ M_GET, "multi-factor-auth-types", "multi-factor-auth-types",
+	    R_AUTH, mfa_types },
+	{ M_GET, "multi-factor-auth-types/:", "multi-factor-auth-types",
+	    R_AUTH, mfa_types },
+};
+
+GLUE_MAIN("multi-factor-auth-types", routes)
