@@ -118,7 +118,7 @@ lint:
 	    src/*.c cgi-bin/*.c tools/*.c | grep -v '^src/db.c:'); \
 	if [ -n "$$bad" ]; then echo "lint: SQL outside src/db.c:"; \
 	    echo "$$bad"; exit 1; fi
-	@bad=$$(grep -nE '"(SELECT|INSERT|UPDATE|DELETE)[^"]*"\s*[^" ;,)]' \
+	@bad=$$(grep -nE '(SELECT .* FROM|INSERT INTO|UPDATE [a-z_]+ SET|DELETE FROM)' \
 	    src/*.c cgi-bin/*.c tools/*.c | grep -v '^src/db.c:'); \
 	if [ -n "$$bad" ]; then echo "lint: SQL text outside src/db.c:"; \
 	    echo "$$bad"; exit 1; fi
