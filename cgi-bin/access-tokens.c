@@ -8,8 +8,8 @@
 #include "glue.h"
 
 static const struct field login_fields[] = {
-	{ "username", F_STRING, 1, NULL },
-	{ "password", F_STRING, 1, NULL },
+	{ "username", F_STRING, REQ_MEMBER, NULL },
+	{ "password", F_STRING, REQ_MEMBER, NULL },
 };
 
 static int

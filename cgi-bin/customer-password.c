@@ -10,9 +10,9 @@
 enum { F_PASSWORD, F_NEW, F_CONFIRM };
 
 static const struct field password_fields[] = {
-	[F_PASSWORD] = { "password", F_STRING, 1, NULL },
-	[F_NEW] = { "newPassword", F_STRING, 1, valid_password },
-	[F_CONFIRM] = { "confirmPassword", F_STRING, 1, NULL },
+	[F_PASSWORD] = { "password", F_STRING, REQ_VALUE, NULL },
+	[F_NEW] = { "newPassword", F_STRING, REQ_VALUE, valid_password },
+	[F_CONFIRM] = { "confirmPassword", F_STRING, REQ_VALUE, NULL },
 };
 
 static int

@@ -11,13 +11,13 @@ enum { F_FIRST, F_LAST, F_SALUTATION, F_EMAIL, F_PASSWORD, F_CONFIRM,
     F_TERMS };
 
 static const struct field register_fields[] = {
-	[F_FIRST] = { "firstName", F_STRING, 1, valid_name },
-	[F_LAST] = { "lastName", F_STRING, 1, valid_name },
+	[F_FIRST] = { "firstName", F_STRING, REQ_VALUE, valid_name },
+	[F_LAST] = { "lastName", F_STRING, REQ_VALUE, valid_name },
 	[F_SALUTATION] = { "salutation", F_STRING, 0, valid_salutation },
-	[F_EMAIL] = { "email", F_STRING, 1, valid_email },
-	[F_PASSWORD] = { "password", F_STRING, 1, valid_password },
-	[F_CONFIRM] = { "confirmPassword", F_STRING, 1, NULL },
-	[F_TERMS] = { "acceptedTerms", F_BOOL, 1, NULL },
+	[F_EMAIL] = { "email", F_STRING, REQ_VALUE, valid_email },
+	[F_PASSWORD] = { "password", F_STRING, REQ_VALUE, valid_password },
+	[F_CONFIRM] = { "confirmPassword", F_STRING, REQ_VALUE, NULL },
+	[F_TERMS] = { "acceptedTerms", F_BOOL, REQ_VALUE, NULL },
 };
 
 static const struct field update_fields[] = {

@@ -9,7 +9,7 @@
 #include "glue.h"
 
 static const struct field refresh_fields[] = {
-	{ "refreshToken", F_STRING, 1, NULL },
+	{ "refreshToken", F_STRING, REQ_MEMBER, NULL },
 };
 
 static int

@@ -9,8 +9,8 @@
 #include "glue.h"
 
 void
-audit(struct req *r, const char *action, const char *method,
-    enum err failure, long long account, long long actor)
+audit(struct req *r, enum side side, long long account, long long actor,
+    const char *action, const char *method, enum err failure)
 {
 	char		 ua[4 * MAX_USER_AGENT + 1];
 	struct dbv	 v[11];
@@ -18,7 +18,7 @@ audit(struct req *r, const char *action, const char *method,
 	utf8_truncate(ua, sizeof(ua), r->user_agent != NULL ?
 	    r->user_agent : "", MAX_USER_AGENT);
 	v[0] = DBV_INT((long long)r->now);
-	v[1] = DBV_INT(r->side);
+	v[1] = DBV_INT(side);
 	v[2] = account != 0 ? DBV_INT(account) : DBV_NULL;
 	v[3] = actor != 0 ? DBV_INT(actor) : DBV_NULL;
 	v[4] = DBV_TEXT(action);

@@ -159,7 +159,11 @@ auth_login_succeeded(struct req *r, const char *username)
 	return db_exec(S_LOGIN_FAILURE_CLEAR, v, 1) < 0 ? -1 : 0;
 }
 
-/* After a password change: every token but the caller's is revoked. */
+/*
+ * After a password change: every token but the calling access token is
+ * revoked, refresh tokens included (a stolen one must not outlive the
+ * change).  The caller signs in again when its access token expires.
+ */
 int
 auth_revoke_others(struct req *r)
 {
@@ -170,8 +174,7 @@ auth_revoke_others(struct req *r)
 	v[2] = DBV_INT(r->acct.token_id);
 	if (db_exec(S_ACCESS_REVOKE_OTHERS, v, 3) < 0)
 		return -1;
-	v[2] = DBV_INT((long long)r->acct.family);
-	return db_exec(S_REFRESH_REVOKE_OTHERS, v, 3) < 0 ? -1 : 0;
+	return db_exec(S_REFRESH_REVOKE_ACCOUNT, v, 2) < 0 ? -1 : 0;
 }
 
 /*

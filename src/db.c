@@ -61,9 +61,6 @@ static const char *const sql_text[S__COUNT] = {
 	[S_REFRESH_REVOKE_ONE] =
 	    "UPDATE refresh_tokens SET revoked = 1"
 	    " WHERE token_hash = ? AND side = ? AND account_id = ?",
-	[S_REFRESH_REVOKE_OTHERS] =
-	    "UPDATE refresh_tokens SET revoked = 1"
-	    " WHERE side = ? AND account_id = ? AND family_id <> ?",
 	[S_REFRESH_DELETE_ACCOUNT] =
 	    "DELETE FROM refresh_tokens WHERE side = ? AND account_id = ?",
 	[S_LOGIN_FAILURES_GET] =

@@ -25,7 +25,8 @@ fields_read(struct req *r, const struct field *f, size_t n, struct fval *out)
 		if (v == NULL || cJSON_IsNull(v)) {
 			if (!f[i].required)
 				continue;
-			jsonapi_error_src(r, E_INVALID_FIELD, SRC_POINTER, ptr);
+			jsonapi_error_src(r, f[i].required == REQ_MEMBER ?
+			    E_MEMBER : E_INVALID_FIELD, SRC_POINTER, ptr);
 			return -1;
 		}
 		if (f[i].type == F_BOOL) {

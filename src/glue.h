@@ -112,7 +112,6 @@ enum stmt {
 	S_REFRESH_REVOKE_FAMILY,
 	S_REFRESH_REVOKE_ACCOUNT,
 	S_REFRESH_REVOKE_ONE,
-	S_REFRESH_REVOKE_OTHERS,
 	S_REFRESH_DELETE_ACCOUNT,
 	S_LOGIN_FAILURES_GET,
 	S_LOGIN_FAILURE_ADD,
@@ -357,6 +356,10 @@ int	 accept_ok(const char *);
 
 enum ftype { F_STRING, F_BOOL };
 
+/* required: 0 optional; REQ_VALUE missing is 422 901; REQ_MEMBER 400 101. */
+#define REQ_VALUE	1
+#define REQ_MEMBER	2
+
 struct field {
 	const char	*name;
 	enum ftype	 type;
@@ -389,25 +392,6 @@ struct route {
 /* The side a program serves is compiled in (Makefile: -DGLUE_SIDE). */
 #ifndef GLUE_SIDE
 #define GLUE_SIDE	SIDE_STOREFRONT
-/* ---- audit.c ---------------------------------------------------------- */
-
-void	 audit(struct req *, const char *action, const char *method,
-	    enum err failure, long long account, long long actor);
-
-/* ---- mail.c ----------------------------------------------------------- */
-
-int	 mail_send(const char *to, const char *subject, const char *text,
-	    const char *html);
-
-/* ---- mfa.c: the MFA core, both sides ---------------------------------- */
-
-int	 mfa_types(struct req *);
-int	 mfa_activate(struct req *);
-int	 mfa_verify(struct req *);
-int	 mfa_trigger(struct req *);
-int	 mfa_deactivate(struct req *);
-int	 mfa_guard(struct req *);
-
 #endif
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
@@ -459,8 +443,8 @@ void	 auth_token_hash(unsigned char out[HASH_BYTES], enum side, const char *);
 
 /* ---- audit.c ---------------------------------------------------------- */
 
-void	 audit(struct req *, const char *action, const char *method,
-	    enum err failure, long long account, long long actor);
+void	 audit(struct req *, enum side, long long account, long long actor,
+	    const char *action, const char *method, enum err failure);
 
 /* ---- mail.c ----------------------------------------------------------- */
 
@@ -475,5 +459,14 @@ int	 mfa_verify(struct req *);
 int	 mfa_trigger(struct req *);
 int	 mfa_deactivate(struct req *);
 int	 mfa_guard(struct req *);
+
+/* An account, named apart from the request's own (admin actions). */
+struct subject {
+	enum side	 side;
+	long long	 id;
+};
+
+enum err mfa_admin_off(struct req *, const struct subject *, const char *type,
+	    long long actor);
 
 #endif

@@ -238,7 +238,7 @@ lockout_length(long long lockouts)
 	return s < MAX_LOCKOUT_SECONDS ? s : MAX_LOCKOUT_SECONDS;
 }
 
-static int	 notify(struct req *, const char *what);
+static int	 notify(struct req *, const struct subject *, const char *);
 
 /* Counts a wrong code: per code, and per account with lockout (§5.2). */
 static int
@@ -266,8 +266,9 @@ count_failure(struct req *r, const char *type, const long long lk[3])
 	if (lockouts > lk[1]) {
 		log_warn("account %lld: MFA locked for %lld s", r->acct.id,
 		    until - (long long)r->now);
-		audit(r, "lockout", type, E_MFA_LOCKED, r->acct.id, 0);
-		(void)notify(r, "locked");
+		audit(r, r->side, r->acct.id, 0, "lockout", type, E_MFA_LOCKED);
+		(void)notify(r, &(struct subject){ r->side, r->acct.id },
+		    "locked");
 	}
 	return 0;
 }
@@ -336,13 +337,14 @@ code_new(char *out)
 
 /* ---- mail --------------------------------------------------------------- */
 
+/* 1 with the account's address in buf, 0 if the account is gone, DB_ERR. */
 static int
-account_email(struct req *r, char *buf, size_t sz)
+account_email(const struct subject *who, char *buf, size_t sz)
 {
 	struct dbcol	 c[1];
 
 	c[0] = (struct dbcol){ DB_TEXT, 0, buf, sz, 0, 0, 0 };
-	return db_one(sides[r->side].contact, &DBV_INT(r->acct.id), 1, c, 1);
+	return db_one(sides[who->side].contact, &DBV_INT(who->id), 1, c, 1);
 }
 
 static int
@@ -377,7 +379,7 @@ send_code(const char *to, const char *code)
 
 /* Notification mails carry no code: what happened, when, what to do. */
 static int
-notify(struct req *r, const char *what)
+notify(struct req *r, const struct subject *who, const char *what)
 {
 	static const struct {
 		const char	*what, *subject, *event;
@@ -400,7 +402,7 @@ notify(struct req *r, const char *what)
 
 	for (i = 0; i < nitems(kinds) && strcmp(kinds[i].what, what) != 0; i++)
 		;
-	if (i == nitems(kinds) || account_email(r, to, sizeof(to)) != 1)
+	if (i == nitems(kinds) || account_email(who, to, sizeof(to)) != 1)
 		return -1;
 	iso8601(when, (long long)r->now);
 	snprintf(text, sizeof(text), "%s\n\nWhen: %s (UTC)\n\n"
@@ -432,7 +434,8 @@ code_issue(struct req *r, const char *type, long *retry)
 	long long	 lk[3], id;
 	int		 rc;
 
-	if ((rc = account_email(r, to, sizeof(to))) != 1)
+	if ((rc = account_email(&(struct subject){ r->side, r->acct.id }, to,
+	    sizeof(to))) != 1)
 		return rc == 0 ? sides[r->side].not_found :
 		    db_unavailable() ? E_UNAVAILABLE : E_INTERNAL;
 	if (lock_account(r, lk) != 0)
@@ -487,7 +490,7 @@ static int
 finish(struct req *r, const char *action, const char *type, enum err e,
     long retry)
 {
-	audit(r, action, type, e, r->acct.id, 0);
+	audit(r, r->side, r->acct.id, 0, action, type, e);
 	switch (e) {
 	case E_NONE:
 		return jsonapi_no_content(r);
@@ -659,7 +662,7 @@ mfa_verify(struct req *r)
 	v[3] = DBV_TEXT(type);
 	if (db_exec(S_MFA_METHOD_ACTIVATE, v, 4) < 0)
 		return jsonapi_db_error(r);
-	(void)notify(r, "on");
+	(void)notify(r, &(struct subject){ r->side, r->acct.id }, "on");
 	return finish(r, "verify", type, E_NONE, 0);
 }
 
@@ -679,15 +682,15 @@ mfa_trigger(struct req *r)
 	return finish(r, "trigger", type, e, retry);
 }
 
-/* Switches type off for the request's account; ends its codes and windows. */
+/* Switches a method off; ends its codes and grace windows (SPEC §5.1). */
 static enum err
-method_off(struct req *r, const char *type)
+method_off(struct req *r, const struct subject *who, const char *type)
 {
 	struct dbv	 v[4];
 
 	v[0] = DBV_INT((long long)r->now);
-	v[1] = DBV_INT(r->side);
-	v[2] = DBV_INT(r->acct.id);
+	v[1] = DBV_INT(who->side);
+	v[2] = DBV_INT(who->id);
 	v[3] = DBV_TEXT(type);
 	if (db_begin() != 0 || db_exec(S_MFA_METHOD_DEACTIVATE, v, 4) != 1 ||
 	    db_exec(S_MFA_CODES_END, v + 1, 3) < 0 || db_commit() != 0) {
@@ -711,8 +714,9 @@ mfa_deactivate(struct req *r)
 		return finish(r, "deactivate", type, E_MFA_TYPE_NOT_FOUND, 0);
 	if ((e = code_check(r, type, &retry)) != E_NONE)
 		return finish(r, "deactivate", type, e, retry);
-	if ((e = method_off(r, type)) == E_NONE)
-		(void)notify(r, "off");
+	if ((e = method_off(r, &(struct subject){ r->side, r->acct.id },
+	    type)) == E_NONE)
+		(void)notify(r, &(struct subject){ r->side, r->acct.id }, "off");
 	return finish(r, "deactivate", type, e, 0);
 }
 
@@ -735,7 +739,7 @@ mfa_guard(struct req *r)
 		e = E_MFA_CODE_MISSING;
 	else
 		e = code_check(r, NULL, &retry);
-	audit(r, "protected", NULL, e, r->acct.id, 0);
+	audit(r, r->side, r->acct.id, 0, "protected", NULL, e);
 	if (e == E_NONE)
 		return 0;
 	if (e == E_MFA_LOCKED)
@@ -743,4 +747,41 @@ mfa_guard(struct req *r)
 	if (e == E_MFA_CODE_MISSING || e == E_MFA_CODE_INVALID)
 		return jsonapi_error_src(r, e, SRC_HEADER, "X-MFA-Code"), -1;
 	return jsonapi_error(r, e), -1;
+}
+
+/*
+ * An administrator (actor, a back-office user; 0 for the operator tool)
+ * switches off an account's method: for a customer locked out of it.
+ * Audited with both accounts named; the account is told by mail.
+ */
+enum err
+mfa_admin_off(struct req *r, const struct subject *who, const char *type,
+    long long actor)
+{
+	struct methods	 ms;
+	struct req	 probe = *r;
+	char		 to[4 * MAX_EMAIL + 1];
+	enum err	 e;
+	int		 rc;
+
+	if (!list_contains(cfg.methods, type))
+		e = E_MFA_TYPE_NOT_FOUND;
+	else if ((rc = account_email(who, to, sizeof(to))) < 0)
+		e = db_unavailable() ? E_UNAVAILABLE : E_INTERNAL;
+	else if (rc == 0)
+		e = E_CUSTOMER_NOT_FOUND;
+	else {
+		probe.side = who->side;
+		probe.acct.id = who->id;
+		probe.doc = NULL;
+		probe.body = NULL;
+		if (methods_load(&probe, &ms) != 0)
+			e = db_unavailable() ? E_UNAVAILABLE : E_INTERNAL;
+		else if (status_of(&ms, type) != ST_ACTIVE)
+			e = E_MFA_TYPE_NOT_FOUND;
+		else if ((e = method_off(r, who, type)) == E_NONE)
+			(void)notify(r, who, "admin-off");
+	}
+	audit(r, who->side, who->id, actor, "admin_deactivate", type, e);
+	return e;
 }

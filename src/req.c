@@ -126,8 +126,9 @@ req_init(struct req *r, struct io *io, enum side side)
 	split_path(r, uri != NULL ? uri : "");
 	r->content_type = req_env(r, "CONTENT_TYPE");
 	r->accept = req_env(r, "HTTP_ACCEPT");
-	r->authorization = req_env(r, "HTTP_AUTHORIZATION");
-	r->mfa_code = req_env(r, "HTTP_X_MFA_CODE");
+	/* Unbounded: an over-long token or code is wrong, not absent. */
+	r->authorization = io_getenv(r->io, "HTTP_AUTHORIZATION");
+	r->mfa_code = io_getenv(r->io, "HTTP_X_MFA_CODE");
 	r->remote_addr = req_env(r, "REMOTE_ADDR");
 	if (r->remote_addr == NULL)
 		r->remote_addr = "";

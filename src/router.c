@@ -144,6 +144,8 @@ body_check(struct req *r)
 		return jsonapi_error(r, E_MALFORMED);
 	if (r->body_len == 0)
 		return jsonapi_error_src(r, E_MEMBER, SRC_POINTER, "/data");
+	/* json_scan() refuses what cJSON would let through, trailing text
+	 * included, so one whole document is all that parses. */
 	if (!json_scan(r->body, r->body_len, MAX_JSON_DEPTH) ||
 	    (r->doc = cJSON_ParseWithLength(r->body, r->body_len)) == NULL)
 		return jsonapi_error(r, E_MALFORMED);
@@ -154,13 +156,13 @@ body_check(struct req *r)
 	if (!cJSON_IsString(type))
 		return jsonapi_error_src(r, E_MEMBER, SRC_POINTER,
 		    "/data/type");
-	if (strcmp(type->valuestring, r->route->type) != 0)
-		return jsonapi_error_src(r, E_TYPE_MISMATCH, SRC_POINTER,
-		    "/data/type");
 	r->attrs = cJSON_GetObjectItemCaseSensitive(data, "attributes");
 	if (!cJSON_IsObject(r->attrs))
 		return jsonapi_error_src(r, E_MEMBER, SRC_POINTER,
 		    "/data/attributes");
+	if (strcmp(type->valuestring, r->route->type) != 0)
+		return jsonapi_error_src(r, E_TYPE_MISMATCH, SRC_POINTER,
+		    "/data/type");
 	return 0;
 }
 

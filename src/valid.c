@@ -40,44 +40,109 @@ valid_utf8(const char *s, size_t n)
 	return 1;
 }
 
+/* Length of a JSON number (RFC 8259 §6) at s, 0 if it is not one. */
+static size_t
+number_len(const char *s, size_t n)
+{
+	size_t	 i = 0;
+
+#define DIGITS()	while (i < n && isdigit((unsigned char)s[i])) i++
+	if (i < n && s[i] == '-')
+		i++;
+	if (i < n && s[i] == '0')
+		i++;
+	else if (i < n && s[i] >= '1' && s[i] <= '9') {
+		DIGITS();
+	} else
+		return 0;
+	if (i < n && s[i] == '.') {
+		if (++i >= n || !isdigit((unsigned char)s[i]))
+			return 0;
+		DIGITS();
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		if (++i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		if (i >= n || !isdigit((unsigned char)s[i]))
+			return 0;
+		DIGITS();
+	}
+#undef DIGITS
+	/* "01", "1.2.3", "1x": not one number. */
+	if (i < n && (isalnum((unsigned char)s[i]) || s[i] == '.'))
+		return 0;
+	return i;
+}
+
+/* Length of a JSON string at s (opening quote included), 0 if refused. */
+static size_t
+string_len(const char *s, size_t n)
+{
+	size_t	 i;
+
+	for (i = 1; i < n; i++) {
+		if ((unsigned char)s[i] < 0x20)
+			return 0;	/* raw control characters: RFC 8259 §7 */
+		if (s[i] == '"')
+			return i + 1;
+		if (s[i] == '\\') {
+			if (i + 5 < n && s[i + 1] == 'u' &&
+			    strncmp(s + i + 2, "0000", 4) == 0)
+				return 0;	/* would cut a C string */
+			i++;
+		}
+	}
+	return 0;
+}
+
 /*
- * What cJSON does not check: UTF-8 validity, nesting depth, and strings
- * that would carry a NUL (raw control characters are invalid JSON, and a
- * \u0000 escape would cut a C string short).  1 if acceptable.
+ * What cJSON lets through and we do not: invalid UTF-8, nesting deeper
+ * than maxdepth, strings that would carry a NUL, numbers outside the
+ * grammar (leading zeros), and text after the document.  The structure
+ * itself (commas, colons) is left to cJSON.  1 if acceptable.
  */
 int
 json_scan(const char *s, size_t n, int maxdepth)
 {
-	size_t	 i;
-	int	 depth = 0, instr = 0;
+	size_t	 i = 0, len;
+	int	 depth = 0, done = 0;
 
 	if (!valid_utf8(s, n))
 		return 0;
-	for (i = 0; i < n; i++) {
+	while (i < n) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (instr) {
-			if (c < 0x20)
-				return 0;
-			if (c == '"')
-				instr = 0;
-			else if (c == '\\') {
-				if (i + 1 < n && s[i + 1] == 'u' &&
-				    i + 5 < n && strncmp(s + i + 2, "0000", 4) == 0)
-					return 0;
-				i++;
-			}
-		} else if (c == '"')
-			instr = 1;
-		else if (c == '{' || c == '[') {
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+			i++;
+			continue;
+		}
+		if (done)
+			return 0;
+		len = 1;
+		if (c == '{' || c == '[') {
 			if (++depth > maxdepth)
 				return 0;
-		} else if (c == '}' || c == ']')
-			depth--;
-		else if (c == '\0')
+		} else if (c == '}' || c == ']') {
+			if (--depth < 0)
+				return 0;
+		} else if (c == '"')
+			len = string_len(s + i, n - i);
+		else if (c == '-' || isdigit(c))
+			len = number_len(s + i, n - i);
+		else if (n - i >= 4 && (strncmp(s + i, "true", 4) == 0 ||
+		    strncmp(s + i, "null", 4) == 0))
+			len = 4;
+		else if (n - i >= 5 && strncmp(s + i, "false", 5) == 0)
+			len = 5;
+		else if (c != ',' && c != ':')
 			return 0;
+		if (len == 0)
+			return 0;
+		i += len;
+		if (depth == 0)
+			done = 1;
 	}
-	return 1;
+	return done;
 }
 
 size_t
@@ -269,6 +334,16 @@ media_type_ok(const char *ct)
 	for (p = strchr(ct, ';'); p != NULL; p = strchr(p + 1, ';'))
 		if (!param_ok(p + 1, allowed))
 			return 0;
+	/* RFC 8259 §8.1: JSON is UTF-8; another charset is refused. */
+	if ((p = strcasestr(ct, "charset=")) != NULL) {
+		p += 8;
+		if (*p == '"')
+			p++;
+		if (strncasecmp(p, "utf-8", 5) != 0 ||
+		    (p[5] != '\0' && p[5] != '"' && p[5] != ';' &&
+		    p[5] != ' '))
+			return 0;
+	}
 	return 1;
 }
 
