@@ -32,7 +32,7 @@ $(error VARIANT must be release, test or asan)
 endif
 
 CORE	 = log config crypto db req fcgi jsonapi valid fields router auth \
-	   audit mail mfa
+	   audit mail mfa form
 # Programs serving the Storefront API (customers) and the Backend API (users).
 # A program in both lists is one source compiled once per side.
 MFA	 = multi-factor-auth-types multi-factor-auth-type-activate \
@@ -40,7 +40,7 @@ MFA	 = multi-factor-auth-types multi-factor-auth-type-activate \
 	   multi-factor-auth-type-deactivate
 STOREFRONT = access-tokens refresh-tokens customers customer-password \
 	   addresses $(MFA)
-BACKEND	 =
+BACKEND	 = token users customer-multi-factor-auth-type-deactivate $(MFA)
 UNITS	 = valid config jsonapi crypto
 
 CORE_OBJ = $(CORE:%=$(OBJ)/src/%.o)

@@ -53,7 +53,8 @@ auth_bearer(struct req *r)
 	v[0] = DBV_BLOB(r->acct.token_hash, HASH_BYTES);
 	v[1] = DBV_INT(r->side);
 	v[2] = DBV_INT((long long)r->now);
-	if ((rc = db_one(S_TOKEN_AUTH, v, 3, c, 4)) < 0)
+	if ((rc = db_one(r->side == SIDE_BACKEND ? S_TOKEN_AUTH_USER : S_TOKEN_AUTH,
+	    v, 3, c, 4)) < 0)
 		return jsonapi_db_error(r), -1;
 	if (rc == 0)
 		return jsonapi_error(r, E_TOKEN_INVALID), -1;
@@ -230,4 +231,118 @@ auth_is_self(struct req *r, const char *ref)
 	if (r->acct.id != 0 && customer_ref_id(ref) == r->acct.id)
 		return 0;
 	return jsonapi_error(r, E_UNAUTHORIZED), -1;
+}
+
+static int
+revoke_family(struct req *r, long long family)
+{
+	struct dbv	 v[2];
+
+	v[0] = DBV_INT(family);
+	v[1] = DBV_INT(r->side);
+	if (db_exec(S_REFRESH_REVOKE_FAMILY, v, 2) < 0 ||
+	    db_exec(S_ACCESS_REVOKE_FAMILY, v, 2) < 0)
+		return -1;
+	return 0;
+}
+
+/* Uses the token and issues its successor, in one transaction. */
+static int
+rotate(struct req *r, long long id, long long account, long long family,
+    struct issued *t)
+{
+	struct dbv	 v[2];
+	long long	 n;
+
+	v[0] = DBV_INT(id);
+	v[1] = DBV_INT((long long)r->now);
+	if (db_begin() != 0)
+		return -1;
+	if ((n = db_exec(S_REFRESH_USE, v, 2)) < 0)
+		goto fail;
+	if (n == 0) {		/* used by a parallel request: a reuse */
+		db_rollback();
+		return 0;
+	}
+	if (auth_issue(r, account, (unsigned long long)family, t) != 0 ||
+	    db_commit() != 0)
+		goto fail;
+	return 1;
+fail:
+	db_rollback();
+	return -1;
+}
+
+/*
+ * Rotation: a valid refresh token is used once and replaced in its family.
+ * A second use means it leaked: the whole family (every access and refresh
+ * token of that sign-in) is revoked (RFC 6819 §5.2.2.3).
+ * 1: *t issued; 0: refused; -1: database error.
+ */
+int
+auth_refresh(struct req *r, const char *token, struct issued *t)
+{
+	unsigned char	 h[HASH_BYTES];
+	struct dbcol	 c[6] = { DBC_INT, DBC_INT, DBC_INT, DBC_INT, DBC_INT,
+			    DBC_INT };
+	struct dbv	 v[2];
+	int		 rc;
+
+	if (!valid_token(token))
+		return 0;
+	auth_token_hash(h, r->side, token);
+	v[0] = DBV_BLOB(h, HASH_BYTES);
+	v[1] = DBV_INT(r->side);
+	if ((rc = db_one(S_REFRESH_BY_HASH, v, 2, c, 6)) <= 0)
+		return rc;
+	if (c[4].i != 0 || c[5].i <= (long long)r->now)
+		return 0;
+	if (c[3].i == 0 && (rc = rotate(r, c[0].i, c[1].i, c[2].i, t)) != 0)
+		return rc;
+	log_warn("refresh token reused: family of account %lld revoked",
+	    c[1].i);
+	return revoke_family(r, c[2].i) != 0 ? -1 : 0;
+}
+
+/*
+ * Sign-in with a password (SPEC §3.1, §3.3), both sides.  An unknown
+ * account, a blocked user and a wrong password answer alike, after the
+ * same Argon2id work.  Audited.  Returns LOGIN_OK with *t issued,
+ * LOGIN_FAILED, LOGIN_LIMITED with *retry, or -1 (database error).
+ */
+int
+auth_login(struct req *r, const char *username, const char *password,
+    struct issued *t, long *retry)
+{
+	char		 hash[MAX_PASSWORD + 32];
+	struct dbcol	 c[3];
+	int		 rc, ok;
+
+	if ((rc = auth_login_limited(r, username, retry)) != 0) {
+		if (rc == 1)
+			audit(r, r->side, 0, 0, "login", NULL, E_LOGIN_LIMIT);
+		return rc < 0 ? -1 : LOGIN_LIMITED;
+	}
+	c[0] = (struct dbcol)DBC_INT;
+	c[1] = (struct dbcol)DBC_TEXT(hash);
+	c[2] = (struct dbcol)DBC_INT;
+	rc = db_one(r->side == SIDE_BACKEND ? S_USER_LOGIN : S_CUSTOMER_LOGIN,
+	    &DBV_TEXT(username), 1, c, 3);
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		password_burn(password);
+		ok = 0;
+	} else
+		ok = password_verify(hash, password) && c[2].i == 1;
+	if (!ok) {
+		audit(r, r->side, rc == 1 ? c[0].i : 0, 0, "login", NULL,
+		    E_LOGIN_FAILED);
+		return auth_login_failed(r, username) != 0 ? -1 : LOGIN_FAILED;
+	}
+	if (auth_login_succeeded(r, username) != 0 ||
+	    auth_issue(r, c[0].i, 0, t) != 0)
+		return -1;
+	audit(r, r->side, c[0].i, 0, "login", NULL, E_NONE);
+	return LOGIN_OK;
 }

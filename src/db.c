@@ -30,6 +30,15 @@ static const char *const sql_text[S__COUNT] = {
 	    " FROM access_tokens t"
 	    " WHERE t.token_hash = ? AND t.side = ? AND t.revoked = 0"
 	    " AND t.expires_at > ?",
+	/* A user's token works only while the user is active. */
+	[S_TOKEN_AUTH_USER] =
+	    "SELECT t.id, t.account_id, t.family_id,"
+	    " (SELECT COUNT(*) FROM mfa_methods m WHERE m.side = t.side"
+	    " AND m.account_id = t.account_id AND m.status = 2)"
+	    " FROM access_tokens t JOIN users u ON u.id = t.account_id"
+	    " AND u.status = 1"
+	    " WHERE t.token_hash = ? AND t.side = ? AND t.revoked = 0"
+	    " AND t.expires_at > ?",
 	[S_ACCESS_INSERT] =
 	    "INSERT INTO access_tokens (side, account_id, family_id,"
 	    " token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -76,7 +85,7 @@ static const char *const sql_text[S__COUNT] = {
 	[S_LOGIN_FAILURE_CLEAR] =
 	    "DELETE FROM login_failures WHERE scope = ?",
 	[S_CUSTOMER_LOGIN] =
-	    "SELECT id, password_hash FROM customers WHERE email = ?",
+	    "SELECT id, password_hash, 1 FROM customers WHERE email = ?",
 	[S_CUSTOMER_GET] =
 	    "SELECT email, salutation, first_name, last_name, created_at,"
 	    " updated_at FROM customers WHERE id = ?",
@@ -214,6 +223,35 @@ static const char *const sql_text[S__COUNT] = {
 	    "DELETE FROM mfa_codes WHERE side = ? AND account_id = ?",
 	[S_MFA_PURGE_LOCKOUT] =
 	    "DELETE FROM mfa_lockouts WHERE side = ? AND account_id = ?",
+	[S_USER_LOGIN] =
+	    "SELECT id, password_hash, status FROM users WHERE username = ?",
+	[S_USER_LIST] =
+	    "SELECT id, uuid, username, first_name, last_name, status,"
+	    " created_at, updated_at FROM users ORDER BY id",
+	[S_USER_GET] =
+	    "SELECT id, uuid, username, first_name, last_name, status,"
+	    " created_at, updated_at FROM users WHERE uuid = ?",
+	[S_USER_INSERT] =
+	    "INSERT INTO users (uuid, username, password_hash, first_name,"
+	    " last_name, status, created_at, updated_at)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+	[S_USER_UPDATE] =
+	    "UPDATE users SET username = COALESCE(?, username),"
+	    " password_hash = COALESCE(?, password_hash),"
+	    " first_name = COALESCE(?, first_name),"
+	    " last_name = COALESCE(?, last_name),"
+	    " status = COALESCE(?, status), updated_at = ? WHERE id = ?",
+	[S_USER_DELETE] =
+	    "DELETE FROM users WHERE id = ?",
+	[S_USER_BY_NAME] =
+	    "SELECT id FROM users WHERE username = ?",
+	[S_CUSTOMER_BY_EMAIL] =
+	    "SELECT id FROM customers WHERE email = ?",
+	[S_AUDIT_RECENT] =
+	    "SELECT at, side, COALESCE(account_id, 0), COALESCE(actor_id, 0),"
+	    " action, COALESCE(method, ''), result, COALESCE(error_code, ''),"
+	    " client_address, request_id FROM audit_log"
+	    " ORDER BY id DESC LIMIT ?",
 	[S_AUDIT_INSERT] =
 	    "INSERT INTO audit_log (at, side, account_id, actor_id, action,"
 	    " method, result, error_code, client_address, user_agent,"

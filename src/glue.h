@@ -101,6 +101,7 @@ void	 uuid_v4(char out[37]);
 
 enum stmt {
 	S_TOKEN_AUTH,
+	S_TOKEN_AUTH_USER,
 	S_ACCESS_INSERT,
 	S_ACCESS_REVOKE_ONE,
 	S_ACCESS_REVOKE_FAMILY,
@@ -152,6 +153,15 @@ enum stmt {
 	S_MFA_PURGE_METHODS,
 	S_MFA_PURGE_CODES,
 	S_MFA_PURGE_LOCKOUT,
+	S_USER_LOGIN,
+	S_USER_LIST,
+	S_USER_GET,
+	S_USER_INSERT,
+	S_USER_UPDATE,
+	S_USER_DELETE,
+	S_USER_BY_NAME,
+	S_CUSTOMER_BY_EMAIL,
+	S_AUDIT_RECENT,
 	S_AUDIT_INSERT,
 	S__COUNT
 };
@@ -257,6 +267,7 @@ struct req {
 	time_t		 now;
 	int		 answered;		/* a response was written */
 	int		 status;		/* its HTTP status, for the log */
+	long		 retry_after;		/* plain-JSON answers: Retry-After */
 };
 
 const char *req_env(const struct req *, const char *);
@@ -298,6 +309,10 @@ enum err {
 	E_UNAUTHORIZED,		/* 403 411 */
 	E_ADDRESS_NOT_FOUND,	/* 404 412 */
 	E_TOO_MANY_ADDRESSES,	/* 422 413 */
+	E_SELF_ACTION,		/* 403 415 */
+	E_USER_EXISTS,		/* 422 416 */
+	E_USER_UNKNOWN,		/* 404 417 */
+	E_RESCUE_NO_CUSTOMER,	/* 404 5907 */
 	E_MFA_CODE_MISSING,	/* 403 5900 */
 	E_MFA_CODE_INVALID,	/* 403 5901 */
 	E_MFA_TYPE_MISSING,	/* 400 5902 */
@@ -343,6 +358,7 @@ int	 valid_line_opt(const char *);
 int	 valid_email(const char *);
 int	 valid_password(const char *);
 int	 valid_salutation(const char *);
+int	 valid_user_status(const char *);
 int	 valid_iso2(const char *);
 int	 valid_zip(const char *);
 int	 valid_uuid(const char *);
@@ -374,6 +390,21 @@ struct fval {
 };
 
 int	 fields_read(struct req *, const struct field *, size_t, struct fval *);
+
+/* ---- form.c: application/x-www-form-urlencoded ----------------------- */
+
+#define MAX_FORM_FIELDS	16
+
+struct form {
+	char	*buf;			/* owns the decoded text */
+	char	*name[MAX_FORM_FIELDS];
+	char	*value[MAX_FORM_FIELDS];
+	size_t	 n;
+};
+
+int	 form_parse(struct form *, const char *, size_t);
+const char *form_get(const struct form *, const char *);
+void	 form_release(struct form *);
 
 /* ---- router.c: routes and the front line ------------------------------ */
 
@@ -426,7 +457,13 @@ struct issued {
 	unsigned long long family;
 };
 
+#define LOGIN_FAILED	0
+#define LOGIN_OK	1
+#define LOGIN_LIMITED	2
+
 int	 auth_bearer(struct req *);
+int	 auth_login(struct req *, const char *user, const char *password,
+	    struct issued *, long *retry);
 int	 auth_issue(struct req *, long long account, unsigned long long family,
 	    struct issued *);
 int	 auth_login_limited(struct req *, const char *username, long *retry);
@@ -434,6 +471,7 @@ int	 auth_login_failed(struct req *, const char *username);
 int	 auth_login_succeeded(struct req *, const char *username);
 int	 auth_send_tokens(struct req *, const char *type,
 	    const struct issued *);
+int	 auth_refresh(struct req *, const char *token, struct issued *);
 int	 auth_revoke_others(struct req *);
 int	 auth_is_self(struct req *, const char *ref);
 int	 auth_purge_account(struct req *, long long account);

@@ -42,6 +42,13 @@ static const struct {
 	[E_UNAUTHORIZED] = { 403, "411", "Unauthorized request." },
 	[E_ADDRESS_NOT_FOUND] = { 404, "412", "Address not found." },
 	[E_TOO_MANY_ADDRESSES] = { 422, "413", "Too many addresses." },
+	[E_SELF_ACTION] = { 403, "415",
+	    "You cannot block or delete your own account." },
+	[E_USER_EXISTS] = { 422, "416",
+	    "User with this username already exists." },
+	[E_USER_UNKNOWN] = { 404, "417", "User not found." },
+	/* SPEC §3.3: the rescue names an unknown customer with 404. */
+	[E_RESCUE_NO_CUSTOMER] = { 404, "5907", "Customer not found." },
 	/* SPEC §4.4, the detail strings exactly as written there. */
 	[E_MFA_CODE_MISSING] = { 403, "5900", "X-MFA-Code header is missing." },
 	[E_MFA_CODE_INVALID] = { 403, "5901", "X-MFA-Code is invalid." },
@@ -157,7 +164,14 @@ jsonapi_send(struct req *r, int status, cJSON *doc)
 int
 http_send_json(struct req *r, int status, cJSON *doc)
 {
-	return send_doc(r, status, "application/json;charset=UTF-8", NULL, doc);
+	char	 extra[64] = "Pragma: no-cache\r\n";
+	size_t	 n = strlen(extra);
+
+	if (r->retry_after > 0)
+		snprintf(extra + n, sizeof(extra) - n, "Retry-After: %ld\r\n",
+		    r->retry_after);
+	return send_doc(r, status, "application/json;charset=UTF-8", extra,
+	    doc);
 }
 
 int

@@ -166,6 +166,19 @@ body_check(struct req *r)
 	return 0;
 }
 
+/* A form body is read here; its media type and fields are the handler's. */
+static int
+form_body(struct req *r)
+{
+	if (r->content_length == -2)
+		return jsonapi_error(r, E_MALFORMED);
+	if (r->content_length > MAX_BODY)
+		return jsonapi_error(r, E_TOO_LARGE);
+	if (req_read_body(r) == -1)
+		return jsonapi_error(r, E_MALFORMED);
+	return 0;
+}
+
 /* The front line; 0 when the handler may run, else the answer is written. */
 static int
 front_line(struct req *r, const struct program *p)
@@ -187,6 +200,8 @@ front_line(struct req *r, const struct program *p)
 	if (!accept_ok(r->accept))
 		return jsonapi_error(r, E_NOT_ACCEPTABLE), -1;
 	if ((flags & R_BODY) && body_check(r) != 0)
+		return -1;
+	if ((flags & R_FORM) && form_body(r) != 0)
 		return -1;
 	if ((flags & R_AUTH) && (auth_bearer(r) != 0 || mfa_guard(r) != 0))
 		return -1;

@@ -239,6 +239,12 @@ valid_salutation(const char *s)
 }
 
 int
+valid_user_status(const char *s)
+{
+	return strcmp(s, "active") == 0 || strcmp(s, "blocked") == 0;
+}
+
+int
 valid_iso2(const char *s)
 {
 	return strlen(s) == 2 && isupper((unsigned char)s[0]) &&

@@ -1,8 +1,16 @@
 /*
- * glue-mfa-admin: the operator's tool.  Uses the same core and the same
- * configuration (MFA_CONFIG) as the programs.
+ * glue-mfa-admin: the operator's tool, built on the same core and reading
+ * the same configuration (MFA_CONFIG) as the programs.  Passwords are read
+ * from the first line of standard input, never from the command line
+ * (which other users can see in the process list).
  *
- *   glue-mfa-admin seed-demo     create the demo accounts (idempotent)
+ *   seed-demo                          the demo customer and user (idempotent)
+ *   create-user EMAIL FIRST LAST       a back-office user; password on stdin
+ *   reset-password EMAIL               a user's password; revokes their tokens
+ *   mfa-off customer|user EMAIL TYPE   switch off an account's MFA method
+ *   audit [N]                          the last N audit rows (default 20)
+ *
+ * Exit status: 0 done, 1 failed, 2 usage.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,8 +18,45 @@
 
 #include "glue.h"
 
+static const char *progname = "glue-mfa-admin";
+
 static int
-seed_customer(const char *email, const char *password, const char *first,
+fail(const char *what)
+{
+	fprintf(stderr, "%s: %s\n", progname, what);
+	return -1;
+}
+
+/* A request as the core's audited functions need one. */
+static void
+local_req(struct req *r, enum side side, long long account)
+{
+	memset(r, 0, sizeof(*r));
+	r->side = side;
+	r->acct.id = account;
+	r->now = clock_now();
+	r->remote_addr = "local";
+	r->user_agent = progname;
+	random_hex(r->id, REQUEST_ID_CHARS / 2);
+}
+
+/* The first line of stdin, checked as a password. */
+static int
+read_password(char *buf, size_t sz)
+{
+	size_t	 n;
+
+	if (fgets(buf, (int)sz, stdin) == NULL)
+		return fail("expected the password on standard input");
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
+	if (!valid_password(buf))
+		return fail("the password must be 8 to 128 bytes");
+	return 0;
+}
+
+static int
+create_customer(const char *email, const char *password, const char *first,
     const char *last)
 {
 	char		 hash[MAX_PASSWORD + 32];
@@ -19,10 +64,8 @@ seed_customer(const char *email, const char *password, const char *first,
 	long long	 rc;
 	time_t		 now = clock_now();
 
-	if (password_hash(hash, sizeof(hash), password) != 0) {
-		fprintf(stderr, "glue-mfa-admin: password hashing failed\n");
-		return -1;
-	}
+	if (password_hash(hash, sizeof(hash), password) != 0)
+		return fail("password hashing failed");
 	v[0] = DBV_TEXT(email);
 	v[1] = DBV_TEXT(hash);
 	v[2] = DBV_TEXT("Ms");
@@ -30,57 +73,235 @@ seed_customer(const char *email, const char *password, const char *first,
 	v[4] = DBV_TEXT(last);
 	v[5] = DBV_INT((long long)now);
 	v[6] = DBV_INT((long long)now);
-	rc = db_exec(S_CUSTOMER_INSERT, v, 7);
-	if (rc == DB_DUP) {
+	if ((rc = db_exec(S_CUSTOMER_INSERT, v, 7)) == DB_DUP) {
 		printf("customer %s: exists\n", email);
 		return 0;
 	}
-	if (rc != 1) {
-		fprintf(stderr, "glue-mfa-admin: cannot create customer %s\n",
-		    email);
-		return -1;
-	}
+	if (rc != 1)
+		return fail("cannot create the customer (see the log line above)");
 	printf("customer %s: created as DE--%lld\n", email, db_insert_id());
 	return 0;
+}
+
+/* 1 created, 0 existed, -1 failed. */
+static int
+create_user(const char *email, const char *password, const char *first,
+    const char *last)
+{
+	char		 hash[MAX_PASSWORD + 32], uuid[37];
+	struct dbv	 v[8];
+	long long	 rc;
+	time_t		 now = clock_now();
+
+	if (!valid_email(email) || !valid_name(first) || !valid_name(last))
+		return fail("invalid e-mail address or name");
+	if (password_hash(hash, sizeof(hash), password) != 0)
+		return fail("password hashing failed");
+	uuid_v4(uuid);
+	v[0] = DBV_TEXT(uuid);
+	v[1] = DBV_TEXT(email);
+	v[2] = DBV_TEXT(hash);
+	v[3] = DBV_TEXT(first);
+	v[4] = DBV_TEXT(last);
+	v[5] = DBV_INT(1);
+	v[6] = DBV_INT((long long)now);
+	v[7] = DBV_INT((long long)now);
+	if ((rc = db_exec(S_USER_INSERT, v, 8)) == DB_DUP) {
+		printf("user %s: exists\n", email);
+		return 0;
+	}
+	if (rc != 1)
+		return fail("cannot create the user (see the log line above)");
+	printf("user %s: created (%s)\n", email, uuid);
+	return 1;
 }
 
 static int
 seed_demo(void)
 {
-	return seed_customer("sonia@example.com", "change123", "Sonia",
-	    "Wagner");
+	if (create_customer("sonia@example.com", "change123", "Sonia",
+	    "Wagner") != 0)
+		return -1;
+	return create_user("admin@example.com", "change123", "Ada", "Admin")
+	    < 0 ? -1 : 0;
+}
+
+/* The id of a customer (by e-mail) or user (by username); 0 if none. */
+static long long
+account_id(enum side side, const char *email)
+{
+	struct dbcol	 c[1] = { DBC_INT };
+	int		 rc;
+
+	rc = db_one(side == SIDE_BACKEND ? S_USER_BY_NAME : S_CUSTOMER_BY_EMAIL,
+	    &DBV_TEXT(email), 1, c, 1);
+	if (rc < 0) {
+		fail("database error (see the log line above)");
+		return -1;
+	}
+	return rc == 1 ? c[0].i : 0;
+}
+
+static int
+cmd_create_user(char *argv[])
+{
+	char	 pw[MAX_PASSWORD + 2];
+
+	if (read_password(pw, sizeof(pw)) != 0)
+		return -1;
+	switch (create_user(argv[0], pw, argv[1], argv[2])) {
+	case 1:
+		return 0;
+	case 0:
+		return fail("a user with that username exists");
+	default:
+		return -1;
+	}
+}
+
+/* Sets the password and revokes every token of the user. */
+static int
+cmd_reset_password(char *argv[])
+{
+	char		 pw[MAX_PASSWORD + 2], hash[MAX_PASSWORD + 32];
+	struct req	 r;
+	struct dbv	 v[7];
+	long long	 id;
+
+	if ((id = account_id(SIDE_BACKEND, argv[0])) <= 0)
+		return id == 0 ? fail("no such user") : -1;
+	if (read_password(pw, sizeof(pw)) != 0 ||
+	    password_hash(hash, sizeof(hash), pw) != 0)
+		return -1;
+	local_req(&r, SIDE_BACKEND, id);
+	v[0] = DBV_NULL;
+	v[1] = DBV_TEXT(hash);
+	v[2] = DBV_NULL;
+	v[3] = DBV_NULL;
+	v[4] = DBV_NULL;
+	v[5] = DBV_INT((long long)r.now);
+	v[6] = DBV_INT(id);
+	if (db_begin() != 0 || db_exec(S_USER_UPDATE, v, 7) != 1 ||
+	    auth_revoke_others(&r) != 0 || db_commit() != 0) {
+		db_rollback();
+		return fail("cannot update the password (see the log above)");
+	}
+	printf("user %s: password set, sessions revoked\n", argv[0]);
+	return 0;
+}
+
+static int
+cmd_mfa_off(char *argv[])
+{
+	struct subject	 who;
+	struct req	 r;
+	enum err	 e;
+
+	if (strcmp(argv[0], "customer") == 0)
+		who.side = SIDE_STOREFRONT;
+	else if (strcmp(argv[0], "user") == 0)
+		who.side = SIDE_BACKEND;
+	else
+		return fail("the account kind is customer or user");
+	if ((who.id = account_id(who.side, argv[1])) <= 0)
+		return who.id == 0 ? fail("no such account") : -1;
+	local_req(&r, SIDE_BACKEND, 0);
+	switch ((e = mfa_admin_off(&r, &who, argv[2], 0))) {
+	case E_NONE:
+		printf("%s %s: %s switched off\n", argv[0], argv[1], argv[2]);
+		return 0;
+	case E_MFA_TYPE_NOT_FOUND:
+		return fail("that method is not offered or not active");
+	default:
+		return fail("cannot switch it off (see the log above)");
+	}
+}
+
+static int
+cmd_audit(int argc, char *argv[])
+{
+	char		 action[33], method[17], result[17], code[9], addr[46],
+			 rid[33], when[21];
+	struct dbcol	 c[10];
+	long		 n = argc > 0 ? strtol(argv[0], NULL, 10) : 20;
+	int		 rc;
+
+	if (n <= 0 || n > 10000)
+		return fail("N must be 1 to 10000");
+	c[0] = (struct dbcol)DBC_INT;
+	c[1] = (struct dbcol)DBC_INT;
+	c[2] = (struct dbcol)DBC_INT;
+	c[3] = (struct dbcol)DBC_INT;
+	c[4] = (struct dbcol)DBC_TEXT(action);
+	c[5] = (struct dbcol)DBC_TEXT(method);
+	c[6] = (struct dbcol)DBC_TEXT(result);
+	c[7] = (struct dbcol)DBC_TEXT(code);
+	c[8] = (struct dbcol)DBC_TEXT(addr);
+	c[9] = (struct dbcol)DBC_TEXT(rid);
+	if (db_select(S_AUDIT_RECENT, &DBV_INT(n), 1, c, 10) != 0)
+		return fail("database error (see the log line above)");
+	printf("time\tside\taccount\tactor\taction\tmethod\tresult\tcode\t"
+	    "address\trequest\n");
+	while ((rc = db_fetch(S_AUDIT_RECENT, c, 10)) == 1) {
+		iso8601(when, c[0].i);
+		printf("%s\t%s\t%lld\t%lld\t%s\t%s\t%s\t%s\t%s\t%s\n", when,
+		    c[1].i == SIDE_BACKEND ? "backend" : "storefront", c[2].i,
+		    c[3].i, action, method[0] ? method : "-", result,
+		    code[0] ? code : "-", addr, rid);
+	}
+	db_finish(S_AUDIT_RECENT);
+	return rc < 0 ? fail("database error") : 0;
 }
 
 static void
 usage(void)
 {
-	fputs("usage: glue-mfa-admin seed-demo\n", stderr);
+	fprintf(stderr, "usage: %s seed-demo\n"
+	    "       %s create-user EMAIL FIRST LAST   (password on stdin)\n"
+	    "       %s reset-password EMAIL           (password on stdin)\n"
+	    "       %s mfa-off customer|user EMAIL TYPE\n"
+	    "       %s audit [N]\n", progname, progname, progname, progname,
+	    progname);
 	exit(2);
 }
 
 int
 main(int argc, char *argv[])
 {
-	char	 err[512];
-	int	 rc;
+	char		 err[512];
+	const char	*cmd;
+	int		 rc;
 
 	if (argc < 2)
 		usage();
+	cmd = argv[1];
+	if (!((strcmp(cmd, "seed-demo") == 0 && argc == 2) ||
+	    (strcmp(cmd, "create-user") == 0 && argc == 5) ||
+	    (strcmp(cmd, "reset-password") == 0 && argc == 3) ||
+	    (strcmp(cmd, "mfa-off") == 0 && argc == 5) ||
+	    (strcmp(cmd, "audit") == 0 && argc <= 3)))
+		usage();
 	if (config_load(getenv("MFA_CONFIG"), err, sizeof(err)) == -1 ||
 	    crypto_start(cfg.secret_key_file, err, sizeof(err)) == -1) {
-		fprintf(stderr, "glue-mfa-admin: %s\n", err);
+		fprintf(stderr, "%s: %s\n", progname, err);
 		return 1;
 	}
 	if (db_open() == -1) {
-		fprintf(stderr, "glue-mfa-admin: cannot connect to the "
-		    "database (see the line above)\n");
+		fprintf(stderr, "%s: cannot connect to the database\n",
+		    progname);
 		return 1;
 	}
 	db_request_start();
-	if (strcmp(argv[1], "seed-demo") == 0)
+	if (strcmp(cmd, "seed-demo") == 0)
 		rc = seed_demo();
+	else if (strcmp(cmd, "create-user") == 0)
+		rc = cmd_create_user(argv + 2);
+	else if (strcmp(cmd, "reset-password") == 0)
+		rc = cmd_reset_password(argv + 2);
+	else if (strcmp(cmd, "mfa-off") == 0)
+		rc = cmd_mfa_off(argv + 2);
 	else
-		usage();
+		rc = cmd_audit(argc - 2, argv + 2);
 	db_close();
 	return rc == 0 ? 0 : 1;
 }

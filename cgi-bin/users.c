@@ -1,0 +1,243 @@
+/*
+ * /backend/users (SPEC §3.3): back-office users.  Any signed-in user may
+ * manage users (the Backend API has no roles yet); nobody may block or
+ * delete their own account.  A blocked user's tokens stop at once (the
+ * token check requires an active user); a password set by someone else,
+ * or a block, also revokes the user's tokens.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "glue.h"
+
+enum { U_USERNAME, U_PASSWORD, U_FIRST, U_LAST, U_STATUS, U__COUNT };
+
+static const struct field create_fields[U__COUNT] = {
+	[U_USERNAME] = { "username", F_STRING, REQ_VALUE, valid_email },
+	[U_PASSWORD] = { "password", F_STRING, REQ_VALUE, valid_password },
+	[U_FIRST] = { "firstName", F_STRING, REQ_VALUE, valid_name },
+	[U_LAST] = { "lastName", F_STRING, REQ_VALUE, valid_name },
+	[U_STATUS] = { "status", F_STRING, 0, valid_user_status },
+};
+
+static const struct field update_fields[U__COUNT] = {
+	[U_USERNAME] = { "username", F_STRING, 0, valid_email },
+	[U_PASSWORD] = { "password", F_STRING, 0, valid_password },
+	[U_FIRST] = { "firstName", F_STRING, 0, valid_name },
+	[U_LAST] = { "lastName", F_STRING, 0, valid_name },
+	[U_STATUS] = { "status", F_STRING, 0, valid_user_status },
+};
+
+/* One row of S_USER_LIST / S_USER_GET. */
+struct user {
+	char		 uuid[40];
+	char		 username[4 * MAX_EMAIL + 1];
+	char		 first[4 * MAX_NAME + 1];
+	char		 last[4 * MAX_NAME + 1];
+	struct dbcol	 col[8];
+};
+
+static void
+user_bind(struct user *u)
+{
+	u->col[0] = (struct dbcol)DBC_INT;
+	u->col[1] = (struct dbcol)DBC_TEXT(u->uuid);
+	u->col[2] = (struct dbcol)DBC_TEXT(u->username);
+	u->col[3] = (struct dbcol)DBC_TEXT(u->first);
+	u->col[4] = (struct dbcol)DBC_TEXT(u->last);
+	u->col[5] = (struct dbcol)DBC_INT;
+	u->col[6] = (struct dbcol)DBC_INT;
+	u->col[7] = (struct dbcol)DBC_INT;
+}
+
+static cJSON *
+user_resource(struct req *r, const struct user *u)
+{
+	cJSON	*a;
+	char	 self[MAX_PATH + 600], t[21];
+
+	a = cJSON_CreateObject();
+	cJSON_AddStringToObject(a, "username", u->username);
+	cJSON_AddStringToObject(a, "firstName", u->first);
+	cJSON_AddStringToObject(a, "lastName", u->last);
+	cJSON_AddStringToObject(a, "status", u->col[5].i == 1 ? "active" :
+	    "blocked");
+	iso8601(t, u->col[6].i);
+	cJSON_AddStringToObject(a, "createdAt", t);
+	iso8601(t, u->col[7].i);
+	cJSON_AddStringToObject(a, "updatedAt", t);
+	self_link(r, self, sizeof(self), "users/%s", u->uuid);
+	return jsonapi_resource(r, "users", u->uuid, a, self);
+}
+
+/* 1 found, 0 not, DB_ERR. */
+static int
+user_load(const char *uuid, struct user *u)
+{
+	user_bind(u);
+	if (!valid_uuid(uuid))
+		return 0;
+	return db_one(S_USER_GET, &DBV_TEXT(uuid), 1, u->col, 8);
+}
+
+static int
+send_user(struct req *r, int status, const char *uuid)
+{
+	struct user	 u;
+	int		 rc;
+
+	if ((rc = user_load(uuid, &u)) < 0)
+		return jsonapi_db_error(r);
+	if (rc == 0)
+		return jsonapi_error(r, E_USER_UNKNOWN);
+	return jsonapi_send(r, status, jsonapi_document(user_resource(r, &u),
+	    NULL));
+}
+
+static int
+list(struct req *r)
+{
+	struct user	 u;
+	cJSON		*arr;
+	char		 self[MAX_PATH + 600];
+	int		 rc;
+
+	user_bind(&u);
+	if (db_select(S_USER_LIST, NULL, 0, u.col, 8) != 0)
+		return jsonapi_db_error(r);
+	arr = cJSON_CreateArray();
+	while ((rc = db_fetch(S_USER_LIST, u.col, 8)) == 1)
+		cJSON_AddItemToArray(arr, user_resource(r, &u));
+	db_finish(S_USER_LIST);
+	if (rc < 0) {
+		cJSON_Delete(arr);
+		return jsonapi_db_error(r);
+	}
+	self_link(r, self, sizeof(self), "users");
+	return jsonapi_send(r, 200, jsonapi_document(arr, self));
+}
+
+static int
+get(struct req *r)
+{
+	return send_user(r, 200, r->param[0]);
+}
+
+static int
+create(struct req *r)
+{
+	struct fval	 f[U__COUNT];
+	char		 hash[MAX_PASSWORD + 32], uuid[37];
+	struct dbv	 v[8];
+	long long	 rc;
+
+	if (fields_read(r, create_fields, U__COUNT, f) != 0)
+		return -1;
+	if (password_hash(hash, sizeof(hash), f[U_PASSWORD].s) != 0)
+		return jsonapi_error(r, E_INTERNAL);
+	uuid_v4(uuid);
+	v[0] = DBV_TEXT(uuid);
+	v[1] = DBV_TEXT(f[U_USERNAME].s);
+	v[2] = DBV_TEXT(hash);
+	v[3] = DBV_TEXT(f[U_FIRST].s);
+	v[4] = DBV_TEXT(f[U_LAST].s);
+	v[5] = DBV_INT(f[U_STATUS].s == NULL ||
+	    strcmp(f[U_STATUS].s, "active") == 0);
+	v[6] = DBV_INT((long long)r->now);
+	v[7] = DBV_INT((long long)r->now);
+	if ((rc = db_exec(S_USER_INSERT, v, 8)) == DB_DUP)
+		return jsonapi_error_src(r, E_USER_EXISTS, SRC_POINTER,
+		    "/data/attributes/username");
+	if (rc != 1)
+		return jsonapi_db_error(r);
+	log_info("user %lld created by user %lld", db_insert_id(), r->acct.id);
+	return send_user(r, 201, uuid);
+}
+
+/* Tokens of a user whose password another user set, or who is blocked. */
+static int
+revoke_user(struct req *r, long long id)
+{
+	struct req	 other = *r;
+
+	other.acct.id = id;
+	other.acct.token_id = 0;
+	return auth_revoke_others(&other);
+}
+
+static int
+update(struct req *r)
+{
+	struct fval	 f[U__COUNT];
+	struct user	 u;
+	char		 hash[MAX_PASSWORD + 32];
+	struct dbv	 v[7];
+	long long	 rc;
+	int		 blocking, self;
+
+	if (fields_read(r, update_fields, U__COUNT, f) != 0)
+		return -1;
+	if ((rc = user_load(r->param[0], &u)) <= 0)
+		return rc < 0 ? jsonapi_db_error(r) :
+		    jsonapi_error(r, E_USER_UNKNOWN);
+	self = u.col[0].i == r->acct.id;
+	blocking = f[U_STATUS].s != NULL &&
+	    strcmp(f[U_STATUS].s, "blocked") == 0;
+	if (self && blocking)
+		return jsonapi_error(r, E_SELF_ACTION);
+	if (f[U_PASSWORD].s != NULL &&
+	    password_hash(hash, sizeof(hash), f[U_PASSWORD].s) != 0)
+		return jsonapi_error(r, E_INTERNAL);
+	v[0] = DBV_OPT(f[U_USERNAME].s);
+	v[1] = f[U_PASSWORD].s != NULL ? DBV_TEXT(hash) : DBV_NULL;
+	v[2] = DBV_OPT(f[U_FIRST].s);
+	v[3] = DBV_OPT(f[U_LAST].s);
+	v[4] = f[U_STATUS].s != NULL ? DBV_INT(!blocking) : DBV_NULL;
+	v[5] = DBV_INT((long long)r->now);
+	v[6] = DBV_INT(u.col[0].i);
+	if (db_begin() != 0)
+		return jsonapi_db_error(r);
+	if ((rc = db_exec(S_USER_UPDATE, v, 7)) == DB_DUP) {
+		db_rollback();
+		return jsonapi_error_src(r, E_USER_EXISTS, SRC_POINTER,
+		    "/data/attributes/username");
+	}
+	if (rc < 0 || ((blocking || f[U_PASSWORD].s != NULL) &&
+	    (self ? auth_revoke_others(r) : revoke_user(r, u.col[0].i)) != 0) ||
+	    db_commit() != 0) {
+		db_rollback();
+		return jsonapi_db_error(r);
+	}
+	return send_user(r, 200, r->param[0]);
+}
+
+static int
+delete(struct req *r)
+{
+	struct user	 u;
+	int		 rc;
+
+	if ((rc = user_load(r->param[0], &u)) <= 0)
+		return rc < 0 ? jsonapi_db_error(r) :
+		    jsonapi_error(r, E_USER_UNKNOWN);
+	if (u.col[0].i == r->acct.id)
+		return jsonapi_error(r, E_SELF_ACTION);
+	if (db_begin() != 0 || auth_purge_account(r, u.col[0].i) != 0 ||
+	    db_exec(S_USER_DELETE, &DBV_INT(u.col[0].i), 1) < 0 ||
+	    db_commit() != 0) {
+		db_rollback();
+		return jsonapi_db_error(r);
+	}
+	log_info("user %lld deleted by user %lld", u.col[0].i, r->acct.id);
+	return jsonapi_no_content(r);
+}
+
+static const struct route routes[] = {
+	{ M_GET, "users", "users", R_AUTH, list },
+	{ M_POST, "users", "users", R_AUTH | R_BODY, create },
+	{ M_GET, "users/:", "users", R_AUTH, get },
+	{ M_PATCH, "users/:", "users", R_AUTH | R_BODY, update },
+	{ M_DELETE, "users/:", "users", R_AUTH, delete },
+};
+
+GLUE_MAIN("users", routes)
