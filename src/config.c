@@ -56,6 +56,7 @@ static const struct key keys[] = {
 	{ "daily_send_cap", K_LONG, "20", 1, 10000, NULL, S(daily_send_cap) },
 	{ "protected_storefront", K_LIST, "customers,customer-password,addresses", 0, 0, NULL, S(protected_storefront) },
 	{ "protected_backend", K_LIST, "users,customer-multi-factor-auth-type-deactivate", 0, 0, NULL, S(protected_backend) },
+	{ "dev_mailbox", K_CHOICE, "off", 0, 0, "on|off", S(dev_mailbox) },
 	{ "methods", K_LIST, "email", 0, 0, "email", S(methods) },
 #ifdef GLUE_TESTING
 	{ "test_clock_file", K_STR, "", 0, 0, NULL, S(test_clock_file) },
@@ -211,14 +212,15 @@ config_check(char *err, size_t errsz)
 int
 config_parse(const char *text, char *err, size_t errsz)
 {
-	char	*copy, *line, *save = NULL, *eq, *name, *value;
+	char	*copy, *line, *next, *eq, *name, *value;
 	const struct key *k;
 	int	 lineno = 0, rc = -1;
 
 	config_defaults();
 	copy = xstrdup(text);
-	for (line = strtok_r(copy, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
+	for (line = copy; line != NULL; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
 		lineno++;
 		line = trim(line);
 		if (*line == '\0' || *line == '#')

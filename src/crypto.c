@@ -35,10 +35,11 @@ secret_load(const char *path, char *err, size_t errsz)
 		    path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) == -1 || (st.st_mode & S_IROTH)) {
+	/* Group read is allowed (a web server's group), nothing more. */
+	if (fstat(fd, &st) == -1 || (st.st_mode & (S_IRWXO | S_IWGRP))) {
 		close(fd);
-		snprintf(err, errsz, "secret_key_file: %s is readable by "
-		    "others (chmod o-r)", path);
+		snprintf(err, errsz, "secret_key_file: %s is accessible to "
+		    "others (chmod 600)", path);
 		return -1;
 	}
 	n = read(fd, hex, sizeof(hex));

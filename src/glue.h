@@ -70,6 +70,7 @@ struct config {
 	char	*protected_storefront;	/* comma-separated resource types */
 	char	*protected_backend;
 	char	*methods;		/* comma-separated method names */
+	char	*dev_mailbox;		/* "on": serve the spool (development) */
 	char	*test_clock_file;	/* test builds only */
 };
 

@@ -364,6 +364,9 @@ range_ok(const char *r, size_t n)
 		return 0;
 	memcpy(buf, r, n);
 	buf[n] = '\0';
+	len = strlen(buf);	/* RFC 9110 §5.6.1: OWS around the comma */
+	while (len > 0 && (buf[len - 1] == ' ' || buf[len - 1] == '\t'))
+		buf[--len] = '\0';
 	if ((semi = strchr(buf, ';')) != NULL) {
 		*semi = '\0';
 		if ((q = strstr(semi + 1, "q=")) != NULL &&

@@ -1,0 +1,341 @@
+/*
+ * src/crypto.c: the secret file, tokens, keyed hashes, passwords, constant
+ * time comparison, UUIDs and bounded random numbers.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "glue.h"
+#include "unit.h"
+
+#define KEY_A	"000102030405060708090a0b0c0d0e0f" \
+		"101112131415161718191a1b1c1d1e1f"
+#define KEY_B	"ffeeddccbbaa99887766554433221100" \
+		"ffeeddccbbaa99887766554433221100"
+
+static char	 dir[] = "/tmp/glue-mfa-crypto-XXXXXX";
+static char	 err[512];
+static const char *made[64];	/* file names written in dir */
+static size_t	 nmade;
+
+/* Writes text to dir/name with mode; returns the path (static). */
+static const char *
+keyfile(const char *name, const char *text, mode_t mode)
+{
+	static char	 path[256];
+	FILE		*f;
+	size_t		 i;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	for (i = 0; i < nmade && strcmp(made[i], name) != 0; i++)
+		continue;
+	if (i == nmade && nmade < nitems(made))
+		made[nmade++] = name;
+	if ((f = fopen(path, "w")) == NULL ||
+	    fwrite(text, 1, strlen(text), f) != strlen(text) ||
+	    fclose(f) != 0 || chmod(path, mode) == -1) {
+		perror(path);
+		exit(2);
+	}
+	return path;
+}
+
+static int
+load(const char *name, const char *text, mode_t mode)
+{
+	memset(err, 0, sizeof(err));
+	return secret_load(keyfile(name, text, mode), err, sizeof(err));
+}
+
+static void
+test_secret_file(void)
+{
+	const char	*p;
+
+	/* crypto_start: libsodium, then the secret. */
+	p = keyfile("good", KEY_A "\n", 0600);
+	CHECK_INT(crypto_start(p, err, sizeof(err)), 0);
+	CHECK_INT(load("nonl", KEY_A, 0600), 0);	/* newline optional */
+	CHECK_INT(load("upper", "000102030405060708090A0B0C0D0E0F"
+	    "101112131415161718191A1B1C1D1E1F\n", 0600), 0);
+	CHECK_INT(load("ro", KEY_A "\n", 0400), 0);
+
+	/* Accessible to others, or writable by the group: refused. */
+	CHECK_INT(load("world", KEY_A "\n", 0644), -1);
+	CHECK(strncmp(err, "secret_key_file:", 16) == 0);
+	CHECK(strstr(err, "accessible to others") != NULL);
+	CHECK_INT(load("world2", KEY_A "\n", 0604), -1);
+	CHECK_INT(load("worldw", KEY_A "\n", 0602), -1);
+	CHECK_INT(load("groupw", KEY_A "\n", 0620), -1);
+	/* Group read is allowed: the web server's group may read it. */
+	CHECK_INT(load("groupr", KEY_A "\n", 0640), 0);
+
+	/* Not 64 hex characters: refused. */
+	CHECK_INT(load("empty", "", 0600), -1);
+	CHECK(strncmp(err, "secret_key_file:", 16) == 0);
+	CHECK(strstr(err, "64 hex") != NULL);
+	CHECK_INT(load("nl", "\n", 0600), -1);
+	CHECK_INT(load("short", "000102030405060708090a0b0c0d0e0f"
+	    "101112131415161718191a1b1c1d1e1\n", 0600), -1);	/* 63 */
+	CHECK_INT(load("half", "000102030405060708090a0b0c0d0e0f\n", 0600),
+	    -1);
+	CHECK_INT(load("long", KEY_A "0\n", 0600), -1);		/* 65 */
+	CHECK_INT(load("longer", KEY_A KEY_B "\n", 0600), -1);
+	CHECK_INT(load("nothex", "g00102030405060708090a0b0c0d0e0f"
+	    "101112131415161718191a1b1c1d1e1f\n", 0600), -1);
+	CHECK_INT(load("spaces", "00 0102030405060708090a0b0c0d0e0f"
+	    "101112131415161718191a1b1c1d1e1f\n", 0600), -1);
+	CHECK_INT(load("crlf", KEY_A "\r\n", 0600), -1);
+	CHECK_INT(load("twonl", KEY_A "\n\n", 0600), -1);
+	CHECK_INT(load("extra", KEY_A "\nmore\n", 0600), -1);
+
+	/* No file: refused, naming the path. */
+	memset(err, 0, sizeof(err));
+	CHECK_INT(secret_load("/nonexistent/glue-mfa.key", err, sizeof(err)),
+	    -1);
+	CHECK(strstr(err, "/nonexistent/glue-mfa.key") != NULL);
+
+	/* Leave KEY_A loaded. */
+	CHECK_INT(load("good", KEY_A "\n", 0600), 0);
+}
+
+static int
+is_base64url(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_')
+			return 0;
+	return 1;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp((const char *)a, (const char *)b);
+}
+
+static void
+test_token_new(void)
+{
+	static char	 t[256][TOKEN_CHARS + 1];
+	size_t		 i, dup = 0, bad = 0;
+
+	for (i = 0; i < nitems(t); i++) {
+		memset(t[i], 'x', sizeof(t[i]));
+		token_new(t[i]);
+		if (strlen(t[i]) != TOKEN_CHARS || !is_base64url(t[i]) ||
+		    !valid_token(t[i]))
+			bad++;
+	}
+	CHECK_INT(strlen(t[0]), TOKEN_CHARS);
+	CHECK(is_base64url(t[0]));
+	CHECK_INT(bad, 0);
+	qsort(t, nitems(t), sizeof(t[0]), cmp_str);
+	for (i = 1; i < nitems(t); i++)
+		if (strcmp(t[i - 1], t[i]) == 0)
+			dup++;
+	CHECK_INT(dup, 0);
+}
+
+static void
+test_keyed_hash(void)
+{
+	unsigned char	 a[HASH_BYTES], b[HASH_BYTES], zero[HASH_BYTES];
+
+	memset(zero, 0, sizeof(zero));
+	keyed_hash(a, "token/storefront", "abc", 3);
+	keyed_hash(b, "token/storefront", "abc", 3);
+	CHECK(memcmp(a, b, HASH_BYTES) == 0);		/* deterministic */
+	CHECK(memcmp(a, zero, HASH_BYTES) != 0);
+
+	keyed_hash(b, "token/backend", "abc", 3);	/* by domain */
+	CHECK(memcmp(a, b, HASH_BYTES) != 0);
+	keyed_hash(b, "token/storefront", "abd", 3);	/* by input */
+	CHECK(memcmp(a, b, HASH_BYTES) != 0);
+	keyed_hash(b, "token/storefront", "abc", 2);	/* by length */
+	CHECK(memcmp(a, b, HASH_BYTES) != 0);
+	keyed_hash(b, "token/storefront", "abc\0", 4);
+	CHECK(memcmp(a, b, HASH_BYTES) != 0);
+
+	/* The boundary between domain and input is part of the hash. */
+	keyed_hash(a, "ab", "c", 1);
+	keyed_hash(b, "a", "bc", 2);
+	CHECK(memcmp(a, b, HASH_BYTES) != 0);
+	keyed_hash(a, "", "x", 1);
+	keyed_hash(b, "x", "", 0);
+	CHECK(memcmp(a, b, HASH_BYTES) != 0);
+
+	/* Keyed: another secret, another hash. */
+	keyed_hash(a, "token/storefront", "abc", 3);
+	CHECK_INT(load("b", KEY_B "\n", 0600), 0);
+	keyed_hash(b, "token/storefront", "abc", 3);
+	CHECK(memcmp(a, b, HASH_BYTES) != 0);
+	CHECK_INT(load("a", KEY_A "\n", 0600), 0);
+	keyed_hash(b, "token/storefront", "abc", 3);
+	CHECK(memcmp(a, b, HASH_BYTES) == 0);
+}
+
+static void
+test_password(void)
+{
+	char	 h1[256], h2[256], tiny[16];
+
+	CHECK_INT(password_hash(h1, sizeof(h1), "change123"), 0);
+	CHECK(strncmp(h1, "$argon2id$", 10) == 0);
+	CHECK(password_verify(h1, "change123") == 1);
+	CHECK(password_verify(h1, "change124") == 0);
+	CHECK(password_verify(h1, "change12") == 0);
+	CHECK(password_verify(h1, "") == 0);
+	CHECK(password_verify(h1, "Change123") == 0);
+	/* A fresh salt each time. */
+	CHECK_INT(password_hash(h2, sizeof(h2), "change123"), 0);
+	CHECK(strcmp(h1, h2) != 0);
+	CHECK(password_verify(h2, "change123") == 1);
+	/* Not a hash: never verifies. */
+	CHECK(password_verify("", "change123") == 0);
+	CHECK(password_verify("$argon2id$garbage", "change123") == 0);
+	/* Too small a buffer is refused, not overflowed. */
+	CHECK_INT(password_hash(tiny, sizeof(tiny), "change123"), -1);
+	/* The dummy verification for unknown accounts does not crash. */
+	password_burn("change123");
+	password_burn("anything");
+}
+
+static void
+test_ct_equal(void)
+{
+	CHECK(ct_equal("abcdef", "abcdef", 6) == 1);
+	CHECK(ct_equal("abcdef", "abcdeg", 6) == 0);
+	CHECK(ct_equal("abcdef", "bbcdef", 6) == 0);
+	CHECK(ct_equal("abcdef", "abcdeg", 5) == 1);
+	CHECK(ct_equal("\0\0", "\0\1", 2) == 0);
+	CHECK(ct_equal("x", "y", 0) == 1);
+}
+
+static void
+test_uuid_v4(void)
+{
+	static char	 u[512][37];
+	size_t		 i, j, bad = 0, dup = 0;
+
+	for (i = 0; i < nitems(u); i++) {
+		uuid_v4(u[i]);
+		/* RFC 9562 §5.4: version 4, variant 10xx. */
+		if (strlen(u[i]) != 36 || !valid_uuid(u[i]) ||
+		    u[i][14] != '4' || strchr("89ab", u[i][19]) == NULL)
+			bad++;
+		for (j = 0; j < 36; j++)
+			if (isupper((unsigned char)u[i][j]))
+				bad++;
+	}
+	CHECK_INT(strlen(u[0]), 36);
+	CHECK(valid_uuid(u[0]));
+	CHECK(u[0][8] == '-' && u[0][13] == '-' && u[0][18] == '-' &&
+	    u[0][23] == '-');
+	CHECK(u[0][14] == '4');
+	CHECK(strchr("89ab", u[0][19]) != NULL);
+	CHECK_INT(bad, 0);
+	qsort(u, nitems(u), sizeof(u[0]), cmp_str);
+	for (i = 1; i < nitems(u); i++)
+		if (strcmp(u[i - 1], u[i]) == 0)
+			dup++;
+	CHECK_INT(dup, 0);
+}
+
+static void
+test_random(void)
+{
+	unsigned	 seen[10] = { 0 };
+	size_t		 i, out_of_range = 0, missing = 0;
+	char		 hex[2 * 64 + 1];
+	uint32_t	 v;
+
+	for (i = 0; i < 10000; i++) {
+		v = random_uniform(10);
+		if (v >= 10)
+			out_of_range++;
+		else
+			seen[v]++;
+	}
+	CHECK_INT(out_of_range, 0);
+	for (i = 0; i < 10; i++)
+		if (seen[i] == 0)
+			missing++;
+	CHECK_INT(missing, 0);			/* every value comes up */
+	for (i = 0, out_of_range = 0; i < 1000; i++)
+		if (random_uniform(1) != 0)
+			out_of_range++;
+	CHECK_INT(out_of_range, 0);
+	/* Bounds the size of codes: 10^6 and 10^9. */
+	for (i = 0, out_of_range = 0; i < 1000; i++)
+		if (random_uniform(1000000) >= 1000000 ||
+		    random_uniform(1000000000) >= 1000000000)
+			out_of_range++;
+	CHECK_INT(out_of_range, 0);
+	CHECK(random_u64() != random_u64());
+
+	memset(hex, 'x', sizeof(hex));
+	random_hex(hex, 16);
+	CHECK_INT(strlen(hex), 32);
+	for (i = 0; i < 32; i++)
+		if (!isxdigit((unsigned char)hex[i]) ||
+		    isupper((unsigned char)hex[i]))
+			missing++;
+	CHECK_INT(missing, 0);
+	random_hex(hex, 64);
+	CHECK_INT(strlen(hex), 128);
+}
+
+static void
+test_wipe(void)
+{
+	char	 buf[16];
+	size_t	 i, left = 0;
+
+	memset(buf, 'A', sizeof(buf));
+	wipe(buf, sizeof(buf));
+	for (i = 0; i < sizeof(buf); i++)
+		if (buf[i] != 0)
+			left++;
+	CHECK_INT(left, 0);
+}
+
+static void
+cleanup(void)
+{
+	char	 path[256];
+	size_t	 i;
+
+	for (i = 0; i < nmade; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, made[i]);
+		(void)unlink(path);
+	}
+	if (rmdir(dir) == -1)
+		perror(dir);
+}
+
+int
+main(void)
+{
+	int	 rc;
+
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return 2;
+	}
+	test_secret_file();
+	test_token_new();
+	test_keyed_hash();
+	test_password();
+	test_ct_equal();
+	test_uuid_v4();
+	test_random();
+	test_wipe();
+	rc = unit_done();
+	cleanup();
+	return rc;
+}

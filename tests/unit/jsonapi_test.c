@@ -1,0 +1,642 @@
+/*
+ * src/jsonapi.c, the only writer of responses: the exact bytes of the CGI
+ * responses (RFC 3875 §6) it writes through io_write on stdout.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "glue.h"
+#include "unit.h"
+
+#define CT_JSONAPI	"application/vnd.api+json"
+
+/* ---- capturing stdout ------------------------------------------------- */
+
+static FILE	*cap_file;
+static int	 cap_saved = -1;
+static char	 out[16384];
+static size_t	 outlen;
+
+static void
+cap_start(void)
+{
+	fflush(stdout);
+	if ((cap_file = tmpfile()) == NULL ||
+	    (cap_saved = dup(STDOUT_FILENO)) == -1 ||
+	    dup2(fileno(cap_file), STDOUT_FILENO) == -1) {
+		perror("jsonapi_test: capturing stdout");
+		exit(2);
+	}
+}
+
+/* Ends the capture: out holds what was written, NUL-ended. */
+static void
+cap_end(void)
+{
+	fflush(stdout);
+	dup2(cap_saved, STDOUT_FILENO);
+	close(cap_saved);
+	rewind(cap_file);
+	outlen = fread(out, 1, sizeof(out) - 1, cap_file);
+	out[outlen] = '\0';
+	fclose(cap_file);
+}
+
+/* ---- requests in CGI mode --------------------------------------------- */
+
+/* A CGI request as a web server would start it (RFC 3875 §4.1). */
+static void
+req_make(struct req *r, const char *method, const char *uri)
+{
+	static const char *const clear[] = {
+		"CONTENT_TYPE", "CONTENT_LENGTH", "HTTP_ACCEPT",
+		"HTTP_AUTHORIZATION", "HTTP_X_MFA_CODE", "SCRIPT_NAME",
+		"PATH_INFO", "HTTPS", "REQUEST_SCHEME",
+	};
+	size_t	 i;
+
+	for (i = 0; i < nitems(clear); i++)
+		unsetenv(clear[i]);
+	setenv("REQUEST_METHOD", method, 1);
+	setenv("REQUEST_URI", uri, 1);
+	setenv("HTTP_HOST", "shop.example", 1);
+	setenv("SERVER_NAME", "shop.example", 1);
+	setenv("SERVER_PORT", "80", 1);
+	setenv("REMOTE_ADDR", "127.0.0.1", 1);
+	setenv("GATEWAY_INTERFACE", "CGI/1.1", 1);
+	req_init(r, io_cgi(), SIDE_STOREFRONT);
+	snprintf(r->base, sizeof(r->base), "http://shop.example");
+}
+
+/* The head every response carries, then ctype and extra header lines. */
+static const char *
+head(const struct req *r, const char *status, const char *ctype,
+    const char *extra)
+{
+	static char	 buf[2048];
+
+	snprintf(buf, sizeof(buf), "Status: %s\r\n"
+	    "X-Request-Id: %s\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "%s%s%s%s\r\n", status, r->id,
+	    ctype != NULL ? "Content-Type: " : "", ctype != NULL ? ctype : "",
+	    ctype != NULL ? "\r\n" : "", extra != NULL ? extra : "");
+	return buf;
+}
+
+/* head() followed by body. */
+static const char *
+response(const struct req *r, const char *status, const char *ctype,
+    const char *extra, const char *body)
+{
+	static char	 buf[8192];
+
+	snprintf(buf, sizeof(buf), "%s%s", head(r, status, ctype, extra),
+	    body);
+	return buf;
+}
+
+/* ---- tests ------------------------------------------------------------ */
+
+static int
+is_lower_hex(const char *s, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (!isdigit((unsigned char)s[i]) && (s[i] < 'a' || s[i] > 'f'))
+			return 0;
+	return s[n] == '\0';
+}
+
+static void
+test_request_id(void)
+{
+	struct req	 a, b;
+
+	req_make(&a, "GET", "/customers/DE--1");
+	req_make(&b, "GET", "/customers/DE--1");
+	CHECK(REQUEST_ID_CHARS == 32);
+	CHECK_INT(strlen(a.id), REQUEST_ID_CHARS);
+	CHECK(is_lower_hex(a.id, REQUEST_ID_CHARS));
+	CHECK(is_lower_hex(b.id, REQUEST_ID_CHARS));
+	CHECK(strcmp(a.id, b.id) != 0);
+	CHECK_INT(a.method, M_GET);
+	CHECK_INT(a.answered, 0);
+	/* The id goes out in the X-Request-Id header. */
+	cap_start();
+	jsonapi_no_content(&a);
+	cap_end();
+	CHECK(strstr(out, "\r\nX-Request-Id: ") != NULL);
+	CHECK(strstr(out, a.id) != NULL);
+	req_release(&a);
+	req_release(&b);
+}
+
+/* Every error of the table: status line, reason, code, exact detail. */
+static void
+test_error_table(void)
+{
+	static const struct {
+		const char	*status;	/* the Status header's value */
+		const char	*code;
+		const char	*detail;
+	} t[E__COUNT] = {
+		[E_MALFORMED] = { "400 Bad Request", "100",
+		    "Malformed request body." },
+		[E_MEMBER] = { "400 Bad Request", "101",
+		    "Invalid or missing member." },
+		[E_TYPE_MISMATCH] = { "409 Conflict", "102",
+		    "Resource type does not match the endpoint." },
+		[E_NOT_FOUND] = { "404 Not Found", "103",
+		    "Resource not found." },
+		[E_METHOD] = { "405 Method Not Allowed", "104",
+		    "Method not allowed." },
+		[E_NOT_ACCEPTABLE] = { "406 Not Acceptable", "105",
+		    "Not acceptable." },
+		[E_TOO_LARGE] = { "413 Content Too Large", "106",
+		    "Request body too large." },
+		[E_MEDIA_TYPE] = { "415 Unsupported Media Type", "107",
+		    "Unsupported media type." },
+		[E_UNAVAILABLE] = { "503 Service Unavailable", "110",
+		    "Service temporarily unavailable." },
+		[E_INTERNAL] = { "500 Internal Server Error", "111",
+		    "Internal server error." },
+		[E_LOGIN_LIMIT] = { "429 Too Many Requests", "113",
+		    "Too many failed login attempts. Please try again later." },
+		/* SPEC §3.1 */
+		[E_TOKEN_INVALID] = { "401 Unauthorized", "001",
+		    "Invalid access token." },
+		[E_TOKEN_MISSING] = { "403 Forbidden", "002",
+		    "Missing access token." },
+		[E_LOGIN_FAILED] = { "401 Unauthorized", "003",
+		    "Failed to authenticate user." },
+		[E_REFRESH_FAILED] = { "401 Unauthorized", "004",
+		    "Failed to refresh token." },
+		[E_INVALID_FIELD] = { "422 Unprocessable Content", "901",
+		    "value is invalid." },
+		[E_CUSTOMER_EXISTS] = { "422 Unprocessable Content", "400",
+		    "Customer with this email already exists." },
+		[E_PASSWORDS_DIFFER] = { "422 Unprocessable Content", "406",
+		    "Passwords do not match." },
+		[E_WRONG_PASSWORD] = { "400 Bad Request", "408",
+		    "Invalid password." },
+		[E_UNAUTHORIZED] = { "403 Forbidden", "411",
+		    "Unauthorized request." },
+		[E_ADDRESS_NOT_FOUND] = { "404 Not Found", "412",
+		    "Address not found." },
+		[E_TOO_MANY_ADDRESSES] = { "422 Unprocessable Content", "413",
+		    "Too many addresses." },
+		[E_SELF_ACTION] = { "403 Forbidden", "415",
+		    "You cannot block or delete your own account." },
+		[E_USER_EXISTS] = { "422 Unprocessable Content", "416",
+		    "User with this username already exists." },
+		[E_USER_UNKNOWN] = { "404 Not Found", "417", "User not found." },
+		/* SPEC §3.3: the administrator's rescue, unknown customer */
+		[E_RESCUE_NO_CUSTOMER] = { "404 Not Found", "5907",
+		    "Customer not found." },
+		/* SPEC §4.4, exact */
+		[E_MFA_CODE_MISSING] = { "403 Forbidden", "5900",
+		    "X-MFA-Code header is missing." },
+		[E_MFA_CODE_INVALID] = { "403 Forbidden", "5901",
+		    "X-MFA-Code is invalid." },
+		[E_MFA_TYPE_MISSING] = { "400 Bad Request", "5902",
+		    "Multi-factor authentication type is missing." },
+		[E_MFA_DEACTIVATION_FAILED] = { "400 Bad Request", "5903",
+		    "Failed to deactivate multi-factor authentication." },
+		[E_MFA_ALREADY_ACTIVE] = { "400 Bad Request", "5904",
+		    "Multi-factor authentication type already activated." },
+		[E_NO_CUSTOMER_ID] = { "400 Bad Request", "5905",
+		    "No customer identifier provided." },
+		[E_MFA_TYPE_NOT_FOUND] = { "400 Bad Request", "5906",
+		    "Multi-factor authentication type is not found." },
+		[E_CUSTOMER_NOT_FOUND] = { "400 Bad Request", "5907",
+		    "Customer not found." },
+		[E_NO_USER_ID] = { "400 Bad Request", "5908",
+		    "No user identifier provided." },
+		[E_USER_NOT_FOUND] = { "400 Bad Request", "5909",
+		    "User not found." },
+		[E_MFA_SEND_FAILED] = { "503 Service Unavailable", "5910",
+		    "Something went wrong while sending your code. Please try "
+		    "again later or contact the system administrator." },
+		[E_MFA_LOCKED] = { "429 Too Many Requests", "5911",
+		    "Too many failed attempts. Please try again later." },
+		[E_MFA_RESEND] = { "429 Too Many Requests", "5912",
+		    "A code was sent recently. Please wait before requesting "
+		    "another." },
+	};
+	struct req	 r;
+	char		 body[512], status[4];
+	int		 e;
+
+	for (e = 0; e < E__COUNT; e++) {
+		if (e == E_NONE)
+			continue;
+		if (t[e].code == NULL) {
+			CHECKF(0, "error %d: no expectation in this test", e);
+			continue;
+		}
+		CHECK_STR(jsonapi_code((enum err)e), t[e].code);
+		memcpy(status, t[e].status, 3);
+		status[3] = '\0';
+		snprintf(body, sizeof(body), "{\"errors\":[{\"status\":\"%s\","
+		    "\"code\":\"%s\",\"detail\":\"%s\"}]}", status, t[e].code,
+		    t[e].detail);
+		req_make(&r, "POST", "/customers");
+		cap_start();
+		CHECK_INT(jsonapi_error(&r, (enum err)e), 0);
+		cap_end();
+		CHECKF(strcmp(out, response(&r, t[e].status, CT_JSONAPI, NULL,
+		    body)) == 0, "error %d (code %s): got \"%s\"", e, t[e].code,
+		    out);
+		CHECK_INT(r.status, strtol(t[e].status, NULL, 10));
+		CHECK_INT(r.answered, 1);
+		req_release(&r);
+	}
+}
+
+static void
+test_error_source(void)
+{
+	struct req	 r;
+
+	req_make(&r, "POST", "/customers");
+	cap_start();
+	jsonapi_error_src(&r, E_INVALID_FIELD, SRC_POINTER,
+	    "/data/attributes/firstName");
+	cap_end();
+	CHECK_STR(out, response(&r, "422 Unprocessable Content", CT_JSONAPI,
+	    NULL, "{\"errors\":[{\"status\":\"422\",\"code\":\"901\","
+	    "\"detail\":\"firstName is invalid.\",\"source\":"
+	    "{\"pointer\":\"/data/attributes/firstName\"}}]}"));
+	req_release(&r);
+
+	req_make(&r, "POST", "/customers");
+	cap_start();
+	jsonapi_error_src(&r, E_MEMBER, SRC_POINTER, "/data/attributes");
+	cap_end();
+	CHECK_STR(out, response(&r, "400 Bad Request", CT_JSONAPI, NULL,
+	    "{\"errors\":[{\"status\":\"400\",\"code\":\"101\",\"detail\":"
+	    "\"Invalid or missing member.\",\"source\":"
+	    "{\"pointer\":\"/data/attributes\"}}]}"));
+	req_release(&r);
+
+	req_make(&r, "POST", "/multi-factor-auth-trigger");
+	cap_start();
+	jsonapi_error_src(&r, E_MFA_CODE_MISSING, SRC_HEADER, "X-MFA-Code");
+	cap_end();
+	CHECK_STR(out, response(&r, "403 Forbidden", CT_JSONAPI, NULL,
+	    "{\"errors\":[{\"status\":\"403\",\"code\":\"5900\",\"detail\":"
+	    "\"X-MFA-Code header is missing.\",\"source\":"
+	    "{\"header\":\"X-MFA-Code\"}}]}"));
+	req_release(&r);
+
+	req_make(&r, "GET", "/customers?page=x");
+	cap_start();
+	jsonapi_error_src(&r, E_MEMBER, SRC_PARAMETER, "page");
+	cap_end();
+	CHECK_STR(out, response(&r, "400 Bad Request", CT_JSONAPI, NULL,
+	    "{\"errors\":[{\"status\":\"400\",\"code\":\"101\",\"detail\":"
+	    "\"Invalid or missing member.\",\"source\":"
+	    "{\"parameter\":\"page\"}}]}"));
+	req_release(&r);
+
+	/* SRC_NONE, or no location: no source member. */
+	req_make(&r, "POST", "/customers");
+	cap_start();
+	jsonapi_error_src(&r, E_MALFORMED, SRC_POINTER, NULL);
+	cap_end();
+	CHECK_STR(out, response(&r, "400 Bad Request", CT_JSONAPI, NULL,
+	    "{\"errors\":[{\"status\":\"400\",\"code\":\"100\",\"detail\":"
+	    "\"Malformed request body.\"}]}"));
+	req_release(&r);
+
+	/* Text from the request is escaped as JSON, never raw. */
+	req_make(&r, "POST", "/customers");
+	cap_start();
+	jsonapi_error_src(&r, E_INVALID_FIELD, SRC_POINTER,
+	    "/data/attributes/a\"b\\c\n");
+	cap_end();
+	CHECK_STR(out, response(&r, "422 Unprocessable Content", CT_JSONAPI,
+	    NULL, "{\"errors\":[{\"status\":\"422\",\"code\":\"901\","
+	    "\"detail\":\"a\\\"b\\\\c\\n is invalid.\",\"source\":"
+	    "{\"pointer\":\"/data/attributes/a\\\"b\\\\c\\n\"}}]}"));
+	req_release(&r);
+}
+
+static void
+test_retry_after(void)
+{
+	static const struct {
+		long		 retry;
+		const char	*header;
+	} t[] = {
+		{ 30, "Retry-After: 30\r\n" },
+		{ 1, "Retry-After: 1\r\n" },
+		{ 3600, "Retry-After: 3600\r\n" },
+		{ 0, "Retry-After: 1\r\n" },		/* never 0 */
+		{ -5, "Retry-After: 1\r\n" },
+	};
+	struct req	 r;
+	size_t		 i;
+
+	for (i = 0; i < nitems(t); i++) {
+		req_make(&r, "POST", "/access-tokens");
+		cap_start();
+		jsonapi_error_retry(&r, E_LOGIN_LIMIT, t[i].retry);
+		cap_end();
+		CHECK_STR(out, response(&r, "429 Too Many Requests",
+		    CT_JSONAPI, t[i].header, "{\"errors\":[{\"status\":\"429\","
+		    "\"code\":\"113\",\"detail\":\"Too many failed login "
+		    "attempts. Please try again later.\"}]}"));
+		req_release(&r);
+	}
+	req_make(&r, "POST", "/multi-factor-auth-type-verify");
+	cap_start();
+	jsonapi_error_retry(&r, E_MFA_LOCKED, 600);
+	cap_end();
+	CHECK_STR(out, response(&r, "429 Too Many Requests", CT_JSONAPI,
+	    "Retry-After: 600\r\n", "{\"errors\":[{\"status\":\"429\","
+	    "\"code\":\"5911\",\"detail\":\"Too many failed attempts. "
+	    "Please try again later.\"}]}"));
+	req_release(&r);
+}
+
+static void
+test_allow(void)
+{
+	struct req	 r;
+
+	/* 405 carries Allow and the error document. */
+	req_make(&r, "DELETE", "/customers");
+	cap_start();
+	jsonapi_allow(&r, 405, M_POST | M_OPTIONS);
+	cap_end();
+	CHECK_STR(out, response(&r, "405 Method Not Allowed", CT_JSONAPI,
+	    "Allow: POST, OPTIONS\r\n", "{\"errors\":[{\"status\":\"405\","
+	    "\"code\":\"104\",\"detail\":\"Method not allowed.\"}]}"));
+	CHECK_INT(r.status, 405);
+	req_release(&r);
+
+	/* OPTIONS: 204 with Allow, no type, no body. */
+	req_make(&r, "OPTIONS", "/customers/DE--1");
+	cap_start();
+	jsonapi_allow(&r, 204, M_GET | M_HEAD | M_PATCH | M_DELETE |
+	    M_OPTIONS);
+	cap_end();
+	CHECK_STR(out, head(&r, "204 No Content", NULL,
+	    "Allow: GET, HEAD, PATCH, DELETE, OPTIONS\r\n"));
+	CHECK_INT(r.status, 204);
+	req_release(&r);
+
+	/* Every method, in a fixed order whatever the bits. */
+	req_make(&r, "OPTIONS", "/x");
+	cap_start();
+	jsonapi_allow(&r, 204, M_OPTIONS | M_DELETE | M_PATCH | M_PUT |
+	    M_POST | M_HEAD | M_GET);
+	cap_end();
+	CHECK_STR(out, head(&r, "204 No Content", NULL,
+	    "Allow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n"));
+	req_release(&r);
+}
+
+static void
+test_no_content(void)
+{
+	struct req	 r;
+
+	req_make(&r, "DELETE", "/customers/DE--1");
+	cap_start();
+	CHECK_INT(jsonapi_no_content(&r), 0);
+	cap_end();
+	/* No Content-Type and not one byte after the blank line. */
+	CHECK_STR(out, head(&r, "204 No Content", NULL, NULL));
+	CHECK_INT(r.status, 204);
+	CHECK_INT(r.answered, 1);
+	req_release(&r);
+}
+
+static void
+test_send(void)
+{
+	struct req	 r;
+	cJSON		*attrs, *doc, *list;
+	char		 self[256];
+
+	/* A resource document, with UTF-8 passed through as is. */
+	req_make(&r, "GET", "/customers/DE--1");
+	attrs = cJSON_CreateObject();
+	cJSON_AddStringToObject(attrs, "firstName", "Zo\xc3\xab");
+	cJSON_AddBoolToObject(attrs, "acceptedTerms", 1);
+	self_link(&r, self, sizeof(self), "customers/%s", "DE--1");
+	doc = jsonapi_document(jsonapi_resource(&r, "customers", "DE--1",
+	    attrs, self), NULL);
+	cap_start();
+	CHECK_INT(jsonapi_send(&r, 200, doc), 0);
+	cap_end();
+	CHECK_STR(out, response(&r, "200 OK", CT_JSONAPI, NULL,
+	    "{\"data\":{\"type\":\"customers\",\"id\":\"DE--1\","
+	    "\"attributes\":{\"firstName\":\"Zo\xc3\xab\","
+	    "\"acceptedTerms\":true},\"links\":{\"self\":"
+	    "\"http://shop.example/customers/DE--1\"}}}"));
+	CHECK_INT(r.status, 200);
+	req_release(&r);
+
+	/* 201 and a collection with its own links.self. */
+	req_make(&r, "POST", "/customers/DE--1/addresses");
+	list = cJSON_CreateArray();
+	self_link(&r, self, sizeof(self), "customers/DE--1/addresses/%s",
+	    "123e4567-e89b-42d3-a456-556642440000");
+	cJSON_AddItemToArray(list, jsonapi_resource(&r, "addresses",
+	    "123e4567-e89b-42d3-a456-556642440000", cJSON_CreateObject(),
+	    self));
+	self_link(&r, self, sizeof(self), "customers/DE--1/addresses");
+	cap_start();
+	jsonapi_send(&r, 201, jsonapi_document(list, self));
+	cap_end();
+	CHECK_STR(out, response(&r, "201 Created", CT_JSONAPI, NULL,
+	    "{\"data\":[{\"type\":\"addresses\","
+	    "\"id\":\"123e4567-e89b-42d3-a456-556642440000\","
+	    "\"attributes\":{},\"links\":{\"self\":\"http://shop.example/"
+	    "customers/DE--1/addresses/123e4567-e89b-42d3-a456-556642440000\""
+	    "}}],\"links\":{\"self\":"
+	    "\"http://shop.example/customers/DE--1/addresses\"}}"));
+	req_release(&r);
+
+	/* OAuth answers are plain JSON, never cached (RFC 6749 §5.1). */
+	req_make(&r, "POST", "/backend/token");
+	doc = cJSON_CreateObject();
+	cJSON_AddStringToObject(doc, "token_type", "Bearer");
+	cJSON_AddNumberToObject(doc, "expires_in", 28800);
+	cap_start();
+	http_send_json(&r, 200, doc);
+	cap_end();
+	CHECK_STR(out, response(&r, "200 OK",
+	    "application/json;charset=UTF-8", "Pragma: no-cache\r\n",
+	    "{\"token_type\":\"Bearer\",\"expires_in\":28800}"));
+	req_release(&r);
+
+	/* ... with Retry-After when the request carries one. */
+	req_make(&r, "POST", "/backend/token");
+	r.retry_after = 120;
+	doc = cJSON_CreateObject();
+	cJSON_AddStringToObject(doc, "error", "invalid_grant");
+	cap_start();
+	http_send_json(&r, 429, doc);
+	cap_end();
+	CHECK_STR(out, response(&r, "429 Too Many Requests",
+	    "application/json;charset=UTF-8",
+	    "Pragma: no-cache\r\nRetry-After: 120\r\n",
+	    "{\"error\":\"invalid_grant\"}"));
+	req_release(&r);
+}
+
+static void
+test_head(void)
+{
+	struct req	 r;
+	cJSON		*doc;
+
+	/* HEAD: the headers of the GET answer, no body. */
+	req_make(&r, "HEAD", "/customers/DE--1");
+	CHECK_INT(r.method, M_HEAD);
+	doc = cJSON_CreateObject();
+	cJSON_AddStringToObject(doc, "data", "x");
+	cap_start();
+	CHECK_INT(jsonapi_send(&r, 200, doc), 0);
+	cap_end();
+	CHECK_STR(out, head(&r, "200 OK", CT_JSONAPI, NULL));
+	req_release(&r);
+
+	req_make(&r, "HEAD", "/nowhere");
+	cap_start();
+	jsonapi_error(&r, E_NOT_FOUND);
+	cap_end();
+	CHECK_STR(out, head(&r, "404 Not Found", CT_JSONAPI, NULL));
+	CHECK_INT(r.status, 404);
+	req_release(&r);
+}
+
+/* One response per request: a second one is refused and writes nothing. */
+static void
+test_answered_once(void)
+{
+	struct req	 r;
+	char		 first[4096];
+
+	req_make(&r, "GET", "/customers/DE--1");
+	cap_start();
+	CHECK_INT(jsonapi_error(&r, E_TOKEN_MISSING), 0);
+	CHECK_INT(jsonapi_error(&r, E_INTERNAL), -1);
+	CHECK_INT(jsonapi_no_content(&r), -1);
+	CHECK_INT(jsonapi_send(&r, 200, cJSON_CreateObject()), -1);
+	CHECK_INT(jsonapi_allow(&r, 405, M_GET), -1);
+	cap_end();
+	snprintf(first, sizeof(first), "%s", response(&r, "403 Forbidden",
+	    CT_JSONAPI, NULL, "{\"errors\":[{\"status\":\"403\","
+	    "\"code\":\"002\",\"detail\":\"Missing access token.\"}]}"));
+	CHECK_STR(out, first);
+	CHECK_INT(r.status, 403);
+	req_release(&r);
+}
+
+/* A database error while the server is not known to be gone: 500. */
+static void
+test_db_error(void)
+{
+	struct req	 r;
+
+	CHECK_INT(db_unavailable(), 0);
+	req_make(&r, "GET", "/customers/DE--1");
+	cap_start();
+	jsonapi_db_error(&r);
+	cap_end();
+	CHECK_STR(out, response(&r, "500 Internal Server Error", CT_JSONAPI,
+	    NULL, "{\"errors\":[{\"status\":\"500\",\"code\":\"111\","
+	    "\"detail\":\"Internal server error.\"}]}"));
+	req_release(&r);
+}
+
+static void
+test_self_link(void)
+{
+	struct req	 r;
+	char		 buf[256], small[12];
+
+	req_make(&r, "GET", "/customers/DE--1");
+	self_link(&r, buf, sizeof(buf), "customers/%s", "DE--1");
+	CHECK_STR(buf, "http://shop.example/customers/DE--1");
+	self_link(&r, buf, sizeof(buf), "access-tokens");
+	CHECK_STR(buf, "http://shop.example/access-tokens");
+
+	/* The base carries scheme, host, port and prefix as found. */
+	snprintf(r.base, sizeof(r.base), "https://api.example:8443/backend");
+	self_link(&r, buf, sizeof(buf), "users/%s",
+	    "123e4567-e89b-42d3-a456-556642440000");
+	CHECK_STR(buf, "https://api.example:8443/backend/users/"
+	    "123e4567-e89b-42d3-a456-556642440000");
+	self_link(&r, buf, sizeof(buf), "multi-factor-auth-types/%s", "email");
+	CHECK_STR(buf, "https://api.example:8443/backend/"
+	    "multi-factor-auth-types/email");
+
+	/* A short buffer is cut and stays a C string. */
+	self_link(&r, small, sizeof(small), "users");
+	CHECK_STR(small, "https://api");
+	snprintf(r.base, sizeof(r.base), "http://h");
+	self_link(&r, small, sizeof(small), "users/%d", 12345);
+	CHECK_STR(small, "http://h/us");
+	self_link(&r, small, 10, "x");
+	CHECK_STR(small, "http://h/");
+	req_release(&r);
+}
+
+static void
+test_iso8601(void)
+{
+	static const struct {
+		long long	 t;
+		const char	*want;
+	} t[] = {
+		{ 0, "1970-01-01T00:00:00Z" },
+		{ 1, "1970-01-01T00:00:01Z" },
+		{ -1, "1969-12-31T23:59:59Z" },
+		{ 951782400, "2000-02-29T00:00:00Z" },
+		{ 1700000000, "2023-11-14T22:13:20Z" },
+		{ 2147483647, "2038-01-19T03:14:07Z" },
+		{ 2147483648LL, "2038-01-19T03:14:08Z" },
+		{ 253402300799LL, "9999-12-31T23:59:59Z" },
+		/* Not representable in 20 characters: the epoch, not garbage. */
+		{ 253402300800LL, "1970-01-01T00:00:00Z" },
+	};
+	char	 buf[21];
+	size_t	 i;
+
+	for (i = 0; i < nitems(t); i++) {
+		memset(buf, 'x', sizeof(buf));
+		iso8601(buf, t[i].t);
+		CHECKF(strcmp(buf, t[i].want) == 0, "iso8601(%lld) = \"%.21s\","
+		    " want \"%s\"", t[i].t, buf, t[i].want);
+	}
+}
+
+int
+main(void)
+{
+	test_request_id();
+	test_error_table();
+	test_error_source();
+	test_retry_after();
+	test_allow();
+	test_no_content();
+	test_send();
+	test_head();
+	test_answered_once();
+	test_db_error();
+	test_self_link();
+	test_iso8601();
+	return unit_done();
+}
