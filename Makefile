@@ -39,7 +39,7 @@ MFA	 = multi-factor-auth-types multi-factor-auth-type-activate \
 	   multi-factor-auth-type-verify multi-factor-auth-trigger \
 	   multi-factor-auth-type-deactivate
 STOREFRONT = access-tokens refresh-tokens customers customer-password \
-	   addresses $(MFA)
+	   addresses dev-mailbox $(MFA)
 BACKEND	 = token users customer-multi-factor-auth-type-deactivate $(MFA)
 UNITS	 = valid config jsonapi crypto
 
