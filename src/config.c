@@ -40,7 +40,7 @@ static const struct key keys[] = {
 	{ "sendmail_command", K_STR, "/usr/sbin/sendmail -t -i", 0, 0, NULL, S(sendmail_command) },
 	{ "mail_spool_dir", K_STR, "", 0, 0, NULL, S(mail_spool_dir) },
 	{ "mail_timeout", K_UINT, "10", 1, 300, NULL, S(mail_timeout) },
-	{ "mail_from", K_STR, "no-reply@localhost", 0, 0, NULL, S(mail_from) },
+	{ "mail_from", K_STR, "no-reply@localhost.localdomain", 0, 0, NULL, S(mail_from) },
 	{ "access_token_ttl", K_LONG, "28800", 60, 31 * 86400L, NULL, S(access_token_ttl) },
 	{ "refresh_token_ttl", K_LONG, "2592000", 60, 366 * 86400L, NULL, S(refresh_token_ttl) },
 	{ "login_max_failures", K_LONG, "5", 1, 1000, NULL, S(login_max_failures) },
@@ -199,6 +199,10 @@ config_check(char *err, size_t errsz)
 	    cfg.mail_spool_dir[0] == '\0') {
 		snprintf(err, errsz, "mail_spool_dir: required when "
 		    "mail_transport = spool");
+		return -1;
+	}
+	if (!valid_email(cfg.mail_from)) {
+		snprintf(err, errsz, "mail_from: not a plain e-mail address");
 		return -1;
 	}
 	if (cfg.methods[0] == '\0') {

@@ -44,7 +44,7 @@ test_defaults(void)
 	CHECK_STR(cfg.sendmail_command, "/usr/sbin/sendmail -t -i");
 	CHECK_STR(cfg.mail_spool_dir, "");
 	CHECK_INT(cfg.mail_timeout, 10);
-	CHECK_STR(cfg.mail_from, "no-reply@localhost");
+	CHECK_STR(cfg.mail_from, "no-reply@localhost.localdomain");
 	CHECK_INT(cfg.access_token_ttl, 28800);
 	CHECK_INT(cfg.refresh_token_ttl, 2592000);
 	CHECK_INT(cfg.login_max_failures, 5);
@@ -249,6 +249,12 @@ test_mail_transport(void)
 
 	CHECK_INT(parse("mail_transport = smtp"), -1);
 	CHECK(err_names("mail_transport"));
+	/* mail_from goes into a header: a plain address only. */
+	CHECK_INT(parse("mail_from = shop@example.com"), 0);
+	CHECK_INT(parse("mail_from = no-reply@localhost"), -1);
+	CHECK(err_names("mail_from"));
+	CHECK_INT(parse("mail_from = Shop <shop@example.com>"), -1);
+	CHECK(err_names("mail_from"));
 	CHECK_INT(parse("mail_transport = Spool"), -1);
 	CHECK(err_names("mail_transport"));
 	CHECK_INT(parse("mail_transport ="), -1);
