@@ -6,6 +6,11 @@
 #   (a) hello    bench/hello.c: a FastCGI program that only answers
 #   (b) select1  bench/select1.c: one prepared primary-key SELECT per request
 #   (c) customer GET /customers/DE--1 with the demo customer's bearer token
+#   (d) types    GET /multi-factor-auth-types with that token
+#   (e) update1  bench/select1.c built with -DBENCH_UPDATE: one prepared
+#                single-row UPDATE (and the SELECT of the row) per request
+#   (f) patch    PATCH /customers/DE--1, a protected write, with X-MFA-Code
+#                inside the code's grace window (the customer has e-mail MFA)
 # then checks that one customers process does not grow while serving
 # 2 x 10,000 requests.  Prints numbers, never judges them.  Exit status:
 # 0 ran, 1 something failed to run or a request did not succeed, 2 VmRSS of
@@ -98,11 +103,13 @@ trap 'exit 143' TERM
 
 # Same flags as the project's programs (STYLE.md §12), -O2 like a release build.
 CFLAGS_BENCH="-O2 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Werror"
-for p in hello select1; do
+for p in hello select1 update1; do
+	src=$p extra=""
+	[[ $p == update1 ]] && src=select1 extra=-DBENCH_UPDATE
 	# shellcheck disable=SC2086,SC2046
-	cc $CFLAGS_BENCH -o "$GLUE_BENCH_BIN/$p" "$ROOT/bench/$p.c" \
+	cc $CFLAGS_BENCH $extra -o "$GLUE_BENCH_BIN/$p" "$ROOT/bench/$src.c" \
 		$(pkg-config --cflags --libs fcgi libmariadb) ||
-		die "building bench/$p.c failed"
+		die "building bench/$src.c as $p failed"
 done
 
 # --- start ---------------------------------------------------------------------
@@ -119,18 +126,40 @@ token=$(curl -sS --max-time 10 -X POST "$BASE/access-tokens" \
 	"$PY" -c 'import json,sys; print(json.load(sys.stdin)["data"]["attributes"]["accessToken"])') ||
 	die "POST /access-tokens for sonia@example.com did not give an access token"
 
-# name|path|token
+# e-mail MFA for the customer: activate, then verify with the mailed code.
+# The verification uses the code with this token, which opens its grace
+# window (grace_period, 300 s by default): target (f) runs inside it.
+mfa_post() {	# mfa_post RESOURCE [CODE]
+	curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -X POST "$BASE/$1" \
+		-H 'Content-Type: application/vnd.api+json' \
+		-H "Authorization: Bearer $token" ${2:+-H "X-MFA-Code: $2"} \
+		--data "{\"data\":{\"type\":\"$1\",\"attributes\":{\"type\":\"email\"}}}"
+}
+[[ $(mfa_post multi-factor-auth-type-activate) == 204 ]] ||
+	die "activating e-mail MFA for the demo customer failed"
+mail=$(ls -d "$INST"/mail/*.eml | tail -n 1)
+mfa_code=$(grep -o 'code is: [0-9]*' "$mail" | head -n 1 | cut -d' ' -f3)
+[[ -n $mfa_code && $(mfa_post multi-factor-auth-type-verify "$mfa_code") == 204 ]] ||
+	die "verifying e-mail MFA for the demo customer failed"
+patch_body='{"data":{"type":"customers","attributes":{"lastName":"Wagner"}}}'
+
+# name|path|token|method|body|code
 targets=(
 	"hello|/bench/hello|"
 	"select1|/bench/select1|"
+	"update1|/bench/update1|"
 	"customer|/customers/DE--1|$token"
+	"types|/multi-factor-auth-types|$token"
+	"patch|/customers/DE--1|$token|PATCH|$patch_body|$mfa_code"
 )
 
 # Every target must answer 200 before its numbers mean anything.
 for t in "${targets[@]}"; do
-	IFS='|' read -r name path tok <<<"$t"
+	IFS='|' read -r name path tok meth body mcode <<<"$t"
 	auth=()
 	[[ -n $tok ]] && auth=(-H "Authorization: Bearer $tok")
+	[[ -n $meth ]] && auth+=(-X "$meth" -H 'Content-Type: application/vnd.api+json' \
+		-H "X-MFA-Code: $mcode" --data "$body")
 	code=$(curl -sS --max-time 10 -o "$LOG/check-$name.body" -w '%{http_code}' \
 		-H 'Accept: application/vnd.api+json' "${auth[@]}" "$BASE$path") || code=000
 	[[ $code == 200 ]] ||
@@ -141,9 +170,10 @@ done
 
 # --- throughput and latency ------------------------------------------------------
 
-# run_wrk NAME PATH TOKEN: sets RPS P50 P99 (ms) for the target.
+# run_wrk NAME PATH TOKEN [METHOD BODY CODE]: sets RPS P50 P99 (ms).
 run_wrk() {
 	local name=$1 path=$2 tok=$3 out=$LOG/wrk-$1.txt line
+	export BENCH_METHOD=${4:-} BENCH_BODY=${5:-} BENCH_MFA_CODE=${6:-}
 	BENCH_TOKEN=$tok wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" \
 		-s "$ROOT/bench/wrk.lua" "$BASE$path" >"$LOG/wrk-$name-warmup.txt" 2>&1 ||
 		die "wrk warm-up against $path failed (see $LOG/wrk-$name-warmup.txt)"
@@ -173,8 +203,8 @@ echo "bench: wrk -t$THREADS -c$CONNS -d${SECONDS_RUN}s --latency per target" \
 declare -A rps
 table=""
 for t in "${targets[@]}"; do
-	IFS='|' read -r name path tok <<<"$t"
-	run_wrk "$name" "$path" "$tok"
+	IFS='|' read -r name path tok meth body mcode <<<"$t"
+	run_wrk "$name" "$path" "$tok" "$meth" "$body" "$mcode"
 	rps[$name]=$RPS
 	table+=$(printf '%-10s %-18s %12s %10s %10s' "$name" "$path" "$RPS" "$P50" "$P99")$'\n'
 done
@@ -182,9 +212,13 @@ done
 echo
 printf '%-10s %-18s %12s %10s %10s\n' name path req/s p50_ms p99_ms
 printf '%s' "$table"
-awk -v a="${rps[hello]}" -v b="${rps[select1]}" -v c="${rps[customer]}" 'BEGIN {
-	printf "\nratios of req/s: c/a = %.2f (customer / hello), c/b = %.2f (customer / select1)\n",
-	    c / a, c / b
+awk -v a="${rps[hello]}" -v b="${rps[select1]}" -v c="${rps[customer]}" \
+    -v d="${rps[types]}" -v e="${rps[update1]}" -v f="${rps[patch]}" 'BEGIN {
+	printf "\nratios of req/s (goals: c/b >= 0.7, d/b >= 0.7, f/e >= 0.5):\n"
+	printf "  c/a = %.2f  customer / hello\n", c / a
+	printf "  c/b = %.2f  customer / select1\n", c / b
+	printf "  d/b = %.2f  types / select1\n", d / b
+	printf "  f/e = %.2f  protected patch in grace / update1\n", f / e
 }'
 
 # --- memory --------------------------------------------------------------------

@@ -11,7 +11,10 @@
  * by MFA_CONFIG (key = value, # comments), like the API programs.  Any
  * start-up failure exits with one line on stderr.
  *
- * Built by bench/run.sh; served by lighttpd as /bench/select1.
+ * Built by bench/run.sh; served by lighttpd as /bench/select1.  Built with
+ * -DBENCH_UPDATE it is update1, the baseline of a protected write: one
+ * prepared single-row UPDATE per request, answered with the same document
+ * after a SELECT of the row (what PATCH /customers/{ref} answers too).
  */
 
 #include <ctype.h>
@@ -29,6 +32,12 @@
 
 static const char query[] =
     "SELECT id, email, first_name, last_name FROM customers WHERE id = ?";
+#ifdef BENCH_UPDATE
+static const char update[] =
+    "UPDATE customers SET updated_at = ? WHERE id = 1";
+static MYSQL_STMT *upd;
+static long long upd_time;
+#endif
 
 struct conf {
 	char	socket[VALUE_MAX];
@@ -156,6 +165,13 @@ db_open(const struct conf *c, MYSQL **dbp, long long *param, struct row *r)
 	if (mysql_stmt_bind_param(st, in) != 0 ||
 	    mysql_stmt_bind_result(st, out) != 0)
 		goto fail;
+#ifdef BENCH_UPDATE
+	in[0].buffer = &upd_time;
+	if ((upd = mysql_stmt_init(db)) == NULL ||
+	    mysql_stmt_prepare(upd, update, sizeof(update) - 1) != 0 ||
+	    mysql_stmt_bind_param(upd, in) != 0)
+		goto fail;
+#endif
 	*dbp = db;
 	return st;
 fail:
@@ -279,6 +295,14 @@ handle(FCGX_Request *req, MYSQL_STMT *st, long long *param,
 	int	 rc, len;
 
 	*param = 1;
+#ifdef BENCH_UPDATE
+	upd_time++;
+	if (mysql_stmt_execute(upd) != 0) {
+		fprintf(stderr, "update1: execute: %s\n", mysql_stmt_error(upd));
+		reply_error(req, "503 Service Unavailable", "db");
+		return;
+	}
+#endif
 	if (mysql_stmt_execute(st) != 0) {
 		fprintf(stderr, "select1: execute: %s\n", mysql_stmt_error(st));
 		reply_error(req, "503 Service Unavailable", "db");

@@ -11,6 +11,21 @@ if token and token ~= "" then
 end
 wrk.headers["Accept"] = "application/vnd.api+json"
 
+-- BENCH_METHOD, BENCH_BODY, BENCH_MFA_CODE (optional): a write request.
+local method = os.getenv("BENCH_METHOD")
+if method and method ~= "" then
+   wrk.method = method
+end
+local body = os.getenv("BENCH_BODY")
+if body and body ~= "" then
+   wrk.body = body
+   wrk.headers["Content-Type"] = "application/vnd.api+json"
+end
+local code = os.getenv("BENCH_MFA_CODE")
+if code and code ~= "" then
+   wrk.headers["X-MFA-Code"] = code
+end
+
 function done(summary, latency, requests)
    local e = summary.errors
    io.write(string.format(

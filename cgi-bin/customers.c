@@ -27,13 +27,10 @@ static const struct field update_fields[] = {
 	[F_EMAIL] = { "email", F_STRING, 0, valid_email },
 };
 
+/* The customer as the resource shows it. */
 struct customer {
-	char		 email[4 * MAX_EMAIL + 1];
-	char		 salutation[8];
-	char		 first[4 * MAX_NAME + 1];
-	char		 last[4 * MAX_NAME + 1];
+	const char	*email, *salutation, *first, *last;
 	long long	 created, updated;
-	int		 has_salutation;
 };
 
 static cJSON *
@@ -46,7 +43,7 @@ customer_resource(struct req *r, long long id, const struct customer *c)
 	cJSON_AddStringToObject(a, "email", c->email);
 	cJSON_AddStringToObject(a, "firstName", c->first);
 	cJSON_AddStringToObject(a, "lastName", c->last);
-	if (c->has_salutation)
+	if (c->salutation != NULL)
 		cJSON_AddStringToObject(a, "salutation", c->salutation);
 	else
 		cJSON_AddNullToObject(a, "salutation");
@@ -59,40 +56,24 @@ customer_resource(struct req *r, long long id, const struct customer *c)
 	return jsonapi_resource(r, "customers", ref, a, self);
 }
 
-/* 1 found, 0 gone, DB_ERR. */
-static int
-customer_load(long long id, struct customer *c)
+/* The signed-in customer, as the authentication query read it. */
+static struct customer
+signed_in(const struct req *r)
 {
-	struct dbcol	 col[6];
-	int		 rc;
+	const struct account *a = &r->acct;
 
-	col[0] = (struct dbcol)DBC_TEXT(c->email);
-	col[1] = (struct dbcol)DBC_TEXT(c->salutation);
-	col[2] = (struct dbcol)DBC_TEXT(c->first);
-	col[3] = (struct dbcol)DBC_TEXT(c->last);
-	col[4] = (struct dbcol)DBC_INT;
-	col[5] = (struct dbcol)DBC_INT;
-	if ((rc = db_one(S_CUSTOMER_GET, &DBV_INT(id), 1, col, 6)) != 1)
-		return rc;
-	c->has_salutation = !col[1].null;
-	c->created = col[4].i;
-	c->updated = col[5].i;
-	return 1;
+	return (struct customer){ a->email, a->extra_null ? NULL : a->extra,
+	    a->first, a->last, a->created, a->updated };
 }
 
 static int
-send_customer(struct req *r, int status, long long id, int collection)
+send_customer(struct req *r, int status, long long id,
+    const struct customer *c, int collection)
 {
-	struct customer	 c;
-	cJSON		*data, *arr;
-	char		 self[MAX_PATH + 600];
-	int		 rc;
+	cJSON	*data, *arr;
+	char	 self[MAX_PATH + 600];
 
-	if ((rc = customer_load(id, &c)) < 0)
-		return jsonapi_db_error(r);
-	if (rc == 0)	/* deleted between the token check and now */
-		return jsonapi_error(r, E_UNAUTHORIZED);
-	data = customer_resource(r, id, &c);
+	data = customer_resource(r, id, c);
 	if (!collection)
 		return jsonapi_send(r, status, jsonapi_document(data, NULL));
 	arr = cJSON_CreateArray();
@@ -105,6 +86,7 @@ static int
 create(struct req *r)
 {
 	struct fval	 f[nitems(register_fields)];
+	struct customer	 c;
 	char		 hash[MAX_PASSWORD + 32];
 	struct dbv	 v[7];
 	long long	 rc;
@@ -135,27 +117,34 @@ create(struct req *r)
 		return jsonapi_db_error(r);
 	rc = db_insert_id();
 	log_info("customer %lld registered", rc);
-	return send_customer(r, 201, rc, 0);
+	c = (struct customer){ f[F_EMAIL].s, f[F_SALUTATION].s, f[F_FIRST].s,
+	    f[F_LAST].s, (long long)r->now, (long long)r->now };
+	return send_customer(r, 201, rc, &c, 0);
 }
 
 static int
 list(struct req *r)
 {
-	return send_customer(r, 200, r->acct.id, 1);
+	struct customer	 c = signed_in(r);
+
+	return send_customer(r, 200, r->acct.id, &c, 1);
 }
 
 static int
 get(struct req *r)
 {
+	struct customer	 c = signed_in(r);
+
 	if (auth_is_self(r, r->param[0]) != 0)
 		return -1;
-	return send_customer(r, 200, r->acct.id, 0);
+	return send_customer(r, 200, r->acct.id, &c, 0);
 }
 
 static int
 update(struct req *r)
 {
 	struct fval	 f[nitems(update_fields)];
+	struct customer	 c;
 	struct dbv	 v[6];
 	long long	 rc;
 
@@ -173,7 +162,15 @@ update(struct req *r)
 		    "/data/attributes/email");
 	if (rc < 0)
 		return jsonapi_db_error(r);
-	return send_customer(r, 200, r->acct.id, 0);
+	/* The row is the signed-in one with the changes: no second read. */
+	c = signed_in(r);
+	c.email = f[F_EMAIL].s != NULL ? f[F_EMAIL].s : c.email;
+	c.salutation = f[F_SALUTATION].s != NULL ? f[F_SALUTATION].s :
+	    c.salutation;
+	c.first = f[F_FIRST].s != NULL ? f[F_FIRST].s : c.first;
+	c.last = f[F_LAST].s != NULL ? f[F_LAST].s : c.last;
+	c.updated = (long long)r->now;
+	return send_customer(r, 200, r->acct.id, &c, 0);
 }
 
 /* The account, its addresses (cascade) and its tokens go together. */

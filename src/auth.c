@@ -36,32 +36,63 @@ auth_scope(unsigned char out[HASH_BYTES], enum side side, const char *kind,
 	keyed_hash(out, "login-scope", buf, n);
 }
 
+/* Active methods in "type=status,..." (S_TOKEN_AUTH's methods column). */
+static long long
+count_active(const char *methods)
+{
+	const char	*p;
+	long long	 n = 0;
+
+	for (p = methods; (p = strstr(p, "=2")) != NULL; p += 2)
+		if (p[2] == ',' || p[2] == '\0')
+			n++;
+	return n;
+}
+
 /* RFC 6750 §2.1: "Bearer" (case-insensitive), one space, the token. */
 int
 auth_bearer(struct req *r)
 {
 	const char	*h = r->authorization;
-	struct dbcol	 c[4] = { DBC_INT, DBC_INT, DBC_INT, DBC_INT };
-	struct dbv	 v[3];
+	struct account	*a = &r->acct;
+	struct dbcol	 c[12];
+	struct dbv	 v[4];
 	int		 rc;
 
 	if (h == NULL || *h == '\0')
 		return jsonapi_error(r, E_TOKEN_MISSING), -1;
 	if (strncasecmp(h, "Bearer ", 7) != 0 || !valid_token(h + 7))
 		return jsonapi_error(r, E_TOKEN_INVALID), -1;
-	auth_token_hash(r->acct.token_hash, r->side, h + 7);
-	v[0] = DBV_BLOB(r->acct.token_hash, HASH_BYTES);
-	v[1] = DBV_INT(r->side);
-	v[2] = DBV_INT((long long)r->now);
-	if ((rc = db_one(r->side == SIDE_BACKEND ? S_TOKEN_AUTH_USER : S_TOKEN_AUTH,
-	    v, 3, c, 4)) < 0)
+	auth_token_hash(a->token_hash, r->side, h + 7);
+	v[0] = DBV_INT((long long)r->now);
+	v[1] = DBV_BLOB(a->token_hash, HASH_BYTES);
+	v[2] = DBV_INT(r->side);
+	v[3] = DBV_INT((long long)r->now);
+	c[0] = (struct dbcol)DBC_INT;
+	c[1] = (struct dbcol)DBC_INT;
+	c[2] = (struct dbcol)DBC_INT;
+	c[3] = (struct dbcol)DBC_TEXT(a->methods);
+	c[4] = (struct dbcol)DBC_TEXT(a->grace);
+	c[5] = (struct dbcol)DBC_INT;
+	c[6] = (struct dbcol)DBC_TEXT(a->email);
+	c[7] = (struct dbcol)DBC_TEXT(a->extra);
+	c[8] = (struct dbcol)DBC_TEXT(a->first);
+	c[9] = (struct dbcol)DBC_TEXT(a->last);
+	c[10] = (struct dbcol)DBC_INT;
+	c[11] = (struct dbcol)DBC_INT;
+	if ((rc = db_one(r->side == SIDE_BACKEND ? S_TOKEN_AUTH_USER :
+	    S_TOKEN_AUTH, v, 4, c, 12)) < 0)
 		return jsonapi_db_error(r), -1;
 	if (rc == 0)
 		return jsonapi_error(r, E_TOKEN_INVALID), -1;
-	r->acct.token_id = c[0].i;
-	r->acct.id = c[1].i;
-	r->acct.family = (unsigned long long)c[2].i;
-	r->acct.mfa_active = c[3].i;
+	a->token_id = c[0].i;
+	a->id = c[1].i;
+	a->family = (unsigned long long)c[2].i;
+	a->mfa_active = count_active(a->methods);
+	a->locked_until = c[5].null ? 0 : c[5].i;
+	a->extra_null = c[7].null;
+	a->created = c[10].i;
+	a->updated = c[11].i;
 	return 0;
 }
 

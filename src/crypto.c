@@ -68,6 +68,18 @@ crypto_start(const char *keyfile, char *err, size_t errsz)
 	return secret_load(keyfile, err, errsz);
 }
 
+/* Exactly 2*n hex characters into n bytes: 0, else -1. */
+int
+hex_decode(unsigned char *out, size_t n, const char *hex, size_t len)
+{
+	size_t	 got;
+
+	if (len != 2 * n || sodium_hex2bin(out, n, hex, len, NULL, &got,
+	    NULL) != 0 || got != n)
+		return -1;
+	return 0;
+}
+
 void
 random_hex(char *out, size_t nbytes)
 {

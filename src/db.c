@@ -21,24 +21,32 @@
 #define MAX_BINDS	16
 
 static const char *const sql_text[S__COUNT] = {
-	/* With the count of active MFA methods: no round trip for the
-	 * protected-resource guard when an account has none. */
-	[S_TOKEN_AUTH] =
-	    "SELECT t.id, t.account_id, t.family_id,"
-	    " (SELECT COUNT(*) FROM mfa_methods m WHERE m.side = t.side"
-	    " AND m.account_id = t.account_id AND m.status = 2)"
-	    " FROM access_tokens t"
-	    " WHERE t.token_hash = ? AND t.side = ? AND t.revoked = 0"
-	    " AND t.expires_at > ?",
+	/*
+	 * The token with everything most requests need, in one round trip:
+	 * the account's row, its MFA methods, the codes in a grace window for
+	 * this very token, and the lockout (struct account in glue.h).
+	 */
+#define AUTH_COLUMNS \
+	    "SELECT t.id, t.account_id, t.family_id," \
+	    " (SELECT GROUP_CONCAT(m.type, '=', m.status) FROM mfa_methods m" \
+	    " WHERE m.side = t.side AND m.account_id = t.account_id)," \
+	    " (SELECT GROUP_CONCAT(c.id, ':', c.type, ':', HEX(c.code_hash))" \
+	    " FROM mfa_codes c WHERE c.used_token_hash = t.token_hash" \
+	    " AND c.state = 1 AND c.grace_until > ?)," \
+	    " (SELECT l.locked_until FROM mfa_lockouts l WHERE l.side = t.side" \
+	    " AND l.account_id = t.account_id),"
+#define AUTH_WHERE \
+	    " WHERE t.token_hash = ? AND t.side = ? AND t.revoked = 0" \
+	    " AND t.expires_at > ?"
+	[S_TOKEN_AUTH] = AUTH_COLUMNS
+	    " a.email, a.salutation, a.first_name, a.last_name, a.created_at,"
+	    " a.updated_at FROM access_tokens t"
+	    " JOIN customers a ON a.id = t.account_id" AUTH_WHERE,
 	/* A user's token works only while the user is active. */
-	[S_TOKEN_AUTH_USER] =
-	    "SELECT t.id, t.account_id, t.family_id,"
-	    " (SELECT COUNT(*) FROM mfa_methods m WHERE m.side = t.side"
-	    " AND m.account_id = t.account_id AND m.status = 2)"
-	    " FROM access_tokens t JOIN users u ON u.id = t.account_id"
-	    " AND u.status = 1"
-	    " WHERE t.token_hash = ? AND t.side = ? AND t.revoked = 0"
-	    " AND t.expires_at > ?",
+	[S_TOKEN_AUTH_USER] = AUTH_COLUMNS
+	    " a.username, a.uuid, a.first_name, a.last_name, a.created_at,"
+	    " a.updated_at FROM access_tokens t"
+	    " JOIN users a ON a.id = t.account_id AND a.status = 1" AUTH_WHERE,
 	[S_ACCESS_INSERT] =
 	    "INSERT INTO access_tokens (side, account_id, family_id,"
 	    " token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -86,9 +94,6 @@ static const char *const sql_text[S__COUNT] = {
 	    "DELETE FROM login_failures WHERE scope = ?",
 	[S_CUSTOMER_LOGIN] =
 	    "SELECT id, password_hash, 1 FROM customers WHERE email = ?",
-	[S_CUSTOMER_GET] =
-	    "SELECT email, salutation, first_name, last_name, created_at,"
-	    " updated_at FROM customers WHERE id = ?",
 	[S_CUSTOMER_INSERT] =
 	    "INSERT INTO customers (email, password_hash, salutation,"
 	    " first_name, last_name, created_at, updated_at)"
@@ -162,15 +167,13 @@ static const char *const sql_text[S__COUNT] = {
 	    "UPDATE mfa_methods SET status = 0, updated_at = ?"
 	    " WHERE side = ? AND account_id = ? AND type = ? AND status = 2",
 	/* Live codes and codes in a grace window, newest first, with their
-	 * method's status and the account's lockout. */
+	 * method's status. */
 	[S_MFA_CODES] =
 	    "SELECT c.id, c.type, c.code_hash, c.state, c.used_token_hash,"
-	    " COALESCE(m.status, 0), COALESCE(l.locked_until, 0)"
+	    " COALESCE(m.status, 0)"
 	    " FROM mfa_codes c"
 	    " LEFT JOIN mfa_methods m ON m.side = c.side"
 	    " AND m.account_id = c.account_id AND m.type = c.type"
-	    " LEFT JOIN mfa_lockouts l ON l.side = c.side"
-	    " AND l.account_id = c.account_id"
 	    " WHERE c.side = ? AND c.account_id = ?"
 	    " AND ((c.state = 0 AND c.expires_at > ?)"
 	    " OR (c.state = 1 AND c.grace_until > ?))"

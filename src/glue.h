@@ -86,6 +86,7 @@ int	 list_contains(const char *list, const char *item);
 int	 crypto_start(const char *keyfile, char *err, size_t errsz);
 int	 secret_load(const char *path, char *err, size_t errsz);
 void	 random_hex(char *out, size_t nbytes);	/* out: 2*nbytes+1 */
+int	 hex_decode(unsigned char *, size_t, const char *, size_t);
 uint64_t random_u64(void);
 uint32_t random_uniform(uint32_t);
 void	 token_new(char out[TOKEN_CHARS + 1]);
@@ -119,7 +120,6 @@ enum stmt {
 	S_LOGIN_FAILURE_ADD,
 	S_LOGIN_FAILURE_CLEAR,
 	S_CUSTOMER_LOGIN,
-	S_CUSTOMER_GET,
 	S_CUSTOMER_INSERT,
 	S_CUSTOMER_UPDATE,
 	S_CUSTOMER_DELETE,
@@ -231,12 +231,27 @@ enum method {
 struct io;
 struct route;
 
+/*
+ * The signed-in account, as the one authentication query returns it: the
+ * token, the account's own row, its MFA methods ("email=2,..."), the codes
+ * in a grace window for this token ("id:type:hexhash,...") and its lockout.
+ * One round trip serves most requests whole (SPEC §7, README: benchmarks).
+ */
 struct account {
 	long long	 id;		/* 0: no account behind the request */
 	long long	 mfa_active;	/* active MFA methods */
 	long long	 token_id;	/* the calling access token's row */
 	unsigned long long family;	/* its refresh family */
 	unsigned char	 token_hash[HASH_BYTES];
+	char		 methods[256];
+	char		 grace[1024];
+	long long	 locked_until;
+	char		 email[4 * MAX_EMAIL + 1];	/* or username */
+	char		 extra[40];	/* salutation, or a user's uuid */
+	int		 extra_null;
+	char		 first[4 * MAX_NAME + 1];
+	char		 last[4 * MAX_NAME + 1];
+	long long	 created, updated;
 };
 
 struct req {

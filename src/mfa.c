@@ -12,6 +12,7 @@
  * without it.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "glue.h"
@@ -56,7 +57,6 @@ struct code_row {
 	int		 state;
 	int		 used_null;
 	int		 method_status;
-	long long	 locked_until;
 };
 
 struct codes {
@@ -84,6 +84,26 @@ methods_load(struct req *r, struct methods *ms)
 		}
 	db_finish(S_MFA_METHODS);
 	return rc < 0 ? -1 : 0;
+}
+
+/* The methods the authentication query returned: "type=status,...". */
+static void
+methods_parse(const char *list, struct methods *ms)
+{
+	const char	*p = list, *eq, *e;
+	size_t		 len;
+
+	ms->n = 0;
+	while (*p != '\0' && ms->n < MAX_METHODS) {
+		e = p + strcspn(p, ",");
+		if ((eq = memchr(p, '=', (size_t)(e - p))) != NULL &&
+		    (len = (size_t)(eq - p)) < sizeof(ms->m[0].type)) {
+			memcpy(ms->m[ms->n].type, p, len);
+			ms->m[ms->n].type[len] = '\0';
+			ms->m[ms->n++].status = eq[1] - '0';
+		}
+		p = *e == ',' ? e + 1 : e;
+	}
 }
 
 static int
@@ -114,7 +134,7 @@ static int
 codes_load(struct req *r, struct codes *cs)
 {
 	struct code_row	 row;
-	struct dbcol	 c[7];
+	struct dbcol	 c[6];
 	struct dbv	 v[4];
 	int		 rc;
 
@@ -124,22 +144,20 @@ codes_load(struct req *r, struct codes *cs)
 	c[3] = (struct dbcol)DBC_INT;
 	c[4] = (struct dbcol)DBC_BLOB(row.used_token);
 	c[5] = (struct dbcol)DBC_INT;
-	c[6] = (struct dbcol)DBC_INT;
 	v[0] = DBV_INT(r->side);
 	v[1] = DBV_INT(r->acct.id);
 	v[2] = DBV_INT((long long)r->now);
 	v[3] = DBV_INT((long long)r->now);
 	cs->n = 0;
-	if (db_select(S_MFA_CODES, v, 4, c, 7) != 0)
+	if (db_select(S_MFA_CODES, v, 4, c, 6) != 0)
 		return -1;
-	while ((rc = db_fetch(S_MFA_CODES, c, 7)) == 1) {
+	while ((rc = db_fetch(S_MFA_CODES, c, 6)) == 1) {
 		if (cs->n == MAX_CODE_ROWS || c[2].len != HASH_BYTES)
 			continue;
 		row.id = c[0].i;
 		row.state = (int)c[3].i;
 		row.used_null = c[4].null || c[4].len != HASH_BYTES;
 		row.method_status = (int)c[5].i;
-		row.locked_until = c[6].i;
 		cs->c[cs->n++] = row;
 	}
 	db_finish(S_MFA_CODES);
@@ -195,6 +213,43 @@ in_grace(const struct req *r, const struct code_row *c)
 {
 	return c->state == CODE_USED && !c->used_null &&
 	    ct_equal(c->used_token, r->acct.token_hash, HASH_BYTES);
+}
+
+/*
+ * Does the header repeat a code this token used within its grace window?
+ * Decided from what the authentication query returned, without a query:
+ * "id:type:hexhash,..." of the codes in a window for this very token.
+ */
+static int
+grace_match(const struct req *r, const char *type)
+{
+	struct methods	 ms;
+	unsigned char	 want[HASH_BYTES], h[HASH_BYTES];
+	char		 list[sizeof(r->acct.grace)], *item, *save = NULL;
+	char		*t, *hex;
+	long long	 id;
+	int		 found = 0;
+
+	if (strlen(r->mfa_code) != (size_t)cfg.code_length)
+		return 0;
+	methods_parse(r->acct.methods, &ms);
+	snprintf(list, sizeof(list), "%s", r->acct.grace);
+	for (item = strtok_r(list, ",", &save); item != NULL;
+	    item = strtok_r(NULL, ",", &save)) {
+		if ((t = strchr(item, ':')) == NULL ||
+		    (hex = strchr(t + 1, ':')) == NULL)
+			continue;
+		*t++ = '\0';
+		*hex++ = '\0';
+		id = strtoll(item, NULL, 10);
+		if ((type != NULL ? strcmp(t, type) != 0 :
+		    status_of(&ms, t) != ST_ACTIVE) ||
+		    hex_decode(want, HASH_BYTES, hex, strlen(hex)) != 0)
+			continue;
+		code_hash(h, r, t, id, r->mfa_code);
+		found |= ct_equal(h, want, HASH_BYTES);
+	}
+	return found;
 }
 
 /* Takes the account's lock row; reads failures, lockouts, locked_until. */
@@ -286,12 +341,8 @@ code_check(struct req *r, const char *type, long *retry)
 	struct dbv	 v[3];
 	int		 i;
 
-	if (codes_load(r, &cs) != 0)
-		goto dberr;
-	i = code_match(r, &cs, type, r->mfa_code);
-	if (i >= 0 && in_grace(r, &cs.c[i]) &&
-	    cs.c[i].locked_until <= (long long)r->now)
-		return E_NONE;		/* the read-only grace path */
+	if (grace_match(r, type) && r->acct.locked_until <= (long long)r->now)
+		return E_NONE;		/* no query: the grace path */
 	if (lock_account(r, lk) != 0)
 		goto dberr;
 	if (lk[2] > (long long)r->now) {
@@ -548,8 +599,7 @@ preamble(struct req *r, struct methods *ms, const char **type, int need_code)
 		return E_MFA_CODE_MISSING;
 	if ((e = read_type(r, type)) != E_NONE)
 		return e;
-	if (methods_load(r, ms) != 0)
-		return db_unavailable() ? E_UNAVAILABLE : E_INTERNAL;
+	methods_parse(r->acct.methods, ms);
 	return E_NONE;
 }
 
@@ -590,8 +640,7 @@ mfa_types(struct req *r)
 		return jsonapi_error(r, sides[r->side].no_id);
 	if (r->param[0] != NULL && !list_contains(cfg.methods, r->param[0]))
 		return jsonapi_error(r, E_NOT_FOUND);
-	if (methods_load(r, &ms) != 0)
-		return jsonapi_db_error(r);
+	methods_parse(r->acct.methods, &ms);
 	if (r->param[0] != NULL)
 		return jsonapi_send(r, 200, jsonapi_document(method_resource(r,
 		    r->param[0], status_of(&ms, r->param[0])), NULL));
