@@ -4,6 +4,7 @@
  * (§6), form-encoded; answers and errors in RFC 6749's shapes (§5.1,
  * §5.2), not JSON:API.
  */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -13,6 +14,9 @@ static int
 oauth_error(struct req *r, int status, const char *error, const char *desc)
 {
 	cJSON	*doc = cJSON_CreateObject();
+
+	if (status == 401)	/* RFC 6749 §5.2: name the scheme tried */
+		http_header(r, "WWW-Authenticate", "Basic realm=\"glue-mfa\"");
 
 	cJSON_AddStringToObject(doc, "error", error);
 	cJSON_AddStringToObject(doc, "error_description", desc);
@@ -40,6 +44,7 @@ password_grant(struct req *r, const struct form *f)
 	const char	*user = form_get(f, "username");
 	const char	*pass = form_get(f, "password");
 	struct issued	 t;
+	char		 wait[24];
 	long		 retry;
 
 	if (user == NULL || pass == NULL)
@@ -52,7 +57,8 @@ password_grant(struct req *r, const struct form *f)
 		return oauth_error(r, 400, "invalid_grant",
 		    "The user credentials were incorrect.");
 	case LOGIN_LIMITED:
-		r->retry_after = retry;
+		snprintf(wait, sizeof(wait), "%ld", retry > 0 ? retry : 1);
+		http_header(r, "Retry-After", wait);
 		return oauth_error(r, 429, "invalid_grant",
 		    "Too many failed login attempts. Please try again later.");
 	default:

@@ -188,6 +188,9 @@ static const char *const sql_text[S__COUNT] = {
 	[S_MFA_LOCK_SET] =
 	    "UPDATE mfa_lockouts SET failures = ?, lockouts = ?,"
 	    " locked_until = ? WHERE side = ? AND account_id = ?",
+	[S_MFA_LOCK_CLEAR] =
+	    "UPDATE mfa_lockouts SET failures = 0, lockouts = 0,"
+	    " locked_until = 0 WHERE side = ? AND account_id = ?",
 	[S_MFA_CODE_CONSUME] =
 	    "UPDATE mfa_codes SET state = 1, used_token_hash = ?,"
 	    " grace_until = ? WHERE id = ? AND state = 0",

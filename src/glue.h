@@ -144,6 +144,7 @@ enum stmt {
 	S_MFA_LOCK_INIT,
 	S_MFA_LOCK_GET,
 	S_MFA_LOCK_SET,
+	S_MFA_LOCK_CLEAR,
 	S_MFA_CODE_CONSUME,
 	S_MFA_CODE_FAIL,
 	S_MFA_SEND_STATS,
@@ -283,7 +284,7 @@ struct req {
 	time_t		 now;
 	int		 answered;		/* a response was written */
 	int		 status;		/* its HTTP status, for the log */
-	long		 retry_after;		/* plain-JSON answers: Retry-After */
+	char		 headers[160];		/* more header lines (CRLF ended) */
 };
 
 const char *req_env(const struct req *, const char *);
@@ -356,6 +357,7 @@ int	 jsonapi_send(struct req *, int status, cJSON *doc);
 int	 jsonapi_no_content(struct req *);
 int	 jsonapi_allow(struct req *, int status, unsigned methods);
 int	 http_send_json(struct req *, int status, cJSON *doc);
+void	 http_header(struct req *, const char *name, const char *value);
 cJSON	*jsonapi_resource(struct req *, const char *type, const char *id,
 	    cJSON *attrs, const char *self);
 cJSON	*jsonapi_document(cJSON *data, const char *self);

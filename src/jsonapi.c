@@ -123,10 +123,10 @@ respond(struct req *r, int status, const char *ctype, const char *extra,
 	    "Cache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
 	    "%s%s%s"
-	    "%s\r\n", status, reason(status), r->id,
+	    "%s%s\r\n", status, reason(status), r->id,
 	    ctype != NULL ? "Content-Type: " : "",
 	    ctype != NULL ? ctype : "", ctype != NULL ? "\r\n" : "",
-	    extra != NULL ? extra : "");
+	    extra != NULL ? extra : "", r->headers);
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return -1;
 	if (io_write(r->io, head, (size_t)n) == -1)
@@ -164,14 +164,19 @@ jsonapi_send(struct req *r, int status, cJSON *doc)
 int
 http_send_json(struct req *r, int status, cJSON *doc)
 {
-	char	 extra[64] = "Pragma: no-cache\r\n";
-	size_t	 n = strlen(extra);
-
-	if (r->retry_after > 0)
-		snprintf(extra + n, sizeof(extra) - n, "Retry-After: %ld\r\n",
-		    r->retry_after);
-	return send_doc(r, status, "application/json;charset=UTF-8", extra,
+	http_header(r, "Pragma", "no-cache");
+	return send_doc(r, status, "application/json;charset=UTF-8", NULL,
 	    doc);
+}
+
+/* Adds a header line to the response; values are the caller's constants. */
+void
+http_header(struct req *r, const char *name, const char *value)
+{
+	size_t	 n = strlen(r->headers);
+
+	snprintf(r->headers + n, sizeof(r->headers) - n, "%s: %s\r\n", name,
+	    value);
 }
 
 int

@@ -593,6 +593,7 @@ preamble(struct req *r, struct methods *ms, const char **type, int need_code)
 {
 	enum err	 e;
 
+	*type = NULL;
 	if (r->acct.id == 0)
 		return sides[r->side].no_id;
 	if (need_code && !has_code(r))
@@ -828,8 +829,14 @@ mfa_admin_off(struct req *r, const struct subject *who, const char *type,
 			e = db_unavailable() ? E_UNAVAILABLE : E_INTERNAL;
 		else if (status_of(&ms, type) != ST_ACTIVE)
 			e = E_MFA_TYPE_NOT_FOUND;
-		else if ((e = method_off(r, who, type)) == E_NONE)
+		else if ((e = method_off(r, who, type)) == E_NONE) {
+			/* A rescued account starts afresh: no lockout left. */
+			if (db_exec(S_MFA_LOCK_CLEAR, (struct dbv[]){
+			    DBV_INT(who->side), DBV_INT(who->id) }, 2) < 0)
+				log_err("lockout of account %lld not cleared",
+				    who->id);
 			(void)notify(r, who, "admin-off");
+		}
 	}
 	audit(r, who->side, who->id, actor, "admin_deactivate", type, e);
 	return e;

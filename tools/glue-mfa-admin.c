@@ -223,10 +223,12 @@ cmd_audit(int argc, char *argv[])
 	char		 action[33], method[17], result[17], code[9], addr[46],
 			 rid[33], when[21];
 	struct dbcol	 c[10];
-	long		 n = argc > 0 ? strtol(argv[0], NULL, 10) : 20;
+	char		*end = NULL;
+	long		 n = argc > 0 ? strtol(argv[0], &end, 10) : 20;
 	int		 rc;
 
-	if (n <= 0 || n > 10000)
+	if (n <= 0 || n > 10000 || (end != NULL && (*end != '\0' ||
+	    end == argv[0])))
 		return fail("N must be 1 to 10000");
 	c[0] = (struct dbcol)DBC_INT;
 	c[1] = (struct dbcol)DBC_INT;

@@ -480,9 +480,9 @@ test_send(void)
 	    "{\"token_type\":\"Bearer\",\"expires_in\":28800}"));
 	req_release(&r);
 
-	/* ... with Retry-After when the request carries one. */
+	/* ... with the headers the handler added, in order. */
 	req_make(&r, "POST", "/backend/token");
-	r.retry_after = 120;
+	http_header(&r, "Retry-After", "120");
 	doc = cJSON_CreateObject();
 	cJSON_AddStringToObject(doc, "error", "invalid_grant");
 	cap_start();
@@ -490,7 +490,7 @@ test_send(void)
 	cap_end();
 	CHECK_STR(out, response(&r, "429 Too Many Requests",
 	    "application/json;charset=UTF-8",
-	    "Pragma: no-cache\r\nRetry-After: 120\r\n",
+	    "Retry-After: 120\r\nPragma: no-cache\r\n",
 	    "{\"error\":\"invalid_grant\"}"));
 	req_release(&r);
 }

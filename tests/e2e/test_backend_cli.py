@@ -1,0 +1,299 @@
+"""The operator tool bin/glue-mfa-admin against the test instance: seed-demo,
+create-user, reset-password, mfa-off, audit; exit 0 done, 1 failed, 2 usage.
+The tool is $GLUE_ADMIN, else $GLUE_ROOT/build/test/bin/glue-mfa-admin, with
+MFA_CONFIG=$GLUE_INSTANCE/glue-mfa.conf."""
+
+import re
+
+import pytest
+
+from conftest import RID_RE, UUID_RE, api, login, new_customer
+from backend_helpers import (ADMIN_NAME, ADMIN_PASSWORD, BE, CODE_HEADER,
+                             SUBJECT_ADMIN_OFF, admin_token, assert_invalid_grant,
+                             assert_invalid_token, assert_notification,
+                             assert_refresh_refused, audit_rows, cli,
+                             describe_run, enable_mfa, mail_mark, mails_since,
+                             max_audit_id, mfa_status, new_user, one_mail_since,
+                             password_grant, refresh_grant, sign_in,
+                             unique_username, user_attrs, user_id, users_post)
+
+TOOL = "glue-mfa-admin"
+AUDIT_HEADER = "time\tside\taccount\tactor\taction\tmethod\tresult\tcode\taddress\trequest"
+
+
+def ok(p, stdout=None):
+    assert p.returncode == 0, describe_run(p)
+    assert p.stderr == "", describe_run(p)
+    if stdout is not None:
+        assert p.stdout == stdout, describe_run(p)
+    return p
+
+
+def failed(p, message, code=1):
+    """Exit `code` and exactly one stderr line: "glue-mfa-admin: <message>"."""
+    assert p.returncode == code, describe_run(p)
+    assert p.stderr == "%s: %s\n" % (TOOL, message), describe_run(p)
+    return p
+
+
+# --------------------------------------------------------------------------
+# seed-demo
+
+
+def test_seed_demo_is_idempotent():
+    ok(cli("seed-demo"), "customer sonia@example.com: exists\n"
+                         "user admin@example.com: exists\n")
+    ok(cli("seed-demo"))
+    sign_in(ADMIN_NAME, ADMIN_PASSWORD)
+    r = login("sonia@example.com", "change123")
+    assert r.status == 201, r.describe()
+    g = api("GET", "/customers/DE--1", token=r.data["attributes"]["accessToken"])
+    assert g.status == 200 and g.data["attributes"]["email"] == "sonia@example.com", \
+        g.describe()
+
+
+# --------------------------------------------------------------------------
+# create-user
+
+
+def test_create_user():
+    name = unique_username("cli")
+    p = ok(cli("create-user", name, "Carla", "Kommandozeile", stdin="cl1-Passw0rd\n"))
+    m = re.match(r"^user (\S+): created \(([0-9a-f-]{36})\)\n$", p.stdout)
+    assert m and m.group(1) == name and UUID_RE.match(m.group(2)), describe_run(p)
+    r = api("GET", BE + "/users/" + m.group(2), token=admin_token())
+    assert r.status == 200, r.describe()
+    a = r.data["attributes"]
+    assert (a["username"], a["firstName"], a["lastName"], a["status"]) == (
+        name, "Carla", "Kommandozeile", "active")
+    sign_in(name, "cl1-Passw0rd")
+
+
+def test_create_user_takes_only_the_first_line_without_its_crlf():
+    name = unique_username("cli")
+    ok(cli("create-user", name, "Carla", "Cli", stdin="cl1-Passw0rd\r\nsecond line\n"))
+    sign_in(name, "cl1-Passw0rd")
+
+
+def test_create_user_duplicate_is_exit_1():
+    u = new_user()
+    failed(cli("create-user", u.username, "Dup", "Licate", stdin="cl1-Passw0rd\n"),
+           "a user with that username exists")
+    failed(cli("create-user", ADMIN_NAME.upper(), "Dup", "Licate",
+               stdin="cl1-Passw0rd\n"), "a user with that username exists")
+    sign_in(u.username, u.password)     # unchanged
+
+
+@pytest.mark.parametrize("args", [
+    ("not-an-email", "Carla", "Cli"),
+    ("x@example.com\nBcc: y@example.com", "Carla", "Cli"),
+    ("ok-%s@example.com", "", "Cli"),
+    ("ok-%s@example.com", "Carla", "x" * 101),
+    ("ok-%s@example.com", "Line\nBreak", "Cli"),
+])
+def test_create_user_invalid_values_are_exit_1(args):
+    args = tuple(a % unique_username("x").split("@")[0] if "%s" in a else a
+                 for a in args)
+    failed(cli("create-user", *args, stdin="cl1-Passw0rd\n"),
+           "invalid e-mail address or name")
+
+
+@pytest.mark.parametrize("stdin,message", [
+    ("short\n", "the password must be 8 to 128 bytes"),
+    ("x" * 129 + "\n", "the password must be 8 to 128 bytes"),
+    ("\n", "the password must be 8 to 128 bytes"),
+    ("", "expected the password on standard input"),
+])
+def test_create_user_bad_password_is_exit_1(stdin, message):
+    name = unique_username("cli")
+    failed(cli("create-user", name, "Carla", "Cli", stdin=stdin), message)
+    names = [i["attributes"]["username"] for i in
+             api("GET", BE + "/users", token=admin_token()).data]
+    assert name not in names
+
+
+# --------------------------------------------------------------------------
+# reset-password
+
+
+def test_reset_password_revokes_every_token(login_failures_cleared):
+    u = new_user().signed_in()
+    a2, r2 = sign_in(u.username, u.password)
+    ok(cli("reset-password", u.username, stdin="r3set-Passw0rd\n"),
+       "user %s: password set, sessions revoked\n" % u.username)
+    for access in (u.access, a2):
+        assert_invalid_token(api("GET", BE + "/users", token=access))
+    for rt in (u.refresh, r2):
+        assert_refresh_refused(refresh_grant(rt))
+    assert_invalid_grant(password_grant(u.username, u.password))
+    sign_in(u.username, "r3set-Passw0rd")
+
+
+def test_reset_password_unknown_user_is_exit_1():
+    failed(cli("reset-password", unique_username("ghost"), stdin="r3set-Passw0rd\n"),
+           "no such user")
+
+
+def test_reset_password_of_a_customer_address_is_exit_1():
+    c = new_customer()
+    failed(cli("reset-password", c.email, stdin="r3set-Passw0rd\n"), "no such user")
+    assert login(c.email, c.password).status == 201
+
+
+def test_reset_password_bad_password_changes_nothing():
+    u = new_user().signed_in()
+    failed(cli("reset-password", u.username, stdin="short\n"),
+           "the password must be 8 to 128 bytes")
+    assert api("GET", BE + "/users", token=u.access).status == 200
+    sign_in(u.username, u.password)
+
+
+# --------------------------------------------------------------------------
+# mfa-off
+
+
+def test_mfa_off_for_a_user(db):
+    u = new_user().signed_in()
+    enable_mfa(u.access, u.username)
+    assert users_post(u.access, user_attrs()).status == 403
+    mark, audit_mark = mail_mark(), max_audit_id()
+    ok(cli("mfa-off", "user", u.username, "email"),
+       "user %s: email switched off\n" % u.username)
+    assert mfa_status(u.access) == "deactivated"
+    assert users_post(u.access, user_attrs()).status == 201
+    msg = one_mail_since(u.username, mark, SUBJECT_ADMIN_OFF)
+    assert_notification(msg)
+    rows = audit_rows("id > %d AND action = 'admin_deactivate'" % audit_mark)
+    assert len(rows) == 1, rows
+    row = rows[0]
+    assert (row["side"], row["account_id"], row["actor_id"], row["method"],
+            row["result"], row["error_code"], row["client_address"]) == (
+        "1", str(user_id(u.username)), None, "email", "success", None, "local"), row
+    assert RID_RE.match(row["request_id"]), row
+    # Once off, again is an error.
+    failed(cli("mfa-off", "user", u.username, "email"),
+           "that method is not offered or not active")
+
+
+def test_mfa_off_for_a_customer():
+    c = new_customer().signed_in()
+    enable_mfa(c.access, c.email, prefix="")
+    mark = mail_mark()
+    ok(cli("mfa-off", "customer", c.email, "email"),
+       "customer %s: email switched off\n" % c.email)
+    assert mfa_status(c.access, prefix="") == "deactivated"
+    assert [str(m["Subject"]) for m in mails_since(c.email, mark)] == [SUBJECT_ADMIN_OFF]
+
+
+def test_mfa_off_inactive_or_unknown_method_is_exit_1():
+    u = new_user().signed_in()
+    failed(cli("mfa-off", "user", u.username, "email"),
+           "that method is not offered or not active")
+    enable_mfa(u.access, u.username)
+    failed(cli("mfa-off", "user", u.username, "sms"),
+           "that method is not offered or not active")
+    assert mfa_status(u.access) == "activated"
+
+
+def test_mfa_off_unknown_account_is_exit_1():
+    failed(cli("mfa-off", "user", unique_username("ghost"), "email"), "no such account")
+    failed(cli("mfa-off", "customer", unique_username("ghost"), "email"),
+           "no such account")
+    # A user's name is not a customer's e-mail and vice versa.
+    u = new_user()
+    failed(cli("mfa-off", "customer", u.username, "email"), "no such account")
+
+
+def test_mfa_off_unknown_account_kind_is_refused():
+    p = cli("mfa-off", "admin", ADMIN_NAME, "email")
+    assert p.returncode in (1, 2) and p.stdout == "", describe_run(p)
+    assert "customer or user" in p.stderr, describe_run(p)
+
+
+# --------------------------------------------------------------------------
+# audit
+
+
+def test_audit_lists_the_newest_rows_first():
+    u = new_user().signed_in()
+    enable_mfa(u.access, u.username)
+    ok(cli("mfa-off", "user", u.username, "email"))
+    p = ok(cli("audit", "1"))
+    lines = p.stdout.split("\n")
+    assert lines[0] == AUDIT_HEADER and lines[-1] == "" and len(lines) == 3, \
+        describe_run(p)
+    f = lines[1].split("\t")
+    assert len(f) == 10, f
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", f[0]), f
+    assert f[1:9] == ["backend", str(user_id(u.username)), "0", "admin_deactivate",
+                      "email", "success", "-", "local"], f
+    assert RID_RE.match(f[9]), f
+
+
+def test_audit_shows_failures_with_their_code():
+    u = new_user().signed_in()
+    enable_mfa(u.access, u.username)
+    r = users_post(u.access, user_attrs(), headers={CODE_HEADER: "000000"})
+    assert r.status == 403, r.describe()
+    f = ok(cli("audit", "1")).stdout.split("\n")[1].split("\t")
+    assert f[1:9] == ["backend", str(user_id(u.username)), "0", "protected", "-",
+                      "failure", "5901", "127.0.0.1"], f
+    assert f[9] == r.headers["X-Request-Id"], f
+
+
+@pytest.mark.parametrize("n", [None, "5", "10000"])
+def test_audit_row_counts(n):
+    # Enough rows exist after the sign-ins above and the fixtures' logins.
+    for _ in range(6):
+        sign_in(ADMIN_NAME, ADMIN_PASSWORD)
+    p = ok(cli("audit", *([n] if n else [])))
+    lines = p.stdout.rstrip("\n").split("\n")
+    assert lines[0] == AUDIT_HEADER
+    rows = lines[1:]
+    want = {None: 20, "5": 5}.get(n)
+    if want is not None:
+        assert len(rows) == want, describe_run(p)
+    assert rows and all(len(x.split("\t")) == 10 for x in rows), describe_run(p)
+
+
+@pytest.mark.parametrize("n", ["0", "10001", "-3"])
+def test_audit_count_out_of_range_is_refused(n):
+    failed(cli("audit", n), "N must be 1 to 10000")
+
+
+@pytest.mark.parametrize("n", ["abc", "5x", "1e3", ""])
+def test_audit_count_that_is_not_a_number_is_refused(n):
+    p = cli("audit", n)
+    assert p.returncode in (1, 2) and p.stdout == "", describe_run(p)
+
+
+# --------------------------------------------------------------------------
+# Usage and configuration
+
+
+@pytest.mark.parametrize("args", [
+    (), ("frobnicate",), ("seed-demo", "extra"), ("create-user", "a@example.com"),
+    ("create-user", "a@example.com", "A", "B", "C"), ("reset-password",),
+    ("mfa-off", "user", "a@example.com"), ("audit", "1", "2"), ("--help",),
+])
+def test_usage_errors_exit_2(args):
+    p = cli(*args, stdin="cl1-Passw0rd\n")
+    assert p.returncode == 2, describe_run(p)
+    assert p.stdout == "" and p.stderr.startswith("usage: %s seed-demo\n" % TOOL), \
+        describe_run(p)
+
+
+def test_usage_is_checked_before_the_configuration():
+    p = cli("frobnicate", config=False)
+    assert p.returncode == 2, describe_run(p)
+
+
+@pytest.mark.parametrize("env", [{}, {"MFA_CONFIG": ""},
+                                 {"MFA_CONFIG": "/nonexistent/glue-mfa.conf"}])
+def test_no_usable_mfa_config_is_exit_1_naming_it(env):
+    p = cli("audit", config=False, env_extra=env)
+    assert p.returncode == 1, describe_run(p)
+    assert p.stdout == "", describe_run(p)
+    lines = p.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(TOOL + ": ") and \
+        "MFA_CONFIG" in lines[0], describe_run(p)
