@@ -192,7 +192,7 @@ reap(pid_t pid, const struct timespec *t0, long limit)
 		if (w == -1 && errno != EINTR)
 			return -1;
 		if (ms_since(t0) >= limit) {
-			kill(pid, SIGKILL);
+			kill(-pid, SIGKILL);
 			waitpid(pid, &st, 0);
 			log_err("mail: sendmail command timed out after %u s",
 			    cfg.mail_timeout);
@@ -225,7 +225,9 @@ sendmail_pipe(const char *msg)
 		return -1;
 	}
 	if (pid == 0) {
-		/* stdin: the message; stdout: nowhere; no inherited sockets. */
+		/* Its own process group, so a time-out ends what it started;
+		 * stdin: the message; stdout: nowhere; no inherited sockets. */
+		setpgid(0, 0);
 		devnull = open("/dev/null", O_WRONLY);
 		dup2(fds[0], 0);
 		if (devnull != -1)
@@ -239,7 +241,7 @@ sendmail_pipe(const char *msg)
 	rc = feed(fds[1], msg, &t0, limit);
 	close(fds[1]);
 	if (rc == -1) {
-		kill(pid, SIGKILL);
+		kill(-pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		log_err("mail: sendmail command did not take the message");
 		return -1;

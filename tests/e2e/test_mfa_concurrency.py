@@ -1,0 +1,85 @@
+"""Parallel requests against one code and one account (SPEC §5.1 rule 6):
+a code is used at most once, and failures never pass the lockout limit."""
+
+from collections import Counter
+
+from conftest import doc
+from mfa_helpers import (CODE_BLOCKED, CODE_USED, D_5901, D_5911, LOCKOUT_SECONDS,
+                         MAX_FAILURES, code_rows, error_code, fresh_code, lockout_row,
+                         mfa_customer, needs_db, parallel, retry_after, wrong)
+
+N_TOKENS = 50
+N_WRONG = 200
+
+
+def check_5901(r):
+    assert r.status == 403 and r.json == {"errors": [{
+        "status": "403", "code": "5901", "detail": D_5901,
+        "source": {"header": "X-MFA-Code"}}]}, r.describe()
+
+
+def check_5911(r):
+    assert r.status == 429 and r.json == {"errors": [{
+        "status": "429", "code": "5911", "detail": D_5911}]}, r.describe()
+    assert 1 <= retry_after(r) <= LOCKOUT_SECONDS, r.describe()
+
+
+def sign_in_many(c, n):
+    """n access tokens of one customer (signed in in parallel)."""
+    body = doc("access-tokens", {"username": c.email, "password": c.password})
+    rs = parallel([{"method": "POST", "path": "/access-tokens", "body": body}] * n)
+    for r in rs:
+        assert r.status == 201, r.describe()
+    tokens = [r.data["attributes"]["accessToken"] for r in rs]
+    assert len(set(tokens)) == n
+    return tokens
+
+
+def test_one_code_many_tokens_exactly_one_wins():
+    """50 tokens of one customer send the one fresh code at once: exactly one
+    200. Every other request is a failed check of that account (another
+    token never shares a grace window), so the account locks after
+    max_failures of them: max_failures x 5901, the rest 429 5911."""
+    needs_db()
+    c = mfa_customer()
+    tokens = sign_in_many(c, N_TOKENS)
+    code = fresh_code(c)
+    rs = parallel([{"method": "PATCH", "path": c.path, "token": t,
+                    "headers": {"X-MFA-Code": code},
+                    "body": doc("customers", {"firstName": "Racer%d" % i})}
+                   for i, t in enumerate(tokens)])
+    counts = Counter(error_code(r) for r in rs)
+    assert counts == Counter({"200": 1, "5901": MAX_FAILURES,
+                              "5911": N_TOKENS - 1 - MAX_FAILURES}), counts
+    for r in rs:
+        {"200": lambda r: None, "5901": check_5901,
+         "5911": check_5911}[error_code(r)](r)
+    assert code_rows(c) == [(CODE_USED, 0), (CODE_USED, 0)]
+    assert lockout_row(c)[:2] == (MAX_FAILURES, 1)
+    # The winner's change is the one stored.
+    winner = [i for i, r in enumerate(rs) if r.status == 200][0]
+    assert rs[winner].data["attributes"]["firstName"] == "Racer%d" % winner
+
+
+def test_parallel_wrong_codes_never_pass_the_limit():
+    """200 wrong codes at once: exactly max_failures are counted (5901), the
+    rest are refused by the lockout (429 5911); the DB holds max_failures."""
+    needs_db()
+    c = mfa_customer()
+    # A token without a grace window (the first one used the activation
+    # code, which one of the guesses might happen to be).
+    token = c.login()[0]
+    code = fresh_code(c)
+    rs = parallel([{"method": "PATCH", "path": c.path, "token": token,
+                    "headers": {"X-MFA-Code": wrong(code, i + 1)},
+                    "body": doc("customers", {"firstName": "Guess"})}
+                   for i in range(N_WRONG)])
+    counts = Counter(error_code(r) for r in rs)
+    assert counts == Counter({"5901": MAX_FAILURES,
+                              "5911": N_WRONG - MAX_FAILURES}), counts
+    for r in rs:
+        (check_5901 if error_code(r) == "5901" else check_5911)(r)
+    failures, lockouts, _ = lockout_row(c)
+    assert (failures, lockouts) == (MAX_FAILURES, 1)
+    # The live code took attempts_per_code tries and is blocked.
+    assert (CODE_BLOCKED, 3) in code_rows(c)

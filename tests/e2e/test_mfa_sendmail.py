@@ -1,0 +1,218 @@
+"""Real mail through the sendmail transport (SPEC §7), with the programs run
+directly as CGI (no web server): msmtp into an aiosmtpd sink started here;
+a failing command and a hanging one answer 5910 (SPEC §4.2)."""
+
+import email
+import email.policy
+import json
+import os
+import socket
+import stat
+import subprocess
+import time
+
+import pytest
+
+from conftest import INSTANCE, ROOT, doc
+from mfa_helpers import (ACTIVATE, ACTIVATED, CODE_INVALIDATED, CODE_RE, CODE_SUBJECT,
+                         D_5910, PENDING, TRIGGER, code_rows, enable_mfa, fresh_code,
+                         mfa_customer, needs_db, patch_customer, status_of,
+                         stored_status)
+
+PY = "/usr/bin/python3"
+MSMTP = "/usr/bin/msmtp"
+OVERRIDDEN = ("mail_transport", "sendmail_command", "mail_timeout")
+
+
+def bin_dir():
+    return os.environ.get("GLUE_BIN") or os.path.join(ROOT, "build", "test", "cgi-bin")
+
+
+def program(name):
+    p = os.path.join(bin_dir(), name)
+    if not os.access(p, os.X_OK):
+        pytest.skip("program not built: %s" % p)
+    return p
+
+
+@pytest.fixture
+def conf_with(tmp_path):
+    """conf_with(**keys): a copy of the instance's config with those keys
+    replaced, mode 0600 (it holds the DB password); the secret key file is
+    the instance's own."""
+    needs_db()
+    src = os.path.join(INSTANCE, "glue-mfa.conf")
+
+    def make(**keys):
+        with open(src) as f:
+            lines = [ln for ln in f
+                     if ln.split("=", 1)[0].strip() not in OVERRIDDEN + tuple(keys)]
+        lines += ["%s = %s\n" % kv for kv in keys.items()]
+        path = tmp_path / "glue-mfa.conf"
+        fd = os.open(str(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.writelines(lines)
+        return str(path)
+    return make
+
+
+def run_cgi(name, conf, token, body, timeout=60):
+    """One CGI request; returns (status, headers, parsed body, seconds)."""
+    data = json.dumps(body).encode()
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "MFA_CONFIG": conf,
+        "GATEWAY_INTERFACE": "CGI/1.1",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "127.0.0.1",
+        "REQUEST_METHOD": "POST",
+        "REQUEST_URI": "/" + name,
+        "SCRIPT_NAME": "/" + name,
+        "CONTENT_TYPE": "application/vnd.api+json",
+        "CONTENT_LENGTH": str(len(data)),
+        "HTTP_AUTHORIZATION": "Bearer " + token,
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_USER_AGENT": "h6-cgi-test",
+    }
+    t0 = time.monotonic()
+    with open(os.path.join(os.path.dirname(conf), "stderr.log"), "ab") as err:
+        p = subprocess.run([program(name)], input=data, env=env, stdout=subprocess.PIPE,
+                           stderr=err, timeout=timeout)
+    took = time.monotonic() - t0
+    assert p.returncode == 0, p.returncode
+    head, sep, rest = p.stdout.partition(b"\r\n\r\n")
+    if not sep:
+        head, sep, rest = p.stdout.partition(b"\n\n")
+    assert sep, "no header/body separator in CGI output: %r" % p.stdout[:300]
+    headers = {}
+    for ln in head.decode("latin-1").splitlines():
+        k, _, v = ln.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    status = int(headers.get("status", "200").split()[0])
+    parsed = json.loads(rest.decode()) if rest.strip() else None
+    return status, headers, parsed, took
+
+
+def assert_cgi_5910(status, headers, parsed):
+    assert status == 503, (status, headers, parsed)
+    assert headers.get("content-type") == "application/vnd.api+json", headers
+    assert parsed == {"errors": [{"status": "503", "code": "5910",
+                                  "detail": D_5910}]}, parsed
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+@pytest.fixture
+def smtp_sink(tmp_path):
+    """An aiosmtpd sink delivering into a Maildir; yields (port, maildir)."""
+    port = free_port()
+    maildir = tmp_path / "maildir"       # created by the handler itself
+    log = open(tmp_path / "aiosmtpd.log", "wb")
+    proc = subprocess.Popen([PY, "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:%d" % port,
+                             "-c", "aiosmtpd.handlers.Mailbox", str(maildir)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert proc.poll() is None, "aiosmtpd exited"
+                assert time.monotonic() < deadline, "aiosmtpd did not listen"
+                time.sleep(0.1)
+        yield port, maildir
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def delivered(maildir):
+    out = []
+    for sub in ("new", "cur"):
+        d = maildir / sub
+        if d.is_dir():
+            for f in sorted(d.iterdir()):
+                out.append(email.message_from_bytes(f.read_bytes(),
+                                                    policy=email.policy.default))
+    return out
+
+
+def test_trigger_mails_a_code_through_msmtp(conf_with, smtp_sink):
+    port, maildir = smtp_sink
+    if not os.access(MSMTP, os.X_OK):
+        pytest.skip("msmtp not installed")
+    c = mfa_customer()
+    conf = conf_with(mail_transport="sendmail", mail_timeout="10",
+                     sendmail_command="%s --host=127.0.0.1 --port=%d "
+                     "--from=no-reply@glue-mfa.test -t" % (MSMTP, port))
+    status, headers, parsed, _ = run_cgi(TRIGGER, conf, c.access,
+                                         doc(TRIGGER, {"type": "email"}))
+    assert status == 204 and parsed is None, (status, headers, parsed)
+    assert len(headers.get("x-request-id", "")) == 32, headers
+    msgs = [m for m in delivered(maildir) if str(m["To"]) == c.email]
+    assert len(msgs) == 1, [str(m["To"]) for m in delivered(maildir)]
+    m = msgs[0]
+    assert str(m["Subject"]) == CODE_SUBJECT
+    assert str(m["From"]) == "no-reply@glue-mfa.test"
+    assert m["X-RcptTo"] == c.email          # the envelope, from -t
+    text = m.get_body(preferencelist=("plain",)).get_content()
+    code = CODE_RE.search(text).group(1)
+    # The code works over HTTP.
+    r = patch_customer(c, code)
+    assert r.status == 200, r.describe()
+
+
+def test_failing_command_is_5910_and_nothing_changes(conf_with):
+    c = mfa_customer()
+    conf = conf_with(mail_transport="sendmail", sendmail_command="/bin/false")
+    status, headers, parsed, _ = run_cgi(TRIGGER, conf, c.access,
+                                         doc(TRIGGER, {"type": "email"}))
+    assert_cgi_5910(status, headers, parsed)
+    assert status_of(c) == ACTIVATED
+    # The withdrawn code holds back neither the retry nor anything else.
+    assert CODE_INVALIDATED in [s for s, _ in code_rows(c)]
+    code = fresh_code(c)
+    r = patch_customer(c, code)
+    assert r.status == 200, r.describe()
+
+
+def test_failing_command_on_activate_leaves_pending(conf_with, customer):
+    conf = conf_with(mail_transport="sendmail", sendmail_command="/bin/false")
+    status, headers, parsed, _ = run_cgi(ACTIVATE, conf, customer.access,
+                                         doc(ACTIVATE, {"type": "email"}))
+    assert_cgi_5910(status, headers, parsed)
+    assert status_of(customer) == PENDING
+    assert stored_status(customer) == 1
+    assert code_rows(customer) == [(CODE_INVALIDATED, 0)]
+    # Retrying over HTTP (spool) works at once.
+    enable_mfa(customer)
+    assert status_of(customer) == ACTIVATED
+
+
+def test_hanging_command_times_out_with_5910(conf_with, tmp_path):
+    c = mfa_customer()
+    script = tmp_path / "hang.sh"
+    # exec: the program kills its direct child on time-out.
+    script.write_text("#!/bin/sh\nexec sleep 30\n")
+    script.chmod(stat.S_IRWXU)
+    conf = conf_with(mail_transport="sendmail", sendmail_command=str(script),
+                     mail_timeout="2")
+    status, headers, parsed, took = run_cgi(TRIGGER, conf, c.access,
+                                            doc(TRIGGER, {"type": "email"}))
+    assert_cgi_5910(status, headers, parsed)
+    assert 1.8 <= took <= 4.0, took
+    assert status_of(c) == ACTIVATED
