@@ -236,6 +236,7 @@ sendmail_pipe(const char *msg)
 		execv(argv[0], argv);
 		_exit(127);
 	}
+	setpgid(pid, pid);	/* as in the child: whichever runs first */
 	close(fds[0]);
 	free(cmd);
 	rc = feed(fds[1], msg, &t0, limit);
