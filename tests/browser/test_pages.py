@@ -1,0 +1,672 @@
+"""The www/ pages in a real browser (Debian's Chromium through Selenium).
+
+One customer's way through the pages: register, sign in, switch e-mail MFA
+on with the code read from the mailbox page, change the profile through the
+code prompt (a wrong code first, then one it asks the server to send, and a
+second request too soon, 5912), switch MFA off, switch it on again and lock
+the account with wrong codes (5911), sign out; then the back office: sign
+in, users, the rescue form that switches the locked customer's method off,
+the user's own MFA page.  Each step asserts on what the page shows
+and saves a screenshot under tests/out/browser/; phone-width screenshots
+check that nothing overflows sideways.  The pages' HTML and JS are also
+checked for what the Content-Security-Policy forbids (inline scripts and
+styles, event attributes) and for HTML built from strings.
+
+Environment: GLUE_BASE_URL (the server), GLUE_ROOT (the checkout).
+Prints one line per step and finally "N passed, M failed"; exit 1 on any
+failure, including a browser that does not start.
+"""
+
+import html.parser
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+import uuid
+
+BASE = os.environ.get("GLUE_BASE_URL", "http://127.0.0.1:8080").rstrip("/")
+ROOT = os.environ.get("GLUE_ROOT") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", ".."))
+OUT = os.path.join(ROOT, "tests", "out", "browser")
+WWW = os.path.join(ROOT, "www")
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+WAIT = 15
+DESKTOP = (1280, 960)
+PHONE = (390, 844)
+
+PASSWORD = "Browser-Passw0rd"
+RUN = uuid.uuid4().hex[:10]
+EMAIL = f"browser-{RUN}@example.com"
+
+
+class Failed(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Failed(what)
+
+
+# --------------------------------------------------------------------------
+# static checks (no browser)
+
+
+class InlineFinder(html.parser.HTMLParser):
+    """Collects what a CSP of 'self' only would refuse."""
+
+    def __init__(self):
+        super().__init__()
+        self.problems = []
+
+    def handle_starttag(self, tag, attrs):
+        names = dict(attrs)
+        line = self.getpos()[0]
+        if tag == "script" and not names.get("src"):
+            self.problems.append(f"line {line}: inline <script>")
+        if tag == "style":
+            self.problems.append(f"line {line}: <style> block")
+        for name, _ in attrs:
+            if name.lower().startswith("on"):
+                self.problems.append(f"line {line}: {name}= attribute")
+            if name.lower() == "style":
+                self.problems.append(f"line {line}: style= attribute")
+        for name in ("src", "href"):
+            v = names.get(name) or ""
+            if re.match(r"^(https?:)?//", v) or v.lower().startswith("javascript:"):
+                self.problems.append(f"line {line}: {name}={v} is not on this origin")
+
+
+def static_pages():
+    problems = []
+    pages = [f for f in os.listdir(WWW) if f.endswith(".html")]
+    check(pages, "no pages in www/")
+    for name in sorted(pages):
+        p = InlineFinder()
+        with open(os.path.join(WWW, name), encoding="utf-8") as f:
+            p.feed(f.read())
+        problems += [f"{name} {x}" for x in p.problems]
+    for dirpath, _, files in os.walk(WWW):
+        for name in files:
+            if not name.endswith(".js"):
+                continue
+            path = os.path.join(dirpath, name)
+            with open(path, encoding="utf-8") as f:
+                for i, line in enumerate(f, 1):
+                    if re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|"
+                                 r"\beval\(|new Function\(", line):
+                        problems.append(f"{os.path.relpath(path, WWW)}:{i}: {line.strip()}")
+                    if re.search(r"https?://", line) and "//" not in line.split("http")[0]:
+                        problems.append(f"{os.path.relpath(path, WWW)}:{i}: absolute URL")
+    check(not problems, "; ".join(problems))
+
+
+def server_answers():
+    """The pages and the development mailbox are served at BASE."""
+    import urllib.error
+    import urllib.request
+
+    for path, what in (("index.html", "the pages (www/ as document root)"),
+                       ("dev-mailbox", "the mailbox (dev_mailbox = on, mail_transport = spool)")):
+        try:
+            with urllib.request.urlopen(f"{BASE}/{path}", timeout=10) as r:
+                status = r.status
+        except urllib.error.HTTPError as e:
+            status = e.code
+        except OSError as e:
+            raise Failed(f"{BASE}/{path}: {e}") from None
+        check(status == 200, f"{BASE}/{path} answers {status}: {what} missing")
+
+
+# --------------------------------------------------------------------------
+# the browser
+
+
+try:
+    from selenium.webdriver.common.keys import Keys
+except ImportError:  # reported by the "browser starts" step
+    Keys = None
+
+
+def start_browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    for path in (CHROMIUM, CHROMEDRIVER):
+        check(os.access(path, os.X_OK), f"{path} is missing (apt-get install chromium chromium-driver)")
+    profile = tempfile.mkdtemp(prefix="glue-browser-")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
+                 f"--window-size={DESKTOP[0]},{DESKTOP[1]}", "--lang=en-US"):
+        opts.add_argument(flag)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    service = Service(executable_path=CHROMEDRIVER,
+                      log_path=os.path.join(OUT, "chromedriver.log"))
+    driver = webdriver.Chrome(service=service, options=opts)
+    driver.set_page_load_timeout(30)
+    driver._glue_profile = profile
+    return driver
+
+
+class Pages:
+    """The test's view of the browser: navigation, waits, screenshots."""
+
+    def __init__(self, driver):
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        self.d = driver
+        self.By = By
+        self.Wait = WebDriverWait
+        self.shot_no = 0
+        self.console = []
+        self.main = driver.current_window_handle
+        self.mail = None
+        self.phone = False
+
+    # navigation and lookup
+
+    def go(self, page):
+        self.drain()
+        self.d.get(f"{BASE}/{page}")
+        self.wait(lambda d: d.execute_script("return document.readyState") == "complete",
+                  f"{page} did not load")
+        # The frame (header, log) is built by the page's module: wait for it.
+        self.wait(lambda d: d.find_elements(self.By.ID, "exchanges"),
+                  f"{page}: the page script did not run")
+
+    def wait(self, cond, what, timeout=WAIT):
+        from selenium.common.exceptions import TimeoutException
+        try:
+            return self.Wait(self.d, timeout).until(cond)
+        except TimeoutException:
+            raise Failed(f"timed out: {what}") from None
+
+    def el(self, css, what=None):
+        return self.wait(lambda d: next((e for e in d.find_elements(self.By.CSS_SELECTOR, css)
+                                         if e.is_displayed()), None),
+                         what or f"{css} visible")
+
+    def text_of(self, css):
+        return self.el(css).text
+
+    def wait_text(self, css, pattern, what=None):
+        rx = re.compile(pattern)
+
+        def found(d):
+            for e in d.find_elements(self.By.CSS_SELECTOR, css):
+                try:
+                    if e.is_displayed() and rx.search(e.text):
+                        return e
+                except Exception:  # stale while re-rendered
+                    pass
+            return None
+        return self.wait(found, what or f"{css} showing /{pattern}/")
+
+    def fill(self, css, value):
+        e = self.el(css)
+        e.clear()
+        e.send_keys(value)
+        return e
+
+    def click(self, css):
+        self.el(css).click()
+
+    # evidence
+
+    def shot(self, name):
+        self.shot_no += 1
+        path = os.path.join(OUT, f"{self.shot_no:02d}-{name}.png")
+        # Phone widths: the whole page (it is one column); desktop: what
+        # the window shows (the log beside the form is sticky).
+        if self.phone:
+            import base64
+            r = self.d.execute_cdp_cmd("Page.captureScreenshot",
+                                       {"format": "png", "captureBeyondViewport": True})
+            with open(path, "wb") as f:
+                f.write(base64.b64decode(r["data"]))
+        else:
+            check(self.d.save_screenshot(path), f"screenshot {path}")
+        return path
+
+    def drain(self):
+        try:
+            for e in self.d.get_log("browser"):
+                self.console.append(e)
+        except Exception:
+            pass
+
+    def size(self, wh):
+        """PHONE: a mobile viewport (touch, overlay scrollbars, the viewport
+        meta tag honoured); DESKTOP: the plain window."""
+        if wh == PHONE:
+            self.d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+                "width": wh[0], "height": wh[1], "deviceScaleFactor": 1, "mobile": True})
+            self.phone = True
+        else:
+            self.d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+            self.d.set_window_size(*wh)
+            self.phone = False
+
+    def last_request_id(self):
+        """X-Request-Id of the newest exchange in the page's log."""
+        return self.d.execute_script(
+            "const e = document.querySelector('#exchanges .exchange');"
+            "return e ? e.dataset.requestId : null;")
+
+    def no_sideways_scroll(self, page):
+        # clientWidth: the layout viewport (a mobile browser zooms out to
+        # show overflowing content, so innerWidth would grow with it).
+        w = self.d.execute_script("return [document.documentElement.scrollWidth, "
+                                  "document.documentElement.clientWidth]")
+        check(w[0] <= w[1] + 1, f"{page} is {w[0]}px wide in a {w[1]}px window")
+
+    # the mailbox, in its own tab
+
+    def code_from_mailbox(self, email, not_file=None, html_part=False):
+        """Opens the newest message to email on mailbox.html (second tab) and
+        returns (code, file id); the main tab is current again afterwards."""
+        if self.mail is None:
+            self.d.switch_to.new_window("tab")
+            self.mail = self.d.current_window_handle
+        else:
+            self.d.switch_to.window(self.mail)
+        self.go(f"mailbox.html?to={email}")
+        row = self.wait_text("#mails tbody tr", re.escape(email), "a message to the customer")
+        rows = [r for r in self.d.find_elements(self.By.CSS_SELECTOR, "#mails tbody tr")
+                if r.is_displayed()]
+        check(rows and rows[0] == row, "the newest message is listed first")
+        check("Verification Code for Secure Access" in row.text,
+              f"newest message is a code mail: {row.text!r}")
+        file_id = row.get_attribute("data-id")
+        check(file_id != not_file, "a new message arrived")
+        row.find_element(self.By.CSS_SELECTOR, "button").click()
+        code = self.wait_text("#found-code", r"^\d{6,10}$", "the code shown").text
+        check(code in self.text_of("#message-text"), "the code is in the text part")
+        check(self.text_of("#message-to") == email, "the message is to the customer")
+        if html_part:
+            self.click("#message details summary")
+            frame = self.el("#message iframe.mailhtml", "the HTML part in a frame")
+            check(frame.get_attribute("sandbox") == "", "the HTML part is sandboxed")
+            self.d.switch_to.frame(frame)
+            check(code in self.d.find_element(self.By.TAG_NAME, "body").text,
+                  "the code is in the HTML part")
+            self.d.switch_to.default_content()
+        self.shot("mailbox-code")
+        self.drain()
+        self.d.switch_to.window(self.main)
+        return code, file_id
+
+
+# --------------------------------------------------------------------------
+# the steps
+
+
+class Story:
+    def __init__(self, p):
+        self.p = p
+        self.ref = None
+        self.file = None
+
+    def index(self):
+        p = self.p
+        p.go("index.html")
+        check("try the API" in p.text_of("h1"), "index heading")
+        check(p.d.find_elements(p.By.CSS_SELECTOR, 'nav a[href="mailbox.html"]'), "navigation")
+        p.shot("index")
+
+    def register(self):
+        p = self.p
+        p.go("register.html")
+        p.fill("#firstName", "Browser")
+        p.fill("#lastName", "Tester")
+        p.fill("#email", EMAIL)
+        p.fill("#password", PASSWORD)
+        p.fill("#confirmPassword", PASSWORD + "x")
+        p.click("#acceptedTerms")
+        p.click("#register button[type=submit]")
+        p.wait_text("#msg", r"passwords do not match", "mismatched passwords in plain words")
+        check(p.el("#confirmPassword").get_attribute("aria-invalid") == "true",
+              "the confirmation field is marked")
+        p.fill("#confirmPassword", PASSWORD)
+        p.click("#register button[type=submit]")
+        msg = p.wait_text("#msg", r"Registered as DE--\d+", "registered").text
+        self.ref = re.search(r"DE--\d+", msg).group(0)
+        p.wait_text("#exchanges .exchange .badge", r"^201$", "201 in the log")
+        check(p.el("#exchanges .exchange pre.req").text.count("••••••") == 2,
+              "passwords hidden in the logged request")
+        p.shot("register")
+
+    def sign_in(self):
+        p = self.p
+        p.go(f"signin.html?email={EMAIL}")
+        check(p.el("#username").get_attribute("value") == EMAIL, "e-mail prefilled")
+        p.fill("#password", "wrong-password")
+        p.click("#signin button[type=submit]")
+        p.wait_text("#msg", r"Wrong e-mail address or password", "failed sign-in in plain words")
+        # Keyboard only: Enter in the password field submits.
+        p.fill("#password", PASSWORD + Keys.ENTER)
+        p.wait_text("#signed-in", re.escape(EMAIL) + r".*" + re.escape(self.ref), "signed in")
+        p.wait_text("#who-storefront", re.escape(EMAIL), "header shows the customer")
+        check(p.d.execute_script("return document.cookie") == "", "no cookies")
+        check(p.d.execute_script(
+            "return JSON.parse(sessionStorage.getItem('glue-mfa.storefront')).accessToken.length") >= 43,
+            "token in sessionStorage")
+        p.shot("signed-in")
+
+    def activate(self):
+        p = self.p
+        p.go("mfa.html")
+        p.wait_text('#methods tr[data-method="email"] [data-status]', "deactivated",
+                    "email listed as deactivated")
+        p.click('#methods tr[data-method="email"] button')
+        p.wait_text('#methods tr[data-method="email"] [data-status]', "activation is pending",
+                    "email pending")
+        p.el("#verify-email")
+        p.wait_text("#msg", r"code was sent", "told a code was sent")
+        p.shot("mfa-pending")
+
+    def verify(self):
+        p = self.p
+        code, self.file = p.code_from_mailbox(EMAIL, html_part=True)
+        p.go("mfa.html")
+        p.fill("#verify-email", code)
+        p.click('#verify form[data-method="email"] button[type=submit]')
+        p.wait_text('#methods tr[data-method="email"] [data-status]', r"^On \(activated\)$",
+                    "email activated")
+        p.wait_text("#msg", r"switched on", "success message")
+        p.shot("mfa-activated")
+        self.last_code = code
+
+    def profile(self):
+        p = self.p
+        p.go("profile.html")
+        p.wait(lambda d: p.el("#firstName").get_attribute("value") == "Browser", "profile loaded")
+        p.fill("#firstName", "Changed")
+        p.click("#profile button[type=submit]")
+        p.el("#code-dialog[open]", "the code prompt")
+        p.shot("profile-code-prompt")
+        # A wrong code first (not the last one used: the grace window would
+        # let that one pass for this token).
+        wrong = f"{(int(self.last_code) + 1) % 10 ** len(self.last_code):0{len(self.last_code)}d}"
+        p.fill("#code-input", wrong)
+        p.click("#code-ok")
+        p.wait_text("#code-msg", r"code is not valid", "5901 in plain words")
+        p.click("#code-send")
+        p.wait_text("#code-sent", r"code was sent", "trigger confirmed")
+        p.shot("profile-wrong-code")
+        # Asking again at once: 5912, with the Retry-After counting down.
+        p.click("#code-send")
+        p.wait_text("#code-sent", r"sent a moment ago.*Try again in \d+ s", "5912 with a countdown")
+        check(not p.el("#code-send").is_enabled(), "the send button waits")
+        check(re.search(r"\(\d+ s\)$", p.el("#code-send").text), "the button counts down")
+        p.shot("profile-resend-wait")
+        code, self.file = p.code_from_mailbox(EMAIL, self.file)
+        p.fill("#code-input", code)
+        p.click("#code-ok")
+        p.wait(lambda d: not d.find_elements(p.By.CSS_SELECTOR, "#code-dialog[open]"),
+               "the prompt closes")
+        p.wait_text("#msg", r"^Saved\.$", "saved")
+        check(p.el("#firstName").get_attribute("value") == "Changed", "new first name shown")
+        req = p.el("#exchanges .exchange pre.req").text
+        check(f"X-MFA-Code: {code}" in req and req.startswith("PATCH "),
+              "the repeated PATCH carried X-MFA-Code")
+        p.shot("profile-saved")
+        # The password change asks again; the same code passes within the
+        # grace window for this token (SPEC §5.1 rule 5).
+        p.fill("#current", PASSWORD)
+        p.fill("#newPassword", PASSWORD + "2")
+        p.fill("#confirmPassword", PASSWORD + "2")
+        p.click("#password button[type=submit]")
+        p.el("#code-dialog[open]", "the code prompt")
+        p.fill("#code-input", code + Keys.ENTER)
+        p.wait_text("#pw-msg", r"Password changed", "password changed")
+        check(not p.el("#current").get_attribute("value"), "the password form is cleared")
+        p.wait_text("#exchanges .exchange .line", r"^PATCH /customer-password/" + self.ref + "$",
+                    "the password change in the log")
+        # The same page on a phone: the prompt and the forms fit.
+        p.size(PHONE)
+        p.go("profile.html")
+        p.wait(lambda d: p.el("#firstName").get_attribute("value") == "Changed", "profile loaded")
+        p.no_sideways_scroll("profile.html")
+        p.shot("phone-profile")
+        p.size(DESKTOP)
+
+    def deactivate(self):
+        p = self.p
+        p.size(PHONE)
+        p.go("mfa.html")
+        p.wait_text('#methods tr[data-method="email"] [data-status]', "activated", "email on")
+        p.no_sideways_scroll("mfa.html")
+        p.click('#methods tr[data-method="email"] button.danger')
+        p.el("#code-dialog[open]", "the code prompt")
+        p.click("#code-send")
+        p.wait_text("#code-sent", r"code was sent", "trigger confirmed")
+        p.shot("phone-deactivate-prompt")
+        p.size(DESKTOP)
+        code, self.file = p.code_from_mailbox(EMAIL, self.file)
+        p.fill("#code-input", code)
+        p.el("#code-input").submit()
+        p.wait_text('#methods tr[data-method="email"] [data-status]', r"^Off \(deactivated\)$",
+                    "email deactivated")
+        p.wait_text("#msg", r"switched off", "success message")
+        p.shot("mfa-deactivated")
+
+    def lockout(self):
+        """E-mail MFA on again, then wrong codes until the account is locked:
+        5911 in plain words, Confirm counting down the Retry-After."""
+        p = self.p
+        p.go("mfa.html")
+        p.click('#methods tr[data-method="email"] button')
+        p.el("#verify-email")
+        code, self.file = p.code_from_mailbox(EMAIL, self.file)
+        p.go("mfa.html")
+        p.fill("#verify-email", code)
+        p.click('#verify form[data-method="email"] button[type=submit]')
+        p.wait_text('#methods tr[data-method="email"] [data-status]', r"^On \(activated\)$",
+                    "email activated again")
+        p.go("profile.html")
+        p.wait(lambda d: p.el("#firstName").get_attribute("value") == "Changed", "profile loaded")
+        p.fill("#lastName", "Locked")
+        p.click("#profile button[type=submit]")
+        p.el("#code-dialog[open]", "the code prompt")
+        n = len(code)
+        for k in range(1, 16):  # never the code just used (its grace window)
+            before = p.last_request_id()
+            p.wait(lambda d: p.el("#code-ok").is_enabled(), "Confirm enabled")
+            p.fill("#code-input", f"{(int(code) + k) % 10 ** n:0{n}d}")
+            p.click("#code-ok")
+            p.wait(lambda d: p.last_request_id() != before and
+                   p.el("#code-msg").text not in ("", "Checking…"), "an answer")
+            if "locked" in p.el("#code-msg").text:
+                break
+            check("code is not valid" in p.el("#code-msg").text, "5901 before the lockout")
+        p.wait_text("#code-msg", r"Too many wrong codes.*Try again in \d+ min \d+ s",
+                    "5911 with a countdown")
+        check(not p.el("#code-ok").is_enabled(), "Confirm waits")
+        check(re.search(r"^Confirm \(\d+ min \d+ s\)$", p.el("#code-ok").text),
+              "Confirm counts down")
+        p.shot("profile-locked")
+        p.el("#code-input").send_keys(Keys.ESCAPE)  # Escape cancels the prompt
+        p.wait(lambda d: not d.find_elements(p.By.CSS_SELECTOR, "#code-dialog[open]"),
+               "the prompt closes on Escape")
+        p.wait_text("#msg", r"Cancelled; nothing was saved", "cancelled")
+
+    def sign_out(self):
+        p = self.p
+        p.go("signin.html")
+        p.click("#signout")
+        p.wait_text("#msg", r"^Signed out\.$", "signed out")
+        p.wait_text("#who-storefront", "signed out", "header shows nobody")
+        check(p.d.execute_script("return sessionStorage.getItem('glue-mfa.storefront')") is None,
+              "tokens forgotten")
+        p.wait_text("#exchanges .exchange .line", r"^DELETE /refresh-tokens/mine$", "revoked on the server")
+        p.go("mfa.html")
+        p.wait_text("#content", r"needs a signed-in customer", "MFA page asks to sign in")
+        p.shot("signed-out")
+
+    def office_sign_in(self):
+        p = self.p
+        p.go("office-signin.html")
+        p.fill("#username", "admin@example.com")
+        p.fill("#password", "change123")
+        p.click("#signin button[type=submit]")
+        p.wait_text("#signed-in", r"admin@example\.com", "back office signed in")
+        p.wait_text("#exchanges pre.req", r"grant_type=password&username=admin%40example\.com&password=••••••",
+                    "form-encoded grant shown with the password hidden")
+        p.shot("office-signed-in")
+
+    def office_users(self):
+        p = self.p
+        p.go("office-users.html")
+        p.wait_text('#users tr[data-user="admin@example.com"]', r"\(you\)", "admin listed as you")
+        p.shot("office-users")
+        p.size(PHONE)
+        p.go("office-users.html")
+        p.wait_text('#users tr[data-user="admin@example.com"]', r"\(you\)", "admin listed")
+        p.no_sideways_scroll("office-users.html")
+        p.shot("phone-office-users")
+        p.size(DESKTOP)
+
+    def office_rescue(self):
+        p = self.p
+        p.go("office-rescue.html")
+        p.fill("#customerReference", self.ref)
+        p.click("#rescue button[type=submit]")
+        p.wait_text("#msg", r"email is switched off for customer " + self.ref, "rescued")
+        p.wait_text("#exchanges .exchange .badge", r"^204$", "204 in the log")
+        p.shot("office-rescued")
+        p.click("#rescue button[type=submit]")
+        p.wait_text("#msg", r"not switched on for this customer", "5906 in plain words")
+        p.fill("#customerReference", "DE--999999999")
+        p.click("#rescue button[type=submit]")
+        p.wait_text("#msg", r"no customer has that reference", "5907 in plain words")
+        p.shot("office-rescue")
+
+    def office_mfa(self):
+        p = self.p
+        p.go("office-mfa.html")
+        p.wait_text('#methods tr[data-method="email"] [data-status]', r"\((deactivated|activated|activation is pending)\)",
+                    "the user's methods listed")
+        p.wait_text("#exchanges .exchange .line", r"^GET /backend/multi-factor-auth-types$",
+                    "called the Backend API")
+        p.shot("office-mfa")
+
+    def phone_pages(self):
+        """Every page at phone width: nothing wider than the screen."""
+        p = self.p
+        p.size(PHONE)
+        try:
+            for page in sorted(f for f in os.listdir(WWW) if f.endswith(".html")):
+                if page == "mailbox.html":
+                    page += f"?to={EMAIL}"
+                p.go(page)
+                if page.startswith("mailbox"):
+                    p.el("#mails tbody tr button").click()
+                    p.el("#message-text")
+                else:
+                    time.sleep(0.3)  # the page's first request
+                p.no_sideways_scroll(page)
+                p.shot("phone-" + page.split(".")[0])
+        finally:
+            p.size(DESKTOP)
+
+    def console_clean(self):
+        p = self.p
+        p.drain()
+        bad = [e["message"] for e in p.console
+               if "Content Security Policy" in e["message"] or "Uncaught" in e["message"]
+               or (e["level"] == "SEVERE" and "favicon" in e["message"])]
+        check(not bad, "browser console: " + " | ".join(bad[:5]))
+
+
+# --------------------------------------------------------------------------
+
+
+def main():
+    shutil.rmtree(OUT, ignore_errors=True)
+    os.makedirs(OUT)
+    passed = failed = 0
+
+    def record(name, fn, pages=None):
+        nonlocal passed, failed
+        t0 = time.monotonic()
+        try:
+            if pages is not None:  # a failed step may have left these
+                pages.d.switch_to.window(pages.main)
+                if pages.phone:
+                    pages.size(DESKTOP)
+            fn()
+        except Exception as e:
+            failed += 1
+            why = str(e) if isinstance(e, Failed) else "".join(
+                traceback.format_exception_only(type(e), e)).strip()
+            print(f"FAIL {name}: {why}", flush=True)
+            if pages is not None:
+                try:
+                    pages.d.switch_to.window(pages.main)
+                    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+                    print(f"     screenshot {pages.shot(slug + '-FAILED')}", flush=True)
+                except Exception:
+                    pass
+            return False
+        passed += 1
+        print(f"ok   {name} ({time.monotonic() - t0:.1f} s)", flush=True)
+        return True
+
+    record("pages have no inline scripts, styles or HTML-from-strings", static_pages)
+    serving = record("server answers with the pages and the mailbox", server_answers)
+    driver = None
+
+    def launch():
+        nonlocal driver
+        driver = start_browser()
+    print(f"base {BASE}, customer {EMAIL}", flush=True)
+    if record("browser starts", launch):
+        p = Pages(driver)
+        s = Story(p)
+        try:
+            for name, fn in steps(s):
+                if not serving:
+                    failed += 1
+                    print(f"FAIL {name}: not run, the server is not ready", flush=True)
+                    continue
+                record(name, fn, p)
+        finally:
+            profile = getattr(driver, "_glue_profile", None)
+            driver.quit()
+            if profile:
+                shutil.rmtree(profile, ignore_errors=True)
+    print(f"screenshots in {os.path.relpath(OUT, ROOT)}/", flush=True)
+    print(f"{passed} passed, {failed} failed", flush=True)
+    return 1 if failed else 0
+
+
+def steps(s):
+    """The story, in order: each step relies on the ones before it."""
+    return (("index page", s.index),
+            ("register a customer", s.register),
+            ("sign in", s.sign_in),
+            ("activate e-mail MFA", s.activate),
+            ("verify with the code from the mailbox page", s.verify),
+            ("profile and password change through the code prompt", s.profile),
+            ("deactivate e-mail MFA", s.deactivate),
+            ("lockout shown with a countdown", s.lockout),
+            ("sign out", s.sign_out),
+            ("back-office sign-in", s.office_sign_in),
+            ("back-office users", s.office_users),
+            ("back-office rescue of the locked-out customer", s.office_rescue),
+            ("back-office MFA page", s.office_mfa),
+            ("every page fits a phone screen", s.phone_pages),
+            ("no CSP violations or script errors", s.console_clean))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

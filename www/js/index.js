@@ -1,0 +1,4 @@
+// index.html: only the shared frame.
+import { frame } from './page.js';
+
+frame();

@@ -1,0 +1,136 @@
+// mfa.html and office-mfa.html: the account's methods (GET
+// multi-factor-auth-types) and the four actions, SPEC §4.  The side comes
+// from <body data-side>.
+import { h, $, say, busy, clear, put, cell } from './dom.js';
+import { call, doc, showError, errorCode } from './api.js';
+import { frame, requireSession } from './page.js';
+import { protectedCall, trigger } from './prompt.js';
+
+frame();
+const side = document.body.dataset.side === 'backend' ? 'backend' : 'storefront';
+const msg = $('#msg'), list = $('#methods'), verifyBox = $('#verify');
+
+const READABLE = {
+	'deactivated': ['Off', 'deactivated'],
+	'activation is pending': ['Waiting for the code', 'pending'],
+	'activated': ['On', 'activated'],
+};
+
+function statusBadge(status) {
+	const [words, cls] = READABLE[status] || [status, ''];
+	return h('span', { class: `status ${cls}`, dataset: { status } }, words, ' ',
+	    h('code', { text: `(${status})` }));
+}
+
+async function load(quiet) {
+	const ex = await call({ side, path: 'multi-factor-auth-types', quiet,
+		summary: (x) => x.status === 200 ? `${x.json.data.length} method(s) offered.` : null });
+	clear(list);
+	clear(verifyBox);
+	if (ex.status !== 200) {
+		showError(msg, ex, 'Could not load the methods:');
+		return;
+	}
+	for (const m of ex.json.data)
+		list.append(row(m.id, m.attributes.status));
+	for (const m of ex.json.data.filter((x) => x.attributes.status === 'activation is pending'))
+		verifyBox.append(verifyForm(m.id));
+	verifyBox.hidden = !verifyBox.children.length;
+}
+
+function button(label, cls, fn) {
+	return h('button', { type: 'button', class: cls, text: label, on: { click: (ev) => fn(ev.currentTarget) } });
+}
+
+function row(type, status) {
+	const actions = h('td', { class: 'actions' });
+	if (status === 'deactivated')
+		put(actions, button('Activate', '', (b) => activate(type, b)));
+	else if (status === 'activation is pending')
+		put(actions, button('Send a new code', 'secondary', (b) => activate(type, b)));
+	else if (status === 'activated')
+		put(actions, [button('Send me a code', 'secondary', (b) => trigger(side, type, msg, b)),
+		    button('Deactivate', 'danger', (b) => deactivate(type, b))]);
+	return h('tr', { dataset: { method: type } },
+	    cell('Method', h('strong', { text: type })),
+	    cell('Status', statusBadge(status)),
+	    actions);
+}
+
+async function activate(type, btn) {
+	btn.disabled = true;
+	say(msg, 'busy', `Starting the activation of ${type}…`);
+	const ex = await protectedCall({ side, method: 'POST', path: 'multi-factor-auth-type-activate',
+		body: doc('multi-factor-auth-type-activate', { type }),
+		summary: (x) => x.status === 204 ? `Activation of ${type} started; a code was sent.` : null },
+	    `Adding another method (${type})`);
+	btn.disabled = false;
+	if (ex === null)
+		say(msg, 'info', 'Cancelled.');
+	else if (ex.status === 204)
+		say(msg, 'ok', `A code was sent for ${type}. Enter it below to switch the method on (`,
+		    h('a', { href: 'mailbox.html', target: '_blank', rel: 'noopener', text: 'mailbox' }), ').');
+	else
+		showError(msg, ex, 'Not started:');
+	await load(true);
+	const input = $(`#verify-${type}`);
+	if (input && ex && ex.status === 204)
+		input.focus();
+}
+
+function verifyForm(type) {
+	const id = `verify-${type}`;
+	const note = h('p', { class: 'msg', role: 'status', hidden: true });
+	const form = h('form', { class: 'stack', novalidate: true, dataset: { method: type } },
+	    h('h2', { text: `Finish switching on ${type}` }),
+	    h('p', { class: 'hint', text: 'Enter the code from the e-mail (POST multi-factor-auth-type-verify with X-MFA-Code).' }),
+	    h('div', { class: 'field' },
+		h('label', { for: id, text: 'Verification code' }),
+		h('input', { id, name: 'code', inputmode: 'numeric', autocomplete: 'one-time-code',
+		    pattern: '[0-9]*', maxlength: '10' })),
+	    h('div', { class: 'row' }, h('button', { type: 'submit', text: 'Verify' })),
+	    note);
+	form.addEventListener('submit', (ev) => {
+		ev.preventDefault();
+		busy(form, async () => {
+			const code = form.elements.code.value.trim();
+			if (!code) {
+				say(note, 'err', 'Enter the code first.');
+				return;
+			}
+			const ex = await call({ side, method: 'POST', path: 'multi-factor-auth-type-verify',
+				body: doc('multi-factor-auth-type-verify', { type }), mfaCode: code,
+				summary: (x) => x.status === 204 ? `${type} is switched on.` : null });
+			if (ex.status === 204) {
+				say(msg, 'ok', `${type} is switched on. Protected changes now need a code.`);
+				await load(true);
+			} else {
+				showError(note, ex);
+				form.elements.code.select();
+			}
+		});
+	});
+	return form;
+}
+
+async function deactivate(type, btn) {
+	btn.disabled = true;
+	say(msg, 'busy', `Switching off ${type}…`);
+	const ex = await protectedCall({ side, method: 'POST', path: 'multi-factor-auth-type-deactivate',
+		body: doc('multi-factor-auth-type-deactivate', { type }),
+		summary: (x) => x.status === 204 ? `${type} is switched off.` : null },
+	    `Switching off ${type}`, [type]);
+	btn.disabled = false;
+	if (ex === null)
+		say(msg, 'info', 'Cancelled; the method stays on.');
+	else if (ex.status === 204)
+		say(msg, 'ok', `${type} is switched off.`);
+	else if (errorCode(ex) !== '5900')
+		showError(msg, ex, 'Not switched off:');
+	await load(true);
+}
+
+if (requireSession(side, $('#content'))) {
+	$('#reload').addEventListener('click', () => load(false));
+	load(false);
+}

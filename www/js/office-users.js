@@ -1,0 +1,79 @@
+// office-users.html: GET /backend/users, and the protected writes POST
+// /backend/users and PATCH /backend/users/{uuid} (block, unblock).
+import { h, $, say, busy, values, clear, cell } from './dom.js';
+import { call, doc, session, showError } from './api.js';
+import { frame, requireSession, fieldErrors } from './page.js';
+import { protectedCall } from './prompt.js';
+
+frame();
+const body = $('#users tbody'), msg = $('#msg'), form = $('#adduser'), addMsg = $('#add-msg');
+
+async function load(quiet) {
+	const ex = await call({ side: 'backend', path: 'users', quiet,
+		summary: (x) => x.status === 200 ? `${x.json.data.length} user(s).` : null });
+	clear(body);
+	if (ex.status !== 200) {
+		showError(msg, ex, 'Could not load the users:');
+		return;
+	}
+	const me = session('backend').username;
+	for (const u of ex.json.data)
+		body.append(row(u, u.attributes.username === me));
+}
+
+function row(u, self) {
+	const a = u.attributes;
+	const next = a.status === 'active' ? 'blocked' : 'active';
+	return h('tr', { dataset: { user: a.username } },
+	    cell('User', h('strong', { text: a.username }), self ? ' (you)' : ''),
+	    cell('Name', `${a.firstName} ${a.lastName}`),
+	    cell('Status', h('span', { class: `status ${a.status === 'active' ? 'activated' : 'deactivated'}`, text: a.status })),
+	    cell('Created', a.createdAt),
+	    h('td', { class: 'actions' }, self ? '' :
+		h('button', { type: 'button', class: 'secondary small', text: next === 'blocked' ? 'Block' : 'Unblock',
+		    'aria-label': `${next === 'blocked' ? 'Block' : 'Unblock'} ${a.username}`,
+		    on: { click: () => setStatus(u, next) } })));
+}
+
+async function setStatus(u, status) {
+	say(msg, 'busy', `Setting ${u.attributes.username} to ${status}…`);
+	const ex = await protectedCall({ side: 'backend', method: 'PATCH', path: `users/${encodeURIComponent(u.id)}`,
+		body: doc('users', { status }, u.id),
+		summary: (x) => x.status === 200 ? `${u.attributes.username} is now ${status}.` : null },
+	    `Changing a user`);
+	if (ex === null)
+		say(msg, 'info', 'Cancelled.');
+	else if (ex.status === 200)
+		say(msg, 'ok', `${u.attributes.username} is now ${status}.`);
+	else
+		showError(msg, ex, 'Not changed:');
+	await load(true);
+}
+
+form.addEventListener('submit', (ev) => {
+	ev.preventDefault();
+	busy(form, async () => {
+		const v = values(form);
+		say(addMsg, 'busy', 'Adding…');
+		const ex = await protectedCall({ side: 'backend', method: 'POST', path: 'users',
+			body: doc('users', { username: v.username, firstName: v.firstName,
+				lastName: v.lastName, password: v.password }),
+			summary: (x) => x.status === 201 ? `User ${x.json.data.attributes.username} added.` : null },
+		    'Adding a user');
+		fieldErrors(form, ex);
+		if (ex === null) {
+			say(addMsg, 'info', 'Cancelled.');
+		} else if (ex.status === 201) {
+			form.reset();
+			say(addMsg, 'ok', `Added ${ex.json.data.attributes.username}.`);
+			await load(true);
+		} else {
+			showError(addMsg, ex, 'Not added:');
+		}
+	});
+});
+
+if (requireSession('backend', $('#content'))) {
+	$('#reload').addEventListener('click', () => load(false));
+	load(false);
+}

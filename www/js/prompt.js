@@ -1,0 +1,166 @@
+// Protected actions (SPEC §4.3): when the server answers 403 with code
+// 5900, ask for a verification code (offering to mail one) and repeat the
+// request with the X-MFA-Code header.  5901, 5911 and 5912 are shown in
+// plain words, the last two with a Retry-After countdown.
+
+import { h, $, clear, put, say, countdown, duration } from './dom.js';
+import { call, doc, errorCode, explain, retryAfter, showError } from './api.js';
+
+let dlg = null;
+
+function dialog() {
+	if (dlg)
+		return dlg;
+	const el = h('dialog', { id: 'code-dialog', 'aria-labelledby': 'code-h' },
+	    h('form', { method: 'dialog', class: 'stack', id: 'code-form', novalidate: true },
+		h('h2', { id: 'code-h', text: 'Verification code needed' }),
+		h('p', { id: 'code-why' }),
+		h('div', { class: 'field', id: 'code-method-field' },
+		    h('label', { for: 'code-method', text: 'Method' }),
+		    h('select', { id: 'code-method', name: 'method' })),
+		h('div', { class: 'row' },
+		    h('button', { type: 'button', id: 'code-send', class: 'secondary', text: 'Send me a code' }),
+		    h('a', { href: 'mailbox.html', target: '_blank', rel: 'noopener', id: 'code-mailbox',
+			text: 'Open the mailbox (new tab)' })),
+		h('p', { id: 'code-sent', class: 'msg', role: 'status', hidden: true }),
+		h('div', { class: 'field' },
+		    h('label', { for: 'code-input', text: 'Code' }),
+		    h('input', { id: 'code-input', name: 'code', inputmode: 'numeric',
+			autocomplete: 'one-time-code', pattern: '[0-9]*', maxlength: '10',
+			'aria-describedby': 'code-msg' })),
+		h('p', { id: 'code-msg', class: 'msg', role: 'alert', hidden: true }),
+		h('div', { class: 'row' },
+		    h('button', { type: 'submit', id: 'code-ok', value: 'ok', text: 'Confirm' }),
+		    h('button', { type: 'button', id: 'code-cancel', class: 'secondary', text: 'Cancel' }))));
+	document.body.append(el);
+	dlg = el;
+	return el;
+}
+
+// The methods of the account that are switched on (for the trigger).
+async function activeMethods(side) {
+	const ex = await call({ side, path: 'multi-factor-auth-types', quiet: true });
+	if (ex.status !== 200 || !ex.json || !Array.isArray(ex.json.data))
+		return [];
+	return ex.json.data.filter((m) => m.attributes && m.attributes.status === 'activated')
+	    .map((m) => m.id);
+}
+
+// POST multi-factor-auth-trigger for type; reports in el.
+export async function trigger(side, type, el, button) {
+	say(el, 'busy', 'Sending a code…');
+	const ex = await call({ side, method: 'POST', path: 'multi-factor-auth-trigger',
+		body: doc('multi-factor-auth-trigger', { type }),
+		summary: (x) => x.status === 204 ? `A code (${type}) was sent. It is in the mailbox.` : null });
+	if (ex.status === 204) {
+		say(el, 'ok', `A code was sent (${type}). Look in your mailbox: `,
+		    h('a', { href: 'mailbox.html', target: '_blank', rel: 'noopener', text: 'open the mailbox' }), '.');
+		return ex;
+	}
+	showError(el, ex);
+	const wait = retryAfter(ex);
+	if (button && wait && errorCode(ex) === '5912') {
+		button.disabled = true;
+		const label = button.textContent;
+		countdown(button, wait, (left) => left > 0 ? `${label} (${duration(left)})` : label,
+		    () => { button.disabled = false; });
+	}
+	return ex;
+}
+
+// Asks for a code until the repeated request is accepted (or fails for
+// another reason), or the user cancels.  Resolves to the final exchange,
+// or null when cancelled.
+//   side, what: sentence naming the action, methods: fixed list of
+//   method ids (default: the account's active ones), repeat(code): the
+//   request again with the header.
+function askCode({ side, what, methods, repeat }) {
+	const el = dialog();
+	const form = $('#code-form', el), input = $('#code-input', el);
+	const msg = $('#code-msg', el), sent = $('#code-sent', el);
+	const select = $('#code-method', el), sendBtn = $('#code-send', el);
+	const ok = $('#code-ok', el), cancel = $('#code-cancel', el);
+
+	clear($('#code-why', el));
+	put($('#code-why', el), [what, ' is protected by multi-factor authentication. ',
+	    'Enter a code you received, or ask for one.']);
+	input.value = '';
+	for (const m of [msg, sent]) {
+		if (m._stopCountdown)
+			m._stopCountdown();
+		m.hidden = true;
+	}
+	for (const b of [ok, sendBtn]) {
+		if (b._stopCountdown)
+			b._stopCountdown();
+		b.disabled = false;
+	}
+	ok.textContent = 'Confirm';
+	sendBtn.textContent = 'Send me a code';
+
+	return new Promise((resolve) => {
+		const done = (result) => {
+			form.removeEventListener('submit', onSubmit);
+			sendBtn.removeEventListener('click', onSend);
+			cancel.removeEventListener('click', onCancel);
+			el.removeEventListener('cancel', onEsc);
+			if (el.open)
+				el.close();
+			resolve(result);
+		};
+		const onSubmit = async (ev) => {
+			ev.preventDefault();
+			const code = input.value.trim();
+			if (!code) {
+				say(msg, 'err', 'Enter the code first.');
+				input.focus();
+				return;
+			}
+			ok.disabled = true;
+			say(msg, 'busy', 'Checking…');
+			const ex = await repeat(code);
+			ok.disabled = false;
+			const c = errorCode(ex);
+			if (c === '5901' || c === '5900') {
+				say(msg, 'err', explain(ex));
+				input.select();
+				input.focus();
+			} else if (c === '5911') {
+				ok.disabled = true;
+				showError(msg, ex);
+				const wait = retryAfter(ex);
+				if (wait)
+					countdown(ok, wait, (left) => left > 0 ? `Confirm (${duration(left)})` : 'Confirm',
+					    () => { ok.disabled = false; });
+			} else {
+				done(ex);
+			}
+		};
+		const onSend = () => trigger(side, select.value, sent, sendBtn);
+		const onCancel = () => done(null);
+		const onEsc = (ev) => { ev.preventDefault(); done(null); };
+		form.addEventListener('submit', onSubmit);
+		sendBtn.addEventListener('click', onSend);
+		cancel.addEventListener('click', onCancel);
+		el.addEventListener('cancel', onEsc);
+
+		el.showModal();
+		input.focus();
+		(methods ? Promise.resolve(methods) : activeMethods(side)).then((list) => {
+			clear(select);
+			for (const m of list.length ? list : ['email'])
+				select.append(h('option', { value: m, text: m }));
+			$('#code-method-field', el).hidden = select.options.length < 2;
+		});
+	});
+}
+
+// Sends a request; on 5900 asks for a code and repeats it with X-MFA-Code.
+// Resolves to the final exchange, or null when the user cancelled.
+export async function protectedCall(opts, what, methods) {
+	const ex = await call(opts);
+	if (errorCode(ex) !== '5900')
+		return ex;
+	return askCode({ side: opts.side || 'storefront', what, methods,
+		repeat: (code) => call(Object.assign({}, opts, { mfaCode: code })) });
+}
