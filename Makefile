@@ -101,7 +101,8 @@ start: deps
 stop:
 	@tools/instance.sh stop
 
-test: deps
+test:
+	@tools/instance.sh deps test
 	@tools/test.sh
 
 bench: deps

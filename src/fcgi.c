@@ -50,6 +50,18 @@ io_write(struct io *io, const char *buf, size_t n)
 	return fwrite(buf, 1, n, stdout) == n ? 0 : -1;
 }
 
+/*
+ * SIGTERM (how web servers stop FastCGI programs) ends the loop after the
+ * request in progress: the next accept returns, main() returns, and the
+ * process exits cleanly (leak checkers then run).
+ */
+static void
+on_term(int sig)
+{
+	(void)sig;
+	FCGX_ShutdownPending();
+}
+
 static void
 serve_one(const struct program *p, struct io *io)
 {
@@ -105,6 +117,7 @@ glue_main(const struct program *p, int argc, char *argv[])
 		return 1;
 	}
 	fio.fr = &fr;
+	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_term }, NULL);
 	while (FCGX_Accept_r(&fr) >= 0) {
 		serve_one(p, &fio);
 		FCGX_Finish_r(&fr);

@@ -1,0 +1,563 @@
+#!/usr/bin/env bash
+# tools/instance.sh: the development/test instance (MariaDB + lighttpd + the
+# programs) living in one directory, by default <repo>/var.
+#
+#   tools/instance.sh deps|init|db-start|db-stop|migrate|seed|web-start|web-stop|
+#                     start|stop|status|run|restart-web
+#
+# Environment (all optional):
+#   GLUE_INSTANCE      instance directory            (default <repo>/var)
+#   PORT               HTTP port on 127.0.0.1        (default 8080)
+#   GLUE_BIN           programs directory            (default <repo>/cgi-bin)
+#   GLUE_ADMIN         operator tool                 (default <repo>/bin/glue-mfa-admin)
+#   GLUE_MODE          fcgi | cgi                    (default fcgi)
+#   GLUE_PROCS         FastCGI processes per program (default 2)
+#   GLUE_CONFIG_EXTRA  text appended to the config file when it is first created
+#   GLUE_BENCH_BIN     directory whose executables are also served (FastCGI) at
+#                      /bench/<name>, sockets INST/run/bench-<name>.sock-N
+#   GLUE_SQL           migrations directory          (default <repo>/sql)
+#
+# Every command is safe to re-run; the data in INST/db survives stop/start.
+# Processes are found through their pid files and the sockets in INST/run,
+# never by name.
+
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+INST=$(realpath -m "${GLUE_INSTANCE:-$REPO/var}")
+PORT=${PORT:-8080}
+BIN=$(realpath -m "${GLUE_BIN:-$REPO/cgi-bin}")
+ADMIN=$(realpath -m "${GLUE_ADMIN:-$REPO/bin/glue-mfa-admin}")
+MODE=${GLUE_MODE:-fcgi}
+PROCS=${GLUE_PROCS:-2}
+SQL_DIR=$(realpath -m "${GLUE_SQL:-$REPO/sql}")
+BENCH_BIN=${GLUE_BENCH_BIN:+$(realpath -m "$GLUE_BENCH_BIN")}
+
+CONF=$INST/glue-mfa.conf
+DB_SOCK=$INST/run/mysqld.sock
+DB_PID=$INST/run/mysqld.pid
+WEB_CONF=$INST/lighttpd.conf
+WEB_PID=$INST/run/lighttpd.pid
+DB_NAME=glue_mfa
+DB_USER=glue_mfa
+
+DEPS=(build-essential pkg-config libfcgi-dev libfcgi-bin spawn-fcgi libcjson-dev
+	libsodium-dev libmariadb-dev libmariadb-dev-compat mariadb-server
+	mariadb-client lighttpd python3-pytest python3-requests python3-aiosmtpd
+	msmtp wrk curl)
+# Only `make test` needs these (the real-browser test of www/).
+TEST_DEPS=(chromium chromium-driver python3-selenium)
+
+say() { printf '%s\n' "$*"; }
+die() { printf 'instance.sh: %s\n' "$*" >&2; exit 1; }
+
+# --- helpers -------------------------------------------------------------
+
+check_settings() {
+	if ! [[ $PORT =~ ^[0-9]+$ ]] || ((PORT < 1 || PORT > 65535)); then
+		die "PORT must be a TCP port number, not '$PORT'"
+	fi
+	[[ $PROCS =~ ^[1-9][0-9]*$ ]] || die "GLUE_PROCS must be a positive integer"
+	[[ $MODE == fcgi || $MODE == cgi ]] || die "GLUE_MODE must be fcgi or cgi, not '$MODE'"
+	# sun_path holds 108 bytes; the longest socket we create is below.
+	local longest="$INST/run/backend-multi-factor-auth-type-deactivate.sock-99"
+	((${#longest} < 108)) || die "instance path too long for UNIX sockets: $INST"
+}
+
+# pid_alive PIDFILE PATTERN: the pid in PIDFILE is a live process whose
+# command line contains PATTERN (guards against a recycled pid).
+pid_alive() {
+	local pid
+	[[ -s $1 ]] || return 1
+	pid=$(<"$1")
+	[[ $pid =~ ^[0-9]+$ ]] || return 1
+	[[ -r /proc/$pid/cmdline ]] || return 1
+	printf ' %s ' "$(tr '\0' ' ' </proc/"$pid"/cmdline)" | grep -qF -- " $2 "
+}
+
+pid_of() { cat "$1"; }
+
+# wait_gone PID SECONDS: wait for a process to exit.
+wait_gone() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# socket_pids PATH...: pids of the processes holding the listening UNIX
+# sockets bound at PATH (via /proc/net/unix inodes, not process names).
+socket_pids() {
+	local inodes path fd ino
+	(($#)) || return 0
+	inodes=$(awk -v want="$(printf '%s\n' "$@")" '
+		BEGIN { n = split(want, w, "\n"); for (i = 1; i <= n; i++) p[w[i]] = 1 }
+		NR > 1 && $8 != "" && ($8 in p) { print $7 }' /proc/net/unix | sort -u)
+	[[ -n $inodes ]] || return 0
+	for fd in /proc/[0-9]*/fd/*; do
+		ino=$(readlink "$fd" 2>/dev/null) || continue
+		[[ $ino == socket:\[*\] ]] || continue
+		ino=${ino#socket:[}
+		ino=${ino%]}
+		grep -qx -- "$ino" <<<"$inodes" || continue
+		path=${fd#/proc/}
+		echo "${path%%/*}"
+	done | sort -un
+}
+
+# The FastCGI sockets lighttpd creates: <socket>-0 .. <socket>-(max-procs - 1).
+run_sockets() {
+	compgen -G "$INST/run/*.sock-[0-9]*" || true
+}
+
+mariadb_root() {
+	mariadb --no-defaults --socket="$DB_SOCK" -u root "$@"
+}
+
+# conf_get KEY: the value of KEY in the config file (last one wins).
+conf_get() {
+	awk -v k="$1" '
+		/^[ \t]*#/ { next }
+		{ line = $0; i = index(line, "="); if (!i) next
+		  key = substr(line, 1, i - 1); val = substr(line, i + 1)
+		  gsub(/^[ \t]+|[ \t]+$/, "", key); gsub(/^[ \t]+|[ \t]+$/, "", val)
+		  if (key == k) v = val }
+		END { print v }' "$CONF"
+}
+
+sql_quote() {
+	local s=${1//\\/\\\\}
+	printf "'%s'" "${s//\'/\'\'}"
+}
+
+# programs DIR: executables in DIR named like a resource (no dot, no dir).
+programs() {
+	local f
+	[[ -d $1 ]] || return 0
+	for f in "$1"/*; do
+		[[ -f $f && -x $f ]] || continue
+		[[ ${f##*/} =~ ^[a-z0-9][a-z0-9_-]*$ ]] && echo "${f##*/}"
+	done
+}
+
+port_answers() {
+	curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/"
+}
+
+# --- deps ----------------------------------------------------------------
+
+cmd_deps() {
+	local missing=() p log want=("${DEPS[@]}")
+	[[ ${1:-} == test ]] && want+=("${TEST_DEPS[@]}")
+	for p in "${want[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing+=("$p")
+	done
+	((${#missing[@]} == 0)) && return 0
+	((EUID == 0)) || die "missing packages (${missing[*]}); run as root to install them"
+	log=$(mktemp)
+	if ! { DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			--no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+		cat "$log" >&2
+		rm -f "$log"
+		die "installing ${missing[*]} failed"
+	fi
+	rm -f "$log"
+}
+
+# --- init ----------------------------------------------------------------
+
+cmd_init() {
+	check_settings
+	mkdir -p "$INST"/{db,run,log,mail}
+	chmod 700 "$INST/db"
+	if [[ ! -s $INST/secret.key ]]; then
+		(umask 077 && od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$INST/secret.key" &&
+			echo >>"$INST/secret.key")
+	fi
+	chmod 600 "$INST/secret.key"
+	if [[ -z $(ls -A "$INST/db") ]]; then
+		if ! mariadb-install-db --no-defaults --datadir="$INST/db" --user=root \
+			--skip-test-db --auth-root-authentication-method=socket \
+			>"$INST/log/mariadb-install-db.log" 2>&1; then
+			cat "$INST/log/mariadb-install-db.log" >&2
+			find "$INST/db" -mindepth 1 -delete
+			die "mariadb-install-db failed"
+		fi
+	fi
+	if [[ ! -e $CONF ]]; then
+		(
+			umask 077
+			cat >"$CONF.tmp" <<-EOF
+				# glue-mfa configuration, generated by tools/instance.sh init
+				db_socket = $DB_SOCK
+				db_user = $DB_USER
+				db_password = $(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+				db_name = $DB_NAME
+				secret_key_file = $INST/secret.key
+				mail_transport = spool
+				mail_spool_dir = $INST/mail
+				mail_from = no-reply@glue-mfa.test
+				# development only: serves the spool at /dev-mailbox for www/
+				dev_mailbox = on
+			EOF
+			[[ -z ${GLUE_CONFIG_EXTRA:-} ]] || printf '%s\n' "$GLUE_CONFIG_EXTRA" >>"$CONF.tmp"
+			mv "$CONF.tmp" "$CONF"
+		)
+	fi
+	chmod 600 "$CONF"
+}
+
+# --- database ------------------------------------------------------------
+
+cmd_db_start() {
+	local pid i pw
+	[[ -d $INST/db && -e $CONF ]] || die "no instance at $INST (run init first)"
+	if pid_alive "$DB_PID" "--datadir=$INST/db"; then
+		say "mariadb already running (pid $(pid_of "$DB_PID"))"
+		return 0
+	fi
+	rm -f "$DB_PID"
+	setsid mariadbd --no-defaults --datadir="$INST/db" --socket="$DB_SOCK" \
+		--pid-file="$DB_PID" --user=root --skip-networking \
+		--character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+		--log-error="$INST/log/mysqld.log" \
+		--innodb-buffer-pool-size=64M --performance-schema=OFF \
+		--skip-name-resolve --max-connections=200 \
+		</dev/null >>"$INST/log/mysqld.out" 2>&1 &
+	pid=$!
+	for ((i = 0; i < 200; i++)); do
+		mariadb_root -e 'select 1' >/dev/null 2>&1 && break
+		kill -0 "$pid" 2>/dev/null || { tail -n 20 "$INST/log/mysqld.log" >&2; die "mariadbd exited"; }
+		sleep 0.1
+	done
+	((i < 200)) || { tail -n 20 "$INST/log/mysqld.log" >&2; die "mariadbd did not answer within 20 s"; }
+	pw=$(conf_get db_password)
+	[[ -n $pw ]] || die "db_password missing in $CONF"
+	mariadb_root <<-EOF
+		CREATE DATABASE IF NOT EXISTS $DB_NAME CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+		CREATE USER IF NOT EXISTS '$DB_USER'@'localhost' IDENTIFIED BY $(sql_quote "$pw");
+		ALTER USER '$DB_USER'@'localhost' IDENTIFIED BY $(sql_quote "$pw");
+		GRANT SELECT, INSERT, UPDATE, DELETE ON $DB_NAME.* TO '$DB_USER'@'localhost';
+	EOF
+	say "mariadb started (pid $pid)"
+}
+
+cmd_db_stop() {
+	local pid
+	if ! pid_alive "$DB_PID" "--datadir=$INST/db"; then
+		rm -f "$DB_PID"
+		return 0
+	fi
+	pid=$(pid_of "$DB_PID")
+	kill -TERM "$pid"
+	wait_gone "$pid" 20 || die "mariadbd (pid $pid) did not exit within 20 s"
+	say "mariadb stopped"
+}
+
+cmd_migrate() {
+	local f base ver applied
+	mariadb_root -e 'select 1' >/dev/null 2>&1 || die "mariadb is not running"
+	mariadb_root "$DB_NAME" -e 'CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INT PRIMARY KEY, name VARCHAR(255) NOT NULL,
+		applied_at DATETIME NOT NULL) ENGINE=InnoDB'
+	applied=$(mariadb_root -N -B "$DB_NAME" -e 'SELECT version FROM schema_migrations')
+	for f in $(compgen -G "$SQL_DIR/[0-9][0-9][0-9]_*.sql" | sort); do
+		base=${f##*/}
+		ver=$((10#${base%%_*}))
+		grep -qx -- "$ver" <<<"$applied" && continue
+		# The client stops at the first failing statement; the record is
+		# written only when the whole file went through.
+		mariadb_root "$DB_NAME" <"$f" || die "migration $base failed"
+		mariadb_root "$DB_NAME" -e "INSERT INTO schema_migrations VALUES
+			($ver, $(sql_quote "$base"), NOW())" || die "recording $base failed"
+		say "migrated $base"
+	done
+}
+
+cmd_seed() {
+	[[ -x $ADMIN ]] || die "operator tool not found: $ADMIN (build first)"
+	MFA_CONFIG=$CONF "$ADMIN" seed-demo
+}
+
+# --- web server ----------------------------------------------------------
+
+lighttpd_str() {
+	local s=${1//\\/\\\\}
+	printf '"%s"' "${s//\"/\\\"}"
+}
+
+# The environment the programs get: MFA_CONFIG and, when set, the sanitizer
+# options, as lighttpd ("KEY" => "value") pairs.
+program_env() {
+	local v out
+	out="\"MFA_CONFIG\" => $(lighttpd_str "$CONF")"
+	for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+		[[ -n ${!v:-} ]] && out+=", \"$v\" => $(lighttpd_str "${!v}")"
+	done
+	printf '%s' "$out"
+}
+
+# fcgi_block URL_REGEX PROGRAM SOCKET
+fcgi_block() {
+	cat <<-EOF
+		\$HTTP["url"] =~ $(lighttpd_str "$1") {
+		    fastcgi.server = ( "/" => ( (
+		        "bin-path" => $(lighttpd_str "$2"),
+		        "socket" => $(lighttpd_str "$3"),
+		        "check-local" => "disable",
+		        "max-procs" => $PROCS,
+		        "bin-environment" => ( $(program_env) )
+		    ) ) )
+		}
+	EOF
+}
+
+# cgi_block URL_REGEX URL_PREFIX PROGRAM: the prefix is aliased to the
+# program file, so lighttpd finds it and puts the rest into PATH_INFO.
+cgi_block() {
+	cat <<-EOF
+		\$HTTP["url"] =~ $(lighttpd_str "$1") {
+		    alias.url = ( $(lighttpd_str "$2") => $(lighttpd_str "$3") )
+		    cgi.assign = ( "" => "" )
+		}
+	EOF
+}
+
+# route URL_REGEX URL_PREFIX PROGRAM SOCKET: one program, in the current mode.
+route() {
+	local block
+	if [[ $MODE == fcgi ]]; then
+		block=$(fcgi_block "$1" "$3" "$4")
+	else
+		block=$(cgi_block "$1" "$2" "$3")
+	fi
+	# Chain with "else" so the first matching route wins (addresses before
+	# customers).
+	printf '%s%s\n' "${ROUTE_ELSE:-}" "$block"
+	ROUTE_ELSE="else "
+}
+
+write_web_conf() {
+	local name modules env_line=""
+	modules='"mod_access", "mod_alias", "mod_setenv", "mod_accesslog", "mod_fastcgi"'
+	[[ $MODE == cgi ]] && modules+=', "mod_cgi"'
+	if [[ $MODE == cgi ]]; then
+		env_line="setenv.add-environment = ( $(program_env), \"PATH\" => $(lighttpd_str "$PATH") )"
+	fi
+	{
+		cat <<-EOF
+			# Generated by tools/instance.sh web-start; edits are overwritten.
+			server.modules = ( $modules )
+			server.bind = "127.0.0.1"
+			server.port = $PORT
+			server.document-root = $(lighttpd_str "$REPO/www")
+			server.errorlog = $(lighttpd_str "$INST/log/lighttpd-error.log")
+			server.breakagelog = $(lighttpd_str "$INST/log/programs.log")
+			server.pid-file = $(lighttpd_str "$WEB_PID")
+			server.upload-dirs = ( $(lighttpd_str "$INST/run") )
+			server.max-request-size = 64
+			server.tag = "glue-mfa"
+			accesslog.filename = $(lighttpd_str "$INST/log/lighttpd-access.log")
+			index-file.names = ( "index.html" )
+			url.access-deny = ( "~", ".inc" )
+			mimetype.assign = (
+			    ".html" => "text/html; charset=utf-8",
+			    ".css" => "text/css; charset=utf-8",
+			    ".js" => "text/javascript; charset=utf-8",
+			    ".json" => "application/json",
+			    ".svg" => "image/svg+xml",
+			    ".png" => "image/png",
+			    ".ico" => "image/x-icon",
+			    ".txt" => "text/plain; charset=utf-8",
+			    "" => "application/octet-stream"
+			)
+			$env_line
+		EOF
+		ROUTE_ELSE=""
+		if [[ -x $BIN/addresses ]]; then
+			route '^/customers/[^/]+/addresses(/|$)' /customers "$BIN/addresses" \
+				"$INST/run/addresses.sock"
+		fi
+		for name in $(programs "$BIN"); do
+			[[ $name == addresses ]] && continue
+			route "^/$name(/|\$)" "/$name" "$BIN/$name" "$INST/run/$name.sock"
+		done
+		for name in $(programs "$BIN/backend"); do
+			route "^/backend/$name(/|\$)" "/backend/$name" "$BIN/backend/$name" \
+				"$INST/run/backend-$name.sock"
+		done
+		if [[ -n $BENCH_BIN ]]; then
+			[[ -d $BENCH_BIN ]] || die "GLUE_BENCH_BIN is not a directory: $BENCH_BIN"
+			for name in $(programs "$BENCH_BIN"); do
+				# Benchmark programs are FastCGI whatever the mode.
+				printf '%s%s\n' "$ROUTE_ELSE" "$(fcgi_block "^/bench/$name(/|\$)" \
+					"$BENCH_BIN/$name" "$INST/run/bench-$name.sock")"
+				ROUTE_ELSE="else "
+			done
+		fi
+	} >"$WEB_CONF.tmp"
+	mv "$WEB_CONF.tmp" "$WEB_CONF"
+}
+
+cmd_web_start() {
+	local pid i
+	check_settings
+	[[ -d $INST/run && -e $CONF ]] || die "no instance at $INST (run init first)"
+	if pid_alive "$WEB_PID" "$WEB_CONF"; then
+		say "lighttpd already running (pid $(pid_of "$WEB_PID"), port $PORT)"
+		return 0
+	fi
+	rm -f "$WEB_PID"
+	[[ -n $(programs "$BIN") || -n $(programs "$BIN/backend") ]] ||
+		say "warning: no programs in $BIN (build first?)" >&2
+	port_answers && die "port $PORT is already in use (set PORT=...)"
+	write_web_conf
+	lighttpd -tt -f "$WEB_CONF" >"$INST/log/lighttpd-check.log" 2>&1 ||
+		{ cat "$INST/log/lighttpd-check.log" >&2; die "lighttpd rejects $WEB_CONF"; }
+	# Leftovers of a crash would answer instead of freshly spawned programs.
+	reap_fastcgi
+	setsid lighttpd -D -f "$WEB_CONF" </dev/null >>"$INST/log/lighttpd.out" 2>&1 &
+	pid=$!
+	echo "$pid" >"$WEB_PID"
+	for ((i = 0; i < 100; i++)); do
+		port_answers && break
+		kill -0 "$pid" 2>/dev/null || {
+			tail -n 8 "$INST/log/lighttpd-error.log" "$INST/log/lighttpd.out" \
+				"$INST/log/programs.log" >&2 || true
+			reap_fastcgi
+			die "lighttpd exited (a program that fails at start-up stops it; see above)"
+		}
+		sleep 0.1
+	done
+	((i < 100)) || die "lighttpd did not answer on port $PORT within 10 s"
+	say "lighttpd started (pid $pid, $MODE, port $PORT)"
+}
+
+# reap_fastcgi: with lighttpd gone, terminate any process still holding one
+# of its FastCGI sockets (lighttpd normally stops them itself; a killed
+# lighttpd leaves them behind), then remove the sockets.
+reap_fastcgi() {
+	local pid left socks
+	mapfile -t socks < <(run_sockets)
+	((${#socks[@]})) || return 0
+	left=$(socket_pids "${socks[@]}" | tr '\n' ' ')
+	if [[ -n $left ]]; then
+		say "warning: FastCGI processes left behind, terminating: $left" >&2
+		# shellcheck disable=SC2086
+		kill -TERM $left 2>/dev/null || true
+		for pid in $left; do
+			wait_gone "$pid" 5 || kill -KILL "$pid" 2>/dev/null || true
+		done
+	fi
+	rm -f "${socks[@]}"
+}
+
+cmd_web_stop() {
+	local pid
+	if pid_alive "$WEB_PID" "$WEB_CONF"; then
+		pid=$(pid_of "$WEB_PID")
+		kill -TERM "$pid"
+		wait_gone "$pid" 20 || die "lighttpd (pid $pid) did not exit within 20 s"
+		say "lighttpd stopped"
+	fi
+	rm -f "$WEB_PID"
+	reap_fastcgi
+}
+
+cmd_restart_web() {
+	cmd_web_stop
+	cmd_web_start
+}
+
+# --- whole instance ------------------------------------------------------
+
+print_urls() {
+	cat <<-EOF
+
+		  Storefront API  http://127.0.0.1:$PORT/<resource>
+		  Backend API     http://127.0.0.1:$PORT/backend/<resource>
+		  Pages           http://127.0.0.1:$PORT/
+		  Demo customer   sonia@example.com / change123 (reference DE--1)
+		  Demo user       admin@example.com / change123
+		  Instance        $INST (config $CONF)
+
+	EOF
+}
+
+cmd_start() {
+	check_settings
+	if pid_alive "$DB_PID" "--datadir=$INST/db" && pid_alive "$WEB_PID" "$WEB_CONF"; then
+		say "already running (instance $INST)"
+		print_urls
+		return 0
+	fi
+	cmd_init
+	cmd_db_start
+	cmd_migrate
+	cmd_seed
+	cmd_web_start
+	print_urls
+}
+
+cmd_stop() {
+	cmd_web_stop
+	cmd_db_stop
+}
+
+cmd_status() {
+	local pids socks
+	say "instance  $INST"
+	if pid_alive "$DB_PID" "--datadir=$INST/db"; then
+		say "mariadb   running (pid $(pid_of "$DB_PID"), socket $DB_SOCK)"
+	else
+		say "mariadb   stopped"
+	fi
+	if pid_alive "$WEB_PID" "$WEB_CONF"; then
+		say "lighttpd  running (pid $(pid_of "$WEB_PID"), $(grep -m1 '^server.port' "$WEB_CONF" | tr -d ' '))"
+	else
+		say "lighttpd  stopped"
+	fi
+	mapfile -t socks < <(run_sockets)
+	pids=$(socket_pids "${socks[@]}" | tr '\n' ' ')
+	say "fastcgi   ${pids:-none}"
+}
+
+cmd_run() {
+	local sleeper=""
+	# Whatever ends this (Ctrl-C, TERM, a failed start), stop what runs.
+	trap '[[ -z $sleeper ]] || kill "$sleeper" 2>/dev/null; trap - EXIT; cmd_stop' EXIT
+	trap 'say; exit 0' INT TERM
+	cmd_start
+	say "Serving; Ctrl-C stops everything."
+	while :; do
+		sleep 3600 &
+		sleeper=$!
+		wait "$sleeper" || true
+	done
+}
+
+usage() {
+	sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+case ${1:-} in
+deps) cmd_deps "${2:-}" ;;
+init) cmd_init ;;
+db-start) cmd_db_start ;;
+db-stop) cmd_db_stop ;;
+migrate) cmd_migrate ;;
+seed) cmd_seed ;;
+web-start) cmd_web_start ;;
+web-stop) cmd_web_stop ;;
+start) cmd_start ;;
+stop) cmd_stop ;;
+status) cmd_status ;;
+run) cmd_run ;;
+restart-web) cmd_restart_web ;;
+*) usage ;;
+esac
