@@ -112,7 +112,8 @@ glue_main(const struct program *p, int argc, char *argv[])
 		db_close();
 		return 0;
 	}
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, 0, 0) != 0) {
+	if (FCGX_Init() != 0 ||
+	    FCGX_InitRequest(&fr, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		fprintf(stderr, "%s: FastCGI initialisation failed\n", p->name);
 		return 1;
 	}
