@@ -6,7 +6,7 @@
 
 static const struct route routes[] = {
 	{ M_POST, "multi-factor-auth-trigger", "multi-factor-auth-trigger",
-	    R_AUTH | R_BODY, mfa_trigger },
+	    R_AUTH | R_BODY | R_MFA, mfa_trigger },
 };
 
 GLUE_MAIN("multi-factor-auth-trigger", routes)

@@ -6,7 +6,7 @@
 
 static const struct route routes[] = {
 	{ M_POST, "multi-factor-auth-type-activate", "multi-factor-auth-type-activate",
-	    R_AUTH | R_BODY, mfa_activate },
+	    R_AUTH | R_BODY | R_MFA, mfa_activate },
 };
 
 GLUE_MAIN("multi-factor-auth-type-activate", routes)

@@ -6,7 +6,7 @@
 
 static const struct route routes[] = {
 	{ M_POST, "multi-factor-auth-type-deactivate", "multi-factor-auth-type-deactivate",
-	    R_AUTH | R_BODY, mfa_deactivate },
+	    R_AUTH | R_BODY | R_MFA, mfa_deactivate },
 };
 
 GLUE_MAIN("multi-factor-auth-type-deactivate", routes)

@@ -6,7 +6,7 @@
 
 static const struct route routes[] = {
 	{ M_POST, "multi-factor-auth-type-verify", "multi-factor-auth-type-verify",
-	    R_AUTH | R_BODY, mfa_verify },
+	    R_AUTH | R_BODY | R_MFA, mfa_verify },
 };
 
 GLUE_MAIN("multi-factor-auth-type-verify", routes)

@@ -6,9 +6,9 @@
 
 static const struct route routes[] = {
 	{ M_GET, "multi-factor-auth-types", "multi-factor-auth-types",
-	    R_AUTH, mfa_types },
+	    R_AUTH | R_METHODS, mfa_types },
 	{ M_GET, "multi-factor-auth-types/:", "multi-factor-auth-types",
-	    R_AUTH, mfa_types },
+	    R_AUTH | R_METHODS, mfa_types },
 };
 
 GLUE_MAIN("multi-factor-auth-types", routes)

@@ -36,7 +36,7 @@ auth_scope(unsigned char out[HASH_BYTES], enum side side, const char *kind,
 	keyed_hash(out, "login-scope", buf, n);
 }
 
-/* Active methods in "type=status,..." (S_TOKEN_AUTH's methods column). */
+/* Active methods in "type=status,..." (the methods column). */
 static long long
 count_active(const char *methods)
 {
@@ -57,6 +57,7 @@ auth_bearer(struct req *r)
 	struct account	*a = &r->acct;
 	struct dbcol	 c[12];
 	struct dbv	 v[4];
+	size_t		 n;
 	int		 rc;
 
 	if (h == NULL || *h == '\0')
@@ -64,10 +65,14 @@ auth_bearer(struct req *r)
 	if (strncasecmp(h, "Bearer ", 7) != 0 || !valid_token(h + 7))
 		return jsonapi_error(r, E_TOKEN_INVALID), -1;
 	auth_token_hash(a->token_hash, r->side, h + 7);
-	v[0] = DBV_INT((long long)r->now);
-	v[1] = DBV_BLOB(a->token_hash, HASH_BYTES);
-	v[2] = DBV_INT(r->side);
-	v[3] = DBV_INT((long long)r->now);
+	a->level = r->route->flags & R_MFA || mfa_protects(r) ? AUTH_FULL :
+	    r->route->flags & R_METHODS ? AUTH_METHODS : AUTH_PLAIN;
+	n = 0;
+	if (a->level == AUTH_FULL)	/* the grace window's clock comes first */
+		v[n++] = DBV_INT((long long)r->now);
+	v[n++] = DBV_BLOB(a->token_hash, HASH_BYTES);
+	v[n++] = DBV_INT(r->side);
+	v[n++] = DBV_INT((long long)r->now);
 	c[0] = (struct dbcol)DBC_INT;
 	c[1] = (struct dbcol)DBC_INT;
 	c[2] = (struct dbcol)DBC_INT;
@@ -80,8 +85,8 @@ auth_bearer(struct req *r)
 	c[9] = (struct dbcol)DBC_TEXT(a->last);
 	c[10] = (struct dbcol)DBC_INT;
 	c[11] = (struct dbcol)DBC_INT;
-	if ((rc = db_one(r->side == SIDE_BACKEND ? S_TOKEN_AUTH_USER :
-	    S_TOKEN_AUTH, v, 4, c, 12)) < 0)
+	if ((rc = db_one((r->side == SIDE_BACKEND ? S_AUTH_USER :
+	    S_AUTH_CUSTOMER) + a->level, v, n, c, 12)) < 0)
 		return jsonapi_db_error(r), -1;
 	if (rc == 0)
 		return jsonapi_error(r, E_TOKEN_INVALID), -1;

@@ -22,31 +22,45 @@
 
 static const char *const sql_text[S__COUNT] = {
 	/*
-	 * The token with everything most requests need, in one round trip:
-	 * the account's row, its MFA methods, the codes in a grace window for
-	 * this very token, and the lockout (struct account in glue.h).
+	 * The token and the account's row, in one round trip, at three
+	 * levels (struct account in glue.h): plain; with the account's MFA
+	 * methods; in full, with the codes in a grace window for this very
+	 * token and the lockout too.  The MFA parts cost the database more
+	 * than the rest together, so a request asks only for what it uses.
 	 */
-#define AUTH_COLUMNS \
-	    "SELECT t.id, t.account_id, t.family_id," \
+#define AUTH_METHODS \
 	    " (SELECT GROUP_CONCAT(m.type, '=', m.status) FROM mfa_methods m" \
-	    " WHERE m.side = t.side AND m.account_id = t.account_id)," \
+	    " WHERE m.side = t.side AND m.account_id = t.account_id),"
+#define AUTH_GRACE \
 	    " (SELECT GROUP_CONCAT(c.id, ':', c.type, ':', HEX(c.code_hash))" \
 	    " FROM mfa_codes c WHERE c.used_token_hash = t.token_hash" \
 	    " AND c.state = 1 AND c.grace_until > ?)," \
 	    " (SELECT l.locked_until FROM mfa_lockouts l WHERE l.side = t.side" \
 	    " AND l.account_id = t.account_id),"
+#define AUTH_CUSTOMER \
+	    " a.email, a.salutation, a.first_name, a.last_name, a.created_at," \
+	    " a.updated_at FROM access_tokens t" \
+	    " JOIN customers a ON a.id = t.account_id"
+	/* A user's token works only while the user is active. */
+#define AUTH_USER \
+	    " a.username, a.uuid, a.first_name, a.last_name, a.created_at," \
+	    " a.updated_at FROM access_tokens t" \
+	    " JOIN users a ON a.id = t.account_id AND a.status = 1"
 #define AUTH_WHERE \
 	    " WHERE t.token_hash = ? AND t.side = ? AND t.revoked = 0" \
 	    " AND t.expires_at > ?"
-	[S_TOKEN_AUTH] = AUTH_COLUMNS
-	    " a.email, a.salutation, a.first_name, a.last_name, a.created_at,"
-	    " a.updated_at FROM access_tokens t"
-	    " JOIN customers a ON a.id = t.account_id" AUTH_WHERE,
-	/* A user's token works only while the user is active. */
-	[S_TOKEN_AUTH_USER] = AUTH_COLUMNS
-	    " a.username, a.uuid, a.first_name, a.last_name, a.created_at,"
-	    " a.updated_at FROM access_tokens t"
-	    " JOIN users a ON a.id = t.account_id AND a.status = 1" AUTH_WHERE,
+	[S_AUTH_CUSTOMER] = "SELECT t.id, t.account_id, t.family_id, '', '', 0,"
+	    AUTH_CUSTOMER AUTH_WHERE,
+	[S_AUTH_CUSTOMER_METHODS] = "SELECT t.id, t.account_id, t.family_id,"
+	    AUTH_METHODS " '', 0," AUTH_CUSTOMER AUTH_WHERE,
+	[S_AUTH_CUSTOMER_FULL] = "SELECT t.id, t.account_id, t.family_id,"
+	    AUTH_METHODS AUTH_GRACE AUTH_CUSTOMER AUTH_WHERE,
+	[S_AUTH_USER] = "SELECT t.id, t.account_id, t.family_id, '', '', 0,"
+	    AUTH_USER AUTH_WHERE,
+	[S_AUTH_USER_METHODS] = "SELECT t.id, t.account_id, t.family_id,"
+	    AUTH_METHODS " '', 0," AUTH_USER AUTH_WHERE,
+	[S_AUTH_USER_FULL] = "SELECT t.id, t.account_id, t.family_id,"
+	    AUTH_METHODS AUTH_GRACE AUTH_USER AUTH_WHERE,
 	[S_ACCESS_INSERT] =
 	    "INSERT INTO access_tokens (side, account_id, family_id,"
 	    " token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",

@@ -102,8 +102,12 @@ void	 uuid_v4(char out[37]);
 /* ---- db.c: the only SQL ----------------------------------------------- */
 
 enum stmt {
-	S_TOKEN_AUTH,
-	S_TOKEN_AUTH_USER,
+	S_AUTH_CUSTOMER,	/* + enum auth_level */
+	S_AUTH_CUSTOMER_METHODS,
+	S_AUTH_CUSTOMER_FULL,
+	S_AUTH_USER,		/* + enum auth_level */
+	S_AUTH_USER_METHODS,
+	S_AUTH_USER_FULL,
 	S_ACCESS_INSERT,
 	S_ACCESS_REVOKE_ONE,
 	S_ACCESS_REVOKE_FAMILY,
@@ -232,6 +236,9 @@ enum method {
 struct io;
 struct route;
 
+/* What the authentication query loads besides the account (auth.c). */
+enum auth_level { AUTH_PLAIN, AUTH_METHODS, AUTH_FULL };
+
 /*
  * The signed-in account, as the one authentication query returns it: the
  * token, the account's own row, its MFA methods ("email=2,..."), the codes
@@ -253,6 +260,7 @@ struct account {
 	char		 first[4 * MAX_NAME + 1];
 	char		 last[4 * MAX_NAME + 1];
 	long long	 created, updated;
+	enum auth_level	 level;		/* what of the MFA state was loaded */
 };
 
 struct req {
@@ -429,6 +437,9 @@ void	 form_release(struct form *);
 #define R_AUTH		0x01	/* needs a bearer token of the program's side */
 #define R_BODY		0x02	/* needs a JSON:API document of the route's type */
 #define R_FORM		0x04	/* body is application/x-www-form-urlencoded */
+#define R_METHODS	0x08	/* uses the account's MFA methods */
+#define R_MFA		0x10	/* checks codes: methods, grace codes, lockout */
+
 
 struct route {
 	unsigned	 method;
@@ -515,6 +526,7 @@ int	 mfa_verify(struct req *);
 int	 mfa_trigger(struct req *);
 int	 mfa_deactivate(struct req *);
 int	 mfa_guard(struct req *);
+int	 mfa_protects(const struct req *);
 
 /* An account, named apart from the request's own (admin actions). */
 struct subject {

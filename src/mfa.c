@@ -770,6 +770,17 @@ mfa_deactivate(struct req *r)
 	return finish(r, "deactivate", type, e, 0);
 }
 
+/* Is the request a write to a protected resource type (SPEC §4.3)? */
+int
+mfa_protects(const struct req *r)
+{
+	const char	*list = r->side == SIDE_BACKEND ?
+	    cfg.protected_backend : cfg.protected_storefront;
+
+	return (r->method & (M_POST | M_PUT | M_PATCH | M_DELETE)) &&
+	    list_contains(list, r->route->type);
+}
+
 /*
  * The guard of protected resources (SPEC §4.3), run by the dispatcher
  * after authentication.  0: the request may proceed; -1: answered.
@@ -777,13 +788,10 @@ mfa_deactivate(struct req *r)
 int
 mfa_guard(struct req *r)
 {
-	const char	*list = r->side == SIDE_BACKEND ?
-	    cfg.protected_backend : cfg.protected_storefront;
 	enum err	 e;
 	long		 retry = 0;
 
-	if (!(r->method & (M_POST | M_PUT | M_PATCH | M_DELETE)) ||
-	    r->acct.mfa_active == 0 || !list_contains(list, r->route->type))
+	if (!mfa_protects(r) || r->acct.mfa_active == 0)
 		return 0;
 	if (!has_code(r))
 		e = E_MFA_CODE_MISSING;
