@@ -2,44 +2,10 @@
  * application/x-www-form-urlencoded bodies (the OAuth 2.0 token endpoint,
  * RFC 6749 §4.3.2, §6), decoded into a small fixed table.
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "glue.h"
-
-static int
-hex(int c)
-{
-	if (isdigit(c))
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* In place: '+' is a space, %XX a byte; a NUL byte is refused. */
-static int
-form_decode(char *s)
-{
-	char	*w = s;
-	int	 hi, lo;
-
-	for (; *s != '\0'; s++) {
-		if (*s == '+')
-			*w++ = ' ';
-		else if (*s != '%')
-			*w++ = *s;
-		else {
-			if ((hi = hex(s[1])) < 0 || (lo = hex(s[2])) < 0 ||
-			    (hi | lo) == 0)
-				return -1;
-			*w++ = (char)(hi * 16 + lo);
-			s += 2;
-		}
-	}
-	*w = '\0';
-	return 0;
-}
 
 /*
  * Parses body into f (which then owns a copy).  -1 when malformed, with
@@ -63,7 +29,7 @@ form_parse(struct form *f, const char *body, size_t len)
 		if (f->n == MAX_FORM_FIELDS || (eq = strchr(p, '=')) == NULL)
 			return -1;
 		*eq = '\0';
-		if (form_decode(p) == -1 || form_decode(eq + 1) == -1 ||
+		if (url_decode(p, 1) == -1 || url_decode(eq + 1, 1) == -1 ||
 		    !valid_utf8(p, strlen(p)) ||
 		    !valid_utf8(eq + 1, strlen(eq + 1)))
 			return -1;

@@ -297,6 +297,7 @@ struct req {
 
 const char *req_env(const struct req *, const char *);
 int	 req_init(struct req *, struct io *, enum side);
+int	 url_decode(char *, int plus);
 int	 req_read_body(struct req *);
 void	 req_release(struct req *);
 time_t	 clock_now(void);

@@ -36,23 +36,28 @@ hexval(int c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* Percent-decodes in place; a NUL or bad escape makes the segment unusable. */
-static int
-decode(char *s)
+/*
+ * Percent-decodes s in place (RFC 3986 §2.1); with plus, '+' is a space
+ * (application/x-www-form-urlencoded).  A NUL byte or a bad escape: -1.
+ */
+int
+url_decode(char *s, int plus)
 {
 	char	*w = s;
 	int	 hi, lo;
 
 	for (; *s != '\0'; s++) {
-		if (*s != '%') {
+		if (plus && *s == '+')
+			*w++ = ' ';
+		else if (*s != '%')
 			*w++ = *s;
-			continue;
+		else {
+			if ((hi = hexval(s[1])) < 0 || (lo = hexval(s[2])) < 0 ||
+			    (hi | lo) == 0)
+				return -1;
+			*w++ = (char)(hi * 16 + lo);
+			s += 2;
 		}
-		if ((hi = hexval(s[1])) < 0 || (lo = hexval(s[2])) < 0 ||
-		    (hi == 0 && lo == 0))
-			return -1;
-		*w++ = (char)(hi * 16 + lo);
-		s += 2;
 	}
 	*w = '\0';
 	return 0;
@@ -73,7 +78,7 @@ split_path(struct req *r, const char *uri)
 	memcpy(r->segbuf, r->path, n + 1);
 	for (p = strtok_r(r->segbuf, "/", &save); p != NULL;
 	    p = strtok_r(NULL, "/", &save)) {
-		if (r->nseg == MAX_SEGMENTS || decode(p) == -1) {
+		if (r->nseg == MAX_SEGMENTS || url_decode(p, 0) == -1) {
 			r->nseg = 0;
 			r->path[0] = '\0';	/* matches nothing: 404 */
 			return;

@@ -130,18 +130,27 @@ base_build(struct req *r)
 	}
 }
 
-/* The body: size, UTF-8, depth, JSON, then the JSON:API document shape. */
+/* Any body: a valid Content-Length within the limit, read whole. */
 static int
-body_check(struct req *r)
+body_read(struct req *r)
 {
-	const cJSON	*data, *type;
-
 	if (r->content_length == -2)
 		return jsonapi_error(r, E_MALFORMED);
 	if (r->content_length > MAX_BODY)
 		return jsonapi_error(r, E_TOO_LARGE);
 	if (req_read_body(r) == -1)
 		return jsonapi_error(r, E_MALFORMED);
+	return 0;
+}
+
+/* A JSON:API body: UTF-8, depth, JSON, then the document's shape. */
+static int
+body_check(struct req *r)
+{
+	const cJSON	*data, *type;
+
+	if (body_read(r) != 0)
+		return -1;
 	if (r->body_len == 0)
 		return jsonapi_error_src(r, E_MEMBER, SRC_POINTER, "/data");
 	/* json_scan() refuses what cJSON would let through, trailing text
@@ -163,19 +172,6 @@ body_check(struct req *r)
 	if (strcmp(type->valuestring, r->route->type) != 0)
 		return jsonapi_error_src(r, E_TYPE_MISMATCH, SRC_POINTER,
 		    "/data/type");
-	return 0;
-}
-
-/* A form body is read here; its media type and fields are the handler's. */
-static int
-form_body(struct req *r)
-{
-	if (r->content_length == -2)
-		return jsonapi_error(r, E_MALFORMED);
-	if (r->content_length > MAX_BODY)
-		return jsonapi_error(r, E_TOO_LARGE);
-	if (req_read_body(r) == -1)
-		return jsonapi_error(r, E_MALFORMED);
 	return 0;
 }
 
@@ -201,7 +197,8 @@ front_line(struct req *r, const struct program *p)
 		return jsonapi_error(r, E_NOT_ACCEPTABLE), -1;
 	if ((flags & R_BODY) && body_check(r) != 0)
 		return -1;
-	if ((flags & R_FORM) && form_body(r) != 0)
+	/* A form's media type and fields are the handler's (OAuth errors). */
+	if ((flags & R_FORM) && body_read(r) != 0)
 		return -1;
 	if ((flags & R_AUTH) && (auth_bearer(r) != 0 || mfa_guard(r) != 0))
 		return -1;
