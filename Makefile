@@ -134,4 +134,81 @@ distclean: clean
 	rm -rf var
 
 .PHONY: all unit deps run start stop test bench lint clean distclean
+
+# --- install, uninstall, migrate ----------------------------------------
+#
+# make install [PREFIX=/usr/local] [SYSCONFDIR=/etc] [DESTDIR=]: the build
+# (release unless VARIANT says otherwise) in conventional places:
+#   $(PREFIX)/lib/glue-mfa/cgi-bin[/backend]  the programs
+#   $(PREFIX)/sbin/glue-mfa-admin, glue-mfa-migrate
+#   $(PREFIX)/share/glue-mfa/sql, www         migrations and grants, pages
+#   $(PREFIX)/share/doc/glue-mfa              README, examples/ (web servers)
+#   $(SYSCONFDIR)/glue-mfa/                   *.example; glue-mfa.conf and
+#                                             migrate.cnf only when absent
+# dev-mailbox is left out: it serves the development mail spool.  An
+# existing configuration is never overwritten; `make uninstall` removes it
+# only when it is still the example unchanged.  make migrate: see
+# tools/glue-mfa-migrate (MIGRATE_CNF, the migration user's option file).
+
+PREFIX	?= /usr/local
+SYSCONFDIR ?= /etc
+INSTALL	?= install
+LIBDIR	 = $(PREFIX)/lib/glue-mfa
+SBINDIR	 = $(PREFIX)/sbin
+DATADIR	 = $(PREFIX)/share/glue-mfa
+DOCDIR	 = $(PREFIX)/share/doc/glue-mfa
+CONFDIR	 = $(SYSCONFDIR)/glue-mfa
+INST_SF	 = $(filter-out dev-mailbox,$(STOREFRONT))
+INST_SBIN = glue-mfa-admin glue-mfa-migrate
+EXAMPLES = $(wildcard *.conf.example htaccess.example)
+# live file : its example, in $(CONFDIR)
+ETC_FILES = glue-mfa.conf:glue-mfa.conf.example:640 \
+	   migrate.cnf:migrate.cnf.example:600
+MIGRATE_CNF ?= $(CONFDIR)/migrate.cnf
+
+install: all
+	$(INSTALL) -d -m 755 $(DESTDIR)$(LIBDIR)/cgi-bin/backend \
+	    $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/sql \
+	    $(DESTDIR)$(DATADIR)/www $(DESTDIR)$(DOCDIR)/examples \
+	    $(DESTDIR)$(CONFDIR)
+	$(INSTALL) -m 755 $(INST_SF:%=$(OUT)/cgi-bin/%) \
+	    $(DESTDIR)$(LIBDIR)/cgi-bin/
+	$(INSTALL) -m 755 $(BE_BIN) $(DESTDIR)$(LIBDIR)/cgi-bin/backend/
+	$(INSTALL) -m 755 $(TOOLS) tools/glue-mfa-migrate $(DESTDIR)$(SBINDIR)/
+	$(INSTALL) -m 644 sql/*.sql $(DESTDIR)$(DATADIR)/sql/
+	cp -R www/. $(DESTDIR)$(DATADIR)/www/
+	find $(DESTDIR)$(DATADIR)/www -type d -exec chmod 755 {} +
+	find $(DESTDIR)$(DATADIR)/www -type f -exec chmod 644 {} +
+	$(INSTALL) -m 644 README.md $(DESTDIR)$(DOCDIR)/
+	$(if $(EXAMPLES),$(INSTALL) -m 644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/)
+	$(INSTALL) -m 644 etc/glue-mfa.conf.example etc/migrate.cnf.example \
+	    $(DESTDIR)$(CONFDIR)/
+	@for e in $(ETC_FILES); do \
+	    f=$(DESTDIR)$(CONFDIR)/$${e%%:*}; x=$${e#*:}; m=$${x#*:}; \
+	    if [ -e "$$f" ]; then echo "kept $$f (exists)"; \
+	    else echo "$(INSTALL) -m $$m etc/$${x%:*} $$f"; \
+	        $(INSTALL) -m $$m etc/$${x%:*} "$$f" || exit 1; fi; \
+	done
+
+uninstall:
+	@for e in $(ETC_FILES); do \
+	    f=$(DESTDIR)$(CONFDIR)/$${e%%:*}; x=$${e#*:}; \
+	    x=$(DESTDIR)$(CONFDIR)/$${x%:*}; \
+	    [ -e "$$f" ] || continue; \
+	    if [ -e "$$x" ] && cmp -s "$$f" "$$x"; then echo "rm -f $$f"; rm -f "$$f"; \
+	    else echo "kept $$f (changed)"; fi; \
+	done
+	rm -f $(DESTDIR)$(CONFDIR)/glue-mfa.conf.example \
+	    $(DESTDIR)$(CONFDIR)/migrate.cnf.example
+	rmdir $(DESTDIR)$(CONFDIR) 2>/dev/null || true
+	rm -f $(INST_SBIN:%=$(DESTDIR)$(SBINDIR)/%)
+	rm -rf $(DESTDIR)$(LIBDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+
+# Upgrades: the pending migrations, then the runtime user's grants, as the
+# migration user (make migrate MIGRATE_CNF=...).  The development instance
+# migrates itself on make run / make start (tools/instance.sh migrate).
+migrate:
+	tools/glue-mfa-migrate --defaults-file=$(MIGRATE_CNF)
+
+.PHONY: install uninstall migrate
 .SECONDARY:
