@@ -18,6 +18,7 @@ import socket
 import subprocess
 import time
 import uuid
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -58,6 +59,99 @@ D_UNAUTHORIZED = "Unauthorized request."
 D_TOO_MANY_LOGINS = "Too many failed login attempts. Please try again later."
 
 _session = requests.Session()
+
+
+# --------------------------------------------------------------------------
+# Traffic record (tests/e2e/test_zzz_openapi.py compares it with www/openapi.json)
+#
+# Every request the suite sends through the requests library passes
+# requests.Session.send: api() and the helpers built on it, the threads of
+# mfa_helpers.parallel() (a Session each), requests.get(). raw_http() records
+# its hand-built requests itself; a test that runs a program directly as CGI
+# may call record_answer(). One entry per answer, in order.
+
+TRAFFIC = []
+# What ran: test files collected, tests deselected, outcomes (for the
+# whole-suite checks of test_zzz_openapi.py).
+RUN = {"files": set(), "deselected": 0, "failed": 0, "skipped": 0}
+_current_test = [None]
+_RAW_LINE_RE = re.compile(rb"^([A-Z]+) (\S+) HTTP/")
+
+
+def record_answer(method, url, status, headers, body, source):
+    """Adds one answer to TRAFFIC: method, URL path, status, headers (names
+    lowercase), whether the body is JSON (None: empty), the error code of a
+    JSON:API error or the `error` of an OAuth one, the body's first 2 KiB."""
+    body = body if isinstance(body, bytes) else b""
+    is_json, error = None, None
+    if body:
+        try:
+            parsed = json.loads(body.decode("utf-8"))
+            is_json = True
+        except ValueError:
+            parsed, is_json = None, False
+        if isinstance(parsed, dict):
+            errs = parsed.get("errors")
+            if isinstance(errs, list) and errs and isinstance(errs[0], dict):
+                error = errs[0].get("code")
+            elif isinstance(parsed.get("error"), str):
+                error = parsed["error"]
+    TRAFFIC.append({
+        "method": method,
+        "path": urlsplit(url).path,
+        "status": status,
+        "headers": {k.lower(): v for k, v in headers.items()},
+        "json": is_json,
+        "error": error,
+        "body": body[:2048],
+        "source": source,
+        "test": _current_test[0],
+    })
+
+
+_send_unrecorded = requests.Session.send
+
+
+def _send_recorded(self, request, **kwargs):
+    r = _send_unrecorded(self, request, **kwargs)
+    body = b"" if kwargs.get("stream") else r.content  # stream=True: left unread
+    record_answer(request.method, request.url, r.status_code, r.headers, body,
+                  "requests")
+    return r
+
+
+requests.Session.send = _send_recorded
+
+
+def pytest_collection_finish(session):
+    RUN["files"] = {os.path.basename(str(item.fspath)) for item in session.items}
+
+
+def pytest_deselected(items):
+    RUN["deselected"] += len(items)
+
+
+def pytest_runtest_logstart(nodeid, location):
+    """Names the test (setup, call and teardown) that sends what follows."""
+    _current_test[0] = nodeid
+
+
+def pytest_runtest_logreport(report):
+    if report.failed:
+        RUN["failed"] += 1
+    elif report.skipped:
+        RUN["skipped"] += 1
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """GLUE_TRAFFIC_FILE=path writes the record as JSON lines (debugging)."""
+    path = os.environ.get("GLUE_TRAFFIC_FILE")
+    if not path:
+        return
+    with open(path, "w") as f:
+        for t in TRAFFIC:
+            f.write(json.dumps(dict(t, body=t["body"].decode("utf-8", "replace")))
+                    + "\n")
 
 
 # --------------------------------------------------------------------------
@@ -231,7 +325,18 @@ def assert_member(r, pointer):
 def raw_http(payload, shutdown_write=False, timeout=5.0, base=None):
     """Send raw bytes on a new connection; return (status, headers, body) or
     (None, {}, b"") when the server closed without answering. Raises
-    socket.timeout when nothing conclusive arrives within `timeout` seconds."""
+    socket.timeout when nothing conclusive arrives within `timeout` seconds.
+    An answer is recorded in TRAFFIC under the request line's method and path."""
+    status, headers, body = _raw_exchange(payload, shutdown_write, timeout, base)
+    m = _RAW_LINE_RE.match(payload)
+    if status is not None and m:
+        record_answer(m.group(1).decode(),
+                      (base or BASE) + m.group(2).decode("latin-1"),
+                      status, headers, body, "raw")
+    return status, headers, body
+
+
+def _raw_exchange(payload, shutdown_write, timeout, base):
     host, port = _host_port(base or BASE)
     s = socket.create_connection((host, port), timeout=timeout)
     try:

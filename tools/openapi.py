@@ -1,0 +1,1066 @@
+#!/usr/bin/python3
+"""Writes www/openapi.json: the OpenAPI 3 description of both APIs.
+
+Every error response lists the codes it can carry as `examples` keyed by the
+code, each the exact body the programs write (src/jsonapi.c).
+
+Edit this file, never the JSON, then run /usr/bin/python3 tools/openapi.py;
+tests/e2e/test_zzz_openapi.py checks that the two agree and that the live
+server answers exactly what the document says.
+"""
+import json
+import sys
+
+SF = {"url": "/", "description": "Storefront API (customers)"}
+BE = {"url": "/backend", "description": "Backend API (back-office users)"}
+
+JSONAPI = "application/vnd.api+json"
+OAUTH_CT = "application/json;charset=UTF-8"
+FORM = "application/x-www-form-urlencoded"
+
+# ---------------------------------------------------------------------------
+# Error codes: (status, detail, source, meaning)
+
+CODES = {
+    "001": (401, "Invalid access token.", None,
+            "The bearer token is malformed, unknown, expired or revoked, or belongs to the other API."),
+    "002": (403, "Missing access token.", None,
+            "No `Authorization` header on a route that needs a token."),
+    "003": (401, "Failed to authenticate user.", None,
+            "Wrong password or unknown e-mail (the same answer and the same Argon2id work for both)."),
+    "004": (401, "Failed to refresh token.", None,
+            "The refresh token is unknown, expired, revoked or already rotated."),
+    "100": (400, "Malformed request body.", None,
+            "Invalid JSON or UTF-8, a NUL or raw control character in a string, nesting deeper than 16, text after the document, or a body shorter than its `Content-Length`."),
+    "101": (400, "Invalid or missing member.", {"pointer": "/data/attributes"},
+            "`data`, `data.type` or `data.attributes` is missing, or a member has the wrong JSON type; `source.pointer` names it."),
+    "102": (409, "Resource type does not match the endpoint.", {"pointer": "/data/type"},
+            "`data.type` is not the endpoint's resource type."),
+    "103": (404, "Resource not found.", None,
+            "Unknown path under a resource (also: an MFA type that is not offered, and `/dev-mailbox` while it is off)."),
+    "104": (405, "Method not allowed.", None,
+            "The path does not serve the method; `Allow` lists what it serves."),
+    "105": (406, "Not acceptable.", None,
+            "`Accept` admits neither `application/vnd.api+json` nor `application/json`."),
+    "106": (413, "Request body too large.", None,
+            "The body is over 64 KiB (the web server may refuse it first with its own 413)."),
+    "107": (415, "Unsupported media type.", None,
+            "The body is neither `application/vnd.api+json` (parameters `ext`, `profile` only) nor `application/json` (`charset=utf-8` only)."),
+    "110": (503, "Service temporarily unavailable.", None,
+            "The database is down; answered within `db_connect_timeout`."),
+    "111": (500, "Internal server error.", None,
+            "Anything unexpected; the cause goes to the log only."),
+    "113": (429, "Too many failed login attempts. Please try again later.", None,
+            "`login_max_failures` failures for the account or `login_max_failures_per_address` for the client address within `login_window`; `Retry-After`."),
+    "400": (422, "Customer with this email already exists.", {"pointer": "/data/attributes/email"},
+            "The e-mail address is taken (case-insensitive)."),
+    "406": (422, "Passwords do not match.", {"pointer": "/data/attributes/confirmPassword"},
+            "`confirmPassword` differs from the new password."),
+    "408": (400, "Invalid password.", {"pointer": "/data/attributes/password"},
+            "The current password is wrong."),
+    "411": (403, "Unauthorized request.", None,
+            "The `{customerReference}` is not the signed-in customer's (or does not exist: nothing tells which)."),
+    "412": (404, "Address not found.", None,
+            "The customer has no address with that id."),
+    "413": (422, "Too many addresses.", None,
+            "The customer already has 50 addresses."),
+    "415": (403, "You cannot block or delete your own account.", None,
+            "A user tried to block or delete themselves."),
+    "416": (422, "User with this username already exists.", {"pointer": "/data/attributes/username"},
+            "The username is taken."),
+    "417": (404, "User not found.", None,
+            "No user with that id."),
+    "901": (422, "firstName is invalid.", {"pointer": "/data/attributes/firstName"},
+            "A missing or invalid value: the detail is `\"<field> is invalid.\"` and `source.pointer` is `/data/attributes/<field>` (the first bad field in declaration order)."),
+    "5900": (403, "X-MFA-Code header is missing.", {"header": "X-MFA-Code"},
+             "`X-MFA-Code` is absent or empty where a code is needed."),
+    "5901": (403, "X-MFA-Code is invalid.", {"header": "X-MFA-Code"},
+             "Wrong, expired, used, blocked, invalidated or other-method code. The failure that reaches `max_failures` is still 5901."),
+    "5902": (400, "Multi-factor authentication type is missing.", {"pointer": "/data/attributes/type"},
+             "`attributes.type` is absent, null or empty."),
+    "5903": (400, "Failed to deactivate multi-factor authentication.", None,
+             "The deactivation could not be stored (for example, the method was switched off by a parallel request)."),
+    "5904": (400, "Multi-factor authentication type already activated.", {"pointer": "/data/attributes/type"},
+             "Activate or verify of a method that is already active."),
+    "5905": (400, "No customer identifier provided.", None,
+             "Storefront: no customer behind the request. Defined by Spryker; here the token check answers `401` `001` first, so it is never sent."),
+    "5906": (400, "Multi-factor authentication type is not found.", {"pointer": "/data/attributes/type"},
+             "The method is not offered, or not in the state the resource needs (verify: not pending; trigger, deactivate, rescue: not active)."),
+    "5907": (400, "Customer not found.", None,
+             "Storefront: the token's customer was deleted while the request ran (`400`). The rescue resource answers an unknown `customerReference` with `404` and `source.pointer`."),
+    "5908": (400, "No user identifier provided.", None,
+             "Backend: no user behind the request. Defined by Spryker; here the token check answers `401` `001` first, so it is never sent."),
+    "5909": (400, "User not found.", None,
+             "Backend: the token's user was deleted while the request ran."),
+    "5910": (503, "Something went wrong while sending your code. Please try again later or contact the system administrator.", None,
+             "The mail could not be handed over (the method stays pending; the code is withdrawn)."),
+    "5911": (429, "Too many failed attempts. Please try again later.", None,
+             "The account's code checks are locked after `max_failures` wrong codes, even for a right code; `Retry-After`."),
+    "5912": (429, "A code was sent recently. Please wait before requesting another.", None,
+             "Resend cool-down (`resend_cooldown`) or daily cap (`daily_send_cap`); `Retry-After`."),
+}
+
+ORDER = ["001", "002", "003", "004", "100", "101", "102", "103", "104", "105", "106",
+         "107", "110", "111", "113", "400", "406", "408", "411", "412", "413", "415",
+         "416", "417", "901"] + [str(c) for c in range(5900, 5913)]
+
+
+def error_example(code, status=None, detail=None, source="default", summary=None):
+    st, det, src, meaning = CODES[code]
+    e = {"status": str(status or st), "code": code, "detail": detail or det}
+    s = src if source == "default" else source
+    if s:
+        e["source"] = s
+    return {"summary": summary or meaning.split(". ")[0].rstrip("."),
+            "value": {"errors": [e]}}
+
+
+EXAMPLES = {}
+for c in ORDER:
+    if c not in ("104", "5905", "5908"):  # 405 is no operation's; 5905/5908 never sent
+        EXAMPLES["E" + c] = error_example(c)
+# Variants.
+EXAMPLES["E5907-rescue"] = error_example(
+    "5907", status=404, source={"pointer": "/data/attributes/customerReference"},
+    summary="No customer with that customerReference")
+EXAMPLES["E101-token"] = error_example(
+    "101", source={"pointer": "/data/attributes/type"},
+    summary="attributes.type is not a string")
+EXAMPLES["E901-password"] = error_example(
+    "901", detail="newPassword is invalid.",
+    source={"pointer": "/data/attributes/newPassword"},
+    summary="newPassword is not 8 to 128 bytes")
+EXAMPLES["E901-address"] = error_example(
+    "901", detail="iso2Code is invalid.",
+    source={"pointer": "/data/attributes/iso2Code"},
+    summary="iso2Code is not two capital letters")
+EXAMPLES["E901-user"] = error_example(
+    "901", detail="username is invalid.",
+    source={"pointer": "/data/attributes/username"},
+    summary="username is not an e-mail address")
+EXAMPLES["E101-customerReference"] = error_example(
+    "101", source={"pointer": "/data/attributes/customerReference"},
+    summary="customerReference is missing or not a string")
+
+OAUTH = {
+    "invalid_request": ("The form is malformed or repeats a parameter.",
+                        "Not form-encoded, a parameter missing or repeated"),
+    "invalid_grant": ("The user credentials were incorrect.",
+                      "Wrong credentials or a blocked user (the refresh grant: \"The refresh token is invalid, expired or revoked.\")"),
+    "unsupported_grant_type": ("grant_type must be password or refresh_token.",
+                               "grant_type is neither password nor refresh_token"),
+    "invalid_client": ("Client authentication is not supported.",
+                       "Client authentication sent (Basic or client_secret): public clients only"),
+    "temporarily_unavailable": ("Service temporarily unavailable.", "The database is down"),
+}
+
+
+def oauth_example(err, desc=None, summary=None):
+    d, s = OAUTH[err]
+    return {"summary": summary or s,
+            "value": {"error": err, "error_description": desc or d}}
+
+
+EXAMPLES["O-invalid_request"] = oauth_example("invalid_request")
+EXAMPLES["O-invalid_request-grant"] = oauth_example(
+    "invalid_request", "grant_type is required.", "grant_type missing")
+EXAMPLES["O-invalid_request-media"] = oauth_example(
+    "invalid_request", "The body must be application/x-www-form-urlencoded.",
+    "The body is not form-encoded")
+EXAMPLES["O-invalid_grant"] = oauth_example("invalid_grant")
+EXAMPLES["O-invalid_grant-refresh"] = oauth_example(
+    "invalid_grant", "The refresh token is invalid, expired or revoked.",
+    "Unknown, expired, revoked or reused refresh token")
+EXAMPLES["O-unsupported_grant_type"] = oauth_example("unsupported_grant_type")
+EXAMPLES["O-invalid_client"] = oauth_example("invalid_client")
+EXAMPLES["O-limit"] = oauth_example(
+    "invalid_grant", "Too many failed login attempts. Please try again later.",
+    "Sign-in limits reached (Retry-After)")
+EXAMPLES["O-temporarily_unavailable"] = oauth_example("temporarily_unavailable")
+
+
+def ex(name):
+    return {"$ref": "#/components/examples/" + name}
+
+
+def href(name):
+    return {"$ref": "#/components/headers/" + name}
+
+
+def sref(name):
+    return {"$ref": "#/components/schemas/" + name}
+
+
+STD_HEADERS = {"X-Request-Id": href("X-Request-Id"),
+               "Cache-Control": href("Cache-Control")}
+
+
+def headers(*extra):
+    h = dict(STD_HEADERS)
+    for e in extra:
+        h[e] = href(e)
+    return h
+
+
+def error_response(description, examples, extra_headers=()):
+    """examples: list of example component names (E<code>...)."""
+    return {
+        "description": description,
+        "headers": headers(*extra_headers),
+        "content": {JSONAPI: {
+            "schema": sref("ErrorDocument"),
+            "examples": {n[1:] if n.startswith("E") else n: ex(n) for n in examples},
+        }},
+    }
+
+
+RESPONSES = {}
+
+
+def shared_response(status, description, examples, extra_headers=()):
+    """An error response kept once in components/responses; returns its $ref."""
+    body = error_response(description, examples, extra_headers)
+    codes = sorted({n[1:].split("-")[0] for n in examples if n.startswith("E")},
+                   key=lambda c: (len(c), c))
+    base = "Error%s-%s" % (status, "-".join(codes))
+    name, i = base, 1
+    while name in RESPONSES and RESPONSES[name] != body:
+        i += 1
+        name = "%s-v%d" % (base, i)
+    RESPONSES[name] = body
+    return {"$ref": "#/components/responses/" + name}
+
+
+def ok_response(description, schema=None, extra_headers=()):
+    r = {"description": description, "headers": headers(*extra_headers)}
+    if schema is not None:
+        r["content"] = {JSONAPI: {"schema": sref(schema)}}
+    return r
+
+
+# ---------------------------------------------------------------------------
+# Operations
+
+DEFAULT_500 = shared_response(
+    "500", "Unexpected failure (`500`, code 111); the cause goes to the log only. "
+    "Any operation can give it; the end-to-end suite treats it as a failure.", ["E111"])
+
+
+def operation(op_id, summary, description, tags, *, success, auth=None,
+              body=None, body_required=True, db=True, protected=False,
+              code_header=None, errors=None, params=None):
+    """errors: {status: (description, [example names], [extra headers])}.
+
+    Adds the front line: 406 always; body: 400 (100, 101), 409, 413, 415;
+    auth: 401 001, 403 002; protected: 403 5900/5901, 429 5911; db: 503 110.
+    """
+    errs = {}
+
+    def add(status, desc, names, hdrs=()):
+        d0, n0, h0 = errs.get(status, ([], [], ()))
+        errs[status] = (d0 + ([desc] if desc and desc not in d0 else []),
+                        n0 + [n for n in names if n not in n0],
+                        tuple(h0) + tuple(h for h in hdrs if h not in h0))
+
+    for status, v in (errors or {}).items():
+        add(status, *v)
+    if body:
+        add("400", "Malformed body (100) or a missing or mistyped member (101)",
+            ["E100", "E101"])
+        add("409", "`data.type` is not this endpoint's resource type (102)", ["E102"])
+        add("413", "Body over 64 KiB (106; the web server may answer first with its own 413)",
+            ["E106"])
+        add("415", "Content-Type is not `application/vnd.api+json` or `application/json` (107)",
+            ["E107"])
+    add("406", "`Accept` admits no JSON (105)", ["E105"])
+    if auth:
+        add("401", "Invalid, expired or revoked token, or a token of the other API "
+            "(001)", ["E001"])
+        add("403", "No `Authorization` header (002)", ["E002"])
+    if protected:
+        add("403", "A protected write without an acceptable `X-MFA-Code` while the "
+            "account has an active method: missing (5900) or invalid (5901)",
+            ["E5900", "E5901"])
+        add("429", "Code checks locked after too many wrong codes (5911); `Retry-After`",
+            ["E5911"], ["Retry-After"])
+    if db:
+        add("503", "The database is down (110)", ["E110"])
+    op = {"tags": tags, "operationId": op_id, "summary": summary,
+          "description": description}
+    ps = list(params or [])
+    if code_header:
+        ps.append({"$ref": "#/components/parameters/" + code_header})
+    if ps:
+        op["parameters"] = ps
+    if body:
+        op["requestBody"] = {"$ref": "#/components/requestBodies/" + body}
+    if auth:
+        op["security"] = [{s: []} for s in auth]
+    else:
+        op["security"] = []
+    responses = dict(success)
+    for status in sorted(errs):
+        descs, names, hdrs = errs[status]
+        responses[status] = shared_response(status, "; ".join(descs), names, hdrs)
+    responses["default"] = DEFAULT_500
+    op["responses"] = responses
+    return op
+
+
+def options_op(methods):
+    return {
+        "tags": ["HTTP"],
+        "summary": "Methods served at this path",
+        "description": "`204` with `Allow` (the methods below, `HEAD` beside `GET`, "
+                       "and `OPTIONS`). Needs no token and no `Accept`.",
+        "operationId": None,
+        "security": [],
+        "responses": {"204": {
+            "description": "`Allow` lists the methods served here",
+            "headers": headers("Allow")}},
+    }
+
+
+P_REF = {"$ref": "#/components/parameters/customerReference"}
+P_ADDR = {"$ref": "#/components/parameters/addressId"}
+P_USER = {"$ref": "#/components/parameters/userId"}
+P_TYPE = {"$ref": "#/components/parameters/mfaType"}
+P_RT = {"$ref": "#/components/parameters/refreshTokenPath"}
+P_MSG = {"$ref": "#/components/parameters/messageId"}
+
+CUST = ["customerToken"]
+USER = ["userToken"]
+EITHER = ["customerToken", "userToken"]
+
+PATHS = {}
+
+
+def path(template, servers, params, **ops):
+    item = {"servers": servers}
+    if params:
+        item["parameters"] = params
+    methods = []
+    for m in ("get", "post", "put", "patch", "delete"):
+        if m in ops:
+            item[m] = ops[m]
+            methods.append(m.upper())
+    o = options_op(methods)
+    o["operationId"] = "options" + "".join(
+        w.capitalize() for w in template.replace("{", "").replace("}", "")
+        .replace("/", "-").split("-") if w) + ("Backend" if servers == [BE] else "")
+    item["options"] = o
+    PATHS[template] = item
+
+
+# --- Storefront: tokens ----------------------------------------------------
+
+path("/access-tokens", [SF], None, post=operation(
+    "createAccessToken", "Sign in (customer)",
+    "Exchanges e-mail and password for an access token and a refresh token. "
+    "A success resets the account's failure count.",
+    ["Storefront: sign-in"], body="AccessTokenRequest",
+    success={"201": ok_response("Signed in", "TokenDocument")},
+    errors={
+        "401": ("Wrong password or unknown e-mail (003)", ["E003"]),
+        "429": ("Too many failed sign-ins for the account or the client address (113); "
+                "`Retry-After`", ["E113"], ["Retry-After"]),
+    }))
+
+path("/refresh-tokens", [SF], None, post=operation(
+    "refreshAccessToken", "Rotate a refresh token",
+    "A new access and refresh token of the same sign-in. The old refresh token "
+    "stops working; reusing a rotated one revokes every token of that sign-in.",
+    ["Storefront: sign-in"], body="RefreshTokenRequest",
+    success={"201": ok_response("Rotated", "RefreshTokenDocument")},
+    errors={"401": ("Unknown, expired, revoked or reused refresh token (004)", ["E004"])}))
+
+path("/refresh-tokens/{refreshToken}", [SF], [P_RT], delete=operation(
+    "signOut", "Sign out",
+    "`mine` revokes every refresh token of the customer; a refresh token revokes "
+    "that one (if it is the caller's). The calling access token is revoked too.",
+    ["Storefront: sign-in"], auth=CUST,
+    success={"204": ok_response("Signed out")}))
+
+# --- Storefront: customers ------------------------------------------------
+
+path("/customers", [SF], None,
+     get=operation(
+         "listCustomers", "The signed-in customer, as a collection",
+         "A collection holding the caller.", ["Storefront: customers"], auth=CUST,
+         success={"200": ok_response("The caller", "CustomerCollection")}),
+     post=operation(
+         "registerCustomer", "Register a customer",
+         "Anonymous; never MFA-checked. The first bad field answers `422` `901`.",
+         ["Storefront: customers"], body="CustomerCreateRequest",
+         success={"201": ok_response("Registered", "CustomerDocument")},
+         errors={"422": ("A missing or invalid field (901), passwords that differ (406), "
+                         "or an e-mail that is taken (400)", ["E901", "E406", "E400"])}))
+
+E411 = ("Another customer's reference, or one that does not exist (411)", ["E411"])
+
+path("/customers/{customerReference}", [SF], [P_REF],
+     get=operation(
+         "getCustomer", "Read the signed-in customer", "", ["Storefront: customers"],
+         auth=CUST, success={"200": ok_response("The customer", "CustomerDocument")},
+         errors={"403": E411}),
+     patch=operation(
+         "updateCustomer", "Change the signed-in customer",
+         "Any of `firstName`, `lastName`, `salutation`, `email`; unknown attributes are "
+         "ignored. Protected (`customers`).", ["Storefront: customers"],
+         auth=CUST, body="CustomerUpdateRequest", protected=True, code_header="XMfaCode",
+         success={"200": ok_response("The new state", "CustomerDocument")},
+         errors={"403": E411,
+                 "422": ("An invalid field (901) or an e-mail that is taken (400)",
+                         ["E901", "E400"])}),
+     delete=operation(
+         "deleteCustomer", "Delete the signed-in customer",
+         "The account, its addresses, tokens and MFA state go; audit rows stay. "
+         "Protected (`customers`).", ["Storefront: customers"],
+         auth=CUST, protected=True, code_header="XMfaCode",
+         success={"204": ok_response("Deleted")}, errors={"403": E411}))
+
+path("/customer-password/{customerReference}", [SF], [P_REF], patch=operation(
+    "changeCustomerPassword", "Change the password",
+    "The calling access token stays valid; every other access token and every "
+    "refresh token of the customer is revoked. Protected (`customer-password`).",
+    ["Storefront: customers"], auth=CUST, body="CustomerPasswordRequest",
+    protected=True, code_header="XMfaCode",
+    success={"204": ok_response("Changed")},
+    errors={"400": ("", ["E408"]), "403": E411,
+            "422": ("A missing or invalid field (901) or passwords that differ (406)",
+                    ["E901-password", "E406"])}))
+
+# --- Storefront: addresses ------------------------------------------------
+
+E412 = ("No such address of this customer (412)", ["E412"])
+
+path("/customers/{customerReference}/addresses", [SF], [P_REF],
+     get=operation(
+         "listAddresses", "The customer's addresses", "", ["Storefront: addresses"],
+         auth=CUST, success={"200": ok_response("The addresses", "AddressCollection")},
+         errors={"403": E411}),
+     post=operation(
+         "createAddress", "Add an address",
+         "Setting a default clears it on the other addresses. Protected (`addresses`).",
+         ["Storefront: addresses"], auth=CUST, body="AddressCreateRequest",
+         protected=True, code_header="XMfaCode",
+         success={"201": ok_response("Created", "AddressDocument")},
+         errors={"403": E411,
+                 "422": ("A missing or invalid field (901) or the 51st address (413)",
+                         ["E901-address", "E413"])}))
+
+path("/customers/{customerReference}/addresses/{addressId}", [SF], [P_REF, P_ADDR],
+     get=operation(
+         "getAddress", "Read an address", "", ["Storefront: addresses"], auth=CUST,
+         success={"200": ok_response("The address", "AddressDocument")},
+         errors={"403": E411, "404": E412}),
+     patch=operation(
+         "updateAddress", "Change an address",
+         "Any of the attributes. Setting a default clears it on the other addresses. "
+         "Protected (`addresses`).", ["Storefront: addresses"], auth=CUST,
+         body="AddressUpdateRequest", protected=True, code_header="XMfaCode",
+         success={"200": ok_response("The new state", "AddressDocument")},
+         errors={"403": E411, "404": E412,
+                 "422": ("An invalid field (901)", ["E901-address"])}),
+     delete=operation(
+         "deleteAddress", "Delete an address", "Protected (`addresses`).",
+         ["Storefront: addresses"], auth=CUST, protected=True, code_header="XMfaCode",
+         success={"204": ok_response("Deleted")},
+         errors={"403": E411, "404": E412}))
+
+# --- MFA: both sides ------------------------------------------------------
+
+SIDES_NOTE = ("Served by both APIs: under `/` with a customer's token, under "
+              "`/backend` with a user's token (the other API's token is `401` `001`).")
+
+path("/multi-factor-auth-types", [SF, BE], None, get=operation(
+    "listMfaTypes", "The MFA methods and their status",
+    "Every offered method once: active first, then pending, then the rest. " + SIDES_NOTE,
+    ["Multi-factor authentication"], auth=EITHER,
+    success={"200": ok_response("The methods", "MfaTypeCollection")}))
+
+path("/multi-factor-auth-types/{type}", [SF, BE], [P_TYPE], get=operation(
+    "getMfaType", "One MFA method and its status", SIDES_NOTE,
+    ["Multi-factor authentication"], auth=EITHER,
+    success={"200": ok_response("The method", "MfaTypeDocument")},
+    errors={"404": ("The method is not offered (103)", ["E103"])}))
+
+NOT_FOUND_400 = ("5907 (Storefront) / 5909 (Backend): the account was deleted while "
+                 "the request ran")
+
+path("/multi-factor-auth-type-activate", [SF, BE], None, post=operation(
+    "activateMfaType", "Start switching a method on (a code is mailed)",
+    "Checks: type (5902), offered (5906), already active (5904); if another method "
+    "is active, a code of it is needed (5900/5901/5911: not possible while `email` is "
+    "the only method); then the method is pending and a code is mailed (5912 within "
+    "the sending limits, 5910 when the mail fails). Calling it again on a pending "
+    "method mails a fresh code. " + SIDES_NOTE,
+    ["Multi-factor authentication"], auth=EITHER, body="MfaActivateRequest",
+    code_header="XMfaCodeOptional",
+    success={"204": ok_response("Pending; a code was mailed")},
+    errors={
+        "400": ("Type missing (5902), not offered (5906), already active (5904); "
+                + NOT_FOUND_400, ["E5902", "E5906", "E5904", "E5907", "E5909", "E101-token"]),
+        "403": ("Another method is active and the code is missing (5900) or invalid (5901)",
+                ["E5900", "E5901"]),
+        "429": ("Sending limits (5912); code checks locked (5911, only with another "
+                "active method); `Retry-After`", ["E5912", "E5911"], ["Retry-After"]),
+        "503": ("The mail could not be handed over (5910)", ["E5910"]),
+    }))
+
+path("/multi-factor-auth-type-verify", [SF, BE], None, post=operation(
+    "verifyMfaType", "Finish switching a method on with the mailed code",
+    "Checks: header (5900), type (5902), offered (5906), already active (5904), "
+    "pending (5906), code (5901, or 5911 while locked). A notification mail says the "
+    "method was switched on. " + SIDES_NOTE,
+    ["Multi-factor authentication"], auth=EITHER, body="MfaVerifyRequest",
+    code_header="XMfaCodeRequired",
+    success={"204": ok_response("The method is active")},
+    errors={
+        "400": ("Type missing (5902), not offered or not pending (5906), already "
+                "active (5904)", ["E5902", "E5906", "E5904", "E101-token"]),
+        "403": ("The code is missing (5900) or not valid for this method (5901)",
+                ["E5900", "E5901"]),
+        "429": ("Code checks locked (5911); `Retry-After`", ["E5911"], ["Retry-After"]),
+    }))
+
+path("/multi-factor-auth-trigger", [SF, BE], None, post=operation(
+    "triggerMfaCode", "Mail a code for a protected action",
+    "Checks: type (5902), offered and active (5906), sending limits (5912); then a "
+    "code is mailed (5910 when the mail fails). " + SIDES_NOTE,
+    ["Multi-factor authentication"], auth=EITHER, body="MfaTriggerRequest",
+    success={"204": ok_response("A code was mailed")},
+    errors={
+        "400": ("Type missing (5902), not offered or not active (5906); " + NOT_FOUND_400,
+                ["E5902", "E5906", "E5907", "E5909", "E101-token"]),
+        "429": ("Sending limits: cool-down or daily cap (5912); `Retry-After`",
+                ["E5912"], ["Retry-After"]),
+        "503": ("The mail could not be handed over (5910)", ["E5910"]),
+    }))
+
+path("/multi-factor-auth-type-deactivate", [SF, BE], None, post=operation(
+    "deactivateMfaType", "Switch a method off with a code of it",
+    "Checks: header (5900), type (5902), offered and active (5906), code (5901, or "
+    "5911 while locked); then the method is off, its codes and grace windows end "
+    "and a notification mail says so (5903 if that could not be stored). " + SIDES_NOTE,
+    ["Multi-factor authentication"], auth=EITHER, body="MfaDeactivateRequest",
+    code_header="XMfaCodeRequired",
+    success={"204": ok_response("The method is off")},
+    errors={
+        "400": ("Type missing (5902), not offered or not active (5906), the deactivation "
+                "could not be stored (5903)", ["E5902", "E5906", "E5903", "E101-token"]),
+        "403": ("The code is missing (5900) or not valid for this method (5901)",
+                ["E5900", "E5901"]),
+        "429": ("Code checks locked (5911); `Retry-After`", ["E5911"], ["Retry-After"]),
+    }))
+
+# --- Development mailbox --------------------------------------------------
+
+DEV = ("**Development only.** Served only when the configuration has "
+       "`dev_mailbox = on` and `mail_transport = spool`; otherwise every path answers "
+       "`404` `103`. It shows every code to anyone who can reach it: never enable it "
+       "in production. No token; no database.")
+
+path("/dev-mailbox", [SF], None, get=operation(
+    "listDevMailbox", "The development mail spool, newest first (at most 100)", DEV,
+    ["Development"], db=False,
+    success={"200": ok_response("The messages (headers only)", "DevMailboxCollection")},
+    errors={"404": ("The mailbox is off (103)", ["E103"])}))
+
+path("/dev-mailbox/{messageId}", [SF], [P_MSG], get=operation(
+    "getDevMailboxMessage", "One message of the development spool, with its parts",
+    DEV, ["Development"], db=False,
+    success={"200": ok_response("The message", "DevMailboxDocument")},
+    errors={"404": ("No such message, or the mailbox is off (103)", ["E103"])}))
+
+# --- Backend: token -------------------------------------------------------
+
+
+def oauth_response(description, names, extra_headers=()):
+    return {"description": description,
+            "headers": headers("Pragma", *extra_headers),
+            "content": {OAUTH_CT: {"schema": sref("OAuthError"),
+                                   "examples": {n[2:]: ex(n) for n in names}}}}
+
+
+token_op = {
+    "tags": ["Backend: token"], "operationId": "createBackendToken",
+    "summary": "OAuth 2.0 token endpoint (password and refresh_token grants)",
+    "description": "RFC 6749 §4.3 and §6; answers in RFC 6749's shapes (§5.1, §5.2), "
+                   "plain JSON, not JSON:API, with `Cache-Control: no-store` and "
+                   "`Pragma: no-cache`. Public clients only: client authentication is "
+                   "`401` `invalid_client`. Only the front line's `406` and `413` "
+                   "answer JSON:API.",
+    "security": [],
+    "requestBody": {"required": True, "content": {FORM: {
+        "schema": sref("TokenRequest"),
+        "examples": {
+            "password": {"summary": "Password grant", "value": {
+                "grant_type": "password", "username": "admin@example.com",
+                "password": "change123"}},
+            "refresh_token": {"summary": "Refresh grant", "value": {
+                "grant_type": "refresh_token", "refresh_token": "<refresh_token>"}},
+        }}}},
+    "responses": {
+        "200": {"description": "Tokens (RFC 6749 §5.1)", "headers": headers("Pragma"),
+                "content": {OAUTH_CT: {"schema": sref("OAuthTokens")}}},
+        "400": oauth_response(
+            "RFC 6749 §5.2: `invalid_request` (not form-encoded, a parameter missing "
+            "or repeated), `invalid_grant` (wrong credentials, blocked user, bad "
+            "refresh token), `unsupported_grant_type`",
+            ["O-invalid_request", "O-invalid_request-grant", "O-invalid_request-media",
+             "O-invalid_grant", "O-invalid_grant-refresh", "O-unsupported_grant_type"]),
+        "401": oauth_response("Client authentication sent (`invalid_client`)",
+                              ["O-invalid_client"], ["WWW-Authenticate"]),
+        "406": shared_response("406", "`Accept` admits no JSON (105)", ["E105"]),
+        "413": shared_response("413", "Body over 64 KiB (106; the web server may answer "
+                               "first with its own 413)", ["E106"]),
+        "429": oauth_response("Sign-in limits reached (`invalid_grant`); `Retry-After`",
+                              ["O-limit"], ["Retry-After"]),
+        "503": oauth_response("The database is down (`temporarily_unavailable`)",
+                              ["O-temporarily_unavailable"]),
+        "default": DEFAULT_500,
+    },
+}
+path("/token", [BE], None, post=token_op)
+
+# --- Backend: users -------------------------------------------------------
+
+E417 = ("No user with that id (417)", ["E417"])
+E415 = ("Blocking or deleting yourself (415)", ["E415"])
+
+path("/users", [BE], None,
+     get=operation(
+         "listUsers", "Every back-office user",
+         "Any signed-in user may manage users (no roles yet).", ["Backend: users"],
+         auth=USER, success={"200": ok_response("The users", "UserCollection")}),
+     post=operation(
+         "createUser", "Create a user", "Protected (`users`).", ["Backend: users"],
+         auth=USER, body="UserCreateRequest", protected=True, code_header="XMfaCode",
+         success={"201": ok_response("Created", "UserDocument")},
+         errors={"422": ("A missing or invalid field (901) or a username that is taken "
+                         "(416)", ["E901-user", "E416"])}))
+
+path("/users/{userId}", [BE], [P_USER],
+     get=operation(
+         "getUser", "Read a user", "", ["Backend: users"], auth=USER,
+         success={"200": ok_response("The user", "UserDocument")},
+         errors={"404": E417}),
+     patch=operation(
+         "updateUser", "Change a user",
+         "Blocking a user stops their tokens at once; a password set by someone else "
+         "revokes that user's tokens. Protected (`users`).", ["Backend: users"],
+         auth=USER, body="UserUpdateRequest", protected=True, code_header="XMfaCode",
+         success={"200": ok_response("The new state", "UserDocument")},
+         errors={"403": E415, "404": E417,
+                 "422": ("An invalid field (901) or a username that is taken (416)",
+                         ["E901-user", "E416"])}),
+     delete=operation(
+         "deleteUser", "Delete a user", "Protected (`users`).", ["Backend: users"],
+         auth=USER, protected=True, code_header="XMfaCode",
+         success={"204": ok_response("Deleted")},
+         errors={"403": E415, "404": E417}))
+
+path("/customer-multi-factor-auth-type-deactivate", [BE], None, post=operation(
+    "rescueCustomerMfa", "Switch off a customer's method (rescue)",
+    "For a customer locked out of their method: audited with both accounts; the "
+    "customer gets a notification mail; their lockout is cleared. Protected "
+    "(`customer-multi-factor-auth-type-deactivate`).", ["Backend: rescue"],
+    auth=USER, body="RescueRequest", protected=True, code_header="XMfaCode",
+    success={"204": ok_response("The customer's method is off")},
+    errors={
+        "400": ("Type missing (5902), not offered or not active for that customer "
+                "(5906), the deactivation could not be stored (5903)",
+                ["E5902", "E5906", "E5903", "E101-customerReference"]),
+        "404": ("No customer with that `customerReference` (5907)", ["E5907-rescue"]),
+    }))
+
+# ---------------------------------------------------------------------------
+# Components
+
+
+def attrs_schema(props, required=(), description=None):
+    s = {"type": "object", "properties": props}
+    if required:
+        s["required"] = list(required)
+    if description:
+        s["description"] = description
+    return s
+
+
+def name_prop(desc):
+    return {"type": "string", "minLength": 1, "maxLength": 100,
+            "description": desc + " (1–100 characters, no control characters)"}
+
+
+SALUTATION = {"type": "string", "enum": ["Mr", "Mrs", "Ms", "Dr"], "nullable": True}
+EMAIL = {"type": "string", "format": "email", "maxLength": 255}
+PASSWORD = {"type": "string", "minLength": 8, "maxLength": 128, "format": "password",
+            "writeOnly": True, "description": "8–128 bytes"}
+TIME = {"type": "string", "format": "date-time", "example": "2025-01-31T12:00:00Z",
+        "description": "UTC, seconds"}
+LINKS = sref("Links")
+
+
+def resource(type_, id_schema, attrs):
+    return {"type": "object", "required": ["type", "id", "attributes", "links"],
+            "properties": {"type": {"type": "string", "enum": [type_]},
+                           "id": id_schema, "attributes": attrs, "links": LINKS}}
+
+
+def document(res):
+    return {"type": "object", "required": ["data"],
+            "properties": {"data": sref(res)}}
+
+
+def collection(res):
+    return {"type": "object", "required": ["data", "links"],
+            "properties": {"data": {"type": "array", "items": sref(res)},
+                           "links": LINKS}}
+
+
+def request_doc(type_, attrs):
+    return {"type": "object", "required": ["data"], "properties": {"data": {
+        "type": "object", "required": ["type", "attributes"],
+        "properties": {"type": {"type": "string", "enum": [type_]},
+                       "attributes": attrs}}}}
+
+
+TOKEN_ATTRS = attrs_schema({
+    "tokenType": {"type": "string", "enum": ["Bearer"]},
+    "expiresIn": {"type": "integer", "description": "seconds (`access_token_ttl`, 28800)"},
+    "accessToken": {"type": "string", "pattern": "^[A-Za-z0-9_-]{43}$"},
+    "refreshToken": {"type": "string", "pattern": "^[A-Za-z0-9_-]{43}$"},
+    "refreshTokenExpiresIn": {"type": "integer",
+                              "description": "seconds (`refresh_token_ttl`, 2592000)"},
+}, ["tokenType", "expiresIn", "accessToken", "refreshToken", "refreshTokenExpiresIn"])
+
+ADDRESS_PROPS = {
+    "salutation": SALUTATION,
+    "firstName": name_prop("First name"),
+    "lastName": name_prop("Last name"),
+    "address1": {"type": "string", "minLength": 1, "maxLength": 255},
+    "address2": {"type": "string", "maxLength": 255},
+    "zipCode": {"type": "string", "minLength": 1, "maxLength": 15},
+    "city": {"type": "string", "minLength": 1, "maxLength": 100},
+    "iso2Code": {"type": "string", "pattern": "^[A-Z]{2}$"},
+    "isDefaultShipping": {"type": "boolean"},
+    "isDefaultBilling": {"type": "boolean"},
+}
+
+USER_PROPS = {
+    "username": dict(EMAIL, description="an e-mail address"),
+    "password": PASSWORD,
+    "firstName": name_prop("First name"),
+    "lastName": name_prop("Last name"),
+    "status": {"type": "string", "enum": ["active", "blocked"]},
+}
+
+MFA_TYPE_ATTR = attrs_schema({"type": {
+    "type": "string", "example": "email",
+    "description": "The method (`methods`; only `email` exists). Absent, null or "
+                   "empty is 5902; another JSON type is `400` `101`."}})
+
+code_enum_desc = "Every `code` the programs send, with its HTTP status:\n\n" + "\n".join(
+    "- `%s` (%d) %s — %s" % (c, CODES[c][0], CODES[c][1], CODES[c][3]) for c in ORDER)
+
+SCHEMAS = {
+    "ErrorCode": {"type": "string", "enum": ORDER, "description": code_enum_desc},
+    "ErrorSource": {"type": "object", "description": "The one input at fault.",
+                    "properties": {
+                        "pointer": {"type": "string",
+                                    "description": "JSON Pointer into the request body"},
+                        "header": {"type": "string", "example": "X-MFA-Code"},
+                        "parameter": {"type": "string"}}},
+    "Error": {"type": "object", "required": ["status", "code", "detail"],
+              "properties": {
+                  "status": {"type": "string", "pattern": "^[1-5][0-9]{2}$",
+                             "description": "The HTTP status, as a string"},
+                  "code": sref("ErrorCode"),
+                  "detail": {"type": "string"},
+                  "source": sref("ErrorSource")}},
+    "ErrorDocument": {"type": "object", "required": ["errors"],
+                      "description": "JSON:API errors: exactly one error object.",
+                      "properties": {"errors": {"type": "array", "minItems": 1,
+                                                "maxItems": 1, "items": sref("Error")}},
+                      "additionalProperties": False},
+    "Links": {"type": "object", "required": ["self"], "properties": {
+        "self": {"type": "string", "format": "uri",
+                 "description": "Absolute, built from the request's scheme, Host and prefix"}}},
+    "TokenAttributes": TOKEN_ATTRS,
+    "AccessTokenResource": resource("access-tokens", {"type": "string",
+                                    "description": "the sign-in session"},
+                                    sref("TokenAttributes")),
+    "RefreshTokenResource": resource("refresh-tokens", {"type": "string"},
+                                     sref("TokenAttributes")),
+    "TokenDocument": document("AccessTokenResource"),
+    "RefreshTokenDocument": document("RefreshTokenResource"),
+    "CustomerAttributes": attrs_schema({
+        "email": EMAIL, "firstName": {"type": "string"}, "lastName": {"type": "string"},
+        "salutation": SALUTATION, "createdAt": TIME, "updatedAt": TIME,
+    }, ["email", "firstName", "lastName", "salutation", "createdAt", "updatedAt"],
+        "Never a password."),
+    "CustomerResource": resource("customers", {"type": "string", "pattern": "^DE--[1-9][0-9]*$",
+                                 "description": "the customer reference"},
+                                 sref("CustomerAttributes")),
+    "CustomerDocument": document("CustomerResource"),
+    "CustomerCollection": collection("CustomerResource"),
+    "AddressAttributes": attrs_schema(
+        ADDRESS_PROPS, list(ADDRESS_PROPS)),
+    "AddressResource": resource("addresses", {"type": "string", "format": "uuid"},
+                                sref("AddressAttributes")),
+    "AddressDocument": document("AddressResource"),
+    "AddressCollection": collection("AddressResource"),
+    "MfaTypeResource": resource("multi-factor-auth-types", {"type": "string",
+                                "example": "email"}, attrs_schema({
+                                    "type": {"type": "string", "example": "email"},
+                                    "status": {"type": "string", "enum": [
+                                        "deactivated", "activation is pending",
+                                        "activated"]}}, ["type", "status"])),
+    "MfaTypeDocument": document("MfaTypeResource"),
+    "MfaTypeCollection": collection("MfaTypeResource"),
+    "UserAttributes": attrs_schema({
+        "username": EMAIL, "firstName": {"type": "string"},
+        "lastName": {"type": "string"},
+        "status": {"type": "string", "enum": ["active", "blocked"]},
+        "createdAt": TIME, "updatedAt": TIME,
+    }, ["username", "firstName", "lastName", "status", "createdAt", "updatedAt"],
+        "Never a password."),
+    "UserResource": resource("users", {"type": "string", "format": "uuid"},
+                             sref("UserAttributes")),
+    "UserDocument": document("UserResource"),
+    "UserCollection": collection("UserResource"),
+    "DevMailboxAttributes": attrs_schema({
+        "to": {"type": "string"}, "subject": {"type": "string"},
+        "date": {"type": "string"},
+        "text": {"type": "string", "description": "the text/plain part (one message only)"},
+        "html": {"type": "string", "description": "the text/html part (one message only)"},
+    }, ["to", "subject", "date"]),
+    "DevMailboxResource": resource("dev-mailbox", {"type": "string",
+                                   "pattern": "^[0-9-]+\\.eml$"},
+                                   sref("DevMailboxAttributes")),
+    "DevMailboxDocument": document("DevMailboxResource"),
+    "DevMailboxCollection": collection("DevMailboxResource"),
+    "TokenRequest": {"type": "object", "required": ["grant_type"], "properties": {
+        "grant_type": {"type": "string", "enum": ["password", "refresh_token"]},
+        "username": {"type": "string", "description": "password grant"},
+        "password": {"type": "string", "format": "password",
+                     "description": "password grant"},
+        "refresh_token": {"type": "string", "description": "refresh_token grant"}},
+        "description": "Each parameter at most once; no `client_secret`."},
+    "OAuthTokens": {"type": "object",
+                    "required": ["token_type", "expires_in", "access_token",
+                                 "refresh_token"],
+                    "properties": {
+                        "token_type": {"type": "string", "enum": ["Bearer"]},
+                        "expires_in": {"type": "integer"},
+                        "access_token": {"type": "string",
+                                         "pattern": "^[A-Za-z0-9_-]{43}$"},
+                        "refresh_token": {"type": "string",
+                                          "pattern": "^[A-Za-z0-9_-]{43}$"}}},
+    "OAuthError": {"type": "object", "required": ["error", "error_description"],
+                   "properties": {
+                       "error": {"type": "string", "enum": [
+                           "invalid_request", "invalid_grant", "unsupported_grant_type",
+                           "invalid_client", "temporarily_unavailable"]},
+                       "error_description": {"type": "string"}}},
+}
+
+REQUEST_BODIES = {}
+
+
+def request_body(name, type_, attrs, example_attrs):
+    schema_name = name
+    SCHEMAS[schema_name] = request_doc(type_, attrs)
+    example = {"data": {"type": type_, "attributes": example_attrs}}
+    REQUEST_BODIES[name] = {"required": True, "content": {
+        JSONAPI: {"schema": sref(schema_name), "example": example},
+        "application/json": {"schema": sref(schema_name), "example": example}}}
+
+
+request_body("AccessTokenRequest", "access-tokens", attrs_schema(
+    {"username": dict(EMAIL, description="the customer's e-mail"),
+     "password": {"type": "string", "format": "password"}},
+    ["username", "password"]),
+    {"username": "sonia@example.com", "password": "change123"})
+request_body("RefreshTokenRequest", "refresh-tokens", attrs_schema(
+    {"refreshToken": {"type": "string"}}, ["refreshToken"]),
+    {"refreshToken": "<refreshToken>"})
+request_body("CustomerCreateRequest", "customers", attrs_schema({
+    "firstName": name_prop("First name"), "lastName": name_prop("Last name"),
+    "salutation": SALUTATION, "email": EMAIL, "password": PASSWORD,
+    "confirmPassword": {"type": "string", "format": "password", "writeOnly": True},
+    "acceptedTerms": {"type": "boolean", "enum": [True]},
+}, ["firstName", "lastName", "email", "password", "confirmPassword", "acceptedTerms"]),
+    {"firstName": "Erika", "lastName": "Mustermann", "salutation": "Ms",
+     "email": "erika@example.com", "password": "s3cret-Passw0rd",
+     "confirmPassword": "s3cret-Passw0rd", "acceptedTerms": True})
+request_body("CustomerUpdateRequest", "customers", attrs_schema({
+    "firstName": name_prop("First name"), "lastName": name_prop("Last name"),
+    "salutation": SALUTATION, "email": EMAIL}), {"firstName": "Sonja"})
+request_body("CustomerPasswordRequest", "customer-password", attrs_schema({
+    "password": {"type": "string", "format": "password", "writeOnly": True,
+                 "description": "the current password"},
+    "newPassword": PASSWORD,
+    "confirmPassword": {"type": "string", "format": "password", "writeOnly": True},
+}, ["password", "newPassword", "confirmPassword"]),
+    {"password": "change123", "newPassword": "a-new-passw0rd",
+     "confirmPassword": "a-new-passw0rd"})
+request_body("AddressCreateRequest", "addresses", attrs_schema(
+    ADDRESS_PROPS, ["firstName", "lastName", "address1", "zipCode", "city", "iso2Code"]),
+    {"firstName": "Sonia", "lastName": "Example", "address1": "Julie-Wolfthorn-Strasse 1",
+     "zipCode": "10115", "city": "Berlin", "iso2Code": "DE", "isDefaultShipping": True})
+request_body("AddressUpdateRequest", "addresses", attrs_schema(ADDRESS_PROPS),
+             {"city": "Hamburg", "zipCode": "20095"})
+for res, name in (("multi-factor-auth-type-activate", "MfaActivateRequest"),
+                  ("multi-factor-auth-type-verify", "MfaVerifyRequest"),
+                  ("multi-factor-auth-trigger", "MfaTriggerRequest"),
+                  ("multi-factor-auth-type-deactivate", "MfaDeactivateRequest")):
+    request_body(name, res, MFA_TYPE_ATTR, {"type": "email"})
+request_body("UserCreateRequest", "users", attrs_schema(
+    USER_PROPS, ["username", "password", "firstName", "lastName"]),
+    {"username": "ops@example.com", "password": "a long password",
+     "firstName": "Olga", "lastName": "Ops"})
+request_body("UserUpdateRequest", "users", attrs_schema(USER_PROPS),
+             {"status": "blocked"})
+request_body("RescueRequest", "customer-multi-factor-auth-type-deactivate", attrs_schema({
+    "customerReference": {"type": "string", "example": "DE--1"},
+    "type": MFA_TYPE_ATTR["properties"]["type"]}, ["customerReference"]),
+    {"customerReference": "DE--1", "type": "email"})
+
+MFA_HEADER_DESC = ("A code mailed for the account (`code_length` digits). Within "
+                   "`grace_period` seconds after its first use, the same access token "
+                   "may send the same code again.")
+
+PARAMETERS = {
+    "customerReference": {"name": "customerReference", "in": "path", "required": True,
+                          "description": "The signed-in customer's reference; any other "
+                                         "is `403` `411`.",
+                          "schema": {"type": "string", "example": "DE--1"}},
+    "addressId": {"name": "addressId", "in": "path", "required": True,
+                  "schema": {"type": "string", "format": "uuid"},
+                  "description": "An address id (unknown or malformed: `404` `412`)."},
+    "userId": {"name": "userId", "in": "path", "required": True,
+               "schema": {"type": "string", "format": "uuid"},
+               "description": "A user id (unknown or malformed: `404` `417`)."},
+    "mfaType": {"name": "type", "in": "path", "required": True,
+                "schema": {"type": "string", "example": "email"},
+                "description": "An MFA method; one not offered is `404` `103`."},
+    "refreshTokenPath": {"name": "refreshToken", "in": "path", "required": True,
+                         "schema": {"type": "string", "example": "mine"},
+                         "description": "`mine`, or one of the caller's refresh tokens."},
+    "messageId": {"name": "messageId", "in": "path", "required": True,
+                  "schema": {"type": "string", "pattern": "^[0-9-]+\\.eml$"},
+                  "description": "A spool file name, as the list gives it."},
+    "XMfaCode": {"name": "X-MFA-Code", "in": "header", "required": False,
+                 "schema": {"type": "string", "pattern": "^[0-9]{6,10}$"},
+                 "description": "Needed when the account has an active MFA method "
+                                "(this write is protected): missing is `403` 5900, "
+                                "not acceptable `403` 5901 (or `429` 5911 while locked). "
+                                "Any active method's code passes. " + MFA_HEADER_DESC},
+    "XMfaCodeOptional": {"name": "X-MFA-Code", "in": "header", "required": False,
+                         "schema": {"type": "string", "pattern": "^[0-9]{6,10}$"},
+                         "description": "Needed only when another method is already "
+                                        "active: a code of that method. " + MFA_HEADER_DESC},
+    "XMfaCodeRequired": {"name": "X-MFA-Code", "in": "header", "required": True,
+                         "schema": {"type": "string", "pattern": "^[0-9]{6,10}$"},
+                         "description": "A code of the method named in the body "
+                                        "(missing: `403` 5900). " + MFA_HEADER_DESC},
+}
+
+HEADERS = {
+    "X-Request-Id": {"description": "A fresh id for every response; the programs' log "
+                                    "lines of the request carry the same id.",
+                     "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}},
+    "Cache-Control": {"description": "Never cacheable.",
+                      "schema": {"type": "string", "enum": ["no-store"]}},
+    "Retry-After": {"description": "Seconds until a retry can succeed.",
+                    "schema": {"type": "integer", "minimum": 1}},
+    "Allow": {"description": "The methods served at the path, e.g. `GET, HEAD, OPTIONS`.",
+              "schema": {"type": "string"}},
+    "Pragma": {"description": "RFC 6749 §5.1.", "schema": {"type": "string",
+                                                          "enum": ["no-cache"]}},
+    "WWW-Authenticate": {"description": "RFC 6749 §5.2: the scheme tried.",
+                         "schema": {"type": "string",
+                                    "example": "Basic realm=\"glue-mfa\""}},
+}
+
+DESCRIPTION = """\
+Spryker's Multi-Factor Authentication Glue API, in C (glue-mfa). Two APIs on one server:
+the **Storefront API** for customers at `/`, the **Backend API** for back-office users at
+`/backend` (the five MFA resources exist on both, each path below names its servers).
+The README's API chapter is the prose reference; this document is checked against the
+live server by `tests/e2e/test_zzz_openapi.py` after the whole end-to-end suite.
+
+**JSON:API.** Responses with a body are `application/vnd.api+json` (only `POST
+/backend/token` answers OAuth 2.0's plain JSON). Request bodies are JSON:API documents
+sent as `application/vnd.api+json` or `application/json`. Success without a body is `204`.
+Every response carries a fresh `X-Request-Id` and `Cache-Control: no-store`. Errors are
+`{"errors":[{"status","code","detail"[,"source"]}]}`; the codes are the `ErrorCode`
+schema.
+
+**The front line**, checked in this order (the first failure answers): unknown path
+`404` 103; method not served `405` 104 with `Allow`; body media type `415` 107; `Accept`
+`406` 105; body over 64 KiB `413` 106; malformed body `400` 100; missing or mistyped
+member `400` 101; `data.type` not the endpoint's `409` 102; no token `403` 002; bad
+token `401` 001; then, for a protected write, `X-MFA-Code` (`403` 5900/5901, `429`
+5911). A database that is down is `503` 110 wherever the database is needed; anything
+unexpected `500` 111 (the `default` response).
+
+**Methods.** `OPTIONS` answers `204` with `Allow` on every path. `HEAD` is served wherever
+`GET` is, with `GET`'s status and headers and no body; it is not listed separately. A
+method a path does not serve is `405`; a path not listed here is `404` (JSON:API from
+the programs, or the web server's own page outside the programs' paths).
+
+**Multi-factor authentication.** A write (POST, PUT, PATCH, DELETE) to a protected
+resource type needs `X-MFA-Code` when the account has an active method. Defaults:
+`protected_storefront = customers,customer-password,addresses`,
+`protected_backend = users,customer-multi-factor-auth-type-deactivate` (configuration).
+Codes live `code_ttl` seconds (600), are single use with a `grace_period` (300 s) for
+the same token and code, and `max_failures` (10) wrong codes lock the account's code
+checks (`429` 5911, `Retry-After`).
+"""
+
+DOC = {
+    "openapi": "3.0.3",
+    "info": {
+        "title": "glue-mfa: Multi-Factor Authentication Glue API (Storefront and Backend)",
+        "version": "1.0.0",
+        "description": DESCRIPTION,
+    },
+    "servers": [SF, BE],
+    "tags": [
+        {"name": "Storefront: sign-in", "description": "Customer tokens"},
+        {"name": "Storefront: customers", "description": "The signed-in customer"},
+        {"name": "Storefront: addresses", "description": "The customer's addresses"},
+        {"name": "Multi-factor authentication",
+         "description": "The five MFA resources, on both APIs"},
+        {"name": "Backend: token", "description": "OAuth 2.0 for back-office users"},
+        {"name": "Backend: users", "description": "Back-office users"},
+        {"name": "Backend: rescue", "description": "An administrator helps a customer"},
+        {"name": "Development", "description": "Only for `www/` in development"},
+        {"name": "HTTP", "description": "OPTIONS"},
+    ],
+    "paths": PATHS,
+    "components": {
+        "securitySchemes": {
+            "customerToken": {"type": "http", "scheme": "bearer",
+                              "description": "Storefront: `accessToken` of POST "
+                                             "/access-tokens or /refresh-tokens."},
+            "userToken": {"type": "http", "scheme": "bearer",
+                          "description": "Backend: `access_token` of POST /backend/token."},
+        },
+        "parameters": PARAMETERS,
+        "headers": HEADERS,
+        "responses": RESPONSES,
+        "requestBodies": REQUEST_BODIES,
+        "schemas": SCHEMAS,
+        "examples": EXAMPLES,
+    },
+}
+
+if __name__ == "__main__":
+    out = sys.argv[1] if len(sys.argv) > 1 else "www/openapi.json"
+    with open(out, "w") as f:
+        json.dump(DOC, f, indent=2, ensure_ascii=False)
+        f.write("\n")
