@@ -5,23 +5,34 @@ speaks OAuth 2.0 (RFC 6749), not JSON:API, so its answers are checked here by
 check_oauth_common() instead of conftest.check_common(). Every other backend
 answer goes through conftest.api() and its checks.
 
+The MFA side of both APIs (the five resources, codes, the mail spool) is in
+mfa_helpers.py, written once for both sides; this module re-exports what the
+Backend tests use, with the (token, address, prefix) calls they make.
+
 Tests never switch MFA on for the demo user admin@example.com: every test that
 needs MFA, a block, a deletion or a password change works on a fresh user.
 Codes and notifications are read from the mail spool $GLUE_INSTANCE/mail.
 """
 
-import email
-import email.policy
 import json
 import os
-import re
 import subprocess
 import uuid
 
 import pytest
 
+import mfa_helpers as mfa
 from conftest import (BASE, INSTANCE, RID_RE, ROOT, TIME_RE, TOKEN_RE, UUID_RE,
-                      api, assert_error, db_available, db_query, doc)
+                      api, assert_error, db_query, doc)
+
+# Re-exported for the test_backend_*.py files: written once, in conftest.py
+# and mfa_helpers.py.
+from conftest import assert_invalid_token, assert_missing_token  # noqa: F401
+from mfa_helpers import (  # noqa: F401
+    ACTIVATE, CODE_HEADER, DEACTIVATE, SUBJECT_ADMIN_OFF, TRIGGER, TYPES, VERIFY,
+    assert_204, assert_5900, assert_5901, assert_5902, assert_5906,
+    assert_notification, mail_mark, one_mail_since, text_of, wrong)
+from mfa_helpers import mails_for as mails_since  # noqa: F401
 
 BE = "/backend"
 FORM = "application/x-www-form-urlencoded"
@@ -52,29 +63,7 @@ D_USER_EXISTS = "User with this username already exists."
 D_USER_NOT_FOUND = "User not found."
 D_CUSTOMER_NOT_FOUND = "Customer not found."
 
-# MFA (SPEC §4.4), exact.
-D_5900 = "X-MFA-Code header is missing."
-D_5901 = "X-MFA-Code is invalid."
-D_5902 = "Multi-factor authentication type is missing."
-D_5904 = "Multi-factor authentication type already activated."
-D_5906 = "Multi-factor authentication type is not found."
-D_5912 = "A code was sent recently. Please wait before requesting another."
-CODE_HEADER = "X-MFA-Code"
-TYPE_POINTER = "/data/attributes/type"
-
-TYPES = "multi-factor-auth-types"
-ACTIVATE = "multi-factor-auth-type-activate"
-VERIFY = "multi-factor-auth-type-verify"
-TRIGGER = "multi-factor-auth-trigger"
-DEACTIVATE = "multi-factor-auth-type-deactivate"
 RESCUE = "customer-multi-factor-auth-type-deactivate"
-
-CODE_SUBJECT = "Verification Code for Secure Access"
-SUBJECT_ON = "Multi-factor authentication switched on"
-SUBJECT_OFF = "Multi-factor authentication switched off"
-SUBJECT_ADMIN_OFF = "Multi-factor authentication switched off by an administrator"
-CODE_RE = re.compile(r"Your verification code is: (\d+)")
-CODE_LENGTH = 6
 
 
 # --------------------------------------------------------------------------
@@ -239,15 +228,8 @@ def user_patch(token, uuid_, attrs, headers=None):
 
 
 # --------------------------------------------------------------------------
-# JSON:API error shortcuts
-
-
-def assert_missing_token(r):
-    assert_error(r, 403, "002", "Missing access token.", allow_header="Authorization")
-
-
-def assert_invalid_token(r):
-    assert_error(r, 401, "001", "Invalid access token.", allow_header="Authorization")
+# JSON:API error shortcuts (the token and MFA ones are conftest's and
+# mfa_helpers')
 
 
 def assert_user_not_found(r):
@@ -262,164 +244,45 @@ def assert_user_exists(r):
     assert_error(r, 422, "416", D_USER_EXISTS, pointer="/data/attributes/username")
 
 
-def assert_5900(r):
-    assert_error(r, 403, "5900", D_5900, header=CODE_HEADER)
-
-
-def assert_5901(r):
-    assert_error(r, 403, "5901", D_5901, header=CODE_HEADER)
-
-
-def assert_5902(r):
-    assert_error(r, 400, "5902", D_5902, pointer=TYPE_POINTER)
-
-
-def assert_5904(r):
-    assert_error(r, 400, "5904", D_5904, pointer=TYPE_POINTER)
-
-
-def assert_5906(r):
-    assert_error(r, 400, "5906", D_5906, pointer=TYPE_POINTER)
-
-
-def assert_204(r):
-    assert r.status == 204 and r.raw == b"", r.describe()
-
-
 # --------------------------------------------------------------------------
-# Backend MFA resources
+# MFA, either side: `token` and `addr` of a signed-in account, prefix BE for
+# a user, "" for a customer (mfa_helpers does the work)
+
+
+def _acct(prefix, token, addr=None):
+    return mfa.SIDE_BY_PREFIX[prefix].account(addr, token)
 
 
 def mfa_post(resource, token, type_="email", code=None, attrs=None, prefix=BE):
     """POST one of the five MFA resources (prefix "" for the Storefront)."""
-    if attrs is None:
-        attrs = {} if type_ is None else {"type": type_}
-    h = {CODE_HEADER: code} if code is not None else None
-    return api("POST", prefix + "/" + resource, doc(resource, attrs), token=token,
-               headers=h)
+    return mfa.mfa_post(_acct(prefix, token), resource, type_, code, attrs)
 
 
 def mfa_status(token, type_="email", prefix=BE):
-    r = api("GET", prefix + "/" + TYPES + "/" + type_, token=token)
-    assert r.status == 200, r.describe()
-    return r.data["attributes"]["status"]
+    return mfa.status_of(_acct(prefix, token), type_)
+
+
+def activation_code(token, addr, prefix=BE):
+    """activate -> 204 -> the mailed code."""
+    return mfa.activation_code(_acct(prefix, token, addr))
+
+
+def enable_mfa(token, addr, prefix=BE):
+    """activate -> code from mail -> verify: email active. Returns the code."""
+    return mfa.enable_mfa(_acct(prefix, token, addr))
+
+
+def fresh_code(token, addr, prefix=BE):
+    """trigger -> 204 -> the mailed code."""
+    return mfa.fresh_code(_acct(prefix, token, addr))
 
 
 def rescue(token, ref, type_="email", code=None, attrs=None):
     """POST /backend/customer-multi-factor-auth-type-deactivate."""
     if attrs is None:
         attrs = {"customerReference": ref, "type": type_}
-    h = {CODE_HEADER: code} if code is not None else None
     return api("POST", BE + "/" + RESCUE, doc(RESCUE, attrs), token=token,
-               headers=h)
-
-
-# --------------------------------------------------------------------------
-# Mail spool
-
-
-def needs_instance():
-    if not INSTANCE or not os.path.isdir(os.path.join(INSTANCE, "mail")):
-        pytest.skip("GLUE_INSTANCE not set or it has no mail spool")
-
-
-def needs_db():
-    if not db_available():
-        pytest.skip("GLUE_INSTANCE not set or its DB socket is missing")
-
-
-def _mail_names():
-    d = os.path.join(INSTANCE, "mail")
-    return sorted(n for n in os.listdir(d) if not n.startswith("."))
-
-
-def mail_mark():
-    needs_instance()
-    names = _mail_names()
-    return names[-1] if names else ""
-
-
-def _parse(name):
-    with open(os.path.join(INSTANCE, "mail", name), "rb") as f:
-        return email.message_from_bytes(f.read(), policy=email.policy.default)
-
-
-def mails_since(addr, mark):
-    """Messages to addr written after the mark, oldest first."""
-    out = []
-    for n in _mail_names():
-        if n <= mark:
-            continue
-        m = _parse(n)
-        if str(m["To"]).strip().lower() == addr.lower():
-            out.append(m)
-    return out
-
-
-def text_of(msg):
-    part = msg.get_body(preferencelist=("plain",))
-    assert part is not None, "no text/plain part in %r" % msg["Subject"]
-    return part.get_content()
-
-
-def html_of(msg):
-    part = msg.get_body(preferencelist=("html",))
-    assert part is not None, "no text/html part in %r" % msg["Subject"]
-    return part.get_content()
-
-
-def one_mail_since(addr, mark, subject):
-    ms = [m for m in mails_since(addr, mark) if str(m["Subject"]) == subject]
-    assert len(ms) == 1, "expected one %r mail to %s, got %d (all: %r)" % (
-        subject, addr, len(ms), [str(m["Subject"]) for m in mails_since(addr, mark)])
-    return ms[0]
-
-
-def code_since(addr, mark):
-    """The code of the one code mail to addr after mark."""
-    m = one_mail_since(addr, mark, CODE_SUBJECT)
-    found = CODE_RE.search(text_of(m))
-    assert found, text_of(m)
-    code = found.group(1)
-    assert len(code) == CODE_LENGTH and code in html_of(m), code
-    return code
-
-
-def assert_notification(msg):
-    """A notification carries no code (SPEC §6)."""
-    for body in (text_of(msg), html_of(msg)):
-        assert "verification code is" not in body.lower(), body
-        assert not re.search(r"(?<![0-9])[0-9]{%d}(?![0-9])" % CODE_LENGTH, body), body
-
-
-def wrong(code):
-    return str((int(code) + 1) % 10 ** len(code)).zfill(len(code))
-
-
-# --------------------------------------------------------------------------
-# MFA flows, either side: `token` and `addr` of a signed-in account, prefix
-# BE for a user, "" for a customer.
-
-
-def activation_code(token, addr, prefix=BE):
-    """activate -> 204 -> the mailed code."""
-    mark = mail_mark()
-    assert_204(mfa_post(ACTIVATE, token, prefix=prefix))
-    return code_since(addr, mark)
-
-
-def enable_mfa(token, addr, prefix=BE):
-    """activate -> code from mail -> verify: email active. Returns the code."""
-    code = activation_code(token, addr, prefix)
-    assert_204(mfa_post(VERIFY, token, code=code, prefix=prefix))
-    return code
-
-
-def fresh_code(token, addr, prefix=BE):
-    """trigger -> 204 -> the mailed code."""
-    mark = mail_mark()
-    assert_204(mfa_post(TRIGGER, token, prefix=prefix))
-    return code_since(addr, mark)
+               headers=mfa.code_headers(code))
 
 
 # --------------------------------------------------------------------------
@@ -427,9 +290,7 @@ def fresh_code(token, addr, prefix=BE):
 
 
 def user_id(username):
-    rows = db_query("SELECT id FROM users WHERE username = '%s'" % username)
-    assert len(rows) == 1, rows
-    return int(rows[0][0])
+    return mfa.account_id(mfa.BACKEND.account(username))
 
 
 AUDIT_COLS = ["side", "account_id", "actor_id", "action", "method", "result",
@@ -439,10 +300,7 @@ AUDIT_COLS = ["side", "account_id", "actor_id", "action", "method", "result",
 def audit_rows(where):
     """audit_log rows matching the SQL condition, oldest first, as dicts
     (NULL shown as None)."""
-    rows = db_query("SELECT %s FROM audit_log WHERE %s ORDER BY id" % (
-        ", ".join("COALESCE(%s, '<NULL>')" % c for c in AUDIT_COLS), where))
-    return [{k: (None if v == "<NULL>" else v) for k, v in zip(AUDIT_COLS, r)}
-            for r in rows]
+    return mfa.audit_query(where, AUDIT_COLS)
 
 
 def max_audit_id():

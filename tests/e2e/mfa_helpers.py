@@ -1,8 +1,16 @@
-"""Helpers for the MFA end-to-end tests (tests/e2e/test_mfa_*.py).
+"""Helpers for the MFA end-to-end tests of both sides (tests/e2e/test_mfa_*.py;
+backend_helpers.py re-exports them for the other Backend tests).
+
+The MFA tests run once per side: the `side` fixture (storefront, backend)
+and the `account` / `other_account` fixtures built on it. Everything that
+differs between the sides is in the two Side objects below: the URL prefix,
+how an account is made and signed in, where its mail goes, its own resource
+(the protected write PATCHes it) and its error codes. A test that only makes
+sense for one side uses STOREFRONT or BACKEND directly.
 
 The test instance runs with the defaults of SPEC §5 (constants below); codes
 are read from the mail spool $GLUE_INSTANCE/mail (one message per file, names
-sorting in send order). Every customer here is a fresh one, so tests never
+sorting in send order). Every account here is a fresh one, so tests never
 share MFA state.
 """
 
@@ -17,7 +25,8 @@ import pytest
 import requests
 
 from conftest import (BASE, INSTANCE, JSONAPI, TIMEOUT, Resp, api, assert_error,
-                      check_common, db_available, db_query, doc, new_customer)
+                      check_common, db_available, db_query, doc, login,
+                      new_customer, refresh)
 
 TYPES = "multi-factor-auth-types"
 ACTIVATE = "multi-factor-auth-type-activate"
@@ -56,12 +65,209 @@ TYPE_POINTER = "/data/attributes/type"
 CODE_HEADER = "X-MFA-Code"
 
 CODE_SUBJECT = "Verification Code for Secure Access"
+SUBJECT_ON = "Multi-factor authentication switched on"
+SUBJECT_OFF = "Multi-factor authentication switched off"
+SUBJECT_ADMIN_OFF = "Multi-factor authentication switched off by an administrator"
 CODE_RE = re.compile(r"Your verification code is: (\d+)")
 
 
 def needs_db():
     if not db_available():
         pytest.skip("GLUE_INSTANCE not set or its DB socket is missing")
+
+
+# --------------------------------------------------------------------------
+# The two sides
+
+
+class Account:
+    """An account of one side: a customer (mail: its e-mail, id: its
+    reference) or a back-office user (mail: its username, id: its UUID).
+    `access`/`refresh` hold the tokens of the first sign-in."""
+
+    def __init__(self, side, mail, password=None, id_=None, access=None):
+        self.side = side
+        self.mail = mail
+        self.password = password
+        self.id = id_
+        self.access = access
+        self.refresh = None
+
+    def login(self, password=None):
+        """A new sign-in: (access, refresh)."""
+        return self.side.sign_in(self.mail, password or self.password)
+
+    def signed_in(self):
+        self.access, self.refresh = self.login()
+        return self
+
+    @property
+    def path(self):
+        """The account's own resource (the protected write PATCHes it)."""
+        return self.side.account_path(self.id)
+
+
+class Side:
+    """What differs between the Storefront and the Backend."""
+
+    name = None
+    num = None             # `side` column of the MFA tables and audit_log
+    prefix = None          # before every resource path
+    programs = None        # GLUE_BIN subdirectory of the programs
+    account_type = None    # JSON:API type of the account's resource
+    table, name_column = None, None
+    # SPEC §4.4: no account behind the request (5905/5908), the token's
+    # account gone (5907/5909). No test reaches them over HTTP: the token
+    # check answers 401 first, and the account would have to vanish between
+    # that check and the MFA step.
+    no_id, not_found = None, None
+
+    def __repr__(self):
+        return self.name
+
+    def path(self, resource):
+        return self.prefix + "/" + resource
+
+    def account(self, mail=None, access=None):
+        """An Account for requests with a known token and/or address."""
+        return Account(self, mail, access=access)
+
+
+class _Storefront(Side):
+    name, num, prefix, programs = "storefront", 0, "", ""
+    account_type, table, name_column = "customers", "customers", "email"
+    no_id, not_found = "5905", "5907"
+
+    def new_account(self):
+        """A fresh registered customer, signed in."""
+        c = new_customer()
+        return Account(self, c.email, c.password, c.ref).signed_in()
+
+    def sign_in(self, mail, password):
+        r = login(mail, password)
+        assert r.status == 201, r.describe()
+        a = r.data["attributes"]
+        return a["accessToken"], a["refreshToken"]
+
+    def sign_in_request(self, acct):
+        """A sign-in as an item of parallel(); access_token_of() reads it."""
+        return {"method": "POST", "path": "/access-tokens",
+                "body": doc("access-tokens", {"username": acct.mail,
+                                              "password": acct.password})}
+
+    def access_token_of(self, r):
+        assert r.status == 201, r.describe()
+        return r.data["attributes"]["accessToken"]
+
+    def refresh_tokens(self, refresh_token):
+        r = refresh(refresh_token)
+        assert r.status == 201, r.describe()
+        a = r.data["attributes"]
+        return a["accessToken"], a["refreshToken"]
+
+    def revoke_tokens(self, acct):
+        """Sign-out: the customer's refresh tokens and the calling token."""
+        r = api("DELETE", "/refresh-tokens/mine", token=acct.access)
+        assert r.status == 204, r.describe()
+
+    def account_path(self, id_):
+        return "/customers/" + id_
+
+    def reads(self, acct):
+        return [acct.path, acct.path + "/addresses", self.path(TYPES)]
+
+
+class _Backend(Side):
+    name, num, prefix, programs = "backend", 1, "/backend", "backend"
+    account_type, table, name_column = "users", "users", "username"
+    no_id, not_found = "5908", "5909"
+
+    def __init__(self):
+        self._admin = None
+
+    # backend_helpers imports this module, so it is imported here, at call
+    # time, not at the top.
+    @staticmethod
+    def _bh():
+        import backend_helpers
+        return backend_helpers
+
+    def as_admin(self, send):
+        """send(token) -> Resp with the demo administrator's token, kept
+        between tests (one sign-in fewer per account); signed in again once
+        when the kept token no longer works."""
+        if self._admin is None:
+            self._admin = self._bh().admin_token()
+        r = send(self._admin)
+        if r.status == 401:
+            self._admin = self._bh().admin_token()
+            r = send(self._admin)
+        return r
+
+    def new_account(self):
+        """A fresh active user created by the demo administrator, signed in."""
+        bh = self._bh()
+        attrs = bh.user_attrs()
+        r = self.as_admin(lambda t: bh.users_post(t, attrs))
+        assert r.status == 201, "user creation failed" + r.describe()
+        return Account(self, attrs["username"], attrs["password"],
+                       r.data["id"]).signed_in()
+
+    def sign_in(self, mail, password):
+        return self._bh().sign_in(mail, password)
+
+    def sign_in_request(self, acct):
+        bh = self._bh()
+        return {"method": "POST", "path": self.path("token"),
+                "data": bh.form(grant_type="password", username=acct.mail,
+                                password=acct.password).encode(),
+                "content_type": bh.FORM, "check": bh.check_oauth_common}
+
+    def access_token_of(self, r):
+        return self._bh().assert_oauth_tokens(r)[0]
+
+    def refresh_tokens(self, refresh_token):
+        bh = self._bh()
+        return bh.assert_oauth_tokens(bh.refresh_grant(refresh_token))
+
+    def revoke_tokens(self, acct):
+        """The Backend has no sign-out: a password set by an administrator
+        revokes every token of the user."""
+        acct.password = "r3set-" + acct.password
+        bh = self._bh()
+        r = self.as_admin(lambda t: bh.user_patch(t, acct.id,
+                                                  {"password": acct.password}))
+        assert r.status == 200, r.describe()
+
+    def account_path(self, id_):
+        return self.prefix + "/users/" + id_
+
+    def reads(self, acct):
+        return [self.path("users"), acct.path, self.path(TYPES)]
+
+
+STOREFRONT = _Storefront()
+BACKEND = _Backend()
+SIDES = {s.name: s for s in (STOREFRONT, BACKEND)}
+SIDE_BY_PREFIX = {s.prefix: s for s in (STOREFRONT, BACKEND)}
+
+
+# Fixtures: a test module imports those it uses.
+
+@pytest.fixture(params=[STOREFRONT, BACKEND], ids=lambda s: s.name)
+def side(request):
+    return request.param
+
+
+@pytest.fixture
+def account(side):
+    """A fresh signed-in account of the side, no MFA."""
+    return side.new_account()
+
+
+@pytest.fixture
+def other_account(side):
+    return side.new_account()
 
 
 # --------------------------------------------------------------------------
@@ -82,40 +288,43 @@ def code_headers(code, headers=None):
     return h
 
 
-def mfa_post(resource, token, type_="email", code=None, attrs=None, headers=None):
-    return api("POST", "/" + resource, mfa_body(resource, type_, attrs), token=token,
-               headers=code_headers(code, headers))
+def mfa_post(c, resource, type_="email", code=None, attrs=None, headers=None,
+             token=None):
+    """POST one of the MFA resources of c's side, with c's token."""
+    return api("POST", c.side.path(resource), mfa_body(resource, type_, attrs),
+               token=token or c.access, headers=code_headers(code, headers))
 
 
 def activate(c, type_="email", code=None, token=None, **kw):
-    return mfa_post(ACTIVATE, token or c.access, type_, code, **kw)
+    return mfa_post(c, ACTIVATE, type_, code, token=token, **kw)
 
 
 def verify(c, code, type_="email", token=None, **kw):
-    return mfa_post(VERIFY, token or c.access, type_, code, **kw)
+    return mfa_post(c, VERIFY, type_, code, token=token, **kw)
 
 
 def trigger(c, type_="email", token=None, **kw):
-    return mfa_post(TRIGGER, token or c.access, type_, None, **kw)
+    return mfa_post(c, TRIGGER, type_, None, token=token, **kw)
 
 
 def deactivate(c, code, type_="email", token=None, **kw):
-    return mfa_post(DEACTIVATE, token or c.access, type_, code, **kw)
+    return mfa_post(c, DEACTIVATE, type_, code, token=token, **kw)
 
 
-def patch_customer(c, code=None, token=None, first_name="Changed"):
-    """A protected write: PATCH /customers/{ref}."""
-    return api("PATCH", c.path, doc("customers", {"firstName": first_name}),
-               token=token or c.access, headers=code_headers(code))
+def patch_account(c, code=None, token=None, first_name="Changed", headers=None):
+    """The protected write: PATCH of the account's own resource
+    (/customers/{ref}, /backend/users/{uuid}); 200 with the new state."""
+    return api("PATCH", c.path, doc(c.side.account_type, {"firstName": first_name}),
+               token=token or c.access, headers=code_headers(code, headers))
 
 
 def get_types(c, token=None, type_=None):
-    path = "/" + TYPES + ("" if type_ is None else "/" + type_)
+    path = c.side.path(TYPES) + ("" if type_ is None else "/" + type_)
     return api("GET", path, token=token or c.access)
 
 
 def status_of(c, type_="email"):
-    """attributes.status of GET /multi-factor-auth-types/{type}."""
+    """attributes.status of GET multi-factor-auth-types/{type}."""
     r = get_types(c, type_=type_)
     assert r.status == 200, r.describe()
     return r.data["attributes"]["status"]
@@ -176,9 +385,10 @@ def assert_204(r):
 
 
 def mail_dir():
-    if not INSTANCE:
-        pytest.skip("GLUE_INSTANCE not set: no mail spool to read codes from")
-    return os.path.join(INSTANCE, "mail")
+    d = os.path.join(INSTANCE, "mail") if INSTANCE else ""
+    if not d or not os.path.isdir(d):
+        pytest.skip("GLUE_INSTANCE not set or it has no mail spool")
+    return d
 
 
 def _names():
@@ -206,6 +416,14 @@ def mails_for(addr, since=None):
         if str(m["To"]).strip().lower() == addr.lower():
             out.append(m)
     return out
+
+
+def one_mail_since(addr, mark, subject):
+    """The one message with that subject to addr after mark."""
+    ms = [m for m in mails_for(addr, mark) if str(m["Subject"]) == subject]
+    assert len(ms) == 1, "expected one %r mail to %s, got %d (all: %r)" % (
+        subject, addr, len(ms), [str(m["Subject"]) for m in mails_for(addr, mark)])
+    return ms[0]
 
 
 def text_of(msg):
@@ -263,7 +481,7 @@ def activation_code(c, token=None):
     """activate -> 204 -> the mailed code."""
     mark = mail_mark()
     assert_204(activate(c, token=token))
-    return new_code_since(c.email, mark)
+    return new_code_since(c.mail, mark)
 
 
 def enable_mfa(c, token=None):
@@ -277,12 +495,13 @@ def fresh_code(c, token=None):
     """trigger -> 204 -> the mailed code."""
     mark = mail_mark()
     assert_204(trigger(c, token=token))
-    return new_code_since(c.email, mark)
+    return new_code_since(c.mail, mark)
 
 
-def mfa_customer():
-    """A fresh signed-in customer with email active (no live code left)."""
-    c = new_customer().signed_in()
+def mfa_account(side):
+    """A fresh signed-in account of the side with email active (no live code
+    left)."""
+    c = side.new_account()
     enable_mfa(c)
     return c
 
@@ -292,39 +511,52 @@ def mfa_customer():
 
 
 def account_id(c):
-    rows = db_query("SELECT id FROM customers WHERE email = '%s'" % c.email)
+    rows = db_query("SELECT id FROM %s WHERE %s = '%s'" % (
+        c.side.table, c.side.name_column, c.mail))
     assert len(rows) == 1, rows
     return int(rows[0][0])
 
 
+def _of(c):
+    return "side = %d AND account_id = %d" % (c.side.num, account_id(c))
+
+
 def stored_status(c, type_="email"):
-    rows = db_query("SELECT status FROM mfa_methods WHERE side = 0 AND "
-                    "account_id = %d AND type = '%s'" % (account_id(c), type_))
+    rows = db_query("SELECT status FROM mfa_methods WHERE %s AND type = '%s'" % (
+        _of(c), type_))
     return int(rows[0][0]) if rows else None
 
 
 def lockout_row(c):
     """(failures, lockouts, locked_until) or None."""
     rows = db_query("SELECT failures, lockouts, locked_until FROM mfa_lockouts "
-                    "WHERE side = 0 AND account_id = %d" % account_id(c))
+                    "WHERE " + _of(c))
     return tuple(int(x) for x in rows[0]) if rows else None
 
 
 def code_rows(c):
-    """Sorted [(state, attempts)] of the customer's codes (creation times are
+    """Sorted [(state, attempts)] of the account's codes (creation times are
     whole seconds, so the order of creation is not recoverable)."""
-    rows = db_query("SELECT state, attempts FROM mfa_codes WHERE side = 0 AND "
-                    "account_id = %d" % account_id(c))
+    rows = db_query("SELECT state, attempts FROM mfa_codes WHERE " + _of(c))
     return sorted((int(s), int(a)) for s, a in rows)
 
 
+AUDIT_COLS = ["at", "side", "account_id", "actor_id", "action", "method", "result",
+              "error_code", "client_address", "user_agent", "request_id"]
+
+
+def audit_query(where, cols=AUDIT_COLS):
+    """audit_log rows matching the SQL condition, oldest first, as dicts of
+    `cols` (NULL shown as None)."""
+    rows = db_query("SELECT %s FROM audit_log WHERE %s ORDER BY id" % (
+        ", ".join("COALESCE(%s, '<NULL>')" % k for k in cols), where))
+    return [{k: (None if v == "<NULL>" else v) for k, v in zip(cols, r)}
+            for r in rows]
+
+
 def audit_rows(c):
-    """The customer's audit rows, oldest first, as dicts."""
-    cols = ["at", "side", "account_id", "actor_id", "action", "method", "result",
-            "error_code", "client_address", "user_agent", "request_id"]
-    rows = db_query("SELECT %s FROM audit_log WHERE side = 0 AND account_id = %d "
-                    "ORDER BY id" % (", ".join(cols), account_id(c)))
-    return [dict(zip(cols, r)) for r in rows]
+    """The account's audit rows, oldest first."""
+    return audit_query(_of(c))
 
 
 # --------------------------------------------------------------------------
@@ -334,7 +566,9 @@ def audit_rows(c):
 def parallel(requests_args):
     """Send every request at once (one thread and connection each, released
     together by a barrier); return the Resps in the order given. Each item is
-    a dict of method, path, body, token, headers."""
+    a dict of method, path, token, headers, and either body (sent as JSON:API)
+    or data and content_type; check (default check_common) is run on the
+    answer."""
     n = len(requests_args)
     barrier = threading.Barrier(n)
     out = [None] * n
@@ -343,11 +577,11 @@ def parallel(requests_args):
     def one(i, a):
         try:
             s = requests.Session()
-            h = {"Content-Type": JSONAPI}
+            h = {"Content-Type": a.get("content_type", JSONAPI)}
             if a.get("token"):
                 h["Authorization"] = "Bearer " + a["token"]
             h.update(a.get("headers") or {})
-            payload = None
+            payload = a.get("data")
             if a.get("body") is not None:
                 payload = json.dumps(a["body"]).encode("utf-8")
             req = requests.Request(a["method"], BASE + a["path"], data=payload,
@@ -367,8 +601,8 @@ def parallel(requests_args):
     for t in threads:
         t.join(120)
     assert not errors, errors[:3]
-    for r in out:
-        check_common(r)
+    for a, r in zip(requests_args, out):
+        a.get("check", check_common)(r)
     return out
 
 

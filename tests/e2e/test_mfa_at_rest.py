@@ -1,5 +1,5 @@
 """What the database keeps (SPEC §5.1 rule 2, §5.4): no code or token at rest,
-and one audit row per MFA decision."""
+and one audit row per MFA decision. On both sides (the `side` fixture)."""
 
 import base64
 import os
@@ -7,25 +7,24 @@ import re
 import time
 import uuid
 
-from conftest import INSTANCE, api, db_dump, new_customer, refresh
+from conftest import INSTANCE, db_dump
 from mfa_helpers import (account_id, activate, activation_code, assert_204, assert_5900,
                          assert_5901, assert_5906, audit_rows, deactivate, fresh_code,
-                         mail_mark, needs_db, new_code_since, patch_customer, trigger,
+                         mail_mark, needs_db, new_code_since, patch_account, trigger,
                          verify, wrong)
+from mfa_helpers import side  # noqa: F401 (fixture)
 
 
-def full_flow():
+def full_flow(side):
     """Sign in, refresh, activate, verify, trigger, a protected write,
-    deactivate. Returns (codes, tokens) that went over the wire."""
-    c = new_customer().signed_in()
+    deactivate. Returns (account, codes, tokens) that went over the wire."""
+    c = side.new_account()
     tokens = [c.access, c.refresh]
-    r = refresh(c.refresh)
-    assert r.status == 201, r.describe()
-    tokens += [r.data["attributes"]["accessToken"], r.data["attributes"]["refreshToken"]]
+    tokens += list(side.refresh_tokens(c.refresh))
     codes = [activation_code(c)]
     assert_204(verify(c, codes[0]))
     codes.append(fresh_code(c))
-    r = patch_customer(c, codes[1])
+    r = patch_account(c, codes[1])
     assert r.status == 200, r.describe()
     codes.append(fresh_code(c))
     assert_204(deactivate(c, codes[2]))
@@ -64,9 +63,9 @@ def rows_of(dump, table):
             if ln.startswith("INSERT INTO `%s` VALUES (" % table)]
 
 
-def test_no_code_or_token_at_rest():
+def test_no_code_or_token_at_rest(side):
     needs_db()
-    c, codes, tokens = full_flow()
+    c, codes, tokens = full_flow(side)
     dump = db_dump()
     # Tokens: not as sent, and not their 32 raw bytes (hex, as --hex-blob
     # writes binary columns) anywhere in the dump.
@@ -75,12 +74,13 @@ def test_no_code_or_token_at_rest():
         assert t not in dump
         raw = base64.urlsafe_b64decode(t + "=")
         assert raw.hex().upper() not in upper
-    # Codes: in no field of the customer's mfa_codes or audit_log rows (a
+    # Codes: in no field of the account's mfa_codes or audit_log rows (a
     # six-digit string occurs by chance elsewhere in a dump, e.g. inside
-    # another request's id).
-    acct = str(account_id(c))
-    codes_rows = [r for r in rows_of(dump, "mfa_codes") if r[2] == acct]
-    audit = [r for r in rows_of(dump, "audit_log") if r[3] == acct]
+    # another request's id). Columns: mfa_codes (id, side, account_id, ...),
+    # audit_log (id, at, side, account_id, ...).
+    key = [str(side.num), str(account_id(c))]
+    codes_rows = [r for r in rows_of(dump, "mfa_codes") if r[1:3] == key]
+    audit = [r for r in rows_of(dump, "audit_log") if r[2:4] == key]
     assert len(codes_rows) == 3 and len(audit) >= 5, (codes_rows, audit)
     rows = codes_rows + audit
     for code in codes:
@@ -95,14 +95,14 @@ def test_no_code_or_token_at_rest():
                     assert v != code, (code, row)
 
 
-def test_no_code_or_token_in_the_program_log():
+def test_no_code_or_token_in_the_program_log(side):
     """The programs' log (lighttpd's breakage log in the test instance): what
     this flow added holds no token, and no code outside the request ids (32
     hex digits, where six digits occur by chance)."""
     needs_db()
     path = os.path.join(INSTANCE, "log", "programs.log")
     start = os.path.getsize(path) if os.path.exists(path) else 0
-    _, codes, tokens = full_flow()
+    _, codes, tokens = full_flow(side)
     text = ""
     if os.path.exists(path):
         with open(path, "rb") as f:
@@ -115,9 +115,9 @@ def test_no_code_or_token_in_the_program_log():
         assert not re.search(r"(?<![0-9])%s(?![0-9])" % code, text), code
 
 
-def test_audit_trail():
+def test_audit_trail(side):
     needs_db()
-    c = new_customer().signed_in()
+    c = side.new_account()
     ua = "h6-audit/%s" % uuid.uuid4().hex
     h = {"User-Agent": ua}
     t0 = int(time.time())
@@ -132,25 +132,21 @@ def test_audit_trail():
     r = activate(c, headers=h)
     assert_204(r)
     step(r, "activate", "email")
-    code = new_code_since(c.email, mark)
+    code = new_code_since(c.mail, mark)
     step(verify(c, wrong(code), headers=h), "verify", "email", "5901")
     assert_5901(steps[-1][0])
     r = verify(c, code, headers=h)
     assert_204(r)
     step(r, "verify", "email")
-    r = api("PATCH", c.path, {"data": {"type": "customers",
-                                       "attributes": {"firstName": "A"}}},
-            token=c.access, headers=h)
+    r = patch_account(c, first_name="A", headers=h)
     assert_5900(r)
     step(r, "protected", None, "5900")
     mark = mail_mark()
     r = trigger(c, headers=h)
     assert_204(r)
     step(r, "trigger", "email")
-    t = new_code_since(c.email, mark)
-    r = api("PATCH", c.path, {"data": {"type": "customers",
-                                       "attributes": {"firstName": "B"}}},
-            token=c.access, headers=dict(h, **{"X-MFA-Code": t}))
+    t = new_code_since(c.mail, mark)
+    r = patch_account(c, t, first_name="B", headers=h)
     assert r.status == 200, r.describe()
     step(r, "protected", None)
     step(deactivate(c, wrong(t), headers=h), "deactivate", "email", "5901")
@@ -164,18 +160,17 @@ def test_audit_trail():
     rows = [a for a in audit_rows(c) if a["action"] != "login"]
     got = [(a["action"], a["method"], a["result"], a["error_code"], a["request_id"])
            for a in rows]
-    want = [(action, "NULL" if method is None else method, result,
-             "NULL" if error is None else error, r.headers["X-Request-Id"])
+    want = [(action, method, result, error, r.headers["X-Request-Id"])
             for r, action, method, result, error in steps]
     assert got == want
     for a in rows:
-        assert a["side"] == "0"
-        assert a["actor_id"] == "NULL"
+        assert a["side"] == str(side.num)
+        assert a["actor_id"] is None
         assert a["client_address"] == "127.0.0.1"
         assert a["user_agent"] == ua
         assert t0 - 2 <= int(a["at"]) <= t1 + 2, a
         for k in ("action", "method", "result", "error_code", "client_address",
                   "user_agent"):
             for secret in (code, t, c.access, c.refresh, c.password):
-                assert secret not in a[k], (secret, a)
+                assert a[k] is None or secret not in a[k], (secret, a)
         assert re.match(r"^[0-9a-f]{32}$", a["request_id"])

@@ -1,12 +1,14 @@
 """Parallel requests against one code and one account (SPEC §5.1 rule 6):
-a code is used at most once, and failures never pass the lockout limit."""
+a code is used at most once, and failures never pass the lockout limit. On
+both sides (the `side` fixture)."""
 
 from collections import Counter
 
 from conftest import doc
 from mfa_helpers import (CODE_BLOCKED, CODE_USED, D_5901, D_5911, LOCKOUT_SECONDS,
                          MAX_FAILURES, code_rows, error_code, fresh_code, lockout_row,
-                         mfa_customer, needs_db, parallel, retry_after, wrong)
+                         mfa_account, needs_db, parallel, retry_after, wrong)
+from mfa_helpers import side  # noqa: F401 (fixture)
 
 N_TOKENS = 50
 N_WRONG = 200
@@ -25,28 +27,25 @@ def check_5911(r):
 
 
 def sign_in_many(c, n):
-    """n access tokens of one customer (signed in in parallel)."""
-    body = doc("access-tokens", {"username": c.email, "password": c.password})
-    rs = parallel([{"method": "POST", "path": "/access-tokens", "body": body}] * n)
-    for r in rs:
-        assert r.status == 201, r.describe()
-    tokens = [r.data["attributes"]["accessToken"] for r in rs]
+    """n access tokens of one account (signed in in parallel)."""
+    rs = parallel([c.side.sign_in_request(c)] * n)
+    tokens = [c.side.access_token_of(r) for r in rs]
     assert len(set(tokens)) == n
     return tokens
 
 
-def test_one_code_many_tokens_exactly_one_wins():
-    """50 tokens of one customer send the one fresh code at once: exactly one
+def test_one_code_many_tokens_exactly_one_wins(side):
+    """50 tokens of one account send the one fresh code at once: exactly one
     200. Every other request is a failed check of that account (another
     token never shares a grace window), so the account locks after
     max_failures of them: max_failures x 5901, the rest 429 5911."""
     needs_db()
-    c = mfa_customer()
+    c = mfa_account(side)
     tokens = sign_in_many(c, N_TOKENS)
     code = fresh_code(c)
     rs = parallel([{"method": "PATCH", "path": c.path, "token": t,
                     "headers": {"X-MFA-Code": code},
-                    "body": doc("customers", {"firstName": "Racer%d" % i})}
+                    "body": doc(side.account_type, {"firstName": "Racer%d" % i})}
                    for i, t in enumerate(tokens)])
     counts = Counter(error_code(r) for r in rs)
     assert counts == Counter({"200": 1, "5901": MAX_FAILURES,
@@ -61,18 +60,18 @@ def test_one_code_many_tokens_exactly_one_wins():
     assert rs[winner].data["attributes"]["firstName"] == "Racer%d" % winner
 
 
-def test_parallel_wrong_codes_never_pass_the_limit():
+def test_parallel_wrong_codes_never_pass_the_limit(side):
     """200 wrong codes at once: exactly max_failures are counted (5901), the
     rest are refused by the lockout (429 5911); the DB holds max_failures."""
     needs_db()
-    c = mfa_customer()
+    c = mfa_account(side)
     # A token without a grace window (the first one used the activation
     # code, which one of the guesses might happen to be).
     token = c.login()[0]
     code = fresh_code(c)
     rs = parallel([{"method": "PATCH", "path": c.path, "token": token,
                     "headers": {"X-MFA-Code": wrong(code, i + 1)},
-                    "body": doc("customers", {"firstName": "Guess"})}
+                    "body": doc(side.account_type, {"firstName": "Guess"})}
                    for i in range(N_WRONG)])
     counts = Counter(error_code(r) for r in rs)
     assert counts == Counter({"5901": MAX_FAILURES,

@@ -1,6 +1,7 @@
 """Real mail through the sendmail transport (SPEC §7), with the programs run
 directly as CGI (no web server): msmtp into an aiosmtpd sink started here;
-a failing command and a hanging one answer 5910 (SPEC §4.2)."""
+a failing command and a hanging one answer 5910 (SPEC §4.2). On both sides
+(the `side` fixture; the Backend's programs are $GLUE_BIN/backend/*)."""
 
 import email
 import email.policy
@@ -16,8 +17,9 @@ import pytest
 from conftest import INSTANCE, ROOT, doc
 from mfa_helpers import (ACTIVATE, ACTIVATED, CODE_INVALIDATED, CODE_RE, CODE_SUBJECT,
                          D_5910, PENDING, TRIGGER, code_rows, enable_mfa, fresh_code,
-                         mfa_customer, needs_db, patch_customer, status_of,
+                         mfa_account, needs_db, patch_account, status_of,
                          stored_status)
+from mfa_helpers import account, side  # noqa: F401 (fixtures)
 
 PY = "/usr/bin/python3"
 MSMTP = "/usr/bin/msmtp"
@@ -28,8 +30,8 @@ def bin_dir():
     return os.environ.get("GLUE_BIN") or os.path.join(ROOT, "build", "test", "cgi-bin")
 
 
-def program(name):
-    p = os.path.join(bin_dir(), name)
+def program(side, name):
+    p = os.path.join(bin_dir(), side.programs, name)
     if not os.access(p, os.X_OK):
         pytest.skip("program not built: %s" % p)
     return p
@@ -56,8 +58,9 @@ def conf_with(tmp_path):
     return make
 
 
-def run_cgi(name, conf, token, body, timeout=60):
-    """One CGI request; returns (status, headers, parsed body, seconds)."""
+def run_cgi(side, name, conf, token, body, timeout=60):
+    """One CGI request to the side's program `name`; returns (status,
+    headers, parsed body, seconds)."""
     data = json.dumps(body).encode()
     env = {
         "PATH": "/usr/bin:/bin",
@@ -68,8 +71,8 @@ def run_cgi(name, conf, token, body, timeout=60):
         "SERVER_PORT": "80",
         "HTTP_HOST": "127.0.0.1",
         "REQUEST_METHOD": "POST",
-        "REQUEST_URI": "/" + name,
-        "SCRIPT_NAME": "/" + name,
+        "REQUEST_URI": side.path(name),
+        "SCRIPT_NAME": side.path(name),
         "CONTENT_TYPE": "application/vnd.api+json",
         "CONTENT_LENGTH": str(len(data)),
         "HTTP_AUTHORIZATION": "Bearer " + token,
@@ -78,8 +81,8 @@ def run_cgi(name, conf, token, body, timeout=60):
     }
     t0 = time.monotonic()
     with open(os.path.join(os.path.dirname(conf), "stderr.log"), "ab") as err:
-        p = subprocess.run([program(name)], input=data, env=env, stdout=subprocess.PIPE,
-                           stderr=err, timeout=timeout)
+        p = subprocess.run([program(side, name)], input=data, env=env,
+                           stdout=subprocess.PIPE, stderr=err, timeout=timeout)
     took = time.monotonic() - t0
     assert p.returncode == 0, p.returncode
     head, sep, rest = p.stdout.partition(b"\r\n\r\n")
@@ -151,67 +154,67 @@ def delivered(maildir):
     return out
 
 
-def test_trigger_mails_a_code_through_msmtp(conf_with, smtp_sink):
+def test_trigger_mails_a_code_through_msmtp(side, conf_with, smtp_sink):
     port, maildir = smtp_sink
     if not os.access(MSMTP, os.X_OK):
         pytest.skip("msmtp not installed")
-    c = mfa_customer()
+    c = mfa_account(side)
     conf = conf_with(mail_transport="sendmail", mail_timeout="10",
                      sendmail_command="%s --host=127.0.0.1 --port=%d "
                      "--from=no-reply@glue-mfa.test -t" % (MSMTP, port))
-    status, headers, parsed, _ = run_cgi(TRIGGER, conf, c.access,
+    status, headers, parsed, _ = run_cgi(side, TRIGGER, conf, c.access,
                                          doc(TRIGGER, {"type": "email"}))
     assert status == 204 and parsed is None, (status, headers, parsed)
     assert len(headers.get("x-request-id", "")) == 32, headers
-    msgs = [m for m in delivered(maildir) if str(m["To"]) == c.email]
+    msgs = [m for m in delivered(maildir) if str(m["To"]) == c.mail]
     assert len(msgs) == 1, [str(m["To"]) for m in delivered(maildir)]
     m = msgs[0]
     assert str(m["Subject"]) == CODE_SUBJECT
     assert str(m["From"]) == "no-reply@glue-mfa.test"
-    assert m["X-RcptTo"] == c.email          # the envelope, from -t
+    assert m["X-RcptTo"] == c.mail           # the envelope, from -t
     text = m.get_body(preferencelist=("plain",)).get_content()
     code = CODE_RE.search(text).group(1)
     # The code works over HTTP.
-    r = patch_customer(c, code)
+    r = patch_account(c, code)
     assert r.status == 200, r.describe()
 
 
-def test_failing_command_is_5910_and_nothing_changes(conf_with):
-    c = mfa_customer()
+def test_failing_command_is_5910_and_nothing_changes(side, conf_with):
+    c = mfa_account(side)
     conf = conf_with(mail_transport="sendmail", sendmail_command="/bin/false")
-    status, headers, parsed, _ = run_cgi(TRIGGER, conf, c.access,
+    status, headers, parsed, _ = run_cgi(side, TRIGGER, conf, c.access,
                                          doc(TRIGGER, {"type": "email"}))
     assert_cgi_5910(status, headers, parsed)
     assert status_of(c) == ACTIVATED
     # The withdrawn code holds back neither the retry nor anything else.
     assert CODE_INVALIDATED in [s for s, _ in code_rows(c)]
     code = fresh_code(c)
-    r = patch_customer(c, code)
+    r = patch_account(c, code)
     assert r.status == 200, r.describe()
 
 
-def test_failing_command_on_activate_leaves_pending(conf_with, customer):
+def test_failing_command_on_activate_leaves_pending(conf_with, account):
     conf = conf_with(mail_transport="sendmail", sendmail_command="/bin/false")
-    status, headers, parsed, _ = run_cgi(ACTIVATE, conf, customer.access,
+    status, headers, parsed, _ = run_cgi(account.side, ACTIVATE, conf, account.access,
                                          doc(ACTIVATE, {"type": "email"}))
     assert_cgi_5910(status, headers, parsed)
-    assert status_of(customer) == PENDING
-    assert stored_status(customer) == 1
-    assert code_rows(customer) == [(CODE_INVALIDATED, 0)]
+    assert status_of(account) == PENDING
+    assert stored_status(account) == 1
+    assert code_rows(account) == [(CODE_INVALIDATED, 0)]
     # Retrying over HTTP (spool) works at once.
-    enable_mfa(customer)
-    assert status_of(customer) == ACTIVATED
+    enable_mfa(account)
+    assert status_of(account) == ACTIVATED
 
 
-def test_hanging_command_times_out_with_5910(conf_with, tmp_path):
-    c = mfa_customer()
+def test_hanging_command_times_out_with_5910(side, conf_with, tmp_path):
+    c = mfa_account(side)
     script = tmp_path / "hang.sh"
     # exec: the program kills its direct child on time-out.
     script.write_text("#!/bin/sh\nexec sleep 30\n")
     script.chmod(stat.S_IRWXU)
     conf = conf_with(mail_transport="sendmail", sendmail_command=str(script),
                      mail_timeout="2")
-    status, headers, parsed, took = run_cgi(TRIGGER, conf, c.access,
+    status, headers, parsed, took = run_cgi(side, TRIGGER, conf, c.access,
                                             doc(TRIGGER, {"type": "email"}))
     assert_cgi_5910(status, headers, parsed)
     assert 1.8 <= took <= 4.0, took

@@ -1,4 +1,4 @@
-"""GET /multi-factor-auth-types[/{type}] (SPEC §4, §4.1)."""
+"""GET multi-factor-auth-types[/{type}] (SPEC §4, §4.1), on both sides."""
 
 import pytest
 
@@ -6,61 +6,62 @@ from conftest import (BASE, api, assert_error, assert_invalid_token,
                       assert_missing_token, check_allow, D_NOTFOUND)
 from mfa_helpers import (ACTIVATED, DEACTIVATED, PENDING, TYPES, activation_code,
                          assert_204, deactivate, fresh_code, get_types, verify)
+from mfa_helpers import account, other_account, side  # noqa: F401 (fixtures)
 
 
-def item(status, type_="email"):
+def item(s, status, type_="email"):
     return {"type": TYPES, "id": type_,
             "attributes": {"type": type_, "status": status},
-            "links": {"self": BASE + "/" + TYPES + "/" + type_}}
+            "links": {"self": BASE + s.path(TYPES) + "/" + type_}}
 
 
-def check_collection(r, *statuses):
+def check_collection(r, s, *statuses):
     assert r.status == 200, r.describe()
-    assert r.json == {"data": [item(s) for s in statuses],
-                      "links": {"self": BASE + "/" + TYPES}}, r.describe()
+    assert r.json == {"data": [item(s, st) for st in statuses],
+                      "links": {"self": BASE + s.path(TYPES)}}, r.describe()
 
 
-def check_one(r, status):
+def check_one(r, s, status):
     assert r.status == 200, r.describe()
-    assert r.json == {"data": item(status)}, r.describe()
+    assert r.json == {"data": item(s, status)}, r.describe()
 
 
-def test_fresh_customer_sees_email_deactivated(customer):
-    check_collection(get_types(customer), DEACTIVATED)
-    check_one(get_types(customer, type_="email"), DEACTIVATED)
+def test_fresh_account_sees_email_deactivated(account):
+    check_collection(get_types(account), account.side, DEACTIVATED)
+    check_one(get_types(account, type_="email"), account.side, DEACTIVATED)
 
 
-def test_status_follows_the_life_cycle(customer):
-    c = customer
+def test_status_follows_the_life_cycle(account):
+    c, s = account, account.side
     code = activation_code(c)
-    check_collection(get_types(c), PENDING)
-    check_one(get_types(c, type_="email"), PENDING)
+    check_collection(get_types(c), s, PENDING)
+    check_one(get_types(c, type_="email"), s, PENDING)
     assert_204(verify(c, code))
-    check_collection(get_types(c), ACTIVATED)
-    check_one(get_types(c, type_="email"), ACTIVATED)
+    check_collection(get_types(c), s, ACTIVATED)
+    check_one(get_types(c, type_="email"), s, ACTIVATED)
     assert_204(deactivate(c, fresh_code(c)))
-    check_collection(get_types(c), DEACTIVATED)
-    check_one(get_types(c, type_="email"), DEACTIVATED)
+    check_collection(get_types(c), s, DEACTIVATED)
+    check_one(get_types(c, type_="email"), s, DEACTIVATED)
 
 
-def test_status_is_per_customer(customer, other_customer):
-    activation_code(customer)
-    check_collection(get_types(other_customer), DEACTIVATED)
+def test_status_is_per_account(account, other_account):
+    activation_code(account)
+    check_collection(get_types(other_account), other_account.side, DEACTIVATED)
 
 
 @pytest.mark.parametrize("type_", ["sms", "totp", "EMAIL", "email2"])
-def test_method_not_offered_is_404(customer, type_):
-    assert_error(get_types(customer, type_=type_), 404, "103", D_NOTFOUND)
+def test_method_not_offered_is_404(account, type_):
+    assert_error(get_types(account, type_=type_), 404, "103", D_NOTFOUND)
 
 
-def test_needs_a_token():
-    assert_missing_token(api("GET", "/" + TYPES))
-    assert_missing_token(api("GET", "/" + TYPES + "/email"))
-    assert_invalid_token(api("GET", "/" + TYPES, token="x" * 43))
+def test_needs_a_token(side):
+    assert_missing_token(api("GET", side.path(TYPES)))
+    assert_missing_token(api("GET", side.path(TYPES) + "/email"))
+    assert_invalid_token(api("GET", side.path(TYPES), token="x" * 43))
 
 
-def test_post_is_405(customer):
-    r = api("POST", "/" + TYPES, {"data": {"type": TYPES, "attributes": {}}},
-            token=customer.access)
+def test_post_is_405(account):
+    r = api("POST", account.side.path(TYPES),
+            {"data": {"type": TYPES, "attributes": {}}}, token=account.access)
     assert r.status == 405, r.describe()
     check_allow(r, ["GET"])
