@@ -280,7 +280,7 @@ struct req {
 	const char	*mfa_code;
 	const char	*remote_addr;
 	const char	*user_agent;
-	long		 content_length;	/* -1 if absent */
+	long		 content_length;	/* or one of CL_* below */
 	char		*body;
 	size_t		 body_len;
 	cJSON		*doc;
@@ -294,6 +294,10 @@ struct req {
 	int		 status;		/* its HTTP status, for the log */
 	char		 headers[160];		/* more header lines (CRLF ended) */
 };
+
+#define CL_ABSENT	(-1)	/* no body */
+#define CL_INVALID	(-2)	/* CONTENT_LENGTH not a number */
+#define CL_UNTIL_EOF	(-3)	/* chunked, no CONTENT_LENGTH: read to the end */
 
 const char *req_env(const struct req *, const char *);
 int	 req_init(struct req *, struct io *, enum side);

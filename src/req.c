@@ -87,7 +87,7 @@ split_path(struct req *r, const char *uri)
 	}
 }
 
-/* Digits only; anything else (or overflow) is -2, absent is -1. */
+/* Digits only; anything else (or overflow) is CL_INVALID. */
 static long
 content_length(const char *v)
 {
@@ -95,12 +95,12 @@ content_length(const char *v)
 	long	 n;
 
 	if (v == NULL || *v == '\0')
-		return -1;
+		return CL_ABSENT;
 	if (!isdigit((unsigned char)*v))
-		return -2;
+		return CL_INVALID;
 	errno = 0;
 	n = strtol(v, &end, 10);
-	return errno != 0 || *end != '\0' ? -2 : n;
+	return errno != 0 || *end != '\0' ? CL_INVALID : n;
 }
 
 int
@@ -139,12 +139,19 @@ req_init(struct req *r, struct io *io, enum side side)
 		r->remote_addr = "";
 	r->user_agent = req_env(r, "HTTP_USER_AGENT");
 	r->content_length = content_length(req_env(r, "CONTENT_LENGTH"));
+	/* Some servers pass a chunked body on without a length (Apache's
+	 * mod_cgi, mod_proxy_fcgi): it ends where the input ends. */
+	if (r->content_length == CL_ABSENT &&
+	    (v = req_env(r, "HTTP_TRANSFER_ENCODING")) != NULL &&
+	    strcasestr(v, "chunked") != NULL)
+		r->content_length = CL_UNTIL_EOF;
 	return 0;
 }
 
 /*
- * Reads exactly CONTENT_LENGTH bytes (the caller checked the limit).  A
- * body shorter than announced is malformed: -1.
+ * Reads exactly CONTENT_LENGTH bytes (the caller checked the limit), or
+ * with CL_UNTIL_EOF all there is up to MAX_BODY.  -1: shorter than
+ * announced (malformed); -2: more than MAX_BODY (too large).
  */
 int
 req_read_body(struct req *r)
@@ -152,18 +159,24 @@ req_read_body(struct req *r)
 	size_t	 want, got = 0;
 	long	 n;
 
-	if (r->content_length <= 0)
+	if (r->content_length <= 0 && r->content_length != CL_UNTIL_EOF)
 		return 0;
-	want = (size_t)r->content_length;
+	want = r->content_length == CL_UNTIL_EOF ? MAX_BODY + 1 :
+	    (size_t)r->content_length;
 	r->body = xmalloc(want + 1);
 	while (got < want) {
 		n = io_read(r->io, r->body + got, want - got);
+		if (n <= 0 && r->content_length == CL_UNTIL_EOF)
+			break;
 		if (n <= 0)
 			return -1;
 		got += (size_t)n;
 	}
+	if (got > MAX_BODY)
+		return -2;
 	r->body[got] = '\0';
 	r->body_len = got;
+	r->content_length = (long)got;
 	return 0;
 }
 

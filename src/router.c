@@ -134,13 +134,18 @@ base_build(struct req *r)
 static int
 body_read(struct req *r)
 {
-	if (r->content_length == -2)
+	if (r->content_length == CL_INVALID)
 		return jsonapi_error(r, E_MALFORMED);
 	if (r->content_length > MAX_BODY)
 		return jsonapi_error(r, E_TOO_LARGE);
-	if (req_read_body(r) == -1)
+	switch (req_read_body(r)) {
+	case -1:
 		return jsonapi_error(r, E_MALFORMED);
-	return 0;
+	case -2:
+		return jsonapi_error(r, E_TOO_LARGE);
+	default:
+		return 0;
+	}
 }
 
 /* A JSON:API body: UTF-8, depth, JSON, then the document's shape. */
@@ -190,7 +195,8 @@ front_line(struct req *r, const struct program *p)
 	if (r->route == NULL)
 		return jsonapi_allow(r, 405, allowed), -1;
 	flags = r->route->flags;
-	if ((flags & R_BODY) && r->content_length > 0 &&
+	if ((flags & R_BODY) && (r->content_length > 0 ||
+	    r->content_length == CL_UNTIL_EOF) &&
 	    !media_type_ok(r->content_type))
 		return jsonapi_error(r, E_MEDIA_TYPE), -1;
 	if (!accept_ok(r->accept))

@@ -52,7 +52,7 @@ DEPS=(build-essential pkg-config libfcgi-dev libfcgi-bin spawn-fcgi libcjson-dev
 	mariadb-client lighttpd python3-pytest python3-requests python3-aiosmtpd
 	msmtp wrk curl)
 # Only `make test` needs these (the real-browser test of www/).
-TEST_DEPS=(chromium chromium-driver python3-selenium)
+TEST_DEPS=(chromium chromium-driver python3-selenium apache2 libapache2-mod-fcgid nginx)
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'instance.sh: %s\n' "$*" >&2; exit 1; }

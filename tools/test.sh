@@ -12,7 +12,12 @@
 #   5. end-to-end tests through lighttpd + plain CGI
 #   6. end-to-end tests through lighttpd + FastCGI with the ASan/UBSan build;
 #      any sanitizer report fails the run
-#   7. stop, summary
+#   7-10. the example configurations, each run by tools/serve.sh on its own
+#      port (TEST_PORT + 1..4) with the test build: its own checks, then
+#      the end-to-end tests through Apache + FastCGI (apache.conf.example),
+#      nginx + FastCGI (nginx.conf.example), Apache mod_cgi
+#      (htaccess.example); lighttpd.conf.example gets the checks only
+#  11. stop, summary
 
 set -uo pipefail
 
@@ -32,6 +37,7 @@ unset GLUE_BENCH_BIN GLUE_SQL ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 passed=0
 failed=0
 started=""
+serving=""
 LOGS=$(mktemp -d)
 
 step() { printf '\n==== %s\n' "$*"; }
@@ -41,7 +47,10 @@ finish() {
 	local rc=$?
 	trap - EXIT INT TERM
 	if [[ -n $started ]]; then
-		step "7. stop"
+		step "11. stop"
+		if [[ -n $serving ]]; then
+			tools/serve.sh "$serving" stop || fail "stopping $serving"
+		fi
 		tools/instance.sh stop || fail "stopping the test instance"
 	fi
 	rm -rf "$LOGS"
@@ -89,11 +98,13 @@ count_pytest() {
 	return $found
 }
 
-# pytest_run LABEL MODE BUILD: one pass of the end-to-end suite; the tests
-# that run programs or the operator tool themselves take them from BUILD.
+# pytest_run LABEL MODE BUILD [BASE_URL]: one pass of the end-to-end suite
+# through the server at BASE_URL (default the instance's lighttpd); the
+# tests that run programs or the operator tool themselves take them from
+# BUILD.
 pytest_run() {
-	local log=$LOGS/pytest-$2-$3.log rc
-	GLUE_BASE_URL=http://127.0.0.1:$PORT GLUE_ROOT=$REPO GLUE_MODE=$2 \
+	local log=$LOGS/pytest-${1//[^A-Za-z0-9]/_}.log rc
+	GLUE_BASE_URL=${4:-http://127.0.0.1:$PORT} GLUE_ROOT=$REPO GLUE_MODE=$2 \
 		GLUE_BIN=$REPO/build/$3/cgi-bin GLUE_ADMIN=$REPO/build/$3/bin/glue-mfa-admin \
 		"$PY" -m pytest -q tests/e2e 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
@@ -223,3 +234,35 @@ if GLUE_MODE=fcgi GLUE_BIN=$ASAN_BIN tools/instance.sh restart-web; then
 else
 	fail "switching to the ASan/UBSan build"
 fi
+
+# --- 7-10. the example configurations ------------------------------------
+
+# serve_run STEP SERVER LABEL MODE: SERVER on its own port, configured by
+# its example file (tools/serve.sh), then serve.sh's checks and, unless
+# MODE is "none", the end-to-end suite through it; stopped by pid after.
+serve_port=$PORT
+serve_run() {
+	local log=$LOGS/serve-$2.log rc
+	serve_port=$((serve_port + 1))
+	step "$1. $3 (port $serve_port)"
+	serving=$2
+	if SERVE_PORT=$serve_port GLUE_BIN=$TEST_BIN tools/serve.sh "$2" start; then
+		SERVE_PORT=$serve_port tools/serve.sh "$2" test 2>&1 | tee "$log"
+		rc=${PIPESTATUS[0]}
+		if ! count_unit "$log"; then
+			fail "$3: serve.sh test gave no result (exit $rc)"
+		elif ((rc != 0)) && ! grep -qE '^[0-9]+ passed, [1-9][0-9]* failed$' "$log"; then
+			fail "$3: serve.sh test exited $rc"
+		fi
+		[[ $4 == none ]] || pytest_run "e2e $3" "$4" test "http://127.0.0.1:$serve_port"
+	else
+		fail "$3: starting $2 (logs in $INST/log/$2)"
+	fi
+	tools/serve.sh "$2" stop || fail "stopping $2"
+	serving=""
+}
+
+serve_run 7 apache "Apache + FastCGI" fcgi
+serve_run 8 nginx "nginx + FastCGI" fcgi
+serve_run 9 apache-cgi "Apache mod_cgi" cgi
+serve_run 10 lighttpd "lighttpd.conf.example" none

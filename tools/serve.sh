@@ -1,0 +1,565 @@
+#!/usr/bin/env bash
+# tools/serve.sh: serve a running instance through another web server,
+# configured by that server's example file itself, so the examples cannot
+# rot.  Beside the instance's own lighttpd (tools/instance.sh), on its own
+# port; stops only what it started, by the pids it recorded.
+#
+#   tools/serve.sh SERVER start|stop|status|test|render
+#
+#   SERVER      configured by           the programs run
+#   apache      apache.conf.example     FastCGI, kept by spawn-fcgi (mod_proxy_fcgi)
+#   nginx       nginx.conf.example      FastCGI, kept by spawn-fcgi
+#   apache-cgi  htaccess.example        plain CGI (mod_cgi), one process per request,
+#                                       from a document root holding .htaccess,
+#                                       cgi-bin/ and the www/ pages
+#   lighttpd    lighttpd.conf.example   FastCGI, spawned by lighttpd
+#
+#   start   render, check, start the programs (spawn-fcgi) and the server
+#   stop    stop the server and the programs
+#   test    a few requests through the server (needs the demo data); the
+#           last line is "N passed, M failed", exit 1 on any failure
+#   render  only write the configuration files
+#
+# Environment (all optional):
+#   GLUE_INSTANCE  instance directory, started by tools/instance.sh
+#                  (default <repo>/var)
+#   SERVE_PORT     HTTP port on 127.0.0.1  (default apache 8081, nginx 8082,
+#                  apache-cgi 8083, lighttpd 8084)
+#   GLUE_BIN       programs directory      (default <repo>/cgi-bin)
+#   GLUE_PROCS     processes per program, spawn-fcgi (default 2)
+#   SERVE_CGI      apache-cgi: cgi (mod_cgi, prefork MPM; default) or cgid
+#                  (mod_cgid, event MPM: Debian's "a2enmod cgi" under event)
+#
+# Files: INST/SERVER/ (the rendered configuration; apache-cgi: htdocs/, the
+# document root), INST/run/SERVER/ (sockets, pid files, runtime files),
+# INST/log/SERVER/ (the server's logs), INST/log/programs.log (the
+# programs' stderr, as under the instance's lighttpd; under apache-cgi it is
+# Apache's error log, where Apache writes a CGI program's stderr).
+#
+# The servers' workers run as www-data.  Programs kept by spawn-fcgi run as
+# the caller; where the server runs them (apache-cgi, lighttpd) they run as
+# www-data, and start gives www-data's group read access to the
+# configuration file and the secret key (mode 0640) and write access to
+# the mail spool.
+
+set -euo pipefail
+
+# The comment block above, without its "# ".
+usage() { sed -n '2,/^$/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; }
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+SERVER=${1:-}
+INST=$(realpath -m "${GLUE_INSTANCE:-$REPO/var}")
+BIN=$(realpath -m "${GLUE_BIN:-$REPO/cgi-bin}")
+PROCS=${GLUE_PROCS:-2}
+CGI_MODULE=${SERVE_CGI:-cgi}
+WEB_USER=www-data
+
+case $SERVER in
+apache) PORT=${SERVE_PORT:-8081} EXAMPLE=apache.conf.example ;;
+nginx) PORT=${SERVE_PORT:-8082} EXAMPLE=nginx.conf.example ;;
+apache-cgi) PORT=${SERVE_PORT:-8083} EXAMPLE=htaccess.example ;;
+lighttpd) PORT=${SERVE_PORT:-8084} EXAMPLE=lighttpd.conf.example ;;
+*)
+	usage
+	exit 2
+	;;
+esac
+
+CONF=$INST/glue-mfa.conf
+DIR=$INST/$SERVER
+RUN=$INST/run/$SERVER
+LOG=$INST/log/$SERVER
+PROG_LOG=$INST/log/programs.log
+MAIN_CONF=$DIR/$SERVER.conf
+SITE_CONF=$DIR/site.conf
+PID_FILE=$RUN/$SERVER.pid
+DOCROOT=$DIR/htdocs
+MODULES=/usr/lib/apache2/modules
+BASE=http://127.0.0.1:$PORT
+
+say() { printf '%s\n' "$*"; }
+die() { printf 'serve.sh %s: %s\n' "$SERVER" "$*" >&2; exit 1; }
+
+# pid_cmd PID TEXT: PID is alive and its command line, arguments joined by
+# spaces and followed by one, contains TEXT (guards against a recycled pid).
+pid_cmd() {
+	[[ $1 =~ ^[0-9]+$ && -r /proc/$1/cmdline ]] || return 1
+	[[ "$(tr '\0' ' ' </proc/"$1"/cmdline) " == *"$2"* ]]
+}
+
+wait_gone() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# conf_get KEY: the value of KEY in the instance's configuration (last wins).
+conf_get() {
+	awk -v k="$1" '
+		/^[ \t]*#/ { next }
+		{ i = index($0, "="); if (!i) next
+		  key = substr($0, 1, i - 1); val = substr($0, i + 1)
+		  gsub(/^[ \t]+|[ \t]+$/, "", key); gsub(/^[ \t]+|[ \t]+$/, "", val)
+		  if (key == k) v = val }
+		END { print v }' "$CONF"
+}
+
+# programs DIR: executables in DIR named like a resource.
+programs() {
+	local f
+	[[ -d $1 ]] || return 0
+	for f in "$1"/*; do
+		[[ -f $f && -x $f ]] || continue
+		[[ ${f##*/} =~ ^[a-z0-9][a-z0-9_-]*$ ]] && echo "${f##*/}"
+	done
+}
+
+# Every program as "KEY PATH"; its socket is RUN/KEY.sock (the examples'
+# naming: backend programs as backend-<name>).
+program_list() {
+	local name
+	for name in $(programs "$BIN"); do echo "$name $BIN/$name"; done
+	for name in $(programs "$BIN/backend"); do
+		echo "backend-$name $BIN/backend/$name"
+	done
+}
+
+server_pid() {
+	local pid
+	[[ -s $PID_FILE ]] || return 1
+	pid=$(<"$PID_FILE")
+	pid_cmd "$pid" " $MAIN_CONF " || return 1
+	echo "$pid"
+}
+
+# --- render ----------------------------------------------------------------
+
+sed_escape() { printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g'; }
+
+# render_example DEST: the example with its placeholders filled in for this
+# instance; dies if one is left outside the comments.
+render_example() {
+	sed -e "s|@PREFIX@|$(sed_escape "$REPO")|g" -e "s|@BIN@|$(sed_escape "$BIN")|g" \
+		-e "s|@RUN@|$(sed_escape "$RUN")|g" -e "s|@CONFIG@|$(sed_escape "$CONF")|g" \
+		-e "s|@LOG@|$(sed_escape "$LOG")|g" -e "s|@ADDRESS@|127.0.0.1|g" \
+		-e "s|@PORT@|$PORT|g" "$REPO/$EXAMPLE" >"$1.tmp"
+	! grep -n '@[A-Z]*@' "$1.tmp" | grep -v '^[0-9]*:[[:space:]]*#' ||
+		die "placeholders left in $1"
+	mv "$1.tmp" "$1"
+}
+
+check_settings() {
+	local key path longest=""
+	if ! [[ $PORT =~ ^[0-9]+$ ]] || ((PORT < 1 || PORT > 65535)); then
+		die "SERVE_PORT must be a TCP port number, not '$PORT'"
+	fi
+	[[ $PROCS =~ ^[1-9][0-9]*$ ]] || die "GLUE_PROCS must be a positive integer"
+	[[ -e $CONF ]] || die "no instance at $INST (run tools/instance.sh start first)"
+	[[ -n $(programs "$BIN") ]] || die "no programs in $BIN (run make first)"
+	while read -r key path; do
+		((${#RUN} + ${#key} + 6 > ${#longest})) && longest=$RUN/$key.sock
+	done < <(program_list)
+	((${#longest} < 108)) || die "instance path too long for UNIX sockets: $longest"
+}
+
+# What Debian's apache2.conf, envvars and mods-enabled provide, here without
+# touching /etc/apache2.  apache_main MPM MODULE...
+apache_main() {
+	local mpm=$1 m
+	shift
+	cat <<-EOF
+		# Generated by tools/serve.sh; edits are overwritten.
+		ServerRoot "$DIR"
+		DefaultRuntimeDir "$RUN"
+		PidFile "$PID_FILE"
+		Mutex file:$RUN default
+		LogLevel warn
+		Define APACHE_LOG_DIR "$LOG"
+		User $WEB_USER
+		Group $WEB_USER
+		Listen 127.0.0.1:$PORT
+		ServerName 127.0.0.1
+		ServerTokens Prod
+		ServerSignature Off
+		TraceEnable Off
+		StartServers 1
+		LoadModule mpm_${mpm}_module $MODULES/mod_mpm_$mpm.so
+	EOF
+	for m in authz_core mime dir headers setenvif rewrite "$@"; do
+		echo "LoadModule ${m}_module $MODULES/mod_$m.so"
+	done
+	cat <<-EOF
+		TypesConfig /etc/mime.types
+		AddDefaultCharset utf-8
+		LogFormat "%h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"" combined
+		<Directory />
+			Options None
+			AllowOverride None
+			Require all denied
+		</Directory>
+		<FilesMatch "^\.ht">
+			Require all denied
+		</FilesMatch>
+	EOF
+}
+
+render_apache() {
+	render_example "$SITE_CONF"
+	{
+		apache_main event proxy proxy_fcgi
+		echo "ErrorLog \"$LOG/error.log\""
+		echo "Include \"$SITE_CONF\""
+	} >"$MAIN_CONF.tmp"
+	mv "$MAIN_CONF.tmp" "$MAIN_CONF"
+}
+
+# A shared host: the account owns a document root, .htaccess files there
+# may use what htaccess.example says it needs, and nothing else.  mod_cgi
+# needs the prefork MPM; under event Debian's "a2enmod cgi" loads mod_cgid.
+render_apache_cgi() {
+	local name mpm=prefork
+	case $CGI_MODULE in
+	cgi) ;;
+	cgid) mpm=event ;;
+	*) die "SERVE_CGI must be cgi or cgid, not '$CGI_MODULE'" ;;
+	esac
+	rm -rf "$DOCROOT"
+	mkdir -p "$DOCROOT/cgi-bin/backend"
+	cp -R "$REPO/www/." "$DOCROOT/"
+	for name in $(programs "$BIN"); do cp -p "$BIN/$name" "$DOCROOT/cgi-bin/"; done
+	for name in $(programs "$BIN/backend"); do
+		cp -p "$BIN/backend/$name" "$DOCROOT/cgi-bin/backend/"
+	done
+	# What the rules must refuse to serve (checked by the test command).
+	mkdir -p "$DOCROOT/private"
+	echo "secret" >"$DOCROOT/private/probe.txt"
+	render_example "$DOCROOT/.htaccess"
+	chmod -R u=rwX,go=rX "$DOCROOT"
+	{
+		apache_main "$mpm" env "$CGI_MODULE"
+		cat <<-EOF
+			ErrorLog "$PROG_LOG"
+			CustomLog "$LOG/access.log" combined
+			MaxRequestWorkers 150
+			DocumentRoot "$DOCROOT"
+			<Directory "$DOCROOT">
+				Options SymLinksIfOwnerMatch
+				AllowOverride AuthConfig FileInfo Indexes Options=ExecCGI,Indexes
+				Require all granted
+			</Directory>
+		EOF
+	} >"$MAIN_CONF.tmp"
+	mv "$MAIN_CONF.tmp" "$MAIN_CONF"
+}
+
+# The http block around nginx.conf.example, as Debian's nginx.conf has it.
+render_nginx() {
+	render_example "$SITE_CONF"
+	cat >"$MAIN_CONF.tmp" <<-EOF
+		# Generated by tools/serve.sh; edits are overwritten.
+		user $WEB_USER $WEB_USER;
+		worker_processes 2;
+		pid $PID_FILE;
+		error_log $LOG/error.log warn;
+		events {
+			worker_connections 1024;
+		}
+		http {
+			include /etc/nginx/mime.types;
+			default_type application/octet-stream;
+			server_tokens off;
+			access_log $LOG/access.log;
+			client_body_temp_path $RUN/client_body;
+			fastcgi_temp_path $RUN/fastcgi;
+			proxy_temp_path $RUN/proxy;
+			scgi_temp_path $RUN/scgi;
+			uwsgi_temp_path $RUN/uwsgi;
+			include $SITE_CONF;
+		}
+	EOF
+	mv "$MAIN_CONF.tmp" "$MAIN_CONF"
+}
+
+# lighttpd.conf.example is a whole configuration and names each program:
+# refuse to run it when a built program has no route there (dev-mailbox,
+# the development mail page, has none on purpose).
+render_lighttpd() {
+	local key path missing=""
+	render_example "$MAIN_CONF"
+	while read -r key path; do
+		[[ $key == dev-mailbox ]] && continue
+		grep -qF "\"bin-path\" => \"$path\"" "$MAIN_CONF" || missing+=" $key"
+	done < <(program_list)
+	[[ -z $missing ]] || die "lighttpd.conf.example has no route for:$missing"
+	# lighttpd opens its logs and creates the programs' sockets after it
+	# has become www-data.
+	chown "$WEB_USER:" "$RUN" "$LOG"
+}
+
+server_check() {
+	local out=$LOG/check.log
+	case $SERVER in
+	apache | apache-cgi) apache2 -t -f "$MAIN_CONF" >"$out" 2>&1 ;;
+	nginx) nginx -t -q -c "$MAIN_CONF" -e "$LOG/error.log" >"$out" 2>&1 ;;
+	lighttpd) lighttpd -tt -f "$MAIN_CONF" >"$out" 2>&1 ;;
+	esac || { cat "$out" >&2; die "$SERVER rejects $MAIN_CONF"; }
+}
+
+cmd_render() {
+	check_settings
+	mkdir -p "$DIR" "$RUN" "$LOG"
+	chmod 755 "$DIR" "$RUN"
+	case $SERVER in
+	apache) render_apache ;;
+	apache-cgi) render_apache_cgi ;;
+	nginx) render_nginx ;;
+	lighttpd) render_lighttpd ;;
+	esac
+	server_check
+}
+
+# --- access for www-data ---------------------------------------------------
+
+web_can() { runuser -u "$WEB_USER" -- test "$@"; }
+
+# The server's workers must reach the pages, the program files (the rules
+# test that they exist) and the sockets; say which path they cannot,
+# instead of a bare 403/404/503.
+check_access() {
+	local p
+	for p in "$REPO/www" "$BIN" "$RUN"; do
+		web_can -r "$p" -a -x "$p" ||
+			die "$WEB_USER cannot read $p (every directory above it needs o+x)"
+	done
+}
+
+# Programs that run as www-data read the configuration and the secret key
+# (group www-data, 0640: the programs refuse a key others can read), write
+# the mail spool, reach the database socket and the test clock.
+grant_web_user() {
+	local f key spool sock clock
+	key=$(conf_get secret_key_file)
+	spool=$(conf_get mail_spool_dir)
+	for f in "$CONF" "$key"; do
+		[[ -n $f && -f $f ]] || continue
+		chgrp "$WEB_USER" "$f"
+		chmod 0640 "$f"
+		web_can -r "$f" || die "$WEB_USER cannot read $f (every directory above it needs o+x)"
+	done
+	if [[ -n $spool && -d $spool ]]; then
+		chgrp "$WEB_USER" "$spool"
+		chmod 2770 "$spool"
+		web_can -w "$spool" -a -x "$spool" || die "$WEB_USER cannot write $spool"
+	fi
+	sock=$(conf_get db_socket)
+	[[ -z $sock ]] || web_can -w "$sock" || die "$WEB_USER cannot reach the database socket $sock"
+	clock=$(conf_get test_clock_file)
+	[[ -z $clock ]] || web_can -x "${clock%/*}" || die "$WEB_USER cannot reach $clock"
+}
+
+# --- programs (spawn-fcgi) ---------------------------------------------------
+
+spawn_all() {
+	local key path n=0 env_args=(PATH=/usr/bin:/bin "MFA_CONFIG=$CONF") v
+	for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+		[[ -n ${!v:-} ]] && env_args+=("$v=${!v}")
+	done
+	while read -r key path; do
+		# The shell only redirects the program's stderr (spawn-fcgi -F
+		# would send it to /dev/null) and then becomes the program.
+		# shellcheck disable=SC2016
+		env -i "${env_args[@]}" spawn-fcgi -s "$RUN/$key.sock" -M 0660 \
+			-U "$WEB_USER" -G "$WEB_USER" -F "$PROCS" -P "$RUN/$key.pid" \
+			-- /bin/sh -c 'exec "$0" 2>>"$1"' "$path" "$PROG_LOG" \
+			>>"$LOG/spawn.log" 2>&1 ||
+			{ tail -n 5 "$LOG/spawn.log" >&2; die "spawn-fcgi $key failed"; }
+		echo "$path" >"$RUN/$key.prog"
+		n=$((n + 1))
+	done < <(program_list)
+	say "spawn-fcgi: $n programs x $PROCS processes, sockets in $RUN"
+}
+
+# Stops the processes listed in RUN/*.pid, each checked against the program
+# recorded beside it.
+stop_programs() {
+	local pidfile key prog pid pids=()
+	for pidfile in "$RUN"/*.pid; do
+		[[ -e $pidfile && $pidfile != "$PID_FILE" ]] || continue
+		key=${pidfile##*/}
+		key=${key%.pid}
+		prog=$(cat "$RUN/$key.prog" 2>/dev/null) || prog=""
+		for pid in $(<"$pidfile"); do
+			[[ -n $prog ]] && pid_cmd "$pid" "$prog " && pids+=("$pid")
+		done
+		rm -f "$pidfile" "$RUN/$key.prog" "$RUN/$key.sock"
+	done
+	((${#pids[@]})) || return 0
+	kill -TERM "${pids[@]}" 2>/dev/null || true
+	for pid in "${pids[@]}"; do
+		wait_gone "$pid" 5 || kill -KILL "$pid" 2>/dev/null || true
+	done
+	say "programs stopped (${#pids[@]} processes)"
+}
+
+# --- start / stop ------------------------------------------------------------
+
+server_start() {
+	local out=$LOG/start.log
+	case $SERVER in
+	apache | apache-cgi) apache2 -f "$MAIN_CONF" -k start ;;
+	nginx) nginx -c "$MAIN_CONF" -e "$LOG/error.log" ;;
+	lighttpd) lighttpd -f "$MAIN_CONF" ;;
+	esac >>"$out" 2>&1 </dev/null ||
+		{ tail -n 20 "$out" >&2; return 1; }
+}
+
+cmd_start() {
+	local pid i
+	if pid=$(server_pid); then
+		say "$SERVER already running (pid $pid, $BASE/)"
+		return 0
+	fi
+	curl -s -o /dev/null --max-time 2 "$BASE/" && die "port $PORT is already in use (set SERVE_PORT=...)"
+	cmd_render
+	case $SERVER in
+	apache | nginx)
+		check_access
+		stop_programs
+		spawn_all
+		;;
+	apache-cgi | lighttpd) grant_web_user ;;
+	esac
+	rm -f "$PID_FILE"
+	if ! server_start; then
+		stop_programs
+		die "$SERVER did not start (logs in $LOG)"
+	fi
+	for ((i = 0; i < 100; i++)); do
+		[[ -s $PID_FILE ]] && curl -s -o /dev/null --max-time 2 "$BASE/" && break
+		sleep 0.1
+	done
+	((i < 100)) || { cmd_stop; die "$SERVER did not answer on port $PORT within 10 s"; }
+	say "$SERVER started (pid $(<"$PID_FILE"), $EXAMPLE, $BASE/)"
+}
+
+cmd_stop() {
+	local pid
+	if pid=$(server_pid); then
+		kill -TERM "$pid"
+		wait_gone "$pid" 20 || die "$SERVER (pid $pid) did not exit within 20 s"
+		say "$SERVER stopped"
+	fi
+	rm -f "$PID_FILE"
+	stop_programs
+}
+
+cmd_status() {
+	local pidfile pid n=0
+	if pid=$(server_pid); then
+		say "$SERVER running (pid $pid, $BASE/)"
+	else
+		say "$SERVER stopped"
+	fi
+	for pidfile in "$RUN"/*.pid; do
+		[[ -e $pidfile && $pidfile != "$PID_FILE" ]] && n=$((n + 1))
+	done
+	((n == 0)) || say "programs  $n spawned"
+}
+
+# --- test --------------------------------------------------------------------
+
+PASSED=0
+FAILED=0
+
+# expect WHAT WANT GOT
+expect() {
+	if [[ $3 == "$2" ]]; then
+		say "ok    $1 -> $3"
+		PASSED=$((PASSED + 1))
+	else
+		say "FAIL  $1 -> $3 (want $2)"
+		FAILED=$((FAILED + 1))
+	fi
+}
+
+# req METHOD PATH [curl args]: prints "STATUS CONTENT-TYPE", the body in
+# $BODY_FILE, the headers in $HEAD_FILE.
+req() {
+	local m=$1 p=$2
+	shift 2
+	curl -s -o "$BODY_FILE" -D "$HEAD_FILE" -w '%{http_code} %{content_type}' \
+		--max-time 10 -X "$m" "$@" "$BASE$p" || true
+}
+
+has_header() { grep -qi "^$1:" "$HEAD_FILE" && echo yes || echo no; }
+
+cmd_test() {
+	local got token json=application/vnd.api+json big
+	server_pid >/dev/null || die "$SERVER is not running (tools/serve.sh $SERVER start)"
+	BODY_FILE=$(mktemp)
+	HEAD_FILE=$(mktemp)
+	trap 'rm -f "$BODY_FILE" "$HEAD_FILE"' EXIT
+
+	got=$(req POST /access-tokens -H "Content-Type: $json" \
+		-d '{"data":{"type":"access-tokens","attributes":{"username":"sonia@example.com","password":"change123"}}}')
+	expect "POST /access-tokens" "201 $json" "$got"
+	token=$(sed -n 's/.*"accessToken":"\([^"]*\)".*/\1/p' "$BODY_FILE")
+	got=$(grep -o "\"self\":\"$BASE/access-tokens\"" "$BODY_FILE" || echo "none")
+	expect "  links.self built from the request" "\"self\":\"$BASE/access-tokens\"" "$got"
+
+	got=$(req GET /customers/DE--1 -H "Authorization: Bearer $token")
+	expect "GET /customers/DE--1 (bearer)" "200 $json" "$got"
+	expect "  no page headers on API answers" no "$(has_header content-security-policy)"
+	got=$(req GET /customers/DE--1)
+	expect "GET /customers/DE--1 (no token)" "403 $json" "$got"
+	got=$(req GET /customers/DE--1/addresses -H "Authorization: Bearer $token")
+	expect "GET /customers/DE--1/addresses" "200 $json" "$got"
+	got=$(req GET /customers/DE--1/x -H "Authorization: Bearer $token")
+	expect "GET /customers/DE--1/x" "404 $json" "$got"
+	got=$(grep -o '"status":"404"' "$BODY_FILE" || echo "none")
+	expect "  its body" '"status":"404"' "$got"
+	got=$(req POST /backend/token \
+		-d 'grant_type=password&username=admin%40example.com&password=change123')
+	expect "POST /backend/token" "200 application/json" "${got%%;*}"
+	got=$(req GET /backend/no-such-program)
+	expect "GET /backend/no-such-program" 404 "${got%% *}"
+	got=$(req GET /no-such-program)
+	expect "GET /no-such-program" 404 "${got%% *}"
+
+	big=$(head -c 70000 /dev/zero | tr '\0' 'a')
+	got=$(req POST /access-tokens -H "Content-Type: $json" --data-binary "$big")
+	expect "POST 70000 bytes" 413 "${got%% *}"
+
+	got=$(req GET /)
+	expect "GET /" "200 text/html; charset=utf-8" "$got"
+	expect "  carries the CSP header" yes "$(has_header content-security-policy)"
+	# A www/ directory named like a resource is not taken for a program.
+	got=$(req GET /css/site.css)
+	expect "GET /css/site.css" 200 "${got%% *}"
+
+	if [[ $SERVER == apache-cgi ]]; then
+		got=$(req GET /cgi-bin/customers)
+		expect "GET /cgi-bin/customers (the program file)" 404 "${got%% *}"
+		got=$(req GET /private/probe.txt)
+		expect "GET /private/probe.txt" 404 "${got%% *}"
+		got=$(req GET /.htaccess)
+		expect "GET /.htaccess" 403 "${got%% *}"
+	fi
+
+	printf '%d passed, %d failed\n' \
+		"$PASSED" "$FAILED"
+	((FAILED == 0))
+}
+
+case ${2:-} in
+start) cmd_start ;;
+stop) cmd_stop ;;
+status) cmd_status ;;
+test) cmd_test ;;
+render) cmd_render && say "rendered into $DIR" ;;
+*) usage; exit 2 ;;
+esac
