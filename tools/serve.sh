@@ -295,6 +295,8 @@ render_lighttpd() {
 		grep -qF "\"bin-path\" => \"$path\"" "$MAIN_CONF" || missing+=" $key"
 	done < <(program_list)
 	[[ -z $missing ]] || die "lighttpd.conf.example has no route for:$missing"
+	# The tests use the development mail page: enable its block.
+	[[ -x $BIN/dev-mailbox ]] && sed -i 's/^#@DEV@//' "$MAIN_CONF"
 	# lighttpd opens its logs and creates the programs' sockets after it
 	# has become www-data.
 	chown "$WEB_USER:" "$RUN" "$LOG"

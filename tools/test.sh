@@ -16,7 +16,7 @@
 #      port (TEST_PORT + 1..4) with the test build: its own checks, then
 #      the end-to-end tests through Apache + FastCGI (apache.conf.example),
 #      nginx + FastCGI (nginx.conf.example), Apache mod_cgi
-#      (htaccess.example); lighttpd.conf.example gets the checks only
+#      (htaccess.example) and lighttpd (lighttpd.conf.example)
 #  11. stop, summary
 
 set -uo pipefail
@@ -265,4 +265,4 @@ serve_run() {
 serve_run 7 apache "Apache + FastCGI" fcgi
 serve_run 8 nginx "nginx + FastCGI" fcgi
 serve_run 9 apache-cgi "Apache mod_cgi" cgi
-serve_run 10 lighttpd "lighttpd.conf.example" none
+serve_run 10 lighttpd "lighttpd.conf.example" fcgi
