@@ -120,23 +120,49 @@ newest_first(const void *a, const void *b)
 	return strcmp(*(char *const *)b, *(char *const *)a);
 }
 
+/*
+ * Every message name in the spool (directory order is arbitrary, so all of
+ * them are read before the newest are picked); the caller frees them.
+ */
+static char **
+spool_names(size_t *np)
+{
+	char		**names = NULL, **grown;
+	size_t		 n = 0, cap = 0;
+	struct dirent	*de;
+	DIR		*d;
+
+	if ((d = opendir(cfg.mail_spool_dir)) == NULL)
+		return NULL;
+	while ((de = readdir(d)) != NULL) {
+		if (!valid_name_eml(de->d_name))
+			continue;
+		if (n == cap) {
+			cap = cap == 0 ? 256 : cap * 2;
+			if ((grown = realloc(names, cap * sizeof(*names))) == NULL) {
+				log_err("dev-mailbox: out of memory");
+				exit(1);
+			}
+			names = grown;
+		}
+		names[n++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	*np = n;
+	return names != NULL ? names : xcalloc(1, sizeof(*names));
+}
+
 static int
 list(struct req *r)
 {
-	char		*names[MAX_LISTED * 4], self[MAX_PATH + 600], *msg;
+	char		**names, self[MAX_PATH + 600], *msg;
 	size_t		 n = 0, i;
-	struct dirent	*de;
 	cJSON		*arr;
-	DIR		*d;
 
 	if (!enabled())
 		return jsonapi_error(r, E_NOT_FOUND);
-	if ((d = opendir(cfg.mail_spool_dir)) == NULL)
+	if ((names = spool_names(&n)) == NULL)
 		return jsonapi_error(r, E_INTERNAL);
-	while ((de = readdir(d)) != NULL && n < nitems(names))
-		if (valid_name_eml(de->d_name))
-			names[n++] = xstrdup(de->d_name);
-	closedir(d);
 	qsort(names, n, sizeof(names[0]), newest_first);
 	arr = cJSON_CreateArray();
 	for (i = 0; i < n; i++) {
@@ -150,6 +176,7 @@ list(struct req *r)
 		}
 		free(names[i]);
 	}
+	free(names);
 	self_link(r, self, sizeof(self), "dev-mailbox");
 	return jsonapi_send(r, 200, jsonapi_document(arr, self));
 }
