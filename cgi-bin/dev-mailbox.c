@@ -156,7 +156,7 @@ static int
 list(struct req *r)
 {
 	char		**names, self[MAX_PATH + 600], *msg;
-	size_t		 n = 0, i;
+	size_t		 n = 0, i, listed;
 	cJSON		*arr;
 
 	if (!enabled())
@@ -165,8 +165,11 @@ list(struct req *r)
 		return jsonapi_error(r, E_INTERNAL);
 	qsort(names, n, sizeof(names[0]), newest_first);
 	arr = cJSON_CreateArray();
-	for (i = 0; i < n; i++) {
-		if (i < MAX_LISTED && (msg = message_read(names[i])) != NULL) {
+	/* The newest MAX_LISTED this program may read (under mod_cgi it runs
+	 * as the web server's user, who may not read every file). */
+	for (i = 0, listed = 0; i < n; i++) {
+		if (listed < MAX_LISTED && (msg = message_read(names[i])) != NULL) {
+			listed++;
 			self_link(r, self, sizeof(self), "dev-mailbox/%s",
 			    names[i]);
 			cJSON_AddItemToArray(arr, jsonapi_resource(r,
