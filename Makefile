@@ -31,8 +31,8 @@ else
 $(error VARIANT must be release, test or asan)
 endif
 
-CORE	 = log config crypto db req fcgi jsonapi valid fields router auth \
-	   audit mail mfa form
+CORE	 = log config clock crypto db io req jsonapi valid fields router \
+	   auth audit mail mfa form main
 # Programs serving the Storefront API (customers) and the Backend API (users).
 # A program in both lists is one source compiled once per side.
 MFA	 = multi-factor-auth-types multi-factor-auth-type-activate \

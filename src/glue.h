@@ -81,6 +81,10 @@ int	 config_parse(const char *text, char *err, size_t errsz);
 void	 config_defaults(void);
 int	 list_contains(const char *list, const char *item);
 
+/* ---- clock.c ---------------------------------------------------------- */
+
+time_t	 clock_now(void);
+
 /* ---- crypto.c: the only user of libsodium ----------------------------- */
 
 int	 crypto_start(const char *keyfile, char *err, size_t errsz);
@@ -304,14 +308,21 @@ int	 req_init(struct req *, struct io *, enum side);
 int	 url_decode(char *, int plus);
 int	 req_read_body(struct req *);
 void	 req_release(struct req *);
-time_t	 clock_now(void);
 
-/* ---- io: FastCGI or CGI (fcgi.c) -------------------------------------- */
+/* ---- io.c: the transport (FastCGI, CGI, in memory) ------------------- */
 
+int	 io_is_cgi(void);
 struct io *io_cgi(void);
+struct io *io_fcgi(void);
+int	 io_accept(struct io *);
+void	 io_finish(struct io *);
+void	 io_stop(void);
 const char *io_getenv(struct io *, const char *);
 long	 io_read(struct io *, char *, size_t);
 int	 io_write(struct io *, const char *, size_t);
+struct io *io_mem_new(const char *const *env, const char *in, size_t inlen);
+const char *io_mem_output(const struct io *, size_t *len);
+void	 io_mem_free(struct io *);
 
 /* ---- jsonapi.c: the only writer of responses -------------------------- */
 
@@ -481,6 +492,9 @@ main(int argc, char *argv[])						\
 }
 
 void	 dispatch(struct req *, const struct program *);
+
+/* ---- main.c: the process --------------------------------------------- */
+
 int	 glue_main(const struct program *, int, char *[]);
 
 /* ---- auth.c: tokens, passwords, login limits -------------------------- */

@@ -189,26 +189,3 @@ req_release(struct req *r)
 	r->doc = NULL;
 	r->body = NULL;
 }
-
-/*
- * The programs' clock.  Test builds add the whole seconds found in the
- * file named by test_clock_file, so tests can let hours pass instantly.
- */
-time_t
-clock_now(void)
-{
-	time_t	 now = time(NULL);
-#ifdef GLUE_TESTING
-	FILE	*f;
-	long	 off = 0;
-
-	if (cfg.test_clock_file != NULL && cfg.test_clock_file[0] != '\0' &&
-	    (f = fopen(cfg.test_clock_file, "r")) != NULL) {
-		if (fscanf(f, "%ld", &off) != 1)
-			off = 0;
-		fclose(f);
-	}
-	now += off;
-#endif
-	return now;
-}

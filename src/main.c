@@ -1,54 +1,14 @@
 /*
- * The accept loop.  At start-up: configuration, crypto, database, then
- * either FastCGI (stdin is a listening socket, FCGX_IsCGI() is false) or
+ * The process: configuration -> crypto -> database -> the accept loop,
+ * one request at a time.  FastCGI when stdin is a listening socket, else
  * plain CGI, one request per process (RFC 3875).  Each request gets one
  * struct req, initialised and released here.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-
-#include <fcgiapp.h>
 
 #include "glue.h"
-
-struct io {
-	FCGX_Request	*fr;	/* NULL in CGI mode */
-};
-
-/* The CGI channel: environment, stdin, stdout. */
-struct io *
-io_cgi(void)
-{
-	static struct io cgi = { NULL };
-
-	return &cgi;
-}
-
-const char *
-io_getenv(struct io *io, const char *name)
-{
-	if (io->fr != NULL)
-		return FCGX_GetParam(name, io->fr->envp);
-	return getenv(name);
-}
-
-long
-io_read(struct io *io, char *buf, size_t n)
-{
-	if (io->fr != NULL)
-		return FCGX_GetStr(buf, (int)n, io->fr->in);
-	return (long)fread(buf, 1, n, stdin);
-}
-
-int
-io_write(struct io *io, const char *buf, size_t n)
-{
-	if (io->fr != NULL)
-		return FCGX_PutStr(buf, (int)n, io->fr->out) == (int)n ? 0 : -1;
-	return fwrite(buf, 1, n, stdout) == n ? 0 : -1;
-}
 
 /*
  * SIGTERM (how web servers stop FastCGI programs) ends the loop after the
@@ -59,7 +19,7 @@ static void
 on_term(int sig)
 {
 	(void)sig;
-	FCGX_ShutdownPending();
+	io_stop();
 }
 
 static void
@@ -88,10 +48,9 @@ fail_cgi(void)
 int
 glue_main(const struct program *p, int argc, char *argv[])
 {
-	FCGX_Request	 fr;
-	struct io	 fio;
+	struct io	*io;
 	char		 err[512];
-	int		 cgi = FCGX_IsCGI();
+	int		 cgi = io_is_cgi();
 
 	cJSON_Hooks	 hooks = { xmalloc, free };
 
@@ -108,20 +67,18 @@ glue_main(const struct program *p, int argc, char *argv[])
 	(void)db_open();
 	if (cgi) {
 		serve_one(p, io_cgi());
-		fflush(stdout);
+		io_finish(io_cgi());
 		db_close();
 		return 0;
 	}
-	if (FCGX_Init() != 0 ||
-	    FCGX_InitRequest(&fr, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+	if ((io = io_fcgi()) == NULL) {
 		fprintf(stderr, "%s: FastCGI initialisation failed\n", p->name);
 		return 1;
 	}
-	fio.fr = &fr;
 	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_term }, NULL);
-	while (FCGX_Accept_r(&fr) >= 0) {
-		serve_one(p, &fio);
-		FCGX_Finish_r(&fr);
+	while (io_accept(io) == 0) {
+		serve_one(p, io);
+		io_finish(io);
 	}
 	db_close();
 	return 0;
