@@ -124,6 +124,12 @@ lint:
 	if [ -n "$$bad" ]; then echo "lint: SQL text outside src/db.c:"; \
 	    echo "$$bad"; exit 1; fi
 	@$(MAKE) --no-print-directory -s all
+	@/usr/bin/python3 tools/layers.py $(OBJ)/src
+	@d=build/lint-selftest; mkdir -p $$d && \
+	    $(CC) -c -o $$d/cycle_a.o tests/lint/cycle_a.c && \
+	    $(CC) -c -o $$d/cycle_b.o tests/lint/cycle_b.c && \
+	    if /usr/bin/python3 tools/layers.py $$d | grep -q 'call cycle'; \
+	    then :; else echo "lint: tools/layers.py missed a cycle"; exit 1; fi
 	@echo "lint: ok"
 
 clean:

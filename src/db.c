@@ -557,9 +557,18 @@ simple(const char *q)
 	return 0;
 }
 
+/*
+ * Transactions nest: an inner begin/commit joins the one already open
+ * (the request's unit of work, opened by the MFA guard), and only the
+ * outermost commit commits.  A rollback at any depth ends it all.
+ */
 int
 db_begin(void)
 {
+	if (in_tx > 0) {
+		in_tx++;
+		return 0;
+	}
 	if (simple("START TRANSACTION") == -1)
 		return -1;
 	in_tx = 1;
@@ -570,6 +579,12 @@ db_begin(void)
 int
 db_commit(void)
 {
+	if (in_tx > 1) {
+		in_tx--;
+		return 0;
+	}
+	if (in_tx == 0)		/* rolled back inside: nothing to commit */
+		return -1;
 	in_tx = 0;
 	return simple("COMMIT");
 }
@@ -580,6 +595,12 @@ db_rollback(void)
 	if (in_tx && conn != NULL)
 		(void)simple("ROLLBACK");
 	in_tx = 0;
+}
+
+int
+db_in_transaction(void)
+{
+	return in_tx > 0;
 }
 
 /* Marks the start of a request: its first statement may be retried. */

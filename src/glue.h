@@ -102,6 +102,9 @@ void	 password_burn(const char *pw);
 int	 ct_equal(const void *, const void *, size_t);
 void	 wipe(void *, size_t);
 void	 uuid_v4(char out[37]);
+struct subject;
+void	 code_hash(unsigned char out[HASH_BYTES], const struct subject *,
+	    const char *type, long long id, const char *code);
 
 /* ---- db.c: the only SQL ----------------------------------------------- */
 
@@ -224,6 +227,7 @@ int	 db_one(enum stmt, const struct dbv *, size_t, struct dbcol *, size_t);
 int	 db_begin(void);
 int	 db_commit(void);
 void	 db_rollback(void);
+int	 db_in_transaction(void);
 
 /* ---- req.c: the request ----------------------------------------------- */
 
@@ -295,6 +299,10 @@ struct req {
 	char		 id[REQUEST_ID_CHARS + 1];
 	time_t		 now;
 	int		 answered;		/* a response was written */
+	int		 hold;			/* keep it in out until flushed */
+	char		*out;
+	size_t		 outlen, outcap;
+	int		 guard_passed;		/* the MFA guard let it through */
 	int		 status;		/* its HTTP status, for the log */
 	char		 headers[160];		/* more header lines (CRLF ended) */
 };
@@ -377,6 +385,8 @@ int	 jsonapi_error(struct req *, enum err);
 int	 jsonapi_error_src(struct req *, enum err, enum source, const char *);
 int	 jsonapi_error_retry(struct req *, enum err, long retry_after);
 int	 jsonapi_db_error(struct req *);
+int	 jsonapi_flush(struct req *);
+void	 jsonapi_discard(struct req *);
 int	 jsonapi_send(struct req *, int status, cJSON *doc);
 int	 jsonapi_no_content(struct req *);
 int	 jsonapi_allow(struct req *, int status, unsigned methods);
@@ -455,6 +465,7 @@ void	 form_release(struct form *);
 #define R_FORM		0x04	/* body is application/x-www-form-urlencoded */
 #define R_METHODS	0x08	/* uses the account's MFA methods */
 #define R_MFA		0x10	/* checks codes: methods, grace codes, lockout */
+#define R_SELF		0x20	/* the first path parameter names the caller */
 
 
 struct route {
@@ -532,27 +543,71 @@ void	 auth_token_hash(unsigned char out[HASH_BYTES], enum side, const char *);
 void	 audit(struct req *, enum side, long long account, long long actor,
 	    const char *action, const char *method, enum err failure);
 
-/* ---- mail.c ----------------------------------------------------------- */
+/* ---- mail.c: messages and transports ------------------------------- */
+
+/* The notifications (contract §6): what happened, never a code. */
+enum notice { NOTICE_ON, NOTICE_OFF, NOTICE_ADMIN_OFF, NOTICE_LOCKED };
 
 int	 mail_send(const char *to, const char *subject, const char *text,
 	    const char *html);
+int	 mail_code(const char *to, const char *code, long ttl);
+int	 mail_notice(const char *to, enum notice, long long when);
 
-/* ---- mfa.c: the MFA core, both sides ---------------------------------- */
+/* ---- mfa.c: the MFA engine, both sides, every method ------------------- */
 
+/*
+ * One call of the engine, as a method sees it: whose codes (who), of which
+ * method (type), checked for which access token, at what time, with which
+ * submitted code.  Nothing of the request beyond that.
+ */
+struct mfa_ctx {
+	struct subject	 who;
+	const char	*type;
+	const unsigned char *token;	/* the calling token's hash (grace) */
+	time_t		 now;
+	const char	*code;		/* X-MFA-Code; NULL when absent */
+	int		 activating;	/* issue(): for an activation */
+	struct codes	 live;		/* loaded by the first check() */
+	int		 live_loaded;
+};
+
+/*
+ * An MFA method: one row of mfa.c's methods[], one file method_<name>.c.
+ * Everything else (the order of checks, failures and lockout, grace,
+ * audit, notifications, the sending limits' answers) is the engine's.
+ * Hooks run with the account's lock held, inside its transaction.
+ */
+struct mfa_method {
+	const char	*name;		/* attributes.type */
+	/* Is the header shaped like one of its codes?  Else not checked. */
+	int		(*well_formed)(const char *code);
+	/* Sending limits before a new code (contract §5.3); NULL: none. */
+	enum err	(*limit)(struct mfa_ctx *, long *retry);
+	/* Stores and delivers what activation and trigger need: commits
+	 * what it stores, then delivers (E_MFA_SEND_FAILED). */
+	enum err	(*issue)(struct mfa_ctx *);
+	/* The code against the method's live credentials: 1 matched and
+	 * spent (its grace window opened for the token), 0 no match, -1. */
+	int		(*check)(struct mfa_ctx *);
+	/* A wrong code: counted against the method's live credentials. */
+	int		(*fail)(struct mfa_ctx *);
+	/* The method was switched off: its codes and windows end. */
+	int		(*end)(struct mfa_ctx *);
+};
+
+extern const struct mfa_method method_email;
+
+int	 mfa_check_config(char *err, size_t errsz);
+enum method_status methods_status(const struct methods *, const char *type);
+size_t	 methods_active(const struct methods *);
 int	 mfa_types(struct req *);
 int	 mfa_activate(struct req *);
 int	 mfa_verify(struct req *);
 int	 mfa_trigger(struct req *);
 int	 mfa_deactivate(struct req *);
-int	 mfa_guard(struct req *);
+void	 mfa_guard(struct req *);
+void	 mfa_guard_passed(struct req *);
 int	 mfa_protects(const struct req *);
-
-/* An account, named apart from the request's own (admin actions). */
-struct subject {
-	enum side	 side;
-	long long	 id;
-};
-
 enum err mfa_admin_off(struct req *, const struct subject *, const char *type,
 	    long long actor);
 

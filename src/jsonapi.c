@@ -12,10 +12,22 @@
 
 #define MEDIA_JSONAPI	"application/vnd.api+json"
 
+/*
+ * Every error: its status, code and detail, the input at fault (where one
+ * always is) and whether the answer says when to retry.  jsonapi_error()
+ * and jsonapi_error_retry() take all of it from here.
+ */
+#define MFA_HEADER	SRC_HEADER, "X-MFA-Code"
+#define MFA_TYPE	SRC_POINTER, "/data/attributes/type"
+#define RETRY		SRC_NONE, NULL, 1
+
 static const struct {
 	int		 status;
 	const char	*code;
 	const char	*detail;
+	enum source	 src;
+	const char	*where;
+	int		 retry;		/* carries Retry-After */
 } errs[E__COUNT] = {
 	[E_MALFORMED] = { 400, "100", "Malformed request body." },
 	[E_MEMBER] = { 400, "101", "Invalid or missing member." },
@@ -29,7 +41,7 @@ static const struct {
 	[E_UNAVAILABLE] = { 503, "110", "Service temporarily unavailable." },
 	[E_INTERNAL] = { 500, "111", "Internal server error." },
 	[E_LOGIN_LIMIT] = { 429, "113",
-	    "Too many failed login attempts. Please try again later." },
+	    "Too many failed login attempts. Please try again later.", RETRY },
 	[E_TOKEN_INVALID] = { 401, "001", "Invalid access token." },
 	[E_TOKEN_MISSING] = { 403, "002", "Missing access token." },
 	[E_LOGIN_FAILED] = { 401, "003", "Failed to authenticate user." },
@@ -48,19 +60,22 @@ static const struct {
 	    "User with this username already exists." },
 	[E_USER_UNKNOWN] = { 404, "417", "User not found." },
 	/* SPEC §3.3: the rescue names an unknown customer with 404. */
-	[E_RESCUE_NO_CUSTOMER] = { 404, "5907", "Customer not found." },
+	[E_RESCUE_NO_CUSTOMER] = { 404, "5907", "Customer not found.",
+	    SRC_POINTER, "/data/attributes/customerReference", 0 },
 	/* SPEC §4.4, the detail strings exactly as written there. */
-	[E_MFA_CODE_MISSING] = { 403, "5900", "X-MFA-Code header is missing." },
-	[E_MFA_CODE_INVALID] = { 403, "5901", "X-MFA-Code is invalid." },
+	[E_MFA_CODE_MISSING] = { 403, "5900", "X-MFA-Code header is missing.",
+	    MFA_HEADER, 0 },
+	[E_MFA_CODE_INVALID] = { 403, "5901", "X-MFA-Code is invalid.",
+	    MFA_HEADER, 0 },
 	[E_MFA_TYPE_MISSING] = { 400, "5902",
-	    "Multi-factor authentication type is missing." },
+	    "Multi-factor authentication type is missing.", MFA_TYPE, 0 },
 	[E_MFA_DEACTIVATION_FAILED] = { 400, "5903",
 	    "Failed to deactivate multi-factor authentication." },
 	[E_MFA_ALREADY_ACTIVE] = { 400, "5904",
-	    "Multi-factor authentication type already activated." },
+	    "Multi-factor authentication type already activated.", MFA_TYPE, 0 },
 	[E_NO_CUSTOMER_ID] = { 400, "5905", "No customer identifier provided." },
 	[E_MFA_TYPE_NOT_FOUND] = { 400, "5906",
-	    "Multi-factor authentication type is not found." },
+	    "Multi-factor authentication type is not found.", MFA_TYPE, 0 },
 	[E_CUSTOMER_NOT_FOUND] = { 400, "5907", "Customer not found." },
 	[E_NO_USER_ID] = { 400, "5908", "No user identifier provided." },
 	[E_USER_NOT_FOUND] = { 400, "5909", "User not found." },
@@ -68,9 +83,10 @@ static const struct {
 	    "sending your code. Please try again later or contact the system "
 	    "administrator." },
 	[E_MFA_LOCKED] = { 429, "5911",
-	    "Too many failed attempts. Please try again later." },
+	    "Too many failed attempts. Please try again later.", RETRY },
 	[E_MFA_RESEND] = { 429, "5912",
-	    "A code was sent recently. Please wait before requesting another." },
+	    "A code was sent recently. Please wait before requesting another.",
+	    RETRY },
 };
 
 const char *
@@ -103,6 +119,22 @@ reason(int status)
 	}
 }
 
+static void
+out_append(struct req *r, const char *p, size_t n)
+{
+	if (n == 0)
+		return;
+	if (r->outlen + n > r->outcap) {
+		r->outcap = (r->outlen + n) * 2;
+		if ((r->out = realloc(r->out, r->outcap)) == NULL) {
+			log_err("response: out of memory");
+			exit(1);
+		}
+	}
+	memcpy(r->out + r->outlen, p, n);
+	r->outlen += n;
+}
+
 /*
  * Writes one response.  extra: more header lines, each ending in CRLF.
  * Tokens travel in bodies, so nothing may be cached (RFC 6749 §5.1).
@@ -129,11 +161,43 @@ respond(struct req *r, int status, const char *ctype, const char *extra,
 	    extra != NULL ? extra : "", r->headers);
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return -1;
+	if (r->method == M_HEAD)
+		len = 0;
+	if (r->hold) {
+		out_append(r, head, (size_t)n);
+		out_append(r, body, len);
+		return 0;
+	}
 	if (io_write(r->io, head, (size_t)n) == -1)
 		return -1;
-	if (r->method == M_HEAD || len == 0)
-		return 0;
-	return io_write(r->io, body, len);
+	return len == 0 ? 0 : io_write(r->io, body, len);
+}
+
+/* Writes a held answer out (the dispatcher, once the request is done). */
+int
+jsonapi_flush(struct req *r)
+{
+	int	 rc = 0;
+
+	if (r->outlen > 0)
+		rc = io_write(r->io, r->out, r->outlen);
+	free(r->out);
+	r->out = NULL;
+	r->outlen = r->outcap = 0;
+	r->hold = 0;
+	return rc;
+}
+
+/* Forgets a held answer, so another can be given (a failed commit). */
+void
+jsonapi_discard(struct req *r)
+{
+	free(r->out);
+	r->out = NULL;
+	r->outlen = r->outcap = 0;
+	r->answered = 0;
+	r->status = 0;
+	r->headers[0] = '\0';
 }
 
 static int
@@ -239,10 +303,11 @@ error_out(struct req *r, enum err e, enum source src, const char *where,
 	    error_doc(r, e, src, where));
 }
 
+/* The error with the source its table row names. */
 int
 jsonapi_error(struct req *r, enum err e)
 {
-	return error_out(r, e, SRC_NONE, NULL, NULL);
+	return jsonapi_error_retry(r, e, 0);
 }
 
 int
@@ -252,14 +317,17 @@ jsonapi_error_src(struct req *r, enum err e, enum source src,
 	return error_out(r, e, src, where, NULL);
 }
 
+/* The error as its table row says, with Retry-After where it has one. */
 int
 jsonapi_error_retry(struct req *r, enum err e, long retry_after)
 {
 	char	 extra[64];
 
+	if (!errs[e].retry)
+		return error_out(r, e, errs[e].src, errs[e].where, NULL);
 	snprintf(extra, sizeof(extra), "Retry-After: %ld\r\n",
 	    retry_after > 0 ? retry_after : 1);
-	return error_out(r, e, SRC_NONE, NULL, extra);
+	return error_out(r, e, errs[e].src, errs[e].where, extra);
 }
 
 /* A failed database call: 503 while the server is gone, else 500. */

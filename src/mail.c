@@ -270,3 +270,69 @@ mail_send(const char *to, const char *subject, const char *text,
 	free(msg);
 	return rc;
 }
+
+/* ---- the texts ------------------------------------------------------ */
+
+/* The code mail (contract §6): the code, how long it lives, what to do. */
+int
+mail_code(const char *to, const char *code, long ttl)
+{
+	char	 text[1024], html[2048];
+	long	 minutes = (ttl + 59) / 60;
+	int	 rc;
+
+	snprintf(text, sizeof(text),
+	    "Your verification code is: %s\n\n"
+	    "Use this code to proceed with your request. It expires in "
+	    "%ld minute%s and works once.\n\n"
+	    "If you did not ask for this code, ignore this e-mail: "
+	    "nothing happens without it.\n", code, minutes,
+	    minutes == 1 ? "" : "s");
+	snprintf(html, sizeof(html),
+	    "<!DOCTYPE html><html><body>"
+	    "<p>Your verification code is:</p>"
+	    "<p style=\"font-size:24px;font-weight:bold;letter-spacing:4px\">"
+	    "%s</p>"
+	    "<p>Use this code to proceed with your request. It expires in "
+	    "%ld minute%s and works once.</p>"
+	    "<p>If you did not ask for this code, ignore this e-mail: "
+	    "nothing happens without it.</p></body></html>\n", code, minutes,
+	    minutes == 1 ? "" : "s");
+	rc = mail_send(to, "Verification Code for Secure Access", text, html);
+	wipe(text, sizeof(text));
+	wipe(html, sizeof(html));
+	return rc;
+}
+
+/* Notification mails carry no code: what happened, when, what to do. */
+int
+mail_notice(const char *to, enum notice what, long long when)
+{
+	static const struct {
+		const char	*subject, *event;
+	} kinds[] = {
+		[NOTICE_ON] = { "Multi-factor authentication switched on",
+		    "Multi-factor authentication was switched on for your "
+		    "account." },
+		[NOTICE_OFF] = { "Multi-factor authentication switched off",
+		    "Multi-factor authentication was switched off for your "
+		    "account." },
+		[NOTICE_ADMIN_OFF] = { "Multi-factor authentication switched "
+		    "off by an administrator", "An administrator switched off "
+		    "multi-factor authentication for your account." },
+		[NOTICE_LOCKED] = { "Verification temporarily locked",
+		    "Too many wrong verification codes were entered for your "
+		    "account, so code checks are locked for a while." },
+	};
+	char	 stamp[21], text[1024], html[2048];
+
+	iso8601(stamp, when);
+	snprintf(text, sizeof(text), "%s\n\nWhen: %s (UTC)\n\n"
+	    "If this was not you, change your password now and contact "
+	    "support.\n", kinds[what].event, stamp);
+	snprintf(html, sizeof(html), "<!DOCTYPE html><html><body><p>%s</p>"
+	    "<p>When: %s (UTC)</p><p>If this was not you, change your "
+	    "password now and contact support.</p></body></html>\n",
+	    kinds[what].event, stamp);
+	return mail_send(to, kinds[what].subject, text, html);
+}

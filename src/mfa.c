@@ -1,15 +1,20 @@
 /*
- * Multi-factor authentication, shared by both sides (SPEC §4, §5): the
- * method list, the five resources' checks in the order of SPEC §4.2, codes
- * (generation, keyed-hash storage, expiry, attempts, lockout, grace), the
- * sending limits and the guard of protected resources.  What differs
- * between customers and users is one row of sides[].
+ * Multi-factor authentication, shared by both sides and every method
+ * (contract §4, §5): the method list, the five resources' checks in the
+ * order of contract §4.2, the failure counts and lockout, the grace
+ * window, the sending limits' answers, the audit and the notifications,
+ * and the guard of protected resources.  What a method does differently
+ * (how a code is issued, stored and checked) is one row of methods[],
+ * each in a file of its own (method_*.c).  What differs between customers
+ * and users is one row of sides[].
  *
  * Concurrency: every decision that changes an account's codes or counters
  * runs in a transaction holding that account's mfa_lockouts row, so
- * parallel requests can neither use one code twice nor pass a limit.  Only
- * the read-only grace path (a header repeated within its window) runs
- * without it.
+ * parallel requests can neither use one code twice nor pass a limit.  A
+ * code check that passes leaves that transaction open: the caller's
+ * change (switching a method on or off, or the protected request itself)
+ * commits with it, or nothing does.  Only the read-only grace path (a
+ * header repeated within its window) runs without it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,22 +22,18 @@
 
 #include "glue.h"
 
-#define MAX_CODE_ROWS	32	/* live codes plus codes in a grace window */
-#define MAX_METHODS	8
-#define DAY		86400L
-
-enum { ST_DEACTIVATED = 0, ST_PENDING = 1, ST_ACTIVE = 2 };
-enum { CODE_LIVE = 0, CODE_USED = 1 };
+/* The methods this build knows; cfg.methods says which are offered. */
+static const struct mfa_method *const methods[] = {
+	&method_email,
+};
 
 /* What differs between customers and users. */
 static const struct side_info {
 	enum err	 no_id;		/* 5905 / 5908 */
 	enum err	 not_found;	/* 5907 / 5909 */
-	enum stmt	 contact;	/* the account's e-mail address */
 } sides[] = {
-	[SIDE_STOREFRONT] = { E_NO_CUSTOMER_ID, E_CUSTOMER_NOT_FOUND,
-	    S_CUSTOMER_CONTACT },
-	[SIDE_BACKEND] = { E_NO_USER_ID, E_USER_NOT_FOUND, S_USER_CONTACT },
+	[SIDE_STOREFRONT] = { E_NO_CUSTOMER_ID, E_CUSTOMER_NOT_FOUND },
+	[SIDE_BACKEND] = { E_NO_USER_ID, E_USER_NOT_FOUND },
 };
 
 static const char *const status_label[] = {
@@ -41,73 +42,44 @@ static const char *const status_label[] = {
 	[ST_ACTIVE] = "activated",
 };
 
-struct methods {
-	struct {
-		char	 type[17];
-		int	 status;
-	}	 m[MAX_METHODS];
-	size_t	 n;
-};
+/* ---- the method table --------------------------------------------------- */
 
-struct code_row {
-	long long	 id;
-	char		 type[17];
-	unsigned char	 hash[HASH_BYTES + 1];
-	unsigned char	 used_token[HASH_BYTES + 1];
-	int		 state;
-	int		 used_null;
-	int		 method_status;
-};
-
-struct codes {
-	struct code_row	 c[MAX_CODE_ROWS];
-	size_t		 n;
-};
-
-/* ---- reading state ------------------------------------------------------ */
-
-static int
-methods_load(struct req *r, struct methods *ms)
+static const struct mfa_method *
+method_find(const char *name)
 {
-	char		 type[17];
-	struct dbcol	 c[2] = { DBC_TEXT(type), DBC_INT };
-	struct dbv	 v[2] = { DBV_INT(r->side), DBV_INT(r->acct.id) };
-	int		 rc;
+	size_t	 i;
 
-	ms->n = 0;
-	if (db_select(S_MFA_METHODS, v, 2, c, 2) != 0)
-		return -1;
-	while ((rc = db_fetch(S_MFA_METHODS, c, 2)) == 1)
-		if (ms->n < MAX_METHODS) {
-			memcpy(ms->m[ms->n].type, type, sizeof(type));
-			ms->m[ms->n++].status = (int)c[1].i;
-		}
-	db_finish(S_MFA_METHODS);
-	return rc < 0 ? -1 : 0;
+	for (i = 0; i < nitems(methods); i++)
+		if (strcmp(methods[i]->name, name) == 0)
+			return methods[i];
+	return NULL;
 }
 
-/* The methods the authentication query returned: "type=status,...". */
-static void
-methods_parse(const char *list, struct methods *ms)
+/* Offered by configuration (and so known to this build: mfa_check_config). */
+static const struct mfa_method *
+method_offered(const char *name)
 {
-	const char	*p = list, *eq, *e;
-	size_t		 len;
-
-	ms->n = 0;
-	while (*p != '\0' && ms->n < MAX_METHODS) {
-		e = p + strcspn(p, ",");
-		if ((eq = memchr(p, '=', (size_t)(e - p))) != NULL &&
-		    (len = (size_t)(eq - p)) < sizeof(ms->m[0].type)) {
-			memcpy(ms->m[ms->n].type, p, len);
-			ms->m[ms->n].type[len] = '\0';
-			ms->m[ms->n++].status = eq[1] - '0';
-		}
-		p = *e == ',' ? e + 1 : e;
-	}
+	return list_contains(cfg.methods, name) ? method_find(name) : NULL;
 }
 
-static int
-status_of(const struct methods *ms, const char *type)
+/* At start-up: every method the configuration offers exists. */
+int
+mfa_check_config(char *err, size_t errsz)
+{
+	char	 list[256], *t, *save = NULL;
+
+	snprintf(list, sizeof(list), "%s", cfg.methods);
+	for (t = strtok_r(list, ",", &save); t != NULL;
+	    t = strtok_r(NULL, ",", &save))
+		if (method_find(t) == NULL) {
+			snprintf(err, errsz, "methods: unknown method '%s'", t);
+			return -1;
+		}
+	return 0;
+}
+
+enum method_status
+methods_status(const struct methods *ms, const char *type)
 {
 	size_t	 i;
 
@@ -115,6 +87,16 @@ status_of(const struct methods *ms, const char *type)
 		if (strcmp(ms->m[i].type, type) == 0)
 			return ms->m[i].status;
 	return ST_DEACTIVATED;
+}
+
+size_t
+methods_active(const struct methods *ms)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < ms->n; i++)
+		n += ms->m[i].status == ST_ACTIVE;
+	return n;
 }
 
 static int
@@ -129,157 +111,53 @@ other_active(const struct methods *ms, const char *type)
 	return 0;
 }
 
-/* Live codes and codes within a grace window, with the lockout. */
-static int
-codes_load(struct req *r, struct codes *cs)
-{
-	struct code_row	 row;
-	struct dbcol	 c[6];
-	struct dbv	 v[4];
-	int		 rc;
+/* ---- the engine's context ----------------------------------------------- */
 
-	c[0] = (struct dbcol)DBC_INT;
-	c[1] = (struct dbcol)DBC_TEXT(row.type);
-	c[2] = (struct dbcol)DBC_BLOB(row.hash);
-	c[3] = (struct dbcol)DBC_INT;
-	c[4] = (struct dbcol)DBC_BLOB(row.used_token);
-	c[5] = (struct dbcol)DBC_INT;
-	v[0] = DBV_INT(r->side);
-	v[1] = DBV_INT(r->acct.id);
-	v[2] = DBV_INT((long long)r->now);
-	v[3] = DBV_INT((long long)r->now);
-	cs->n = 0;
-	if (db_select(S_MFA_CODES, v, 4, c, 6) != 0)
-		return -1;
-	while ((rc = db_fetch(S_MFA_CODES, c, 6)) == 1) {
-		if (cs->n == MAX_CODE_ROWS || c[2].len != HASH_BYTES)
-			continue;
-		row.id = c[0].i;
-		row.state = (int)c[3].i;
-		row.used_null = c[4].null || c[4].len != HASH_BYTES;
-		row.method_status = (int)c[5].i;
-		cs->c[cs->n++] = row;
-	}
-	db_finish(S_MFA_CODES);
-	return rc < 0 ? -1 : 0;
+/* A call of the engine: whose codes, checked for which token, when. */
+static struct mfa_ctx
+ctx_of(struct req *r, const struct subject *who)
+{
+	struct mfa_ctx	 c;
+
+	memset(&c, 0, sizeof(c));
+	c.who = *who;
+	c.token = r->acct.token_hash;
+	c.now = r->now;
+	c.code = r->mfa_code;
+	return c;
 }
 
-/* ---- codes -------------------------------------------------------------- */
-
-/* The stored form: bound to account, method and code id (SPEC §5.1). */
-static void
-code_hash(unsigned char out[HASH_BYTES], const struct req *r,
-    const char *type, long long id, const char *code)
+static enum err
+db_err(void)
 {
-	char	 buf[160];
-	int	 n;
-
-	n = snprintf(buf, sizeof(buf), "%d/%lld/%s/%lld/%s", (int)r->side,
-	    r->acct.id, type, id, code);
-	keyed_hash(out, "mfa-code", buf, n > 0 ? (size_t)n : 0);
-	wipe(buf, sizeof(buf));
+	return db_unavailable() ? E_UNAVAILABLE : E_INTERNAL;
 }
+
+/* ---- grace, failures, lockout ------------------------------------------- */
 
 /*
- * The row the submitted code matches, among the codes of type (or of any
- * active method when type is NULL); -1 if none.  Every candidate is hashed
- * and compared in constant time.
- */
-static int
-code_match(const struct req *r, const struct codes *cs, const char *type,
-    const char *code)
-{
-	unsigned char	 h[HASH_BYTES];
-	size_t		 i;
-	int		 found = -1;
-
-	if (strlen(code) != (size_t)cfg.code_length ||
-	    strspn(code, "0123456789") != strlen(code))
-		return -1;
-	for (i = 0; i < cs->n; i++) {
-		if (type != NULL ? strcmp(cs->c[i].type, type) != 0 :
-		    cs->c[i].method_status != ST_ACTIVE)
-			continue;
-		code_hash(h, r, cs->c[i].type, cs->c[i].id, code);
-		if (ct_equal(h, cs->c[i].hash, HASH_BYTES) && found == -1)
-			found = (int)i;
-	}
-	return found;
-}
-
-/* A used code passes again only for the token that used it (§5.1 rule 5). */
-static int
-in_grace(const struct req *r, const struct code_row *c)
-{
-	return c->state == CODE_USED && !c->used_null &&
-	    ct_equal(c->used_token, r->acct.token_hash, HASH_BYTES);
-}
-
-/*
- * Does the header repeat a code this token used within its grace window?
- * Decided from what the authentication query returned, without a query:
- * "id:type:hexhash,..." of the codes in a window for this very token.
+ * Does the header repeat a code this token used within its grace window
+ * (contract §5.1 rule 5), for type (NULL: any active method)?  Decided
+ * from what the authentication query returned, without a query.
  */
 static int
 grace_match(const struct req *r, const char *type)
 {
-	struct methods	 ms;
-	unsigned char	 want[HASH_BYTES], h[HASH_BYTES];
-	char		 list[sizeof(r->acct.grace)], *item, *save = NULL;
-	char		*t, *hex;
-	long long	 id;
+	const struct account *a = &r->acct;
+	struct subject	 who = { r->side, a->id };
+	unsigned char	 h[HASH_BYTES];
+	size_t		 i;
 	int		 found = 0;
 
-	if (strlen(r->mfa_code) != (size_t)cfg.code_length)
-		return 0;
-	methods_parse(r->acct.methods, &ms);
-	snprintf(list, sizeof(list), "%s", r->acct.grace);
-	for (item = strtok_r(list, ",", &save); item != NULL;
-	    item = strtok_r(NULL, ",", &save)) {
-		if ((t = strchr(item, ':')) == NULL ||
-		    (hex = strchr(t + 1, ':')) == NULL)
+	for (i = 0; i < a->ngrace; i++) {
+		if (type != NULL ? strcmp(a->grace[i].type, type) != 0 :
+		    methods_status(&a->methods, a->grace[i].type) != ST_ACTIVE)
 			continue;
-		*t++ = '\0';
-		*hex++ = '\0';
-		id = strtoll(item, NULL, 10);
-		if ((type != NULL ? strcmp(t, type) != 0 :
-		    status_of(&ms, t) != ST_ACTIVE) ||
-		    hex_decode(want, HASH_BYTES, hex, strlen(hex)) != 0)
-			continue;
-		code_hash(h, r, t, id, r->mfa_code);
-		found |= ct_equal(h, want, HASH_BYTES);
+		code_hash(h, &who, a->grace[i].type, a->grace[i].id,
+		    r->mfa_code);
+		found |= ct_equal(h, a->grace[i].hash, HASH_BYTES);
 	}
 	return found;
-}
-
-/* Takes the account's lock row; reads failures, lockouts, locked_until. */
-static int
-lock_account(struct req *r, long long out[3])
-{
-	struct dbcol	 c[3] = { DBC_INT, DBC_INT, DBC_INT };
-	struct dbv	 v[2] = { DBV_INT(r->side), DBV_INT(r->acct.id) };
-
-	if (db_begin() != 0 || db_exec(S_MFA_LOCK_INIT, v, 2) < 0 ||
-	    db_one(S_MFA_LOCK_GET, v, 2, c, 3) != 1)
-		return -1;
-	out[0] = c[0].i;
-	out[1] = c[1].i;
-	out[2] = c[2].i;
-	return 0;
-}
-
-static int
-lock_set(struct req *r, long long failures, long long lockouts,
-    long long until)
-{
-	struct dbv	 v[5];
-
-	v[0] = DBV_INT(failures);
-	v[1] = DBV_INT(lockouts);
-	v[2] = DBV_INT(until);
-	v[3] = DBV_INT(r->side);
-	v[4] = DBV_INT(r->acct.id);
-	return db_exec(S_MFA_LOCK_SET, v, 5) < 0 ? -1 : 0;
 }
 
 /* lockout_seconds, doubled for each lockout after the first, capped. */
@@ -293,272 +171,181 @@ lockout_length(long long lockouts)
 	return s < MAX_LOCKOUT_SECONDS ? s : MAX_LOCKOUT_SECONDS;
 }
 
-static int	 notify(struct req *, const struct subject *, const char *);
+static void	 notify(struct req *, const struct subject *, enum notice);
 
-/* Counts a wrong code: per code, and per account with lockout (§5.2). */
+/*
+ * A wrong code (contract §5.2): counted against the codes it could have
+ * been meant for, and against the account, locking it at max_failures.
+ * Commits: a refusal that is counted stays counted.
+ */
 static int
-count_failure(struct req *r, const char *type, const long long lk[3])
+count_failure(struct req *r, struct mfa_ctx *c, const struct methods *ms,
+    const char *type, struct lockout lk)
 {
-	struct dbv	 v[8];
-	long long	 failures = lk[0] + 1, lockouts = lk[1], until = lk[2];
+	const struct lockout before = lk;
+	size_t		 i;
 
-	v[0] = DBV_INT(cfg.attempts_per_code);
-	v[1] = DBV_INT(r->side);
-	v[2] = DBV_INT(r->acct.id);
-	v[3] = DBV_INT((long long)r->now);
-	v[4] = DBV_INT(r->side);
-	v[5] = DBV_INT(r->acct.id);
-	v[6] = DBV_OPT(type);
-	v[7] = DBV_OPT(type);
-	if (db_exec(S_MFA_CODE_FAIL, v, 8) < 0)
-		return -1;
-	if (failures >= cfg.max_failures) {
-		lockouts++;
-		until = (long long)r->now + lockout_length(lockouts);
+	for (i = 0; i < ms->n; i++) {
+		const struct mfa_method *m = method_find(ms->m[i].type);
+
+		if (m == NULL || (type != NULL ?
+		    strcmp(ms->m[i].type, type) != 0 :
+		    ms->m[i].status != ST_ACTIVE))
+			continue;
+		c->type = ms->m[i].type;
+		if (m->fail(c) != 0)
+			return -1;
 	}
-	if (lock_set(r, failures, lockouts, until) != 0 || db_commit() != 0)
+	lk.failures++;
+	if (lk.failures >= cfg.max_failures) {
+		lk.lockouts++;
+		lk.locked_until = (long long)r->now +
+		    lockout_length(lk.lockouts);
+	}
+	if (db_mfa_lock_set(&c->who, &lk) != 0 || db_commit() != 0)
 		return -1;
-	if (lockouts > lk[1]) {
-		log_warn("account %lld: MFA locked for %lld s", r->acct.id,
-		    until - (long long)r->now);
-		audit(r, r->side, r->acct.id, 0, "lockout", type, E_MFA_LOCKED);
-		(void)notify(r, &(struct subject){ r->side, r->acct.id },
-		    "locked");
+	if (lk.lockouts > before.lockouts) {
+		log_warn("account %lld: MFA locked for %lld s", c->who.id,
+		    lk.locked_until - (long long)r->now);
+		audit(r, c->who.side, c->who.id, 0, "lockout", type,
+		    E_MFA_LOCKED);
+		notify(r, &c->who, NOTICE_LOCKED);
+	}
+	return 0;
+}
+
+/* Does a live code of one of the candidate methods match?  Consumes it. */
+static int
+match_and_consume(struct mfa_ctx *c, const struct methods *ms,
+    const char *type)
+{
+	size_t	 i;
+	int	 rc;
+
+	for (i = 0; i < ms->n; i++) {
+		const struct mfa_method *m = method_offered(ms->m[i].type);
+
+		if (m == NULL || (type != NULL ?
+		    strcmp(ms->m[i].type, type) != 0 :
+		    ms->m[i].status != ST_ACTIVE) || !m->well_formed(c->code))
+			continue;
+		c->type = ms->m[i].type;
+		if ((rc = m->check(c)) != 0)
+			return rc;	/* 1: matched and used; -1 */
 	}
 	return 0;
 }
 
 /*
  * Checks the X-MFA-Code header against the codes of type (NULL: of any
- * active method).  E_NONE when acceptable; else E_MFA_CODE_INVALID,
- * E_MFA_LOCKED with *retry, or E_UNAVAILABLE/E_INTERNAL.
+ * active method).  E_NONE when acceptable, the transaction holding the
+ * account's lock left open for the caller's change (none on the grace
+ * path); else E_MFA_CODE_INVALID (counted), E_MFA_LOCKED with *retry, or
+ * E_UNAVAILABLE/E_INTERNAL, with nothing left open.
  */
 static enum err
 code_check(struct req *r, const char *type, long *retry)
 {
-	struct codes	 cs;
-	long long	 lk[3];
-	struct dbv	 v[3];
-	int		 i;
+	struct mfa_ctx	 c = ctx_of(r, &(struct subject){ r->side,
+			    r->acct.id });
+	const struct methods *ms = &r->acct.methods;
+	struct lockout	 lk;
+	int		 grace = grace_match(r, type), rc;
 
-	if (grace_match(r, type) && r->acct.locked_until <= (long long)r->now)
+	if (grace && r->acct.locked_until <= (long long)r->now)
 		return E_NONE;		/* no query: the grace path */
-	if (lock_account(r, lk) != 0)
+	if (db_begin() != 0 || db_mfa_lock(&c.who, &lk) != 0)
 		goto dberr;
-	if (lk[2] > (long long)r->now) {
+	if (lk.locked_until > (long long)r->now) {
 		db_rollback();
-		*retry = (long)(lk[2] - (long long)r->now);
+		*retry = (long)(lk.locked_until - (long long)r->now);
 		return E_MFA_LOCKED;
 	}
 	/* Under the lock: what this request sees nobody else changes. */
-	if (codes_load(r, &cs) != 0)
-		goto dberr;
-	i = code_match(r, &cs, type, r->mfa_code);
-	if (i >= 0 && cs.c[i].state == CODE_LIVE) {
-		v[0] = DBV_BLOB(r->acct.token_hash, HASH_BYTES);
-		v[1] = DBV_INT((long long)r->now + cfg.grace_period);
-		v[2] = DBV_INT(cs.c[i].id);
-		if (db_exec(S_MFA_CODE_CONSUME, v, 3) != 1)
-			goto dberr;
-	} else if (i < 0 || !in_grace(r, &cs.c[i])) {
-		if (count_failure(r, type, lk) != 0)
+	if (!grace && (rc = match_and_consume(&c, ms, type)) <= 0) {
+		if (rc < 0 || count_failure(r, &c, ms, type, lk) != 0)
 			goto dberr;
 		return E_MFA_CODE_INVALID;
 	}
-	if ((lk[0] != 0 || lk[1] != 0) && lock_set(r, 0, 0, 0) != 0)
-		goto dberr;
-	if (db_commit() != 0)
+	if ((lk.failures != 0 || lk.lockouts != 0) &&
+	    db_mfa_lock_clear(&c.who) != 0)
 		goto dberr;
 	return E_NONE;
 dberr:
 	db_rollback();
-	return db_unavailable() ? E_UNAVAILABLE : E_INTERNAL;
-}
-
-/* code_length digits, uniform, leading zeros included (SPEC §5.1 rule 1). */
-static void
-code_new(char *out)
-{
-	long	 i;
-
-	for (i = 0; i < cfg.code_length; i++)
-		out[i] = (char)('0' + random_uniform(10));
-	out[i] = '\0';
+	return db_err();
 }
 
 /* ---- mail --------------------------------------------------------------- */
 
-/* 1 with the account's address in buf, 0 if the account is gone, DB_ERR. */
-static int
-account_email(const struct subject *who, char *buf, size_t sz)
+/* Notifications carry no code; one that cannot be sent is logged. */
+static void
+notify(struct req *r, const struct subject *who, enum notice what)
 {
-	struct dbcol	 c[1];
+	char	 to[4 * MAX_EMAIL + 1];
 
-	c[0] = (struct dbcol){ DB_TEXT, 0, buf, sz, 0, 0, 0 };
-	return db_one(sides[who->side].contact, &DBV_INT(who->id), 1, c, 1);
-}
-
-static int
-send_code(const char *to, const char *code)
-{
-	char	 text[1024], html[2048];
-	long	 minutes = (cfg.code_ttl + 59) / 60;
-	int	 rc;
-
-	snprintf(text, sizeof(text),
-	    "Your verification code is: %s\n\n"
-	    "Use this code to proceed with your request. It expires in "
-	    "%ld minute%s and works once.\n\n"
-	    "If you did not ask for this code, ignore this e-mail: "
-	    "nothing happens without it.\n", code, minutes,
-	    minutes == 1 ? "" : "s");
-	snprintf(html, sizeof(html),
-	    "<!DOCTYPE html><html><body>"
-	    "<p>Your verification code is:</p>"
-	    "<p style=\"font-size:24px;font-weight:bold;letter-spacing:4px\">"
-	    "%s</p>"
-	    "<p>Use this code to proceed with your request. It expires in "
-	    "%ld minute%s and works once.</p>"
-	    "<p>If you did not ask for this code, ignore this e-mail: "
-	    "nothing happens without it.</p></body></html>\n", code, minutes,
-	    minutes == 1 ? "" : "s");
-	rc = mail_send(to, "Verification Code for Secure Access", text, html);
-	wipe(text, sizeof(text));
-	wipe(html, sizeof(html));
-	return rc;
-}
-
-/* Notification mails carry no code: what happened, when, what to do. */
-static int
-notify(struct req *r, const struct subject *who, const char *what)
-{
-	static const struct {
-		const char	*what, *subject, *event;
-	} kinds[] = {
-		{ "on", "Multi-factor authentication switched on",
-		  "Multi-factor authentication was switched on for your "
-		  "account." },
-		{ "off", "Multi-factor authentication switched off",
-		  "Multi-factor authentication was switched off for your "
-		  "account." },
-		{ "admin-off", "Multi-factor authentication switched off by "
-		  "an administrator", "An administrator switched off "
-		  "multi-factor authentication for your account." },
-		{ "locked", "Verification temporarily locked",
-		  "Too many wrong verification codes were entered for your "
-		  "account, so code checks are locked for a while." },
-	};
-	char	 to[4 * MAX_EMAIL + 1], when[21], text[1024], html[2048];
-	size_t	 i;
-
-	for (i = 0; i < nitems(kinds) && strcmp(kinds[i].what, what) != 0; i++)
-		;
-	if (i == nitems(kinds) || account_email(who, to, sizeof(to)) != 1)
-		return -1;
-	iso8601(when, (long long)r->now);
-	snprintf(text, sizeof(text), "%s\n\nWhen: %s (UTC)\n\n"
-	    "If this was not you, change your password now and contact "
-	    "support.\n", kinds[i].event, when);
-	snprintf(html, sizeof(html), "<!DOCTYPE html><html><body><p>%s</p>"
-	    "<p>When: %s (UTC)</p><p>If this was not you, change your "
-	    "password now and contact support.</p></body></html>\n",
-	    kinds[i].event, when);
-	if (mail_send(to, kinds[i].subject, text, html) != 0) {
-		log_warn("notification '%s' not sent", what);
-		return -1;
-	}
-	return 0;
+	if (db_contact(who, to, sizeof(to)) != 1 ||
+	    mail_notice(to, what, (long long)r->now) != 0)
+		log_warn("notification %d to account %lld not sent",
+		    (int)what, who->id);
 }
 
 /*
- * Makes, stores and mails a new code for type, within the sending limits
- * (SPEC §5.3).  A code whose mail could not be handed over is withdrawn,
- * so the cool-down does not hold back the retry.
+ * Starts a method (activate) or asks it for a code (trigger), under the
+ * account's lock: taken here, or already held by the code check that let
+ * an activation through, whose code is then spent together with what the
+ * method stores.  The method commits what it stores before it delivers
+ * anything, and rolls back when it refuses; so the transaction is over
+ * when it returns.
  */
 static enum err
-code_issue(struct req *r, const char *type, long *retry)
+issue(struct mfa_ctx *c, const struct mfa_method *m, long *retry)
 {
-	char		 to[4 * MAX_EMAIL + 1], code[MAX_CODE_LENGTH + 1];
-	unsigned char	 h[HASH_BYTES];
-	struct dbcol	 c[3] = { DBC_INT, DBC_INT, DBC_INT };
-	struct dbv	 v[7];
-	long long	 lk[3], id;
-	int		 rc;
+	struct lockout	 lk;
+	enum err	 e;
 
-	if ((rc = account_email(&(struct subject){ r->side, r->acct.id }, to,
-	    sizeof(to))) != 1)
-		return rc == 0 ? sides[r->side].not_found :
-		    db_unavailable() ? E_UNAVAILABLE : E_INTERNAL;
-	if (lock_account(r, lk) != 0)
-		goto dberr;
-	v[0] = DBV_INT((long long)r->now);
-	v[1] = DBV_INT(r->side);
-	v[2] = DBV_INT(r->acct.id);
-	v[3] = DBV_TEXT(type);
-	v[4] = DBV_INT((long long)r->now - DAY);
-	if (db_one(S_MFA_SEND_STATS, v, 5, c, 3) != 1)
-		goto dberr;
-	if (c[2].i != 0 && c[2].i + cfg.resend_cooldown > (long long)r->now) {
+	if (!db_in_transaction() &&
+	    (db_begin() != 0 || db_mfa_lock(&c->who, &lk) != 0)) {
 		db_rollback();
-		*retry = (long)(c[2].i + cfg.resend_cooldown - r->now);
-		return E_MFA_RESEND;
+		return db_err();
 	}
-	if (c[0].i >= cfg.daily_send_cap) {
+	if (m->limit != NULL && (e = m->limit(c, retry)) != E_NONE) {
 		db_rollback();
-		*retry = (long)(c[1].i + DAY - r->now);
-		return E_MFA_RESEND;
+		return e;
 	}
-	if (db_exec(S_MFA_CODES_INVALIDATE, v + 1, 3) < 0)
-		goto dberr;
-	id = (long long)(random_u64() >> 1);
-	code_new(code);
-	code_hash(h, r, type, id, code);
-	v[0] = DBV_INT(id);
-	v[1] = DBV_INT(r->side);
-	v[2] = DBV_INT(r->acct.id);
-	v[3] = DBV_TEXT(type);
-	v[4] = DBV_BLOB(h, HASH_BYTES);
-	v[5] = DBV_INT((long long)r->now);
-	v[6] = DBV_INT((long long)r->now + cfg.code_ttl);
-	if (db_exec(S_MFA_CODE_INSERT, v, 7) != 1 || db_commit() != 0)
-		goto dberr;
-	rc = send_code(to, code);
-	wipe(code, sizeof(code));
-	if (rc != 0) {
-		(void)db_exec(S_MFA_CODE_CANCEL, &DBV_INT(id), 1);
-		return E_MFA_SEND_FAILED;
+	if (c->activating &&
+	    db_mfa_method_pending(&c->who, c->type, c->now) != 0) {
+		db_rollback();
+		return db_err();
 	}
-	return E_NONE;
-dberr:
-	db_rollback();
-	return db_unavailable() ? E_UNAVAILABLE : E_INTERNAL;
+	if ((e = m->issue(c)) != E_NONE && db_in_transaction())
+		db_rollback();
+	return e;
 }
 
 /* ---- answers ------------------------------------------------------------ */
 
-/* Audits the decision and answers it (SPEC §4.3: sources per code). */
+/* Audits the decision and answers it (contract §4.3: sources per code). */
 static int
 finish(struct req *r, const char *action, const char *type, enum err e,
     long retry)
 {
 	audit(r, r->side, r->acct.id, 0, action, type, e);
-	switch (e) {
-	case E_NONE:
+	if (e == E_NONE)
 		return jsonapi_no_content(r);
-	case E_MFA_CODE_MISSING:
-	case E_MFA_CODE_INVALID:
-		return jsonapi_error_src(r, e, SRC_HEADER, "X-MFA-Code");
-	case E_MFA_TYPE_MISSING:
-	case E_MFA_ALREADY_ACTIVE:
-	case E_MFA_TYPE_NOT_FOUND:
-		return jsonapi_error_src(r, e, SRC_POINTER,
-		    "/data/attributes/type");
-	case E_MFA_LOCKED:
-	case E_MFA_RESEND:
-		return jsonapi_error_retry(r, e, retry);
-	default:
-		return jsonapi_error(r, e);
+	return jsonapi_error_retry(r, e, retry);
+}
+
+/* Ends a passed check's transaction with the change made in it. */
+static int
+commit_decision(struct req *r, const char *action, const char *type)
+{
+	audit(r, r->side, r->acct.id, 0, action, type, E_NONE);
+	if (db_in_transaction() && db_commit() != 0) {
+		db_rollback();
+		return -1;
 	}
+	return 0;
 }
 
 static int
@@ -568,11 +355,11 @@ has_code(const struct req *r)
 }
 
 /*
- * attributes.type: absent, null or "" is 5902; not a string is the front
- * line's 400.  Sets *type; E_NONE when present.
+ * attributes.type: absent, null or "" is 5902; not a string is a 400 of
+ * its own; not offered is 5906.  Sets *type and *m.
  */
 static enum err
-read_type(struct req *r, const char **type)
+read_type(struct req *r, const char **type, const struct mfa_method **m)
 {
 	const cJSON	*t = cJSON_GetObjectItemCaseSensitive(r->attrs, "type");
 
@@ -583,47 +370,41 @@ read_type(struct req *r, const char **type)
 	if (!cJSON_IsString(t))
 		return E_MEMBER;
 	*type = t->valuestring;
-	return list_contains(cfg.methods, *type) ? E_NONE :
+	return (*m = method_offered(*type)) != NULL ? E_NONE :
 	    E_MFA_TYPE_NOT_FOUND;
 }
 
-/* The checks every MFA resource starts with. */
-static enum err
-preamble(struct req *r, struct methods *ms, const char **type, int need_code)
+/* The checks every MFA resource starts with; answers when one fails. */
+static int
+preamble(struct req *r, const char *action, const char **type,
+    const struct mfa_method **m, int need_code)
 {
 	enum err	 e;
 
 	*type = NULL;
 	if (r->acct.id == 0)
-		return sides[r->side].no_id;
-	if (need_code && !has_code(r))
-		return E_MFA_CODE_MISSING;
-	if ((e = read_type(r, type)) != E_NONE)
-		return e;
-	methods_parse(r->acct.methods, ms);
-	return E_NONE;
-}
-
-static int
-answer_type(struct req *r, const char *action, enum err e, const char *type)
-{
-	if (e == E_MEMBER)
+		e = sides[r->side].no_id;
+	else if (need_code && !has_code(r))
+		e = E_MFA_CODE_MISSING;
+	else if ((e = read_type(r, type, m)) == E_MEMBER)
 		return jsonapi_error_src(r, E_MEMBER, SRC_POINTER,
-		    "/data/attributes/type");
-	return finish(r, action, type, e, 0);
+		    "/data/attributes/type"), -1;
+	if (e == E_NONE)
+		return 0;
+	return finish(r, action, *type, e, 0), -1;
 }
 
 /* ---- the five resources ------------------------------------------------- */
 
 static cJSON *
-method_resource(struct req *r, const char *type, int status)
+method_resource(struct req *r, const char *type, enum method_status st)
 {
 	cJSON	*a;
 	char	 self[MAX_PATH + 600];
 
 	a = cJSON_CreateObject();
 	cJSON_AddStringToObject(a, "type", type);
-	cJSON_AddStringToObject(a, "status", status_label[status]);
+	cJSON_AddStringToObject(a, "status", status_label[st]);
 	self_link(r, self, sizeof(self), "multi-factor-auth-types/%s", type);
 	return jsonapi_resource(r, "multi-factor-auth-types", type, a, self);
 }
@@ -632,25 +413,25 @@ method_resource(struct req *r, const char *type, int status)
 int
 mfa_types(struct req *r)
 {
-	struct methods	 ms;
-	char		 list[256], self[MAX_PATH + 600], *t, *save = NULL;
+	const struct methods *ms = &r->acct.methods;
+	char		 list[256], self[MAX_PATH + 600], *t, *save;
 	cJSON		*arr;
 	int		 want;
 
 	if (r->acct.id == 0)
 		return jsonapi_error(r, sides[r->side].no_id);
-	if (r->param[0] != NULL && !list_contains(cfg.methods, r->param[0]))
-		return jsonapi_error(r, E_NOT_FOUND);
-	methods_parse(r->acct.methods, &ms);
 	if (r->param[0] != NULL)
-		return jsonapi_send(r, 200, jsonapi_document(method_resource(r,
-		    r->param[0], status_of(&ms, r->param[0])), NULL));
+		return method_offered(r->param[0]) == NULL ?
+		    jsonapi_error(r, E_NOT_FOUND) :
+		    jsonapi_send(r, 200, jsonapi_document(method_resource(r,
+		    r->param[0], methods_status(ms, r->param[0])), NULL));
 	arr = cJSON_CreateArray();
 	for (want = ST_ACTIVE; want >= ST_DEACTIVATED; want--) {
 		snprintf(list, sizeof(list), "%s", cfg.methods);
+		save = NULL;
 		for (t = strtok_r(list, ",", &save); t != NULL;
 		    t = strtok_r(NULL, ",", &save))
-			if (status_of(&ms, t) == want)
+			if ((int)methods_status(ms, t) == want)
 				cJSON_AddItemToArray(arr,
 				    method_resource(r, t, want));
 	}
@@ -661,116 +442,130 @@ mfa_types(struct req *r)
 int
 mfa_activate(struct req *r)
 {
-	struct methods	 ms;
-	struct dbv	 v[4];
+	const struct methods *ms = &r->acct.methods;
+	const struct mfa_method *m;
+	struct mfa_ctx	 c = ctx_of(r, &(struct subject){ r->side,
+			    r->acct.id });
 	const char	*type;
 	enum err	 e;
 	long		 retry = 0;
 
-	if ((e = preamble(r, &ms, &type, 0)) != E_NONE)
-		return answer_type(r, "activate", e, type);
-	if (status_of(&ms, type) == ST_ACTIVE)
+	if (preamble(r, "activate", &type, &m, 0) != 0)
+		return -1;
+	if (methods_status(ms, type) == ST_ACTIVE)
 		return finish(r, "activate", type, E_MFA_ALREADY_ACTIVE, 0);
-	if (other_active(&ms, type)) {
+	if (other_active(ms, type)) {
 		if (!has_code(r))
 			return finish(r, "activate", type,
 			    E_MFA_CODE_MISSING, 0);
+		/* Passed: the other method's code is spent only if this
+		 * activation goes ahead (issue() commits both). */
 		if ((e = code_check(r, NULL, &retry)) != E_NONE)
 			return finish(r, "activate", type, e, retry);
 	}
-	v[0] = DBV_INT(r->side);
-	v[1] = DBV_INT(r->acct.id);
-	v[2] = DBV_TEXT(type);
-	v[3] = DBV_INT((long long)r->now);
-	if (db_exec(S_MFA_METHOD_PENDING, v, 4) < 0)
-		return jsonapi_db_error(r);
-	e = code_issue(r, type, &retry);
+	c.type = type;
+	c.activating = 1;
+	e = issue(&c, m, &retry);
 	return finish(r, "activate", type, e, retry);
 }
 
 int
 mfa_verify(struct req *r)
 {
-	struct methods	 ms;
-	struct dbv	 v[4];
+	const struct methods *ms = &r->acct.methods;
+	const struct mfa_method *m;
 	const char	*type;
 	enum err	 e;
+	enum method_status st;
 	long		 retry = 0;
-	int		 st;
+	long long	 n;
 
-	if ((e = preamble(r, &ms, &type, 1)) != E_NONE)
-		return answer_type(r, "verify", e, type);
-	if ((st = status_of(&ms, type)) == ST_ACTIVE)
+	if (preamble(r, "verify", &type, &m, 1) != 0)
+		return -1;
+	if ((st = methods_status(ms, type)) == ST_ACTIVE)
 		return finish(r, "verify", type, E_MFA_ALREADY_ACTIVE, 0);
 	if (st != ST_PENDING)
 		return finish(r, "verify", type, E_MFA_TYPE_NOT_FOUND, 0);
 	if ((e = code_check(r, type, &retry)) != E_NONE)
 		return finish(r, "verify", type, e, retry);
-	v[0] = DBV_INT((long long)r->now);
-	v[1] = DBV_INT(r->side);
-	v[2] = DBV_INT(r->acct.id);
-	v[3] = DBV_TEXT(type);
-	if (db_exec(S_MFA_METHOD_ACTIVATE, v, 4) < 0)
+	n = db_mfa_method_activate(&(struct subject){ r->side, r->acct.id },
+	    type, r->now);
+	if (n != 1) {
+		/* Switched on by a parallel verify: this one did nothing. */
+		db_rollback();
+		return finish(r, "verify", type, n == 0 ?
+		    E_MFA_ALREADY_ACTIVE : db_err(), 0);
+	}
+	if (commit_decision(r, "verify", type) != 0)
 		return jsonapi_db_error(r);
-	(void)notify(r, &(struct subject){ r->side, r->acct.id }, "on");
-	return finish(r, "verify", type, E_NONE, 0);
+	notify(r, &(struct subject){ r->side, r->acct.id }, NOTICE_ON);
+	return jsonapi_no_content(r);
 }
 
 int
 mfa_trigger(struct req *r)
 {
-	struct methods	 ms;
+	const struct mfa_method *m;
+	struct mfa_ctx	 c = ctx_of(r, &(struct subject){ r->side,
+			    r->acct.id });
 	const char	*type;
-	enum err	 e;
 	long		 retry = 0;
 
-	if ((e = preamble(r, &ms, &type, 0)) != E_NONE)
-		return answer_type(r, "trigger", e, type);
-	if (status_of(&ms, type) != ST_ACTIVE)
+	if (preamble(r, "trigger", &type, &m, 0) != 0)
+		return -1;
+	if (methods_status(&r->acct.methods, type) != ST_ACTIVE)
 		return finish(r, "trigger", type, E_MFA_TYPE_NOT_FOUND, 0);
-	e = code_issue(r, type, &retry);
-	return finish(r, "trigger", type, e, retry);
+	c.type = type;
+	return finish(r, "trigger", type, issue(&c, m, &retry), retry);
 }
 
-/* Switches a method off; ends its codes and grace windows (SPEC §5.1). */
-static enum err
-method_off(struct req *r, const struct subject *who, const char *type)
+/*
+ * Switches a method off, inside the caller's transaction: its codes and
+ * grace windows end (contract §5.1).  0, or -1 when it was not active.
+ */
+static int
+method_off(const struct subject *who, const char *type, time_t now)
 {
-	struct dbv	 v[4];
+	const struct mfa_method *m = method_find(type);
+	struct mfa_ctx	 c;
 
-	v[0] = DBV_INT((long long)r->now);
-	v[1] = DBV_INT(who->side);
-	v[2] = DBV_INT(who->id);
-	v[3] = DBV_TEXT(type);
-	if (db_begin() != 0 || db_exec(S_MFA_METHOD_DEACTIVATE, v, 4) != 1 ||
-	    db_exec(S_MFA_CODES_END, v + 1, 3) < 0 || db_commit() != 0) {
-		db_rollback();
-		return E_MFA_DEACTIVATION_FAILED;
-	}
-	return E_NONE;
+	memset(&c, 0, sizeof(c));
+	c.who = *who;
+	c.type = type;
+	c.now = now;
+	if (db_mfa_method_deactivate(who, type, now) != 1 ||
+	    (m != NULL && m->end(&c) != 0))
+		return -1;
+	return 0;
 }
 
 int
 mfa_deactivate(struct req *r)
 {
-	struct methods	 ms;
+	const struct mfa_method *m;
+	struct subject	 who = { r->side, r->acct.id };
 	const char	*type;
 	enum err	 e;
 	long		 retry = 0;
 
-	if ((e = preamble(r, &ms, &type, 1)) != E_NONE)
-		return answer_type(r, "deactivate", e, type);
-	if (status_of(&ms, type) != ST_ACTIVE)
+	if (preamble(r, "deactivate", &type, &m, 1) != 0)
+		return -1;
+	if (methods_status(&r->acct.methods, type) != ST_ACTIVE)
 		return finish(r, "deactivate", type, E_MFA_TYPE_NOT_FOUND, 0);
 	if ((e = code_check(r, type, &retry)) != E_NONE)
 		return finish(r, "deactivate", type, e, retry);
-	if ((e = method_off(r, &(struct subject){ r->side, r->acct.id },
-	    type)) == E_NONE)
-		(void)notify(r, &(struct subject){ r->side, r->acct.id }, "off");
-	return finish(r, "deactivate", type, e, 0);
+	/* The grace path holds no lock yet: take it for the change. */
+	if (db_begin() != 0 || method_off(&who, type, r->now) != 0 ||
+	    db_commit() != 0 || commit_decision(r, "deactivate", type) != 0) {
+		db_rollback();
+		return finish(r, "deactivate", type,
+		    E_MFA_DEACTIVATION_FAILED, 0);
+	}
+	notify(r, &who, NOTICE_OFF);
+	return jsonapi_no_content(r);
 }
 
-/* Is the request a write to a protected resource type (SPEC §4.3)? */
+/* Is the request a write to a protected resource type (contract §4.3)? */
 int
 mfa_protects(const struct req *r)
 {
@@ -782,29 +577,34 @@ mfa_protects(const struct req *r)
 }
 
 /*
- * The guard of protected resources (SPEC §4.3), run by the dispatcher
- * after authentication.  0: the request may proceed; -1: answered.
+ * The guard of protected resources (contract §4.3), run by the dispatcher
+ * after authentication and authorization.  A refusal is answered and
+ * audited here.  A code that passes is spent in the transaction left
+ * open: it commits with the request's success (mfa_guard_passed()).
  */
-int
+void
 mfa_guard(struct req *r)
 {
 	enum err	 e;
 	long		 retry = 0;
 
-	if (!mfa_protects(r) || r->acct.mfa_active == 0)
-		return 0;
-	if (!has_code(r))
-		e = E_MFA_CODE_MISSING;
-	else
-		e = code_check(r, NULL, &retry);
+	if (!mfa_protects(r) || methods_active(&r->acct.methods) == 0)
+		return;
+	e = has_code(r) ? code_check(r, NULL, &retry) : E_MFA_CODE_MISSING;
+	if (e == E_NONE) {
+		r->guard_passed = 1;
+		return;
+	}
 	audit(r, r->side, r->acct.id, 0, "protected", NULL, e);
-	if (e == E_NONE)
-		return 0;
-	if (e == E_MFA_LOCKED)
-		return jsonapi_error_retry(r, e, retry), -1;
-	if (e == E_MFA_CODE_MISSING || e == E_MFA_CODE_INVALID)
-		return jsonapi_error_src(r, e, SRC_HEADER, "X-MFA-Code"), -1;
-	return jsonapi_error(r, e), -1;
+	jsonapi_error_retry(r, e, retry);
+}
+
+/* The request the guard let through succeeded: its audit row. */
+void
+mfa_guard_passed(struct req *r)
+{
+	if (r->guard_passed)
+		audit(r, r->side, r->acct.id, 0, "protected", NULL, E_NONE);
 }
 
 /*
@@ -817,35 +617,28 @@ mfa_admin_off(struct req *r, const struct subject *who, const char *type,
     long long actor)
 {
 	struct methods	 ms;
-	struct req	 probe = *r;
 	char		 to[4 * MAX_EMAIL + 1];
-	enum err	 e;
+	enum err	 e = E_NONE;
 	int		 rc;
 
-	if (!list_contains(cfg.methods, type))
+	if (method_offered(type) == NULL)
 		e = E_MFA_TYPE_NOT_FOUND;
-	else if ((rc = account_email(who, to, sizeof(to))) < 0)
-		e = db_unavailable() ? E_UNAVAILABLE : E_INTERNAL;
+	else if ((rc = db_contact(who, to, sizeof(to))) < 0)
+		e = db_err();
 	else if (rc == 0)
 		e = E_CUSTOMER_NOT_FOUND;
-	else {
-		probe.side = who->side;
-		probe.acct.id = who->id;
-		probe.doc = NULL;
-		probe.body = NULL;
-		if (methods_load(&probe, &ms) != 0)
-			e = db_unavailable() ? E_UNAVAILABLE : E_INTERNAL;
-		else if (status_of(&ms, type) != ST_ACTIVE)
-			e = E_MFA_TYPE_NOT_FOUND;
-		else if ((e = method_off(r, who, type)) == E_NONE) {
-			/* A rescued account starts afresh: no lockout left. */
-			if (db_exec(S_MFA_LOCK_CLEAR, (struct dbv[]){
-			    DBV_INT(who->side), DBV_INT(who->id) }, 2) < 0)
-				log_err("lockout of account %lld not cleared",
-				    who->id);
-			(void)notify(r, who, "admin-off");
-		}
-	}
+	else if (db_begin() != 0 || db_mfa_methods(who, &ms) != 0)
+		e = db_err();
+	else if (methods_status(&ms, type) != ST_ACTIVE)
+		e = E_MFA_TYPE_NOT_FOUND;
+	/* A rescued account starts afresh: no lockout left. */
+	else if (method_off(who, type, r->now) != 0 ||
+	    db_mfa_lock_clear(who) != 0 || db_commit() != 0)
+		e = E_MFA_DEACTIVATION_FAILED;
+	if (e != E_NONE)
+		db_rollback();
 	audit(r, who->side, who->id, actor, "admin_deactivate", type, e);
+	if (e == E_NONE)
+		notify(r, who, NOTICE_ADMIN_OFF);
 	return e;
 }

@@ -130,97 +130,210 @@ base_build(struct req *r)
 	}
 }
 
+/*
+ * The pipeline.  Each step answers the request or passes it on; a step
+ * returns nothing, so there is no result to mistake for success: the
+ * response writer marks the request answered, and the dispatcher stops at
+ * the first step that answered.  No step before the handler changes
+ * anything for a request that a later step refuses: the MFA guard's code
+ * consumption is part of the request's unit of work, which commits only
+ * with a successful answer (conclude()).
+ */
+
 /* Any body: a valid Content-Length within the limit, read whole. */
-static int
+static void
 body_read(struct req *r)
 {
-	if (r->content_length == CL_INVALID)
-		return jsonapi_error(r, E_MALFORMED);
-	if (r->content_length > MAX_BODY)
-		return jsonapi_error(r, E_TOO_LARGE);
+	if (r->content_length == CL_INVALID) {
+		jsonapi_error(r, E_MALFORMED);
+		return;
+	}
+	if (r->content_length > MAX_BODY) {
+		jsonapi_error(r, E_TOO_LARGE);
+		return;
+	}
 	switch (req_read_body(r)) {
 	case -1:
-		return jsonapi_error(r, E_MALFORMED);
+		jsonapi_error(r, E_MALFORMED);
+		break;
 	case -2:
-		return jsonapi_error(r, E_TOO_LARGE);
+		jsonapi_error(r, E_TOO_LARGE);
+		break;
 	default:
-		return 0;
+		break;
 	}
 }
 
-/* A JSON:API body: UTF-8, depth, JSON, then the document's shape. */
-static int
+/* A JSON:API document: UTF-8, depth, JSON, then its shape (contract §2). */
+static void
 body_check(struct req *r)
 {
 	const cJSON	*data, *type;
 
-	if (body_read(r) != 0)
-		return -1;
-	if (r->body_len == 0)
-		return jsonapi_error_src(r, E_MEMBER, SRC_POINTER, "/data");
+	body_read(r);
+	if (r->answered)
+		return;
+	if (r->body_len == 0) {
+		jsonapi_error_src(r, E_MEMBER, SRC_POINTER, "/data");
+		return;
+	}
 	/* json_scan() refuses what cJSON would let through, trailing text
 	 * included, so one whole document is all that parses. */
 	if (!json_scan(r->body, r->body_len, MAX_JSON_DEPTH) ||
-	    (r->doc = cJSON_ParseWithLength(r->body, r->body_len)) == NULL)
-		return jsonapi_error(r, E_MALFORMED);
+	    (r->doc = cJSON_ParseWithLength(r->body, r->body_len)) == NULL) {
+		jsonapi_error(r, E_MALFORMED);
+		return;
+	}
 	data = cJSON_GetObjectItemCaseSensitive(r->doc, "data");
-	if (!cJSON_IsObject(data))
-		return jsonapi_error_src(r, E_MEMBER, SRC_POINTER, "/data");
+	if (!cJSON_IsObject(data)) {
+		jsonapi_error_src(r, E_MEMBER, SRC_POINTER, "/data");
+		return;
+	}
 	type = cJSON_GetObjectItemCaseSensitive(data, "type");
-	if (!cJSON_IsString(type))
-		return jsonapi_error_src(r, E_MEMBER, SRC_POINTER,
-		    "/data/type");
+	if (!cJSON_IsString(type)) {
+		jsonapi_error_src(r, E_MEMBER, SRC_POINTER, "/data/type");
+		return;
+	}
 	r->attrs = cJSON_GetObjectItemCaseSensitive(data, "attributes");
-	if (!cJSON_IsObject(r->attrs))
-		return jsonapi_error_src(r, E_MEMBER, SRC_POINTER,
-		    "/data/attributes");
+	if (!cJSON_IsObject(r->attrs)) {
+		jsonapi_error_src(r, E_MEMBER, SRC_POINTER, "/data/attributes");
+		return;
+	}
 	if (strcmp(type->valuestring, r->route->type) != 0)
-		return jsonapi_error_src(r, E_TYPE_MISMATCH, SRC_POINTER,
+		jsonapi_error_src(r, E_TYPE_MISMATCH, SRC_POINTER,
 		    "/data/type");
-	return 0;
 }
 
-/* The front line; 0 when the handler may run, else the answer is written. */
-static int
-front_line(struct req *r, const struct program *p)
+/* 404, OPTIONS, 405 + Allow. */
+static void
+step_route(struct req *r, const struct program *p)
 {
 	unsigned	 allowed;
-	unsigned	 flags;
 
-	if ((allowed = route_find(r, p)) == 0)
-		return jsonapi_error(r, E_NOT_FOUND), -1;
+	if ((allowed = route_find(r, p)) == 0) {
+		jsonapi_error(r, E_NOT_FOUND);
+		return;
+	}
 	base_build(r);
 	if (r->method == M_OPTIONS)
-		return jsonapi_allow(r, 204, allowed), -1;
-	if (r->route == NULL)
-		return jsonapi_allow(r, 405, allowed), -1;
-	flags = r->route->flags;
-	if ((flags & R_BODY) && (r->content_length > 0 ||
-	    r->content_length == CL_UNTIL_EOF) &&
-	    !media_type_ok(r->content_type))
-		return jsonapi_error(r, E_MEDIA_TYPE), -1;
-	if (!accept_ok(r->accept))
-		return jsonapi_error(r, E_NOT_ACCEPTABLE), -1;
-	if ((flags & R_BODY) && body_check(r) != 0)
-		return -1;
-	/* A form's media type and fields are the handler's (OAuth errors). */
-	if ((flags & R_FORM) && body_read(r) != 0)
-		return -1;
-	if ((flags & R_AUTH) && (auth_bearer(r) != 0 || mfa_guard(r) != 0))
-		return -1;
-	return 0;
+		jsonapi_allow(r, 204, allowed);
+	else if (r->route == NULL)
+		jsonapi_allow(r, 405, allowed);
 }
 
-void
-dispatch(struct req *r, const struct program *p)
+/* 415, 406. */
+static void
+step_media(struct req *r, const struct program *p)
 {
-	db_request_start();
-	if (front_line(r, p) == 0)
-		(void)r->route->handler(r);
+	(void)p;
+	if ((r->route->flags & R_BODY) && (r->content_length > 0 ||
+	    r->content_length == CL_UNTIL_EOF) &&
+	    !media_type_ok(r->content_type))
+		jsonapi_error(r, E_MEDIA_TYPE);
+	else if (!accept_ok(r->accept))
+		jsonapi_error(r, E_NOT_ACCEPTABLE);
+}
+
+/* 413, 400 with its pointer, 409.  A form's media type and fields are
+ * the handler's (OAuth errors have their own shape). */
+static void
+step_body(struct req *r, const struct program *p)
+{
+	(void)p;
+	if (r->route->flags & R_BODY)
+		body_check(r);
+	else if (r->route->flags & R_FORM)
+		body_read(r);
+}
+
+/* What of the MFA state the authentication query loads: decided once. */
+static enum auth_level
+auth_level_for(const struct req *r)
+{
+	if ((r->route->flags & R_MFA) || mfa_protects(r))
+		return AUTH_FULL;
+	return (r->route->flags & R_METHODS) ? AUTH_METHODS : AUTH_PLAIN;
+}
+
+/* 403 002, 401 001 (contract §3.1). */
+static void
+step_authenticate(struct req *r, const struct program *p)
+{
+	(void)p;
+	if (r->route->flags & R_AUTH)
+		(void)auth_bearer(r, auth_level_for(r));
+}
+
+/*
+ * The path names the caller: another customer's reference, or one that
+ * does not exist, gets the same 403 (contract §3.2: nothing reveals
+ * whether a reference exists).  Before the MFA guard, so a code is never
+ * spent on a request that is refused anyway.
+ */
+static void
+step_authorize(struct req *r, const struct program *p)
+{
+	(void)p;
+	if ((r->route->flags & R_SELF) && (r->acct.id == 0 ||
+	    r->param[0] == NULL || customer_ref_id(r->param[0]) != r->acct.id))
+		jsonapi_error(r, E_UNAUTHORIZED);
+}
+
+static void
+step_guard(struct req *r, const struct program *p)
+{
+	(void)p;
+	if (r->route->flags & R_AUTH)
+		mfa_guard(r);
+}
+
+static void
+step_handler(struct req *r, const struct program *p)
+{
+	(void)p;
+	(void)r->route->handler(r);
 	if (!r->answered) {
 		log_err("%s %s: handler wrote no response", r->method_name,
 		    r->path);
 		jsonapi_error(r, E_INTERNAL);
 	}
-	db_rollback();
+}
+
+static void (*const pipeline[])(struct req *, const struct program *) = {
+	step_route, step_media, step_body, step_authenticate, step_authorize,
+	step_guard, step_handler,
+};
+
+/*
+ * The request's unit of work ends with its answer: a success commits what
+ * is still open (the guard's code consumption and the handler's writes
+ * together) and records the guard's decision; a refusal rolls it back.
+ * A commit that fails replaces the answer: nothing was done.
+ */
+static void
+conclude(struct req *r)
+{
+	if (r->status >= 400) {
+		db_rollback();
+		return;
+	}
+	mfa_guard_passed(r);
+	if (db_in_transaction() && db_commit() != 0) {
+		db_rollback();
+		jsonapi_discard(r);
+		jsonapi_db_error(r);
+	}
+}
+
+void
+dispatch(struct req *r, const struct program *p)
+{
+	size_t	 i;
+
+	db_request_start();
+	r->hold = 1;		/* the answer leaves after conclude() */
+	for (i = 0; i < nitems(pipeline) && !r->answered; i++)
+		pipeline[i](r, p);
+	conclude(r);
+	jsonapi_flush(r);
 }
