@@ -31,19 +31,10 @@ rescue(struct req *r)
 		e = E_CUSTOMER_NOT_FOUND;
 	else
 		e = mfa_admin_off(r, &who, f[1].s, r->acct.id);
-	switch (e) {
-	case E_NONE:
-		return jsonapi_no_content(r);
-	case E_MFA_TYPE_MISSING:
-	case E_MFA_TYPE_NOT_FOUND:
-		return jsonapi_error_src(r, e, SRC_POINTER,
-		    "/data/attributes/type");
-	case E_CUSTOMER_NOT_FOUND:
-		return jsonapi_error_src(r, E_RESCUE_NO_CUSTOMER, SRC_POINTER,
-		    "/data/attributes/customerReference");
-	default:
-		return jsonapi_error(r, e);
-	}
+	/* The rescue names its unknown customer with 404 (contract §3.3). */
+	if (e == E_CUSTOMER_NOT_FOUND)
+		e = E_RESCUE_NO_CUSTOMER;
+	return e == E_NONE ? jsonapi_no_content(r) : jsonapi_error(r, e);
 }
 
 static const struct route routes[] = {
