@@ -17,22 +17,15 @@
 
 #include "glue.h"
 
-#define MAX_CODE_ROWS	32	/* live codes plus codes in a grace window */
-#define MAX_METHODS	8
 #define DAY		86400L
-
-enum { ST_DEACTIVATED = 0, ST_PENDING = 1, ST_ACTIVE = 2 };
-enum { CODE_LIVE = 0, CODE_USED = 1 };
 
 /* What differs between customers and users. */
 static const struct side_info {
 	enum err	 no_id;		/* 5905 / 5908 */
 	enum err	 not_found;	/* 5907 / 5909 */
-	enum stmt	 contact;	/* the account's e-mail address */
 } sides[] = {
-	[SIDE_STOREFRONT] = { E_NO_CUSTOMER_ID, E_CUSTOMER_NOT_FOUND,
-	    S_CUSTOMER_CONTACT },
-	[SIDE_BACKEND] = { E_NO_USER_ID, E_USER_NOT_FOUND, S_USER_CONTACT },
+	[SIDE_STOREFRONT] = { E_NO_CUSTOMER_ID, E_CUSTOMER_NOT_FOUND },
+	[SIDE_BACKEND] = { E_NO_USER_ID, E_USER_NOT_FOUND },
 };
 
 static const char *const status_label[] = {
@@ -41,70 +34,7 @@ static const char *const status_label[] = {
 	[ST_ACTIVE] = "activated",
 };
 
-struct methods {
-	struct {
-		char	 type[17];
-		int	 status;
-	}	 m[MAX_METHODS];
-	size_t	 n;
-};
-
-struct code_row {
-	long long	 id;
-	char		 type[17];
-	unsigned char	 hash[HASH_BYTES + 1];
-	unsigned char	 used_token[HASH_BYTES + 1];
-	int		 state;
-	int		 used_null;
-	int		 method_status;
-};
-
-struct codes {
-	struct code_row	 c[MAX_CODE_ROWS];
-	size_t		 n;
-};
-
 /* ---- reading state ------------------------------------------------------ */
-
-static int
-methods_load(struct req *r, struct methods *ms)
-{
-	char		 type[17];
-	struct dbcol	 c[2] = { DBC_TEXT(type), DBC_INT };
-	struct dbv	 v[2] = { DBV_INT(r->side), DBV_INT(r->acct.id) };
-	int		 rc;
-
-	ms->n = 0;
-	if (db_select(S_MFA_METHODS, v, 2, c, 2) != 0)
-		return -1;
-	while ((rc = db_fetch(S_MFA_METHODS, c, 2)) == 1)
-		if (ms->n < MAX_METHODS) {
-			memcpy(ms->m[ms->n].type, type, sizeof(type));
-			ms->m[ms->n++].status = (int)c[1].i;
-		}
-	db_finish(S_MFA_METHODS);
-	return rc < 0 ? -1 : 0;
-}
-
-/* The methods the authentication query returned: "type=status,...". */
-static void
-methods_parse(const char *list, struct methods *ms)
-{
-	const char	*p = list, *eq, *e;
-	size_t		 len;
-
-	ms->n = 0;
-	while (*p != '\0' && ms->n < MAX_METHODS) {
-		e = p + strcspn(p, ",");
-		if ((eq = memchr(p, '=', (size_t)(e - p))) != NULL &&
-		    (len = (size_t)(eq - p)) < sizeof(ms->m[0].type)) {
-			memcpy(ms->m[ms->n].type, p, len);
-			ms->m[ms->n].type[len] = '\0';
-			ms->m[ms->n++].status = eq[1] - '0';
-		}
-		p = *e == ',' ? e + 1 : e;
-	}
-}
 
 static int
 status_of(const struct methods *ms, const char *type)
@@ -127,41 +57,6 @@ other_active(const struct methods *ms, const char *type)
 		    strcmp(ms->m[i].type, type) != 0)
 			return 1;
 	return 0;
-}
-
-/* Live codes and codes within a grace window, with the lockout. */
-static int
-codes_load(struct req *r, struct codes *cs)
-{
-	struct code_row	 row;
-	struct dbcol	 c[6];
-	struct dbv	 v[4];
-	int		 rc;
-
-	c[0] = (struct dbcol)DBC_INT;
-	c[1] = (struct dbcol)DBC_TEXT(row.type);
-	c[2] = (struct dbcol)DBC_BLOB(row.hash);
-	c[3] = (struct dbcol)DBC_INT;
-	c[4] = (struct dbcol)DBC_BLOB(row.used_token);
-	c[5] = (struct dbcol)DBC_INT;
-	v[0] = DBV_INT(r->side);
-	v[1] = DBV_INT(r->acct.id);
-	v[2] = DBV_INT((long long)r->now);
-	v[3] = DBV_INT((long long)r->now);
-	cs->n = 0;
-	if (db_select(S_MFA_CODES, v, 4, c, 6) != 0)
-		return -1;
-	while ((rc = db_fetch(S_MFA_CODES, c, 6)) == 1) {
-		if (cs->n == MAX_CODE_ROWS || c[2].len != HASH_BYTES)
-			continue;
-		row.id = c[0].i;
-		row.state = (int)c[3].i;
-		row.used_null = c[4].null || c[4].len != HASH_BYTES;
-		row.method_status = (int)c[5].i;
-		cs->c[cs->n++] = row;
-	}
-	db_finish(S_MFA_CODES);
-	return rc < 0 ? -1 : 0;
 }
 
 /* ---- codes -------------------------------------------------------------- */
@@ -207,64 +102,38 @@ code_match(const struct req *r, const struct codes *cs, const char *type,
 	return found;
 }
 
-/* A used code passes again only for the token that used it (§5.1 rule 5). */
-static int
-in_grace(const struct req *r, const struct code_row *c)
-{
-	return c->state == CODE_USED && !c->used_null &&
-	    ct_equal(c->used_token, r->acct.token_hash, HASH_BYTES);
-}
-
 /*
  * Does the header repeat a code this token used within its grace window?
- * Decided from what the authentication query returned, without a query:
- * "id:type:hexhash,..." of the codes in a window for this very token.
+ * Decided from what the authentication query returned, without a query.
  */
 static int
 grace_match(const struct req *r, const char *type)
 {
-	struct methods	 ms;
-	unsigned char	 want[HASH_BYTES], h[HASH_BYTES];
-	char		 list[sizeof(r->acct.grace)], *item, *save = NULL;
-	char		*t, *hex;
-	long long	 id;
+	const struct grace_row *g;
+	unsigned char	 h[HASH_BYTES];
+	size_t		 i;
 	int		 found = 0;
 
 	if (strlen(r->mfa_code) != (size_t)cfg.code_length)
 		return 0;
-	methods_parse(r->acct.methods, &ms);
-	snprintf(list, sizeof(list), "%s", r->acct.grace);
-	for (item = strtok_r(list, ",", &save); item != NULL;
-	    item = strtok_r(NULL, ",", &save)) {
-		if ((t = strchr(item, ':')) == NULL ||
-		    (hex = strchr(t + 1, ':')) == NULL)
+	for (i = 0; i < r->acct.ngrace; i++) {
+		g = &r->acct.grace[i];
+		if (type != NULL ? strcmp(g->type, type) != 0 :
+		    status_of(&r->acct.methods, g->type) != ST_ACTIVE)
 			continue;
-		*t++ = '\0';
-		*hex++ = '\0';
-		id = strtoll(item, NULL, 10);
-		if ((type != NULL ? strcmp(t, type) != 0 :
-		    status_of(&ms, t) != ST_ACTIVE) ||
-		    hex_decode(want, HASH_BYTES, hex, strlen(hex)) != 0)
-			continue;
-		code_hash(h, r, t, id, r->mfa_code);
-		found |= ct_equal(h, want, HASH_BYTES);
+		code_hash(h, r, g->type, g->id, r->mfa_code);
+		found |= ct_equal(h, g->hash, HASH_BYTES);
 	}
 	return found;
 }
 
-/* Takes the account's lock row; reads failures, lockouts, locked_until. */
+/* Takes the account's lock row (in a transaction it starts). */
 static int
-lock_account(struct req *r, long long out[3])
+lock_account(struct req *r, struct lockout *lk)
 {
-	struct dbcol	 c[3] = { DBC_INT, DBC_INT, DBC_INT };
-	struct dbv	 v[2] = { DBV_INT(r->side), DBV_INT(r->acct.id) };
-
-	if (db_begin() != 0 || db_exec(S_MFA_LOCK_INIT, v, 2) < 0 ||
-	    db_one(S_MFA_LOCK_GET, v, 2, c, 3) != 1)
+	if (db_begin() != 0 || db_mfa_lock(&(struct subject){ r->side,
+	    r->acct.id }, lk) != 0)
 		return -1;
-	out[0] = c[0].i;
-	out[1] = c[1].i;
-	out[2] = c[2].i;
 	return 0;
 }
 
@@ -272,14 +141,8 @@ static int
 lock_set(struct req *r, long long failures, long long lockouts,
     long long until)
 {
-	struct dbv	 v[5];
-
-	v[0] = DBV_INT(failures);
-	v[1] = DBV_INT(lockouts);
-	v[2] = DBV_INT(until);
-	v[3] = DBV_INT(r->side);
-	v[4] = DBV_INT(r->acct.id);
-	return db_exec(S_MFA_LOCK_SET, v, 5) < 0 ? -1 : 0;
+	return db_mfa_lock_set(&(struct subject){ r->side, r->acct.id },
+	    &(struct lockout){ failures, lockouts, until }) != 0 ? -1 : 0;
 }
 
 /* lockout_seconds, doubled for each lockout after the first, capped. */
@@ -297,20 +160,13 @@ static int	 notify(struct req *, const struct subject *, const char *);
 
 /* Counts a wrong code: per code, and per account with lockout (§5.2). */
 static int
-count_failure(struct req *r, const char *type, const long long lk[3])
+count_failure(struct req *r, const char *type, const struct lockout *lk)
 {
-	struct dbv	 v[8];
-	long long	 failures = lk[0] + 1, lockouts = lk[1], until = lk[2];
+	long long	 failures = lk->failures + 1, lockouts = lk->lockouts;
+	long long	 until = lk->locked_until;
 
-	v[0] = DBV_INT(cfg.attempts_per_code);
-	v[1] = DBV_INT(r->side);
-	v[2] = DBV_INT(r->acct.id);
-	v[3] = DBV_INT((long long)r->now);
-	v[4] = DBV_INT(r->side);
-	v[5] = DBV_INT(r->acct.id);
-	v[6] = DBV_OPT(type);
-	v[7] = DBV_OPT(type);
-	if (db_exec(S_MFA_CODE_FAIL, v, 8) < 0)
+	if (db_mfa_code_fail(&(struct subject){ r->side, r->acct.id }, type,
+	    r->now, cfg.attempts_per_code) != 0)
 		return -1;
 	if (failures >= cfg.max_failures) {
 		lockouts++;
@@ -318,7 +174,7 @@ count_failure(struct req *r, const char *type, const long long lk[3])
 	}
 	if (lock_set(r, failures, lockouts, until) != 0 || db_commit() != 0)
 		return -1;
-	if (lockouts > lk[1]) {
+	if (lockouts > lk->lockouts) {
 		log_warn("account %lld: MFA locked for %lld s", r->acct.id,
 		    until - (long long)r->now);
 		audit(r, r->side, r->acct.id, 0, "lockout", type, E_MFA_LOCKED);
@@ -337,35 +193,34 @@ static enum err
 code_check(struct req *r, const char *type, long *retry)
 {
 	struct codes	 cs;
-	long long	 lk[3];
-	struct dbv	 v[3];
-	int		 i;
+	struct lockout	 lk;
+	int		 i, grace;
 
-	if (grace_match(r, type) && r->acct.locked_until <= (long long)r->now)
+	grace = grace_match(r, type);
+	if (grace && r->acct.locked_until <= (long long)r->now)
 		return E_NONE;		/* no query: the grace path */
-	if (lock_account(r, lk) != 0)
+	if (lock_account(r, &lk) != 0)
 		goto dberr;
-	if (lk[2] > (long long)r->now) {
+	if (lk.locked_until > (long long)r->now) {
 		db_rollback();
-		*retry = (long)(lk[2] - (long long)r->now);
+		*retry = (long)(lk.locked_until - (long long)r->now);
 		return E_MFA_LOCKED;
 	}
 	/* Under the lock: what this request sees nobody else changes. */
-	if (codes_load(r, &cs) != 0)
+	if (db_mfa_codes_live(&(struct subject){ r->side, r->acct.id }, r->now,
+	    &cs) != 0)
 		goto dberr;
 	i = code_match(r, &cs, type, r->mfa_code);
-	if (i >= 0 && cs.c[i].state == CODE_LIVE) {
-		v[0] = DBV_BLOB(r->acct.token_hash, HASH_BYTES);
-		v[1] = DBV_INT((long long)r->now + cfg.grace_period);
-		v[2] = DBV_INT(cs.c[i].id);
-		if (db_exec(S_MFA_CODE_CONSUME, v, 3) != 1)
+	if (i >= 0) {
+		if (db_mfa_code_consume(cs.c[i].id, r->acct.token_hash,
+		    r->now + cfg.grace_period) != 1)
 			goto dberr;
-	} else if (i < 0 || !in_grace(r, &cs.c[i])) {
-		if (count_failure(r, type, lk) != 0)
+	} else if (!grace) {
+		if (count_failure(r, type, &lk) != 0)
 			goto dberr;
 		return E_MFA_CODE_INVALID;
 	}
-	if ((lk[0] != 0 || lk[1] != 0) && lock_set(r, 0, 0, 0) != 0)
+	if ((lk.failures != 0 || lk.lockouts != 0) && lock_set(r, 0, 0, 0) != 0)
 		goto dberr;
 	if (db_commit() != 0)
 		goto dberr;
@@ -387,16 +242,6 @@ code_new(char *out)
 }
 
 /* ---- mail --------------------------------------------------------------- */
-
-/* 1 with the account's address in buf, 0 if the account is gone, DB_ERR. */
-static int
-account_email(const struct subject *who, char *buf, size_t sz)
-{
-	struct dbcol	 c[1];
-
-	c[0] = (struct dbcol){ DB_TEXT, 0, buf, sz, 0, 0, 0 };
-	return db_one(sides[who->side].contact, &DBV_INT(who->id), 1, c, 1);
-}
 
 static int
 send_code(const char *to, const char *code)
@@ -453,7 +298,7 @@ notify(struct req *r, const struct subject *who, const char *what)
 
 	for (i = 0; i < nitems(kinds) && strcmp(kinds[i].what, what) != 0; i++)
 		;
-	if (i == nitems(kinds) || account_email(who, to, sizeof(to)) != 1)
+	if (i == nitems(kinds) || db_contact(who, to, sizeof(to)) != 1)
 		return -1;
 	iso8601(when, (long long)r->now);
 	snprintf(text, sizeof(text), "%s\n\nWhen: %s (UTC)\n\n"
@@ -480,52 +325,41 @@ code_issue(struct req *r, const char *type, long *retry)
 {
 	char		 to[4 * MAX_EMAIL + 1], code[MAX_CODE_LENGTH + 1];
 	unsigned char	 h[HASH_BYTES];
-	struct dbcol	 c[3] = { DBC_INT, DBC_INT, DBC_INT };
-	struct dbv	 v[7];
-	long long	 lk[3], id;
+	struct subject	 who = { r->side, r->acct.id };
+	struct send_stats st;
+	struct lockout	 lk;
+	long long	 id;
 	int		 rc;
 
-	if ((rc = account_email(&(struct subject){ r->side, r->acct.id }, to,
-	    sizeof(to))) != 1)
+	if ((rc = db_contact(&who, to, sizeof(to))) != 1)
 		return rc == 0 ? sides[r->side].not_found :
 		    db_unavailable() ? E_UNAVAILABLE : E_INTERNAL;
-	if (lock_account(r, lk) != 0)
+	if (lock_account(r, &lk) != 0 ||
+	    db_mfa_send_stats(&who, type, r->now, &st) != 0)
 		goto dberr;
-	v[0] = DBV_INT((long long)r->now);
-	v[1] = DBV_INT(r->side);
-	v[2] = DBV_INT(r->acct.id);
-	v[3] = DBV_TEXT(type);
-	v[4] = DBV_INT((long long)r->now - DAY);
-	if (db_one(S_MFA_SEND_STATS, v, 5, c, 3) != 1)
-		goto dberr;
-	if (c[2].i != 0 && c[2].i + cfg.resend_cooldown > (long long)r->now) {
+	if (st.newest_live != 0 &&
+	    st.newest_live + cfg.resend_cooldown > (long long)r->now) {
 		db_rollback();
-		*retry = (long)(c[2].i + cfg.resend_cooldown - r->now);
+		*retry = (long)(st.newest_live + cfg.resend_cooldown - r->now);
 		return E_MFA_RESEND;
 	}
-	if (c[0].i >= cfg.daily_send_cap) {
+	if (st.count >= cfg.daily_send_cap) {
 		db_rollback();
-		*retry = (long)(c[1].i + DAY - r->now);
+		*retry = (long)(st.oldest + DAY - r->now);
 		return E_MFA_RESEND;
 	}
-	if (db_exec(S_MFA_CODES_INVALIDATE, v + 1, 3) < 0)
+	if (db_mfa_codes_invalidate(&who, type) != 0)
 		goto dberr;
 	id = (long long)(random_u64() >> 1);
 	code_new(code);
 	code_hash(h, r, type, id, code);
-	v[0] = DBV_INT(id);
-	v[1] = DBV_INT(r->side);
-	v[2] = DBV_INT(r->acct.id);
-	v[3] = DBV_TEXT(type);
-	v[4] = DBV_BLOB(h, HASH_BYTES);
-	v[5] = DBV_INT((long long)r->now);
-	v[6] = DBV_INT((long long)r->now + cfg.code_ttl);
-	if (db_exec(S_MFA_CODE_INSERT, v, 7) != 1 || db_commit() != 0)
+	if (db_mfa_code_insert(&who, id, type, h, r->now,
+	    r->now + cfg.code_ttl) != 0 || db_commit() != 0)
 		goto dberr;
 	rc = send_code(to, code);
 	wipe(code, sizeof(code));
 	if (rc != 0) {
-		(void)db_exec(S_MFA_CODE_CANCEL, &DBV_INT(id), 1);
+		(void)db_mfa_code_cancel(id);
 		return E_MFA_SEND_FAILED;
 	}
 	return E_NONE;
@@ -600,7 +434,7 @@ preamble(struct req *r, struct methods *ms, const char **type, int need_code)
 		return E_MFA_CODE_MISSING;
 	if ((e = read_type(r, type)) != E_NONE)
 		return e;
-	methods_parse(r->acct.methods, ms);
+	*ms = r->acct.methods;
 	return E_NONE;
 }
 
@@ -641,7 +475,7 @@ mfa_types(struct req *r)
 		return jsonapi_error(r, sides[r->side].no_id);
 	if (r->param[0] != NULL && !list_contains(cfg.methods, r->param[0]))
 		return jsonapi_error(r, E_NOT_FOUND);
-	methods_parse(r->acct.methods, &ms);
+	ms = r->acct.methods;
 	if (r->param[0] != NULL)
 		return jsonapi_send(r, 200, jsonapi_document(method_resource(r,
 		    r->param[0], status_of(&ms, r->param[0])), NULL));
@@ -662,7 +496,6 @@ int
 mfa_activate(struct req *r)
 {
 	struct methods	 ms;
-	struct dbv	 v[4];
 	const char	*type;
 	enum err	 e;
 	long		 retry = 0;
@@ -678,11 +511,8 @@ mfa_activate(struct req *r)
 		if ((e = code_check(r, NULL, &retry)) != E_NONE)
 			return finish(r, "activate", type, e, retry);
 	}
-	v[0] = DBV_INT(r->side);
-	v[1] = DBV_INT(r->acct.id);
-	v[2] = DBV_TEXT(type);
-	v[3] = DBV_INT((long long)r->now);
-	if (db_exec(S_MFA_METHOD_PENDING, v, 4) < 0)
+	if (db_mfa_method_pending(&(struct subject){ r->side, r->acct.id },
+	    type, r->now) != 0)
 		return jsonapi_db_error(r);
 	e = code_issue(r, type, &retry);
 	return finish(r, "activate", type, e, retry);
@@ -692,7 +522,6 @@ int
 mfa_verify(struct req *r)
 {
 	struct methods	 ms;
-	struct dbv	 v[4];
 	const char	*type;
 	enum err	 e;
 	long		 retry = 0;
@@ -706,11 +535,8 @@ mfa_verify(struct req *r)
 		return finish(r, "verify", type, E_MFA_TYPE_NOT_FOUND, 0);
 	if ((e = code_check(r, type, &retry)) != E_NONE)
 		return finish(r, "verify", type, e, retry);
-	v[0] = DBV_INT((long long)r->now);
-	v[1] = DBV_INT(r->side);
-	v[2] = DBV_INT(r->acct.id);
-	v[3] = DBV_TEXT(type);
-	if (db_exec(S_MFA_METHOD_ACTIVATE, v, 4) < 0)
+	if (db_mfa_method_activate(&(struct subject){ r->side, r->acct.id },
+	    type, r->now) < 0)
 		return jsonapi_db_error(r);
 	(void)notify(r, &(struct subject){ r->side, r->acct.id }, "on");
 	return finish(r, "verify", type, E_NONE, 0);
@@ -736,14 +562,9 @@ mfa_trigger(struct req *r)
 static enum err
 method_off(struct req *r, const struct subject *who, const char *type)
 {
-	struct dbv	 v[4];
-
-	v[0] = DBV_INT((long long)r->now);
-	v[1] = DBV_INT(who->side);
-	v[2] = DBV_INT(who->id);
-	v[3] = DBV_TEXT(type);
-	if (db_begin() != 0 || db_exec(S_MFA_METHOD_DEACTIVATE, v, 4) != 1 ||
-	    db_exec(S_MFA_CODES_END, v + 1, 3) < 0 || db_commit() != 0) {
+	if (db_begin() != 0 ||
+	    db_mfa_method_deactivate(who, type, r->now) != 1 ||
+	    db_mfa_codes_end(who, type) != 0 || db_commit() != 0) {
 		db_rollback();
 		return E_MFA_DEACTIVATION_FAILED;
 	}
@@ -791,7 +612,7 @@ mfa_guard(struct req *r)
 	enum err	 e;
 	long		 retry = 0;
 
-	if (!mfa_protects(r) || r->acct.mfa_active == 0)
+	if (!mfa_protects(r) || methods_active(&r->acct.methods) == 0)
 		return 0;
 	if (!has_code(r))
 		e = E_MFA_CODE_MISSING;
@@ -817,30 +638,24 @@ mfa_admin_off(struct req *r, const struct subject *who, const char *type,
     long long actor)
 {
 	struct methods	 ms;
-	struct req	 probe = *r;
 	char		 to[4 * MAX_EMAIL + 1];
 	enum err	 e;
 	int		 rc;
 
 	if (!list_contains(cfg.methods, type))
 		e = E_MFA_TYPE_NOT_FOUND;
-	else if ((rc = account_email(who, to, sizeof(to))) < 0)
+	else if ((rc = db_contact(who, to, sizeof(to))) < 0)
 		e = db_unavailable() ? E_UNAVAILABLE : E_INTERNAL;
 	else if (rc == 0)
 		e = E_CUSTOMER_NOT_FOUND;
 	else {
-		probe.side = who->side;
-		probe.acct.id = who->id;
-		probe.doc = NULL;
-		probe.body = NULL;
-		if (methods_load(&probe, &ms) != 0)
+		if (db_mfa_methods(who, &ms) != 0)
 			e = db_unavailable() ? E_UNAVAILABLE : E_INTERNAL;
 		else if (status_of(&ms, type) != ST_ACTIVE)
 			e = E_MFA_TYPE_NOT_FOUND;
 		else if ((e = method_off(r, who, type)) == E_NONE) {
 			/* A rescued account starts afresh: no lockout left. */
-			if (db_exec(S_MFA_LOCK_CLEAR, (struct dbv[]){
-			    DBV_INT(who->side), DBV_INT(who->id) }, 2) < 0)
+			if (db_mfa_lock_clear(who) != 0)
 				log_err("lockout of account %lld not cleared",
 				    who->id);
 			(void)notify(r, who, "admin-off");

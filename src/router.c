@@ -206,7 +206,11 @@ front_line(struct req *r, const struct program *p)
 	/* A form's media type and fields are the handler's (OAuth errors). */
 	if ((flags & R_FORM) && body_read(r) != 0)
 		return -1;
-	if ((flags & R_AUTH) && (auth_bearer(r) != 0 || mfa_guard(r) != 0))
+	if ((flags & R_AUTH) && auth_bearer(r, (flags & R_MFA) ||
+	    mfa_protects(r) ? AUTH_FULL : (flags & R_METHODS) ? AUTH_METHODS :
+	    AUTH_PLAIN) != 0)
+		return -1;
+	if ((flags & R_AUTH) && mfa_guard(r) != 0)
 		return -1;
 	return 0;
 }
