@@ -96,10 +96,6 @@ list(struct req *r)
 	struct listing	 l = { r, cJSON_CreateArray() };
 	char		 self[MAX_PATH + 600];
 
-	if (auth_is_self(r, r->param[0]) != 0) {
-		cJSON_Delete(l.arr);
-		return -1;
-	}
 	if (db_address_iterate(r->acct.id, list_add, &l) < 0) {
 		cJSON_Delete(l.arr);
 		return jsonapi_db_error(r);
@@ -112,8 +108,6 @@ list(struct req *r)
 static int
 get(struct req *r)
 {
-	if (auth_is_self(r, r->param[0]) != 0)
-		return -1;
 	if (!valid_uuid(r->param[1]))
 		return jsonapi_error(r, E_ADDRESS_NOT_FOUND);
 	return send_address(r, 200, r->param[1]);
@@ -147,8 +141,7 @@ create(struct req *r)
 	char		 uuid[37];
 	long long	 n;
 
-	if (auth_is_self(r, r->param[0]) != 0 ||
-	    fields_read(r, create_fields, A__COUNT, f) != 0)
+	if (fields_read(r, create_fields, A__COUNT, f) != 0)
 		return -1;
 	uuid_v4(uuid);
 	/* The customer row lock serialises creations: the cap holds. */
@@ -180,8 +173,7 @@ update(struct req *r)
 	struct address_fields a;
 	long long	 n;
 
-	if (auth_is_self(r, r->param[0]) != 0 ||
-	    fields_read(r, update_fields, A__COUNT, f) != 0)
+	if (fields_read(r, update_fields, A__COUNT, f) != 0)
 		return -1;
 	if (!valid_uuid(r->param[1]))
 		return jsonapi_error(r, E_ADDRESS_NOT_FOUND);
@@ -206,8 +198,6 @@ delete(struct req *r)
 {
 	long long	 n;
 
-	if (auth_is_self(r, r->param[0]) != 0)
-		return -1;
 	if (!valid_uuid(r->param[1]))
 		return jsonapi_error(r, E_ADDRESS_NOT_FOUND);
 	if ((n = db_address_delete(r->acct.id, r->param[1])) < 0)
@@ -218,13 +208,14 @@ delete(struct req *r)
 }
 
 static const struct route routes[] = {
-	{ M_GET, "customers/:/addresses", "addresses", R_AUTH, list },
-	{ M_POST, "customers/:/addresses", "addresses", R_AUTH | R_BODY,
-	    create },
-	{ M_GET, "customers/:/addresses/:", "addresses", R_AUTH, get },
-	{ M_PATCH, "customers/:/addresses/:", "addresses", R_AUTH | R_BODY,
-	    update },
-	{ M_DELETE, "customers/:/addresses/:", "addresses", R_AUTH, delete },
+	{ M_GET, "customers/:/addresses", "addresses", R_AUTH | R_SELF, list },
+	{ M_POST, "customers/:/addresses", "addresses",
+	    R_AUTH | R_SELF | R_BODY, create },
+	{ M_GET, "customers/:/addresses/:", "addresses", R_AUTH | R_SELF, get },
+	{ M_PATCH, "customers/:/addresses/:", "addresses",
+	    R_AUTH | R_SELF | R_BODY, update },
+	{ M_DELETE, "customers/:/addresses/:", "addresses", R_AUTH | R_SELF,
+	    delete },
 };
 
 GLUE_MAIN("addresses", routes)

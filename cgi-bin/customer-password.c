@@ -22,8 +22,7 @@ change(struct req *r)
 	char		 hash[MAX_PASSWORD + 32];
 	int		 rc;
 
-	if (auth_is_self(r, r->param[0]) != 0 ||
-	    fields_read(r, password_fields, nitems(password_fields), f) != 0)
+	if (fields_read(r, password_fields, nitems(password_fields), f) != 0)
 		return -1;
 	if (strcmp(f[F_NEW].s, f[F_CONFIRM].s) != 0)
 		return jsonapi_error_src(r, E_PASSWORDS_DIFFER, SRC_POINTER,
@@ -52,7 +51,7 @@ change(struct req *r)
 
 static const struct route routes[] = {
 	{ M_PATCH, "customer-password/:", "customer-password",
-	    R_AUTH | R_BODY, change },
+	    R_AUTH | R_SELF | R_BODY, change },
 };
 
 GLUE_MAIN("customer-password", routes)

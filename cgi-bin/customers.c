@@ -128,8 +128,6 @@ get(struct req *r)
 {
 	struct customer	 c = signed_in(r);
 
-	if (auth_is_self(r, r->param[0]) != 0)
-		return -1;
 	return send_customer(r, 200, r->acct.id, &c, 0);
 }
 
@@ -140,8 +138,7 @@ update(struct req *r)
 	struct customer	 c;
 	long long	 rc;
 
-	if (auth_is_self(r, r->param[0]) != 0 ||
-	    fields_read(r, update_fields, nitems(update_fields), f) != 0)
+	if (fields_read(r, update_fields, nitems(update_fields), f) != 0)
 		return -1;
 	if ((rc = db_customer_update(r->acct.id, &(struct customer_fields){
 	    f[F_EMAIL].s, f[F_SALUTATION].s, f[F_FIRST].s, f[F_LAST].s },
@@ -165,8 +162,6 @@ update(struct req *r)
 static int
 delete(struct req *r)
 {
-	if (auth_is_self(r, r->param[0]) != 0)
-		return -1;
 	if (db_begin() != 0 || auth_purge_account(r, r->acct.id) != 0 ||
 	    db_customer_delete(r->acct.id) != 0 ||
 	    db_commit() != 0) {
@@ -180,9 +175,10 @@ delete(struct req *r)
 static const struct route routes[] = {
 	{ M_POST, "customers", "customers", R_BODY, create },
 	{ M_GET, "customers", "customers", R_AUTH, list },
-	{ M_GET, "customers/:", "customers", R_AUTH, get },
-	{ M_PATCH, "customers/:", "customers", R_AUTH | R_BODY, update },
-	{ M_DELETE, "customers/:", "customers", R_AUTH, delete },
+	{ M_GET, "customers/:", "customers", R_AUTH | R_SELF, get },
+	{ M_PATCH, "customers/:", "customers", R_AUTH | R_SELF | R_BODY,
+	    update },
+	{ M_DELETE, "customers/:", "customers", R_AUTH | R_SELF, delete },
 };
 
 GLUE_MAIN("customers", routes)

@@ -181,19 +181,6 @@ auth_send_tokens(struct req *r, const char *type, const struct issued *t)
 	    jsonapi_resource(r, type, id, a, self), NULL));
 }
 
-/*
- * A customer may only name itself: another customer's reference, or one
- * that does not exist, gets the same 403 (SPEC §3.2: nothing reveals
- * whether a reference exists).
- */
-int
-auth_is_self(struct req *r, const char *ref)
-{
-	if (r->acct.id != 0 && customer_ref_id(ref) == r->acct.id)
-		return 0;
-	return jsonapi_error(r, E_UNAUTHORIZED), -1;
-}
-
 static int
 revoke_family(struct req *r, long long family)
 {

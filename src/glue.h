@@ -680,6 +680,8 @@ void	 form_release(struct form *);
 #define R_FORM		0x04	/* body is application/x-www-form-urlencoded */
 #define R_METHODS	0x08	/* uses the account's MFA methods */
 #define R_MFA		0x10	/* checks codes: methods, grace codes, lockout */
+#define R_SELF		0x20	/* the first path parameter must name the caller
+				   (a customer reference) */
 
 
 struct route {
@@ -746,7 +748,6 @@ int	 auth_send_tokens(struct req *, const char *type,
 	    const struct issued *);
 int	 auth_refresh(struct req *, const char *token, struct issued *);
 int	 auth_revoke_others(struct req *);
-int	 auth_is_self(struct req *, const char *ref);
 int	 auth_purge_account(struct req *, long long account);
 void	 auth_scope(unsigned char out[HASH_BYTES], enum side, const char *kind,
 	    const char *value);

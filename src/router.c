@@ -210,6 +210,9 @@ front_line(struct req *r, const struct program *p)
 	    mfa_protects(r) ? AUTH_FULL : (flags & R_METHODS) ? AUTH_METHODS :
 	    AUTH_PLAIN) != 0)
 		return -1;
+	if ((flags & R_SELF) && (r->acct.id == 0 ||
+	    customer_ref_id(r->param[0]) != r->acct.id))
+		return jsonapi_error(r, E_UNAUTHORIZED), -1;
 	if ((flags & R_AUTH) && mfa_guard(r) != 0)
 		return -1;
 	return 0;
