@@ -9,6 +9,8 @@
  *   reset-password EMAIL               a user's password; revokes their tokens
  *   mfa-off customer|user EMAIL TYPE   switch off an account's MFA method
  *   audit [N]                          the last N audit rows (default 20)
+ *   check-sql                          prepare every statement, checking its
+ *                                      parameter and column counts
  *
  * Exit status: 0 done, 1 failed, 2 usage.
  */
@@ -220,6 +222,23 @@ cmd_audit(int argc, char *argv[])
 	    fail("database error") : 0;
 }
 
+/* Every statement prepared once: a count that does not match its table
+ * entry aborts a test build (and fails here in a release build). */
+static int
+cmd_check_sql(void)
+{
+	int	 bad;
+
+	if ((bad = db_check()) != 0) {
+		fprintf(stderr, "%s: %d of %d statements failed to prepare "
+		    "(see the log above)\n", progname, bad, db_statements());
+		return -1;
+	}
+	printf("%d statements prepared, parameter and column counts match\n",
+	    db_statements());
+	return 0;
+}
+
 static void
 usage(void)
 {
@@ -227,8 +246,9 @@ usage(void)
 	    "       %s create-user EMAIL FIRST LAST   (password on stdin)\n"
 	    "       %s reset-password EMAIL           (password on stdin)\n"
 	    "       %s mfa-off customer|user EMAIL TYPE\n"
-	    "       %s audit [N]\n", progname, progname, progname, progname,
-	    progname);
+	    "       %s audit [N]\n"
+	    "       %s check-sql\n", progname, progname, progname, progname,
+	    progname, progname);
 	exit(2);
 }
 
@@ -246,7 +266,8 @@ main(int argc, char *argv[])
 	    (strcmp(cmd, "create-user") == 0 && argc == 5) ||
 	    (strcmp(cmd, "reset-password") == 0 && argc == 3) ||
 	    (strcmp(cmd, "mfa-off") == 0 && argc == 5) ||
-	    (strcmp(cmd, "audit") == 0 && argc <= 3)))
+	    (strcmp(cmd, "audit") == 0 && argc <= 3) ||
+	    (strcmp(cmd, "check-sql") == 0 && argc == 2)))
 		usage();
 	if (config_load(getenv("MFA_CONFIG"), err, sizeof(err)) == -1 ||
 	    crypto_start(cfg.secret_key_file, err, sizeof(err)) == -1) {
@@ -267,8 +288,10 @@ main(int argc, char *argv[])
 		rc = cmd_reset_password(argv + 2);
 	else if (strcmp(cmd, "mfa-off") == 0)
 		rc = cmd_mfa_off(argv + 2);
-	else
+	else if (strcmp(cmd, "audit") == 0)
 		rc = cmd_audit(argc - 2, argv + 2);
+	else
+		rc = cmd_check_sql();
 	db_close();
 	return rc == 0 ? 0 : 1;
 }
