@@ -32,7 +32,7 @@ $(error VARIANT must be release, test or asan)
 endif
 
 CORE	 = log config clock crypto db io req jsonapi valid fields router \
-	   auth audit mail mfa form main
+	   auth audit mail method_email mfa form main
 # Programs serving the Storefront API (customers) and the Backend API (users).
 # A program in both lists is one source compiled once per side.
 MFA	 = multi-factor-auth-types multi-factor-auth-type-activate \

@@ -37,44 +37,14 @@ static const struct field update_fields[A__COUNT] = {
 	[A_BILLING] = { "isDefaultBilling", F_BOOL, 0, NULL },
 };
 
-/* One row of S_ADDRESS_LIST / S_ADDRESS_GET. */
-struct address {
-	char		 uuid[40];
-	char		 salutation[8];
-	char		 first[4 * MAX_NAME + 1];
-	char		 last[4 * MAX_NAME + 1];
-	char		 address1[4 * MAX_ADDRESS_LINE + 1];
-	char		 address2[4 * MAX_ADDRESS_LINE + 1];
-	char		 zip[4 * MAX_ZIP + 1];
-	char		 city[4 * MAX_NAME + 1];
-	char		 iso2[4];
-	struct dbcol	 col[11];
-};
-
-static void
-address_bind(struct address *a)
-{
-	a->col[0] = (struct dbcol)DBC_TEXT(a->uuid);
-	a->col[1] = (struct dbcol)DBC_TEXT(a->salutation);
-	a->col[2] = (struct dbcol)DBC_TEXT(a->first);
-	a->col[3] = (struct dbcol)DBC_TEXT(a->last);
-	a->col[4] = (struct dbcol)DBC_TEXT(a->address1);
-	a->col[5] = (struct dbcol)DBC_TEXT(a->address2);
-	a->col[6] = (struct dbcol)DBC_TEXT(a->zip);
-	a->col[7] = (struct dbcol)DBC_TEXT(a->city);
-	a->col[8] = (struct dbcol)DBC_TEXT(a->iso2);
-	a->col[9] = (struct dbcol)DBC_INT;
-	a->col[10] = (struct dbcol)DBC_INT;
-}
-
 static cJSON *
-address_resource(struct req *r, const struct address *a)
+address_resource(struct req *r, const struct address_row *a)
 {
 	cJSON	*o;
 	char	 self[MAX_PATH + 600];
 
 	o = cJSON_CreateObject();
-	if (a->col[1].null)
+	if (a->salutation_null)
 		cJSON_AddNullToObject(o, "salutation");
 	else
 		cJSON_AddStringToObject(o, "salutation", a->salutation);
@@ -85,8 +55,8 @@ address_resource(struct req *r, const struct address *a)
 	cJSON_AddStringToObject(o, "zipCode", a->zip);
 	cJSON_AddStringToObject(o, "city", a->city);
 	cJSON_AddStringToObject(o, "iso2Code", a->iso2);
-	cJSON_AddBoolToObject(o, "isDefaultShipping", a->col[9].i != 0);
-	cJSON_AddBoolToObject(o, "isDefaultBilling", a->col[10].i != 0);
+	cJSON_AddBoolToObject(o, "isDefaultShipping", a->shipping);
+	cJSON_AddBoolToObject(o, "isDefaultBilling", a->billing);
 	self_link(r, self, sizeof(self), "customers/%s/addresses/%s",
 	    r->param[0], a->uuid);
 	return jsonapi_resource(r, "addresses", a->uuid, o, self);
@@ -96,14 +66,10 @@ address_resource(struct req *r, const struct address *a)
 static int
 send_address(struct req *r, int status, const char *uuid)
 {
-	struct address	 a;
-	struct dbv	 v[2];
+	struct address_row a;
 	int		 rc;
 
-	address_bind(&a);
-	v[0] = DBV_INT(r->acct.id);
-	v[1] = DBV_TEXT(uuid);
-	if ((rc = db_one(S_ADDRESS_GET, v, 2, a.col, 11)) < 0)
+	if ((rc = db_address_get(r->acct.id, uuid, &a)) < 0)
 		return jsonapi_db_error(r);
 	if (rc == 0)
 		return jsonapi_error(r, E_ADDRESS_NOT_FOUND);
@@ -111,37 +77,37 @@ send_address(struct req *r, int status, const char *uuid)
 	    address_resource(r, &a), NULL));
 }
 
+struct listing {
+	struct req	*r;
+	cJSON		*arr;
+};
+
+static void
+list_add(const struct address_row *a, void *arg)
+{
+	struct listing	*l = arg;
+
+	cJSON_AddItemToArray(l->arr, address_resource(l->r, a));
+}
+
 static int
 list(struct req *r)
 {
-	struct address	 a;
-	cJSON		*arr;
+	struct listing	 l = { r, cJSON_CreateArray() };
 	char		 self[MAX_PATH + 600];
-	int		 rc;
 
-	if (auth_is_self(r, r->param[0]) != 0)
-		return -1;
-	address_bind(&a);
-	if (db_select(S_ADDRESS_LIST, &DBV_INT(r->acct.id), 1, a.col, 11) != 0)
-		return jsonapi_db_error(r);
-	arr = cJSON_CreateArray();
-	while ((rc = db_fetch(S_ADDRESS_LIST, a.col, 11)) == 1)
-		cJSON_AddItemToArray(arr, address_resource(r, &a));
-	db_finish(S_ADDRESS_LIST);
-	if (rc < 0) {
-		cJSON_Delete(arr);
+	if (db_address_iterate(r->acct.id, list_add, &l) < 0) {
+		cJSON_Delete(l.arr);
 		return jsonapi_db_error(r);
 	}
 	self_link(r, self, sizeof(self), "customers/%s/addresses",
 	    r->param[0]);
-	return jsonapi_send(r, 200, jsonapi_document(arr, self));
+	return jsonapi_send(r, 200, jsonapi_document(l.arr, self));
 }
 
 static int
 get(struct req *r)
 {
-	if (auth_is_self(r, r->param[0]) != 0)
-		return -1;
 	if (!valid_uuid(r->param[1]))
 		return jsonapi_error(r, E_ADDRESS_NOT_FOUND);
 	return send_address(r, 200, r->param[1]);
@@ -151,58 +117,47 @@ get(struct req *r)
 static int
 clear_defaults(struct req *r, const char *uuid, const struct fval *f)
 {
-	struct dbv	 v[2];
-
-	v[0] = DBV_INT(r->acct.id);
-	v[1] = DBV_TEXT(uuid);
-	if (f[A_SHIPPING].present && f[A_SHIPPING].b &&
-	    db_exec(S_ADDRESS_CLEAR_SHIPPING, v, 2) < 0)
-		return -1;
-	if (f[A_BILLING].present && f[A_BILLING].b &&
-	    db_exec(S_ADDRESS_CLEAR_BILLING, v, 2) < 0)
-		return -1;
-	return 0;
+	return db_address_clear_defaults(r->acct.id, uuid,
+	    f[A_SHIPPING].present && f[A_SHIPPING].b,
+	    f[A_BILLING].present && f[A_BILLING].b) != 0 ? -1 : 0;
 }
 
-static struct dbv
-opt_bool(const struct fval *f)
+/* The fields as read; a boolean not sent is -1 (update: unchanged). */
+static struct address_fields
+fields_of(const struct fval *f)
 {
-	return f->present ? DBV_INT(f->b) : DBV_NULL;
+	return (struct address_fields){ f[A_SALUTATION].s, f[A_FIRST].s,
+	    f[A_LAST].s, f[A_ADDRESS1].s, f[A_ADDRESS2].s, f[A_ZIP].s,
+	    f[A_CITY].s, f[A_ISO2].s,
+	    f[A_SHIPPING].present ? f[A_SHIPPING].b : -1,
+	    f[A_BILLING].present ? f[A_BILLING].b : -1 };
 }
 
 static int
 create(struct req *r)
 {
 	struct fval	 f[A__COUNT];
-	struct dbcol	 c[1] = { DBC_INT };
-	struct dbv	 v[14];
+	struct address_fields a;
 	char		 uuid[37];
-	int		 i;
+	long long	 n;
 
-	if (auth_is_self(r, r->param[0]) != 0 ||
-	    fields_read(r, create_fields, A__COUNT, f) != 0)
+	if (fields_read(r, create_fields, A__COUNT, f) != 0)
 		return -1;
 	uuid_v4(uuid);
 	/* The customer row lock serialises creations: the cap holds. */
-	if (db_begin() != 0 ||
-	    db_one(S_CUSTOMER_LOCK, &DBV_INT(r->acct.id), 1, c, 1) != 1 ||
-	    db_one(S_ADDRESS_COUNT, &DBV_INT(r->acct.id), 1, c, 1) != 1)
+	if (db_begin() != 0 || db_customer_lock(r->acct.id) != 1 ||
+	    (n = db_address_count(r->acct.id)) < 0)
 		goto fail;
-	if (c[0].i >= MAX_ADDRESSES) {
+	if (n >= MAX_ADDRESSES) {
 		db_rollback();
 		return jsonapi_error(r, E_TOO_MANY_ADDRESSES);
 	}
-	v[0] = DBV_TEXT(uuid);
-	v[1] = DBV_INT(r->acct.id);
-	for (i = A_SALUTATION; i <= A_ISO2; i++)
-		v[2 + i] = DBV_OPT(f[i].s);
-	if (f[A_ADDRESS2].s == NULL)
-		v[2 + A_ADDRESS2] = DBV_TEXT("");
-	v[10] = DBV_INT(f[A_SHIPPING].b);
-	v[11] = DBV_INT(f[A_BILLING].b);
-	v[12] = DBV_INT((long long)r->now);
-	v[13] = DBV_INT((long long)r->now);
-	if (db_exec(S_ADDRESS_INSERT, v, 14) != 1 ||
+	a = fields_of(f);
+	if (a.address2 == NULL)
+		a.address2 = "";
+	a.shipping = f[A_SHIPPING].b;
+	a.billing = f[A_BILLING].b;
+	if (db_address_insert(r->acct.id, uuid, &a, r->now) != 0 ||
 	    clear_defaults(r, uuid, f) != 0 || db_commit() != 0)
 		goto fail;
 	return send_address(r, 201, uuid);
@@ -215,23 +170,16 @@ static int
 update(struct req *r)
 {
 	struct fval	 f[A__COUNT];
-	struct dbv	 v[13];
+	struct address_fields a;
 	long long	 n;
-	int		 i;
 
-	if (auth_is_self(r, r->param[0]) != 0 ||
-	    fields_read(r, update_fields, A__COUNT, f) != 0)
+	if (fields_read(r, update_fields, A__COUNT, f) != 0)
 		return -1;
 	if (!valid_uuid(r->param[1]))
 		return jsonapi_error(r, E_ADDRESS_NOT_FOUND);
-	for (i = A_SALUTATION; i <= A_ISO2; i++)
-		v[i] = DBV_OPT(f[i].s);
-	v[8] = opt_bool(&f[A_SHIPPING]);
-	v[9] = opt_bool(&f[A_BILLING]);
-	v[10] = DBV_INT((long long)r->now);
-	v[11] = DBV_INT(r->acct.id);
-	v[12] = DBV_TEXT(r->param[1]);
-	if (db_begin() != 0 || (n = db_exec(S_ADDRESS_UPDATE, v, 13)) < 0)
+	a = fields_of(f);
+	if (db_begin() != 0 ||
+	    (n = db_address_update(r->acct.id, r->param[1], &a, r->now)) < 0)
 		goto fail;
 	if (n == 0) {
 		db_rollback();
@@ -248,16 +196,11 @@ fail:
 static int
 delete(struct req *r)
 {
-	struct dbv	 v[2];
 	long long	 n;
 
-	if (auth_is_self(r, r->param[0]) != 0)
-		return -1;
 	if (!valid_uuid(r->param[1]))
 		return jsonapi_error(r, E_ADDRESS_NOT_FOUND);
-	v[0] = DBV_INT(r->acct.id);
-	v[1] = DBV_TEXT(r->param[1]);
-	if ((n = db_exec(S_ADDRESS_DELETE, v, 2)) < 0)
+	if ((n = db_address_delete(r->acct.id, r->param[1])) < 0)
 		return jsonapi_db_error(r);
 	if (n == 0)
 		return jsonapi_error(r, E_ADDRESS_NOT_FOUND);
@@ -265,13 +208,14 @@ delete(struct req *r)
 }
 
 static const struct route routes[] = {
-	{ M_GET, "customers/:/addresses", "addresses", R_AUTH, list },
-	{ M_POST, "customers/:/addresses", "addresses", R_AUTH | R_BODY,
-	    create },
-	{ M_GET, "customers/:/addresses/:", "addresses", R_AUTH, get },
-	{ M_PATCH, "customers/:/addresses/:", "addresses", R_AUTH | R_BODY,
-	    update },
-	{ M_DELETE, "customers/:/addresses/:", "addresses", R_AUTH, delete },
+	{ M_GET, "customers/:/addresses", "addresses", R_AUTH | R_SELF, list },
+	{ M_POST, "customers/:/addresses", "addresses",
+	    R_AUTH | R_SELF | R_BODY, create },
+	{ M_GET, "customers/:/addresses/:", "addresses", R_AUTH | R_SELF, get },
+	{ M_PATCH, "customers/:/addresses/:", "addresses",
+	    R_AUTH | R_SELF | R_BODY, update },
+	{ M_DELETE, "customers/:/addresses/:", "addresses", R_AUTH | R_SELF,
+	    delete },
 };
 
 GLUE_MAIN("addresses", routes)

@@ -20,17 +20,14 @@ change(struct req *r)
 {
 	struct fval	 f[nitems(password_fields)];
 	char		 hash[MAX_PASSWORD + 32];
-	struct dbcol	 c[1] = { DBC_TEXT(hash) };
-	struct dbv	 v[3];
 	int		 rc;
 
-	if (auth_is_self(r, r->param[0]) != 0 ||
-	    fields_read(r, password_fields, nitems(password_fields), f) != 0)
+	if (fields_read(r, password_fields, nitems(password_fields), f) != 0)
 		return -1;
 	if (strcmp(f[F_NEW].s, f[F_CONFIRM].s) != 0)
 		return jsonapi_error_src(r, E_PASSWORDS_DIFFER, SRC_POINTER,
 		    "/data/attributes/confirmPassword");
-	rc = db_one(S_CUSTOMER_PASSWORD_GET, &DBV_INT(r->acct.id), 1, c, 1);
+	rc = db_customer_password(r->acct.id, hash, sizeof(hash));
 	if (rc < 0)
 		return jsonapi_db_error(r);
 	if (rc == 0)
@@ -42,10 +39,8 @@ change(struct req *r)
 	}
 	if (password_hash(hash, sizeof(hash), f[F_NEW].s) != 0)
 		return jsonapi_error(r, E_INTERNAL);
-	v[0] = DBV_TEXT(hash);
-	v[1] = DBV_INT((long long)r->now);
-	v[2] = DBV_INT(r->acct.id);
-	if (db_begin() != 0 || db_exec(S_CUSTOMER_PASSWORD_SET, v, 3) < 0 ||
+	if (db_begin() != 0 ||
+	    db_customer_password_set(r->acct.id, hash, r->now) != 0 ||
 	    auth_revoke_others(r) != 0 || db_commit() != 0) {
 		db_rollback();
 		return jsonapi_db_error(r);
@@ -56,7 +51,7 @@ change(struct req *r)
 
 static const struct route routes[] = {
 	{ M_PATCH, "customer-password/:", "customer-password",
-	    R_AUTH | R_BODY, change },
+	    R_AUTH | R_SELF | R_BODY, change },
 };
 
 GLUE_MAIN("customer-password", routes)

@@ -88,7 +88,6 @@ create(struct req *r)
 	struct fval	 f[nitems(register_fields)];
 	struct customer	 c;
 	char		 hash[MAX_PASSWORD + 32];
-	struct dbv	 v[7];
 	long long	 rc;
 
 	if (fields_read(r, register_fields, nitems(register_fields), f) != 0)
@@ -103,19 +102,13 @@ create(struct req *r)
 		log_err("password hashing failed");
 		return jsonapi_error(r, E_INTERNAL);
 	}
-	v[0] = DBV_TEXT(f[F_EMAIL].s);
-	v[1] = DBV_TEXT(hash);
-	v[2] = DBV_OPT(f[F_SALUTATION].s);
-	v[3] = DBV_TEXT(f[F_FIRST].s);
-	v[4] = DBV_TEXT(f[F_LAST].s);
-	v[5] = DBV_INT((long long)r->now);
-	v[6] = DBV_INT((long long)r->now);
-	if ((rc = db_exec(S_CUSTOMER_INSERT, v, 7)) == DB_DUP)
+	if ((rc = db_customer_insert(&(struct customer_fields){ f[F_EMAIL].s,
+	    f[F_SALUTATION].s, f[F_FIRST].s, f[F_LAST].s }, hash,
+	    r->now)) == DB_DUP)
 		return jsonapi_error_src(r, E_CUSTOMER_EXISTS, SRC_POINTER,
 		    "/data/attributes/email");
-	if (rc != 1)
+	if (rc < 0)
 		return jsonapi_db_error(r);
-	rc = db_insert_id();
 	log_info("customer %lld registered", rc);
 	c = (struct customer){ f[F_EMAIL].s, f[F_SALUTATION].s, f[F_FIRST].s,
 	    f[F_LAST].s, (long long)r->now, (long long)r->now };
@@ -135,8 +128,6 @@ get(struct req *r)
 {
 	struct customer	 c = signed_in(r);
 
-	if (auth_is_self(r, r->param[0]) != 0)
-		return -1;
 	return send_customer(r, 200, r->acct.id, &c, 0);
 }
 
@@ -145,19 +136,13 @@ update(struct req *r)
 {
 	struct fval	 f[nitems(update_fields)];
 	struct customer	 c;
-	struct dbv	 v[6];
 	long long	 rc;
 
-	if (auth_is_self(r, r->param[0]) != 0 ||
-	    fields_read(r, update_fields, nitems(update_fields), f) != 0)
+	if (fields_read(r, update_fields, nitems(update_fields), f) != 0)
 		return -1;
-	v[0] = DBV_OPT(f[F_EMAIL].s);
-	v[1] = DBV_OPT(f[F_SALUTATION].s);
-	v[2] = DBV_OPT(f[F_FIRST].s);
-	v[3] = DBV_OPT(f[F_LAST].s);
-	v[4] = DBV_INT((long long)r->now);
-	v[5] = DBV_INT(r->acct.id);
-	if ((rc = db_exec(S_CUSTOMER_UPDATE, v, 6)) == DB_DUP)
+	if ((rc = db_customer_update(r->acct.id, &(struct customer_fields){
+	    f[F_EMAIL].s, f[F_SALUTATION].s, f[F_FIRST].s, f[F_LAST].s },
+	    r->now)) == DB_DUP)
 		return jsonapi_error_src(r, E_CUSTOMER_EXISTS, SRC_POINTER,
 		    "/data/attributes/email");
 	if (rc < 0)
@@ -177,10 +162,8 @@ update(struct req *r)
 static int
 delete(struct req *r)
 {
-	if (auth_is_self(r, r->param[0]) != 0)
-		return -1;
 	if (db_begin() != 0 || auth_purge_account(r, r->acct.id) != 0 ||
-	    db_exec(S_CUSTOMER_DELETE, &DBV_INT(r->acct.id), 1) < 0 ||
+	    db_customer_delete(r->acct.id) != 0 ||
 	    db_commit() != 0) {
 		db_rollback();
 		return jsonapi_db_error(r);
@@ -192,9 +175,10 @@ delete(struct req *r)
 static const struct route routes[] = {
 	{ M_POST, "customers", "customers", R_BODY, create },
 	{ M_GET, "customers", "customers", R_AUTH, list },
-	{ M_GET, "customers/:", "customers", R_AUTH, get },
-	{ M_PATCH, "customers/:", "customers", R_AUTH | R_BODY, update },
-	{ M_DELETE, "customers/:", "customers", R_AUTH, delete },
+	{ M_GET, "customers/:", "customers", R_AUTH | R_SELF, get },
+	{ M_PATCH, "customers/:", "customers", R_AUTH | R_SELF | R_BODY,
+	    update },
+	{ M_DELETE, "customers/:", "customers", R_AUTH | R_SELF, delete },
 };
 
 GLUE_MAIN("customers", routes)

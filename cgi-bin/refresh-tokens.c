@@ -33,24 +33,18 @@ static int
 sign_out(struct req *r)
 {
 	unsigned char	 h[HASH_BYTES];
-	struct dbv	 v[3];
+	struct subject	 who = { r->side, r->acct.id };
 	const char	*which = r->param[0];
 
 	if (strcmp(which, "mine") == 0) {
-		v[0] = DBV_INT(r->side);
-		v[1] = DBV_INT(r->acct.id);
-		if (db_exec(S_REFRESH_REVOKE_ACCOUNT, v, 2) < 0)
+		if (db_refresh_revoke_all(&who) != 0)
 			return jsonapi_db_error(r);
 	} else if (valid_token(which)) {
 		auth_token_hash(h, r->side, which);
-		v[0] = DBV_BLOB(h, HASH_BYTES);
-		v[1] = DBV_INT(r->side);
-		v[2] = DBV_INT(r->acct.id);
-		if (db_exec(S_REFRESH_REVOKE_ONE, v, 3) < 0)
+		if (db_refresh_revoke(&who, h) != 0)
 			return jsonapi_db_error(r);
 	}
-	v[0] = DBV_INT(r->acct.token_id);
-	if (db_exec(S_ACCESS_REVOKE_ONE, v, 1) < 0)
+	if (db_access_revoke(r->acct.token_id) != 0)
 		return jsonapi_db_error(r);
 	return jsonapi_no_content(r);
 }

@@ -28,30 +28,8 @@ static const struct field update_fields[U__COUNT] = {
 	[U_STATUS] = { "status", F_STRING, 0, valid_user_status },
 };
 
-/* One row of S_USER_LIST / S_USER_GET. */
-struct user {
-	char		 uuid[40];
-	char		 username[4 * MAX_EMAIL + 1];
-	char		 first[4 * MAX_NAME + 1];
-	char		 last[4 * MAX_NAME + 1];
-	struct dbcol	 col[8];
-};
-
-static void
-user_bind(struct user *u)
-{
-	u->col[0] = (struct dbcol)DBC_INT;
-	u->col[1] = (struct dbcol)DBC_TEXT(u->uuid);
-	u->col[2] = (struct dbcol)DBC_TEXT(u->username);
-	u->col[3] = (struct dbcol)DBC_TEXT(u->first);
-	u->col[4] = (struct dbcol)DBC_TEXT(u->last);
-	u->col[5] = (struct dbcol)DBC_INT;
-	u->col[6] = (struct dbcol)DBC_INT;
-	u->col[7] = (struct dbcol)DBC_INT;
-}
-
 static cJSON *
-user_resource(struct req *r, const struct user *u)
+user_resource(struct req *r, const struct user_row *u)
 {
 	cJSON	*a;
 	char	 self[MAX_PATH + 600], t[21];
@@ -60,11 +38,10 @@ user_resource(struct req *r, const struct user *u)
 	cJSON_AddStringToObject(a, "username", u->username);
 	cJSON_AddStringToObject(a, "firstName", u->first);
 	cJSON_AddStringToObject(a, "lastName", u->last);
-	cJSON_AddStringToObject(a, "status", u->col[5].i == 1 ? "active" :
-	    "blocked");
-	iso8601(t, u->col[6].i);
+	cJSON_AddStringToObject(a, "status", u->active ? "active" : "blocked");
+	iso8601(t, u->created);
 	cJSON_AddStringToObject(a, "createdAt", t);
-	iso8601(t, u->col[7].i);
+	iso8601(t, u->updated);
 	cJSON_AddStringToObject(a, "updatedAt", t);
 	self_link(r, self, sizeof(self), "users/%s", u->uuid);
 	return jsonapi_resource(r, "users", u->uuid, a, self);
@@ -72,18 +49,17 @@ user_resource(struct req *r, const struct user *u)
 
 /* 1 found, 0 not, DB_ERR. */
 static int
-user_load(const char *uuid, struct user *u)
+user_load(const char *uuid, struct user_row *u)
 {
-	user_bind(u);
 	if (!valid_uuid(uuid))
 		return 0;
-	return db_one(S_USER_GET, &DBV_TEXT(uuid), 1, u->col, 8);
+	return db_user_get(uuid, u);
 }
 
 static int
 send_user(struct req *r, int status, const char *uuid)
 {
-	struct user	 u;
+	struct user_row	 u;
 	int		 rc;
 
 	if ((rc = user_load(uuid, &u)) < 0)
@@ -94,27 +70,31 @@ send_user(struct req *r, int status, const char *uuid)
 	    NULL));
 }
 
+struct listing {
+	struct req	*r;
+	cJSON		*arr;
+};
+
+static void
+list_add(const struct user_row *u, void *arg)
+{
+	struct listing	*l = arg;
+
+	cJSON_AddItemToArray(l->arr, user_resource(l->r, u));
+}
+
 static int
 list(struct req *r)
 {
-	struct user	 u;
-	cJSON		*arr;
+	struct listing	 l = { r, cJSON_CreateArray() };
 	char		 self[MAX_PATH + 600];
-	int		 rc;
 
-	user_bind(&u);
-	if (db_select(S_USER_LIST, NULL, 0, u.col, 8) != 0)
-		return jsonapi_db_error(r);
-	arr = cJSON_CreateArray();
-	while ((rc = db_fetch(S_USER_LIST, u.col, 8)) == 1)
-		cJSON_AddItemToArray(arr, user_resource(r, &u));
-	db_finish(S_USER_LIST);
-	if (rc < 0) {
-		cJSON_Delete(arr);
+	if (db_user_iterate(list_add, &l) < 0) {
+		cJSON_Delete(l.arr);
 		return jsonapi_db_error(r);
 	}
 	self_link(r, self, sizeof(self), "users");
-	return jsonapi_send(r, 200, jsonapi_document(arr, self));
+	return jsonapi_send(r, 200, jsonapi_document(l.arr, self));
 }
 
 static int
@@ -128,7 +108,6 @@ create(struct req *r)
 {
 	struct fval	 f[U__COUNT];
 	char		 hash[MAX_PASSWORD + 32], uuid[37];
-	struct dbv	 v[8];
 	long long	 rc;
 
 	if (fields_read(r, create_fields, U__COUNT, f) != 0)
@@ -136,21 +115,14 @@ create(struct req *r)
 	if (password_hash(hash, sizeof(hash), f[U_PASSWORD].s) != 0)
 		return jsonapi_error(r, E_INTERNAL);
 	uuid_v4(uuid);
-	v[0] = DBV_TEXT(uuid);
-	v[1] = DBV_TEXT(f[U_USERNAME].s);
-	v[2] = DBV_TEXT(hash);
-	v[3] = DBV_TEXT(f[U_FIRST].s);
-	v[4] = DBV_TEXT(f[U_LAST].s);
-	v[5] = DBV_INT(f[U_STATUS].s == NULL ||
-	    strcmp(f[U_STATUS].s, "active") == 0);
-	v[6] = DBV_INT((long long)r->now);
-	v[7] = DBV_INT((long long)r->now);
-	if ((rc = db_exec(S_USER_INSERT, v, 8)) == DB_DUP)
+	if ((rc = db_user_insert(uuid, &(struct user_fields){ f[U_USERNAME].s,
+	    hash, f[U_FIRST].s, f[U_LAST].s, f[U_STATUS].s == NULL ||
+	    strcmp(f[U_STATUS].s, "active") == 0 }, r->now)) == DB_DUP)
 		return jsonapi_error_src(r, E_USER_EXISTS, SRC_POINTER,
 		    "/data/attributes/username");
-	if (rc != 1)
+	if (rc < 0)
 		return jsonapi_db_error(r);
-	log_info("user %lld created by user %lld", db_insert_id(), r->acct.id);
+	log_info("user %lld created by user %lld", rc, r->acct.id);
 	return send_user(r, 201, uuid);
 }
 
@@ -169,9 +141,8 @@ static int
 update(struct req *r)
 {
 	struct fval	 f[U__COUNT];
-	struct user	 u;
+	struct user_row	 u;
 	char		 hash[MAX_PASSWORD + 32];
-	struct dbv	 v[7];
 	long long	 rc;
 	int		 blocking, self;
 
@@ -180,7 +151,7 @@ update(struct req *r)
 	if ((rc = user_load(r->param[0], &u)) <= 0)
 		return rc < 0 ? jsonapi_db_error(r) :
 		    jsonapi_error(r, E_USER_UNKNOWN);
-	self = u.col[0].i == r->acct.id;
+	self = u.id == r->acct.id;
 	blocking = f[U_STATUS].s != NULL &&
 	    strcmp(f[U_STATUS].s, "blocked") == 0;
 	if (self && blocking)
@@ -188,22 +159,17 @@ update(struct req *r)
 	if (f[U_PASSWORD].s != NULL &&
 	    password_hash(hash, sizeof(hash), f[U_PASSWORD].s) != 0)
 		return jsonapi_error(r, E_INTERNAL);
-	v[0] = DBV_OPT(f[U_USERNAME].s);
-	v[1] = f[U_PASSWORD].s != NULL ? DBV_TEXT(hash) : DBV_NULL;
-	v[2] = DBV_OPT(f[U_FIRST].s);
-	v[3] = DBV_OPT(f[U_LAST].s);
-	v[4] = f[U_STATUS].s != NULL ? DBV_INT(!blocking) : DBV_NULL;
-	v[5] = DBV_INT((long long)r->now);
-	v[6] = DBV_INT(u.col[0].i);
 	if (db_begin() != 0)
 		return jsonapi_db_error(r);
-	if ((rc = db_exec(S_USER_UPDATE, v, 7)) == DB_DUP) {
+	if ((rc = db_user_update(u.id, &(struct user_fields){ f[U_USERNAME].s,
+	    f[U_PASSWORD].s != NULL ? hash : NULL, f[U_FIRST].s, f[U_LAST].s,
+	    f[U_STATUS].s != NULL ? !blocking : -1 }, r->now)) == DB_DUP) {
 		db_rollback();
 		return jsonapi_error_src(r, E_USER_EXISTS, SRC_POINTER,
 		    "/data/attributes/username");
 	}
 	if (rc < 0 || ((blocking || f[U_PASSWORD].s != NULL) &&
-	    (self ? auth_revoke_others(r) : revoke_user(r, u.col[0].i)) != 0) ||
+	    (self ? auth_revoke_others(r) : revoke_user(r, u.id)) != 0) ||
 	    db_commit() != 0) {
 		db_rollback();
 		return jsonapi_db_error(r);
@@ -214,21 +180,21 @@ update(struct req *r)
 static int
 delete(struct req *r)
 {
-	struct user	 u;
+	struct user_row	 u;
 	int		 rc;
 
 	if ((rc = user_load(r->param[0], &u)) <= 0)
 		return rc < 0 ? jsonapi_db_error(r) :
 		    jsonapi_error(r, E_USER_UNKNOWN);
-	if (u.col[0].i == r->acct.id)
+	if (u.id == r->acct.id)
 		return jsonapi_error(r, E_SELF_ACTION);
-	if (db_begin() != 0 || auth_purge_account(r, u.col[0].i) != 0 ||
-	    db_exec(S_USER_DELETE, &DBV_INT(u.col[0].i), 1) < 0 ||
+	if (db_begin() != 0 || auth_purge_account(r, u.id) != 0 ||
+	    db_user_delete(u.id) != 0 ||
 	    db_commit() != 0) {
 		db_rollback();
 		return jsonapi_db_error(r);
 	}
-	log_info("user %lld deleted by user %lld", u.col[0].i, r->acct.id);
+	log_info("user %lld deleted by user %lld", u.id, r->acct.id);
 	return jsonapi_no_content(r);
 }
 

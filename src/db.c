@@ -1,9 +1,17 @@
 /*
  * The only SQL.  One connection per process, opened before the first
- * request; each statement in sql_text[] is prepared on first use and kept
+ * request; each statement in stmt_def[] is prepared on first use and kept
  * for the life of the connection.  A connection found gone (server restart)
  * is re-opened on the next call; while the server is down calls fail fast
  * and db_unavailable() tells the caller to answer 503.
+ *
+ * Callers see one typed function per statement (or per pair that always
+ * runs together), declared in glue.h by table area; the statement enum,
+ * the bindings and the driver never leave this file.  Each table entry
+ * carries its parameter and result column counts: prepare checks them
+ * against the server's, every execution checks the values bound, and a
+ * mismatch aborts a test build (db_check() prepares every statement, see
+ * glue-mfa-admin check-sql) and is a logged error in a release build.
  *
  * Time is always passed in as a parameter (never NOW()), so the clock is
  * the programs' own: one clock for every decision, and testable.
@@ -19,20 +27,113 @@
 #include "glue.h"
 
 #define MAX_BINDS	16
+#define DAY		86400L
+#define STR_(x)		#x
+#define STR(x)		STR_(x)
 
-static const char *const sql_text[S__COUNT] = {
+enum stmt {
+	S_AUTH_CUSTOMER,
+	S_AUTH_CUSTOMER_METHODS,
+	S_AUTH_CUSTOMER_FULL,
+	S_AUTH_USER,
+	S_AUTH_USER_METHODS,
+	S_AUTH_USER_FULL,
+	S_ACCESS_INSERT,
+	S_ACCESS_REVOKE_ONE,
+	S_ACCESS_REVOKE_FAMILY,
+	S_ACCESS_REVOKE_OTHERS,
+	S_ACCESS_DELETE_ACCOUNT,
+	S_REFRESH_BY_HASH,
+	S_REFRESH_INSERT,
+	S_REFRESH_USE,
+	S_REFRESH_REVOKE_FAMILY,
+	S_REFRESH_REVOKE_ACCOUNT,
+	S_REFRESH_REVOKE_ONE,
+	S_REFRESH_DELETE_ACCOUNT,
+	S_LOGIN_FAILURES_GET,
+	S_LOGIN_FAILURE_ADD,
+	S_LOGIN_FAILURE_CLEAR,
+	S_CUSTOMER_LOGIN,
+	S_CUSTOMER_INSERT,
+	S_CUSTOMER_UPDATE,
+	S_CUSTOMER_DELETE,
+	S_CUSTOMER_PASSWORD_GET,
+	S_CUSTOMER_PASSWORD_SET,
+	S_CUSTOMER_LOCK,
+	S_ADDRESS_LIST,
+	S_ADDRESS_GET,
+	S_ADDRESS_COUNT,
+	S_ADDRESS_INSERT,
+	S_ADDRESS_UPDATE,
+	S_ADDRESS_DELETE,
+	S_ADDRESS_CLEAR_SHIPPING,
+	S_ADDRESS_CLEAR_BILLING,
+	S_CUSTOMER_CONTACT,
+	S_USER_CONTACT,
+	S_MFA_METHODS,
+	S_MFA_METHOD_PENDING,
+	S_MFA_METHOD_ACTIVATE,
+	S_MFA_METHOD_DEACTIVATE,
+	S_MFA_CODES_LIVE,
+	S_MFA_LOCK_INIT,
+	S_MFA_LOCK_GET,
+	S_MFA_LOCK_SET,
+	S_MFA_LOCK_CLEAR,
+	S_MFA_CODE_CONSUME,
+	S_MFA_CODE_FAIL,
+	S_MFA_SEND_STATS,
+	S_MFA_CODES_INVALIDATE,
+	S_MFA_CODE_INSERT,
+	S_MFA_CODE_CANCEL,
+	S_MFA_CODES_END,
+	S_MFA_PURGE_METHODS,
+	S_MFA_PURGE_CODES,
+	S_MFA_PURGE_LOCKOUT,
+	S_USER_LOGIN,
+	S_USER_LIST,
+	S_USER_GET,
+	S_USER_INSERT,
+	S_USER_UPDATE,
+	S_USER_DELETE,
+	S_USER_BY_NAME,
+	S_CUSTOMER_BY_EMAIL,
+	S_AUDIT_RECENT,
+	S_AUDIT_INSERT,
+	S__COUNT
+};
+
+/*
+ * The authentication query's lists, one item per row, sized so that the
+ * most the query can return always fits: GROUP_CONCAT ... LIMIT n.
+ *   methods: "type=status"      (status a TINYINT: at most 4 characters)
+ *   grace:   "id:type:HEXHASH"  (id a BIGINT UNSIGNED: at most 20 digits)
+ */
+#define METHOD_ITEM	(MAX_METHOD_NAME + 1 + 4 + 1)
+#define GRACE_ITEM	(20 + 1 + MAX_METHOD_NAME + 1 + 2 * HASH_BYTES + 1)
+#define METHODS_TEXT	(MAX_METHODS * METHOD_ITEM + 1)
+#define GRACE_TEXT	(MAX_GRACE_WINDOWS * GRACE_ITEM + 1)
+
+static const struct stmt_def {
+	const char	*sql;
+	unsigned	 params;	/* its '?' placeholders */
+	unsigned	 cols;		/* its result columns; 0: no result */
+} stmt_def[S__COUNT] = {
 	/*
 	 * The token and the account's row, in one round trip, at three
 	 * levels (struct account in glue.h): plain; with the account's MFA
-	 * methods; in full, with the codes in a grace window for this very
-	 * token and the lockout too.  The MFA parts cost the database more
-	 * than the rest together, so a request asks only for what it uses.
+	 * methods; in full, with the newest MAX_GRACE_WINDOWS codes in a
+	 * grace window for this very token and the lockout too.  The MFA
+	 * parts cost the database more than the rest together, so a request
+	 * asks only for what it uses.
 	 */
 #define AUTH_METHODS \
-	    " (SELECT GROUP_CONCAT(m.type, '=', m.status) FROM mfa_methods m" \
+	    " (SELECT GROUP_CONCAT(m.type, '=', m.status ORDER BY m.type" \
+	    " SEPARATOR ',' LIMIT " STR(MAX_METHODS) ") FROM mfa_methods m" \
 	    " WHERE m.side = t.side AND m.account_id = t.account_id),"
 #define AUTH_GRACE \
-	    " (SELECT GROUP_CONCAT(c.id, ':', c.type, ':', HEX(c.code_hash))" \
+	    " (SELECT GROUP_CONCAT(c.id, ':', c.type, ':', HEX(c.code_hash)" \
+	    " ORDER BY c.grace_until DESC SEPARATOR ','" \
+	    " LIMIT " STR(MAX_GRACE_WINDOWS) ")" \
 	    " FROM mfa_codes c WHERE c.used_token_hash = t.token_hash" \
 	    " AND c.state = 1 AND c.grace_until > ?)," \
 	    " (SELECT l.locked_until FROM mfa_lockouts l WHERE l.side = t.side" \
@@ -49,102 +150,103 @@ static const char *const sql_text[S__COUNT] = {
 #define AUTH_WHERE \
 	    " WHERE t.token_hash = ? AND t.side = ? AND t.revoked = 0" \
 	    " AND t.expires_at > ?"
-	[S_AUTH_CUSTOMER] = "SELECT t.id, t.account_id, t.family_id, '', '', 0,"
-	    AUTH_CUSTOMER AUTH_WHERE,
-	[S_AUTH_CUSTOMER_METHODS] = "SELECT t.id, t.account_id, t.family_id,"
-	    AUTH_METHODS " '', 0," AUTH_CUSTOMER AUTH_WHERE,
-	[S_AUTH_CUSTOMER_FULL] = "SELECT t.id, t.account_id, t.family_id,"
-	    AUTH_METHODS AUTH_GRACE AUTH_CUSTOMER AUTH_WHERE,
-	[S_AUTH_USER] = "SELECT t.id, t.account_id, t.family_id, '', '', 0,"
-	    AUTH_USER AUTH_WHERE,
-	[S_AUTH_USER_METHODS] = "SELECT t.id, t.account_id, t.family_id,"
-	    AUTH_METHODS " '', 0," AUTH_USER AUTH_WHERE,
-	[S_AUTH_USER_FULL] = "SELECT t.id, t.account_id, t.family_id,"
-	    AUTH_METHODS AUTH_GRACE AUTH_USER AUTH_WHERE,
-	[S_ACCESS_INSERT] =
+	[S_AUTH_CUSTOMER] = { "SELECT t.id, t.account_id, t.family_id, '', '',"
+	    " 0," AUTH_CUSTOMER AUTH_WHERE, 3, 12 },
+	[S_AUTH_CUSTOMER_METHODS] = { "SELECT t.id, t.account_id, t.family_id,"
+	    AUTH_METHODS " '', 0," AUTH_CUSTOMER AUTH_WHERE, 3, 12 },
+	[S_AUTH_CUSTOMER_FULL] = { "SELECT t.id, t.account_id, t.family_id,"
+	    AUTH_METHODS AUTH_GRACE AUTH_CUSTOMER AUTH_WHERE, 4, 12 },
+	[S_AUTH_USER] = { "SELECT t.id, t.account_id, t.family_id, '', '', 0,"
+	    AUTH_USER AUTH_WHERE, 3, 12 },
+	[S_AUTH_USER_METHODS] = { "SELECT t.id, t.account_id, t.family_id,"
+	    AUTH_METHODS " '', 0," AUTH_USER AUTH_WHERE, 3, 12 },
+	[S_AUTH_USER_FULL] = { "SELECT t.id, t.account_id, t.family_id,"
+	    AUTH_METHODS AUTH_GRACE AUTH_USER AUTH_WHERE, 4, 12 },
+	[S_ACCESS_INSERT] = {
 	    "INSERT INTO access_tokens (side, account_id, family_id,"
 	    " token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-	[S_ACCESS_REVOKE_ONE] =
-	    "UPDATE access_tokens SET revoked = 1 WHERE id = ?",
-	[S_ACCESS_REVOKE_FAMILY] =
+	    6, 0 },
+	[S_ACCESS_REVOKE_ONE] = {
+	    "UPDATE access_tokens SET revoked = 1 WHERE id = ?", 1, 0 },
+	[S_ACCESS_REVOKE_FAMILY] = {
 	    "UPDATE access_tokens SET revoked = 1"
-	    " WHERE family_id = ? AND side = ?",
-	[S_ACCESS_REVOKE_OTHERS] =
+	    " WHERE family_id = ? AND side = ?", 2, 0 },
+	[S_ACCESS_REVOKE_OTHERS] = {
 	    "UPDATE access_tokens SET revoked = 1"
-	    " WHERE side = ? AND account_id = ? AND id <> ?",
-	[S_ACCESS_DELETE_ACCOUNT] =
+	    " WHERE side = ? AND account_id = ? AND id <> ?", 3, 0 },
+	[S_ACCESS_DELETE_ACCOUNT] = {
 	    "DELETE FROM access_tokens WHERE side = ? AND account_id = ?",
-	[S_REFRESH_BY_HASH] =
+	    2, 0 },
+	[S_REFRESH_BY_HASH] = {
 	    "SELECT id, account_id, family_id, used, revoked, expires_at"
-	    " FROM refresh_tokens WHERE token_hash = ? AND side = ?",
-	[S_REFRESH_INSERT] =
+	    " FROM refresh_tokens WHERE token_hash = ? AND side = ?", 2, 6 },
+	[S_REFRESH_INSERT] = {
 	    "INSERT INTO refresh_tokens (side, account_id, family_id,"
 	    " token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-	[S_REFRESH_USE] =
+	    6, 0 },
+	[S_REFRESH_USE] = {
 	    "UPDATE refresh_tokens SET used = 1 WHERE id = ? AND used = 0"
-	    " AND revoked = 0 AND expires_at > ?",
-	[S_REFRESH_REVOKE_FAMILY] =
+	    " AND revoked = 0 AND expires_at > ?", 2, 0 },
+	[S_REFRESH_REVOKE_FAMILY] = {
 	    "UPDATE refresh_tokens SET revoked = 1"
-	    " WHERE family_id = ? AND side = ?",
-	[S_REFRESH_REVOKE_ACCOUNT] =
+	    " WHERE family_id = ? AND side = ?", 2, 0 },
+	[S_REFRESH_REVOKE_ACCOUNT] = {
 	    "UPDATE refresh_tokens SET revoked = 1"
-	    " WHERE side = ? AND account_id = ?",
-	[S_REFRESH_REVOKE_ONE] =
+	    " WHERE side = ? AND account_id = ?", 2, 0 },
+	[S_REFRESH_REVOKE_ONE] = {
 	    "UPDATE refresh_tokens SET revoked = 1"
-	    " WHERE token_hash = ? AND side = ? AND account_id = ?",
-	[S_REFRESH_DELETE_ACCOUNT] =
+	    " WHERE token_hash = ? AND side = ? AND account_id = ?", 3, 0 },
+	[S_REFRESH_DELETE_ACCOUNT] = {
 	    "DELETE FROM refresh_tokens WHERE side = ? AND account_id = ?",
-	[S_LOGIN_FAILURES_GET] =
+	    2, 0 },
+	[S_LOGIN_FAILURES_GET] = {
 	    "SELECT failures, window_start, scope = ? FROM login_failures"
-	    " WHERE scope IN (?, ?) AND window_start > ?",
+	    " WHERE scope IN (?, ?) AND window_start > ?", 4, 3 },
 	/* Order matters: failures is computed from the old window_start. */
-	[S_LOGIN_FAILURE_ADD] =
+	[S_LOGIN_FAILURE_ADD] = {
 	    "INSERT INTO login_failures (scope, failures, window_start)"
 	    " VALUES (?, 1, ?), (?, 1, ?) ON DUPLICATE KEY UPDATE"
 	    " failures = IF(window_start <= ?, 1, failures + 1),"
 	    " window_start = IF(window_start <= ?, VALUES(window_start),"
-	    " window_start)",
-	[S_LOGIN_FAILURE_CLEAR] =
-	    "DELETE FROM login_failures WHERE scope = ?",
-	[S_CUSTOMER_LOGIN] =
+	    " window_start)", 6, 0 },
+	[S_LOGIN_FAILURE_CLEAR] = {
+	    "DELETE FROM login_failures WHERE scope = ?", 1, 0 },
+	[S_CUSTOMER_LOGIN] = {
 	    "SELECT id, password_hash, 1 FROM customers WHERE email = ?",
-	[S_CUSTOMER_INSERT] =
+	    1, 3 },
+	[S_CUSTOMER_INSERT] = {
 	    "INSERT INTO customers (email, password_hash, salutation,"
 	    " first_name, last_name, created_at, updated_at)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-	[S_CUSTOMER_UPDATE] =
+	    " VALUES (?, ?, ?, ?, ?, ?, ?)", 7, 0 },
+	[S_CUSTOMER_UPDATE] = {
 	    "UPDATE customers SET email = COALESCE(?, email),"
 	    " salutation = COALESCE(?, salutation),"
 	    " first_name = COALESCE(?, first_name),"
 	    " last_name = COALESCE(?, last_name), updated_at = ?"
-	    " WHERE id = ?",
-	[S_CUSTOMER_DELETE] =
-	    "DELETE FROM customers WHERE id = ?",
-	[S_CUSTOMER_PASSWORD_GET] =
-	    "SELECT password_hash FROM customers WHERE id = ?",
-	[S_CUSTOMER_PASSWORD_SET] =
+	    " WHERE id = ?", 6, 0 },
+	[S_CUSTOMER_DELETE] = {
+	    "DELETE FROM customers WHERE id = ?", 1, 0 },
+	[S_CUSTOMER_PASSWORD_GET] = {
+	    "SELECT password_hash FROM customers WHERE id = ?", 1, 1 },
+	[S_CUSTOMER_PASSWORD_SET] = {
 	    "UPDATE customers SET password_hash = ?, updated_at = ?"
-	    " WHERE id = ?",
-	[S_CUSTOMER_LOCK] =
-	    "SELECT id FROM customers WHERE id = ? FOR UPDATE",
-	[S_ADDRESS_LIST] =
-	    "SELECT uuid, salutation, first_name, last_name, address1,"
-	    " address2, zip_code, city, iso2_code, is_default_shipping,"
+	    " WHERE id = ?", 3, 0 },
+	[S_CUSTOMER_LOCK] = {
+	    "SELECT id FROM customers WHERE id = ? FOR UPDATE", 1, 1 },
+#define ADDRESS_COLUMNS \
+	    "SELECT uuid, salutation, first_name, last_name, address1," \
+	    " address2, zip_code, city, iso2_code, is_default_shipping," \
 	    " is_default_billing FROM addresses WHERE customer_id = ?"
-	    " ORDER BY id",
-	[S_ADDRESS_GET] =
-	    "SELECT uuid, salutation, first_name, last_name, address1,"
-	    " address2, zip_code, city, iso2_code, is_default_shipping,"
-	    " is_default_billing FROM addresses WHERE customer_id = ?"
-	    " AND uuid = ?",
-	[S_ADDRESS_COUNT] =
-	    "SELECT COUNT(*) FROM addresses WHERE customer_id = ?",
-	[S_ADDRESS_INSERT] =
+	[S_ADDRESS_LIST] = { ADDRESS_COLUMNS " ORDER BY id", 1, 11 },
+	[S_ADDRESS_GET] = { ADDRESS_COLUMNS " AND uuid = ?", 2, 11 },
+	[S_ADDRESS_COUNT] = {
+	    "SELECT COUNT(*) FROM addresses WHERE customer_id = ?", 1, 1 },
+	[S_ADDRESS_INSERT] = {
 	    "INSERT INTO addresses (uuid, customer_id, salutation, first_name,"
 	    " last_name, address1, address2, zip_code, city, iso2_code,"
 	    " is_default_shipping, is_default_billing, created_at, updated_at)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	[S_ADDRESS_UPDATE] =
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", 14, 0 },
+	[S_ADDRESS_UPDATE] = {
 	    "UPDATE addresses SET salutation = COALESCE(?, salutation),"
 	    " first_name = COALESCE(?, first_name),"
 	    " last_name = COALESCE(?, last_name),"
@@ -154,129 +256,170 @@ static const char *const sql_text[S__COUNT] = {
 	    " iso2_code = COALESCE(?, iso2_code),"
 	    " is_default_shipping = COALESCE(?, is_default_shipping),"
 	    " is_default_billing = COALESCE(?, is_default_billing),"
-	    " updated_at = ? WHERE customer_id = ? AND uuid = ?",
-	[S_ADDRESS_DELETE] =
-	    "DELETE FROM addresses WHERE customer_id = ? AND uuid = ?",
-	[S_ADDRESS_CLEAR_SHIPPING] =
+	    " updated_at = ? WHERE customer_id = ? AND uuid = ?", 13, 0 },
+	[S_ADDRESS_DELETE] = {
+	    "DELETE FROM addresses WHERE customer_id = ? AND uuid = ?", 2, 0 },
+	[S_ADDRESS_CLEAR_SHIPPING] = {
 	    "UPDATE addresses SET is_default_shipping = 0"
-	    " WHERE customer_id = ? AND uuid <> ?",
-	[S_ADDRESS_CLEAR_BILLING] =
+	    " WHERE customer_id = ? AND uuid <> ?", 2, 0 },
+	[S_ADDRESS_CLEAR_BILLING] = {
 	    "UPDATE addresses SET is_default_billing = 0"
-	    " WHERE customer_id = ? AND uuid <> ?",
-	[S_CUSTOMER_CONTACT] =
-	    "SELECT email FROM customers WHERE id = ?",
-	[S_USER_CONTACT] =
-	    "SELECT username FROM users WHERE id = ?",
-	[S_MFA_METHODS] =
+	    " WHERE customer_id = ? AND uuid <> ?", 2, 0 },
+	[S_CUSTOMER_CONTACT] = {
+	    "SELECT email FROM customers WHERE id = ?", 1, 1 },
+	[S_USER_CONTACT] = {
+	    "SELECT username FROM users WHERE id = ?", 1, 1 },
+	[S_MFA_METHODS] = {
 	    "SELECT type, status FROM mfa_methods"
-	    " WHERE side = ? AND account_id = ?",
-	[S_MFA_METHOD_PENDING] =
+	    " WHERE side = ? AND account_id = ? ORDER BY type", 2, 2 },
+	[S_MFA_METHOD_PENDING] = {
 	    "INSERT INTO mfa_methods (side, account_id, type, status,"
 	    " updated_at) VALUES (?, ?, ?, 1, ?) ON DUPLICATE KEY UPDATE"
-	    " status = 1, updated_at = VALUES(updated_at)",
-	[S_MFA_METHOD_ACTIVATE] =
+	    " status = 1, updated_at = VALUES(updated_at)", 4, 0 },
+	[S_MFA_METHOD_ACTIVATE] = {
 	    "UPDATE mfa_methods SET status = 2, updated_at = ?"
 	    " WHERE side = ? AND account_id = ? AND type = ? AND status = 1",
-	[S_MFA_METHOD_DEACTIVATE] =
+	    4, 0 },
+	[S_MFA_METHOD_DEACTIVATE] = {
 	    "UPDATE mfa_methods SET status = 0, updated_at = ?"
 	    " WHERE side = ? AND account_id = ? AND type = ? AND status = 2",
-	/* Live codes and codes in a grace window, newest first, with their
-	 * method's status. */
-	[S_MFA_CODES] =
-	    "SELECT c.id, c.type, c.code_hash, c.state, c.used_token_hash,"
-	    " COALESCE(m.status, 0)"
+	    4, 0 },
+	/* Live codes, newest first, with their method's status. */
+	[S_MFA_CODES_LIVE] = {
+	    "SELECT c.id, c.type, c.code_hash, c.state, COALESCE(m.status, 0)"
 	    " FROM mfa_codes c"
 	    " LEFT JOIN mfa_methods m ON m.side = c.side"
 	    " AND m.account_id = c.account_id AND m.type = c.type"
 	    " WHERE c.side = ? AND c.account_id = ?"
-	    " AND ((c.state = 0 AND c.expires_at > ?)"
-	    " OR (c.state = 1 AND c.grace_until > ?))"
-	    " ORDER BY c.created_at DESC LIMIT 32",
+	    " AND c.state = 0 AND c.expires_at > ?"
+	    " ORDER BY c.created_at DESC LIMIT " STR(MAX_CODE_ROWS), 3, 5 },
 	/* Creates the account's lock row if needed, and takes its lock. */
-	[S_MFA_LOCK_INIT] =
+	[S_MFA_LOCK_INIT] = {
 	    "INSERT INTO mfa_lockouts (side, account_id) VALUES (?, ?)"
-	    " ON DUPLICATE KEY UPDATE failures = failures",
-	[S_MFA_LOCK_GET] =
+	    " ON DUPLICATE KEY UPDATE failures = failures", 2, 0 },
+	[S_MFA_LOCK_GET] = {
 	    "SELECT failures, lockouts, locked_until FROM mfa_lockouts"
-	    " WHERE side = ? AND account_id = ? FOR UPDATE",
-	[S_MFA_LOCK_SET] =
+	    " WHERE side = ? AND account_id = ? FOR UPDATE", 2, 3 },
+	[S_MFA_LOCK_SET] = {
 	    "UPDATE mfa_lockouts SET failures = ?, lockouts = ?,"
-	    " locked_until = ? WHERE side = ? AND account_id = ?",
-	[S_MFA_LOCK_CLEAR] =
+	    " locked_until = ? WHERE side = ? AND account_id = ?", 5, 0 },
+	[S_MFA_LOCK_CLEAR] = {
 	    "UPDATE mfa_lockouts SET failures = 0, lockouts = 0,"
-	    " locked_until = 0 WHERE side = ? AND account_id = ?",
-	[S_MFA_CODE_CONSUME] =
+	    " locked_until = 0 WHERE side = ? AND account_id = ?", 2, 0 },
+	[S_MFA_CODE_CONSUME] = {
 	    "UPDATE mfa_codes SET state = 1, used_token_hash = ?,"
-	    " grace_until = ? WHERE id = ? AND state = 0",
+	    " grace_until = ? WHERE id = ? AND state = 0", 3, 0 },
 	/* A wrong code counts against the live codes it could have been
 	 * meant for: those of the method checked, or (type NULL) of every
 	 * active method.  Blocked (2) once attempts_per_code is reached. */
-	[S_MFA_CODE_FAIL] =
+	[S_MFA_CODE_FAIL] = {
 	    "UPDATE mfa_codes SET attempts = attempts + 1,"
 	    " state = IF(attempts >= ?, 2, state)"
 	    " WHERE side = ? AND account_id = ? AND state = 0"
 	    " AND expires_at > ? AND type IN (SELECT m.type FROM mfa_methods m"
 	    " WHERE m.side = ? AND m.account_id = ?"
-	    " AND (m.type = ? OR (? IS NULL AND m.status = 2)))",
+	    " AND (m.type = ? OR (? IS NULL AND m.status = 2)))", 8, 0 },
 	/* Codes of the last 24 h, the oldest of them, the newest live one. */
-	[S_MFA_SEND_STATS] =
+	[S_MFA_SEND_STATS] = {
 	    "SELECT COUNT(*), COALESCE(MIN(created_at), 0),"
 	    " COALESCE(MAX(IF(state = 0 AND expires_at > ?, created_at, 0)), 0)"
 	    " FROM mfa_codes WHERE side = ? AND account_id = ? AND type = ?"
-	    " AND created_at > ?",
-	[S_MFA_CODES_INVALIDATE] =
+	    " AND created_at > ?", 5, 3 },
+	[S_MFA_CODES_INVALIDATE] = {
 	    "UPDATE mfa_codes SET state = 3"
 	    " WHERE side = ? AND account_id = ? AND type = ? AND state = 0",
-	[S_MFA_CODE_INSERT] =
+	    3, 0 },
+	[S_MFA_CODE_INSERT] = {
 	    "INSERT INTO mfa_codes (id, side, account_id, type, code_hash,"
-	    " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-	[S_MFA_CODE_CANCEL] =
-	    "UPDATE mfa_codes SET state = 3 WHERE id = ? AND state = 0",
+	    " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)", 7, 0 },
+	[S_MFA_CODE_CANCEL] = {
+	    "UPDATE mfa_codes SET state = 3 WHERE id = ? AND state = 0", 1, 0 },
 	/* Deactivation: live codes invalidated, grace windows closed. */
-	[S_MFA_CODES_END] =
+	[S_MFA_CODES_END] = {
 	    "UPDATE mfa_codes SET state = IF(state = 0, 3, state),"
 	    " grace_until = 0 WHERE side = ? AND account_id = ? AND type = ?"
-	    " AND state IN (0, 1)",
-	[S_MFA_PURGE_METHODS] =
-	    "DELETE FROM mfa_methods WHERE side = ? AND account_id = ?",
-	[S_MFA_PURGE_CODES] =
-	    "DELETE FROM mfa_codes WHERE side = ? AND account_id = ?",
-	[S_MFA_PURGE_LOCKOUT] =
+	    " AND state IN (0, 1)", 3, 0 },
+	[S_MFA_PURGE_METHODS] = {
+	    "DELETE FROM mfa_methods WHERE side = ? AND account_id = ?", 2, 0 },
+	[S_MFA_PURGE_CODES] = {
+	    "DELETE FROM mfa_codes WHERE side = ? AND account_id = ?", 2, 0 },
+	[S_MFA_PURGE_LOCKOUT] = {
 	    "DELETE FROM mfa_lockouts WHERE side = ? AND account_id = ?",
-	[S_USER_LOGIN] =
+	    2, 0 },
+	[S_USER_LOGIN] = {
 	    "SELECT id, password_hash, status FROM users WHERE username = ?",
-	[S_USER_LIST] =
-	    "SELECT id, uuid, username, first_name, last_name, status,"
-	    " created_at, updated_at FROM users ORDER BY id",
-	[S_USER_GET] =
-	    "SELECT id, uuid, username, first_name, last_name, status,"
-	    " created_at, updated_at FROM users WHERE uuid = ?",
-	[S_USER_INSERT] =
+	    1, 3 },
+#define USER_COLUMNS \
+	    "SELECT id, uuid, username, first_name, last_name, status," \
+	    " created_at, updated_at FROM users"
+	[S_USER_LIST] = { USER_COLUMNS " ORDER BY id", 0, 8 },
+	[S_USER_GET] = { USER_COLUMNS " WHERE uuid = ?", 1, 8 },
+	[S_USER_INSERT] = {
 	    "INSERT INTO users (uuid, username, password_hash, first_name,"
 	    " last_name, status, created_at, updated_at)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-	[S_USER_UPDATE] =
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", 8, 0 },
+	[S_USER_UPDATE] = {
 	    "UPDATE users SET username = COALESCE(?, username),"
 	    " password_hash = COALESCE(?, password_hash),"
 	    " first_name = COALESCE(?, first_name),"
 	    " last_name = COALESCE(?, last_name),"
 	    " status = COALESCE(?, status), updated_at = ? WHERE id = ?",
-	[S_USER_DELETE] =
-	    "DELETE FROM users WHERE id = ?",
-	[S_USER_BY_NAME] =
-	    "SELECT id FROM users WHERE username = ?",
-	[S_CUSTOMER_BY_EMAIL] =
-	    "SELECT id FROM customers WHERE email = ?",
-	[S_AUDIT_RECENT] =
+	    7, 0 },
+	[S_USER_DELETE] = {
+	    "DELETE FROM users WHERE id = ?", 1, 0 },
+	[S_USER_BY_NAME] = {
+	    "SELECT id FROM users WHERE username = ?", 1, 1 },
+	[S_CUSTOMER_BY_EMAIL] = {
+	    "SELECT id FROM customers WHERE email = ?", 1, 1 },
+	[S_AUDIT_RECENT] = {
 	    "SELECT at, side, COALESCE(account_id, 0), COALESCE(actor_id, 0),"
 	    " action, COALESCE(method, ''), result, COALESCE(error_code, ''),"
 	    " client_address, request_id FROM audit_log"
-	    " ORDER BY id DESC LIMIT ?",
-	[S_AUDIT_INSERT] =
+	    " ORDER BY id DESC LIMIT ?", 1, 10 },
+	[S_AUDIT_INSERT] = {
 	    "INSERT INTO audit_log (at, side, account_id, actor_id, action,"
 	    " method, result, error_code, client_address, user_agent,"
-	    " request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    " request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", 11, 0 },
 };
+
+/* ---- the driver ------------------------------------------------------ */
+
+enum dbtype { DB_NULL, DB_INT, DB_TEXT, DB_BLOB };
+
+/* An input parameter; DB_TEXT and DB_BLOB point at caller memory. */
+struct dbv {
+	enum dbtype	 t;
+	long long	 i;
+	const void	*p;
+	unsigned long	 len;
+};
+
+#define V_INT(x)	((struct dbv){ DB_INT, (long long)(x), NULL, 0 })
+#define V_TEXT(x)	((struct dbv){ DB_TEXT, 0, (x), strlen(x) })
+#define V_BLOB(x, n)	((struct dbv){ DB_BLOB, 0, (x), (n) })
+#define V_NULL		((struct dbv){ DB_NULL, 0, NULL, 0 })
+#define V_OPT(x)	((x) != NULL ? V_TEXT(x) : V_NULL)
+#define V_OPT_INT(x)	((x) >= 0 ? V_INT(x) : V_NULL)
+
+/* An output column: DB_INT fills i; DB_TEXT/DB_BLOB fill buf (NUL-ended). */
+struct dbcol {
+	enum dbtype	 t;
+	long long	 i;
+	char		*buf;
+	unsigned long	 cap;
+	unsigned long	 len;
+	char		 null;
+	char		 error;
+};
+
+#define C_INT		((struct dbcol){ DB_INT, 0, NULL, 0, 0, 0, 0 })
+#define C_BUF(b, n)	((struct dbcol){ DB_TEXT, 0, (b), (n), 0, 0, 0 })
+#define C_TEXT(b)	C_BUF((b), sizeof(b))
+#define C_BLOB(b)	((struct dbcol){ DB_BLOB, 0, (char *)(b), sizeof(b), 0, 0, 0 })
+
+/* The values of a statement, counted by the compiler. */
+#define ARGS(...)	(const struct dbv[]){ __VA_ARGS__ }, \
+			nitems(((const struct dbv[]){ __VA_ARGS__ }))
 
 /* CLIENT_FOUND_ROWS: an UPDATE reports the rows it matched, changed or not. */
 static MYSQL		*conn;
@@ -285,6 +428,22 @@ static int		 down;		/* last failure was a lost server */
 static int		 in_tx;
 static int		 first;		/* no statement of this request ran yet */
 static int		 dup;		/* last failure was a duplicate key */
+
+/*
+ * A statement used with a count its table entry does not have: a bug in
+ * this file, caught by the first test that runs the statement (or by
+ * db_check()).  A release build refuses the statement and says why.
+ */
+static void
+miscount(enum stmt s, const char *what, unsigned long got, unsigned long want)
+{
+	log_err("database: statement %d (%.60s...): %lu %s, its table entry "
+	    "says %lu", (int)s, stmt_def[s].sql != NULL ? stmt_def[s].sql :
+	    "(none)", got, what, want);
+#ifdef GLUE_TESTING
+	abort();
+#endif
+}
 
 static int
 lost(unsigned int e)
@@ -354,23 +513,58 @@ db_failed(const char *what, unsigned int e, const char *msg)
 		log_err("database: %s: %s", what, msg);
 }
 
+/* Prepares s once; its counts must be the table's. */
 static MYSQL_STMT *
 stmt_get(enum stmt s)
 {
 	MYSQL_STMT	*st;
 
+	if (stmt_def[s].sql == NULL) {
+		miscount(s, "statements", 0, 1);
+		return NULL;
+	}
 	if (conn == NULL && db_open() == -1)
 		return NULL;
 	if (stmts[s] != NULL)
 		return stmts[s];
 	if ((st = mysql_stmt_init(conn)) == NULL)
 		return NULL;
-	if (mysql_stmt_prepare(st, sql_text[s], strlen(sql_text[s])) != 0) {
+	if (mysql_stmt_prepare(st, stmt_def[s].sql,
+	    strlen(stmt_def[s].sql)) != 0) {
 		db_failed("prepare", mysql_stmt_errno(st), mysql_stmt_error(st));
 		mysql_stmt_close(st);
 		return NULL;
 	}
+	if (mysql_stmt_param_count(st) != stmt_def[s].params ||
+	    mysql_stmt_field_count(st) != stmt_def[s].cols) {
+		if (mysql_stmt_param_count(st) != stmt_def[s].params)
+			miscount(s, "parameters at prepare",
+			    mysql_stmt_param_count(st), stmt_def[s].params);
+		else
+			miscount(s, "columns at prepare",
+			    mysql_stmt_field_count(st), stmt_def[s].cols);
+		mysql_stmt_close(st);
+		return NULL;
+	}
 	return stmts[s] = st;
+}
+
+int
+db_check(void)
+{
+	size_t	 i;
+	int	 bad = 0;
+
+	for (i = 0; i < S__COUNT; i++)
+		if (stmt_get((enum stmt)i) == NULL)
+			bad++;
+	return bad;
+}
+
+int
+db_statements(void)
+{
+	return S__COUNT;
 }
 
 static void
@@ -415,9 +609,11 @@ run(enum stmt s, const struct dbv *args, size_t n)
 	int		 retry = first && !in_tx;
 	unsigned int	 e;
 
-	if (n > MAX_BINDS)
-		abort();
 	dup = 0;
+	if (n != stmt_def[s].params || n > MAX_BINDS) {
+		miscount(s, "values bound", n, stmt_def[s].params);
+		return NULL;
+	}
 	for (;;) {
 		if ((st = stmt_get(s)) != NULL) {
 			bind_in(b, args, n);
@@ -439,37 +635,55 @@ run(enum stmt s, const struct dbv *args, size_t n)
 	}
 }
 
-long long
-db_exec(enum stmt s, const struct dbv *args, size_t n)
+/* A statement without a result: rows affected (matched), DB_DUP, DB_ERR. */
+static long long
+q_exec(enum stmt s, const struct dbv *args, size_t n)
 {
 	MYSQL_STMT	*st;
 
+	if (stmt_def[s].cols != 0) {
+		miscount(s, "columns bound", 0, stmt_def[s].cols);
+		return DB_ERR;
+	}
 	if ((st = run(s, args, n)) == NULL)
 		return dup ? DB_DUP : DB_ERR;
 	return (long long)mysql_stmt_affected_rows(st);
 }
 
-long long
-db_insert_id(void)
+/* q_exec() for a statement that must change exactly one row: 0, DB_DUP,
+ * DB_ERR. */
+static int
+q_exec_one(enum stmt s, const struct dbv *args, size_t n)
 {
-	return conn != NULL ? (long long)mysql_insert_id(conn) : 0;
+	long long	 rc = q_exec(s, args, n);
+
+	return rc == 1 ? 0 : rc == DB_DUP ? DB_DUP : DB_ERR;
+}
+
+/* q_exec() when only failure matters: 0 or DB_ERR. */
+static int
+q_run(enum stmt s, const struct dbv *args, size_t n)
+{
+	return q_exec(s, args, n) < 0 ? DB_ERR : 0;
 }
 
 /*
- * Executes a SELECT and binds the caller's columns; then db_fetch() per
- * row and db_finish() once.  Text longer than a column's buffer is an error
- * (the buffers are sized from the schema, so it means a schema mismatch).
+ * Executes a SELECT and binds the columns; then q_fetch() per row and
+ * q_finish() once.  Text longer than a column's buffer is an error (the
+ * buffers are sized from the schema, so it means a schema mismatch).
  */
-int
-db_select(enum stmt s, const struct dbv *args, size_t n, struct dbcol *c,
+static int
+q_select(enum stmt s, const struct dbv *args, size_t n, struct dbcol *c,
     size_t nc)
 {
 	MYSQL_BIND	 b[MAX_BINDS];
 	MYSQL_STMT	*st;
 	size_t		 i;
 
-	if (nc > MAX_BINDS)
-		abort();
+	if (nc != stmt_def[s].cols || nc > MAX_BINDS) {
+		miscount(s, "columns bound", nc, stmt_def[s].cols);
+		return DB_ERR;
+	}
 	if ((st = run(s, args, n)) == NULL)
 		return DB_ERR;
 	memset(b, 0, nc * sizeof(*b));
@@ -498,8 +712,8 @@ db_select(enum stmt s, const struct dbv *args, size_t n, struct dbcol *c,
 }
 
 /* 1: a row is in the columns; 0: no more rows; DB_ERR. */
-int
-db_fetch(enum stmt s, struct dbcol *c, size_t nc)
+static int
+q_fetch(enum stmt s, struct dbcol *c, size_t nc)
 {
 	size_t	 i;
 	int	 rc;
@@ -510,8 +724,11 @@ db_fetch(enum stmt s, struct dbcol *c, size_t nc)
 	if (rc != 0 && rc != MYSQL_DATA_TRUNCATED)
 		return DB_ERR;
 	for (i = 0; i < nc; i++) {
-		if (c[i].t == DB_INT)
+		if (c[i].t == DB_INT) {
+			if (c[i].null)
+				c[i].i = 0;
 			continue;
+		}
 		if (c[i].null)
 			c[i].len = 0;
 		if (c[i].len >= c[i].cap) {
@@ -524,24 +741,37 @@ db_fetch(enum stmt s, struct dbcol *c, size_t nc)
 	return 1;
 }
 
-void
-db_finish(enum stmt s)
+static void
+q_finish(enum stmt s)
 {
 	if (stmts[s] != NULL)
 		mysql_stmt_free_result(stmts[s]);
 }
 
 /* A query for at most one row: 1 found, 0 none, DB_ERR. */
-int
-db_one(enum stmt s, const struct dbv *args, size_t n, struct dbcol *c,
+static int
+q_one(enum stmt s, const struct dbv *args, size_t n, struct dbcol *c,
     size_t nc)
 {
 	int	 rc;
 
-	if (db_select(s, args, n, c, nc) != 0)
+	if (q_select(s, args, n, c, nc) != 0)
 		return DB_ERR;
-	rc = db_fetch(s, c, nc);
-	db_finish(s);
+	rc = q_fetch(s, c, nc);
+	q_finish(s);
+	return rc;
+}
+
+/* A query for one integer: 1 found (*out), 0 none, DB_ERR. */
+static int
+q_int(enum stmt s, const struct dbv *args, size_t n, long long *out)
+{
+	struct dbcol	 c[1] = { C_INT };
+	int		 rc;
+
+	*out = 0;
+	if ((rc = q_one(s, args, n, c, 1)) == 1)
+		*out = c[0].i;
 	return rc;
 }
 
@@ -610,4 +840,798 @@ db_request_start(void)
 	first = 1;
 	if (in_tx)
 		db_rollback();
+}
+
+/* ---- tokens ---------------------------------------------------------- */
+
+static int
+token_insert(enum stmt s, const struct subject *who,
+    unsigned long long family, const unsigned char hash[HASH_BYTES],
+    time_t now, time_t expires)
+{
+	return q_exec_one(s, ARGS(V_INT(who->side), V_INT(who->id),
+	    V_INT(family), V_BLOB(hash, HASH_BYTES), V_INT(now),
+	    V_INT(expires))) == 0 ? 0 : DB_ERR;
+}
+
+int
+db_access_insert(const struct subject *who, unsigned long long family,
+    const unsigned char hash[HASH_BYTES], time_t now, time_t expires)
+{
+	return token_insert(S_ACCESS_INSERT, who, family, hash, now, expires);
+}
+
+int
+db_refresh_insert(const struct subject *who, unsigned long long family,
+    const unsigned char hash[HASH_BYTES], time_t now, time_t expires)
+{
+	return token_insert(S_REFRESH_INSERT, who, family, hash, now, expires);
+}
+
+int
+db_access_revoke(long long token_id)
+{
+	return q_run(S_ACCESS_REVOKE_ONE, ARGS(V_INT(token_id)));
+}
+
+int
+db_family_revoke(enum side side, unsigned long long family)
+{
+	if (q_run(S_REFRESH_REVOKE_FAMILY, ARGS(V_INT(family),
+	    V_INT(side))) != 0)
+		return DB_ERR;
+	return q_run(S_ACCESS_REVOKE_FAMILY, ARGS(V_INT(family), V_INT(side)));
+}
+
+int
+db_tokens_revoke_others(const struct subject *who, long long keep)
+{
+	if (q_run(S_ACCESS_REVOKE_OTHERS, ARGS(V_INT(who->side),
+	    V_INT(who->id), V_INT(keep))) != 0)
+		return DB_ERR;
+	return db_refresh_revoke_all(who);
+}
+
+int
+db_refresh_revoke_all(const struct subject *who)
+{
+	return q_run(S_REFRESH_REVOKE_ACCOUNT, ARGS(V_INT(who->side),
+	    V_INT(who->id)));
+}
+
+int
+db_refresh_revoke(const struct subject *who,
+    const unsigned char hash[HASH_BYTES])
+{
+	return q_run(S_REFRESH_REVOKE_ONE, ARGS(V_BLOB(hash, HASH_BYTES),
+	    V_INT(who->side), V_INT(who->id)));
+}
+
+int
+db_refresh_get(enum side side, const unsigned char hash[HASH_BYTES],
+    struct refresh_row *out)
+{
+	struct dbcol	 c[6] = { C_INT, C_INT, C_INT, C_INT, C_INT, C_INT };
+	int		 rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = q_one(S_REFRESH_BY_HASH, ARGS(V_BLOB(hash, HASH_BYTES),
+	    V_INT(side)), c, nitems(c))) != 1)
+		return rc;
+	out->id = c[0].i;
+	out->account = c[1].i;
+	out->family = (unsigned long long)c[2].i;
+	out->used = c[3].i != 0;
+	out->revoked = c[4].i != 0;
+	out->expires = c[5].i;
+	return 1;
+}
+
+long long
+db_refresh_use(long long id, time_t now)
+{
+	return q_exec(S_REFRESH_USE, ARGS(V_INT(id), V_INT(now)));
+}
+
+int
+db_account_purge(const struct subject *who)
+{
+	static const enum stmt purge[] = {
+		S_ACCESS_DELETE_ACCOUNT, S_REFRESH_DELETE_ACCOUNT,
+		S_MFA_PURGE_METHODS, S_MFA_PURGE_CODES, S_MFA_PURGE_LOCKOUT,
+	};
+	size_t	 i;
+
+	for (i = 0; i < nitems(purge); i++)
+		if (q_run(purge[i], ARGS(V_INT(who->side),
+		    V_INT(who->id))) != 0)
+			return DB_ERR;
+	return 0;
+}
+
+/* ---- sign-in limits -------------------------------------------------- */
+
+int
+db_login_failures(const unsigned char account[HASH_BYTES],
+    const unsigned char address[HASH_BYTES], time_t since,
+    struct login_failures *out)
+{
+	struct dbcol	 c[3] = { C_INT, C_INT, C_INT };
+	int		 rc;
+
+	out->n = 0;
+	if (q_select(S_LOGIN_FAILURES_GET, ARGS(V_BLOB(account, HASH_BYTES),
+	    V_BLOB(account, HASH_BYTES), V_BLOB(address, HASH_BYTES),
+	    V_INT(since)), c, nitems(c)) != 0)
+		return DB_ERR;
+	while ((rc = q_fetch(S_LOGIN_FAILURES_GET, c, nitems(c))) == 1)
+		if (out->n < nitems(out->row)) {
+			out->row[out->n].failures = c[0].i;
+			out->row[out->n].window_start = c[1].i;
+			out->row[out->n++].account = c[2].i != 0;
+		}
+	q_finish(S_LOGIN_FAILURES_GET);
+	return rc < 0 ? DB_ERR : 0;
+}
+
+int
+db_login_failure_add(const unsigned char account[HASH_BYTES],
+    const unsigned char address[HASH_BYTES], time_t now, time_t old)
+{
+	return q_run(S_LOGIN_FAILURE_ADD, ARGS(V_BLOB(account, HASH_BYTES),
+	    V_INT(now), V_BLOB(address, HASH_BYTES), V_INT(now), V_INT(old),
+	    V_INT(old)));
+}
+
+int
+db_login_failure_clear(const unsigned char scope[HASH_BYTES])
+{
+	return q_run(S_LOGIN_FAILURE_CLEAR, ARGS(V_BLOB(scope, HASH_BYTES)));
+}
+
+int
+db_login(enum side side, const char *username, struct login_row *out)
+{
+	struct dbcol	 c[3];
+	int		 rc;
+
+	memset(out, 0, sizeof(*out));
+	c[0] = C_INT;
+	c[1] = C_TEXT(out->password_hash);
+	c[2] = C_INT;
+	if ((rc = q_one(side == SIDE_BACKEND ? S_USER_LOGIN : S_CUSTOMER_LOGIN,
+	    ARGS(V_TEXT(username)), c, nitems(c))) != 1)
+		return rc;
+	out->id = c[0].i;
+	out->active = c[2].i == 1;
+	return 1;
+}
+
+/* ---- customers ------------------------------------------------------- */
+
+long long
+db_customer_insert(const struct customer_fields *f, const char *hash,
+    time_t now)
+{
+	int	 rc;
+
+	rc = q_exec_one(S_CUSTOMER_INSERT, ARGS(V_TEXT(f->email), V_TEXT(hash),
+	    V_OPT(f->salutation), V_TEXT(f->first), V_TEXT(f->last),
+	    V_INT(now), V_INT(now)));
+	if (rc != 0)
+		return rc;
+	return (long long)mysql_insert_id(conn);
+}
+
+long long
+db_customer_update(long long id, const struct customer_fields *f,
+    time_t now)
+{
+	return q_exec(S_CUSTOMER_UPDATE, ARGS(V_OPT(f->email),
+	    V_OPT(f->salutation), V_OPT(f->first), V_OPT(f->last), V_INT(now),
+	    V_INT(id)));
+}
+
+int
+db_customer_delete(long long id)
+{
+	return q_run(S_CUSTOMER_DELETE, ARGS(V_INT(id)));
+}
+
+int
+db_customer_password(long long id, char *buf, size_t sz)
+{
+	struct dbcol	 c[1];
+
+	c[0] = C_BUF(buf, sz);
+	return q_one(S_CUSTOMER_PASSWORD_GET, ARGS(V_INT(id)), c, 1);
+}
+
+int
+db_customer_password_set(long long id, const char *hash, time_t now)
+{
+	return q_run(S_CUSTOMER_PASSWORD_SET, ARGS(V_TEXT(hash), V_INT(now),
+	    V_INT(id)));
+}
+
+int
+db_customer_lock(long long id)
+{
+	long long	 got;
+
+	return q_int(S_CUSTOMER_LOCK, ARGS(V_INT(id)), &got);
+}
+
+long long
+db_customer_by_email(const char *email)
+{
+	long long	 id;
+	int		 rc;
+
+	if ((rc = q_int(S_CUSTOMER_BY_EMAIL, ARGS(V_TEXT(email)), &id)) < 0)
+		return rc;
+	return rc == 1 ? id : 0;
+}
+
+/* ---- addresses ------------------------------------------------------- */
+
+static void
+address_bind(struct dbcol c[11], struct address_row *a)
+{
+	c[0] = C_TEXT(a->uuid);
+	c[1] = C_TEXT(a->salutation);
+	c[2] = C_TEXT(a->first);
+	c[3] = C_TEXT(a->last);
+	c[4] = C_TEXT(a->address1);
+	c[5] = C_TEXT(a->address2);
+	c[6] = C_TEXT(a->zip);
+	c[7] = C_TEXT(a->city);
+	c[8] = C_TEXT(a->iso2);
+	c[9] = C_INT;
+	c[10] = C_INT;
+}
+
+static void
+address_read(const struct dbcol c[11], struct address_row *a)
+{
+	a->salutation_null = c[1].null;
+	a->shipping = c[9].i != 0;
+	a->billing = c[10].i != 0;
+}
+
+int
+db_address_iterate(long long customer,
+    void (*cb)(const struct address_row *, void *), void *arg)
+{
+	struct address_row	 a;
+	struct dbcol		 c[11];
+	int			 rc, n = 0;
+
+	address_bind(c, &a);
+	if (q_select(S_ADDRESS_LIST, ARGS(V_INT(customer)), c, nitems(c)) != 0)
+		return DB_ERR;
+	while ((rc = q_fetch(S_ADDRESS_LIST, c, nitems(c))) == 1) {
+		address_read(c, &a);
+		cb(&a, arg);
+		n++;
+	}
+	q_finish(S_ADDRESS_LIST);
+	return rc < 0 ? DB_ERR : n;
+}
+
+int
+db_address_get(long long customer, const char *uuid, struct address_row *a)
+{
+	struct dbcol	 c[11];
+	int		 rc;
+
+	address_bind(c, a);
+	if ((rc = q_one(S_ADDRESS_GET, ARGS(V_INT(customer), V_TEXT(uuid)), c,
+	    nitems(c))) == 1)
+		address_read(c, a);
+	return rc;
+}
+
+long long
+db_address_count(long long customer)
+{
+	long long	 n;
+
+	if (q_int(S_ADDRESS_COUNT, ARGS(V_INT(customer)), &n) != 1)
+		return DB_ERR;
+	return n;
+}
+
+int
+db_address_insert(long long customer, const char *uuid,
+    const struct address_fields *f, time_t now)
+{
+	return q_exec_one(S_ADDRESS_INSERT, ARGS(V_TEXT(uuid),
+	    V_INT(customer), V_OPT(f->salutation), V_TEXT(f->first),
+	    V_TEXT(f->last), V_TEXT(f->address1), V_TEXT(f->address2),
+	    V_TEXT(f->zip), V_TEXT(f->city), V_TEXT(f->iso2),
+	    V_INT(f->shipping), V_INT(f->billing), V_INT(now),
+	    V_INT(now))) == 0 ? 0 : DB_ERR;
+}
+
+long long
+db_address_update(long long customer, const char *uuid,
+    const struct address_fields *f, time_t now)
+{
+	return q_exec(S_ADDRESS_UPDATE, ARGS(V_OPT(f->salutation),
+	    V_OPT(f->first), V_OPT(f->last), V_OPT(f->address1),
+	    V_OPT(f->address2), V_OPT(f->zip), V_OPT(f->city), V_OPT(f->iso2),
+	    V_OPT_INT(f->shipping), V_OPT_INT(f->billing), V_INT(now),
+	    V_INT(customer), V_TEXT(uuid)));
+}
+
+long long
+db_address_delete(long long customer, const char *uuid)
+{
+	return q_exec(S_ADDRESS_DELETE, ARGS(V_INT(customer), V_TEXT(uuid)));
+}
+
+int
+db_address_clear_defaults(long long customer, const char *uuid,
+    int shipping, int billing)
+{
+	if (shipping && q_run(S_ADDRESS_CLEAR_SHIPPING, ARGS(V_INT(customer),
+	    V_TEXT(uuid))) != 0)
+		return DB_ERR;
+	if (billing && q_run(S_ADDRESS_CLEAR_BILLING, ARGS(V_INT(customer),
+	    V_TEXT(uuid))) != 0)
+		return DB_ERR;
+	return 0;
+}
+
+/* ---- users ----------------------------------------------------------- */
+
+static void
+user_bind(struct dbcol c[8], struct user_row *u)
+{
+	c[0] = C_INT;
+	c[1] = C_TEXT(u->uuid);
+	c[2] = C_TEXT(u->username);
+	c[3] = C_TEXT(u->first);
+	c[4] = C_TEXT(u->last);
+	c[5] = C_INT;
+	c[6] = C_INT;
+	c[7] = C_INT;
+}
+
+static void
+user_read(const struct dbcol c[8], struct user_row *u)
+{
+	u->id = c[0].i;
+	u->active = c[5].i == 1;
+	u->created = c[6].i;
+	u->updated = c[7].i;
+}
+
+int
+db_user_iterate(void (*cb)(const struct user_row *, void *), void *arg)
+{
+	struct user_row	 u;
+	struct dbcol	 c[8];
+	int		 rc, n = 0;
+
+	user_bind(c, &u);
+	if (q_select(S_USER_LIST, NULL, 0, c, nitems(c)) != 0)
+		return DB_ERR;
+	while ((rc = q_fetch(S_USER_LIST, c, nitems(c))) == 1) {
+		user_read(c, &u);
+		cb(&u, arg);
+		n++;
+	}
+	q_finish(S_USER_LIST);
+	return rc < 0 ? DB_ERR : n;
+}
+
+int
+db_user_get(const char *uuid, struct user_row *u)
+{
+	struct dbcol	 c[8];
+	int		 rc;
+
+	user_bind(c, u);
+	if ((rc = q_one(S_USER_GET, ARGS(V_TEXT(uuid)), c, nitems(c))) == 1)
+		user_read(c, u);
+	return rc;
+}
+
+long long
+db_user_insert(const char *uuid, const struct user_fields *f, time_t now)
+{
+	int	 rc;
+
+	rc = q_exec_one(S_USER_INSERT, ARGS(V_TEXT(uuid), V_TEXT(f->username),
+	    V_TEXT(f->password_hash), V_TEXT(f->first), V_TEXT(f->last),
+	    V_INT(f->active), V_INT(now), V_INT(now)));
+	if (rc != 0)
+		return rc;
+	return (long long)mysql_insert_id(conn);
+}
+
+long long
+db_user_update(long long id, const struct user_fields *f, time_t now)
+{
+	return q_exec(S_USER_UPDATE, ARGS(V_OPT(f->username),
+	    V_OPT(f->password_hash), V_OPT(f->first), V_OPT(f->last),
+	    V_OPT_INT(f->active), V_INT(now), V_INT(id)));
+}
+
+int
+db_user_delete(long long id)
+{
+	return q_run(S_USER_DELETE, ARGS(V_INT(id)));
+}
+
+long long
+db_user_by_name(const char *username)
+{
+	long long	 id;
+	int		 rc;
+
+	if ((rc = q_int(S_USER_BY_NAME, ARGS(V_TEXT(username)), &id)) < 0)
+		return rc;
+	return rc == 1 ? id : 0;
+}
+
+/* ---- audit ----------------------------------------------------------- */
+
+int
+db_audit_insert(const struct audit_entry *e)
+{
+	return q_exec_one(S_AUDIT_INSERT, ARGS(V_INT(e->at), V_INT(e->side),
+	    e->account != 0 ? V_INT(e->account) : V_NULL,
+	    e->actor != 0 ? V_INT(e->actor) : V_NULL, V_TEXT(e->action),
+	    V_OPT(e->method), V_TEXT(e->result), V_OPT(e->error_code),
+	    V_TEXT(e->client_address), V_TEXT(e->user_agent),
+	    V_TEXT(e->request_id))) == 0 ? 0 : DB_ERR;
+}
+
+int
+db_audit_iterate(long n, void (*cb)(const struct audit_row *, void *),
+    void *arg)
+{
+	struct audit_row a;
+	struct dbcol	 c[10];
+	int		 rc, rows = 0;
+
+	memset(&a, 0, sizeof(a));
+	c[0] = C_INT;
+	c[1] = C_INT;
+	c[2] = C_INT;
+	c[3] = C_INT;
+	c[4] = C_TEXT(a.action);
+	c[5] = C_TEXT(a.method);
+	c[6] = C_TEXT(a.result);
+	c[7] = C_TEXT(a.code);
+	c[8] = C_TEXT(a.address);
+	c[9] = C_TEXT(a.request);
+	if (q_select(S_AUDIT_RECENT, ARGS(V_INT(n)), c, nitems(c)) != 0)
+		return DB_ERR;
+	while ((rc = q_fetch(S_AUDIT_RECENT, c, nitems(c))) == 1) {
+		a.at = c[0].i;
+		a.side = c[1].i == SIDE_BACKEND ? SIDE_BACKEND :
+		    SIDE_STOREFRONT;
+		a.account = c[2].i;
+		a.actor = c[3].i;
+		cb(&a, arg);
+		rows++;
+	}
+	q_finish(S_AUDIT_RECENT);
+	return rc < 0 ? DB_ERR : rows;
+}
+
+/* ---- MFA and authentication ------------------------------------------ */
+
+size_t
+methods_active(const struct methods *ms)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < ms->n; i++)
+		if (ms->m[i].status == ST_ACTIVE)
+			n++;
+	return n;
+}
+
+/*
+ * The one decoder of the authentication query's lists: the next item of
+ * the comma-separated *p into buf (NUL-ended), *p moved past it.  0 at the
+ * end; an item that does not fit buf comes back empty (no valid item is
+ * that long).
+ */
+static int
+list_next(const char **p, char *buf, size_t sz)
+{
+	size_t	 n;
+
+	if (**p == '\0')
+		return 0;
+	n = strcspn(*p, ",");
+	if (n < sz) {
+		memcpy(buf, *p, n);
+		buf[n] = '\0';
+	} else
+		buf[0] = '\0';
+	*p += n;
+	if (**p == ',')
+		(*p)++;
+	return 1;
+}
+
+/* A method type: 1 to MAX_METHOD_NAME characters into out. */
+static int
+type_copy(char out[MAX_METHOD_NAME + 1], const char *s, size_t n)
+{
+	if (n == 0 || n > MAX_METHOD_NAME)
+		return -1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return 0;
+}
+
+static enum method_status
+status_decode(long long v)
+{
+	return v == ST_ACTIVE ? ST_ACTIVE : v == ST_PENDING ? ST_PENDING :
+	    ST_DEACTIVATED;
+}
+
+/* "type=status,..." */
+static void
+methods_decode(const char *p, struct methods *ms)
+{
+	char		 item[METHOD_ITEM + 1], *eq;
+
+	ms->n = 0;
+	while (ms->n < MAX_METHODS && list_next(&p, item, sizeof(item)))
+		if ((eq = strrchr(item, '=')) != NULL && type_copy(
+		    ms->m[ms->n].type, item, (size_t)(eq - item)) == 0)
+			ms->m[ms->n++].status = status_decode(
+			    strtoll(eq + 1, NULL, 10));
+}
+
+/* "id:type:HEXHASH,...", newest window first. */
+static void
+grace_decode(const char *p, struct grace_row *g, size_t *n)
+{
+	char		 item[GRACE_ITEM + 1], *t, *hex;
+
+	*n = 0;
+	while (*n < MAX_GRACE_WINDOWS && list_next(&p, item, sizeof(item))) {
+		if ((t = strchr(item, ':')) == NULL ||
+		    (hex = strchr(t + 1, ':')) == NULL ||
+		    type_copy(g[*n].type, t + 1, (size_t)(hex - t - 1)) != 0 ||
+		    hex_decode(g[*n].hash, HASH_BYTES, hex + 1,
+		    strlen(hex + 1)) != 0)
+			continue;
+		g[(*n)++].id = strtoll(item, NULL, 10);
+	}
+}
+
+int
+db_auth_token(enum side side, const unsigned char hash[HASH_BYTES],
+    time_t now, enum auth_level level, struct account *a)
+{
+	static const enum stmt which[2][3] = {
+		[SIDE_STOREFRONT] = { S_AUTH_CUSTOMER, S_AUTH_CUSTOMER_METHODS,
+		    S_AUTH_CUSTOMER_FULL },
+		[SIDE_BACKEND] = { S_AUTH_USER, S_AUTH_USER_METHODS,
+		    S_AUTH_USER_FULL },
+	};
+	char		 methods[METHODS_TEXT], grace[GRACE_TEXT];
+	struct dbcol	 c[12];
+	struct dbv	 v[4];
+	size_t		 n = 0;
+	int		 rc;
+
+	if (level == AUTH_FULL)	/* the grace window's clock comes first */
+		v[n++] = V_INT(now);
+	v[n++] = V_BLOB(hash, HASH_BYTES);
+	v[n++] = V_INT(side);
+	v[n++] = V_INT(now);
+	c[0] = C_INT;
+	c[1] = C_INT;
+	c[2] = C_INT;
+	c[3] = C_TEXT(methods);
+	c[4] = C_TEXT(grace);
+	c[5] = C_INT;
+	c[6] = C_TEXT(a->email);
+	c[7] = C_TEXT(a->extra);
+	c[8] = C_TEXT(a->first);
+	c[9] = C_TEXT(a->last);
+	c[10] = C_INT;
+	c[11] = C_INT;
+	if ((rc = q_one(which[side][level], v, n, c, nitems(c))) != 1)
+		return rc;
+	a->token_id = c[0].i;
+	a->id = c[1].i;
+	a->family = (unsigned long long)c[2].i;
+	methods_decode(methods, &a->methods);
+	grace_decode(grace, a->grace, &a->ngrace);
+	a->locked_until = c[5].i;
+	a->extra_null = c[7].null;
+	a->created = c[10].i;
+	a->updated = c[11].i;
+	a->level = level;
+	return 1;
+}
+
+int
+db_contact(const struct subject *who, char *buf, size_t sz)
+{
+	struct dbcol	 c[1];
+
+	c[0] = C_BUF(buf, sz);
+	return q_one(who->side == SIDE_BACKEND ? S_USER_CONTACT :
+	    S_CUSTOMER_CONTACT, ARGS(V_INT(who->id)), c, 1);
+}
+
+int
+db_mfa_methods(const struct subject *who, struct methods *ms)
+{
+	char		 type[MAX_METHOD_NAME + 1];
+	struct dbcol	 c[2] = { C_TEXT(type), C_INT };
+	int		 rc;
+
+	ms->n = 0;
+	if (q_select(S_MFA_METHODS, ARGS(V_INT(who->side), V_INT(who->id)), c,
+	    nitems(c)) != 0)
+		return DB_ERR;
+	while ((rc = q_fetch(S_MFA_METHODS, c, nitems(c))) == 1)
+		if (ms->n < MAX_METHODS) {
+			memcpy(ms->m[ms->n].type, type, sizeof(type));
+			ms->m[ms->n++].status = status_decode(c[1].i);
+		}
+	q_finish(S_MFA_METHODS);
+	return rc < 0 ? DB_ERR : 0;
+}
+
+int
+db_mfa_method_pending(const struct subject *who, const char *type,
+    time_t now)
+{
+	return q_run(S_MFA_METHOD_PENDING, ARGS(V_INT(who->side),
+	    V_INT(who->id), V_TEXT(type), V_INT(now)));
+}
+
+long long
+db_mfa_method_activate(const struct subject *who, const char *type,
+    time_t now)
+{
+	return q_exec(S_MFA_METHOD_ACTIVATE, ARGS(V_INT(now),
+	    V_INT(who->side), V_INT(who->id), V_TEXT(type)));
+}
+
+long long
+db_mfa_method_deactivate(const struct subject *who, const char *type,
+    time_t now)
+{
+	return q_exec(S_MFA_METHOD_DEACTIVATE, ARGS(V_INT(now),
+	    V_INT(who->side), V_INT(who->id), V_TEXT(type)));
+}
+
+int
+db_mfa_codes_live(const struct subject *who, time_t now, struct codes *cs)
+{
+	struct code_row	 row;
+	unsigned char	 hash[HASH_BYTES + 1];
+	struct dbcol	 c[5];
+	int		 rc;
+
+	c[0] = C_INT;
+	c[1] = C_TEXT(row.type);
+	c[2] = C_BLOB(hash);
+	c[3] = C_INT;
+	c[4] = C_INT;
+	cs->n = 0;
+	if (q_select(S_MFA_CODES_LIVE, ARGS(V_INT(who->side), V_INT(who->id),
+	    V_INT(now)), c, nitems(c)) != 0)
+		return DB_ERR;
+	while ((rc = q_fetch(S_MFA_CODES_LIVE, c, nitems(c))) == 1) {
+		if (cs->n == MAX_CODE_ROWS || c[2].len != HASH_BYTES)
+			continue;
+		row.id = c[0].i;
+		memcpy(row.hash, hash, HASH_BYTES);
+		row.state = CODE_LIVE;
+		row.method_status = status_decode(c[4].i);
+		cs->c[cs->n++] = row;
+	}
+	q_finish(S_MFA_CODES_LIVE);
+	return rc < 0 ? DB_ERR : 0;
+}
+
+int
+db_mfa_lock(const struct subject *who, struct lockout *l)
+{
+	struct dbcol	 c[3] = { C_INT, C_INT, C_INT };
+
+	if (q_run(S_MFA_LOCK_INIT, ARGS(V_INT(who->side),
+	    V_INT(who->id))) != 0 ||
+	    q_one(S_MFA_LOCK_GET, ARGS(V_INT(who->side), V_INT(who->id)), c,
+	    nitems(c)) != 1)
+		return DB_ERR;
+	l->failures = c[0].i;
+	l->lockouts = c[1].i;
+	l->locked_until = c[2].i;
+	return 0;
+}
+
+int
+db_mfa_lock_set(const struct subject *who, const struct lockout *l)
+{
+	return q_run(S_MFA_LOCK_SET, ARGS(V_INT(l->failures),
+	    V_INT(l->lockouts), V_INT(l->locked_until), V_INT(who->side),
+	    V_INT(who->id)));
+}
+
+int
+db_mfa_lock_clear(const struct subject *who)
+{
+	return q_run(S_MFA_LOCK_CLEAR, ARGS(V_INT(who->side), V_INT(who->id)));
+}
+
+long long
+db_mfa_code_consume(long long id, const unsigned char token_hash[HASH_BYTES],
+    time_t grace_until)
+{
+	return q_exec(S_MFA_CODE_CONSUME, ARGS(V_BLOB(token_hash, HASH_BYTES),
+	    V_INT(grace_until), V_INT(id)));
+}
+
+int
+db_mfa_code_fail(const struct subject *who, const char *type, time_t now,
+    long attempts_per_code)
+{
+	return q_run(S_MFA_CODE_FAIL, ARGS(V_INT(attempts_per_code),
+	    V_INT(who->side), V_INT(who->id), V_INT(now), V_INT(who->side),
+	    V_INT(who->id), V_OPT(type), V_OPT(type)));
+}
+
+int
+db_mfa_send_stats(const struct subject *who, const char *type, time_t now,
+    struct send_stats *st)
+{
+	struct dbcol	 c[3] = { C_INT, C_INT, C_INT };
+
+	if (q_one(S_MFA_SEND_STATS, ARGS(V_INT(now), V_INT(who->side),
+	    V_INT(who->id), V_TEXT(type), V_INT((long long)now - DAY)), c,
+	    nitems(c)) != 1)
+		return DB_ERR;
+	st->count = c[0].i;
+	st->oldest = c[1].i;
+	st->newest_live = c[2].i;
+	return 0;
+}
+
+int
+db_mfa_codes_invalidate(const struct subject *who, const char *type)
+{
+	return q_run(S_MFA_CODES_INVALIDATE, ARGS(V_INT(who->side),
+	    V_INT(who->id), V_TEXT(type)));
+}
+
+int
+db_mfa_code_insert(const struct subject *who, long long id, const char *type,
+    const unsigned char hash[HASH_BYTES], time_t now, time_t expires)
+{
+	return q_exec_one(S_MFA_CODE_INSERT, ARGS(V_INT(id), V_INT(who->side),
+	    V_INT(who->id), V_TEXT(type), V_BLOB(hash, HASH_BYTES), V_INT(now),
+	    V_INT(expires))) == 0 ? 0 : DB_ERR;
+}
+
+int
+db_mfa_code_cancel(long long id)
+{
+	return q_run(S_MFA_CODE_CANCEL, ARGS(V_INT(id)));
+}
+
+int
+db_mfa_codes_end(const struct subject *who, const char *type)
+{
+	return q_run(S_MFA_CODES_END, ARGS(V_INT(who->side), V_INT(who->id),
+	    V_TEXT(type)));
 }

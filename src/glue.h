@@ -106,128 +106,380 @@ struct subject;
 void	 code_hash(unsigned char out[HASH_BYTES], const struct subject *,
 	    const char *type, long long id, const char *code);
 
-/* ---- db.c: the only SQL ----------------------------------------------- */
+/* ---- db.c: the only SQL, as one typed function per statement ---------- */
 
-enum stmt {
-	S_AUTH_CUSTOMER,	/* + enum auth_level */
-	S_AUTH_CUSTOMER_METHODS,
-	S_AUTH_CUSTOMER_FULL,
-	S_AUTH_USER,		/* + enum auth_level */
-	S_AUTH_USER_METHODS,
-	S_AUTH_USER_FULL,
-	S_ACCESS_INSERT,
-	S_ACCESS_REVOKE_ONE,
-	S_ACCESS_REVOKE_FAMILY,
-	S_ACCESS_REVOKE_OTHERS,
-	S_ACCESS_DELETE_ACCOUNT,
-	S_REFRESH_BY_HASH,
-	S_REFRESH_INSERT,
-	S_REFRESH_USE,
-	S_REFRESH_REVOKE_FAMILY,
-	S_REFRESH_REVOKE_ACCOUNT,
-	S_REFRESH_REVOKE_ONE,
-	S_REFRESH_DELETE_ACCOUNT,
-	S_LOGIN_FAILURES_GET,
-	S_LOGIN_FAILURE_ADD,
-	S_LOGIN_FAILURE_CLEAR,
-	S_CUSTOMER_LOGIN,
-	S_CUSTOMER_INSERT,
-	S_CUSTOMER_UPDATE,
-	S_CUSTOMER_DELETE,
-	S_CUSTOMER_PASSWORD_GET,
-	S_CUSTOMER_PASSWORD_SET,
-	S_CUSTOMER_LOCK,
-	S_ADDRESS_LIST,
-	S_ADDRESS_GET,
-	S_ADDRESS_COUNT,
-	S_ADDRESS_INSERT,
-	S_ADDRESS_UPDATE,
-	S_ADDRESS_DELETE,
-	S_ADDRESS_CLEAR_SHIPPING,
-	S_ADDRESS_CLEAR_BILLING,
-	S_CUSTOMER_CONTACT,
-	S_USER_CONTACT,
-	S_MFA_METHODS,
-	S_MFA_METHOD_PENDING,
-	S_MFA_METHOD_ACTIVATE,
-	S_MFA_METHOD_DEACTIVATE,
-	S_MFA_CODES,
-	S_MFA_LOCK_INIT,
-	S_MFA_LOCK_GET,
-	S_MFA_LOCK_SET,
-	S_MFA_LOCK_CLEAR,
-	S_MFA_CODE_CONSUME,
-	S_MFA_CODE_FAIL,
-	S_MFA_SEND_STATS,
-	S_MFA_CODES_INVALIDATE,
-	S_MFA_CODE_INSERT,
-	S_MFA_CODE_CANCEL,
-	S_MFA_CODES_END,
-	S_MFA_PURGE_METHODS,
-	S_MFA_PURGE_CODES,
-	S_MFA_PURGE_LOCKOUT,
-	S_USER_LOGIN,
-	S_USER_LIST,
-	S_USER_GET,
-	S_USER_INSERT,
-	S_USER_UPDATE,
-	S_USER_DELETE,
-	S_USER_BY_NAME,
-	S_CUSTOMER_BY_EMAIL,
-	S_AUDIT_RECENT,
-	S_AUDIT_INSERT,
-	S__COUNT
-};
-
-enum dbtype { DB_NULL, DB_INT, DB_TEXT, DB_BLOB };
-
-/* An input parameter; DB_TEXT and DB_BLOB point at caller memory. */
-struct dbv {
-	enum dbtype	 t;
-	long long	 i;
-	const void	*p;
-	unsigned long	 len;
-};
-
-#define DBV_INT(x)	((struct dbv){ DB_INT, (x), NULL, 0 })
-#define DBV_TEXT(x)	((struct dbv){ DB_TEXT, 0, (x), strlen(x) })
-#define DBV_BLOB(x, n)	((struct dbv){ DB_BLOB, 0, (x), (n) })
-#define DBV_NULL	((struct dbv){ DB_NULL, 0, NULL, 0 })
-#define DBV_OPT(x)	((x) != NULL ? DBV_TEXT(x) : DBV_NULL)
-
-/* An output column: DB_INT fills i; DB_TEXT/DB_BLOB fill buf (NUL-ended). */
-struct dbcol {
-	enum dbtype	 t;
-	long long	 i;
-	char		*buf;
-	unsigned long	 cap;
-	unsigned long	 len;
-	char		 null;
-	char		 error;
-};
-
-#define DBC_INT		((struct dbcol){ DB_INT, 0, NULL, 0, 0, 0, 0 })
-#define DBC_TEXT(b)	((struct dbcol){ DB_TEXT, 0, (b), sizeof(b), 0, 0, 0 })
-#define DBC_BLOB(b)	((struct dbcol){ DB_BLOB, 0, (char *)(b), sizeof(b), 0, 0, 0 })
-
-/* Results of db calls below 0. */
+/*
+ * The statements, their bindings and the driver stay inside db.c.  Every
+ * function returns 0 (or a count, or 1 found / 0 not found) on success,
+ * DB_ERR on failure (db_unavailable() tells 503 from 500), DB_DUP on a
+ * duplicate key where noted.  Time is always passed in.  Text results are
+ * NUL-ended in buffers sized from the schema (bounds.h).
+ */
 #define DB_ERR		(-1)	/* failed; db_unavailable() tells whether the DB is gone */
 #define DB_DUP		(-2)	/* duplicate key */
 
 int	 db_open(void);
 void	 db_close(void);
 int	 db_unavailable(void);
-long long db_exec(enum stmt, const struct dbv *, size_t);
-long long db_insert_id(void);
-int	 db_select(enum stmt, const struct dbv *, size_t, struct dbcol *, size_t);
-int	 db_fetch(enum stmt, struct dbcol *, size_t);
 void	 db_request_start(void);
-void	 db_finish(enum stmt);
-int	 db_one(enum stmt, const struct dbv *, size_t, struct dbcol *, size_t);
 int	 db_begin(void);
 int	 db_commit(void);
 void	 db_rollback(void);
 int	 db_in_transaction(void);
+/* Prepares every statement once, checking its parameter and column counts
+ * against the table (a mismatch aborts a test build): how many failed. */
+int	 db_check(void);
+int	 db_statements(void);
+
+/* An account, named apart from any request. */
+struct subject {
+	enum side	 side;
+	long long	 id;
+};
+
+/* -- tokens (access_tokens, refresh_tokens) -- */
+
+int	 db_access_insert(const struct subject *, unsigned long long family,
+	    const unsigned char hash[HASH_BYTES], time_t now, time_t expires);
+int	 db_refresh_insert(const struct subject *, unsigned long long family,
+	    const unsigned char hash[HASH_BYTES], time_t now, time_t expires);
+/* The one access token (sign-out). */
+int	 db_access_revoke(long long token_id);
+/* Every access and refresh token of a sign-in (a refresh token reused). */
+int	 db_family_revoke(enum side, unsigned long long family);
+/* Every access token of the account but keep (0: none), every refresh token. */
+int	 db_tokens_revoke_others(const struct subject *, long long keep);
+int	 db_refresh_revoke_all(const struct subject *);
+int	 db_refresh_revoke(const struct subject *,
+	    const unsigned char hash[HASH_BYTES]);
+
+struct refresh_row {
+	long long	 id;
+	long long	 account;
+	unsigned long long family;
+	int		 used;
+	int		 revoked;
+	long long	 expires;
+};
+
+/* 1 found, 0 none, DB_ERR. */
+int	 db_refresh_get(enum side, const unsigned char hash[HASH_BYTES],
+	    struct refresh_row *);
+/* Marks an unused, valid refresh token used: rows changed (1 or 0). */
+long long db_refresh_use(long long id, time_t now);
+/* An account's tokens and MFA state, inside the caller's transaction. */
+int	 db_account_purge(const struct subject *);
+
+/* -- sign-in limits (login_failures; scopes are keyed hashes) -- */
+
+struct login_failures {
+	struct {
+		long long	 failures;
+		long long	 window_start;
+		int		 account;	/* 1: the account scope */
+	}		 row[2];
+	size_t		 n;
+};
+
+/* The scopes' windows that started after since. */
+int	 db_login_failures(const unsigned char account[HASH_BYTES],
+	    const unsigned char address[HASH_BYTES], time_t since,
+	    struct login_failures *);
+/* One more failure in each scope; a window started at or before old
+ * starts again at now. */
+int	 db_login_failure_add(const unsigned char account[HASH_BYTES],
+	    const unsigned char address[HASH_BYTES], time_t now, time_t old);
+int	 db_login_failure_clear(const unsigned char scope[HASH_BYTES]);
+
+struct login_row {
+	long long	 id;
+	char		 password_hash[MAX_PASSWORD + 32];
+	int		 active;	/* users.status = 1; customers always */
+};
+
+/* The account signing in, by e-mail (customer) or username (user). */
+int	 db_login(enum side, const char *username, struct login_row *);
+
+/* -- customers -- */
+
+/* Insert: salutation may be NULL.  Update: NULL leaves a column as it is. */
+struct customer_fields {
+	const char	*email;
+	const char	*salutation;
+	const char	*first;
+	const char	*last;
+};
+
+/* The new customer's id, DB_DUP (e-mail taken) or DB_ERR. */
+long long db_customer_insert(const struct customer_fields *,
+	    const char *password_hash, time_t now);
+/* Rows matched, DB_DUP or DB_ERR. */
+long long db_customer_update(long long id, const struct customer_fields *,
+	    time_t now);
+int	 db_customer_delete(long long id);
+/* 1 with the hash in buf, 0 gone, DB_ERR. */
+int	 db_customer_password(long long id, char *buf, size_t sz);
+int	 db_customer_password_set(long long id, const char *hash, time_t now);
+/* Locks the customer's row (FOR UPDATE) in the caller's transaction. */
+int	 db_customer_lock(long long id);
+/* The customer's id, 0 none, DB_ERR. */
+long long db_customer_by_email(const char *email);
+
+/* -- addresses -- */
+
+struct address_row {
+	char		 uuid[40];
+	char		 salutation[8];
+	int		 salutation_null;
+	char		 first[4 * MAX_NAME + 1];
+	char		 last[4 * MAX_NAME + 1];
+	char		 address1[4 * MAX_ADDRESS_LINE + 1];
+	char		 address2[4 * MAX_ADDRESS_LINE + 1];
+	char		 zip[4 * MAX_ZIP + 1];
+	char		 city[4 * MAX_NAME + 1];
+	char		 iso2[4];
+	int		 shipping;	/* the default shipping address */
+	int		 billing;	/* the default billing address */
+};
+
+/* Insert: salutation may be NULL.  Update: NULL and -1 leave it as it is. */
+struct address_fields {
+	const char	*salutation;
+	const char	*first;
+	const char	*last;
+	const char	*address1;
+	const char	*address2;
+	const char	*zip;
+	const char	*city;
+	const char	*iso2;
+	int		 shipping;
+	int		 billing;
+};
+
+/* Calls cb for each of the customer's addresses, oldest first: rows or
+ * DB_ERR. */
+int	 db_address_iterate(long long customer,
+	    void (*cb)(const struct address_row *, void *), void *arg);
+int	 db_address_get(long long customer, const char *uuid,
+	    struct address_row *);
+long long db_address_count(long long customer);
+int	 db_address_insert(long long customer, const char *uuid,
+	    const struct address_fields *, time_t now);
+/* Rows matched (0: no such address of the customer). */
+long long db_address_update(long long customer, const char *uuid,
+	    const struct address_fields *, time_t now);
+long long db_address_delete(long long customer, const char *uuid);
+/* The other addresses lose the defaults this one takes. */
+int	 db_address_clear_defaults(long long customer, const char *uuid,
+	    int shipping, int billing);
+
+/* -- users (back office) -- */
+
+struct user_row {
+	long long	 id;
+	char		 uuid[40];
+	char		 username[4 * MAX_EMAIL + 1];
+	char		 first[4 * MAX_NAME + 1];
+	char		 last[4 * MAX_NAME + 1];
+	int		 active;	/* status 1; else blocked */
+	long long	 created, updated;
+};
+
+/* Insert: every member.  Update: NULL and active -1 leave it as it is. */
+struct user_fields {
+	const char	*username;
+	const char	*password_hash;
+	const char	*first;
+	const char	*last;
+	int		 active;
+};
+
+int	 db_user_iterate(void (*cb)(const struct user_row *, void *),
+	    void *arg);
+int	 db_user_get(const char *uuid, struct user_row *);
+/* The new user's id, DB_DUP (username taken) or DB_ERR. */
+long long db_user_insert(const char *uuid, const struct user_fields *,
+	    time_t now);
+/* Rows matched, DB_DUP or DB_ERR. */
+long long db_user_update(long long id, const struct user_fields *,
+	    time_t now);
+int	 db_user_delete(long long id);
+/* The user's id, 0 none, DB_ERR. */
+long long db_user_by_name(const char *username);
+
+/* -- audit (audit_log, append-only) -- */
+
+/* account, actor 0 and method, error_code NULL are stored as NULL. */
+struct audit_entry {
+	long long	 at;
+	enum side	 side;
+	long long	 account;
+	long long	 actor;
+	const char	*action;
+	const char	*method;
+	const char	*result;
+	const char	*error_code;
+	const char	*client_address;
+	const char	*user_agent;
+	const char	*request_id;
+};
+
+struct audit_row {
+	long long	 at;
+	enum side	 side;
+	long long	 account;	/* 0: none */
+	long long	 actor;		/* 0: none */
+	char		 action[33];
+	char		 method[17];	/* "": none */
+	char		 result[17];
+	char		 code[9];	/* "": none */
+	char		 address[46];
+	char		 request[33];
+};
+
+int	 db_audit_insert(const struct audit_entry *);
+/* The newest n rows, newest first. */
+int	 db_audit_iterate(long n, void (*cb)(const struct audit_row *, void *),
+	    void *arg);
+
+/* -- MFA and authentication -- */
+
+enum method_status { ST_DEACTIVATED = 0, ST_PENDING = 1, ST_ACTIVE = 2 };
+
+#define MAX_METHOD_NAME	16	/* mfa_methods.type, mfa_codes.type */
+#define MAX_METHODS	8	/* methods one account can have rows for */
+/*
+ * Codes whose grace window a token may hold open at once (SPEC 5.1 rule 5):
+ * the authentication query returns the newest this many; an older window
+ * is dropped (its header no longer passes).  20 codes a day fit many times.
+ */
+#define MAX_GRACE_WINDOWS 16
+
+struct method_row {
+	char			 type[MAX_METHOD_NAME + 1];
+	enum method_status	 status;
+};
+
+struct methods {
+	struct method_row	 m[MAX_METHODS];
+	size_t			 n;
+};
+
+/* Methods with status ST_ACTIVE. */
+size_t	 methods_active(const struct methods *);
+
+/* A code the calling token used, still within its grace window. */
+struct grace_row {
+	long long	 id;
+	char		 type[MAX_METHOD_NAME + 1];
+	unsigned char	 hash[HASH_BYTES];
+};
+
+struct lockout {
+	long long	 failures;	/* consecutive failed checks */
+	long long	 lockouts;	/* lockouts since the last success */
+	long long	 locked_until;	/* unix time; 0 = not locked */
+};
+
+/* What the authentication query loads besides the token and the account. */
+enum auth_level { AUTH_PLAIN, AUTH_METHODS, AUTH_FULL };
+
+/*
+ * The signed-in account as the one authentication query returns it (one
+ * round trip serves most requests whole, README: benchmarks).
+ * AUTH_METHODS fills methods; AUTH_FULL also grace (newest first, at most
+ * MAX_GRACE_WINDOWS, decoded in db.c only) and locked_until.
+ */
+struct account {
+	long long	 id;		/* 0: no account behind the request */
+	long long	 token_id;	/* the calling access token's row */
+	unsigned long long family;	/* its refresh family */
+	unsigned char	 token_hash[HASH_BYTES];
+	struct methods	 methods;
+	struct grace_row grace[MAX_GRACE_WINDOWS];
+	size_t		 ngrace;
+	long long	 locked_until;
+	char		 email[4 * MAX_EMAIL + 1];	/* or username */
+	char		 extra[40];	/* salutation, or a user's uuid */
+	int		 extra_null;
+	char		 first[4 * MAX_NAME + 1];
+	char		 last[4 * MAX_NAME + 1];
+	long long	 created, updated;
+	enum auth_level	 level;		/* what of the MFA state was loaded */
+};
+
+/* 1: found, a filled (token_hash is the caller's, set before); 0: no
+ * valid token; DB_ERR.  A user's token counts only while the user is active. */
+int	 db_auth_token(enum side, const unsigned char hash[HASH_BYTES],
+	    time_t now, enum auth_level, struct account *a);
+
+/* The account's e-mail (customer) or username (user): 1, 0 gone, DB_ERR. */
+int	 db_contact(const struct subject *, char *buf, size_t sz);
+
+int	 db_mfa_methods(const struct subject *, struct methods *);
+/* Inserts or sets the method's row to pending. */
+int	 db_mfa_method_pending(const struct subject *, const char *type,
+	    time_t now);
+/* pending -> active; returns rows changed (1) or 0 when not pending. */
+long long db_mfa_method_activate(const struct subject *, const char *type,
+	    time_t now);
+/* active -> deactivated; returns rows changed (1) or 0. */
+long long db_mfa_method_deactivate(const struct subject *, const char *type,
+	    time_t now);
+
+/* A code row as the code check sees it. */
+enum code_state { CODE_LIVE = 0, CODE_USED = 1, CODE_BLOCKED = 2,
+	CODE_INVALIDATED = 3 };
+
+struct code_row {
+	long long	 id;
+	char		 type[MAX_METHOD_NAME + 1];
+	unsigned char	 hash[HASH_BYTES];
+	enum code_state	 state;
+	enum method_status method_status;	/* of the code's method */
+};
+
+#define MAX_CODE_ROWS	32	/* live codes an account can have at once, and more */
+
+struct codes {
+	struct code_row	 c[MAX_CODE_ROWS];
+	size_t		 n;
+};
+
+/* Live (unexpired) codes of the account, newest first, at most MAX_CODE_ROWS. */
+int	 db_mfa_codes_live(const struct subject *, time_t now, struct codes *);
+
+/* Creates the account's lockout row if missing and locks it (FOR UPDATE);
+ * must run inside a transaction.  Fills *l. */
+int	 db_mfa_lock(const struct subject *, struct lockout *l);
+int	 db_mfa_lock_set(const struct subject *, const struct lockout *);
+int	 db_mfa_lock_clear(const struct subject *);
+
+/* live -> used, opening the grace window for the token; rows changed. */
+long long db_mfa_code_consume(long long id,
+	    const unsigned char token_hash[HASH_BYTES], time_t grace_until);
+/* A wrong code: attempts + 1 on the live codes of type (NULL: of every
+ * active method), blocked once attempts_per_code is reached. */
+int	 db_mfa_code_fail(const struct subject *, const char *type, time_t now,
+	    long attempts_per_code);
+
+struct send_stats {
+	long long	 count;		/* codes handed over in the last 24 h */
+	long long	 oldest;	/* the oldest of them (0: none) */
+	long long	 newest_live;	/* created_at of the newest live one (0) */
+};
+
+int	 db_mfa_send_stats(const struct subject *, const char *type,
+	    time_t now, struct send_stats *);
+/* Every live code of type becomes invalidated (a newer code). */
+int	 db_mfa_codes_invalidate(const struct subject *, const char *type);
+int	 db_mfa_code_insert(const struct subject *, long long id,
+	    const char *type, const unsigned char hash[HASH_BYTES], time_t now,
+	    time_t expires);
+/* A code whose mail could not be handed over (state invalidated). */
+int	 db_mfa_code_cancel(long long id);
+/* Deactivation: live codes of type invalidated, grace windows closed. */
+int	 db_mfa_codes_end(const struct subject *, const char *type);
 
 /* ---- req.c: the request ----------------------------------------------- */
 
@@ -243,33 +495,6 @@ enum method {
 
 struct io;
 struct route;
-
-/* What the authentication query loads besides the account (auth.c). */
-enum auth_level { AUTH_PLAIN, AUTH_METHODS, AUTH_FULL };
-
-/*
- * The signed-in account, as the one authentication query returns it: the
- * token, the account's own row, its MFA methods ("email=2,..."), the codes
- * in a grace window for this token ("id:type:hexhash,...") and its lockout.
- * One round trip serves most requests whole (SPEC §7, README: benchmarks).
- */
-struct account {
-	long long	 id;		/* 0: no account behind the request */
-	long long	 mfa_active;	/* active MFA methods */
-	long long	 token_id;	/* the calling access token's row */
-	unsigned long long family;	/* its refresh family */
-	unsigned char	 token_hash[HASH_BYTES];
-	char		 methods[256];
-	char		 grace[1024];
-	long long	 locked_until;
-	char		 email[4 * MAX_EMAIL + 1];	/* or username */
-	char		 extra[40];	/* salutation, or a user's uuid */
-	int		 extra_null;
-	char		 first[4 * MAX_NAME + 1];
-	char		 last[4 * MAX_NAME + 1];
-	long long	 created, updated;
-	enum auth_level	 level;		/* what of the MFA state was loaded */
-};
 
 struct req {
 	struct io	*io;
@@ -465,7 +690,8 @@ void	 form_release(struct form *);
 #define R_FORM		0x04	/* body is application/x-www-form-urlencoded */
 #define R_METHODS	0x08	/* uses the account's MFA methods */
 #define R_MFA		0x10	/* checks codes: methods, grace codes, lockout */
-#define R_SELF		0x20	/* the first path parameter names the caller */
+#define R_SELF		0x20	/* the first path parameter must name the caller
+				   (a customer reference) */
 
 
 struct route {
@@ -520,7 +746,7 @@ struct issued {
 #define LOGIN_OK	1
 #define LOGIN_LIMITED	2
 
-int	 auth_bearer(struct req *);
+int	 auth_bearer(struct req *, enum auth_level);
 int	 auth_login(struct req *, const char *user, const char *password,
 	    struct issued *, long *retry);
 int	 auth_issue(struct req *, long long account, unsigned long long family,
@@ -532,7 +758,6 @@ int	 auth_send_tokens(struct req *, const char *type,
 	    const struct issued *);
 int	 auth_refresh(struct req *, const char *token, struct issued *);
 int	 auth_revoke_others(struct req *);
-int	 auth_is_self(struct req *, const char *ref);
 int	 auth_purge_account(struct req *, long long account);
 void	 auth_scope(unsigned char out[HASH_BYTES], enum side, const char *kind,
 	    const char *value);
@@ -599,7 +824,6 @@ extern const struct mfa_method method_email;
 
 int	 mfa_check_config(char *err, size_t errsz);
 enum method_status methods_status(const struct methods *, const char *type);
-size_t	 methods_active(const struct methods *);
 int	 mfa_types(struct req *);
 int	 mfa_activate(struct req *);
 int	 mfa_verify(struct req *);

@@ -89,16 +89,6 @@ methods_status(const struct methods *ms, const char *type)
 	return ST_DEACTIVATED;
 }
 
-size_t
-methods_active(const struct methods *ms)
-{
-	size_t	 i, n = 0;
-
-	for (i = 0; i < ms->n; i++)
-		n += ms->m[i].status == ST_ACTIVE;
-	return n;
-}
-
 static int
 other_active(const struct methods *ms, const char *type)
 {

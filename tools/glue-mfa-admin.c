@@ -9,6 +9,8 @@
  *   reset-password EMAIL               a user's password; revokes their tokens
  *   mfa-off customer|user EMAIL TYPE   switch off an account's MFA method
  *   audit [N]                          the last N audit rows (default 20)
+ *   check-sql                          prepare every statement, checking its
+ *                                      parameter and column counts
  *
  * Exit status: 0 done, 1 failed, 2 usage.
  */
@@ -60,26 +62,18 @@ create_customer(const char *email, const char *password, const char *first,
     const char *last)
 {
 	char		 hash[MAX_PASSWORD + 32];
-	struct dbv	 v[7];
 	long long	 rc;
-	time_t		 now = clock_now();
 
 	if (password_hash(hash, sizeof(hash), password) != 0)
 		return fail("password hashing failed");
-	v[0] = DBV_TEXT(email);
-	v[1] = DBV_TEXT(hash);
-	v[2] = DBV_TEXT("Ms");
-	v[3] = DBV_TEXT(first);
-	v[4] = DBV_TEXT(last);
-	v[5] = DBV_INT((long long)now);
-	v[6] = DBV_INT((long long)now);
-	if ((rc = db_exec(S_CUSTOMER_INSERT, v, 7)) == DB_DUP) {
+	if ((rc = db_customer_insert(&(struct customer_fields){ email, "Ms",
+	    first, last }, hash, clock_now())) == DB_DUP) {
 		printf("customer %s: exists\n", email);
 		return 0;
 	}
-	if (rc != 1)
+	if (rc < 0)
 		return fail("cannot create the customer (see the log line above)");
-	printf("customer %s: created as DE--%lld\n", email, db_insert_id());
+	printf("customer %s: created as DE--%lld\n", email, rc);
 	return 0;
 }
 
@@ -89,28 +83,19 @@ create_user(const char *email, const char *password, const char *first,
     const char *last)
 {
 	char		 hash[MAX_PASSWORD + 32], uuid[37];
-	struct dbv	 v[8];
 	long long	 rc;
-	time_t		 now = clock_now();
 
 	if (!valid_email(email) || !valid_name(first) || !valid_name(last))
 		return fail("invalid e-mail address or name");
 	if (password_hash(hash, sizeof(hash), password) != 0)
 		return fail("password hashing failed");
 	uuid_v4(uuid);
-	v[0] = DBV_TEXT(uuid);
-	v[1] = DBV_TEXT(email);
-	v[2] = DBV_TEXT(hash);
-	v[3] = DBV_TEXT(first);
-	v[4] = DBV_TEXT(last);
-	v[5] = DBV_INT(1);
-	v[6] = DBV_INT((long long)now);
-	v[7] = DBV_INT((long long)now);
-	if ((rc = db_exec(S_USER_INSERT, v, 8)) == DB_DUP) {
+	if ((rc = db_user_insert(uuid, &(struct user_fields){ email, hash,
+	    first, last, 1 }, clock_now())) == DB_DUP) {
 		printf("user %s: exists\n", email);
 		return 0;
 	}
-	if (rc != 1)
+	if (rc < 0)
 		return fail("cannot create the user (see the log line above)");
 	printf("user %s: created (%s)\n", email, uuid);
 	return 1;
@@ -130,16 +115,15 @@ seed_demo(void)
 static long long
 account_id(enum side side, const char *email)
 {
-	struct dbcol	 c[1] = { DBC_INT };
-	int		 rc;
+	long long	 id;
 
-	rc = db_one(side == SIDE_BACKEND ? S_USER_BY_NAME : S_CUSTOMER_BY_EMAIL,
-	    &DBV_TEXT(email), 1, c, 1);
-	if (rc < 0) {
+	id = side == SIDE_BACKEND ? db_user_by_name(email) :
+	    db_customer_by_email(email);
+	if (id < 0) {
 		fail("database error (see the log line above)");
 		return -1;
 	}
-	return rc == 1 ? c[0].i : 0;
+	return id;
 }
 
 static int
@@ -165,7 +149,6 @@ cmd_reset_password(char *argv[])
 {
 	char		 pw[MAX_PASSWORD + 2], hash[MAX_PASSWORD + 32];
 	struct req	 r;
-	struct dbv	 v[7];
 	long long	 id;
 
 	if ((id = account_id(SIDE_BACKEND, argv[0])) <= 0)
@@ -174,14 +157,8 @@ cmd_reset_password(char *argv[])
 	    password_hash(hash, sizeof(hash), pw) != 0)
 		return -1;
 	local_req(&r, SIDE_BACKEND, id);
-	v[0] = DBV_NULL;
-	v[1] = DBV_TEXT(hash);
-	v[2] = DBV_NULL;
-	v[3] = DBV_NULL;
-	v[4] = DBV_NULL;
-	v[5] = DBV_INT((long long)r.now);
-	v[6] = DBV_INT(id);
-	if (db_begin() != 0 || db_exec(S_USER_UPDATE, v, 7) != 1 ||
+	if (db_begin() != 0 || db_user_update(id, &(struct user_fields){ NULL,
+	    hash, NULL, NULL, -1 }, r.now) != 1 ||
 	    auth_revoke_others(&r) != 0 || db_commit() != 0) {
 		db_rollback();
 		return fail("cannot update the password (see the log above)");
@@ -217,42 +194,49 @@ cmd_mfa_off(char *argv[])
 	}
 }
 
+static void
+audit_print(const struct audit_row *a, void *arg)
+{
+	char	 when[21];
+
+	(void)arg;
+	iso8601(when, a->at);
+	printf("%s\t%s\t%lld\t%lld\t%s\t%s\t%s\t%s\t%s\t%s\n", when,
+	    a->side == SIDE_BACKEND ? "backend" : "storefront", a->account,
+	    a->actor, a->action, a->method[0] ? a->method : "-", a->result,
+	    a->code[0] ? a->code : "-", a->address, a->request);
+}
+
 static int
 cmd_audit(int argc, char *argv[])
 {
-	char		 action[33], method[17], result[17], code[9], addr[46],
-			 rid[33], when[21];
-	struct dbcol	 c[10];
 	char		*end = NULL;
 	long		 n = argc > 0 ? strtol(argv[0], &end, 10) : 20;
-	int		 rc;
 
 	if (n <= 0 || n > 10000 || (end != NULL && (*end != '\0' ||
 	    end == argv[0])))
 		return fail("N must be 1 to 10000");
-	c[0] = (struct dbcol)DBC_INT;
-	c[1] = (struct dbcol)DBC_INT;
-	c[2] = (struct dbcol)DBC_INT;
-	c[3] = (struct dbcol)DBC_INT;
-	c[4] = (struct dbcol)DBC_TEXT(action);
-	c[5] = (struct dbcol)DBC_TEXT(method);
-	c[6] = (struct dbcol)DBC_TEXT(result);
-	c[7] = (struct dbcol)DBC_TEXT(code);
-	c[8] = (struct dbcol)DBC_TEXT(addr);
-	c[9] = (struct dbcol)DBC_TEXT(rid);
-	if (db_select(S_AUDIT_RECENT, &DBV_INT(n), 1, c, 10) != 0)
-		return fail("database error (see the log line above)");
 	printf("time\tside\taccount\tactor\taction\tmethod\tresult\tcode\t"
 	    "address\trequest\n");
-	while ((rc = db_fetch(S_AUDIT_RECENT, c, 10)) == 1) {
-		iso8601(when, c[0].i);
-		printf("%s\t%s\t%lld\t%lld\t%s\t%s\t%s\t%s\t%s\t%s\n", when,
-		    c[1].i == SIDE_BACKEND ? "backend" : "storefront", c[2].i,
-		    c[3].i, action, method[0] ? method : "-", result,
-		    code[0] ? code : "-", addr, rid);
+	return db_audit_iterate(n, audit_print, NULL) < 0 ?
+	    fail("database error") : 0;
+}
+
+/* Every statement prepared once: a count that does not match its table
+ * entry aborts a test build (and fails here in a release build). */
+static int
+cmd_check_sql(void)
+{
+	int	 bad;
+
+	if ((bad = db_check()) != 0) {
+		fprintf(stderr, "%s: %d of %d statements failed to prepare "
+		    "(see the log above)\n", progname, bad, db_statements());
+		return -1;
 	}
-	db_finish(S_AUDIT_RECENT);
-	return rc < 0 ? fail("database error") : 0;
+	printf("%d statements prepared, parameter and column counts match\n",
+	    db_statements());
+	return 0;
 }
 
 static void
@@ -262,8 +246,9 @@ usage(void)
 	    "       %s create-user EMAIL FIRST LAST   (password on stdin)\n"
 	    "       %s reset-password EMAIL           (password on stdin)\n"
 	    "       %s mfa-off customer|user EMAIL TYPE\n"
-	    "       %s audit [N]\n", progname, progname, progname, progname,
-	    progname);
+	    "       %s audit [N]\n"
+	    "       %s check-sql\n", progname, progname, progname, progname,
+	    progname, progname);
 	exit(2);
 }
 
@@ -281,7 +266,8 @@ main(int argc, char *argv[])
 	    (strcmp(cmd, "create-user") == 0 && argc == 5) ||
 	    (strcmp(cmd, "reset-password") == 0 && argc == 3) ||
 	    (strcmp(cmd, "mfa-off") == 0 && argc == 5) ||
-	    (strcmp(cmd, "audit") == 0 && argc <= 3)))
+	    (strcmp(cmd, "audit") == 0 && argc <= 3) ||
+	    (strcmp(cmd, "check-sql") == 0 && argc == 2)))
 		usage();
 	if (config_load(getenv("MFA_CONFIG"), err, sizeof(err)) == -1 ||
 	    crypto_start(cfg.secret_key_file, err, sizeof(err)) == -1) {
@@ -302,8 +288,10 @@ main(int argc, char *argv[])
 		rc = cmd_reset_password(argv + 2);
 	else if (strcmp(cmd, "mfa-off") == 0)
 		rc = cmd_mfa_off(argv + 2);
-	else
+	else if (strcmp(cmd, "audit") == 0)
 		rc = cmd_audit(argc - 2, argv + 2);
+	else
+		rc = cmd_check_sql();
 	db_close();
 	return rc == 0 ? 0 : 1;
 }

@@ -3,11 +3,12 @@ create-user, reset-password, mfa-off, audit; exit 0 done, 1 failed, 2 usage.
 The tool is $GLUE_ADMIN, else $GLUE_ROOT/build/test/bin/glue-mfa-admin, with
 MFA_CONFIG=$GLUE_INSTANCE/glue-mfa.conf."""
 
+import os
 import re
 
 import pytest
 
-from conftest import RID_RE, UUID_RE, api, login, new_customer
+from conftest import RID_RE, ROOT, UUID_RE, api, login, new_customer
 from backend_helpers import (ADMIN_NAME, ADMIN_PASSWORD, BE, CODE_HEADER,
                              SUBJECT_ADMIN_OFF, admin_token, assert_invalid_grant,
                              assert_invalid_token, assert_notification,
@@ -268,6 +269,27 @@ def test_audit_count_that_is_not_a_number_is_refused(n):
 
 
 # --------------------------------------------------------------------------
+# check-sql: every statement of src/db.c prepared against the test database;
+# a parameter or column count that differs from the statement's table entry
+# aborts the test build (exit by SIGABRT), so a miscount fails here.
+
+
+def db_statements():
+    with open(os.path.join(ROOT, "src", "db.c")) as f:
+        text = f.read()
+    table = text[text.index("} stmt_def[S__COUNT] = {"):]
+    table = table[:table.index("\n};\n")]
+    return len(re.findall(r"^\t\[S_[A-Z_]+\] = \{", table, re.M))
+
+
+def test_check_sql_prepares_every_statement():
+    n = db_statements()
+    assert n > 60
+    ok(cli("check-sql"),
+       "%d statements prepared, parameter and column counts match\n" % n)
+
+
+# --------------------------------------------------------------------------
 # Usage and configuration
 
 
@@ -275,6 +297,7 @@ def test_audit_count_that_is_not_a_number_is_refused(n):
     (), ("frobnicate",), ("seed-demo", "extra"), ("create-user", "a@example.com"),
     ("create-user", "a@example.com", "A", "B", "C"), ("reset-password",),
     ("mfa-off", "user", "a@example.com"), ("audit", "1", "2"), ("--help",),
+    ("check-sql", "extra"),
 ])
 def test_usage_errors_exit_2(args):
     p = cli(*args, stdin="cl1-Passw0rd\n")

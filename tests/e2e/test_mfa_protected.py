@@ -7,7 +7,8 @@ the Backend's in test_backend_mfa.py."""
 from conftest import (address_attrs, api, assert_invalid_token, assert_missing_token,
                       customer_attrs, doc)
 from mfa_helpers import (ACTIVATED, ATTEMPTS_PER_CODE, CODE_BLOCKED, CODE_SUBJECT,
-                         CODE_TTL, DEACTIVATED, GRACE_PERIOD, LOCKOUT_SECONDS,
+                         CODE_TTL, DAILY_SEND_CAP, DEACTIVATED, GRACE_PERIOD,
+                         LOCKOUT_SECONDS,
                          MAX_FAILURES, PENDING, STOREFRONT, SUBJECT_OFF, SUBJECT_ON,
                          activate, assert_204, assert_5900, assert_5901, assert_5911,
                          assert_notification, audit_rows, code_in, code_rows,
@@ -171,6 +172,34 @@ def test_grace_survives_a_newer_code(side):
     assert_200(patch_account(c, newer))
     assert_200(patch_account(c, code))
     assert_200(patch_account(c, newer))
+
+
+# MAX_GRACE_WINDOWS in src/glue.h: the windows one token keeps open at once.
+MAX_GRACE_WINDOWS = 16
+
+
+def test_grace_windows_are_bounded_newest_kept(side, clock):
+    """One token using more codes than MAX_GRACE_WINDOWS within grace_period
+    never gets an error (it once got 500 111 after about 12: the windows
+    overflowed a text buffer): the newest MAX_GRACE_WINDOWS still pass, the
+    oldest window is dropped.  Each code is used a second apart, so "newest"
+    is well defined."""
+    assert 1 + MAX_GRACE_WINDOWS + 1 <= DAILY_SEND_CAP
+    assert MAX_GRACE_WINDOWS + 1 < GRACE_PERIOD
+    c = mfa_account(side)
+    codes = []
+    for i in range(MAX_GRACE_WINDOWS + 1):
+        clock(i + 1)
+        code = fresh_code(c)
+        assert_200(patch_account(c, code, first_name="Use%d" % i))
+        codes.append(code)
+    clock(MAX_GRACE_WINDOWS + 2)
+    for i, code in enumerate(codes[1:]):
+        assert_200(patch_account(c, code, first_name="Again%d" % i))
+    assert_5901(patch_account(c, codes[0], first_name="Dropped"))
+    g = api("GET", c.path, token=c.access)
+    assert_200(g)
+    assert g.data["attributes"]["firstName"] == "Again%d" % (MAX_GRACE_WINDOWS - 1)
 
 
 def test_deactivation_ends_the_window(side):

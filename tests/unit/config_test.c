@@ -315,7 +315,8 @@ test_lists(void)
 	CHECK_INT(mfa_check_config(err, sizeof(err)), -1);
 	CHECK(err_names("methods"));
 	CHECK_INT(parse("methods = Email"), -1);
-	CHECK_INT(parse("methods = emai"), -1);
+	CHECK_INT(parse("methods = emai"), 0);
+	CHECK_INT(mfa_check_config(err, sizeof(err)), -1);
 	CHECK_INT(parse("methods = email,"), -1);
 	/* At least one method. */
 	CHECK_INT(parse("methods ="), -1);

@@ -229,6 +229,22 @@ test_error_table(void)
 		    "A code was sent recently. Please wait before requesting "
 		    "another." },
 	};
+	/* The input at fault and Retry-After, where the table has them. */
+	static const char *const src[E__COUNT] = {
+		[E_RESCUE_NO_CUSTOMER] =
+		    ",\"source\":{\"pointer\":\"/data/attributes/customerReference\"}",
+		[E_MFA_CODE_MISSING] = ",\"source\":{\"header\":\"X-MFA-Code\"}",
+		[E_MFA_CODE_INVALID] = ",\"source\":{\"header\":\"X-MFA-Code\"}",
+		[E_MFA_TYPE_MISSING] =
+		    ",\"source\":{\"pointer\":\"/data/attributes/type\"}",
+		[E_MFA_ALREADY_ACTIVE] =
+		    ",\"source\":{\"pointer\":\"/data/attributes/type\"}",
+		[E_MFA_TYPE_NOT_FOUND] =
+		    ",\"source\":{\"pointer\":\"/data/attributes/type\"}",
+	};
+	static const int retry[E__COUNT] = {
+		[E_LOGIN_LIMIT] = 1, [E_MFA_LOCKED] = 1, [E_MFA_RESEND] = 1,
+	};
 	struct req	 r;
 	char		 body[512], status[4];
 	int		 e;
@@ -244,14 +260,14 @@ test_error_table(void)
 		memcpy(status, t[e].status, 3);
 		status[3] = '\0';
 		snprintf(body, sizeof(body), "{\"errors\":[{\"status\":\"%s\","
-		    "\"code\":\"%s\",\"detail\":\"%s\"}]}", status, t[e].code,
-		    t[e].detail);
+		    "\"code\":\"%s\",\"detail\":\"%s\"%s}]}", status, t[e].code,
+		    t[e].detail, src[e] != NULL ? src[e] : "");
 		req_make(&r, "POST", "/customers");
 		cap_start();
 		CHECK_INT(jsonapi_error(&r, (enum err)e), 0);
 		cap_end();
-		CHECKF(strcmp(out, response(&r, t[e].status, CT_JSONAPI, NULL,
-		    body)) == 0, "error %d (code %s): got \"%s\"", e, t[e].code,
+		CHECKF(strcmp(out, response(&r, t[e].status, CT_JSONAPI,
+		    retry[e] ? "Retry-After: 1\r\n" : NULL, body)) == 0, "error %d (code %s): got \"%s\"", e, t[e].code,
 		    out);
 		CHECK_INT(r.status, strtol(t[e].status, NULL, 10));
 		CHECK_INT(r.answered, 1);
