@@ -536,6 +536,9 @@ void	 audit(struct req *, enum side, long long account, long long actor,
 
 int	 mail_send(const char *to, const char *subject, const char *text,
 	    const char *html);
+int	 mail_headers(char *out, size_t sz, const char *from, const char *to,
+	    const char *subject, time_t when, const char *id,
+	    const char *boundary);
 
 /* ---- mfa.c: the MFA core, both sides ---------------------------------- */
 
