@@ -108,6 +108,7 @@ req_init(struct req *r, struct io *io, enum side side)
 {
 	const char	*v, *uri;
 	size_t		 i;
+	int		 n;
 
 	memset(r, 0, sizeof(*r));
 	r->io = io;
@@ -122,11 +123,13 @@ req_init(struct req *r, struct io *io, enum side side)
 			r->method = methods[i].m;
 	if ((uri = req_env(r, "REQUEST_URI")) == NULL &&
 	    (uri = req_env(r, "SCRIPT_NAME")) != NULL) {
-		/* CGI servers without REQUEST_URI: SCRIPT_NAME + PATH_INFO. */
+		/* CGI servers without REQUEST_URI: SCRIPT_NAME + PATH_INFO.
+		 * Longer than MAX_PATH, it names nothing: a path cut short
+		 * could name another resource. */
 		v = req_env(r, "PATH_INFO");
-		snprintf(r->path, sizeof(r->path), "%s%s", uri,
+		n = snprintf(r->segbuf, sizeof(r->segbuf), "%s%s", uri,
 		    v != NULL ? v : "");
-		uri = r->path;
+		uri = n >= 0 && (size_t)n < sizeof(r->segbuf) ? r->segbuf : "";
 	}
 	split_path(r, uri != NULL ? uri : "");
 	r->content_type = req_env(r, "CONTENT_TYPE");

@@ -180,6 +180,28 @@ test_path_limits(void)
 	CHECK_INT(r.nseg, 0);
 	CHECK_STR(r.path, "");
 	stop();
+	/* SCRIPT_NAME + PATH_INFO: MAX_PATH bytes in all, or nothing (a
+	 * path cut to MAX_PATH could name another resource). */
+	{
+		char	 info[MAX_PATH + 64];
+		const char *env[] = { "REQUEST_METHOD=GET",
+		    "SCRIPT_NAME=/cgi-bin/x", info, NULL };
+
+		n = (size_t)snprintf(info, sizeof(info), "PATH_INFO=/a");
+		memset(info + n, '/', MAX_PATH - strlen("/cgi-bin/x/a") - 2);
+		snprintf(info + n + MAX_PATH - strlen("/cgi-bin/x/a") - 2,
+		    sizeof(info) - n - (MAX_PATH - strlen("/cgi-bin/x/a") - 2),
+		    "/b");
+		start(env, NULL, 0);
+		CHECK_INT(strlen(r.path), MAX_PATH);
+		CHECK_INT(r.nseg, 4);
+		stop();
+		snprintf(info + strlen(info), sizeof(info) - strlen(info), "c");
+		start(env, NULL, 0);
+		CHECK_STR(r.path, "");
+		CHECK_INT(r.nseg, 0);
+		stop();
+	}
 	/* Empty segments do not count. */
 	n = (size_t)snprintf(var, sizeof(var), "REQUEST_URI=");
 	for (i = 0; i < MAX_SEGMENTS; i++)

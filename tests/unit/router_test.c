@@ -347,6 +347,21 @@ test_path_limits(void)
 	req("GET", uri);
 	CHECK_ERR("Status: 404 Not Found", "103", NULL);
 
+	/* CGI: SCRIPT_NAME + PATH_INFO over MAX_PATH is not cut to a path
+	 * naming another resource ("widgets/7" instead of its part 8). */
+	{
+		char	 info[MAX_PATH + 64];
+		const char *env[] = { "REQUEST_METHOD=GET",
+		    "SCRIPT_NAME=/cgi-bin/w", info, NULL };
+
+		n = (size_t)snprintf(info, sizeof(info), "PATH_INFO=/widgets/7");
+		memset(info + n, '/', MAX_PATH - 20);
+		snprintf(info + n + MAX_PATH - 20, sizeof(info) - n -
+		    (MAX_PATH - 20), "/parts/8");
+		run(env, NULL, 0);
+		CHECK_ERR("Status: 404 Not Found", "103", NULL);
+	}
+
 	/* MAX_SEGMENTS segments, the last two "widgets/7". */
 	n = 0;
 	for (i = 0; i < MAX_SEGMENTS - 2; i++)
