@@ -212,3 +212,4 @@ migrate:
 
 .PHONY: install uninstall migrate
 .SECONDARY:
+include tests/fuzz/fuzz.mk
