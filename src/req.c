@@ -167,17 +167,15 @@ req_read_body(struct req *r)
 	want = r->content_length == CL_UNTIL_EOF ? MAX_BODY + 1 :
 	    (size_t)r->content_length;
 	r->body = xmalloc(want + 1);
-	while (got < want) {
-		n = io_read(r->io, r->body + got, want - got);
-		if (n <= 0 && r->content_length == CL_UNTIL_EOF)
-			break;
-		if (n <= 0)
-			return -1;
+	while (got < want &&
+	    (n = io_read(r->io, r->body + got, want - got)) > 0)
 		got += (size_t)n;
-	}
+	/* Ended even when refused: nothing reads past what came. */
+	r->body[got] = '\0';
+	if (got < want && r->content_length != CL_UNTIL_EOF)
+		return -1;
 	if (got > MAX_BODY)
 		return -2;
-	r->body[got] = '\0';
 	r->body_len = got;
 	r->content_length = (long)got;
 	return 0;

@@ -357,6 +357,13 @@ read_case(const char *cl, int chunked, const char *body, size_t len,
 	rc = req_read_body(&r);
 	CHECKF(rc == want, "CONTENT_LENGTH %s (%zu bytes there): %d, want %d",
 	    cl, len, rc, want);
+	/* Refused or not, what was read is NUL-ended. */
+	CHECKF(r.body == NULL || memchr(r.body, '\0', *cl != '\0' ?
+	    strtoul(cl, NULL, 10) + 1 : MAX_BODY + 2) != NULL,
+	    "CONTENT_LENGTH %s: body not NUL-ended", cl);
+	if (rc != 0)
+		CHECKF(r.body_len == 0, "CONTENT_LENGTH %s: refused, body_len "
+		    "%zu", cl, r.body_len);
 	if (rc == 0 && want == 0) {
 		CHECKF(r.body_len == want_len, "CONTENT_LENGTH %s: body_len "
 		    "%zu, want %zu", cl, r.body_len, want_len);
