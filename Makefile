@@ -41,7 +41,7 @@ MFA	 = multi-factor-auth-types multi-factor-auth-type-activate \
 STOREFRONT = access-tokens refresh-tokens customers customer-password \
 	   addresses dev-mailbox $(MFA)
 BACKEND	 = token users customer-multi-factor-auth-type-deactivate $(MFA)
-UNITS	 = valid config jsonapi crypto
+UNITS	 = valid config jsonapi crypto router req form fields
 
 CORE_OBJ = $(CORE:%=$(OBJ)/src/%.o)
 SF_BIN	 = $(STOREFRONT:%=$(OUT)/cgi-bin/%)
@@ -218,3 +218,4 @@ migrate:
 
 .PHONY: install uninstall migrate
 .SECONDARY:
+include tests/fuzz/fuzz.mk

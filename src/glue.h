@@ -777,6 +777,9 @@ int	 mail_send(const char *to, const char *subject, const char *text,
 	    const char *html);
 int	 mail_code(const char *to, const char *code, long ttl);
 int	 mail_notice(const char *to, enum notice, long long when);
+int	 mail_headers(char *out, size_t sz, const char *from, const char *to,
+	    const char *subject, time_t when, const char *id,
+	    const char *boundary);
 
 /* ---- mfa.c: the MFA engine, both sides, every method ------------------- */
 

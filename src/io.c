@@ -148,7 +148,7 @@ io_mem_new(const char *const *env, const char *in, size_t inlen)
 
 	io->kind = IO_MEM;
 	io->env = env;
-	io->in = in;
+	io->in = in != NULL ? in : "";	/* io_read() copies from it */
 	io->inlen = in != NULL ? inlen : 0;
 	return io;
 }

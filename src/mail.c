@@ -68,24 +68,44 @@ buf_add_crlf(struct buf *b, const char *s)
 	}
 }
 
+/*
+ * The header block of a message, up to and including the blank line, into
+ * out.  The length, or -1 when it does not fit in sz (never cut short).
+ */
+int
+mail_headers(char *out, size_t sz, const char *from, const char *to,
+    const char *subject, time_t when, const char *id, const char *boundary)
+{
+	char		 date[64];
+	struct tm	 tm;
+	int		 n;
+
+	if (gmtime_r(&when, &tm) == NULL ||
+	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000",
+	    &tm) == 0)
+		return -1;
+	n = snprintf(out, sz, "From: %s\r\nTo: %s\r\nSubject: %s\r\n"
+	    "Date: %s\r\nMessage-ID: <%s@glue-mfa>\r\nMIME-Version: 1.0\r\n"
+	    "Auto-Submitted: auto-generated\r\n"
+	    "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n",
+	    from, to, subject, date, id, boundary);
+	return n >= 0 && (size_t)n < sz ? n : -1;
+}
+
 static char *
 message_build(const char *to, const char *subject, const char *text,
     const char *html)
 {
 	struct buf	 b = { NULL, 0, 0 };
-	char		 hdr[1024], date[64], boundary[33], id[33];
-	time_t		 now = clock_now();
-	struct tm	 tm;
+	char		 hdr[1024], boundary[33], id[33];
 
-	gmtime_r(&now, &tm);
-	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
 	random_hex(boundary, 16);
 	random_hex(id, 16);
-	snprintf(hdr, sizeof(hdr), "From: %s\r\nTo: %s\r\nSubject: %s\r\n"
-	    "Date: %s\r\nMessage-ID: <%s@glue-mfa>\r\nMIME-Version: 1.0\r\n"
-	    "Auto-Submitted: auto-generated\r\n"
-	    "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n",
-	    cfg.mail_from, to, subject, date, id, boundary);
+	if (mail_headers(hdr, sizeof(hdr), cfg.mail_from, to, subject,
+	    clock_now(), id, boundary) == -1) {
+		log_err("mail: headers too long");
+		return NULL;
+	}
 	buf_add(&b, hdr);
 	snprintf(hdr, sizeof(hdr), "--%s\r\nContent-Type: text/plain; "
 	    "charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
@@ -262,7 +282,8 @@ mail_send(const char *to, const char *subject, const char *text,
 		log_err("mail: refusing an invalid address");
 		return -1;
 	}
-	msg = message_build(to, subject, text, html);
+	if ((msg = message_build(to, subject, text, html)) == NULL)
+		return -1;
 	if (strcmp(cfg.mail_transport, "spool") == 0)
 		rc = spool_write(msg);
 	else

@@ -108,6 +108,7 @@ req_init(struct req *r, struct io *io, enum side side)
 {
 	const char	*v, *uri;
 	size_t		 i;
+	int		 n;
 
 	memset(r, 0, sizeof(*r));
 	r->io = io;
@@ -122,11 +123,13 @@ req_init(struct req *r, struct io *io, enum side side)
 			r->method = methods[i].m;
 	if ((uri = req_env(r, "REQUEST_URI")) == NULL &&
 	    (uri = req_env(r, "SCRIPT_NAME")) != NULL) {
-		/* CGI servers without REQUEST_URI: SCRIPT_NAME + PATH_INFO. */
+		/* CGI servers without REQUEST_URI: SCRIPT_NAME + PATH_INFO.
+		 * Longer than MAX_PATH, it names nothing: a path cut short
+		 * could name another resource. */
 		v = req_env(r, "PATH_INFO");
-		snprintf(r->path, sizeof(r->path), "%s%s", uri,
+		n = snprintf(r->segbuf, sizeof(r->segbuf), "%s%s", uri,
 		    v != NULL ? v : "");
-		uri = r->path;
+		uri = n >= 0 && (size_t)n < sizeof(r->segbuf) ? r->segbuf : "";
 	}
 	split_path(r, uri != NULL ? uri : "");
 	r->content_type = req_env(r, "CONTENT_TYPE");
@@ -164,17 +167,15 @@ req_read_body(struct req *r)
 	want = r->content_length == CL_UNTIL_EOF ? MAX_BODY + 1 :
 	    (size_t)r->content_length;
 	r->body = xmalloc(want + 1);
-	while (got < want) {
-		n = io_read(r->io, r->body + got, want - got);
-		if (n <= 0 && r->content_length == CL_UNTIL_EOF)
-			break;
-		if (n <= 0)
-			return -1;
+	while (got < want &&
+	    (n = io_read(r->io, r->body + got, want - got)) > 0)
 		got += (size_t)n;
-	}
+	/* Ended even when refused: nothing reads past what came. */
+	r->body[got] = '\0';
+	if (got < want && r->content_length != CL_UNTIL_EOF)
+		return -1;
 	if (got > MAX_BODY)
 		return -2;
-	r->body[got] = '\0';
 	r->body_len = got;
 	r->content_length = (long)got;
 	return 0;
