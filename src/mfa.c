@@ -499,6 +499,7 @@ mfa_trigger(struct req *r)
 	struct mfa_ctx	 c = ctx_of(r, &(struct subject){ r->side,
 			    r->acct.id });
 	const char	*type;
+	enum err	 e;
 	long		 retry = 0;
 
 	if (preamble(r, "trigger", &type, &m, 0) != 0)
@@ -506,7 +507,8 @@ mfa_trigger(struct req *r)
 	if (methods_status(&r->acct.methods, type) != ST_ACTIVE)
 		return finish(r, "trigger", type, E_MFA_TYPE_NOT_FOUND, 0);
 	c.type = type;
-	return finish(r, "trigger", type, issue(&c, m, &retry), retry);
+	e = issue(&c, m, &retry);
+	return finish(r, "trigger", type, e, retry);
 }
 
 /*

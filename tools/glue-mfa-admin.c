@@ -270,6 +270,7 @@ main(int argc, char *argv[])
 	    (strcmp(cmd, "check-sql") == 0 && argc == 2)))
 		usage();
 	if (config_load(getenv("MFA_CONFIG"), err, sizeof(err)) == -1 ||
+	    mfa_check_config(err, sizeof(err)) == -1 ||
 	    crypto_start(cfg.secret_key_file, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s: %s\n", progname, err);
 		return 1;
