@@ -18,10 +18,12 @@ snapshots again and asserts that nothing differs:
   refused registration, creation or sign-in is caught with account_id=None);
 - the mail spool: no new message (the names under $GLUE_INSTANCE/mail);
 - audit_log: the rows written during the block are exactly `audit`, in
-  order, as (action, result, error_code) (error_code None: NULL); each of
-  the account's side and, when account_id is given, of that account.
+  order, as (action, result, error_code) (error_code None: NULL); when
+  account_id is given, each of that account (and side).
   Default `audit=[]`: no row at all, so a "success" row is never allowed
-  unless listed; audit=NO_SUCCESS allows any rows but successes.
+  unless listed; audit=NO_SUCCESS allows any rows but successes; a
+  collections.Counter of such tuples compares in any order (parallel
+  requests).
 
 Changes that a refusal makes by design are declared, not ignored:
 
@@ -49,6 +51,7 @@ differences of two.
 If the block raises, nothing is checked (the test has already failed).
 """
 
+import collections
 import contextlib
 import copy
 import os
@@ -402,7 +405,10 @@ def unchanged(side="storefront", account_id=None, mail_to=None, audit=(),
     if not db_available():
         pytest.skip("effects need the test database (GLUE_INSTANCE)")
     s = _side_num(side)
-    expected_audit = None if audit == NO_SUCCESS else [tuple(a) for a in audit]
+    unordered = isinstance(audit, collections.Counter)
+    expected_audit = (None if audit == NO_SUCCESS else
+                      collections.Counter({tuple(k): v for k, v in audit.items()})
+                      if unordered else [tuple(a) for a in audit])
     for a in expected_audit or []:
         assert len(a) == 3, "audit entries are (action, result, error_code): %r" % (a,)
     changes = _merge(changes)
@@ -444,12 +450,16 @@ def unchanged(side="storefront", account_id=None, mail_to=None, audit=(),
     if expected_audit is None:
         if any(r["result"] == "success" for r in rows):
             problems.append("audit_log: a success recorded: %r" % (rows,))
+    elif unordered:
+        got_audit = collections.Counter(_audit_tuple(r) for r in rows)
+        if got_audit != expected_audit:
+            problems.append("audit_log: new rows %r, expected %r (any order)" % (
+                dict(got_audit), dict(expected_audit)))
     elif [_audit_tuple(r) for r in rows] != expected_audit:
         problems.append("audit_log: new rows %r, expected %r (full rows: %r)" % (
             [_audit_tuple(r) for r in rows], expected_audit, rows))
-    for r in rows:
-        if r["side"] != str(s) or (account_id is not None
-                                   and r["account_id"] != str(account_id)):
+    for r in rows if account_id is not None else []:
+        if r["side"] != str(s) or r["account_id"] != str(account_id):
             problems.append("audit_log: row %r is not of the %s" % (r, who))
     assert not problems, "the request changed what it must not (%s):\n  %s" % (
         who, "\n  ".join(problems))
