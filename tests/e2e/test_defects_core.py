@@ -10,14 +10,17 @@ asserted by its effects: a refused request must not act.
    oldest dropped): however many codes one token uses, its MFA requests
    answer normally (no 500 111), the newest windows still pass, the oldest
    dropped one is an invalid (and counted) code.
+4. An activation refused by the sending limits (5912) does not set the
+   method pending (it did, before the limits were checked).
 """
 
 from conftest import (D_TYPE, api, assert_error, assert_unauthorized,
                       assert_validation, doc, new_customer)
 from effects import NO_SUCCESS, db_id, unchanged_for, wrong_code
-from mfa_helpers import (ACTIVATE, ACTIVATED, BACKEND, CODE_LIVE, DEACTIVATE,
-                         DEACTIVATED, PENDING, STOREFRONT, TRIGGER, VERIFY,
-                         activation_code, assert_204, assert_5901, code_headers,
+from mfa_helpers import (ACTIVATE, ACTIVATED, BACKEND, CODE_LIVE, DAILY_SEND_CAP,
+                         DEACTIVATE, DEACTIVATED, PENDING, STOREFRONT, TRIGGER,
+                         VERIFY, activate, activation_code, assert_204,
+                         assert_5901, assert_5912, code_headers,
                          code_rows, deactivate, fresh_code, mfa_account, mfa_body,
                          patch_account, status_of, verify)
 from mfa_helpers import side  # noqa: F401 (fixture)
@@ -202,3 +205,26 @@ def test_grace_windows_of_a_token_within_grace_period(side):
     for k, code in enumerate(reversed(codes)):
         r = patch_account(c, code=code, first_name="Grace%d" % k)
         assert r.status == 200, "grace code %d back: %s" % (k + 1, r.describe())
+
+
+# --------------------------------------------------------------------------
+# 4. A refused activation (5912) leaves the method as it was
+
+
+def test_activation_refused_by_the_daily_cap_leaves_the_method_off(side):
+    """daily_send_cap codes sent (activation, triggers, the last one used to
+    switch MFA off), then activate: 429 5912, and the method is still
+    deactivated, nothing stored, nothing sent (SPEC §5.3). Each code is used
+    by a token of its own, so no token holds many grace windows."""
+    c = mfa_account(side)                       # code 1
+    for i in range(DAILY_SEND_CAP - 2):         # codes 2 .. cap-1
+        t = c.login()[0]
+        code = fresh_code(c, token=t)
+        r = patch_account(c, code=code, token=t, first_name="N%d" % i)
+        assert r.status == 200, r.describe()
+    t = c.login()[0]
+    assert_204(deactivate(c, fresh_code(c, token=t), token=t))   # code cap
+    assert status_of(c) == DEACTIVATED
+    with unchanged_for(c, audit=[("activate", "failure", "5912")]):
+        assert_5912(activate(c), lo=86400 - 600, hi=86400)
+    assert status_of(c) == DEACTIVATED
