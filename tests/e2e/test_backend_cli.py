@@ -17,7 +17,7 @@ from backend_helpers import (ADMIN_NAME, ADMIN_PASSWORD, BE, CODE_HEADER,
                              max_audit_id, mfa_status, new_user, one_mail_since,
                              password_grant, refresh_grant, sign_in,
                              unique_username, user_attrs, user_id, users_post)
-from effects import unchanged
+from effects import login_failure_counted, unchanged
 
 TOOL = "glue-mfa-admin"
 # An mfa-off refused for an inactive or unknown method: audited as a refusal.
@@ -151,11 +151,15 @@ def test_reset_password_revokes_every_token(login_failures_cleared):
     a2, r2 = sign_in(u.username, u.password)
     ok(cli("reset-password", u.username, stdin="r3set-Passw0rd\n"),
        "user %s: password set, sessions revoked\n" % u.username)
-    for access in (u.access, a2):
-        assert_invalid_token(api("GET", BE + "/users", token=access))
-    for rt in (u.refresh, r2):
-        assert_refresh_refused(refresh_grant(rt))
-    assert_invalid_grant(password_grant(u.username, u.password))
+    with untouched(users=[u.username]):
+        for access in (u.access, a2):
+            assert_invalid_token(api("GET", BE + "/users", token=access))
+        for rt in (u.refresh, r2):
+            assert_refresh_refused(refresh_grant(rt))
+    with unchanged(side="backend", account_id=user_id(u.username),
+                   audit=[("login", "failure", "003")],
+                   changes=login_failure_counted()):
+        assert_invalid_grant(password_grant(u.username, u.password))
     sign_in(u.username, "r3set-Passw0rd")
 
 

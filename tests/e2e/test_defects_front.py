@@ -19,10 +19,9 @@ from conftest import (address_attrs, api, assert_error, assert_login_failed,
                       assert_member, customer_attrs, check_token_resource,
                       D_MALFORMED, D_TYPE, db_query, doc, login, new_customer,
                       refresh)
-from backend_helpers import (BE, admin_token, assert_invalid_grant,
-                             assert_oauth_tokens, new_user, password_grant,
-                             sign_in, user_attrs)
-from effects import unchanged
+from backend_helpers import (BE, admin_token, assert_invalid_grant, new_user,
+                             password_grant, sign_in, user_attrs)
+from effects import login_failure_counted, unchanged
 
 NEW_PASSWORD = "brand-new-Passw0rd"
 LATER = 100      # seconds the clock moves before the refused request
@@ -113,7 +112,9 @@ def test_register_with_wrong_type_creates_no_account(login_failures_cleared):
         r = api("POST", "/customers", doc("addresses", attrs))
         assert_409(r)
     assert count("customers", "email = '%s'" % attrs["email"]) == 0
-    assert_login_failed(login(attrs["email"], attrs["password"]))
+    with unchanged(side="storefront", audit=[("login", "failure", "003")],
+                   changes=login_failure_counted()):
+        assert_login_failed(login(attrs["email"], attrs["password"]))
 
 
 def test_patch_customer_password_with_wrong_type_keeps_the_password(customer):
@@ -160,7 +161,9 @@ def test_post_backend_user_with_wrong_type_creates_none(login_failures_cleared):
         r = api("POST", BE + "/users", doc("customers", attrs), token=op)
         assert_409(r)
     assert count("users", "username = '%s'" % attrs["username"]) == 0
-    assert_invalid_grant(password_grant(attrs["username"], attrs["password"]))
+    with unchanged(side="backend", audit=[("login", "failure", "003")],
+                   changes=login_failure_counted()):
+        assert_invalid_grant(password_grant(attrs["username"], attrs["password"]))
 
 
 def test_patch_backend_user_with_wrong_type_keeps_the_user(clock):
