@@ -68,6 +68,7 @@ CODE_SUBJECT = "Verification Code for Secure Access"
 SUBJECT_ON = "Multi-factor authentication switched on"
 SUBJECT_OFF = "Multi-factor authentication switched off"
 SUBJECT_ADMIN_OFF = "Multi-factor authentication switched off by an administrator"
+SUBJECT_LOCKED = "Verification temporarily locked"
 CODE_RE = re.compile(r"Your verification code is: (\d+)")
 
 
@@ -611,3 +612,30 @@ def error_code(r):
     if r.status < 400:
         return str(r.status)
     return r.json["errors"][0]["code"]
+
+
+# --------------------------------------------------------------------------
+# Effects of refusals (effects.py)
+
+
+def refused(c, action=None, code=None, counted=0, type_="email", **kw):
+    """A block that must change nothing of c's but the audit row recording
+    the refusal: (action, "failure", code); no action: no row at all.
+    counted=n: a wrong code counted n times (SPEC §5.2) against the codes of
+    type_ (the protected guard's and activate's: of every active method); a
+    count that reaches max_failures also locks, audited ("lockout" before
+    the refusal's row) and notified by mail. Further keywords go to
+    effects.unchanged (audit=, changes=, mails=)."""
+    from effects import db_id, unchanged_for, wrong_code
+    changes = kw.pop("changes", [])
+    changes = [changes] if isinstance(changes, dict) else list(changes)
+    rows = [(action, "failure", code)] if action else []
+    if counted:
+        t = None if action in ("protected", "activate") else type_
+        changes.append(wrong_code(c.side, db_id(c), type_=t, n=counted))
+        lk = lockout_row(c)
+        if (lk[0] if lk else 0) + counted >= MAX_FAILURES:
+            rows.insert(0, ("lockout", "failure", "5911"))
+            kw.setdefault("mails", [SUBJECT_LOCKED])
+    kw.setdefault("audit", rows)
+    return unchanged_for(c, changes=changes, **kw)

@@ -1,6 +1,7 @@
 """POST /access-tokens: sign-in, failures, login limits, token lifetime."""
 
 import base64
+import contextlib
 import statistics
 import time
 
@@ -8,8 +9,48 @@ import pytest
 
 from conftest import (D_TOO_MANY_LOGINS, api, assert_error, check_token_resource,
                       assert_invalid_token, assert_login_failed, assert_member,
-                      assert_refresh_failed,
-                      db_dump, doc, login, new_customer, refresh, unique_email)
+                      assert_refresh_failed, db_dump, db_query, doc, login,
+                      new_customer, refresh, unique_email)
+from effects import login_failure_counted, unchanged
+
+
+def customer_id(email):
+    """The id of the customer signing in with `email`, None if there is none."""
+    rows = db_query("SELECT id FROM customers WHERE email = '%s'" % email)
+    assert len(rows) <= 1, rows
+    return int(rows[0][0]) if rows else None
+
+
+@contextlib.contextmanager
+def untouched(email=None):
+    """A refusal that counts nothing: no change at all (effects.unchanged),
+    for the customer of `email` if there is one."""
+    with unchanged(side="storefront",
+                   account_id=None if email is None else customer_id(email)):
+        yield
+
+
+@contextlib.contextmanager
+def counted_failure(email):
+    """401 003: the failure is counted (its address and the client's, SPEC
+    §3.1) and audited; nothing else changes, no token is issued."""
+    with unchanged(side="storefront", account_id=customer_id(email),
+                   audit=[("login", "failure", "003")],
+                   changes=login_failure_counted()):
+        yield
+
+
+@contextlib.contextmanager
+def limited(email):
+    """429 113: audited (a row without an account id), nothing counted, no
+    token. The account's rows are compared by hand: unchanged() with an
+    account id expects every new audit row to name that account."""
+    cid = customer_id(email)
+    before = cid and unchanged.snapshot("storefront", cid)
+    with unchanged(side="storefront", audit=[("login", "failure", "113")]):
+        yield
+    if cid:
+        assert unchanged.diff(before, unchanged.snapshot("storefront", cid)) == []
 
 def test_login_returns_tokens_that_work():
     c = new_customer()
@@ -47,8 +88,11 @@ def test_login_email_is_case_insensitive():
 
 def test_wrong_password_and_unknown_email_answer_identically(login_failures_cleared):
     c = new_customer()
-    wrong = login(c.email, c.password + "x")
-    unknown = login(unique_email("unknown"), c.password)
+    with counted_failure(c.email):
+        wrong = login(c.email, c.password + "x")
+    ghost = unique_email("unknown")
+    with counted_failure(ghost):
+        unknown = login(ghost, c.password)
     assert_login_failed(wrong)
     assert_login_failed(unknown)
     assert wrong.raw == unknown.raw
@@ -62,12 +106,15 @@ def test_unknown_email_takes_similar_time(login_failures_cleared):
     c = new_customer()
     t_wrong, t_unknown = [], []
     for _ in range(3):
-        t0 = time.monotonic()
-        assert_login_failed(login(c.email, "wrong-password-%d" % _))
-        t_wrong.append(time.monotonic() - t0)
-        t0 = time.monotonic()
-        assert_login_failed(login(unique_email("ghost"), "wrong-password"))
-        t_unknown.append(time.monotonic() - t0)
+        with counted_failure(c.email):
+            t0 = time.monotonic()
+            assert_login_failed(login(c.email, "wrong-password-%d" % _))
+            t_wrong.append(time.monotonic() - t0)
+        ghost = unique_email("ghost")
+        with counted_failure(ghost):
+            t0 = time.monotonic()
+            assert_login_failed(login(ghost, "wrong-password"))
+            t_unknown.append(time.monotonic() - t0)
     mw, mu = statistics.median(t_wrong), statistics.median(t_unknown)
     assert mu >= 0.3 * mw, "unknown e-mail %.3fs vs wrong password %.3fs" % (mu, mw)
 
@@ -82,15 +129,26 @@ def test_unknown_email_takes_similar_time(login_failures_cleared):
     ({"username": "a@example.com", "password": True}, "/data/attributes/password"),
     ({"username": "a@example.com", "password": {"x": 1}}, "/data/attributes/password"),
 ])
-def test_username_password_missing_or_not_strings(attrs, pointer):
-    r = api("POST", "/access-tokens", doc("access-tokens", attrs))
-    assert_member(r, pointer)
+def test_username_password_missing_or_not_strings(attrs, pointer,
+                                                  login_failures_cleared):
+    with untouched():
+        r = api("POST", "/access-tokens", doc("access-tokens", attrs))
+        assert_member(r, pointer)
+
+
+def test_bad_credential_types_of_a_real_customer_count_nothing(login_failures_cleared):
+    c = new_customer()
+    with untouched(c.email):
+        r = api("POST", "/access-tokens",
+                doc("access-tokens", {"username": c.email, "password": 12345678}))
+        assert_member(r, "/data/attributes/password")
 
 
 def test_empty_credentials_fail_as_authentication(login_failures_cleared):
-    r = login("", "")
     # Strings of the right type: the contract's answer to bad credentials is 401 003.
-    assert_login_failed(r)
+    with counted_failure(""):
+        r = login("", "")
+        assert_login_failed(r)
 
 
 def test_bearer_token_on_login_is_ignored():
@@ -115,23 +173,26 @@ def test_tokens_and_password_are_not_stored_in_clear(db):
 
 def _fail(email, n):
     for i in range(n):
-        r = login(email, "wrong-password-%d" % i)
-        assert_login_failed(r)
+        with counted_failure(email):
+            r = login(email, "wrong-password-%d" % i)
+            assert_login_failed(r)
 
 
-def _too_many(r):
-    assert_error(r, 429, "113", D_TOO_MANY_LOGINS)
-    ra = r.headers.get("Retry-After")
-    assert ra is not None and ra.isdigit(), r.describe()
-    assert 0 < int(ra) <= 900, r.describe()
+def _too_many(email, password):
+    with limited(email):
+        r = login(email, password)
+        assert_error(r, 429, "113", D_TOO_MANY_LOGINS)
+        ra = r.headers.get("Retry-After")
+        assert ra is not None and ra.isdigit(), r.describe()
+        assert 0 < int(ra) <= 900, r.describe()
 
 
 def test_account_locked_after_five_failures(login_failures_cleared):
     c = new_customer()
     _fail(c.email, 5)                      # failure 5 is still 401 003
-    _too_many(login(c.email, c.password))  # attempt 6, right password: 429
-    _too_many(login(c.email, "wrong"))
-    _too_many(login(c.email.upper(), c.password))  # same account, other case
+    _too_many(c.email, c.password)         # attempt 6, right password: 429
+    _too_many(c.email, "wrong")
+    _too_many(c.email.upper(), c.password)  # same account, other case
     # Another account is not affected.
     d = new_customer()
     check_token_resource(login(d.email, d.password))
@@ -140,7 +201,7 @@ def test_account_locked_after_five_failures(login_failures_cleared):
 def test_unknown_email_is_limited_too(login_failures_cleared):
     e = unique_email("ghost")
     _fail(e, 5)
-    _too_many(login(e, "whatever1"))
+    _too_many(e, "whatever1")
 
 
 def test_success_resets_the_count(login_failures_cleared):
@@ -154,7 +215,7 @@ def test_success_resets_the_count(login_failures_cleared):
 def test_clearing_the_table_unlocks(login_failures_cleared, db):
     c = new_customer()
     _fail(c.email, 5)
-    _too_many(login(c.email, c.password))
+    _too_many(c.email, c.password)
     db("DELETE FROM login_failures")
     check_token_resource(login(c.email, c.password))
 
@@ -162,7 +223,7 @@ def test_clearing_the_table_unlocks(login_failures_cleared, db):
 def test_lock_ends_after_the_window(login_failures_cleared, clock):
     c = new_customer()
     _fail(c.email, 5)
-    _too_many(login(c.email, c.password))
+    _too_many(c.email, c.password)
     clock(901)
     check_token_resource(login(c.email, c.password))
 
@@ -171,8 +232,8 @@ def test_address_locked_after_fifty_failures(login_failures_cleared):
     c = new_customer()
     for i in range(50):
         # Distinct e-mails, so no single account reaches its own limit.
-        assert_login_failed(login(unique_email("addr%d" % i), "wrong-password"))
-    _too_many(login(c.email, c.password))
+        _fail(unique_email("addr%d" % i), 1)
+    _too_many(c.email, c.password)
 
 
 # ---------------------------------------------------------------- lifetime
@@ -182,7 +243,10 @@ def test_access_token_expires_refresh_token_lives_on(clock):
     clock(28800 - 60)
     assert api("GET", c.path, token=c.access).status == 200
     clock(28800 + 60)
-    assert_invalid_token(api("GET", c.path, token=c.access))
+    with untouched(c.email):
+        assert_invalid_token(api("GET", c.path, token=c.access))
+    with untouched(c.email):
+        assert_invalid_token(api("DELETE", "/refresh-tokens/mine", token=c.access))
     r = refresh(c.refresh)
     a = check_token_resource(r, "refresh-tokens")
     g = api("GET", c.path, token=a["accessToken"])
@@ -195,4 +259,5 @@ def test_refresh_token_expires_after_its_ttl(clock):
     clock(2592000 - 3600)
     check_token_resource(refresh(c.refresh), "refresh-tokens")
     clock(2592000 + 60)
-    assert_refresh_failed(refresh(d.refresh))
+    with untouched(d.email):
+        assert_refresh_failed(refresh(d.refresh))

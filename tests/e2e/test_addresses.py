@@ -1,10 +1,13 @@
 """/customers/{ref}/addresses[/{uuid}]."""
 
+import contextlib
+
 import pytest
 
 from conftest import (BASE, DROP, UUID_RE, address_attrs, api, assert_error,
-                      assert_member, assert_missing_token, assert_unauthorized,
-                      assert_validation, doc)
+                      assert_invalid_token, assert_member, assert_missing_token,
+                      assert_unauthorized, assert_validation, db_query, doc)
+from effects import unchanged
 
 FIELDS = {"firstName", "lastName", "address1", "address2", "zipCode", "city",
           "iso2Code", "isDefaultShipping", "isDefaultBilling"}
@@ -13,6 +16,25 @@ MISSING_UUID = "123e4567-e89b-42d3-a456-426614174000"
 
 def coll(c):
     return "/customers/%s/addresses" % c.ref
+
+
+def customer_id(c):
+    rows = db_query("SELECT id FROM customers WHERE email = '%s'" % c.email)
+    assert len(rows) == 1, rows
+    return int(rows[0][0])
+
+
+@contextlib.contextmanager
+def untouched(*customers):
+    """A refusal: nothing changes (effects.unchanged: the customer's row,
+    tokens and addresses, global counts, login failures, mail, no audit
+    row), for each customer given."""
+    with contextlib.ExitStack() as stack:
+        for c in customers or [None]:
+            stack.enter_context(unchanged(
+                side="storefront",
+                account_id=None if c is None else customer_id(c)))
+        yield
 
 
 def create(c, **over):
@@ -117,17 +139,26 @@ def test_delete(customer):
     assert r.status == 204, r.describe()
     assert r.raw == b""
     assert [x["id"] for x in get_all(customer)] == [keep["id"]]
-    r = api("GET", coll(customer) + "/" + d["id"], token=customer.access)
-    assert_error(r, 404, "412", "Address not found.")
-    r = api("DELETE", coll(customer) + "/" + d["id"], token=customer.access)
-    assert_error(r, 404, "412", "Address not found.")
+    with untouched(customer):
+        r = api("GET", coll(customer) + "/" + d["id"], token=customer.access)
+        assert_error(r, 404, "412", "Address not found.")
+    with untouched(customer):
+        r = api("DELETE", coll(customer) + "/" + d["id"], token=customer.access)
+        assert_error(r, 404, "412", "Address not found.")
+    with untouched(customer):
+        r = api("PATCH", coll(customer) + "/" + d["id"],
+                doc("addresses", {"city": "Gone"}), token=customer.access)
+        assert_error(r, 404, "412", "Address not found.")
 
 
 @pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
 def test_unknown_uuid_is_404_412(customer, method):
+    created(customer)
     b = doc("addresses", {"city": "X"}) if method == "PATCH" else None
-    r = api(method, coll(customer) + "/" + MISSING_UUID, b, token=customer.access)
-    assert_error(r, 404, "412", "Address not found.")
+    with untouched(customer):
+        r = api(method, coll(customer) + "/" + MISSING_UUID, b,
+                token=customer.access)
+        assert_error(r, 404, "412", "Address not found.")
 
 
 # ---------------------------------------------------------------- defaults
@@ -174,8 +205,10 @@ def test_fifty_addresses_then_413(customer):
     for i in range(50):
         r = create(customer, city="C%d" % i)
         assert r.status == 201, "address %d: %s" % (i + 1, r.describe())
-    r = create(customer, city="C50")
-    assert_error(r, 422, "413", "Too many addresses.")
+    with untouched(customer):
+        r = create(customer, city="C50", isDefaultShipping=True,
+                   isDefaultBilling=True)
+        assert_error(r, 422, "413", "Too many addresses.")
     assert len(get_all(customer)) == 50
 
 
@@ -197,8 +230,9 @@ INVALID = [
 @pytest.mark.parametrize("field,value", INVALID,
                          ids=["%s=%r" % (f, v)[:40] for f, v in INVALID])
 def test_invalid_field_is_422_901(customer, field, value):
-    r = create(customer, **{field: value})
-    assert_validation(r, field)
+    with untouched(customer):
+        r = create(customer, **{field: value})
+        assert_validation(r, field)
     assert get_all(customer) == []
 
 
@@ -207,8 +241,22 @@ def test_invalid_field_is_422_901(customer, field, value):
     ("isDefaultShipping", "yes"), ("isDefaultBilling", 1), ("iso2Code", ["DE"]),
 ])
 def test_wrong_json_type_is_400_101(customer, field, value):
-    r = create(customer, **{field: value})
-    assert_member(r, "/data/attributes/" + field)
+    with untouched(customer):
+        r = create(customer, **{field: value})
+        assert_member(r, "/data/attributes/" + field)
+
+
+@pytest.mark.parametrize("field,value", [
+    ("city", 5), ("isDefaultShipping", "yes"), ("zipCode", ["10115"]),
+])
+def test_patch_wrong_json_type_is_400_101(customer, field, value, clock):
+    d = created(customer)
+    clock(100)
+    with untouched(customer):
+        r = api("PATCH", coll(customer) + "/" + d["id"],
+                doc("addresses", {"firstName": "Changed", field: value}),
+                token=customer.access)
+        assert_member(r, "/data/attributes/" + field)
 
 
 def test_limits_are_inclusive(customer):
@@ -218,20 +266,24 @@ def test_limits_are_inclusive(customer):
     check_address(created(customer, **attrs), customer, **attrs)
 
 
-def test_patch_invalid_is_422_901(customer):
+def test_patch_invalid_is_422_901(customer, clock):
     d = created(customer)
-    r = api("PATCH", coll(customer) + "/" + d["id"],
-            doc("addresses", {"zipCode": "1" * 16}), token=customer.access)
-    assert_validation(r, "zipCode")
+    clock(100)
+    with untouched(customer):
+        r = api("PATCH", coll(customer) + "/" + d["id"],
+                doc("addresses", {"city": "Hamburg", "zipCode": "1" * 16}),
+                token=customer.access)
+        assert_validation(r, "zipCode")
     g = api("GET", coll(customer) + "/" + d["id"], token=customer.access)
     assert g.data == d
 
 
 def test_wrong_data_type_is_409(customer):
-    r = api("POST", coll(customer), doc("address", address_attrs()),
-            token=customer.access)
-    assert_error(r, 409, "102", "Resource type does not match the endpoint.",
-                 pointer="/data/type")
+    with untouched(customer):
+        r = api("POST", coll(customer), doc("address", address_attrs()),
+                token=customer.access)
+        assert_error(r, 409, "102", "Resource type does not match the endpoint.",
+                     pointer="/data/type")
 
 
 # ---------------------------------------------------------------- ownership
@@ -240,12 +292,14 @@ def test_other_customers_ref_is_403_411(customer, other_customer):
     theirs = created(other_customer)["id"]
     o = coll(other_customer)
     t = customer.access
-    assert_unauthorized(api("GET", o, token=t))
-    assert_unauthorized(api("POST", o, doc("addresses", address_attrs()), token=t))
-    assert_unauthorized(api("GET", o + "/" + theirs, token=t))
-    assert_unauthorized(api("PATCH", o + "/" + theirs,
-                            doc("addresses", {"city": "Hacked"}), token=t))
-    assert_unauthorized(api("DELETE", o + "/" + theirs, token=t))
+    for method, path, body in [
+            ("GET", o, None),
+            ("POST", o, doc("addresses", address_attrs())),
+            ("GET", o + "/" + theirs, None),
+            ("PATCH", o + "/" + theirs, doc("addresses", {"city": "Hacked"})),
+            ("DELETE", o + "/" + theirs, None)]:
+        with untouched(customer, other_customer):
+            assert_unauthorized(api(method, path, body, token=t))
     assert [d["id"] for d in get_all(other_customer)] == [theirs]
     assert get_all(other_customer)[0]["attributes"]["city"] == "Berlin"
 
@@ -254,19 +308,39 @@ def test_other_customers_uuid_under_own_ref_is_404_412(customer, other_customer)
     theirs = created(other_customer)["id"]
     mine = coll(customer) + "/" + theirs
     t = customer.access
-    assert_error(api("GET", mine, token=t), 404, "412", "Address not found.")
-    assert_error(api("PATCH", mine, doc("addresses", {"city": "Hacked"}), token=t),
-                 404, "412", "Address not found.")
-    assert_error(api("DELETE", mine, token=t), 404, "412", "Address not found.")
+    for method, body in [("GET", None),
+                         ("PATCH", doc("addresses", {"city": "Hacked"})),
+                         ("DELETE", None)]:
+        with untouched(customer, other_customer):
+            assert_error(api(method, mine, body, token=t), 404, "412",
+                         "Address not found.")
     assert get_all(other_customer)[0]["attributes"]["city"] == "Berlin"
 
 
 @pytest.mark.parametrize("ref", ["DE--999999999", "DE--abc"])
 def test_nonexistent_ref_is_403_411(customer, ref):
-    assert_unauthorized(api("GET", "/customers/%s/addresses" % ref,
-                            token=customer.access))
+    base = "/customers/%s/addresses" % ref
+    for method, path, body in [
+            ("GET", base, None),
+            ("POST", base, doc("addresses", address_attrs())),
+            ("GET", base + "/" + MISSING_UUID, None),
+            ("PATCH", base + "/" + MISSING_UUID, doc("addresses", {"city": "X"})),
+            ("DELETE", base + "/" + MISSING_UUID, None)]:
+        with untouched(customer):
+            assert_unauthorized(api(method, path, body, token=customer.access))
 
 
 def test_needs_token(customer):
-    assert_missing_token(api("GET", coll(customer)))
-    assert_missing_token(api("POST", coll(customer), doc("addresses", address_attrs())))
+    d = created(customer)
+    one = coll(customer) + "/" + d["id"]
+    for method, path, body in [
+            ("GET", coll(customer), None),
+            ("POST", coll(customer), doc("addresses", address_attrs())),
+            ("GET", one, None),
+            ("PATCH", one, doc("addresses", {"city": "X"})),
+            ("DELETE", one, None)]:
+        with untouched(customer):
+            assert_missing_token(api(method, path, body))
+        with untouched(customer):
+            assert_invalid_token(api(method, path, body,
+                                     token=customer.access + "x"))

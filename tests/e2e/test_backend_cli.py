@@ -3,12 +3,13 @@ create-user, reset-password, mfa-off, audit; exit 0 done, 1 failed, 2 usage.
 The tool is $GLUE_ADMIN, else $GLUE_ROOT/build/test/bin/glue-mfa-admin, with
 MFA_CONFIG=$GLUE_INSTANCE/glue-mfa.conf."""
 
+import contextlib
 import os
 import re
 
 import pytest
 
-from conftest import RID_RE, ROOT, UUID_RE, api, login, new_customer
+from conftest import RID_RE, ROOT, UUID_RE, api, db_query, login, new_customer
 from backend_helpers import (ADMIN_NAME, ADMIN_PASSWORD, BE, CODE_HEADER,
                              SUBJECT_ADMIN_OFF, admin_token, assert_invalid_grant,
                              assert_invalid_token, assert_notification,
@@ -17,8 +18,11 @@ from backend_helpers import (ADMIN_NAME, ADMIN_PASSWORD, BE, CODE_HEADER,
                              max_audit_id, mfa_status, new_user, one_mail_since,
                              password_grant, refresh_grant, sign_in,
                              unique_username, user_attrs, user_id, users_post)
+from effects import login_failure_counted, unchanged
 
 TOOL = "glue-mfa-admin"
+# An mfa-off refused for an inactive or unknown method: audited as a refusal.
+MFA_OFF_REFUSED = ("admin_deactivate", "failure", "5906")
 AUDIT_HEADER = "time\tside\taccount\tactor\taction\tmethod\tresult\tcode\taddress\trequest"
 
 
@@ -35,6 +39,28 @@ def failed(p, message, code=1):
     assert p.returncode == code, describe_run(p)
     assert p.stderr == "%s: %s\n" % (TOOL, message), describe_run(p)
     return p
+
+
+@contextlib.contextmanager
+def untouched(users=(), customers=(), audit=()):
+    """A refused command: nothing changes (effects.unchanged: each user's
+    and customer's rows, tokens and MFA state, the global counts, login
+    failures, the mail spool, no audit row but `audit`, of the one user
+    given). With no account given, the Backend side is checked for no
+    account in particular."""
+    assert not audit or (len(users) == 1 and not customers)
+    with contextlib.ExitStack() as stack:
+        for n in users:
+            stack.enter_context(unchanged(side="backend", account_id=user_id(n),
+                                          audit=audit))
+        for e in customers:
+            rows = db_query("SELECT id FROM customers WHERE email = '%s'" % e)
+            assert len(rows) == 1, rows
+            stack.enter_context(unchanged(side="storefront",
+                                          account_id=int(rows[0][0])))
+        if not users and not customers:
+            stack.enter_context(unchanged(side="backend"))
+        yield
 
 
 # --------------------------------------------------------------------------
@@ -78,10 +104,12 @@ def test_create_user_takes_only_the_first_line_without_its_crlf():
 
 def test_create_user_duplicate_is_exit_1():
     u = new_user()
-    failed(cli("create-user", u.username, "Dup", "Licate", stdin="cl1-Passw0rd\n"),
-           "a user with that username exists")
-    failed(cli("create-user", ADMIN_NAME.upper(), "Dup", "Licate",
-               stdin="cl1-Passw0rd\n"), "a user with that username exists")
+    with untouched(users=[u.username, ADMIN_NAME]):
+        failed(cli("create-user", u.username, "Dup", "Licate",
+                   stdin="cl1-Passw0rd\n"), "a user with that username exists")
+    with untouched(users=[u.username, ADMIN_NAME]):
+        failed(cli("create-user", ADMIN_NAME.upper(), "Dup", "Licate",
+                   stdin="cl1-Passw0rd\n"), "a user with that username exists")
     sign_in(u.username, u.password)     # unchanged
 
 
@@ -95,8 +123,9 @@ def test_create_user_duplicate_is_exit_1():
 def test_create_user_invalid_values_are_exit_1(args):
     args = tuple(a % unique_username("x").split("@")[0] if "%s" in a else a
                  for a in args)
-    failed(cli("create-user", *args, stdin="cl1-Passw0rd\n"),
-           "invalid e-mail address or name")
+    with untouched():
+        failed(cli("create-user", *args, stdin="cl1-Passw0rd\n"),
+               "invalid e-mail address or name")
 
 
 @pytest.mark.parametrize("stdin,message", [
@@ -107,7 +136,8 @@ def test_create_user_invalid_values_are_exit_1(args):
 ])
 def test_create_user_bad_password_is_exit_1(stdin, message):
     name = unique_username("cli")
-    failed(cli("create-user", name, "Carla", "Cli", stdin=stdin), message)
+    with untouched():
+        failed(cli("create-user", name, "Carla", "Cli", stdin=stdin), message)
     names = [i["attributes"]["username"] for i in
              api("GET", BE + "/users", token=admin_token()).data]
     assert name not in names
@@ -122,29 +152,41 @@ def test_reset_password_revokes_every_token(login_failures_cleared):
     a2, r2 = sign_in(u.username, u.password)
     ok(cli("reset-password", u.username, stdin="r3set-Passw0rd\n"),
        "user %s: password set, sessions revoked\n" % u.username)
-    for access in (u.access, a2):
-        assert_invalid_token(api("GET", BE + "/users", token=access))
-    for rt in (u.refresh, r2):
-        assert_refresh_refused(refresh_grant(rt))
-    assert_invalid_grant(password_grant(u.username, u.password))
+    with untouched(users=[u.username]):
+        for access in (u.access, a2):
+            assert_invalid_token(api("GET", BE + "/users", token=access))
+        for rt in (u.refresh, r2):
+            assert_refresh_refused(refresh_grant(rt))
+    with unchanged(side="backend", account_id=user_id(u.username),
+                   audit=[("login", "failure", "003")],
+                   changes=login_failure_counted()):
+        assert_invalid_grant(password_grant(u.username, u.password))
     sign_in(u.username, "r3set-Passw0rd")
 
 
 def test_reset_password_unknown_user_is_exit_1():
-    failed(cli("reset-password", unique_username("ghost"), stdin="r3set-Passw0rd\n"),
-           "no such user")
+    with untouched():
+        failed(cli("reset-password", unique_username("ghost"),
+                   stdin="r3set-Passw0rd\n"), "no such user")
 
 
 def test_reset_password_of_a_customer_address_is_exit_1():
-    c = new_customer()
-    failed(cli("reset-password", c.email, stdin="r3set-Passw0rd\n"), "no such user")
+    c = new_customer().signed_in()
+    with untouched(customers=[c.email]):
+        failed(cli("reset-password", c.email, stdin="r3set-Passw0rd\n"),
+               "no such user")
     assert login(c.email, c.password).status == 201
 
 
-def test_reset_password_bad_password_changes_nothing():
+@pytest.mark.parametrize("stdin,message", [
+    ("short\n", "the password must be 8 to 128 bytes"),
+    ("x" * 129 + "\n", "the password must be 8 to 128 bytes"),
+    ("", "expected the password on standard input"),
+])
+def test_reset_password_bad_password_changes_nothing(stdin, message):
     u = new_user().signed_in()
-    failed(cli("reset-password", u.username, stdin="short\n"),
-           "the password must be 8 to 128 bytes")
+    with untouched(users=[u.username]):
+        failed(cli("reset-password", u.username, stdin=stdin), message)
     assert api("GET", BE + "/users", token=u.access).status == 200
     sign_in(u.username, u.password)
 
@@ -171,9 +213,10 @@ def test_mfa_off_for_a_user(db):
             row["result"], row["error_code"], row["client_address"]) == (
         "1", str(user_id(u.username)), None, "email", "success", None, "local"), row
     assert RID_RE.match(row["request_id"]), row
-    # Once off, again is an error.
-    failed(cli("mfa-off", "user", u.username, "email"),
-           "that method is not offered or not active")
+    # Once off, again is an error (audited as a refusal).
+    with untouched(users=[u.username], audit=[MFA_OFF_REFUSED]):
+        failed(cli("mfa-off", "user", u.username, "email"),
+               "that method is not offered or not active")
 
 
 def test_mfa_off_for_a_customer():
@@ -188,25 +231,39 @@ def test_mfa_off_for_a_customer():
 
 def test_mfa_off_inactive_or_unknown_method_is_exit_1():
     u = new_user().signed_in()
-    failed(cli("mfa-off", "user", u.username, "email"),
-           "that method is not offered or not active")
+    with untouched(users=[u.username], audit=[MFA_OFF_REFUSED]):
+        failed(cli("mfa-off", "user", u.username, "email"),
+               "that method is not offered or not active")
     enable_mfa(u.access, u.username)
-    failed(cli("mfa-off", "user", u.username, "sms"),
-           "that method is not offered or not active")
+    with untouched(users=[u.username], audit=[MFA_OFF_REFUSED]):
+        failed(cli("mfa-off", "user", u.username, "sms"),
+               "that method is not offered or not active")
+    with untouched(users=[u.username]):
+        failed(cli("mfa-off", "customer", u.username, "email"), "no such account")
     assert mfa_status(u.access) == "activated"
 
 
 def test_mfa_off_unknown_account_is_exit_1():
-    failed(cli("mfa-off", "user", unique_username("ghost"), "email"), "no such account")
-    failed(cli("mfa-off", "customer", unique_username("ghost"), "email"),
-           "no such account")
+    with untouched():
+        failed(cli("mfa-off", "user", unique_username("ghost"), "email"),
+               "no such account")
+    with untouched(), unchanged(side="storefront"):
+        failed(cli("mfa-off", "customer", unique_username("ghost"), "email"),
+               "no such account")
     # A user's name is not a customer's e-mail and vice versa.
     u = new_user()
-    failed(cli("mfa-off", "customer", u.username, "email"), "no such account")
+    with untouched(users=[u.username]):
+        failed(cli("mfa-off", "customer", u.username, "email"), "no such account")
+    c = new_customer().signed_in()
+    enable_mfa(c.access, c.email, prefix="")
+    with untouched(customers=[c.email]):
+        failed(cli("mfa-off", "user", c.email, "email"), "no such account")
+    assert mfa_status(c.access, prefix="") == "activated"
 
 
 def test_mfa_off_unknown_account_kind_is_refused():
-    p = cli("mfa-off", "admin", ADMIN_NAME, "email")
+    with untouched(users=[ADMIN_NAME]):
+        p = cli("mfa-off", "admin", ADMIN_NAME, "email")
     assert p.returncode in (1, 2) and p.stdout == "", describe_run(p)
     assert "customer or user" in p.stderr, describe_run(p)
 
@@ -259,12 +316,14 @@ def test_audit_row_counts(n):
 
 @pytest.mark.parametrize("n", ["0", "10001", "-3"])
 def test_audit_count_out_of_range_is_refused(n):
-    failed(cli("audit", n), "N must be 1 to 10000")
+    with untouched():
+        failed(cli("audit", n), "N must be 1 to 10000")
 
 
 @pytest.mark.parametrize("n", ["abc", "5x", "1e3", ""])
 def test_audit_count_that_is_not_a_number_is_refused(n):
-    p = cli("audit", n)
+    with untouched():
+        p = cli("audit", n)
     assert p.returncode in (1, 2) and p.stdout == "", describe_run(p)
 
 
@@ -300,21 +359,24 @@ def test_check_sql_prepares_every_statement():
     ("check-sql", "extra"),
 ])
 def test_usage_errors_exit_2(args):
-    p = cli(*args, stdin="cl1-Passw0rd\n")
+    with untouched(users=[ADMIN_NAME]), unchanged(side="storefront"):
+        p = cli(*args, stdin="cl1-Passw0rd\n")
     assert p.returncode == 2, describe_run(p)
     assert p.stdout == "" and p.stderr.startswith("usage: %s seed-demo\n" % TOOL), \
         describe_run(p)
 
 
 def test_usage_is_checked_before_the_configuration():
-    p = cli("frobnicate", config=False)
+    with untouched():
+        p = cli("frobnicate", config=False)
     assert p.returncode == 2, describe_run(p)
 
 
 @pytest.mark.parametrize("env", [{}, {"MFA_CONFIG": ""},
                                  {"MFA_CONFIG": "/nonexistent/glue-mfa.conf"}])
 def test_no_usable_mfa_config_is_exit_1_naming_it(env):
-    p = cli("audit", config=False, env_extra=env)
+    with untouched():
+        p = cli("audit", config=False, env_extra=env)
     assert p.returncode == 1, describe_run(p)
     assert p.stdout == "", describe_run(p)
     lines = p.stderr.splitlines()

@@ -1,12 +1,31 @@
 """Tokens never cross sides (SPEC §3.1): a customer's access token is invalid
 on every Backend route, a user's on every Storefront route (401 001)."""
 
+import contextlib
+
 import pytest
 
-from conftest import api, doc, new_customer
+from conftest import api, db_query, doc, new_customer
 from backend_helpers import (ACTIVATE, BE, DEACTIVATE, RESCUE, TRIGGER, TYPES,
                              VERIFY, admin_token, assert_invalid_token, new_user,
                              user_attrs)
+from effects import unchanged
+
+
+def _id(table, column, value):
+    rows = db_query("SELECT id FROM %s WHERE %s = '%s'" % (table, column, value))
+    assert len(rows) == 1, rows
+    return int(rows[0][0])
+
+
+@contextlib.contextmanager
+def untouched(c, u):
+    """A refusal: nothing changes (effects.unchanged) for the customer c nor
+    the user u, the token's owner and the account the route names."""
+    with unchanged(side="storefront",
+                   account_id=_id("customers", "email", c.email)), \
+            unchanged(side="backend", account_id=_id("users", "uuid", u.uuid)):
+        yield
 
 
 def backend_routes(u):
@@ -57,7 +76,8 @@ def test_customer_token_is_invalid_on_every_backend_route():
     c = new_customer().signed_in()
     u = new_user()
     for route in backend_routes(u):
-        assert_invalid_token(_send(route, c.access))
+        with untouched(c, u):
+            assert_invalid_token(_send(route, c.access))
     # The customer's token still works on its own side.
     assert api("GET", c.path, token=c.access).status == 200
 
@@ -66,14 +86,22 @@ def test_user_token_is_invalid_on_every_storefront_route():
     c = new_customer().signed_in()
     u = new_user().signed_in()
     for route in storefront_routes(c.ref):
-        assert_invalid_token(_send(route, u.access))
+        with untouched(c, u):
+            assert_invalid_token(_send(route, u.access))
     assert api("GET", BE + "/users", token=u.access).status == 200
     assert api("GET", c.path, token=c.access).status == 200
 
 
 def test_demo_admin_token_is_invalid_for_the_demo_customer():
-    r = api("GET", "/customers/DE--1", token=admin_token())
-    assert_invalid_token(r)
+    token = admin_token()
+    with unchanged(side="storefront",
+                   account_id=_id("customers", "email", "sonia@example.com")), \
+            unchanged(side="backend",
+                      account_id=_id("users", "username", "admin@example.com")):
+        for method, body in [("GET", None),
+                             ("PATCH", doc("customers", {"firstName": "X"})),
+                             ("DELETE", None)]:
+            assert_invalid_token(api(method, "/customers/DE--1", body, token=token))
 
 
 @pytest.mark.parametrize("side", ["storefront", "backend"])
@@ -85,4 +113,5 @@ def test_mfa_types_of_each_side_need_that_sides_token(side):
     r = api("GET", prefix + "/" + TYPES, token=own)
     assert r.status == 200, r.describe()
     assert r.json["links"]["self"].endswith(prefix + "/" + TYPES)
-    assert_invalid_token(api("GET", prefix + "/" + TYPES, token=foreign))
+    with untouched(c, u):
+        assert_invalid_token(api("GET", prefix + "/" + TYPES, token=foreign))

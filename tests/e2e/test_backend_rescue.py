@@ -2,8 +2,11 @@
 administrator switches off a customer's method, end to end: the customer's
 state, the notification mail, the audit row, and every error."""
 
+import contextlib
+
 import pytest
 
+from effects import NO_SUCCESS, unchanged, wrong_code
 from conftest import api, assert_error, assert_member, doc, new_customer
 from backend_helpers import (BE, CODE_HEADER, D_CUSTOMER_NOT_FOUND, RESCUE,
                              SUBJECT_ADMIN_OFF, VERIFY, activation_code,
@@ -43,6 +46,31 @@ def customer_id(c):
 def assert_customer_not_found(r):
     assert_error(r, 404, "5907", D_CUSTOMER_NOT_FOUND,
                  pointer="/data/attributes/customerReference")
+
+
+@contextlib.contextmanager
+def refused(c=None, admin=None, audit=(), counted=False):
+    """Nothing changed anywhere but `audit` (the rows, in order, whoever's),
+    nothing of the customer c's nor of the administrator's (counted: the
+    administrator's wrong code, counted)."""
+    with unchanged(side="storefront", account_id=None, audit=audit):
+        with contextlib.ExitStack() as inner:
+            if c is not None:
+                inner.enter_context(unchanged(
+                    side="storefront", account_id=customer_id(c), mail_to=c.email,
+                    own_only=True, audit=NO_SUCCESS))
+            if admin is not None:
+                i = user_id(admin.username)
+                inner.enter_context(unchanged(
+                    side="backend", account_id=i, mail_to=admin.username,
+                    own_only=True, audit=NO_SUCCESS,
+                    changes=wrong_code("backend", i, type_=None) if counted
+                    else None))
+            yield
+
+
+def admin_row(code):
+    return ("admin_deactivate", "failure", code)
 
 
 # --------------------------------------------------------------------------
@@ -113,13 +141,15 @@ def test_rescue_keeps_the_customers_tokens(admin):
 def test_rescue_twice_is_5906(admin):
     c = mfa_customer()
     assert_204(rescue(admin.access, c.ref))
-    assert_5906(rescue(admin.access, c.ref))
+    with refused(c, admin, [admin_row("5906")]):
+        assert_5906(rescue(admin.access, c.ref))
 
 
 def test_failed_rescue_is_audited(admin, db):
     c = new_customer().signed_in()
     mark = max_audit_id()
-    assert_5906(rescue(admin.access, c.ref))
+    with refused(c, admin, [admin_row("5906")]):
+        assert_5906(rescue(admin.access, c.ref))
     rows = audit_rows("id > %d AND action = 'admin_deactivate'" % mark)
     assert [(x["side"], x["account_id"], x["actor_id"], x["result"], x["error_code"])
             for x in rows] == [("0", str(customer_id(c)),
@@ -133,24 +163,30 @@ def test_failed_rescue_is_audited(admin, db):
 @pytest.mark.parametrize("ref", ["DE--999999999", "DE--0", "DE--01", "DE-1", "de--1",
                                  "1", "", "DE--1 ", "DE--99999999999999999999999"])
 def test_unknown_customer_is_404_5907(admin, ref):
-    assert_customer_not_found(rescue(admin.access, ref))
+    # A well-formed reference names an account id, audited; others none.
+    audit = [admin_row("5907")] if ref == "DE--999999999" else []
+    with refused(None, admin, audit):
+        assert_customer_not_found(rescue(admin.access, ref))
 
 
 def test_method_never_activated_is_5906(admin):
     c = new_customer().signed_in()
-    assert_5906(rescue(admin.access, c.ref))
+    with refused(c, admin, [admin_row("5906")]):
+        assert_5906(rescue(admin.access, c.ref))
 
 
 def test_pending_method_is_5906(admin):
     c = new_customer().signed_in()
     activation_code(c.access, c.email, prefix="")
-    assert_5906(rescue(admin.access, c.ref))
+    with refused(c, admin, [admin_row("5906")]):
+        assert_5906(rescue(admin.access, c.ref))
     assert mfa_status(c.access, prefix="") == "activation is pending"
 
 
 def test_type_not_offered_is_5906(admin):
     c = mfa_customer()
-    assert_5906(rescue(admin.access, c.ref, type_="sms"))
+    with refused(c, admin, [admin_row("5906")]):
+        assert_5906(rescue(admin.access, c.ref, type_="sms"))
     assert mfa_status(c.access, prefix="") == "activated"
 
 
@@ -162,7 +198,8 @@ def test_type_not_offered_is_5906(admin):
     {"customerReference": "nonsense", "type": ""},
 ])
 def test_type_missing_is_5902(admin, attrs):
-    assert_5902(rescue(admin.access, None, attrs=attrs))
+    with refused(None, admin):
+        assert_5902(rescue(admin.access, None, attrs=attrs))
 
 
 @pytest.mark.parametrize("attrs", [
@@ -173,42 +210,48 @@ def test_type_missing_is_5902(admin, attrs):
     {"customerReference": ["DE--1"], "type": "email"},
 ])
 def test_customer_reference_missing_or_not_a_string_is_400_101(admin, attrs):
-    assert_member(rescue(admin.access, None, attrs=attrs),
-                  "/data/attributes/customerReference")
+    with refused(None, admin):
+        assert_member(rescue(admin.access, None, attrs=attrs),
+                      "/data/attributes/customerReference")
 
 
 def test_type_not_a_string_is_400_101(admin):
-    assert_member(rescue(admin.access, None, attrs={"customerReference": "DE--1",
-                                                     "type": 1}),
-                  "/data/attributes/type")
+    with refused(None, admin):
+        assert_member(rescue(admin.access, None,
+                             attrs={"customerReference": "DE--1", "type": 1}),
+                      "/data/attributes/type")
 
 
 def test_wrong_resource_type_is_409(admin):
-    r = api("POST", BE + "/" + RESCUE, doc("multi-factor-auth-type-deactivate", {
-        "customerReference": "DE--1", "type": "email"}), token=admin.access)
+    with refused(None, admin):
+        r = api("POST", BE + "/" + RESCUE, doc("multi-factor-auth-type-deactivate", {
+            "customerReference": "DE--1", "type": "email"}), token=admin.access)
     assert_error(r, 409, "102", "Resource type does not match the endpoint.",
                  pointer="/data/type")
 
 
 def test_only_post_is_served(admin):
-    r = api("GET", BE + "/" + RESCUE, token=admin.access)
+    with refused(None, admin):
+        r = api("GET", BE + "/" + RESCUE, token=admin.access)
     assert_error(r, 405, "104", "Method not allowed.")
     check_allow(r, ["POST"])
 
 
 def test_no_token_or_bad_token(admin):
     c = mfa_customer()
-    assert_missing_token(rescue(None, c.ref))
-    assert_invalid_token(rescue("x" * 43, c.ref))
-    assert_invalid_token(rescue(c.access, c.ref))           # a customer's token
+    with refused(c, admin):
+        assert_missing_token(rescue(None, c.ref))
+        assert_invalid_token(rescue("x" * 43, c.ref))
+        assert_invalid_token(rescue(c.access, c.ref))       # a customer's token
     assert mfa_status(c.access, prefix="") == "activated"
 
 
 def test_not_on_the_storefront(admin):
     c = mfa_customer()
-    r = api("POST", "/" + RESCUE, doc(RESCUE, {"customerReference": c.ref,
-                                               "type": "email"}), token=c.access,
-            check=False)
+    with refused(c, admin):
+        r = api("POST", "/" + RESCUE, doc(RESCUE, {"customerReference": c.ref,
+                                                   "type": "email"}),
+                token=c.access, check=False)
     assert r.status == 404, r.describe()
     assert mfa_status(c.access, prefix="") == "activated"
 
@@ -220,14 +263,17 @@ def test_not_on_the_storefront(admin):
 def test_admin_with_mfa_needs_a_code(admin):
     enable_mfa(admin.access, admin.username)
     c = mfa_customer()
-    assert_5900(rescue(admin.access, c.ref))
+    with refused(c, admin, [("protected", "failure", "5900")]):
+        assert_5900(rescue(admin.access, c.ref))
     assert mfa_status(c.access, prefix="") == "activated"
     code = fresh_code(admin.access, admin.username)
-    assert_5901(rescue(admin.access, c.ref, code=wrong(code)))
+    with refused(c, admin, [("protected", "failure", "5901")], counted=True):
+        assert_5901(rescue(admin.access, c.ref, code=wrong(code)))
     assert mfa_status(c.access, prefix="") == "activated"
     # The customer's own code is no good for the administrator.
     customer_code = fresh_code(c.access, c.email, prefix="")
-    assert_5901(rescue(admin.access, c.ref, code=customer_code))
+    with refused(c, admin, [("protected", "failure", "5901")], counted=True):
+        assert_5901(rescue(admin.access, c.ref, code=customer_code))
     assert_204(rescue(admin.access, c.ref, code=code))
     assert mfa_status(c.access, prefix="") == "deactivated"
     assert mfa_status(admin.access) == "activated"

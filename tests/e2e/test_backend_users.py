@@ -1,12 +1,14 @@
 """/backend/users (SPEC §3.3): list, read, create, update, delete, and every
 error: 416 duplicate, 417 unknown, 415 self, 901 invalid fields, 002/001."""
 
+import contextlib
 import uuid
 
 import pytest
 
 from conftest import (BASE, UUID_RE, api, assert_error, assert_member,
-                      assert_validation, check_allow, doc)
+                      assert_validation, check_allow, db_query, doc)
+from effects import login_failure_counted, unchanged
 from backend_helpers import (ADMIN_NAME, BE, USER_PASSWORD, admin_token,
                              assert_invalid_grant, assert_invalid_token,
                              assert_missing_token, assert_oauth_tokens,
@@ -33,6 +35,32 @@ def delete_user(token, uuid_):
 
 def users_list(token):
     return api("GET", BE + "/users", token=token)
+
+
+def account_of(username):
+    rows = db_query("SELECT id FROM users WHERE username = '%s'" % username)
+    assert len(rows) == 1, rows
+    return int(rows[0][0])
+
+
+@contextlib.contextmanager
+def untouched(*usernames):
+    """A refusal: nothing changes (effects.unchanged: each named user's row
+    and tokens, the global counts, login failures, mail, no audit row), or,
+    with no name, nothing for no account in particular."""
+    with contextlib.ExitStack() as stack:
+        for n in usernames or [None]:
+            stack.enter_context(unchanged(
+                side="backend", account_id=None if n is None else account_of(n)))
+        yield
+
+
+def refused_sign_in(username, password):
+    """invalid_grant: the failure counted and audited, nothing else."""
+    with unchanged(side="backend", account_id=account_of(username),
+                   audit=[("login", "failure", "003")],
+                   changes=login_failure_counted()):
+        assert_invalid_grant(password_grant(username, password))
 
 
 # --------------------------------------------------------------------------
@@ -73,30 +101,43 @@ def test_get_one_user(op):
     "3b56b72948f44ecb8b71aa332a833c3a",
 ])
 def test_unknown_or_malformed_uuid_is_417(op, ident):
-    assert_user_not_found(get_user(op, ident))
-    assert_user_not_found(user_patch(op, ident, {"firstName": "X"}))
-    assert_user_not_found(delete_user(op, ident))
+    with untouched(ADMIN_NAME):
+        assert_user_not_found(get_user(op, ident))
+    with untouched(ADMIN_NAME):
+        assert_user_not_found(user_patch(op, ident, {"firstName": "X"}))
+    with untouched(ADMIN_NAME):
+        assert_user_not_found(delete_user(op, ident))
 
 
 def test_uppercase_form_of_an_existing_uuid_is_417(op):
     u = new_user(op)
-    assert_user_not_found(get_user(op, u.uuid.upper()))
+    for r in (lambda: get_user(op, u.uuid.upper()),
+              lambda: user_patch(op, u.uuid.upper(), {"firstName": "X"}),
+              lambda: delete_user(op, u.uuid.upper())):
+        with untouched(u.username, ADMIN_NAME):
+            assert_user_not_found(r())
 
 
 def test_unknown_subpath_is_404(op):
     u = new_user(op)
-    r = api("GET", u.path + "/addresses", token=op)
-    assert_error(r, 404, "103", "Resource not found.")
+    with untouched(u.username):
+        r = api("GET", u.path + "/addresses", token=op)
+        assert_error(r, 404, "103", "Resource not found.")
+    with untouched(u.username):
+        r = api("DELETE", u.path + "/addresses", token=op)
+        assert_error(r, 404, "103", "Resource not found.")
 
 
 def test_methods_not_served_are_405(op):
     u = new_user(op)
-    r = api("PUT", BE + "/users", token=op)
-    assert_error(r, 405, "104", "Method not allowed.")
-    check_allow(r, ["GET", "POST"])
-    r = api("POST", u.path, doc("users", {"firstName": "X"}), token=op)
-    assert_error(r, 405, "104", "Method not allowed.")
-    check_allow(r, ["GET", "PATCH", "DELETE"])
+    with untouched(u.username):
+        r = api("PUT", BE + "/users", doc("users", user_attrs()), token=op)
+        assert_error(r, 405, "104", "Method not allowed.")
+        check_allow(r, ["GET", "POST"])
+    with untouched(u.username):
+        r = api("POST", u.path, doc("users", {"firstName": "X"}), token=op)
+        assert_error(r, 405, "104", "Method not allowed.")
+        check_allow(r, ["GET", "PATCH", "DELETE"])
 
 
 # --------------------------------------------------------------------------
@@ -120,11 +161,10 @@ def test_create_user_answers_201_and_the_user_can_sign_in(op):
 def test_create_with_explicit_status(op, status, login_failures_cleared):
     attrs = user_attrs(status=status)
     check_user_document(users_post(op, attrs), 201, status=status)
-    r = password_grant(attrs["username"], attrs["password"])
     if status == "active":
-        assert_oauth_tokens(r)
+        assert_oauth_tokens(password_grant(attrs["username"], attrs["password"]))
     else:
-        assert_invalid_grant(r)
+        refused_sign_in(attrs["username"], attrs["password"])
 
 
 def test_unknown_attributes_are_ignored(op):
@@ -136,9 +176,9 @@ def test_unknown_attributes_are_ignored(op):
 
 def test_duplicate_username_is_416(op):
     u = new_user(op)
-    assert_user_exists(users_post(op, user_attrs(username=u.username)))
-    assert_user_exists(users_post(op, user_attrs(username=u.username.upper())))
-    assert_user_exists(users_post(op, user_attrs(username=ADMIN_NAME)))
+    for name in (u.username, u.username.upper(), ADMIN_NAME):
+        with untouched(u.username, ADMIN_NAME):
+            assert_user_exists(users_post(op, user_attrs(username=name)))
 
 
 @pytest.mark.parametrize("field,value", [
@@ -162,19 +202,22 @@ def test_duplicate_username_is_416(op):
     ("status", ""),
 ])
 def test_invalid_values_are_422_901(op, field, value):
-    assert_validation(users_post(op, user_attrs(**{field: value})), field)
+    with untouched(ADMIN_NAME):
+        assert_validation(users_post(op, user_attrs(**{field: value})), field)
 
 
 @pytest.mark.parametrize("field", ["username", "password", "firstName", "lastName"])
 def test_missing_required_value_is_422_901(op, field):
     attrs = user_attrs()
     del attrs[field]
-    assert_validation(users_post(op, attrs), field)
+    with untouched(ADMIN_NAME):
+        assert_validation(users_post(op, attrs), field)
 
 
 def test_null_counts_as_missing(op):
-    assert_validation(users_post(op, user_attrs(username=None) | {"username": None}),
-                      "username")
+    with untouched(ADMIN_NAME):
+        assert_validation(users_post(op, user_attrs(username=None)
+                                     | {"username": None}), "username")
 
 
 @pytest.mark.parametrize("field,value", [
@@ -184,20 +227,34 @@ def test_null_counts_as_missing(op):
 def test_wrong_json_type_is_400_101(op, field, value):
     attrs = user_attrs()
     attrs[field] = value
-    assert_member(users_post(op, attrs), "/data/attributes/" + field)
+    with untouched(ADMIN_NAME):
+        assert_member(users_post(op, attrs), "/data/attributes/" + field)
+
+
+@pytest.mark.parametrize("payload,pointer", [
+    ({}, "/data"),
+    ({"data": {"type": "users"}}, "/data/attributes"),
+    ({"data": {"type": ["users"], "attributes": {}}}, "/data/type"),
+])
+def test_missing_or_mistyped_members_are_400_101(op, payload, pointer):
+    with untouched(ADMIN_NAME):
+        assert_member(api("POST", BE + "/users", payload, token=op), pointer)
 
 
 def test_fields_are_checked_in_order(op):
-    r = users_post(op, {"username": "bad", "password": "short", "firstName": ""})
-    assert_validation(r, "username")
-    r = users_post(op, {"username": unique_username(), "password": "short"})
-    assert_validation(r, "password")
+    with untouched(ADMIN_NAME):
+        r = users_post(op, {"username": "bad", "password": "short", "firstName": ""})
+        assert_validation(r, "username")
+    with untouched(ADMIN_NAME):
+        r = users_post(op, {"username": unique_username(), "password": "short"})
+        assert_validation(r, "password")
 
 
 def test_wrong_resource_type_is_409(op):
-    r = api("POST", BE + "/users", doc("customers", user_attrs()), token=op)
-    assert_error(r, 409, "102", "Resource type does not match the endpoint.",
-                 pointer="/data/type")
+    with untouched(ADMIN_NAME):
+        r = api("POST", BE + "/users", doc("customers", user_attrs()), token=op)
+        assert_error(r, 409, "102", "Resource type does not match the endpoint.",
+                     pointer="/data/type")
 
 
 # --------------------------------------------------------------------------
@@ -226,9 +283,12 @@ def test_patch_with_no_known_attribute_changes_nothing_but_updated_at(op):
     assert a["firstName"] == "Ute"
 
 
-def test_patch_to_an_existing_username_is_416(op):
+def test_patch_to_an_existing_username_is_416(op, clock):
     u, v = new_user(op), new_user(op)
-    assert_user_exists(user_patch(op, u.uuid, {"username": v.username}))
+    clock(100)      # a write in the same second as the creation could not be seen
+    with untouched(u.username, v.username):
+        assert_user_exists(user_patch(op, u.uuid, {"username": v.username,
+                                                   "firstName": "Dup"}))
     assert get_user(op, u.uuid).data["attributes"]["username"] == u.username
 
 
@@ -242,9 +302,31 @@ def test_patch_to_own_username_is_fine(op):
     ("username", "nope"), ("password", "short"), ("firstName", ""),
     ("lastName", "x" * 101), ("status", "deleted"),
 ])
-def test_patch_invalid_values_are_422_901(op, field, value):
+def test_patch_invalid_values_are_422_901(op, field, value, clock):
+    u = new_user(op).signed_in()
+    clock(100)
+    with untouched(u.username):
+        assert_validation(user_patch(op, u.uuid, {"lastName": "Changed",
+                                                  field: value}), field)
+
+
+@pytest.mark.parametrize("field,value", [
+    ("username", 5), ("password", ["x"]), ("status", True),
+])
+def test_patch_wrong_json_type_is_400_101(op, field, value, clock):
+    u = new_user(op).signed_in()
+    clock(100)
+    with untouched(u.username):
+        assert_member(user_patch(op, u.uuid, {"lastName": "Changed", field: value}),
+                      "/data/attributes/" + field)
+
+
+def test_patch_without_body_is_400_101(op, clock):
     u = new_user(op)
-    assert_validation(user_patch(op, u.uuid, {field: value}), field)
+    clock(100)      # the refused PATCH must not even touch updatedAt
+    with untouched(u.username):
+        r = api("PATCH", u.path, data=b"", token=op)
+        assert_member(r, "/data")
 
 
 def test_patch_password_is_write_only(op):
@@ -258,9 +340,10 @@ def test_setting_another_users_password_revokes_their_tokens(op, login_failures_
     u = new_user(op).signed_in()
     r = user_patch(op, u.uuid, {"password": "n3w-Passw0rd!"})
     check_user_document(r, 200)
-    assert_invalid_token(users_list(u.access))
-    assert_refresh_refused(refresh_grant(u.refresh))
-    assert_invalid_grant(password_grant(u.username, u.password))
+    with untouched(u.username):
+        assert_invalid_token(users_list(u.access))
+        assert_refresh_refused(refresh_grant(u.refresh))
+    refused_sign_in(u.username, u.password)
     sign_in(u.username, "n3w-Passw0rd!")
     assert users_list(op).status == 200     # the operator's own token is kept
 
@@ -271,10 +354,11 @@ def test_changing_own_password_keeps_the_calling_token_only(login_failures_clear
     r = user_patch(u.access, u.uuid, {"password": "n3w-Passw0rd!"})
     check_user_document(r, 200)
     assert users_list(u.access).status == 200
-    assert_invalid_token(users_list(other_access))
-    assert_refresh_refused(refresh_grant(other_refresh))
-    assert_refresh_refused(refresh_grant(u.refresh))
-    assert_invalid_grant(password_grant(u.username, u.password))
+    with untouched(u.username):
+        assert_invalid_token(users_list(other_access))
+        assert_refresh_refused(refresh_grant(other_refresh))
+        assert_refresh_refused(refresh_grant(u.refresh))
+    refused_sign_in(u.username, u.password)
     sign_in(u.username, "n3w-Passw0rd!")
 
 
@@ -284,24 +368,30 @@ def test_blocking_stops_tokens_at_once_and_unblocking_restores_sign_in(
     assert users_list(u.access).status == 200
     r = user_patch(op, u.uuid, {"status": "blocked"})
     check_user_document(r, 200, status="blocked")
-    assert_invalid_token(users_list(u.access))
-    assert_invalid_token(api("GET", BE + "/multi-factor-auth-types", token=u.access))
-    assert_refresh_refused(refresh_grant(u.refresh))
-    assert_invalid_grant(password_grant(u.username, u.password))
+    with untouched(u.username):
+        assert_invalid_token(users_list(u.access))
+        assert_invalid_token(api("GET", BE + "/multi-factor-auth-types",
+                                 token=u.access))
+        assert_refresh_refused(refresh_grant(u.refresh))
+    refused_sign_in(u.username, u.password)
     assert get_user(op, u.uuid).data["attributes"]["status"] == "blocked"
     r = user_patch(op, u.uuid, {"status": "active"})
     check_user_document(r, 200, status="active")
     access, _ = sign_in(u.username, u.password)
     assert users_list(access).status == 200
     # The block revoked the old tokens for good.
-    assert_invalid_token(users_list(u.access))
+    with untouched(u.username):
+        assert_invalid_token(users_list(u.access))
 
 
-def test_blocking_yourself_is_403_415():
+def test_blocking_yourself_is_403_415(clock):
     u = new_user().signed_in()
-    assert_self_action(user_patch(u.access, u.uuid, {"status": "blocked"}))
-    assert_self_action(user_patch(u.access, u.uuid, {"status": "blocked",
-                                                     "firstName": "Nope"}))
+    clock(100)
+    with untouched(u.username):
+        assert_self_action(user_patch(u.access, u.uuid, {"status": "blocked"}))
+    with untouched(u.username):
+        assert_self_action(user_patch(u.access, u.uuid, {"status": "blocked",
+                                                         "firstName": "Nope"}))
     a = get_user(u.access, u.uuid).data["attributes"]
     assert a["status"] == "active" and a["firstName"] == "Ute"
     assert users_list(u.access).status == 200
@@ -322,11 +412,14 @@ def test_delete_user(op, login_failures_cleared):
     u = new_user(op).signed_in()
     r = delete_user(op, u.uuid)
     assert r.status == 204 and r.raw == b"", r.describe()
-    assert_user_not_found(get_user(op, u.uuid))
-    assert_user_not_found(delete_user(op, u.uuid))
-    assert_invalid_token(users_list(u.access))
-    assert_refresh_refused(refresh_grant(u.refresh))
-    assert_invalid_grant(password_grant(u.username, u.password))
+    with untouched(ADMIN_NAME):
+        assert_user_not_found(get_user(op, u.uuid))
+        assert_user_not_found(delete_user(op, u.uuid))
+        assert_invalid_token(users_list(u.access))
+        assert_refresh_refused(refresh_grant(u.refresh))
+    with unchanged(side="backend", audit=[("login", "failure", "003")],
+                   changes=login_failure_counted()):
+        assert_invalid_grant(password_grant(u.username, u.password))
     names = [i["attributes"]["username"] for i in users_list(op).data]
     assert u.username not in names
     # The username is free again.
@@ -335,7 +428,8 @@ def test_delete_user(op, login_failures_cleared):
 
 def test_deleting_yourself_is_403_415():
     u = new_user().signed_in()
-    assert_self_action(delete_user(u.access, u.uuid))
+    with untouched(u.username):
+        assert_self_action(delete_user(u.access, u.uuid))
     assert get_user(u.access, u.uuid).status == 200
 
 
@@ -356,7 +450,8 @@ def _routes(u):
 def test_no_token_is_403_002():
     u = new_user()
     for method, path, body in _routes(u):
-        assert_missing_token(api(method, path, body))
+        with untouched(u.username):
+            assert_missing_token(api(method, path, body))
 
 
 @pytest.mark.parametrize("auth", [
@@ -366,7 +461,9 @@ def test_no_token_is_403_002():
 def test_bad_token_is_401_001(auth):
     u = new_user()
     for method, path, body in _routes(u):
-        assert_invalid_token(api(method, path, body, headers={"Authorization": auth}))
+        with untouched(u.username):
+            assert_invalid_token(api(method, path, body,
+                                     headers={"Authorization": auth}))
     # Nothing changed.
     r = get_user(admin_token(), u.uuid)
     assert r.status == 200 and r.data["attributes"]["firstName"] == "Ute"
@@ -381,7 +478,10 @@ def test_a_revoked_token_is_401_even_for_routes_that_would_404(op):
     u = new_user(op).signed_in()
     check_user_document(user_patch(op, u.uuid, {"status": "blocked"}), 200,
                         status="blocked")
-    assert_invalid_token(get_user(u.access, str(uuid.uuid4())))
+    with untouched(u.username):
+        assert_invalid_token(get_user(u.access, str(uuid.uuid4())))
+    with untouched(u.username):
+        assert_invalid_token(user_patch(u.access, u.uuid, {"status": "active"}))
 
 
 def test_users_created_by_a_user_are_usable_at_once():

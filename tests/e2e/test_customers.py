@@ -1,12 +1,44 @@
 """/customers: registration, read, update, delete, ownership."""
 
+import contextlib
+
 import pytest
 
 from conftest import (BASE, DROP, REF_RE, TIME_RE, api, assert_error,
                       assert_invalid_token, assert_login_failed, assert_member,
                       assert_missing_token, assert_refresh_failed,
-                      assert_unauthorized, assert_validation, customer_attrs, doc,
-                      login, new_customer, refresh, register, unique_email)
+                      assert_unauthorized, assert_validation, customer_attrs,
+                      db_query, doc, login, new_customer, refresh, register,
+                      unique_email)
+from effects import login_failure_counted, unchanged
+
+
+def customer_id(c):
+    rows = db_query("SELECT id FROM customers WHERE email = '%s'" % c.email)
+    assert len(rows) == 1, rows
+    return int(rows[0][0])
+
+
+@contextlib.contextmanager
+def untouched(*customers):
+    """A refusal: nothing changes (effects.unchanged), for each customer
+    given, or for no account in particular (global counts, login failures,
+    mail spool, no audit row)."""
+    with contextlib.ExitStack() as stack:
+        for c in customers or [None]:
+            stack.enter_context(unchanged(
+                side="storefront",
+                account_id=None if c is None else customer_id(c)))
+        yield
+
+
+def failed_login(c, password):
+    """A sign-in refused with 401 003: the failure counted and audited, and
+    nothing else (none of the account's rows, no token)."""
+    with unchanged(side="storefront", account_id=customer_id(c),
+                   audit=[("login", "failure", "003")],
+                   changes=login_failure_counted()):
+        assert_login_failed(login(c.email, password))
 
 CUSTOMER_ATTRS = {"email", "firstName", "lastName", "salutation", "createdAt",
                   "updatedAt"}
@@ -71,19 +103,21 @@ def test_email_stored_as_given_and_compared_case_insensitively():
     # Login with another case works.
     assert login(email.lower(), c.password).status == 201
     # Registering the same address in another case is a duplicate.
-    r = register(email=email.lower())
-    assert_error(r, 422, "400", "Customer with this email already exists.",
-                 pointer="/data/attributes/email")
-    r = register(email=email.upper())
-    assert_error(r, 422, "400", "Customer with this email already exists.",
-                 pointer="/data/attributes/email")
+    with untouched(c):
+        r = register(email=email.lower())
+        assert_error(r, 422, "400", "Customer with this email already exists.",
+                     pointer="/data/attributes/email")
+        r = register(email=email.upper())
+        assert_error(r, 422, "400", "Customer with this email already exists.",
+                     pointer="/data/attributes/email")
 
 
 def test_duplicate_email_exact():
     c = new_customer()
-    r = register(email=c.email)
-    assert_error(r, 422, "400", "Customer with this email already exists.",
-                 pointer="/data/attributes/email")
+    with untouched(c):
+        r = register(email=c.email)
+        assert_error(r, 422, "400", "Customer with this email already exists.",
+                     pointer="/data/attributes/email")
 
 
 def test_register_ignores_bearer_token():
@@ -145,14 +179,16 @@ def test_invalid_field_is_422_901(field, value):
     if field == "password" and value is DROP:
         over["confirmPassword"] = DROP
         # both absent: password is first in order
-    r = register(**over)
-    assert_validation(r, field)
+    with untouched():
+        r = register(**over)
+        assert_validation(r, field)
 
 
 def test_password_mismatch_is_422_406():
-    r = register(password="first-password", confirmPassword="second-password")
-    assert_error(r, 422, "406", "Passwords do not match.",
-                 pointer="/data/attributes/confirmPassword")
+    with untouched():
+        r = register(password="first-password", confirmPassword="second-password")
+        assert_error(r, 422, "406", "Passwords do not match.",
+                     pointer="/data/attributes/confirmPassword")
 
 
 @pytest.mark.parametrize("over,field", [
@@ -165,15 +201,17 @@ def test_password_mismatch_is_422_406():
     ({"email": "bad", "acceptedTerms": False}, "email"),
 ])
 def test_first_invalid_field_wins(over, field):
-    r = register(**over)
-    assert_validation(r, field)
+    with untouched():
+        r = register(**over)
+        assert_validation(r, field)
 
 
 def test_password_mismatch_reported_before_terms():
-    r = register(password="first-password", confirmPassword="second-password",
-                 acceptedTerms=False)
-    assert_error(r, 422, "406", "Passwords do not match.",
-                 pointer="/data/attributes/confirmPassword")
+    with untouched():
+        r = register(password="first-password", confirmPassword="second-password",
+                     acceptedTerms=False)
+        assert_error(r, 422, "406", "Passwords do not match.",
+                     pointer="/data/attributes/confirmPassword")
 
 
 @pytest.mark.parametrize("field,value", [
@@ -187,8 +225,9 @@ def test_password_mismatch_reported_before_terms():
     ("salutation", 5),
 ])
 def test_wrong_json_type_is_400_101(field, value):
-    r = register(**{field: value})
-    assert_member(r, "/data/attributes/" + field)
+    with untouched():
+        r = register(**{field: value})
+        assert_member(r, "/data/attributes/" + field)
 
 
 def test_limits_are_inclusive():
@@ -220,13 +259,15 @@ def test_email_of_255_characters_is_accepted_256_is_not():
     assert r.status == 201, r.describe()
     check_customer(r.data, email=email)
     longer = email_of_length(256)
-    assert_validation(register(email=longer), "email")
+    with untouched():
+        assert_validation(register(email=longer), "email")
 
 
 def test_data_type_must_be_customers():
-    r = api("POST", "/customers", doc("customer", customer_attrs()))
-    assert_error(r, 409, "102", "Resource type does not match the endpoint.",
-                 pointer="/data/type")
+    with untouched():
+        r = api("POST", "/customers", doc("customer", customer_attrs()))
+        assert_error(r, 409, "102", "Resource type does not match the endpoint.",
+                     pointer="/data/type")
 
 
 # ---------------------------------------------------------------- read
@@ -250,12 +291,17 @@ def test_get_collection_holds_only_own_customer(customer, other_customer):
     check_customer(r.data[0], ref=customer.ref)
 
 
-def test_other_customers_ref_is_403_411(customer, other_customer):
+def test_other_customers_ref_is_403_411(customer, other_customer, clock):
     o = other_customer
-    assert_unauthorized(api("GET", o.path, token=customer.access))
-    assert_unauthorized(api("PATCH", o.path, doc("customers", {"firstName": "Hack"}),
-                            token=customer.access))
-    assert_unauthorized(api("DELETE", o.path, token=customer.access))
+    clock(100)      # a write in the same second as the set-up could not be seen
+    with untouched(customer, o):
+        assert_unauthorized(api("GET", o.path, token=customer.access))
+    with untouched(customer, o):
+        assert_unauthorized(api("PATCH", o.path,
+                                doc("customers", {"firstName": "Hack"}),
+                                token=customer.access))
+    with untouched(customer, o):
+        assert_unauthorized(api("DELETE", o.path, token=customer.access))
     r = api("GET", o.path, token=o.access)
     assert r.status == 200, r.describe()
     assert r.data["attributes"]["firstName"] == o.attrs["firstName"]
@@ -266,14 +312,21 @@ def test_other_customers_ref_is_403_411(customer, other_customer):
     "DE--1%27%20OR%201=1--", "DE--99999999999999999999999", "DE--1x",
 ])
 def test_nonexistent_or_malformed_ref_is_403_411(customer, ref):
-    r = api("GET", "/customers/" + ref, token=customer.access)
-    assert_unauthorized(r)
-    r = api("DELETE", "/customers/" + ref, token=customer.access)
-    assert_unauthorized(r)
+    with untouched(customer):
+        r = api("GET", "/customers/" + ref, token=customer.access)
+        assert_unauthorized(r)
+    with untouched(customer):
+        r = api("PATCH", "/customers/" + ref, doc("customers", {"firstName": "X"}),
+                token=customer.access)
+        assert_unauthorized(r)
+    with untouched(customer):
+        r = api("DELETE", "/customers/" + ref, token=customer.access)
+        assert_unauthorized(r)
 
 
 def test_nonexistent_ref_needs_token_first():
-    assert_missing_token(api("GET", "/customers/DE--999999999"))
+    with untouched():
+        assert_missing_token(api("GET", "/customers/DE--999999999"))
 
 
 # ---------------------------------------------------------------- update
@@ -294,7 +347,9 @@ def test_patch_updates_and_returns_resource(customer):
     assert g.data == r.data
     # Sign-in follows the new address.
     assert login(new_email, customer.password).status == 201
-    assert_login_failed(login(customer.email, customer.password))
+    with unchanged(side="storefront", audit=[("login", "failure", "003")],
+                   changes=login_failure_counted()):
+        assert_login_failed(login(customer.email, customer.password))
 
 
 def test_patch_one_field_keeps_the_others(customer):
@@ -305,7 +360,7 @@ def test_patch_one_field_keeps_the_others(customer):
                    email=customer.email, salutation=None)
 
 
-def test_patch_ignores_unknown_attributes(customer):
+def test_patch_ignores_unknown_attributes(customer, login_failures_cleared):
     r = api("PATCH", customer.path,
             doc("customers", {"firstName": "Known", "nickname": "x",
                               "password": "ignored-pw-1", "customerReference": "DE--1",
@@ -316,6 +371,7 @@ def test_patch_ignores_unknown_attributes(customer):
     assert a["createdAt"] != "2000-01-01T00:00:00Z"
     # The password did not change through /customers.
     assert login(customer.email, customer.password).status == 201
+    failed_login(customer, "ignored-pw-1")
 
 
 def test_patch_with_empty_attributes_is_200(customer):
@@ -324,12 +380,15 @@ def test_patch_with_empty_attributes_is_200(customer):
     check_customer(r.data, ref=customer.ref, firstName=customer.attrs["firstName"])
 
 
-def test_patch_duplicate_email_is_422_400(customer, other_customer):
-    r = api("PATCH", customer.path,
-            doc("customers", {"email": other_customer.email.upper()}),
-            token=customer.access)
-    assert_error(r, 422, "400", "Customer with this email already exists.",
-                 pointer="/data/attributes/email")
+def test_patch_duplicate_email_is_422_400(customer, other_customer, clock):
+    clock(100)
+    with untouched(customer, other_customer):
+        r = api("PATCH", customer.path,
+                doc("customers", {"email": other_customer.email.upper(),
+                                  "firstName": "Dup"}),
+                token=customer.access)
+        assert_error(r, 422, "400", "Customer with this email already exists.",
+                     pointer="/data/attributes/email")
     g = api("GET", customer.path, token=customer.access)
     assert g.data["attributes"]["email"] == customer.email
 
@@ -345,10 +404,12 @@ def test_patch_own_email_in_other_case_is_allowed(customer):
     ("firstName", ""), ("firstName", "x" * 101), ("lastName", "a\nb"),
     ("salutation", "Herr"), ("email", "nope"), ("email", "a@b"),
 ])
-def test_patch_invalid_field_is_422_901(customer, field, value):
-    r = api("PATCH", customer.path, doc("customers", {field: value}),
-            token=customer.access)
-    assert_validation(r, field)
+def test_patch_invalid_field_is_422_901(customer, field, value, clock):
+    clock(100)
+    with untouched(customer):
+        r = api("PATCH", customer.path, doc("customers", {field: value}),
+                token=customer.access)
+        assert_validation(r, field)
     g = api("GET", customer.path, token=customer.access)
     assert g.data == customer.resp.data
 
@@ -356,20 +417,27 @@ def test_patch_invalid_field_is_422_901(customer, field, value):
 @pytest.mark.parametrize("field,value", [
     ("firstName", 5), ("email", True), ("lastName", {"x": 1}),
 ])
-def test_patch_wrong_json_type_is_400_101(customer, field, value):
-    r = api("PATCH", customer.path, doc("customers", {field: value}),
-            token=customer.access)
-    assert_member(r, "/data/attributes/" + field)
+def test_patch_wrong_json_type_is_400_101(customer, field, value, clock):
+    clock(100)
+    with untouched(customer):
+        r = api("PATCH", customer.path, doc("customers", {field: value}),
+                token=customer.access)
+        assert_member(r, "/data/attributes/" + field)
 
 
-def test_patch_without_body_is_400_101(customer):
-    r = api("PATCH", customer.path, data=b"", token=customer.access)
-    assert_member(r, "/data")
+def test_patch_without_body_is_400_101(customer, clock):
+    clock(100)      # the refused PATCH must not even touch updatedAt
+    with untouched(customer):
+        r = api("PATCH", customer.path, data=b"", token=customer.access)
+        assert_member(r, "/data")
 
 
 def test_patch_needs_token(customer):
-    assert_missing_token(api("PATCH", customer.path,
-                             doc("customers", {"firstName": "X"})))
+    with untouched(customer):
+        assert_missing_token(api("PATCH", customer.path,
+                                 doc("customers", {"firstName": "X"})))
+    with untouched(customer):
+        assert_missing_token(api("DELETE", customer.path))
 
 
 # ---------------------------------------------------------------- delete
@@ -379,12 +447,16 @@ def test_delete_customer(customer):
     r = api("DELETE", customer.path, token=customer.access)
     assert r.status == 204, r.describe()
     assert r.raw == b""
-    assert_invalid_token(api("GET", customer.path, token=customer.access))
-    assert_invalid_token(api("GET", customer.path, token=second_access))
-    assert_invalid_token(api("GET", "/customers", token=second_access))
-    assert_refresh_failed(refresh(customer.refresh))
-    assert_refresh_failed(refresh(second_refresh))
-    assert_login_failed(login(customer.email, customer.password))
+    with untouched():
+        assert_invalid_token(api("GET", customer.path, token=customer.access))
+        assert_invalid_token(api("GET", customer.path, token=second_access))
+        assert_invalid_token(api("GET", "/customers", token=second_access))
+        assert_invalid_token(api("DELETE", customer.path, token=second_access))
+        assert_refresh_failed(refresh(customer.refresh))
+        assert_refresh_failed(refresh(second_refresh))
+    with unchanged(side="storefront", audit=[("login", "failure", "003")],
+                   changes=login_failure_counted()):
+        assert_login_failed(login(customer.email, customer.password))
 
 
 def test_deleted_customers_email_can_register_again(customer):

@@ -1,15 +1,38 @@
 """The front line every program runs before a handler (SPEC §2, brief H2):
 404, 405, 415, 406, 413, 400 (100, 101), 409, then 403 002 / 401 001."""
 
+import contextlib
+
 import pytest
 
 from conftest import (BASE, check_allow, D_MALFORMED, D_MEDIA, D_METHOD, D_NOTACCEPT,
                       D_NOTFOUND, D_TOOLARGE, D_TYPE, JSONAPI, RID_RE, api,
                       assert_error, assert_invalid_token, assert_member,
-                      assert_missing_token, doc, login)
+                      assert_missing_token, db_query, doc, login)
+from effects import unchanged
 
 LOGIN = doc("access-tokens", {"username": "nobody@example.com", "password": "x" * 8})
 UUID = "123e4567-e89b-42d3-a456-426614174000"
+DEMO = "sonia@example.com"     # DE--1, the customer the paths below name
+
+
+def customer_id(email):
+    rows = db_query("SELECT id FROM customers WHERE email = '%s'" % email)
+    assert len(rows) == 1, rows
+    return int(rows[0][0])
+
+
+@contextlib.contextmanager
+def untouched(*emails):
+    """A refusal: nothing changes (effects.unchanged), for each customer
+    named by e-mail, or for no account in particular (global counts, login
+    failures, mail spool, no audit row)."""
+    with contextlib.ExitStack() as stack:
+        for e in emails or [None]:
+            stack.enter_context(unchanged(
+                side="storefront",
+                account_id=None if e is None else customer_id(e)))
+        yield
 
 
 def test_request_id_on_every_response_and_fresh(customer):
@@ -30,7 +53,8 @@ def test_content_type_exact_on_success_and_error(customer):
     ok = api("GET", customer.path, token=customer.access)
     assert ok.status == 200, ok.describe()
     assert ok.headers["Content-Type"] == JSONAPI
-    err = api("GET", customer.path)
+    with untouched(customer.email):
+        err = api("GET", customer.path)
     assert err.headers["Content-Type"] == JSONAPI
 
 
@@ -46,13 +70,15 @@ def test_content_type_exact_on_success_and_error(customer):
 ])
 def test_unknown_path_under_resource_is_404(method, path):
     # No token: the 404 comes before authentication.
-    r = api(method, path)
-    assert_error(r, 404, "103", D_NOTFOUND)
+    with untouched(DEMO):
+        r = api(method, path)
+        assert_error(r, 404, "103", D_NOTFOUND)
 
 
 def test_404_comes_before_405():
-    r = api("PUT", "/access-tokens/nope", LOGIN)
-    assert_error(r, 404, "103", D_NOTFOUND)
+    with untouched():
+        r = api("PUT", "/access-tokens/nope", LOGIN)
+        assert_error(r, 404, "103", D_NOTFOUND)
 
 
 # ---------------------------------------------------------------- 405
@@ -80,14 +106,16 @@ ROUTES_405 = [
 @pytest.mark.parametrize("method,path,allowed", ROUTES_405)
 def test_method_not_served_is_405_with_allow(method, path, allowed):
     body = None if method in ("GET", "DELETE") else LOGIN
-    r = api(method, path, body)
-    assert_error(r, 405, "104", D_METHOD)
-    check_allow(r, allowed)
+    with untouched(DEMO):
+        r = api(method, path, body)
+        assert_error(r, 405, "104", D_METHOD)
+        check_allow(r, allowed)
 
 
 def test_405_comes_before_415():
-    r = api("PUT", "/customers", data=b"hello", content_type="text/plain")
-    assert_error(r, 405, "104", D_METHOD)
+    with untouched():
+        r = api("PUT", "/customers", data=b"hello", content_type="text/plain")
+        assert_error(r, 405, "104", D_METHOD)
 
 
 # ---------------------------------------------------------------- 415
@@ -105,13 +133,15 @@ def test_405_comes_before_415():
     "text/json",
 ])
 def test_unsupported_content_type_is_415(ctype):
-    r = api("POST", "/access-tokens", LOGIN, content_type=ctype)
-    assert_error(r, 415, "107", D_MEDIA, allow_header="Content-Type")
+    with untouched():
+        r = api("POST", "/access-tokens", LOGIN, content_type=ctype)
+        assert_error(r, 415, "107", D_MEDIA, allow_header="Content-Type")
 
 
 def test_body_without_content_type_is_415():
-    r = api("POST", "/access-tokens", LOGIN, content_type=None)
-    assert_error(r, 415, "107", D_MEDIA, allow_header="Content-Type")
+    with untouched():
+        r = api("POST", "/access-tokens", LOGIN, content_type=None)
+        assert_error(r, 415, "107", D_MEDIA, allow_header="Content-Type")
 
 
 @pytest.mark.parametrize("ctype", [
@@ -132,9 +162,10 @@ def test_accepted_content_types_reach_the_handler(ctype, customer):
 
 
 def test_415_comes_before_406():
-    r = api("POST", "/access-tokens", LOGIN, content_type="text/plain",
-            headers={"Accept": "text/html"})
-    assert_error(r, 415, "107", D_MEDIA, allow_header="Content-Type")
+    with untouched():
+        r = api("POST", "/access-tokens", LOGIN, content_type="text/plain",
+                headers={"Accept": "text/html"})
+        assert_error(r, 415, "107", D_MEDIA, allow_header="Content-Type")
 
 
 # ---------------------------------------------------------------- 406
@@ -146,13 +177,15 @@ def test_415_comes_before_406():
     "image/png, text/plain",
 ])
 def test_unacceptable_accept_is_406(accept):
-    r = api("POST", "/access-tokens", LOGIN, headers={"Accept": accept})
-    assert_error(r, 406, "105", D_NOTACCEPT, allow_header="Accept")
+    with untouched():
+        r = api("POST", "/access-tokens", LOGIN, headers={"Accept": accept})
+        assert_error(r, 406, "105", D_NOTACCEPT, allow_header="Accept")
 
 
 def test_406_on_get_before_authentication():
-    r = api("GET", "/customers", headers={"Accept": "text/html"})
-    assert_error(r, 406, "105", D_NOTACCEPT, allow_header="Accept")
+    with untouched():
+        r = api("GET", "/customers", headers={"Accept": "text/html"})
+        assert_error(r, 406, "105", D_NOTACCEPT, allow_header="Accept")
 
 
 @pytest.mark.parametrize("accept", [
@@ -167,8 +200,10 @@ def test_acceptable_accept_headers(accept, customer):
 
 
 def test_406_comes_before_400():
-    r = api("POST", "/access-tokens", data=b"{nope", headers={"Accept": "text/html"})
-    assert_error(r, 406, "105", D_NOTACCEPT, allow_header="Accept")
+    with untouched():
+        r = api("POST", "/access-tokens", data=b"{nope",
+                headers={"Accept": "text/html"})
+        assert_error(r, 406, "105", D_NOTACCEPT, allow_header="Accept")
 
 
 # ---------------------------------------------------------------- 413
@@ -178,11 +213,26 @@ def test_body_over_64k_is_413(size):
     body = b'{"data":{"type":"access-tokens","attributes":{"pad":"'
     body += b"x" * (size - len(body) - 4) + b'"}}}'
     assert len(body) == size
-    r = api("POST", "/access-tokens", data=body, check=False)
-    assert r.status == 413, r.describe()
-    if "X-Request-Id" in r.headers:   # the program answered, not lighttpd
-        assert r.headers["Content-Type"] == JSONAPI, r.describe()
-        assert_error(r, 413, "106", D_TOOLARGE)
+    with untouched():
+        r = api("POST", "/access-tokens", data=body, check=False)
+        assert r.status == 413, r.describe()
+        if "X-Request-Id" in r.headers:   # the program answered, not lighttpd
+            assert r.headers["Content-Type"] == JSONAPI, r.describe()
+            assert_error(r, 413, "106", D_TOOLARGE)
+
+
+@pytest.mark.parametrize("size", [65537, 200000])
+def test_body_over_64k_on_a_write_changes_nothing(size, customer, clock):
+    body = b'{"data":{"type":"customers","attributes":{"firstName":"Big","pad":"'
+    body += b"x" * (size - len(body) - 4) + b'"}}}'
+    assert len(body) == size
+    clock(100)      # a write in the same second could not be seen
+    with untouched(customer.email):
+        r = api("PATCH", customer.path, data=body, token=customer.access,
+                check=False)
+        assert r.status == 413, r.describe()
+        if "X-Request-Id" in r.headers:
+            assert_error(r, 413, "106", D_TOOLARGE)
 
 
 def test_body_of_exactly_64k_is_not_413(customer):
@@ -200,13 +250,23 @@ def test_body_of_exactly_64k_is_not_413(customer):
 # ---------------------------------------------------------------- 400 / 409
 
 def test_malformed_json_is_400_100():
-    r = api("POST", "/access-tokens", data=b'{"data":')
-    assert_error(r, 400, "100", D_MALFORMED)
+    with untouched():
+        r = api("POST", "/access-tokens", data=b'{"data":')
+        assert_error(r, 400, "100", D_MALFORMED)
 
 
 def test_400_comes_before_409_and_auth(customer):
-    r = api("PATCH", customer.path, data=b'{"data":{"type":"nope",}')
-    assert_error(r, 400, "100", D_MALFORMED)
+    with untouched(customer.email):
+        r = api("PATCH", customer.path, data=b'{"data":{"type":"nope",}')
+        assert_error(r, 400, "100", D_MALFORMED)
+
+
+def test_malformed_json_with_a_token_changes_nothing(customer, clock):
+    clock(100)
+    with untouched(customer.email):
+        r = api("PATCH", customer.path, data=b'{"data":{"type":"customers",}',
+                token=customer.access)
+        assert_error(r, 400, "100", D_MALFORMED)
 
 
 @pytest.mark.parametrize("payload,pointer", [
@@ -223,13 +283,15 @@ def test_400_comes_before_409_and_auth(customer):
     ({"data": {"type": 5, "attributes": {}}}, "/data/type"),
 ])
 def test_missing_or_mistyped_members_are_400_101(payload, pointer):
-    r = api("POST", "/access-tokens", payload)
-    assert_member(r, pointer)
+    with untouched():
+        r = api("POST", "/access-tokens", payload)
+        assert_member(r, pointer)
 
 
 @pytest.mark.parametrize("raw", [b"[]", b'"data"', b"null", b"5", b"true"])
 def test_non_object_document_is_400_101(raw):
-    r = api("POST", "/access-tokens", data=raw)
+    with untouched():
+        r = api("POST", "/access-tokens", data=raw)
     # The contract names /data for a missing data member; a top-level non-object
     # may also be reported at the document root ("").
     assert_error(r, 400, "101", "Invalid or missing member.", pointers={"/data", ""})
@@ -237,30 +299,44 @@ def test_non_object_document_is_400_101(raw):
 
 @pytest.mark.parametrize("ctype", [JSONAPI, None])
 def test_empty_body_where_one_is_needed_is_400_101(ctype):
-    r = api("POST", "/access-tokens", data=b"", content_type=ctype)
-    assert_member(r, "/data")
+    with untouched():
+        r = api("POST", "/access-tokens", data=b"", content_type=ctype)
+        assert_member(r, "/data")
 
 
-def test_wrong_data_type_is_409():
-    r = api("POST", "/access-tokens",
-            doc("refresh-tokens", {"username": "a@example.com", "password": "x" * 8}))
-    assert_error(r, 409, "102", D_TYPE, pointer="/data/type")
+def test_wrong_data_type_is_409(login_failures_cleared):
+    # A sign-in that would fail: no failure may be counted, none audited.
+    with untouched():
+        r = api("POST", "/access-tokens",
+                doc("refresh-tokens", {"username": "a@example.com",
+                                       "password": "x" * 8}))
+        assert_error(r, 409, "102", D_TYPE, pointer="/data/type")
 
 
 def test_missing_attributes_reported_before_type_mismatch():
-    r = api("POST", "/access-tokens", {"data": {"type": "wrong"}})
-    assert_member(r, "/data/attributes")
+    with untouched():
+        r = api("POST", "/access-tokens", {"data": {"type": "wrong"}})
+        assert_member(r, "/data/attributes")
 
 
 def test_409_comes_before_authentication(customer):
-    r = api("PATCH", customer.path, doc("addresses", {"firstName": "X"}))
-    assert_error(r, 409, "102", D_TYPE, pointer="/data/type")
+    with untouched(customer.email):
+        r = api("PATCH", customer.path, doc("addresses", {"firstName": "X"}))
+        assert_error(r, 409, "102", D_TYPE, pointer="/data/type")
 
 
 def test_415_comes_before_authentication(customer):
-    r = api("PATCH", customer.path, doc("customers", {"firstName": "X"}),
-            content_type="text/plain")
-    assert_error(r, 415, "107", D_MEDIA, allow_header="Content-Type")
+    with untouched(customer.email):
+        r = api("PATCH", customer.path, doc("customers", {"firstName": "X"}),
+                content_type="text/plain")
+        assert_error(r, 415, "107", D_MEDIA, allow_header="Content-Type")
+
+
+def test_406_with_a_token_changes_nothing(customer):
+    with untouched(customer.email):
+        r = api("PATCH", customer.path, doc("customers", {"firstName": "X"}),
+                token=customer.access, headers={"Accept": "text/html"})
+        assert_error(r, 406, "105", D_NOTACCEPT, allow_header="Accept")
 
 
 # ---------------------------------------------------------------- auth
@@ -274,17 +350,27 @@ def test_415_comes_before_authentication(customer):
     ("DELETE", "/refresh-tokens/mine"),
 ])
 def test_no_authorization_is_403_002(method, path):
-    r = api(method, path)
-    assert_missing_token(r)
+    with untouched(DEMO):
+        r = api(method, path)
+        assert_missing_token(r)
 
 
 def test_no_authorization_with_body_is_403_002(customer):
-    r = api("PATCH", customer.path, doc("customers", {"firstName": "X"}))
-    assert_missing_token(r)
-    r = api("PATCH", "/customer-password/" + customer.ref,
-            doc("customer-password", {"password": "a" * 8, "newPassword": "b" * 8,
-                                      "confirmPassword": "b" * 8}))
-    assert_missing_token(r)
+    with untouched(customer.email):
+        r = api("PATCH", customer.path, doc("customers", {"firstName": "X"}))
+        assert_missing_token(r)
+    with untouched(customer.email):
+        r = api("PATCH", "/customer-password/" + customer.ref,
+                doc("customer-password", {"password": customer.password,
+                                          "newPassword": "b" * 8,
+                                          "confirmPassword": "b" * 8}))
+        assert_missing_token(r)
+    with untouched(customer.email):
+        r = api("POST", customer.path + "/addresses",
+                doc("addresses", {"firstName": "X", "lastName": "Y",
+                                  "address1": "Z 1", "zipCode": "10115",
+                                  "city": "Berlin", "iso2Code": "DE"}))
+        assert_missing_token(r)
 
 
 @pytest.mark.parametrize("auth", [
@@ -299,22 +385,33 @@ def test_no_authorization_with_body_is_403_002(customer):
 ], ids=["43xA", "not-a-token", "empty", "no-space", "basic", "garbage", "5000xA",
         "sql"])
 def test_bad_authorization_is_401_001(auth, customer):
-    r = api("GET", customer.path, headers={"Authorization": auth})
-    assert_invalid_token(r)
+    with untouched(customer.email):
+        r = api("GET", customer.path, headers={"Authorization": auth})
+        assert_invalid_token(r)
+    with untouched(customer.email):
+        r = api("PATCH", customer.path, doc("customers", {"firstName": "X"}),
+                headers={"Authorization": auth})
+        assert_invalid_token(r)
 
 
 def test_token_with_extra_characters_is_401(customer):
-    r = api("GET", customer.path, headers={"Authorization":
-                                           "Bearer " + customer.access + "x"})
-    assert_invalid_token(r)
-    r = api("GET", customer.path, headers={"Authorization":
-                                           "Bearer " + customer.access[:-1]})
-    assert_invalid_token(r)
+    with untouched(customer.email):
+        r = api("GET", customer.path, headers={"Authorization":
+                                               "Bearer " + customer.access + "x"})
+        assert_invalid_token(r)
+    with untouched(customer.email):
+        r = api("PATCH", customer.path, doc("customers", {"firstName": "X"}),
+                headers={"Authorization": "Bearer " + customer.access[:-1]})
+        assert_invalid_token(r)
 
 
 def test_refresh_token_is_not_an_access_token(customer):
-    r = api("GET", customer.path, token=customer.refresh)
-    assert_invalid_token(r)
+    with untouched(customer.email):
+        r = api("GET", customer.path, token=customer.refresh)
+        assert_invalid_token(r)
+    with untouched(customer.email):
+        r = api("DELETE", customer.path, token=customer.refresh)
+        assert_invalid_token(r)
 
 
 # ---------------------------------------------------------------- links, query

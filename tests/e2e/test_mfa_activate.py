@@ -15,7 +15,7 @@ from mfa_helpers import (ACTIVATE, CODE_INVALIDATED, CODE_LIVE, DAILY_SEND_CAP, 
                          assert_204, assert_5901, assert_5902, assert_5904, assert_5906,
                          assert_5912, code_rows, deactivate, enable_mfa, fresh_code,
                          mail_mark, mails_for, mfa_post, needs_db, new_code_since,
-                         status_of, stored_status, verify)
+                         refused, status_of, stored_status, verify)
 from mfa_helpers import account, side  # noqa: F401 (fixtures)
 
 
@@ -25,7 +25,8 @@ from mfa_helpers import account, side  # noqa: F401 (fixtures)
                          ids=["absent", "null", "empty"])
 def test_1_type_missing_is_5902(account, attrs):
     mark = mail_mark()
-    assert_5902(mfa_post(account, ACTIVATE, attrs=attrs))
+    with refused(account, "activate", "5902"):
+        assert_5902(mfa_post(account, ACTIVATE, attrs=attrs))
     assert status_of(account) == "deactivated"
     assert not mails_for(account.mail, mark)
 
@@ -33,8 +34,9 @@ def test_1_type_missing_is_5902(account, attrs):
 @pytest.mark.parametrize("value", [1, True, ["email"], {"t": "email"}],
                          ids=["number", "bool", "array", "object"])
 def test_1_type_not_a_string_is_400_101(account, value):
-    assert_member(mfa_post(account, ACTIVATE, attrs={"type": value}),
-                  TYPE_POINTER)
+    with refused(account):
+        assert_member(mfa_post(account, ACTIVATE, attrs={"type": value}),
+                      TYPE_POINTER)
     assert status_of(account) == "deactivated"
 
 
@@ -43,7 +45,8 @@ def test_1_type_not_a_string_is_400_101(account, value):
 @pytest.mark.parametrize("type_", ["sms", "totp", "EMAIL", " email"])
 def test_2_not_offered_is_5906(account, type_):
     mark = mail_mark()
-    assert_5906(activate(account, type_=type_))
+    with refused(account, "activate", "5906"):
+        assert_5906(activate(account, type_=type_))
     assert status_of(account) == "deactivated"
     assert not mails_for(account.mail, mark)
 
@@ -54,7 +57,8 @@ def test_2_not_offered_is_5906(account, type_):
 def test_3_already_active_is_5904(account, header):
     enable_mfa(account)
     mark = mail_mark()
-    assert_5904(activate(account, code=header))
+    with refused(account, "activate", "5904"):
+        assert_5904(activate(account, code=header))
     assert status_of(account) == "activated"
     assert not mails_for(account.mail, mark)
 
@@ -94,19 +98,22 @@ def test_6_activate_again_after_deactivation(account):
 def test_5_resend_within_cooldown_is_5912(account, clock):
     first = activation_code(account)
     mark = mail_mark()
-    ra = assert_5912(activate(account))
+    with refused(account, "activate", "5912"):
+        ra = assert_5912(activate(account))
     assert RESEND_COOLDOWN - 5 <= ra <= RESEND_COOLDOWN
     assert not mails_for(account.mail, mark)
     assert status_of(account) == PENDING
     clock(RESEND_COOLDOWN - 10)
-    assert_5912(activate(account), lo=1, hi=11)
+    with refused(account, "activate", "5912"):
+        assert_5912(activate(account), lo=1, hi=11)
     # After the cool-down a fresh code is sent; the first one no longer works.
     clock(RESEND_COOLDOWN + 1)
     mark = mail_mark()
     assert_204(activate(account))
     second = new_code_since(account.mail, mark)
     if first != second:  # equal by chance once in a million
-        assert_5901(verify(account, first))
+        with refused(account, "verify", "5901", counted=1):
+            assert_5901(verify(account, first))
     assert_204(verify(account, second))
 
 
@@ -128,7 +135,8 @@ def test_5_daily_send_cap_is_5912(account, clock):
     mark = mail_mark()
     # Retry-After: until the oldest code of the last 24 h is a day old.
     expect = 86400 - DAILY_SEND_CAP * step
-    assert_5912(activate(account), lo=expect - 2, hi=expect)
+    with refused(account, "activate", "5912"):
+        assert_5912(activate(account), lo=expect - 2, hi=expect)
     assert not mails_for(account.mail, mark)
     # A day after the first code one more may go (the access token of the
     # first sign-in has expired by then: sign in again).

@@ -14,7 +14,8 @@ from mfa_helpers import (ACTIVATED, ATTEMPTS_PER_CODE, CODE_BLOCKED, CODE_SUBJEC
                          assert_notification, audit_rows, code_in, code_rows,
                          deactivate, enable_mfa, fresh_code, lockout_row, mail_mark,
                          mails_for, mfa_account, needs_db, one_mail_since,
-                         patch_account, status_of, text_of, verify, wrong)
+                         patch_account, refused, status_of, text_of, verify,
+                         wrong)
 from mfa_helpers import account, side  # noqa: F401 (fixtures)
 
 
@@ -40,17 +41,21 @@ def test_flow_activate_verify_protect_deactivate(account):
     assert "ignore" in text_of(msg).lower()
     # Pending is not active: writes still need no code.
     assert_200(patch_account(c, first_name="Pending"))
-    assert_5901(verify(c, wrong(code)))
+    with refused(c, "verify", "5901", counted=1):
+        assert_5901(verify(c, wrong(code)))
     mark = mail_mark()
     assert_204(verify(c, code))
     assert status_of(c) == ACTIVATED
     assert_notification(one_mail_since(c.mail, mark, SUBJECT_ON), code)
     # Now protected: no header, a malformed and a wrong code, the right
     # (triggered) code.
-    assert_5900(patch_account(c, first_name="NoHeader"))
-    assert_5901(patch_account(c, "abc", first_name="Malformed"))
+    with refused(c, "protected", "5900"):
+        assert_5900(patch_account(c, first_name="NoHeader"))
+    with refused(c, "protected", "5901", counted=1):
+        assert_5901(patch_account(c, "abc", first_name="Malformed"))
     t = fresh_code(c)
-    assert_5901(patch_account(c, wrong(t), first_name="Wrong"))
+    with refused(c, "protected", "5901", counted=1):
+        assert_5901(patch_account(c, wrong(t), first_name="Wrong"))
     r = patch_account(c, t, first_name="WithCode")
     assert_200(r)
     assert r.data["attributes"]["firstName"] == "WithCode"
@@ -69,7 +74,8 @@ def test_flow_activate_verify_protect_deactivate(account):
 
 def test_empty_header_is_5900(account):
     enable_mfa(account)
-    assert_5900(patch_account(account, ""))
+    with refused(account, "protected", "5900"):
+        assert_5900(patch_account(account, ""))
 
 
 def test_reads_are_not_protected(side):
@@ -82,16 +88,18 @@ def test_another_accounts_code_is_5901(side):
     c = mfa_account(side)
     other = mfa_account(side)
     theirs = fresh_code(other)
-    assert_5901(patch_account(c, theirs))
+    with refused(c, "protected", "5901", counted=1), refused(other, own_only=True):
+        assert_5901(patch_account(c, theirs))
     assert_200(patch_account(other, theirs))
 
 
 def test_token_checks_come_before_mfa(side):
     c = mfa_account(side)
     body = doc(side.account_type, {"firstName": "X"})
-    assert_missing_token(api("PATCH", c.path, body))
-    assert_invalid_token(api("PATCH", c.path, body, token="y" * 43,
-                             headers={"X-MFA-Code": "123456"}))
+    with refused(c):
+        assert_missing_token(api("PATCH", c.path, body))
+        assert_invalid_token(api("PATCH", c.path, body, token="y" * 43,
+                                 headers={"X-MFA-Code": "123456"}))
 
 
 # Storefront only: its other protected resources.
@@ -109,10 +117,12 @@ def test_customer_password_is_protected():
                                      "newPassword": "another-Passw0rd",
                                      "confirmPassword": "another-Passw0rd"})
     path = "/customer-password/" + c.id
-    assert_5900(api("PATCH", path, body, token=c.access))
+    with refused(c, "protected", "5900"):
+        assert_5900(api("PATCH", path, body, token=c.access))
     code = fresh_code(c)
-    assert_5901(api("PATCH", path, body, token=c.access,
-                    headers={"X-MFA-Code": wrong(code)}))
+    with refused(c, "protected", "5901", counted=1):
+        assert_5901(api("PATCH", path, body, token=c.access,
+                        headers={"X-MFA-Code": wrong(code)}))
     r = api("PATCH", path, body, token=c.access, headers={"X-MFA-Code": code})
     assert r.status == 204, r.describe()
 
@@ -121,16 +131,20 @@ def test_addresses_are_protected():
     c = mfa_account(STOREFRONT)
     coll = "/customers/%s/addresses" % c.id
     body = doc("addresses", address_attrs())
-    assert_5900(api("POST", coll, body, token=c.access))
+    with refused(c, "protected", "5900"):
+        assert_5900(api("POST", coll, body, token=c.access))
     code = fresh_code(c)
     r = api("POST", coll, body, token=c.access, headers={"X-MFA-Code": code})
     assert r.status == 201, r.describe()
     one = coll + "/" + r.data["id"]
     # Other tokens have no grace: each write of theirs needs its own code.
     t2 = c.login()[0]
-    assert_5900(api("PATCH", one, doc("addresses", {"city": "Hamburg"}), token=t2))
-    assert_5900(api("DELETE", one, token=t2))
-    assert_5901(api("DELETE", one, token=t2, headers={"X-MFA-Code": code}))
+    with refused(c, audit=[("protected", "failure", "5900")] * 2):
+        assert_5900(api("PATCH", one, doc("addresses", {"city": "Hamburg"}),
+                        token=t2))
+        assert_5900(api("DELETE", one, token=t2))
+    with refused(c, "protected", "5901", counted=1):
+        assert_5901(api("DELETE", one, token=t2, headers={"X-MFA-Code": code}))
     code2 = fresh_code(c)
     r = api("DELETE", one, token=t2, headers={"X-MFA-Code": code2})
     assert r.status == 204, r.describe()
@@ -138,7 +152,8 @@ def test_addresses_are_protected():
 
 def test_delete_customer_is_protected():
     c = mfa_account(STOREFRONT)
-    assert_5900(api("DELETE", c.path, token=c.access))
+    with refused(c, "protected", "5900"):
+        assert_5900(api("DELETE", c.path, token=c.access))
     assert_200(api("GET", c.path, token=c.access))
     r = api("DELETE", c.path, token=c.access, headers={"X-MFA-Code": fresh_code(c)})
     assert r.status == 204, r.describe()
@@ -155,12 +170,14 @@ def test_grace_same_token_same_code(side, clock):
     assert_200(patch_account(c, code, first_name="One"))
     assert_200(patch_account(c, code, first_name="Two"))
     # Another token of the same account never benefits.
-    assert_5901(patch_account(c, code, token=other))
+    with refused(c, "protected", "5901", counted=1):
+        assert_5901(patch_account(c, code, token=other))
     clock(GRACE_PERIOD - 10)
     assert_200(patch_account(c, code, first_name="Three"))
     # After the window: refused.
     clock(GRACE_PERIOD + 1)
-    assert_5901(patch_account(c, code, first_name="Four"))
+    with refused(c, "protected", "5901", counted=1):
+        assert_5901(patch_account(c, code, first_name="Four"))
 
 
 def test_grace_survives_a_newer_code(side):
@@ -209,7 +226,8 @@ def test_deactivation_ends_the_window(side):
     assert_204(deactivate(c, fresh_code(c)))
     # Switch it on again (fresh activation code); the old window stays closed.
     enable_mfa(c)
-    assert_5901(patch_account(c, code))
+    with refused(c, "protected", "5901", counted=1):
+        assert_5901(patch_account(c, code))
 
 
 def test_revoked_token_ends_the_window(side):
@@ -219,7 +237,8 @@ def test_revoked_token_ends_the_window(side):
     code = fresh_code(c)
     assert_200(patch_account(c, code))
     side.revoke_tokens(c)
-    assert_invalid_token(patch_account(c, code))
+    with refused(c):
+        assert_invalid_token(patch_account(c, code))
 
 
 # --------------------------------------------------------------------------
@@ -230,7 +249,8 @@ def test_code_expires_after_code_ttl(side, clock):
     c = mfa_account(side)
     code = fresh_code(c)
     clock(CODE_TTL + 1)
-    assert_5901(patch_account(c, code))
+    with refused(c, "protected", "5901", counted=1):
+        assert_5901(patch_account(c, code))
 
 
 def test_code_valid_just_before_code_ttl(side, clock):
@@ -245,8 +265,10 @@ def test_code_blocked_after_attempts_per_code(side):
     c = mfa_account(side)
     code = fresh_code(c)
     for i in range(ATTEMPTS_PER_CODE):
-        assert_5901(patch_account(c, wrong(code, i + 1)))
-    assert_5901(patch_account(c, code))
+        with refused(c, "protected", "5901", counted=1):
+            assert_5901(patch_account(c, wrong(code, i + 1)))
+    with refused(c, "protected", "5901", counted=1):
+        assert_5901(patch_account(c, code))
     assert (CODE_BLOCKED, ATTEMPTS_PER_CODE) in code_rows(c)
 
 
@@ -254,7 +276,8 @@ def test_code_still_good_one_attempt_before_the_limit(side):
     c = mfa_account(side)
     code = fresh_code(c)
     for i in range(ATTEMPTS_PER_CODE - 1):
-        assert_5901(patch_account(c, wrong(code, i + 1)))
+        with refused(c, "protected", "5901", counted=1):
+            assert_5901(patch_account(c, wrong(code, i + 1)))
     assert_200(patch_account(c, code))
 
 
@@ -269,15 +292,18 @@ def test_lockout_doubling_and_reset(side, clock):
     mark = mail_mark()
     for i in range(MAX_FAILURES):
         # The failure that reaches the limit is still answered 5901.
-        assert_5901(patch_account(c, wrong(code, i + 1)))
+        with refused(c, "protected", "5901", counted=1):
+            assert_5901(patch_account(c, wrong(code, i + 1)))
     fails, lockouts, until = lockout_row(c)
     assert (fails, lockouts) == (MAX_FAILURES, 1)
     # From the next check on, while locked: 429 5911, even the right code.
     fresh = fresh_code(c)                   # the old code is blocked: no cool-down
-    ra = assert_5911(patch_account(c, fresh), lo=LOCKOUT_SECONDS - 10,
-                     hi=LOCKOUT_SECONDS)
-    assert_5911(patch_account(c, wrong(fresh)), lo=ra - 5, hi=ra)
-    assert_5900(patch_account(c))          # no header: 5900 comes first
+    with refused(c, audit=[("protected", "failure", "5911")] * 2
+                 + [("protected", "failure", "5900")]):
+        ra = assert_5911(patch_account(c, fresh), lo=LOCKOUT_SECONDS - 10,
+                         hi=LOCKOUT_SECONDS)
+        assert_5911(patch_account(c, wrong(fresh)), lo=ra - 5, hi=ra)
+        assert_5900(patch_account(c))      # no header: 5900 comes first
     assert lockout_row(c)[0] == MAX_FAILURES           # refusals while locked don't count
     # One notification of the lockout, without a code.
     locked = [m for m in mails_for(c.mail, mark)
@@ -290,10 +316,12 @@ def test_lockout_doubling_and_reset(side, clock):
         and rows[0]["error_code"] == "5911", rows
     # After the lockout: the next wrong code locks again, twice as long.
     clock(LOCKOUT_SECONDS + 1)
-    assert_5901(patch_account(c, wrong(fresh)))
+    with refused(c, "protected", "5901", counted=1):
+        assert_5901(patch_account(c, wrong(fresh)))
     assert lockout_row(c)[:2] == (MAX_FAILURES + 1, 2)
-    assert_5911(patch_account(c, fresh), lo=2 * LOCKOUT_SECONDS - 10,
-                hi=2 * LOCKOUT_SECONDS)
+    with refused(c, "protected", "5911"):
+        assert_5911(patch_account(c, fresh), lo=2 * LOCKOUT_SECONDS - 10,
+                    hi=2 * LOCKOUT_SECONDS)
     # After that one: a success resets everything.
     clock(LOCKOUT_SECONDS + 1 + 2 * LOCKOUT_SECONDS + 1)
     token = c.login()[0]
@@ -301,7 +329,8 @@ def test_lockout_doubling_and_reset(side, clock):
     assert_200(patch_account(c, last, token=token))
     assert lockout_row(c) == (0, 0, 0)
     # And the count starts again from zero.
-    assert_5901(patch_account(c, wrong(last), token=token))
+    with refused(c, "protected", "5901", counted=1):
+        assert_5901(patch_account(c, wrong(last), token=token))
     assert lockout_row(c)[:2] == (1, 0)
 
 
@@ -310,7 +339,8 @@ def test_max_failures_minus_one_then_success_passes(side):
     needs_db()
     c = mfa_account(side)          # no live code: failures count per account only
     for i in range(MAX_FAILURES - 1):
-        assert_5901(patch_account(c, "%06d" % i))
+        with refused(c, "protected", "5901", counted=1):
+            assert_5901(patch_account(c, "%06d" % i))
     assert lockout_row(c)[:2] == (MAX_FAILURES - 1, 0)
     code = fresh_code(c)
     assert_200(patch_account(c, code))
@@ -321,20 +351,27 @@ def test_max_failures_exactly_locks(side):
     needs_db()
     c = mfa_account(side)
     for i in range(MAX_FAILURES):
-        assert_5901(patch_account(c, "%06d" % i))
+        with refused(c, "protected", "5901", counted=1):
+            assert_5901(patch_account(c, "%06d" % i))
     code = fresh_code(c)
-    assert_5911(patch_account(c, code), lo=LOCKOUT_SECONDS - 10, hi=LOCKOUT_SECONDS)
+    with refused(c, "protected", "5911"):
+        assert_5911(patch_account(c, code), lo=LOCKOUT_SECONDS - 10,
+                    hi=LOCKOUT_SECONDS)
 
 
 def test_a_new_code_does_not_reset_the_count(side):
     needs_db()
     c = mfa_account(side)
     for i in range(MAX_FAILURES - 1):
-        assert_5901(patch_account(c, "%06d" % i))
+        with refused(c, "protected", "5901", counted=1):
+            assert_5901(patch_account(c, "%06d" % i))
     code = fresh_code(c)
     assert lockout_row(c)[0] == MAX_FAILURES - 1
-    assert_5901(patch_account(c, wrong(code)))
-    assert_5911(patch_account(c, code), lo=LOCKOUT_SECONDS - 10, hi=LOCKOUT_SECONDS)
+    with refused(c, "protected", "5901", counted=1):
+        assert_5901(patch_account(c, wrong(code)))
+    with refused(c, "protected", "5911"):
+        assert_5911(patch_account(c, code), lo=LOCKOUT_SECONDS - 10,
+                    hi=LOCKOUT_SECONDS)
 
 
 def test_failures_count_across_resources(side):
@@ -343,10 +380,14 @@ def test_failures_count_across_resources(side):
     code = fresh_code(c)
     half = MAX_FAILURES // 2
     for i in range(half):
-        assert_5901(patch_account(c, wrong(code, i + 1)))
+        with refused(c, "protected", "5901", counted=1):
+            assert_5901(patch_account(c, wrong(code, i + 1)))
     for i in range(MAX_FAILURES - half):
-        assert_5901(deactivate(c, wrong(code, 100 + i)))
-    assert_5911(deactivate(c, code), lo=LOCKOUT_SECONDS - 10, hi=LOCKOUT_SECONDS)
+        with refused(c, "deactivate", "5901", counted=1):
+            assert_5901(deactivate(c, wrong(code, 100 + i)))
+    with refused(c, "deactivate", "5911"):
+        assert_5911(deactivate(c, code), lo=LOCKOUT_SECONDS - 10,
+                    hi=LOCKOUT_SECONDS)
     assert status_of(c) == ACTIVATED
 
 
@@ -354,7 +395,8 @@ def test_lockout_is_per_account(side):
     a = mfa_account(side)
     b = mfa_account(side)
     for i in range(MAX_FAILURES):
-        assert_5901(patch_account(a, "%06d" % i))
+        with refused(a, "protected", "5901", counted=1), refused(b, own_only=True):
+            assert_5901(patch_account(a, "%06d" % i))
     assert_200(patch_account(b, fresh_code(b)))
 
 
@@ -362,12 +404,15 @@ def test_lockout_doubles_up_to_one_hour(side, clock):
     """300, 600, 1200, 2400, then capped at 3600 s (SPEC §5.2)."""
     c = mfa_account(side)
     for i in range(MAX_FAILURES):
-        assert_5901(patch_account(c, "%06d" % i))
+        with refused(c, "protected", "5901", counted=1):
+            assert_5901(patch_account(c, "%06d" % i))
     offset, length = 0, LOCKOUT_SECONDS
     for expect in (2 * LOCKOUT_SECONDS, 4 * LOCKOUT_SECONDS, 8 * LOCKOUT_SECONDS,
                    3600, 3600):
         offset += length + 1
         clock(offset)
-        assert_5901(patch_account(c, "%06d" % (offset % 1000000)))
-        assert_5911(patch_account(c, "000000"), lo=expect - 10, hi=expect)
+        with refused(c, "protected", "5901", counted=1):
+            assert_5901(patch_account(c, "%06d" % (offset % 1000000)))
+        with refused(c, "protected", "5911"):
+            assert_5911(patch_account(c, "000000"), lo=expect - 10, hi=expect)
         length = expect

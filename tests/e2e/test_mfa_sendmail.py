@@ -15,6 +15,7 @@ import time
 import pytest
 
 from conftest import INSTANCE, ROOT, doc
+from effects import diff_rows, unchanged_for
 from mfa_helpers import (ACTIVATE, ACTIVATED, CODE_INVALIDATED, CODE_RE, CODE_SUBJECT,
                          D_5910, PENDING, TRIGGER, code_rows, enable_mfa, fresh_code,
                          mfa_account, needs_db, patch_account, status_of,
@@ -105,6 +106,40 @@ def assert_cgi_5910(status, headers, parsed):
                                   "detail": D_5910}]}, parsed
 
 
+def withdrawn_code(method_added=False):
+    """checks= of a code whose mail could not be handed over (5910): one
+    new code row, withdrawn (invalidated, never tried, no grace), the old
+    rows as they were; the counts: that row (and, for a first activation,
+    the pending method and the lock row its code check makes)."""
+
+    def codes(before, after):
+        new = set(after) - set(before)
+        out = diff_rows("mfa_codes (old rows)", before,
+                        {k: r for k, r in after.items() if k not in new})
+        rows = [after[k] for k in new]
+        if len(rows) != 1 or (rows[0]["state"], rows[0]["attempts"],
+                              rows[0]["used_token_hash"],
+                              rows[0]["grace_until"]) != ("3", "0", None, "0"):
+            out.append("mfa_codes: expected one withdrawn code, new rows %r" % rows)
+        return out
+
+    def counts(before, after):
+        exp = {k: dict(r) for k, r in before.items()}
+        grown = ["mfa_codes"] + (["mfa_methods", "mfa_lockouts"]
+                                 if method_added else [])
+        for t in grown:
+            n = exp[t]["rows/max id"].split("/")
+            n[0] = str(int(n[0]) + 1)
+            exp[t]["rows/max id"] = "/".join(n)
+        got = {k: dict(r) for k, r in after.items()}
+        # mfa_codes ids are random: its highest id may change
+        for d in (exp, got):
+            d["mfa_codes"]["rows/max id"] = d["mfa_codes"]["rows/max id"].split("/")[0]
+        return diff_rows("counts (one withdrawn code)", exp, got)
+
+    return {"mfa_codes": codes, "counts": counts}
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -182,9 +217,11 @@ def test_trigger_mails_a_code_through_msmtp(side, conf_with, smtp_sink):
 def test_failing_command_is_5910_and_nothing_changes(side, conf_with):
     c = mfa_account(side)
     conf = conf_with(mail_transport="sendmail", sendmail_command="/bin/false")
-    status, headers, parsed, _ = run_cgi(side, TRIGGER, conf, c.access,
-                                         doc(TRIGGER, {"type": "email"}))
-    assert_cgi_5910(status, headers, parsed)
+    with unchanged_for(c, audit=[("trigger", "failure", "5910")],
+                       checks=withdrawn_code()):
+        status, headers, parsed, _ = run_cgi(side, TRIGGER, conf, c.access,
+                                             doc(TRIGGER, {"type": "email"}))
+        assert_cgi_5910(status, headers, parsed)
     assert status_of(c) == ACTIVATED
     # The withdrawn code holds back neither the retry nor anything else.
     assert CODE_INVALIDATED in [s for s, _ in code_rows(c)]
@@ -195,9 +232,29 @@ def test_failing_command_is_5910_and_nothing_changes(side, conf_with):
 
 def test_failing_command_on_activate_leaves_pending(conf_with, account):
     conf = conf_with(mail_transport="sendmail", sendmail_command="/bin/false")
-    status, headers, parsed, _ = run_cgi(account.side, ACTIVATE, conf, account.access,
-                                         doc(ACTIVATE, {"type": "email"}))
-    assert_cgi_5910(status, headers, parsed)
+    def pending_added(before, after):
+        if before:
+            return ["mfa_methods: no row expected before: %r" % before]
+        rows = list(after.values())
+        if len(rows) != 1 or (rows[0]["type"], rows[0]["status"]) != ("email", "1"):
+            return ["mfa_methods: expected one pending email row, got %r" % rows]
+        return []
+
+    def lock_row_made(before, after):
+        exp = {k: dict(r) for k, r in before.items()}
+        got = {k: r for k, r in after.items()
+               if (r["failures"], r["lockouts"], r["locked_until"]) != ("0", "0", "0")
+               or k in before}
+        return diff_rows("mfa_lockouts (at most a zero lock row made)", exp, got)
+
+    with unchanged_for(account, audit=[("activate", "failure", "5910")],
+                       checks=dict(withdrawn_code(method_added=True),
+                                   mfa_methods=pending_added,
+                                   mfa_lockouts=lock_row_made)):
+        status, headers, parsed, _ = run_cgi(account.side, ACTIVATE, conf,
+                                             account.access,
+                                             doc(ACTIVATE, {"type": "email"}))
+        assert_cgi_5910(status, headers, parsed)
     assert status_of(account) == PENDING
     assert stored_status(account) == 1
     assert code_rows(account) == [(CODE_INVALIDATED, 0)]
@@ -214,8 +271,10 @@ def test_hanging_command_times_out_with_5910(side, conf_with, tmp_path):
     script.chmod(stat.S_IRWXU)
     conf = conf_with(mail_transport="sendmail", sendmail_command=str(script),
                      mail_timeout="2")
-    status, headers, parsed, took = run_cgi(side, TRIGGER, conf, c.access,
-                                            doc(TRIGGER, {"type": "email"}))
-    assert_cgi_5910(status, headers, parsed)
+    with unchanged_for(c, audit=[("trigger", "failure", "5910")],
+                       checks=withdrawn_code()):
+        status, headers, parsed, took = run_cgi(side, TRIGGER, conf, c.access,
+                                                doc(TRIGGER, {"type": "email"}))
+        assert_cgi_5910(status, headers, parsed)
     assert 1.8 <= took <= 4.0, took
     assert status_of(c) == ACTIVATED

@@ -12,7 +12,7 @@ from mfa_helpers import (ACTIVATED, CODE_INVALIDATED, CODE_LIVE, CODE_USED,
                          assert_204, assert_5901, assert_5902, assert_5906, assert_5912,
                          code_rows, deactivate, enable_mfa, fresh_code, mail_mark,
                          mails_for, mfa_post, needs_db, new_code_since, patch_account,
-                         status_of, trigger, verify)
+                         refused, status_of, trigger, verify)
 from mfa_helpers import account, side  # noqa: F401 (fixtures)
 
 
@@ -25,13 +25,16 @@ def test_1_type_missing_is_5902(account, attrs, active):
     if active:
         enable_mfa(account)
     mark = mail_mark()
-    assert_5902(mfa_post(account, TRIGGER, attrs=attrs))
+    with refused(account, "trigger", "5902"):
+        assert_5902(mfa_post(account, TRIGGER, attrs=attrs))
     assert not mails_for(account.mail, mark)
 
 
 def test_1_type_not_a_string_is_400_101(account):
     enable_mfa(account)
-    assert_member(mfa_post(account, TRIGGER, attrs={"type": []}), TYPE_POINTER)
+    with refused(account):
+        assert_member(mfa_post(account, TRIGGER, attrs={"type": []}),
+                      TYPE_POINTER)
 
 
 # 2. not offered -> 5906
@@ -40,7 +43,8 @@ def test_1_type_not_a_string_is_400_101(account):
 def test_2_not_offered_is_5906(account, type_):
     enable_mfa(account)
     mark = mail_mark()
-    assert_5906(trigger(account, type_=type_))
+    with refused(account, "trigger", "5906"):
+        assert_5906(trigger(account, type_=type_))
     assert not mails_for(account.mail, mark)
 
 
@@ -48,14 +52,16 @@ def test_2_not_offered_is_5906(account, type_):
 
 def test_3_never_activated_is_5906(account):
     mark = mail_mark()
-    assert_5906(trigger(account))
+    with refused(account, "trigger", "5906"):
+        assert_5906(trigger(account))
     assert not mails_for(account.mail, mark)
 
 
 def test_3_pending_is_5906(account):
     code = activation_code(account)
     mark = mail_mark()
-    assert_5906(trigger(account))
+    with refused(account, "trigger", "5906"):
+        assert_5906(trigger(account))
     assert not mails_for(account.mail, mark)
     # The pending activation code is untouched.
     assert_204(verify(account, code))
@@ -65,7 +71,8 @@ def test_3_switched_off_is_5906(account):
     enable_mfa(account)
     assert_204(deactivate(account, fresh_code(account)))
     mark = mail_mark()
-    assert_5906(trigger(account))
+    with refused(account, "trigger", "5906"):
+        assert_5906(trigger(account))
     assert not mails_for(account.mail, mark)
 
 
@@ -75,13 +82,16 @@ def test_4_within_cooldown_is_5912(account, clock):
     enable_mfa(account)
     first = fresh_code(account)
     mark = mail_mark()
-    assert_5912(trigger(account), lo=RESEND_COOLDOWN - 5, hi=RESEND_COOLDOWN)
+    with refused(account, "trigger", "5912"):
+        assert_5912(trigger(account), lo=RESEND_COOLDOWN - 5,
+                    hi=RESEND_COOLDOWN)
     assert not mails_for(account.mail, mark)
     clock(RESEND_COOLDOWN + 1)
     second = fresh_code(account)
     # The newer code replaced the older one.
     if first != second:
-        assert_5901(patch_account(account, first))
+        with refused(account, "protected", "5901", counted=1):
+            assert_5901(patch_account(account, first))
     assert patch_account(account, second).status == 200
 
 
