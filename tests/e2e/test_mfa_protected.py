@@ -5,9 +5,10 @@ account's own resource); the Storefront's other protected resources here,
 the Backend's in test_backend_mfa.py."""
 
 from conftest import (address_attrs, api, assert_invalid_token, assert_missing_token,
-                      customer_attrs, doc)
+                      assert_unauthorized, customer_attrs, doc)
 from mfa_helpers import (ACTIVATED, ATTEMPTS_PER_CODE, CODE_BLOCKED, CODE_SUBJECT,
-                         CODE_TTL, DAILY_SEND_CAP, DEACTIVATED, GRACE_PERIOD,
+                         CODE_LIVE, CODE_TTL, DAILY_SEND_CAP, DEACTIVATED,
+                         GRACE_PERIOD,
                          LOCKOUT_SECONDS,
                          MAX_FAILURES, PENDING, STOREFRONT, SUBJECT_OFF, SUBJECT_ON,
                          activate, assert_204, assert_5900, assert_5901, assert_5911,
@@ -189,6 +190,32 @@ def test_grace_survives_a_newer_code(side):
     assert_200(patch_account(c, newer))
     assert_200(patch_account(c, code))
     assert_200(patch_account(c, newer))
+
+
+def test_another_customers_path_is_refused_before_the_guard():
+    """Authorization (the path names the caller) comes before the MFA guard:
+    a protected write naming another customer, sent with the caller's own
+    valid code, answers 403 411 and leaves the code live, the lockout and
+    the audit trail as they were; the code then works once."""
+    needs_db()
+    c = mfa_account(STOREFRONT)
+    other = STOREFRONT.new_account()
+    code = fresh_code(c)
+    codes, audit, lock = code_rows(c), audit_rows(c), lockout_row(c)
+    assert (CODE_LIVE, 0) in codes
+    for method, path, body in (
+            ("PATCH", other.path, doc("customers", {"firstName": "Taken"})),
+            ("DELETE", other.path, None),
+            ("POST", other.path + "/addresses", doc("addresses", address_attrs())),
+            ("PATCH", "/customer-password/" + other.path.rsplit("/", 1)[1],
+             doc("customer-password", {"password": "x", "newPassword": "y" * 12,
+                                       "confirmPassword": "y" * 12}))):
+        assert_unauthorized(api(method, path, body, token=c.access,
+                                headers={"X-MFA-Code": code}))
+    assert code_rows(c) == codes
+    assert audit_rows(c) == audit
+    assert lockout_row(c) == lock
+    assert_200(patch_account(c, code, first_name="Mine"))
 
 
 # MAX_GRACE_WINDOWS in src/glue.h: the windows one token keeps open at once.
