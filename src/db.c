@@ -132,7 +132,7 @@ static const struct stmt_def {
 	    " WHERE m.side = t.side AND m.account_id = t.account_id),"
 #define AUTH_GRACE \
 	    " (SELECT GROUP_CONCAT(c.id, ':', c.type, ':', HEX(c.code_hash)" \
-	    " ORDER BY c.grace_until DESC SEPARATOR ','" \
+	    " ORDER BY c.grace_until DESC, c.seq DESC SEPARATOR ','" \
 	    " LIMIT " STR(MAX_GRACE_WINDOWS) ")" \
 	    " FROM mfa_codes c WHERE c.used_token_hash = t.token_hash" \
 	    " AND c.state = 1 AND c.grace_until > ?)," \
