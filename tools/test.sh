@@ -98,14 +98,16 @@ stop_instance() {
 	return $rc
 }
 
-# The instance's logs into var/test/log, then the instance is removed
-# (unless something in it would not stop).
+# Stops what still runs in the instance, keeps its logs in var/test/log,
+# then removes it (unless something in it would not stop).
 drop_instance() {
+	local stopped=0
 	[[ -n ${INST:-} && -d $INST ]] || return 0
+	stop_instance "$INST" && stopped=1
 	rm -rf "$KEEP"
 	mkdir -p "$KEEP"
 	cp -R "$INST/log" "$KEEP/log" 2>/dev/null || true
-	if stop_instance "$INST"; then
+	if ((stopped)); then
 		rm -rf "$INST"
 		rm -f "$REPO/var/test.inst"
 	else
@@ -231,6 +233,8 @@ leaks_detectable() {
 # --- 0. a fresh instance -------------------------------------------------
 
 mkdir -p "$REPO/var"
+# The lock is on fd 9, which the servers and the database are started
+# without (9>&-): one left running by a killed run does not hold it.
 exec 9>"$REPO/var/test.lock"
 if ! flock -n 9; then
 	echo "another tools/test.sh is running (var/test.lock)"
@@ -317,7 +321,7 @@ started=yes
 export ASAN_OPTIONS=detect_leaks=$leaks:abort_on_error=0:log_path=$INST/log/asan
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$INST/log/ubsan
 if ! GLUE_MODE=fcgi GLUE_BIN=$ASAN_BIN GLUE_ADMIN=$REPO/build/test/bin/glue-mfa-admin \
-	GLUE_CONFIG_EXTRA="test_clock_file = $INST/clock" tools/instance.sh start; then
+	GLUE_CONFIG_EXTRA="test_clock_file = $INST/clock" tools/instance.sh start 9>&-; then
 	fail "starting the test instance (logs in $KEEP/log)"
 	exit 1
 fi
@@ -357,7 +361,7 @@ fi
 # request, the body read from stdin, the environment as the server sets
 # it), and what the shared-hosting set-up runs.
 step "6. end-to-end, plain CGI"
-if GLUE_MODE=cgi GLUE_BIN=$TEST_BIN tools/instance.sh web-start; then
+if GLUE_MODE=cgi GLUE_BIN=$TEST_BIN tools/instance.sh web-start 9>&-; then
 	pytest_run "e2e CGI" cgi test
 	tools/instance.sh web-stop || fail "stopping lighttpd"
 else
@@ -375,7 +379,7 @@ serve_run() {
 	serve_port=$((serve_port + 1))
 	step "$1. $3 (port $serve_port)"
 	serving=$2
-	if SERVE_PORT=$serve_port GLUE_BIN=$TEST_BIN tools/serve.sh "$2" start; then
+	if SERVE_PORT=$serve_port GLUE_BIN=$TEST_BIN tools/serve.sh "$2" start 9>&-; then
 		SERVE_PORT=$serve_port tools/serve.sh "$2" test 2>&1 | tee "$log"
 		rc=${PIPESTATUS[0]}
 		if ! count_unit "$log"; then
