@@ -34,12 +34,14 @@ endif
 CORE	 = log config clock crypto db io req jsonapi valid fields router \
 	   auth audit mail method_email mfa form main
 # Programs serving the Storefront API (customers) and the Backend API (users).
-# A program in both lists is one source compiled once per side.
+# A program in both lists is one source compiled once per side.  not-found
+# serves no path: the web servers send it unknown paths asked for as JSON,
+# for a JSON:API 404 (README: deployment).
 MFA	 = multi-factor-auth-types multi-factor-auth-type-activate \
 	   multi-factor-auth-type-verify multi-factor-auth-trigger \
 	   multi-factor-auth-type-deactivate
 STOREFRONT = access-tokens refresh-tokens customers customer-password \
-	   addresses dev-mailbox $(MFA)
+	   addresses dev-mailbox not-found $(MFA)
 BACKEND	 = token users customer-multi-factor-auth-type-deactivate $(MFA)
 UNITS	 = valid config jsonapi crypto router req form fields
 

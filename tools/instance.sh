@@ -377,6 +377,18 @@ route() {
 	ROUTE_ELSE="else "
 }
 
+# What asks for JSON (RFC 8259 or JSON:API), whatever the parameters or
+# the case; the web server examples use the same expression.
+ACCEPT_JSON='(?i)application/(vnd[.]api[+])?json'
+
+not_found_block() {
+	cat <<-EOF
+		\$REQUEST_HEADER["Accept"] =~ $(lighttpd_str "$ACCEPT_JSON") {
+		    server.error-handler-404 = "/not-found"
+		}
+	EOF
+}
+
 write_web_conf() {
 	local name modules env_line=""
 	modules='"mod_access", "mod_alias", "mod_setenv", "mod_accesslog", "mod_fastcgi"'
@@ -434,6 +446,16 @@ write_web_conf() {
 					"$BENCH_BIN/$name" "$INST/run/bench-$name.sock")"
 				ROUTE_ELSE="else "
 			done
+		fi
+		if [[ -x $BIN/not-found ]]; then
+			# Where lighttpd would answer its own 404 (no program, no
+			# file) to a request asked for as JSON, not-found answers
+			# instead (its route is above; lighttpd passes the path
+			# asked for as REQUEST_URI): a JSON:API 404 with
+			# X-Request-Id.  Browsers (Accept text/html, */* or none)
+			# keep lighttpd's HTML 404.
+			printf '%s%s\n' "$ROUTE_ELSE" "$(not_found_block)"
+			ROUTE_ELSE="else "
 		fi
 	} >"$WEB_CONF.tmp"
 	mv "$WEB_CONF.tmp" "$WEB_CONF"

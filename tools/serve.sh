@@ -30,8 +30,11 @@
 #   SERVE_CGI      apache-cgi: cgi (mod_cgi, prefork MPM; default) or cgid
 #                  (mod_cgid, event MPM: Debian's "a2enmod cgi" under event)
 #
-# Files: INST/SERVER/ (the rendered configuration; apache-cgi: htdocs/, the
-# document root), INST/run/SERVER/ (sockets, pid files, runtime files),
+# Files: INST/SERVER/ (the rendered configuration; prefix/, a copy of the
+# www/ pages and of the programs, which the configuration names, so that
+# www-data reaches them wherever the checkout is, a 0700 home included;
+# apache-cgi: htdocs/, the document root, a copy likewise), INST/run/SERVER/
+# (sockets, pid files, runtime files),
 # INST/log/SERVER/ (the server's logs), INST/log/programs.log (the
 # programs' stderr, as under the instance's lighttpd; under apache-cgi it is
 # Apache's error log, where Apache writes a CGI program's stderr).
@@ -40,7 +43,8 @@
 # the caller; where the server runs them (apache-cgi, lighttpd) they run as
 # www-data, and start gives www-data's group read access to the
 # configuration file and the secret key (mode 0640) and write access to
-# the mail spool.
+# the mail spool.  So www-data must be able to enter INST itself (make
+# test puts its instance in a fresh directory under /tmp, mode 0711).
 
 set -euo pipefail
 
@@ -75,6 +79,9 @@ MAIN_CONF=$DIR/$SERVER.conf
 SITE_CONF=$DIR/site.conf
 PID_FILE=$RUN/$SERVER.pid
 DOCROOT=$DIR/htdocs
+# What the rendered configuration names as @PREFIX@ (its www/) and @BIN@:
+# the copies made by stage_prefix.
+STAGE=$DIR/prefix
 MODULES=/usr/lib/apache2/modules
 BASE=http://127.0.0.1:$PORT
 
@@ -143,7 +150,7 @@ sed_escape() { printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g'; }
 # render_example DEST: the example with its placeholders filled in for this
 # instance; dies if one is left outside the comments.
 render_example() {
-	sed -e "s|@PREFIX@|$(sed_escape "$REPO")|g" -e "s|@BIN@|$(sed_escape "$BIN")|g" \
+	sed -e "s|@PREFIX@|$(sed_escape "$STAGE")|g" -e "s|@BIN@|$(sed_escape "$BIN")|g" \
 		-e "s|@RUN@|$(sed_escape "$RUN")|g" -e "s|@CONFIG@|$(sed_escape "$CONF")|g" \
 		-e "s|@LOG@|$(sed_escape "$LOG")|g" -e "s|@ADDRESS@|127.0.0.1|g" \
 		-e "s|@PORT@|$PORT|g" "$REPO/$EXAMPLE" >"$1.tmp"
@@ -164,6 +171,23 @@ check_settings() {
 		((${#RUN} + ${#key} + 6 > ${#longest})) && longest=$RUN/$key.sock
 	done < <(program_list)
 	((${#longest} < 108)) || die "instance path too long for UNIX sockets: $longest"
+}
+
+# stage_prefix: copies of the pages and the programs under INST/SERVER/,
+# readable by all, for the server's workers (www-data) and the programs the
+# server runs; from here on BIN is the copy.  spawn-fcgi runs the copies
+# too, so what runs is always what was checked.
+stage_prefix() {
+	local name
+	rm -rf "$STAGE"
+	mkdir -p "$STAGE/cgi-bin/backend"
+	cp -R "$REPO/www" "$STAGE/www"
+	for name in $(programs "$BIN"); do cp -p "$BIN/$name" "$STAGE/cgi-bin/"; done
+	for name in $(programs "$BIN/backend"); do
+		cp -p "$BIN/backend/$name" "$STAGE/cgi-bin/backend/"
+	done
+	chmod -R u=rwX,go=rX "$STAGE"
+	BIN=$STAGE/cgi-bin
 }
 
 # What Debian's apache2.conf, envvars and mods-enabled provide, here without
@@ -315,6 +339,7 @@ cmd_render() {
 	check_settings
 	mkdir -p "$DIR" "$RUN" "$LOG"
 	chmod 755 "$DIR" "$RUN"
+	[[ $SERVER == apache-cgi ]] || stage_prefix
 	case $SERVER in
 	apache) render_apache ;;
 	apache-cgi) render_apache_cgi ;;
@@ -332,8 +357,9 @@ web_can() { runuser -u "$WEB_USER" -- test "$@"; }
 # test that they exist) and the sockets; say which path they cannot,
 # instead of a bare 403/404/503.
 check_access() {
-	local p
-	for p in "$REPO/www" "$BIN" "$RUN"; do
+	local p paths=("$STAGE/www" "$BIN" "$RUN")
+	[[ $SERVER == apache-cgi ]] && paths=("$DOCROOT" "$RUN")
+	for p in "${paths[@]}"; do
 		web_can -r "$p" -a -x "$p" ||
 			die "$WEB_USER cannot read $p (every directory above it needs o+x)"
 	done
@@ -433,7 +459,10 @@ cmd_start() {
 		stop_programs
 		spawn_all
 		;;
-	apache-cgi | lighttpd) grant_web_user ;;
+	apache-cgi | lighttpd)
+		check_access
+		grant_web_user
+		;;
 	esac
 	rm -f "$PID_FILE"
 	if ! server_start; then
@@ -476,6 +505,8 @@ cmd_status() {
 
 PASSED=0
 FAILED=0
+NOT_FOUND='{"errors":[{"status":"404","code":"103","detail":"Resource not found."}]}'
+BROWSER='text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'
 
 # expect WHAT WANT GOT
 expect() {
@@ -500,7 +531,7 @@ req() {
 has_header() { grep -qi "^$1:" "$HEAD_FILE" && echo yes || echo no; }
 
 cmd_test() {
-	local got token json=application/vnd.api+json big
+	local got token json=application/vnd.api+json big p a
 	server_pid >/dev/null || die "$SERVER is not running (tools/serve.sh $SERVER start)"
 	BODY_FILE=$(mktemp)
 	HEAD_FILE=$(mktemp)
@@ -527,10 +558,28 @@ cmd_test() {
 	got=$(req POST /backend/token \
 		-d 'grant_type=password&username=admin%40example.com&password=change123')
 	expect "POST /backend/token" "200 application/json" "${got%%;*}"
+	# Unknown paths: asked for as JSON, the JSON:API 404 of not-found;
+	# otherwise the server's own (HTML) 404.
+	for p in /carts /backend/carts /no-such-page.html; do
+		for a in "$json" application/json; do
+			got=$(req GET "$p" -H "Accept: $a")
+			expect "GET $p (Accept: $a)" "404 $json" "$got"
+			expect "  its body" "$NOT_FOUND" "$(<"$BODY_FILE")"
+			expect "  X-Request-Id" yes "$(has_header x-request-id)"
+		done
+		got=$(req GET "$p" -H "Accept: $BROWSER")
+		expect "GET $p (a browser's Accept)" "404 text/html" "${got%%;*}"
+		expect "  no X-Request-Id" no "$(has_header x-request-id)"
+	done
+	got=$(req POST /carts -H "Accept: $json" -H "Content-Type: $json" -d '{}')
+	expect "POST /carts (Accept: $json)" "404 $json" "$got"
 	got=$(req GET /backend/no-such-program)
-	expect "GET /backend/no-such-program" 404 "${got%% *}"
-	got=$(req GET /no-such-program)
-	expect "GET /no-such-program" 404 "${got%% *}"
+	expect "GET /backend/no-such-program (Accept */*)" "404 no" \
+		"${got%% *} $(has_header x-request-id)"
+	got=$(req GET /no-such-program -H "Accept:")
+	expect "GET /no-such-program (no Accept)" "404 no" "${got%% *} $(has_header x-request-id)"
+	got=$(req GET / -H "Accept: $json")
+	expect "GET / (Accept: $json): the page" "200 text/html; charset=utf-8" "$got"
 
 	big=$(head -c 70000 /dev/zero | tr '\0' 'a')
 	got=$(req POST /access-tokens -H "Content-Type: $json" --data-binary "$big")
@@ -548,6 +597,9 @@ cmd_test() {
 		expect "GET /cgi-bin/customers (the program file)" 404 "${got%% *}"
 		got=$(req GET /private/probe.txt)
 		expect "GET /private/probe.txt" 404 "${got%% *}"
+		got=$(req GET /private/probe.txt -H "Accept: $json")
+		expect "GET /private/probe.txt (Accept: $json)" "404 $json" "$got"
+		expect "  its body" "$NOT_FOUND" "$(<"$BODY_FILE")"
 		got=$(req GET /.htaccess)
 		expect "GET /.htaccess" 403 "${got%% *}"
 	fi

@@ -1,37 +1,61 @@
 #!/usr/bin/env bash
-# tools/test.sh: every test, in a fresh instance of its own (var/test, port
-# TEST_PORT or 18080), so it runs beside `make run`.  Exits non-zero on any
-# failure and always stops what it started.  The last line of the output is
-# exactly "N passed, M failed" (unit tests and pytest runs summed) for CI.
+# tools/test.sh: every test, in a fresh instance of its own on port
+# TEST_PORT (default 18080), so it runs beside `make run`.  Exits non-zero
+# on any failure and always stops what it started.  The last line of the
+# output is exactly "N passed, M failed" (unit tests, checks and pytest
+# runs summed) for CI; each stage prints its wall time, and the total
+# comes before that line.
 #
 #   1. builds: make VARIANT=test, VARIANT=asan, and the default build
 #   2. unit tests (test build, then the ASan/UBSan build)
-#   3. start the instance with the test build (test_clock_file = INST/clock)
-#   4. end-to-end tests through lighttpd + FastCGI, then the www/ pages in
-#      headless Chromium (tests/browser)
-#   5. end-to-end tests through lighttpd + plain CGI
-#   6. end-to-end tests through lighttpd + FastCGI with the ASan/UBSan build;
-#      any sanitizer report fails the run
+#   3. make lint; make fuzz-smoke (every fuzz target for a short time)
+#   4. start the instance with the ASan/UBSan build (test_clock_file =
+#      INST/clock)
+#   5. end-to-end tests through lighttpd + FastCGI, ASan/UBSan build, then
+#      the www/ pages in headless Chromium (tests/browser); any sanitizer
+#      report fails the run
+#   6. end-to-end tests through lighttpd + plain CGI (test build)
 #   7-10. the example configurations, each run by tools/serve.sh on its own
-#      port (TEST_PORT + 1..4) with the test build: its own checks, then
-#      the end-to-end tests through Apache + FastCGI (apache.conf.example),
-#      nginx + FastCGI (nginx.conf.example), Apache mod_cgi
-#      (htaccess.example) and lighttpd (lighttpd.conf.example)
+#      port (TEST_PORT + 1..4) with the test build: its own checks, then a
+#      representative part of the end-to-end tests (SERVER_TESTS below)
+#      through Apache + FastCGI (apache.conf.example), nginx + FastCGI
+#      (nginx.conf.example), Apache mod_cgi (htaccess.example) and lighttpd
+#      (lighttpd.conf.example)
 #  11. stop, summary
+#
+# The instance lives in a directory made for the run under TEST_TMP
+# (default /tmp; mode 0711) and removed by it, also on failure or
+# interrupt: the servers' workers and the programs they run are www-data,
+# which must enter the instance (configuration, key, sockets, spool, the
+# copies of the pages and programs that serve.sh makes) even when the
+# checkout sits in a 0700 home directory.  Its logs are kept in
+# var/test/log.  var/test.inst names the directory while a run is on, so
+# that the next run cleans up after one that was killed.
 
 set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$REPO" || exit 1
 
-INST=$REPO/var/test
+KEEP=$REPO/var/test
 PORT=${TEST_PORT:-18080}
+TMP_ROOT=${TEST_TMP:-/tmp}
 PY=/usr/bin/python3
 TEST_BIN=$REPO/build/test/cgi-bin
 ASAN_BIN=$REPO/build/asan/cgi-bin
 JOBS=$(nproc 2>/dev/null || echo 2)
 
-export GLUE_INSTANCE=$INST PORT
+# What the example servers run the end-to-end tests on: the front line,
+# unknown paths, bad input, both APIs' tokens, a protected MFA flow,
+# addresses; that is, the paths every set-up routes differently (addresses
+# before customers, /backend/<name>), the headers the servers must pass
+# (Authorization, X-MFA-Code), bodies and their limits.  The whole suite
+# runs twice above, through lighttpd with FastCGI and with plain CGI.
+SERVER_TESTS=(test_front_line.py test_unknown_paths.py test_bad_input.py
+	test_access_tokens.py test_refresh_tokens.py test_mfa_protected.py
+	test_addresses.py test_backend_token.py)
+
+export PORT
 unset GLUE_BENCH_BIN GLUE_SQL ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 
 passed=0
@@ -40,8 +64,56 @@ started=""
 serving=""
 LOGS=$(mktemp -d)
 
-step() { printf '\n==== %s\n' "$*"; }
+# Each stage's wall time: step NAME ends the running stage (if any) and
+# starts the next; stage_end ends it.  TIMES keeps "seconds name" lines.
+T0=$SECONDS
+stage=""
+stage_t0=0
+TIMES=()
+stage_end() {
+	[[ -n $stage ]] || return 0
+	local took=$((SECONDS - stage_t0))
+	printf '==== %s (took %d s)\n' "$stage" "$took"
+	TIMES+=("$(printf '%6d s  %s' "$took" "$stage")")
+	stage=""
+}
+step() {
+	stage_end
+	stage=$*
+	stage_t0=$SECONDS
+	printf '\n==== %s\n' "$*"
+}
 fail() { printf 'FAILED: %s\n' "$*"; failed=$((failed + 1)); }
+
+# stop_instance DIR: stops whatever a run left in instance DIR (the
+# example servers, lighttpd, MariaDB), by their pid files; 1 if any is
+# still running.
+stop_instance() {
+	local s rc=0
+	for s in apache nginx apache-cgi lighttpd; do
+		[[ -d $1/run/$s ]] || continue
+		GLUE_INSTANCE=$1 tools/serve.sh "$s" stop >/dev/null || rc=1
+	done
+	GLUE_INSTANCE=$1 tools/instance.sh stop >/dev/null || rc=1
+	return $rc
+}
+
+# Stops what still runs in the instance, keeps its logs in var/test/log,
+# then removes it (unless something in it would not stop).
+drop_instance() {
+	local stopped=0
+	[[ -n ${INST:-} && -d $INST ]] || return 0
+	stop_instance "$INST" && stopped=1
+	rm -rf "$KEEP"
+	mkdir -p "$KEEP"
+	cp -R "$INST/log" "$KEEP/log" 2>/dev/null || true
+	if ((stopped)); then
+		rm -rf "$INST"
+		rm -f "$REPO/var/test.inst"
+	else
+		fail "something in $INST would not stop; left in place"
+	fi
+}
 
 finish() {
 	local rc=$?
@@ -53,10 +125,17 @@ finish() {
 		fi
 		tools/instance.sh stop || fail "stopping the test instance"
 	fi
+	drop_instance
+	stage_end
 	rm -rf "$LOGS"
 	if ((failed == 0 && rc != 0)); then
 		failed=1
 	fi
+	if ((${#TIMES[@]})); then
+		printf '\nstage times:\n'
+		printf '%s\n' "${TIMES[@]}"
+	fi
+	printf 'total: %d s; logs in %s\n' "$((SECONDS - T0))" "$KEEP/log"
 	printf '\n%d passed, %d failed\n' "$passed" "$failed"
 	exit $((failed > 0))
 }
@@ -98,21 +177,42 @@ count_pytest() {
 	return $found
 }
 
-# pytest_run LABEL MODE BUILD [BASE_URL]: one pass of the end-to-end suite
-# through the server at BASE_URL (default the instance's lighttpd); the
-# tests that run programs or the operator tool themselves take them from
-# BUILD.
+# pytest_run LABEL MODE BUILD [BASE_URL [FILE...]]: one pass of the
+# end-to-end suite (or of those files of it) through the server at
+# BASE_URL (default the instance's lighttpd); the tests that run programs
+# or the operator tool themselves take them from BUILD.
 pytest_run() {
-	local log=$LOGS/pytest-${1//[^A-Za-z0-9]/_}.log rc
-	GLUE_BASE_URL=${4:-http://127.0.0.1:$PORT} GLUE_ROOT=$REPO GLUE_MODE=$2 \
-		GLUE_BIN=$REPO/build/$3/cgi-bin GLUE_ADMIN=$REPO/build/$3/bin/glue-mfa-admin \
-		"$PY" -m pytest -q tests/e2e 2>&1 | tee "$log"
+	local log=$LOGS/pytest-${1//[^A-Za-z0-9]/_}.log rc label=$1 mode=$2 build=$3
+	local base=${4:-http://127.0.0.1:$PORT} f targets=()
+	shift $(($# < 4 ? $# : 4))
+	for f in "$@"; do targets+=("tests/e2e/$f"); done
+	((${#targets[@]})) || targets=(tests/e2e)
+	GLUE_BASE_URL=$base GLUE_ROOT=$REPO GLUE_MODE=$mode \
+		GLUE_BIN=$REPO/build/$build/cgi-bin \
+		GLUE_ADMIN=$REPO/build/$build/bin/glue-mfa-admin \
+		"$PY" -m pytest -q "${targets[@]}" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	if ! count_pytest "$log"; then
-		fail "$1: pytest gave no result (exit $rc)"
+		fail "$label: pytest gave no result (exit $rc)"
 	elif ((rc != 0)); then
 		grep -qE '[0-9]+ (failed|errors?)' <(tail -n 1 "$log") ||
-			fail "$1: pytest exited $rc"
+			fail "$label: pytest exited $rc"
+	fi
+}
+
+# make_check LABEL TARGET: one make target that passes or fails as a whole
+# (its own "N passed, M failed" lines count instead when it prints any).
+make_check() {
+	local log=$LOGS/make-$2.log rc
+	make --no-print-directory -s "$2" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	if count_unit "$log"; then
+		((rc == 0)) || grep -qE '^[0-9]+ passed, [1-9][0-9]* failed$' "$log" ||
+			fail "$1: exit $rc"
+	elif ((rc == 0)); then
+		passed=$((passed + 1))
+	else
+		fail "$1 (exit $rc)"
 	fi
 }
 
@@ -133,14 +233,37 @@ leaks_detectable() {
 # --- 0. a fresh instance -------------------------------------------------
 
 mkdir -p "$REPO/var"
+# The lock is on fd 9, which the servers and the database are started
+# without (9>&-): one left running by a killed run does not hold it.
 exec 9>"$REPO/var/test.lock"
 if ! flock -n 9; then
 	echo "another tools/test.sh is running (var/test.lock)"
 	exit 1
 fi
-if [[ -d $INST ]]; then
-	tools/instance.sh stop >/dev/null || { echo "cannot stop the old test instance"; exit 1; }
-	rm -rf "$INST"
+# What a killed run left behind (var/test.inst names it), and the instance
+# directory of older versions of this script (var/test/ itself).
+if [[ -s $REPO/var/test.inst ]]; then
+	old=$(<"$REPO/var/test.inst")
+	if [[ $old == */glue-test.* && -d $old ]]; then
+		stop_instance "$old" || { echo "cannot stop the old test instance in $old"; exit 1; }
+		rm -rf "$old"
+	fi
+	rm -f "$REPO/var/test.inst"
+fi
+if [[ -d $KEEP/run ]]; then
+	stop_instance "$KEEP" || { echo "cannot stop the old test instance in $KEEP"; exit 1; }
+fi
+rm -rf "$KEEP"
+if ! INST=$(mktemp -d "$TMP_ROOT/glue-test.XXXXXX"); then
+	echo "cannot make the instance directory under $TMP_ROOT"
+	exit 1
+fi
+echo "$INST" >"$REPO/var/test.inst"
+chmod 0711 "$INST"
+export GLUE_INSTANCE=$INST
+if ! runuser -u www-data -- test -x "$INST"; then
+	fail "www-data cannot enter $INST (set TEST_TMP to a directory it can enter)"
+	exit 1
 fi
 
 # --- 1. builds -----------------------------------------------------------
@@ -173,22 +296,42 @@ for variant in test asan; do
 	fi
 done
 
-# --- 3. instance ---------------------------------------------------------
+# --- 3. lint, fuzz smoke ------------------------------------------------
 
-step "3. start the test instance ($INST, port $PORT)"
+step "3. make lint, make fuzz-smoke"
+make_check "make lint" lint
+if make -n fuzz-smoke >/dev/null 2>&1; then
+	ASAN_OPTIONS=detect_leaks=$leaks make_check "make fuzz-smoke" fuzz-smoke
+else
+	echo "skipped: no fuzz-smoke target"
+fi
+
+# --- 4. instance ---------------------------------------------------------
+
+# The ASan/UBSan build serves the main end-to-end run.  Exported for the
+# pytest run too: the programs and the operator tool the tests start
+# themselves (ASan build) then report into the same files.
+step "4. start the test instance ($INST, port $PORT, ASan/UBSan build)"
+if ((leaks)); then
+	echo "LeakSanitizer works here: detect_leaks=1"
+else
+	echo "LeakSanitizer cannot run here (no ptrace): detect_leaks=0"
+fi
 started=yes
-if ! GLUE_MODE=fcgi GLUE_BIN=$TEST_BIN GLUE_ADMIN=$REPO/build/test/bin/glue-mfa-admin \
-	GLUE_CONFIG_EXTRA="test_clock_file = $INST/clock" tools/instance.sh start; then
-	fail "starting the test instance (logs in $INST/log)"
+export ASAN_OPTIONS=detect_leaks=$leaks:abort_on_error=0:log_path=$INST/log/asan
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$INST/log/ubsan
+if ! GLUE_MODE=fcgi GLUE_BIN=$ASAN_BIN GLUE_ADMIN=$REPO/build/test/bin/glue-mfa-admin \
+	GLUE_CONFIG_EXTRA="test_clock_file = $INST/clock" tools/instance.sh start 9>&-; then
+	fail "starting the test instance (logs in $KEEP/log)"
 	exit 1
 fi
 
-# --- 4-6. end-to-end -----------------------------------------------------
+# --- 5-6. end-to-end -----------------------------------------------------
 
-step "4. end-to-end, FastCGI"
-pytest_run "e2e FastCGI" fcgi test
+step "5. end-to-end, FastCGI, ASan/UBSan build"
+pytest_run "e2e FastCGI (ASan/UBSan)" fcgi asan
 
-step "4b. the www/ pages in headless Chromium (FastCGI)"
+step "5b. the www/ pages in headless Chromium (FastCGI, ASan/UBSan build)"
 blog=$LOGS/browser.log
 GLUE_BASE_URL=http://127.0.0.1:$PORT tests/browser/run.sh 2>&1 | tee "$blog"
 brc=${PIPESTATUS[0]}
@@ -198,55 +341,45 @@ elif ((brc != 0)) && ! grep -qE '^[0-9]+ passed, [1-9][0-9]* failed$' "$blog"; t
 	fail "browser test exited $brc"
 fi
 
-step "5. end-to-end, plain CGI"
-if GLUE_MODE=cgi GLUE_BIN=$TEST_BIN tools/instance.sh restart-web; then
-	pytest_run "e2e CGI" cgi test
+step "5c. sanitizer reports"
+# Stop the programs first: leak reports are written when they exit.
+unset ASAN_OPTIONS UBSAN_OPTIONS
+tools/instance.sh web-stop || fail "stopping lighttpd"
+reports=$(compgen -G "$INST/log/[au]*san.*")
+if [[ -n $reports ]]; then
+	for f in $reports; do
+		printf -- '---- %s\n' "$f"
+		cat "$f"
+	done
+	fail "sanitizer reports: $(wc -w <<<"$reports") file(s), kept in $KEEP/log"
 else
-	fail "switching to CGI"
+	echo "no sanitizer reports"
+	passed=$((passed + 1))
 fi
 
-step "6. end-to-end, FastCGI, ASan/UBSan build"
-if ((leaks)); then
-	echo "LeakSanitizer works here: detect_leaks=1"
-else
-	echo "LeakSanitizer cannot run here (no ptrace): detect_leaks=0"
-fi
-rm -f "$INST"/log/asan.* "$INST"/log/ubsan.*
-# Exported for the pytest run too: the programs and the operator tool the
-# tests start themselves (ASan build) then report into the same files.
-export ASAN_OPTIONS=detect_leaks=$leaks:abort_on_error=0:log_path=$INST/log/asan
-export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$INST/log/ubsan
-if GLUE_MODE=fcgi GLUE_BIN=$ASAN_BIN tools/instance.sh restart-web; then
-	pytest_run "e2e ASan/UBSan" fcgi asan
-	# Stop the programs first: leak reports are written when they exit.
-	unset ASAN_OPTIONS UBSAN_OPTIONS
+# The whole suite again: plain CGI is its own transport (one process per
+# request, the body read from stdin, the environment as the server sets
+# it), and what the shared-hosting set-up runs.
+step "6. end-to-end, plain CGI"
+if GLUE_MODE=cgi GLUE_BIN=$TEST_BIN tools/instance.sh web-start 9>&-; then
+	pytest_run "e2e CGI" cgi test
 	tools/instance.sh web-stop || fail "stopping lighttpd"
-	reports=$(compgen -G "$INST/log/[au]*san.*")
-	if [[ -n $reports ]]; then
-		for f in $reports; do
-			printf -- '---- %s\n' "$f"
-			cat "$f"
-		done
-		fail "sanitizer reports: $(wc -w <<<"$reports") file(s) in $INST/log"
-	else
-		echo "no sanitizer reports"
-	fi
 else
-	fail "switching to the ASan/UBSan build"
+	fail "starting lighttpd with plain CGI"
 fi
 
 # --- 7-10. the example configurations ------------------------------------
 
 # serve_run STEP SERVER LABEL MODE: SERVER on its own port, configured by
 # its example file (tools/serve.sh), then serve.sh's checks and, unless
-# MODE is "none", the end-to-end suite through it; stopped by pid after.
+# MODE is "none", SERVER_TESTS through it; stopped by pid after.
 serve_port=$PORT
 serve_run() {
 	local log=$LOGS/serve-$2.log rc
 	serve_port=$((serve_port + 1))
 	step "$1. $3 (port $serve_port)"
 	serving=$2
-	if SERVE_PORT=$serve_port GLUE_BIN=$TEST_BIN tools/serve.sh "$2" start; then
+	if SERVE_PORT=$serve_port GLUE_BIN=$TEST_BIN tools/serve.sh "$2" start 9>&-; then
 		SERVE_PORT=$serve_port tools/serve.sh "$2" test 2>&1 | tee "$log"
 		rc=${PIPESTATUS[0]}
 		if ! count_unit "$log"; then
@@ -254,9 +387,10 @@ serve_run() {
 		elif ((rc != 0)) && ! grep -qE '^[0-9]+ passed, [1-9][0-9]* failed$' "$log"; then
 			fail "$3: serve.sh test exited $rc"
 		fi
-		[[ $4 == none ]] || pytest_run "e2e $3" "$4" test "http://127.0.0.1:$serve_port"
+		[[ $4 == none ]] ||
+			pytest_run "e2e $3" "$4" test "http://127.0.0.1:$serve_port" "${SERVER_TESTS[@]}"
 	else
-		fail "$3: starting $2 (logs in $INST/log/$2)"
+		fail "$3: starting $2 (logs in $KEEP/log/$2)"
 	fi
 	tools/serve.sh "$2" stop || fail "stopping $2"
 	serving=""
