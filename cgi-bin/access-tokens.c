@@ -1,6 +1,6 @@
 /*
  * POST /access-tokens: a customer signs in with e-mail and password
- * (SPEC §3.1); auth_login() has the rules.
+ * (contract §3.1); auth_login() has the rules.
  */
 #include "glue.h"
 

@@ -1,5 +1,5 @@
 /*
- * /customers/{ref}/addresses[/{uuid}] (SPEC §3.2): the signed-in
+ * /customers/{ref}/addresses[/{uuid}] (contract §3.2): the signed-in
  * customer's addresses.  At most one default shipping and one default
  * billing address: setting one clears the others in the same transaction.
  */

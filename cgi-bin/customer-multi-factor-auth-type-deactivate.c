@@ -1,5 +1,5 @@
 /*
- * POST /backend/customer-multi-factor-auth-type-deactivate (SPEC §3.3):
+ * POST /backend/customer-multi-factor-auth-type-deactivate (contract §3.3):
  * an administrator switches off a customer's method, for a customer
  * locked out of it.  Protected by default: the administrator's own code
  * is needed when they have an active method.  mfa_admin_off() audits

@@ -1,5 +1,5 @@
 /*
- * PATCH /customer-password/{ref} (SPEC §3.2): the current password, the
+ * PATCH /customer-password/{ref} (contract §3.2): the current password, the
  * new one twice.  The calling token stays valid; every other token of the
  * customer is revoked, in the same transaction as the change.
  */

@@ -1,5 +1,5 @@
 /*
- * /customers (SPEC §3.2): anonymous registration, and the signed-in
+ * /customers (contract §3.2): anonymous registration, and the signed-in
  * customer's own record: read, change, delete.
  */
 #include <stdio.h>

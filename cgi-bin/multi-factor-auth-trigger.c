@@ -1,5 +1,5 @@
 /*
- * POST /multi-factor-auth-trigger (SPEC §4.2): mail a code before a protected action.
+ * POST /multi-factor-auth-trigger (contract §4.2): mail a code before a protected action.
  * The checks and their order live in src/mfa.c, shared by both sides.
  */
 #include "glue.h"

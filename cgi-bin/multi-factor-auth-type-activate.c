@@ -1,5 +1,5 @@
 /*
- * POST /multi-factor-auth-type-activate (SPEC §4.2): start activating a method; mails a code.
+ * POST /multi-factor-auth-type-activate (contract §4.2): start activating a method; mails a code.
  * The checks and their order live in src/mfa.c, shared by both sides.
  */
 #include "glue.h"

@@ -1,5 +1,5 @@
 /*
- * POST /multi-factor-auth-type-deactivate (SPEC §4.2): switch a method off with a code of it.
+ * POST /multi-factor-auth-type-deactivate (contract §4.2): switch a method off with a code of it.
  * The checks and their order live in src/mfa.c, shared by both sides.
  */
 #include "glue.h"

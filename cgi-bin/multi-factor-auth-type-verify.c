@@ -1,5 +1,5 @@
 /*
- * POST /multi-factor-auth-type-verify (SPEC §4.2): verify the activation code; the method becomes active.
+ * POST /multi-factor-auth-type-verify (contract §4.2): verify the activation code; the method becomes active.
  * The checks and their order live in src/mfa.c, shared by both sides.
  */
 #include "glue.h"

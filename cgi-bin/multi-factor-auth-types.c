@@ -1,5 +1,5 @@
 /*
- * GET /multi-factor-auth-types[/{type}] (SPEC §4, §4.1): the methods the
+ * GET /multi-factor-auth-types[/{type}] (contract §4, §4.1): the methods the
  * server offers with the account's status of each.
  */
 #include "glue.h"

@@ -1,5 +1,5 @@
 /*
- * POST /refresh-tokens: rotation (SPEC §3.1, auth_refresh()).
+ * POST /refresh-tokens: rotation (contract §3.1, auth_refresh()).
  * DELETE /refresh-tokens/mine (or /{refreshToken}): sign-out.
  */
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * POST /backend/token: the back office's OAuth 2.0 token endpoint (SPEC
+ * POST /backend/token: the back office's OAuth 2.0 token endpoint (contract
  * §3.3): the password grant (RFC 6749 §4.3) and the refresh_token grant
  * (§6), form-encoded; answers and errors in RFC 6749's shapes (§5.1,
  * §5.2), not JSON:API.
@@ -106,7 +106,7 @@ token(struct req *r)
 	const char	*grant;
 	int		 rc;
 
-	/* No client authentication here: public clients only (§2.1). */
+	/* No client authentication: public clients only (RFC 6749 §2.1). */
 	if (r->authorization != NULL &&
 	    strncasecmp(r->authorization, "Basic ", 6) == 0)
 		return oauth_error(r, 401, "invalid_client",

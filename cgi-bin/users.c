@@ -1,5 +1,5 @@
 /*
- * /backend/users (SPEC §3.3): back-office users.  Any signed-in user may
+ * /backend/users (contract §3.3): back-office users.  Any signed-in user may
  * manage users (the Backend API has no roles yet); nobody may block or
  * delete their own account.  A blocked user's tokens stop at once (the
  * token check requires an active user); a password set by someone else,

@@ -1,8 +1,8 @@
 -- Multi-factor authentication: methods per account, hashed single-use codes,
--- per-account failure counters and the audit trail (SPEC §4, §5).
+-- per-account failure counters and the audit trail (contract §4, §5).
 -- side: 0 Storefront (customers), 1 Backend (users).
 
--- status: 0 deactivated, 1 activation is pending, 2 activated (SPEC §4.1).
+-- status: 0 deactivated, 1 activation is pending, 2 activated (contract §4.1).
 CREATE TABLE mfa_methods (
 	side		TINYINT NOT NULL,
 	account_id	BIGINT UNSIGNED NOT NULL,
@@ -15,7 +15,7 @@ CREATE TABLE mfa_methods (
 -- id is random (63 bits) and part of the hashed input, binding a code to
 -- its row.  state: 0 live, 1 used, 2 blocked (too many tries),
 -- 3 invalidated (a newer code, a failed send, deactivation).
--- used_token_hash / grace_until: the grace window of SPEC §5.1 rule 5.
+-- used_token_hash / grace_until: the grace window of contract §5.1 rule 5.
 CREATE TABLE mfa_codes (
 	id		BIGINT UNSIGNED NOT NULL PRIMARY KEY,
 	side		TINYINT NOT NULL,
@@ -31,7 +31,7 @@ CREATE TABLE mfa_codes (
 	KEY mfa_codes_account (side, account_id, type, created_at)
 ) ENGINE=InnoDB;
 
--- Consecutive failed code checks and the lockout they caused (SPEC §5.2).
+-- Consecutive failed code checks and the lockout they caused (contract §5.2).
 -- Its row is also the lock that serialises an account's code decisions.
 CREATE TABLE mfa_lockouts (
 	side		TINYINT NOT NULL,
@@ -42,7 +42,7 @@ CREATE TABLE mfa_lockouts (
 	PRIMARY KEY (side, account_id)
 ) ENGINE=InnoDB;
 
--- Every MFA decision and sign-in (SPEC §5.4).  Never a code, token,
+-- Every MFA decision and sign-in (contract §5.4).  Never a code, token,
 -- password or secret.  actor_id: the administrator, for admin actions.
 CREATE TABLE audit_log (
 	id		BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,

@@ -1,4 +1,4 @@
--- Back-office users (Backend API, SPEC §3.3).  status: 1 active, 0 blocked;
+-- Back-office users (Backend API, contract §3.3).  status: 1 active, 0 blocked;
 -- a blocked user's tokens stop working at once (the token check joins here).
 CREATE TABLE users (
 	id		BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,

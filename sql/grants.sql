@@ -2,7 +2,7 @@
 -- glue-mfa-admin run (every statement is in src/db.c), and nothing more.
 -- No DDL (CREATE, ALTER, INDEX), no DROP and so no TRUNCATE, nothing
 -- outside this database, no GRANT OPTION.  audit_log is append-only for
--- the programs (SPEC §5.4): INSERT and SELECT, never UPDATE or DELETE.
+-- the programs (contract §5.4): INSERT and SELECT, never UPDATE or DELETE.
 --
 -- glue-mfa-migrate applies this file after the migrations, every run, in
 -- the application's database (so table names are unqualified), as the

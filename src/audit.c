@@ -1,5 +1,5 @@
 /*
- * The audit trail (SPEC §5.4): one row per MFA decision and sign-in, with
+ * The audit trail (contract §5.4): one row per MFA decision and sign-in, with
  * the request id that also tags the log lines.  Never a code, token,
  * password or secret: callers pass only names, results and error codes.
  * A row that cannot be written is logged; the answer does not change.

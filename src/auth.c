@@ -1,5 +1,5 @@
 /*
- * Bearer tokens, sign-in limits and token families (SPEC §3).  Tokens are
+ * Bearer tokens, sign-in limits and token families (contract §3).  Tokens are
  * 256-bit random strings handed out once; only their keyed hash is stored.
  * A refresh token is used once: its successor joins the same family, and a
  * second use of a used one revokes the whole family (RFC 6819 §5.2.2.3).
@@ -241,7 +241,7 @@ auth_refresh(struct req *r, const char *token, struct issued *t)
 }
 
 /*
- * Sign-in with a password (SPEC §3.1, §3.3), both sides.  An unknown
+ * Sign-in with a password (contract §3.1, §3.3), both sides.  An unknown
  * account, a blocked user and a wrong password answer alike, after the
  * same Argon2id work.  Audited.  Returns LOGIN_OK with *t issued,
  * LOGIN_FAILED, LOGIN_LIMITED with *retry, or -1 (database error).

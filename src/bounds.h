@@ -6,9 +6,9 @@
 #ifndef GLUE_BOUNDS_H
 #define GLUE_BOUNDS_H
 
-/* SPEC §2: request bodies over 64 KiB are refused with 413. */
+/* contract §2.3: request bodies over 64 KiB are refused with 413. */
 #define MAX_BODY		(64 * 1024)
-/* SPEC §2: JSON nested deeper than this is malformed (400). */
+/* contract §2.3: JSON nested deeper than this is malformed (400). */
 #define MAX_JSON_DEPTH		16
 /* Header values we copy; longer ones are treated as absent or invalid. */
 #define MAX_HEADER		1024
@@ -31,7 +31,7 @@
 /* Addresses a customer may keep; a bound on what one account can store. */
 #define MAX_ADDRESSES		50
 
-/* Tokens: 32 random bytes (256 bits, SPEC §3.1), base64url without padding. */
+/* Tokens: 32 random bytes (256 bits, contract §3.4), base64url, no padding. */
 #define TOKEN_BYTES		32
 #define TOKEN_CHARS		43
 /* Keyed BLAKE2b digests stored for tokens, codes and limit scopes. */
@@ -42,12 +42,12 @@
 /* X-Request-Id: 16 random bytes as lowercase hex. */
 #define REQUEST_ID_CHARS	32
 
-/* Codes (SPEC §5.1): code_length may be configured between these. */
+/* Codes (contract §5.1): code_length may be configured between these. */
 #define MIN_CODE_LENGTH		6
 #define MAX_CODE_LENGTH		10
-/* SPEC §5.2: max_failures is never above this. */
+/* contract §5.2: max_failures is never above this. */
 #define MAX_MAX_FAILURES	100
-/* SPEC §5.2: lockout doubles up to one hour. */
+/* contract §5.2: lockout doubles up to one hour. */
 #define MAX_LOCKOUT_SECONDS	3600
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * The configuration file (SPEC §7): "key = value" lines, '#' comments.
+ * The configuration file (contract §7.1): "key = value" lines, '#' comments.
  * Every key is declared once in keys[] with its default and bounds; an
  * unknown key, a bad value or an unreadable file stops start-up with one
  * line naming the key.  The result lives in the process-wide cfg.

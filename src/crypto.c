@@ -16,7 +16,7 @@
 
 static unsigned char	 secret[SECRET_BYTES];
 /* Lazily made hash of a random password, so an unknown account costs a login
- * the same Argon2id work as a known one (SPEC §3.1: similar time). */
+ * the same Argon2id work as a known one (contract §3.1: similar time). */
 static char		 dummy_hash[crypto_pwhash_STRBYTES];
 
 /* The secret file: 64 hex characters, optionally a newline.  A file others

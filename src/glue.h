@@ -349,7 +349,7 @@ enum method_status { ST_DEACTIVATED = 0, ST_PENDING = 1, ST_ACTIVE = 2 };
 #define MAX_METHOD_NAME	16	/* mfa_methods.type, mfa_codes.type */
 #define MAX_METHODS	8	/* methods one account can have rows for */
 /*
- * Codes whose grace window a token may hold open at once (SPEC 5.1 rule 5):
+ * Codes whose grace window a token may hold open at once (contract §5.1 rule 5):
  * the authentication query returns the newest this many; an older window
  * is dropped (its header no longer passes).  20 codes a day fit many times.
  */

@@ -59,10 +59,10 @@ static const struct {
 	[E_USER_EXISTS] = { 422, "416",
 	    "User with this username already exists." },
 	[E_USER_UNKNOWN] = { 404, "417", "User not found." },
-	/* SPEC §3.3: the rescue names an unknown customer with 404. */
+	/* contract §3.3: the rescue names an unknown customer with 404. */
 	[E_RESCUE_NO_CUSTOMER] = { 404, "5907", "Customer not found.",
 	    SRC_POINTER, "/data/attributes/customerReference", 0 },
-	/* SPEC §4.4, the detail strings exactly as written there. */
+	/* contract §4.4, the detail strings exactly as written there. */
 	[E_MFA_CODE_MISSING] = { 403, "5900", "X-MFA-Code header is missing.",
 	    MFA_HEADER, 0 },
 	[E_MFA_CODE_INVALID] = { 403, "5901", "X-MFA-Code is invalid.",

@@ -1,5 +1,5 @@
 /*
- * Message building and the two transports (SPEC §7): the development spool
+ * Mail building and the two transports (contract §7.3): the development spool
  * (one RFC 5322 message per file, names sorting in send order) and a
  * sendmail-compatible command fed on stdin under a time limit.
  *

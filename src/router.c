@@ -1,5 +1,5 @@
 /*
- * The table-driven router and the front line (SPEC §2), in one fixed
+ * The table-driven router and the front line (contract §2.1), in one fixed
  * order: route (404), method (405), content type (415), Accept (406), body
  * size (413), JSON shape (400/409), authentication (403/401).  Handlers see
  * only valid input.
@@ -100,7 +100,7 @@ host_ok(const char *h)
 	    "0123456789.-:[]") == n;
 }
 
-/* scheme://host[/prefix], from the request itself (SPEC §2). */
+/* scheme://host[/prefix], from the request itself (contract §2.6). */
 static void
 base_build(struct req *r)
 {

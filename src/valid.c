@@ -314,7 +314,7 @@ param_ok(const char *p, const char *const *allowed)
 }
 
 /*
- * SPEC §2: application/vnd.api+json with only ext/profile parameters
+ * contract §2.2: application/vnd.api+json with only ext/profile parameters
  * (JSON:API 1.1 §5.1), or application/json, optionally with charset.
  */
 int

@@ -420,7 +420,7 @@ class Story:
               "the repeated PATCH carried X-MFA-Code")
         p.shot("profile-saved")
         # The password change asks again; the same code passes within the
-        # grace window for this token (SPEC §5.1 rule 5).
+        # grace window for this token (contract §5.1 rule 5).
         p.fill("#current", PASSWORD)
         p.fill("#newPassword", PASSWORD + "2")
         p.fill("#confirmPassword", PASSWORD + "2")

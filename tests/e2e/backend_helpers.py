@@ -1,6 +1,6 @@
 """Helpers for the Backend API end-to-end tests (tests/e2e/test_backend_*.py).
 
-The Backend API lives under /backend/ (SPEC §1.1, §3.3). Its token endpoint
+The Backend API lives under /backend/ (contract §1.1, §3.3). Its token endpoint
 speaks OAuth 2.0 (RFC 6749), not JSON:API, so its answers are checked here by
 check_oauth_common() instead of conftest.check_common(). Every other backend
 answer goes through conftest.api() and its checks.

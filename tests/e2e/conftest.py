@@ -203,7 +203,7 @@ class Resp:
 
 
 def check_common(r):
-    """Rules every response of the programs follows (SPEC §2)."""
+    """Rules every response of the programs follows (contract §2)."""
     rid = r.headers.get("X-Request-Id")
     assert rid is not None and RID_RE.match(rid), \
         "X-Request-Id missing or not 32 lowercase hex" + r.describe()
@@ -250,7 +250,7 @@ def assert_error(r, status, code, detail, pointer=None, header=None,
     """The body is exactly {"errors":[{"status","code","detail"[,"source"]}]}.
 
     pointer/header: the required source. allow_header: a source.header the
-    contract does not require but SPEC §2 permits ("where one input is at fault").
+    contract does not require but permits (contract §2.5: "where one input is at fault").
     pointers: a set of acceptable pointers where the contract is not exact.
     """
     assert r.status == status, "status %d != %d" % (r.status, status) + r.describe()

@@ -38,7 +38,7 @@ gets a copy of that table's rows before the block ({key: {column: value}},
 values as strings, binary as hex, NULL as None) and returns the rows
 expected after it. `checks` maps a table to a function(before, after)
 returning a list of problems, for changes a test cannot predict exactly.
-The builders wrong_code() (a counted wrong code, SPEC §5.2) and
+The builders wrong_code() (a counted wrong code, contract §5.2) and
 login_failure_counted() (a counted failed sign-in) give the documented
 changes. `mails` lists the subjects of the messages expected to mail_to
 (default: no new message to anyone).
@@ -61,7 +61,7 @@ import pytest
 
 from conftest import INSTANCE, db_available, db_query
 
-# The engine's limits as configured in the test instance (SPEC §5 defaults;
+# The engine's limits as configured in the test instance (contract §5 defaults;
 # mfa_helpers has the same numbers).
 ATTEMPTS_PER_CODE = 3
 MAX_FAILURES = 10
@@ -258,7 +258,7 @@ def server_now():
 
 
 # --------------------------------------------------------------------------
-# Changes made by design (SPEC §5.2)
+# Changes made by design (contract §5.2)
 
 
 def wrong_code(side, account_id, type_="email", n=1):

@@ -8,7 +8,7 @@ how an account is made and signed in, where its mail goes, its own resource
 (the protected write PATCHes it) and its error codes. A test that only makes
 sense for one side uses STOREFRONT or BACKEND directly.
 
-The test instance runs with the defaults of SPEC §5 (constants below); codes
+The test instance runs with the defaults of contract §5 (constants below); codes
 are read from the mail spool $GLUE_INSTANCE/mail (one message per file, names
 sorting in send order). Every account here is a fresh one, so tests never
 share MFA state.
@@ -34,7 +34,7 @@ VERIFY = "multi-factor-auth-type-verify"
 TRIGGER = "multi-factor-auth-trigger"
 DEACTIVATE = "multi-factor-auth-type-deactivate"
 
-# SPEC §5 defaults, as configured in the test instance.
+# contract §5 defaults, as configured in the test instance.
 CODE_LENGTH = 6
 CODE_TTL = 600
 ATTEMPTS_PER_CODE = 3
@@ -44,13 +44,13 @@ GRACE_PERIOD = 300
 RESEND_COOLDOWN = 60
 DAILY_SEND_CAP = 20
 
-# SPEC §4.1 labels.
+# contract §4.1 labels.
 DEACTIVATED, PENDING, ACTIVATED = "deactivated", "activation is pending", "activated"
 
 # mfa_codes.state
 CODE_LIVE, CODE_USED, CODE_BLOCKED, CODE_INVALIDATED = 0, 1, 2, 3
 
-# SPEC §4.4, exact.
+# contract §4.4, exact.
 D_5900 = "X-MFA-Code header is missing."
 D_5901 = "X-MFA-Code is invalid."
 D_5902 = "Multi-factor authentication type is missing."
@@ -117,7 +117,7 @@ class Side:
     programs = None        # GLUE_BIN subdirectory of the programs
     account_type = None    # JSON:API type of the account's resource
     table, name_column = None, None
-    # SPEC §4.4: no account behind the request (5905/5908), the token's
+    # contract §4.4: no account behind the request (5905/5908), the token's
     # account gone (5907/5909). No test reaches them over HTTP: the token
     # check answers 401 first, and the account would have to vanish between
     # that check and the MFA step.
@@ -276,7 +276,7 @@ def other_account(side):
 
 
 def mfa_body(resource, type_="email", attrs=None):
-    """The POST body of SPEC §4; type_=None leaves attributes.type out."""
+    """The POST body of contract §4; type_=None leaves attributes.type out."""
     if attrs is None:
         attrs = {} if type_ is None else {"type": type_}
     return doc(resource, attrs)
@@ -458,7 +458,7 @@ def new_code_since(addr, mark):
 
 
 def assert_notification(msg, *codes):
-    """A notification mail: no code in it (SPEC §6)."""
+    """A notification mail: no code in it (contract §6.2)."""
     assert str(msg["Subject"]) != CODE_SUBJECT
     text, html = text_of(msg), html_of(msg)
     for body in (text, html):
@@ -621,7 +621,7 @@ def error_code(r):
 def refused(c, action=None, code=None, counted=0, type_="email", **kw):
     """A block that must change nothing of c's but the audit row recording
     the refusal: (action, "failure", code); no action: no row at all.
-    counted=n: a wrong code counted n times (SPEC §5.2) against the codes of
+    counted=n: a wrong code counted n times (contract §5.2) against the codes of
     type_ (the protected guard's and activate's: of every active method); a
     count that reaches max_failures also locks, audited ("lockout" before
     the refusal's row) and notified by mail. Further keywords go to

@@ -32,7 +32,7 @@ def untouched(email=None):
 
 @contextlib.contextmanager
 def counted_failure(email):
-    """401 003: the failure is counted (its address and the client's, SPEC
+    """401 003: the failure is counted (its address and the client's, contract
     §3.1) and audited; nothing else changes, no token is issued."""
     with unchanged(side="storefront", account_id=customer_id(email),
                    audit=[("login", "failure", "003")],

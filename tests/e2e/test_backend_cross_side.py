@@ -1,4 +1,4 @@
-"""Tokens never cross sides (SPEC §3.1): a customer's access token is invalid
+"""Tokens never cross sides (contract §3.4): a customer's access token is invalid
 on every Backend route, a user's on every Storefront route (401 001)."""
 
 import contextlib

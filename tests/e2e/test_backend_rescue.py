@@ -1,4 +1,4 @@
-"""POST /backend/customer-multi-factor-auth-type-deactivate (SPEC §3.3): an
+"""POST /backend/customer-multi-factor-auth-type-deactivate (contract §3.3): an
 administrator switches off a customer's method, end to end: the customer's
 state, the notification mail, the audit row, and every error."""
 

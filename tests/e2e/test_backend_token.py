@@ -1,4 +1,4 @@
-"""POST /backend/token: the back office's OAuth 2.0 token endpoint (SPEC §3.3,
+"""POST /backend/token: the back office's OAuth 2.0 token endpoint (contract §3.3,
 RFC 6749 §4.3, §5, §6): both grants, every error shape, rotation, limits."""
 
 import contextlib

@@ -1,4 +1,4 @@
-"""/backend/users (SPEC §3.3): list, read, create, update, delete, and every
+"""/backend/users (contract §3.3): list, read, create, update, delete, and every
 error: 416 duplicate, 417 unknown, 415 self, 901 invalid fields, 002/001."""
 
 import contextlib

@@ -199,7 +199,7 @@ def test_meta_characters_stored_verbatim(value):
 
 def test_sql_in_email_login_is_just_a_failure(login_failures_cleared):
     # A failed sign-in of an unknown address: counted (the address and the
-    # client, SPEC §3.1) and audited, nothing else.
+    # client, contract §3.1) and audited, nothing else.
     with unchanged(side="storefront", audit=[("login", "failure", "003")],
                    changes=login_failure_counted()):
         r = api("POST", "/access-tokens",

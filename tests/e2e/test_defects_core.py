@@ -165,7 +165,7 @@ def test_backend_handler_refusal_leaves_the_code_unconsumed():
 
 def test_grace_windows_are_bounded_oldest_dropped(side):
     """One token uses 17 triggered codes (and the activation code) within
-    grace_period: a used code lets the next trigger through at once (SPEC
+    grace_period: a used code lets the next trigger through at once (contract
     §5.3), 18 codes stay within daily_send_cap. Every answer is normal;
     the newest MAX_GRACE_WINDOWS pass by grace; the next older one is an
     invalid code, counted."""
@@ -214,7 +214,7 @@ def test_grace_windows_of_a_token_within_grace_period(side):
 def test_activation_refused_by_the_daily_cap_leaves_the_method_off(side):
     """daily_send_cap codes sent (activation, triggers, the last one used to
     switch MFA off), then activate: 429 5912, and the method is still
-    deactivated, nothing stored, nothing sent (SPEC §5.3). Each code is used
+    deactivated, nothing stored, nothing sent (contract §5.3). Each code is used
     by a token of its own, so no token holds many grace windows."""
     c = mfa_account(side)                       # code 1
     for i in range(DAILY_SEND_CAP - 2):         # codes 2 .. cap-1

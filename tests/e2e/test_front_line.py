@@ -1,4 +1,4 @@
-"""The front line every program runs before a handler (SPEC §2, brief H2):
+"""The front line every program runs before a handler (contract §2.1):
 404, 405, 415, 406, 413, 400 (100, 101), 409, then 403 002 / 401 001."""
 
 import contextlib

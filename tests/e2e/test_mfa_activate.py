@@ -1,4 +1,4 @@
-"""POST /multi-factor-auth-type-activate: the checks of SPEC §4.2 in order,
+"""POST /multi-factor-auth-type-activate: the checks of contract §4.2 in order,
 on both sides (the `account` fixture).
 
 Row 4 (the account has *another* active method: header needed, code checked)
@@ -93,7 +93,7 @@ def test_6_activate_again_after_deactivation(account):
     assert status_of(account) == "activated"
 
 
-# 5. Resend limits -> 5912 (SPEC §5.3): activate again on a pending method
+# 5. Resend limits -> 5912 (contract §5.3): activate again on a pending method
 
 def test_5_resend_within_cooldown_is_5912(account, clock):
     first = activation_code(account)

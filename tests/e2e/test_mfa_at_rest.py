@@ -1,4 +1,4 @@
-"""What the database keeps (SPEC §5.1 rule 2, §5.4): no code or token at rest,
+"""What the database keeps (contract §5.1 rule 2, §3.5, §5.4): no code or token at rest,
 and one audit row per MFA decision. On both sides (the `side` fixture)."""
 
 import base64
@@ -156,7 +156,7 @@ def test_audit_trail(side):
     step(r, "deactivate", "email")
     t1 = int(time.time())
 
-    # Sign-ins are audited too (SPEC §5.4); this test is about MFA decisions.
+    # Sign-ins are audited too (contract §5.4); this test is about MFA decisions.
     rows = [a for a in audit_rows(c) if a["action"] != "login"]
     got = [(a["action"], a["method"], a["result"], a["error_code"], a["request_id"])
            for a in rows]

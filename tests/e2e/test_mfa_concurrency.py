@@ -1,4 +1,4 @@
-"""Parallel requests against one code and one account (SPEC §5.1 rule 6):
+"""Parallel requests against one code and one account (contract §5.1 rule 6):
 a code is used at most once, and failures never pass the lockout limit. On
 both sides (the `side` fixture)."""
 

@@ -1,4 +1,4 @@
-"""POST /multi-factor-auth-type-deactivate: the checks of SPEC §4.2 in order,
+"""POST /multi-factor-auth-type-deactivate: the checks of contract §4.2 in order,
 on both sides (the `account` fixture)."""
 
 import pytest
@@ -122,7 +122,7 @@ def test_5_wrong_code_is_5901_and_counts(account):
 
 def test_5_activation_code_of_another_token_is_5901(account):
     """The used activation code passes again only for the token that used it
-    (grace, SPEC §5.1 rule 5): another token of the same account is refused."""
+    (grace, contract §5.1 rule 5): another token of the same account is refused."""
     code = enable_mfa(account)
     other_token = account.login()[0]
     with refused(account, "deactivate", "5901", counted=1):

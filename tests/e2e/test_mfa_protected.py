@@ -1,4 +1,4 @@
-"""Protected resources (SPEC §4.3) and the code rules of SPEC §5: the whole
+"""Protected resources (contract §4.3) and the code rules of contract §5: the whole
 flow, grace windows, expiry, per-code attempts, lockout. On both sides (the
 `side` and `account` fixtures; the protected write is a PATCH of the
 account's own resource); the Storefront's other protected resources here,
@@ -428,7 +428,7 @@ def test_lockout_is_per_account(side):
 
 
 def test_lockout_doubles_up_to_one_hour(side, clock):
-    """300, 600, 1200, 2400, then capped at 3600 s (SPEC §5.2)."""
+    """300, 600, 1200, 2400, then capped at 3600 s (contract §5.2)."""
     c = mfa_account(side)
     for i in range(MAX_FAILURES):
         with refused(c, "protected", "5901", counted=1):

@@ -1,6 +1,6 @@
-"""Real mail through the sendmail transport (SPEC §7), with the programs run
+"""Real mail through the sendmail transport (contract §7.3), with the programs run
 directly as CGI (no web server): msmtp into an aiosmtpd sink started here;
-a failing command and a hanging one answer 5910 (SPEC §4.2). On both sides
+a failing command and a hanging one answer 5910 (contract §4.2). On both sides
 (the `side` fixture; the Backend's programs are $GLUE_BIN/backend/*)."""
 
 import email

@@ -1,4 +1,4 @@
-"""POST /multi-factor-auth-trigger: the checks of SPEC §4.2 in order,
+"""POST /multi-factor-auth-trigger: the checks of contract §4.2 in order,
 on both sides (the `account` fixture).
 
 Row 5 with a failing send (5910) is in test_mfa_sendmail.py.

@@ -1,4 +1,4 @@
-"""GET multi-factor-auth-types[/{type}] (SPEC §4, §4.1), on both sides."""
+"""GET multi-factor-auth-types[/{type}] (contract §4, §4.1), on both sides."""
 
 import pytest
 

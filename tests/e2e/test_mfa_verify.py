@@ -1,4 +1,4 @@
-"""POST /multi-factor-auth-type-verify: the checks of SPEC §4.2 in order,
+"""POST /multi-factor-auth-type-verify: the checks of contract §4.2 in order,
 on both sides (the `account` fixture)."""
 
 import pytest

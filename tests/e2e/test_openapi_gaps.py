@@ -33,7 +33,7 @@ ACTIVATE, VERIFY = "multi-factor-auth-type-activate", "multi-factor-auth-type-ve
 TRIGGER, DEACTIVATE = "multi-factor-auth-trigger", "multi-factor-auth-type-deactivate"
 MFA_POSTS = (ACTIVATE, VERIFY, TRIGGER, DEACTIVATE)
 BOGUS_TOKEN = "A" * 43          # well-formed, never issued
-MAX_FAILURES = 10               # the test instance runs with SPEC §5's defaults
+MAX_FAILURES = 10               # the test instance runs with contract §5's defaults
 D_5910 = ("Something went wrong while sending your code. Please try again later "
           "or contact the system administrator.")
 D_5911 = "Too many failed attempts. Please try again later."

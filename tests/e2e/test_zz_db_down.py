@@ -1,4 +1,4 @@
-"""The database goes away and comes back (SPEC §7). Runs last: it stops the DB."""
+"""The database goes away and comes back (contract §7.4). Runs last: it stops the DB."""
 
 import os
 import subprocess

@@ -1,5 +1,5 @@
 /*
- * src/config.c: config_parse on text, the defaults (SPEC §5, §7), bounds
+ * src/config.c: config_parse on text, the defaults (contract §5, §7.2), bounds
  * from src/bounds.h, choices, lists and the cross-key rules.
  */
 #include <stdio.h>
@@ -197,7 +197,7 @@ test_numbers(void)
 		{ "db_port = 1", 0, NULL },
 		{ "db_port = 65535", 0, NULL },
 		{ "db_port = 65536", -1, "db_port" },
-		/* grace_period and resend_cooldown may be 0 (SPEC §5.1, §5.3) */
+		/* 0 is valid for these two (contract §5.1 rule 5, §5.3) */
 		{ "grace_period = 0", 0, NULL },
 		{ "grace_period = -1", -1, "grace_period" },
 		{ "resend_cooldown = 0", 0, NULL },

@@ -168,7 +168,7 @@ test_error_table(void)
 		    "Internal server error." },
 		[E_LOGIN_LIMIT] = { "429 Too Many Requests", "113",
 		    "Too many failed login attempts. Please try again later." },
-		/* SPEC §3.1 */
+		/* contract §3.8 */
 		[E_TOKEN_INVALID] = { "401 Unauthorized", "001",
 		    "Invalid access token." },
 		[E_TOKEN_MISSING] = { "403 Forbidden", "002",
@@ -196,10 +196,10 @@ test_error_table(void)
 		[E_USER_EXISTS] = { "422 Unprocessable Content", "416",
 		    "User with this username already exists." },
 		[E_USER_UNKNOWN] = { "404 Not Found", "417", "User not found." },
-		/* SPEC §3.3: the administrator's rescue, unknown customer */
+		/* contract §3.3: the rescue, unknown customer */
 		[E_RESCUE_NO_CUSTOMER] = { "404 Not Found", "5907",
 		    "Customer not found." },
-		/* SPEC §4.4, exact */
+		/* contract §4.4, exact */
 		[E_MFA_CODE_MISSING] = { "403 Forbidden", "5900",
 		    "X-MFA-Code header is missing." },
 		[E_MFA_CODE_INVALID] = { "403 Forbidden", "5901",

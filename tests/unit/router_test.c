@@ -1,7 +1,7 @@
 /*
  * src/router.c through dispatch() on the in-memory transport: which route
  * a path reaches (prefixes, parameters), 404, 405 with Allow, OPTIONS,
- * and the front line's fixed order (SPEC §2): 404, 405, 415, 406, 413,
+ * and the front line's fixed order (contract §2): 404, 405, 415, 406, 413,
  * 400 (with its pointer), 409, then authentication (403 002, 401 001).
  * Every refusal is checked to be the only response and to leave the
  * handler unrun.  No route here reaches the database.

@@ -1,5 +1,5 @@
 // mfa.html and office-mfa.html: the account's methods (GET
-// multi-factor-auth-types) and the four actions, SPEC §4.  The side comes
+// multi-factor-auth-types) and the four actions, contract §4.  The side comes
 // from <body data-side>.
 import { h, $, say, busy, clear, put, cell } from './dom.js';
 import { call, doc, showError, errorCode } from './api.js';

@@ -1,5 +1,5 @@
 // office-rescue.html: POST /backend/customer-multi-factor-auth-type-
-// deactivate (SPEC §3.3), for a customer locked out of a method.  A
+// deactivate (contract §3.3), for a customer locked out of a method.  A
 // protected Backend action: the administrator's own code when their MFA
 // is on.
 import { h, $, say, busy, values, clear } from './dom.js';

@@ -1,5 +1,5 @@
 // office-signin.html: POST /backend/token, the OAuth 2.0 password grant
-// (form-encoded, SPEC §3.3).  The Backend API has no revocation endpoint:
+// (form-encoded, contract §3.3).  The Backend API has no revocation endpoint:
 // signing out forgets the tokens in this tab.
 import { h, $, say, busy, values, clear, put } from './dom.js';
 import { send, session, storeTokens, refresh, showError } from './api.js';

@@ -1,6 +1,6 @@
 // profile.html: the customer's own data (GET/PATCH /customers/{ref}) and
 // the password change (PATCH /customer-password/{ref}); both writes are
-// protected actions (SPEC §4.3) and go through the code prompt.
+// protected actions (contract §4.3) and go through the code prompt.
 import { $, say, busy, values } from './dom.js';
 import { call, doc, session, saveSession, showError } from './api.js';
 import { frame, requireSession, fieldErrors } from './page.js';

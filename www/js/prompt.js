@@ -1,4 +1,4 @@
-// Protected actions (SPEC §4.3): when the server answers 403 with code
+// Protected actions (contract §4.3): when the server answers 403 with code
 // 5900, ask for a verification code (offering to mail one) and repeat the
 // request with the X-MFA-Code header.  5901, 5911 and 5912 are shown in
 // plain words, the last two with a Retry-After countdown.

@@ -1,4 +1,4 @@
-// register.html: POST /customers (anonymous registration, SPEC §3.2).
+// register.html: POST /customers (anonymous registration, contract §3.2).
 import { h, $, say, busy, values } from './dom.js';
 import { send, doc, showError } from './api.js';
 import { frame, fieldErrors } from './page.js';

@@ -1,5 +1,5 @@
 // signin.html: POST /access-tokens (sign-in), DELETE /refresh-tokens/mine
-// (sign-out), POST /refresh-tokens (renewal), SPEC §3.1.
+// (sign-out), POST /refresh-tokens (renewal), contract §3.1.
 import { h, $, say, busy, values, clear, put } from './dom.js';
 import { send, call, doc, session, saveSession, storeTokens, refresh, showError } from './api.js';
 import { frame, signOut } from './page.js';
