@@ -59,6 +59,11 @@ D_UNAUTHORIZED = "Unauthorized request."
 D_TOO_MANY_LOGINS = "Too many failed login attempts. Please try again later."
 
 _session = requests.Session()
+# One connection per request: a kept-alive connection that the server
+# closes as idle just while the next request goes out is lost without an
+# answer (seen once under heavy load, a POST the server never saw), and the
+# client may not resend a POST.  The suite tests the API, not keep-alive.
+_session.headers["Connection"] = "close"
 
 
 # --------------------------------------------------------------------------
