@@ -104,13 +104,17 @@ wait_gone() {
 	return 1
 }
 
-# conf_get KEY: the value of KEY in the instance's configuration (last wins).
+# conf_get KEY: the value of KEY in the instance's configuration, read as
+# the programs read it (a '#' that begins the value or follows a blank
+# starts a comment, except in db_password: contract §7.1).
 conf_get() {
 	awk -v k="$1" '
 		/^[ \t]*#/ { next }
 		{ i = index($0, "="); if (!i) next
 		  key = substr($0, 1, i - 1); val = substr($0, i + 1)
-		  gsub(/^[ \t]+|[ \t]+$/, "", key); gsub(/^[ \t]+|[ \t]+$/, "", val)
+		  gsub(/^[ \t]+|[ \t]+$/, "", key)
+		  if (key != "db_password") sub(/(^|[ \t])#.*/, "", val)
+		  gsub(/^[ \t]+|[ \t]+$/, "", val)
 		  if (key == k) v = val }
 		END { print v }' "$CONF"
 }
