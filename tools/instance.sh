@@ -218,6 +218,9 @@ cmd_init() {
 			mv "$CONF.tmp" "$CONF"
 		)
 	fi
+	# The programs refuse a configuration others may read or its group
+	# write (contract §7.1); tools/serve.sh makes it 0640, group www-data,
+	# where www-data runs the programs.
 	chmod 600 "$CONF"
 }
 
