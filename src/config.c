@@ -1,14 +1,19 @@
 /*
- * The configuration file (contract §7.1): "key = value" lines, '#' comments.
- * Every key is declared once in keys[] with its default and bounds; an
- * unknown key, a bad value or an unreadable file stops start-up with one
- * line naming the key.  The result lives in the process-wide cfg.
+ * The configuration file (contract §7.1): "key = value" lines, '#' comments
+ * (a line of its own, or after a value: see strip_comment()).  Every key is
+ * declared once in keys[] with its default and bounds; an unknown key, a
+ * key given twice, a bad value, an unreadable file or one others may read
+ * stops start-up with one line naming the key (and its line).  The result
+ * lives in the process-wide cfg.
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "glue.h"
 
@@ -26,6 +31,21 @@ struct key {
 };
 
 #define S(f)	offsetof(struct config, f)
+
+/*
+ * The resource types each side's programs serve: the one list of them.
+ * protected_storefront and protected_backend may name only these (a typo
+ * such as "adresses" would otherwise protect nothing), and every program
+ * checks at start-up that its routes' types are here (config_check_routes),
+ * so a new resource is added here or its program does not start.
+ */
+#define MFA_TYPES	"multi-factor-auth-types,multi-factor-auth-type-activate," \
+			"multi-factor-auth-type-verify,multi-factor-auth-trigger," \
+			"multi-factor-auth-type-deactivate"
+const char	 storefront_types[] = "access-tokens,refresh-tokens,customers,"
+		    "customer-password,addresses,dev-mailbox," MFA_TYPES;
+const char	 backend_types[] = "token,users,"
+		    "customer-multi-factor-auth-type-deactivate," MFA_TYPES;
 
 static const struct key keys[] = {
 	{ "db_socket", K_STR, "/run/mysqld/mysqld.sock", 0, 0, NULL, S(db_socket) },
@@ -54,8 +74,8 @@ static const struct key keys[] = {
 	{ "grace_period", K_LONG, "300", 0, 86400, NULL, S(grace_period) },
 	{ "resend_cooldown", K_LONG, "60", 0, 86400, NULL, S(resend_cooldown) },
 	{ "daily_send_cap", K_LONG, "20", 1, 10000, NULL, S(daily_send_cap) },
-	{ "protected_storefront", K_LIST, "customers,customer-password,addresses", 0, 0, NULL, S(protected_storefront) },
-	{ "protected_backend", K_LIST, "users,customer-multi-factor-auth-type-deactivate", 0, 0, NULL, S(protected_backend) },
+	{ "protected_storefront", K_LIST, "customers,customer-password,addresses", 0, 0, storefront_types, S(protected_storefront) },
+	{ "protected_backend", K_LIST, "users,customer-multi-factor-auth-type-deactivate", 0, 0, backend_types, S(protected_backend) },
 	{ "dev_mailbox", K_CHOICE, "off", 0, 0, "on|off", S(dev_mailbox) },
 	/* Which exist is the MFA engine's table (mfa_check_config()). */
 	{ "methods", K_LIST, "email", 0, 0, NULL, S(methods) },
@@ -102,54 +122,92 @@ choice_ok(const char *choices, const char *v)
 	}
 }
 
-/* Lists: comma-separated names [a-z0-9-], spaces removed, no empty entries. */
-static int
-list_ok(const struct key *k, char *v)
+/* value, for a message: at most 40 bytes, what is not printable as '?'. */
+static const char *
+shown(char *buf, size_t sz, const char *v)
 {
-	char	*r, *w, *item, *save = NULL, copy[1024];
+	size_t	 i;
+
+	for (i = 0; v[i] != '\0' && i < 40 && i + 1 < sz; i++)
+		buf[i] = v[i] >= 0x20 && v[i] < 0x7f ? v[i] : '?';
+	buf[i] = '\0';
+	return buf;
+}
+
+/*
+ * Lists: comma-separated names [a-z0-9-], blanks removed, no empty entries;
+ * with k->choices, only the names listed there.  On error why says which
+ * entry is wrong.
+ */
+static int
+list_ok(const struct key *k, char *v, char *why, size_t whysz)
+{
+	char	*r, *w, *item, *save = NULL, copy[1024], show[48];
 
 	for (r = w = v; *r != '\0'; r++)
 		if (!isspace((unsigned char)*r))
 			*w++ = *r;
 	*w = '\0';
-	if (strlen(v) >= sizeof(copy))
+	if (strlen(v) >= sizeof(copy)) {
+		snprintf(why, whysz, "longer than %zu bytes", sizeof(copy) - 1);
 		return 0;
+	}
+	if (strstr(v, ",,") != NULL || v[0] == ',' ||
+	    (v[0] != '\0' && v[strlen(v) - 1] == ',')) {
+		snprintf(why, whysz, "an empty entry");
+		return 0;
+	}
 	snprintf(copy, sizeof(copy), "%s", v);
 	for (item = strtok_r(copy, ",", &save); item != NULL;
 	    item = strtok_r(NULL, ",", &save)) {
 		for (r = item; *r != '\0'; r++)
 			if (!islower((unsigned char)*r) &&
-			    !isdigit((unsigned char)*r) && *r != '-')
+			    !isdigit((unsigned char)*r) && *r != '-') {
+				snprintf(why, whysz, "\"%s\" is not a name of "
+				    "a-z, 0-9 and -", shown(show, sizeof(show),
+				    item));
 				return 0;
-		if (k->choices != NULL && !list_contains(k->choices, item))
+			}
+		if (k->choices != NULL && !list_contains(k->choices, item)) {
+			snprintf(why, whysz, "unknown resource type \"%s\" "
+			    "(known: %s)", item, k->choices);
 			return 0;
+		}
 	}
-	return strstr(v, ",,") == NULL && v[0] != ',' &&
-	    (v[0] == '\0' || v[strlen(v) - 1] != ',');
+	return 1;
 }
 
+/* Sets k from value; -1 with why (no key name, no line) if it is bad. */
 static int
-set_key(const struct key *k, const char *value)
+set_key(const struct key *k, const char *value, char *why, size_t whysz)
 {
-	char	*end, *v;
+	char	*end, *v, show[48];
 	long	 n;
 
 	if (k->type == K_UINT || k->type == K_LONG) {
 		errno = 0;
 		n = strtol(value, &end, 10);
 		if (errno != 0 || end == value || *end != '\0' ||
-		    n < k->min || n > k->max)
+		    !isdigit((unsigned char)value[value[0] == '-']) ||
+		    n < k->min || n > k->max) {
+			snprintf(why, whysz, "invalid value \"%s\": a whole "
+			    "number from %ld to %ld", shown(show, sizeof(show),
+			    value), k->min, k->max);
 			return -1;
+		}
 		if (k->type == K_UINT)
 			*(unsigned *)((char *)&cfg + k->off) = (unsigned)n;
 		else
 			*(long *)((char *)&cfg + k->off) = n;
 		return 0;
 	}
-	if (k->type == K_CHOICE && !choice_ok(k->choices, value))
+	if (k->type == K_CHOICE && !choice_ok(k->choices, value)) {
+		snprintf(why, whysz, "invalid value \"%s\": one of %s",
+		    shown(show, sizeof(show), value), k->choices);
 		return -1;
+	}
 	v = xstrdup(value);
-	if (k->type == K_LIST && !list_ok(k, v)) {
+	if (k->type == K_LIST && !list_ok(k, v, why, whysz)) {
 		free(v);
 		return -1;
 	}
@@ -162,9 +220,10 @@ void
 config_defaults(void)
 {
 	size_t	 i;
+	char	 why[8];
 
 	for (i = 0; i < NKEYS; i++)
-		if (set_key(&keys[i], keys[i].def) == -1)
+		if (set_key(&keys[i], keys[i].def, why, sizeof(why)) == -1)
 			abort();	/* a default outside its own bounds */
 }
 
@@ -192,6 +251,31 @@ key_find(const char *name)
 	return NULL;
 }
 
+/*
+ * Comments after a value (contract §7.1): a '#' that begins the value or
+ * follows a blank (space or tab) starts a comment to the end of the line;
+ * a '#' inside a word ("a#b") is part of the value.  db_password alone
+ * takes the rest of the line as it is, '#' and all, so that any password
+ * can be written: its comments go on a line of their own.
+ */
+static const char *const verbatim_keys[] = { "db_password" };
+
+static void
+strip_comment(const struct key *k, char *value)
+{
+	size_t	 i;
+	char	*p;
+
+	for (i = 0; i < nitems(verbatim_keys); i++)
+		if (strcmp(k->name, verbatim_keys[i]) == 0)
+			return;
+	for (p = value; (p = strchr(p, '#')) != NULL; p++)
+		if (p == value || p[-1] == ' ' || p[-1] == '\t') {
+			*p = '\0';
+			return;
+		}
+}
+
 /* Cross-key rules, checked once every line is read. */
 static int
 config_check(char *err, size_t errsz)
@@ -217,9 +301,9 @@ config_check(char *err, size_t errsz)
 int
 config_parse(const char *text, char *err, size_t errsz)
 {
-	char	*copy, *line, *next, *eq, *name, *value;
+	char	*copy, *line, *next, *eq, *name, *value, why[400];
 	const struct key *k;
-	int	 lineno = 0, rc = -1;
+	int	 lineno = 0, rc = -1, seen[NKEYS] = { 0 };
 
 	config_defaults();
 	copy = xstrdup(text);
@@ -237,13 +321,22 @@ config_parse(const char *text, char *err, size_t errsz)
 		}
 		*eq = '\0';
 		name = trim(line);
-		value = trim(eq + 1);
 		if ((k = key_find(name)) == NULL) {
-			snprintf(err, errsz, "%.64s: unknown key", name);
+			snprintf(err, errsz, "%.64s: line %d: unknown key",
+			    name, lineno);
 			goto out;
 		}
-		if (set_key(k, value) == -1) {
-			snprintf(err, errsz, "%s: invalid value", k->name);
+		if (seen[k - keys] != 0) {
+			snprintf(err, errsz, "%s: line %d: given twice (first "
+			    "on line %d)", k->name, lineno, seen[k - keys]);
+			goto out;
+		}
+		seen[k - keys] = lineno;
+		value = eq + 1;
+		strip_comment(k, value);
+		if (set_key(k, trim(value), why, sizeof(why)) == -1) {
+			snprintf(err, errsz, "%s: line %d: %s", k->name, lineno,
+			    why);
 			goto out;
 		}
 	}
@@ -253,19 +346,54 @@ out:
 	return rc;
 }
 
+/*
+ * Opens a file that holds secrets (the configuration, the secret key) for
+ * reading: others may have no access and the group no write; group read is
+ * allowed, for a web server's group.  -1 with err "what: ..." otherwise.
+ */
+int
+private_open(const char *what, const char *path, char *err, size_t errsz)
+{
+	struct stat	 st;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errsz, "%s: cannot open %s: %s", what, path,
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		snprintf(err, errsz, "%s: %s is not a regular file", what,
+		    path);
+		return -1;
+	}
+	if (st.st_mode & (S_IRWXO | S_IWGRP)) {
+		close(fd);
+		snprintf(err, errsz, "%s: %s is accessible to others or "
+		    "writable by its group (mode %04o; chmod 640 or 600)",
+		    what, path, (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	return fd;
+}
+
 int
 config_load(const char *path, char *err, size_t errsz)
 {
 	FILE	*f;
 	char	*text;
 	size_t	 n;
-	int	 rc;
+	int	 fd, rc;
 
 	if (path == NULL || *path == '\0') {
 		snprintf(err, errsz, "MFA_CONFIG: not set");
 		return -1;
 	}
-	if ((f = fopen(path, "r")) == NULL) {
+	if ((fd = private_open("MFA_CONFIG", path, err, errsz)) == -1)
+		return -1;
+	if ((f = fdopen(fd, "r")) == NULL) {
+		close(fd);
 		snprintf(err, errsz, "MFA_CONFIG: cannot open %s: %s", path,
 		    strerror(errno));
 		return -1;
@@ -282,4 +410,28 @@ config_load(const char *path, char *err, size_t errsz)
 		rc = config_parse(text, err, errsz);
 	free(text);
 	return rc;
+}
+
+/*
+ * Every route of a program names a resource type its side serves
+ * (storefront_types, backend_types above): else the program does not
+ * start, so the list protected_* is checked against cannot fall behind.
+ */
+int
+config_check_routes(const struct program *p, char *err, size_t errsz)
+{
+	const char	*known = p->side == SIDE_BACKEND ? backend_types :
+			    storefront_types;
+	size_t		 i;
+
+	for (i = 0; i < p->nroutes; i++)
+		if (p->routes[i].type != NULL &&
+		    !list_contains(known, p->routes[i].type)) {
+			snprintf(err, errsz, "%s: resource type \"%s\" is not "
+			    "in src/config.c's %s", p->name,
+			    p->routes[i].type, p->side == SIDE_BACKEND ?
+			    "backend_types" : "storefront_types");
+			return -1;
+		}
+	return 0;
 }

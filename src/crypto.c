@@ -3,11 +3,8 @@
  * CSPRNG for tokens, codes and ids, keyed BLAKE2b for everything stored
  * that must not be stored in clear, constant-time comparisons.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -20,28 +17,19 @@ static unsigned char	 secret[SECRET_BYTES];
 static char		 dummy_hash[crypto_pwhash_STRBYTES];
 
 /* The secret file: 64 hex characters, optionally a newline.  A file others
- * may read is refused: the secret protects every stored token and code. */
+ * may read is refused: the secret protects every stored token and code.
+ * Group read is allowed (a web server's group), nothing more: the check
+ * the configuration file gets too (private_open, config.c). */
 int
 secret_load(const char *path, char *err, size_t errsz)
 {
 	char		 hex[2 * SECRET_BYTES + 2];
-	struct stat	 st;
 	ssize_t		 n;
 	size_t		 len;
 	int		 fd;
 
-	if ((fd = open(path, O_RDONLY)) == -1) {
-		snprintf(err, errsz, "secret_key_file: cannot open %s: %s",
-		    path, strerror(errno));
+	if ((fd = private_open("secret_key_file", path, err, errsz)) == -1)
 		return -1;
-	}
-	/* Group read is allowed (a web server's group), nothing more. */
-	if (fstat(fd, &st) == -1 || (st.st_mode & (S_IRWXO | S_IWGRP))) {
-		close(fd);
-		snprintf(err, errsz, "secret_key_file: %s is accessible to "
-		    "others (chmod 600)", path);
-		return -1;
-	}
 	n = read(fd, hex, sizeof(hex));
 	close(fd);
 	len = n > 0 ? (size_t)n : 0;

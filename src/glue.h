@@ -80,6 +80,14 @@ int	 config_load(const char *path, char *err, size_t errsz);
 int	 config_parse(const char *text, char *err, size_t errsz);
 void	 config_defaults(void);
 int	 list_contains(const char *list, const char *item);
+/* A file others may not read nor the group write: its fd, else -1 and err
+ * "what: ..." (the configuration, the secret key). */
+int	 private_open(const char *what, const char *path, char *err,
+	    size_t errsz);
+/* The resource types each side serves, comma-separated: the one list. */
+extern const char storefront_types[], backend_types[];
+struct program;
+int	 config_check_routes(const struct program *, char *err, size_t errsz);
 
 /* ---- clock.c ---------------------------------------------------------- */
 

@@ -59,6 +59,7 @@ glue_main(const struct program *p, int argc, char *argv[])
 	cJSON_InitHooks(&hooks);	/* out of memory is fatal, see glue.h */
 	signal(SIGPIPE, SIG_IGN);
 	if (config_load(getenv("MFA_CONFIG"), err, sizeof(err)) == -1 ||
+	    config_check_routes(p, err, sizeof(err)) == -1 ||
 	    mfa_check_config(err, sizeof(err)) == -1 ||
 	    crypto_start(cfg.secret_key_file, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s: %s\n", p->name, err);

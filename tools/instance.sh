@@ -122,13 +122,17 @@ mariadb_root() {
 	mariadb --no-defaults --socket="$DB_SOCK" -u root "$@"
 }
 
-# conf_get KEY: the value of KEY in the config file (last one wins).
+# conf_get KEY: the value of KEY in the config file, read as the programs
+# read it (a key is given once; a '#' that begins the value or follows a
+# blank starts a comment, except in db_password: contract §7.1).
 conf_get() {
 	awk -v k="$1" '
 		/^[ \t]*#/ { next }
 		{ line = $0; i = index(line, "="); if (!i) next
 		  key = substr(line, 1, i - 1); val = substr(line, i + 1)
-		  gsub(/^[ \t]+|[ \t]+$/, "", key); gsub(/^[ \t]+|[ \t]+$/, "", val)
+		  gsub(/^[ \t]+|[ \t]+$/, "", key)
+		  if (key != "db_password") sub(/(^|[ \t])#.*/, "", val)
+		  gsub(/^[ \t]+|[ \t]+$/, "", val)
 		  if (key == k) v = val }
 		END { print v }' "$CONF"
 }
@@ -214,6 +218,9 @@ cmd_init() {
 			mv "$CONF.tmp" "$CONF"
 		)
 	fi
+	# The programs refuse a configuration others may read or its group
+	# write (contract §7.1); tools/serve.sh makes it 0640, group www-data,
+	# where www-data runs the programs.
 	chmod 600 "$CONF"
 }
 
@@ -381,12 +388,44 @@ route() {
 # the case; the web server examples use the same expression.
 ACCEPT_JSON='(?i)application/(vnd[.]api[+])?json'
 
-not_found_block() {
+# The headers of the www/ pages and their assets (contract §7.9), the same
+# as every web server example sets: a policy of 'self' only, as the pages'
+# own <meta> says, plus what a <meta> cannot carry (frame-ancestors).
+PAGE_CSP="default-src 'self'; base-uri 'none'; object-src 'none'; form-action 'self'; frame-ancestors 'none'"
+
+page_headers() {
 	cat <<-EOF
-		\$REQUEST_HEADER["Accept"] =~ $(lighttpd_str "$ACCEPT_JSON") {
-		    server.error-handler-404 = "/not-found"
-		}
+		setenv.set-response-header = (
+		    "Content-Security-Policy" => $(lighttpd_str "$PAGE_CSP"),
+		    "X-Content-Type-Options" => "nosniff",
+		    "X-Frame-Options" => "DENY",
+		    "Referrer-Policy" => "no-referrer",
+		    "Cross-Origin-Opener-Policy" => "same-origin"
+		)
 	EOF
+}
+
+# What no program route takes: the pages, with their headers.  Where
+# lighttpd would answer its own 404 (no program, no file) to a request
+# asked for as JSON, not-found answers instead (its route is above;
+# lighttpd passes the path asked for as REQUEST_URI): a JSON:API 404 with
+# X-Request-Id, and none of the pages' headers, like every API answer
+# (lighttpd decides the headers before it turns to the error handler, so
+# a request asking for JSON gets none; no browser asks for a page so).
+# Browsers (Accept text/html, */* or none) keep lighttpd's HTML 404.
+pages_block() {
+	if [[ -x $BIN/not-found ]]; then
+		cat <<-EOF
+			\$REQUEST_HEADER["Accept"] =~ $(lighttpd_str "$ACCEPT_JSON") {
+			    server.error-handler-404 = "/not-found"
+			}
+			else {
+			$(page_headers)
+			}
+		EOF
+	else
+		page_headers
+	fi
 }
 
 write_web_conf() {
@@ -447,15 +486,10 @@ write_web_conf() {
 				ROUTE_ELSE="else "
 			done
 		fi
-		if [[ -x $BIN/not-found ]]; then
-			# Where lighttpd would answer its own 404 (no program, no
-			# file) to a request asked for as JSON, not-found answers
-			# instead (its route is above; lighttpd passes the path
-			# asked for as REQUEST_URI): a JSON:API 404 with
-			# X-Request-Id.  Browsers (Accept text/html, */* or none)
-			# keep lighttpd's HTML 404.
-			printf '%s%s\n' "$ROUTE_ELSE" "$(not_found_block)"
-			ROUTE_ELSE="else "
+		if [[ -n $ROUTE_ELSE ]]; then
+			printf 'else {\n%s\n}\n' "$(pages_block)"
+		else
+			pages_block
 		fi
 	} >"$WEB_CONF.tmp"
 	mv "$WEB_CONF.tmp" "$WEB_CONF"

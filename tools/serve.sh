@@ -104,13 +104,17 @@ wait_gone() {
 	return 1
 }
 
-# conf_get KEY: the value of KEY in the instance's configuration (last wins).
+# conf_get KEY: the value of KEY in the instance's configuration, read as
+# the programs read it (a '#' that begins the value or follows a blank
+# starts a comment, except in db_password: contract §7.1).
 conf_get() {
 	awk -v k="$1" '
 		/^[ \t]*#/ { next }
 		{ i = index($0, "="); if (!i) next
 		  key = substr($0, 1, i - 1); val = substr($0, i + 1)
-		  gsub(/^[ \t]+|[ \t]+$/, "", key); gsub(/^[ \t]+|[ \t]+$/, "", val)
+		  gsub(/^[ \t]+|[ \t]+$/, "", key)
+		  if (key != "db_password") sub(/(^|[ \t])#.*/, "", val)
+		  gsub(/^[ \t]+|[ \t]+$/, "", val)
 		  if (key == k) v = val }
 		END { print v }' "$CONF"
 }
@@ -530,6 +534,24 @@ req() {
 
 has_header() { grep -qi "^$1:" "$HEAD_FILE" && echo yes || echo no; }
 
+# header NAME: its value in $HEAD_FILE, each occurrence on a line of its own
+# (so a header sent twice is seen twice); "none" when absent.
+header() {
+	local v
+	v=$(grep -i "^$1:" "$HEAD_FILE" | sed -e 's/^[^:]*:[[:space:]]*//' -e 's/\r$//')
+	echo "${v:-none}"
+}
+
+# The headers of the www/ pages and their assets (contract §7.9), exactly
+# once each: the pages' own <meta> policy plus frame-ancestors.
+PAGE_CSP="default-src 'self'; base-uri 'none'; object-src 'none'; form-action 'self'; frame-ancestors 'none'"
+expect_page_headers() {
+	expect "  Content-Security-Policy" "$PAGE_CSP" "$(header content-security-policy)"
+	expect "  X-Frame-Options" DENY "$(header x-frame-options)"
+	expect "  X-Content-Type-Options" nosniff "$(header x-content-type-options)"
+	expect "  Referrer-Policy" no-referrer "$(header referrer-policy)"
+}
+
 cmd_test() {
 	local got token json=application/vnd.api+json big p a
 	server_pid >/dev/null || die "$SERVER is not running (tools/serve.sh $SERVER start)"
@@ -585,12 +607,28 @@ cmd_test() {
 	got=$(req POST /access-tokens -H "Content-Type: $json" --data-binary "$big")
 	expect "POST 70000 bytes" 413 "${got%% *}"
 
-	got=$(req GET /)
+	got=$(req GET / -H "Accept: $BROWSER")
 	expect "GET /" "200 text/html; charset=utf-8" "$got"
-	expect "  carries the CSP header" yes "$(has_header content-security-policy)"
-	# A www/ directory named like a resource is not taken for a program.
-	got=$(req GET /css/site.css)
+	expect_page_headers
+	got=$(req GET /signin.html -H "Accept: $BROWSER")
+	expect "GET /signin.html" "200 text/html; charset=utf-8" "$got"
+	expect_page_headers
+	# Assets as a browser asks for them.  A www/ directory named like a
+	# resource is not taken for a program.
+	got=$(req GET /css/site.css -H "Accept: text/css,*/*;q=0.1")
 	expect "GET /css/site.css" 200 "${got%% *}"
+	expect_page_headers
+	got=$(req GET /js/api.js -H "Accept: */*")
+	expect "GET /js/api.js" 200 "${got%% *}"
+	expect_page_headers
+	got=$(req GET /favicon.svg -H "Accept: image/*,*/*;q=0.8")
+	expect "GET /favicon.svg" 200 "${got%% *}"
+	expect_page_headers
+	# The API's answers carry their own headers, not the pages' policy.
+	got=$(req GET /customers/DE--1)
+	expect "GET /customers/DE--1: no X-Frame-Options" none "$(header x-frame-options)"
+	expect "  nor Referrer-Policy" none "$(header referrer-policy)"
+	expect "  its own nosniff" nosniff "$(header x-content-type-options)"
 
 	if [[ $SERVER == apache-cgi ]]; then
 		got=$(req GET /cgi-bin/customers)

@@ -47,13 +47,14 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 
 # What the example servers run the end-to-end tests on: the front line,
 # unknown paths, bad input, both APIs' tokens, a protected MFA flow,
-# addresses; that is, the paths every set-up routes differently (addresses
-# before customers, /backend/<name>), the headers the servers must pass
-# (Authorization, X-MFA-Code), bodies and their limits.  The whole suite
-# runs twice above, through lighttpd with FastCGI and with plain CGI.
+# addresses, the pages' headers; that is, the paths every set-up routes
+# differently (addresses before customers, /backend/<name>), the headers
+# the servers must pass (Authorization, X-MFA-Code) or set themselves (the
+# pages'), bodies and their limits.  The whole suite runs twice above,
+# through lighttpd with FastCGI and with plain CGI.
 SERVER_TESTS=(test_front_line.py test_unknown_paths.py test_bad_input.py
 	test_access_tokens.py test_refresh_tokens.py test_mfa_protected.py
-	test_addresses.py test_backend_token.py)
+	test_addresses.py test_backend_token.py test_page_headers.py)
 
 export PORT
 unset GLUE_BENCH_BIN GLUE_SQL ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS

@@ -1,10 +1,14 @@
 /*
  * src/config.c: config_parse on text, the defaults (contract §5, §7.2), bounds
- * from src/bounds.h, choices, lists and the cross-key rules.
+ * from src/bounds.h, choices, lists and the cross-key rules; comments after
+ * values, keys given twice, the known resource types; config_load's check
+ * of the file's mode (private_open, shared with the secret key).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "glue.h"
 #include "unit.h"
@@ -104,9 +108,6 @@ test_syntax(void)
 	/* An empty value of a string key. */
 	CHECK_INT(parse("db_socket ="), 0);
 	CHECK_STR(cfg.db_socket, "");
-	/* The last of two lines for one key wins. */
-	CHECK_INT(parse("code_length = 7\ncode_length = 8"), 0);
-	CHECK_INT(cfg.code_length, 8);
 	/* No newline at the end of the text. */
 	CHECK_INT(parse("db_user = u"), 0);
 	CHECK_STR(cfg.db_user, "u");
@@ -301,8 +302,12 @@ test_lists(void)
 	CHECK_INT(parse("protected_storefront = Customers"), -1);
 	CHECK_INT(parse("protected_storefront = customers/addresses"), -1);
 	CHECK_INT(parse("protected_storefront = customers;addresses"), -1);
+	/* Only the resource types the side's programs serve (contract
+	 * §4.3): a typo would protect nothing, so it stops the program. */
 	CHECK_INT(parse("protected_storefront = carts,checkout,order-payments"),
-	    0);
+	    -1);
+	CHECK(err_names("protected_storefront"));
+	CHECK(strstr(err, "unknown resource type \"carts\"") != NULL);
 
 	/* methods: only the methods the server has (the engine's table). */
 	CHECK_INT(parse("methods = email"), 0);
@@ -351,6 +356,391 @@ test_list_contains(void)
 	CHECK(list_contains(cfg.methods, "email") == 1);
 }
 
+/* Every message: one line, naming the key first, with the line number. */
+struct msg_case {
+	const char	*text;
+	const char	*err;	/* exactly */
+};
+
+static void
+test_messages(void)
+{
+	static const struct msg_case t[] = {
+		{ "\n\ncode_length = six", "code_length: line 3: invalid value "
+		    "\"six\": a whole number from 6 to 10" },
+		{ "code_length = 11", "code_length: line 1: invalid value "
+		    "\"11\": a whole number from 6 to 10" },
+		{ "code_length = +6", "code_length: line 1: invalid value "
+		    "\"+6\": a whole number from 6 to 10" },
+		{ "code_length = ", "code_length: line 1: invalid value "
+		    "\"\": a whole number from 6 to 10" },
+		{ "db_port = 0", "db_port: line 1: invalid value \"0\": a whole "
+		    "number from 1 to 65535" },
+		{ "# x\ncolour = blue", "colour: line 2: unknown key" },
+		{ "mail_transport = smtp", "mail_transport: line 1: invalid "
+		    "value \"smtp\": one of sendmail|spool" },
+		{ "dev_mailbox = yes", "dev_mailbox: line 1: invalid value "
+		    "\"yes\": one of on|off" },
+		{ "protected_storefront = customers,adresses",
+		    "protected_storefront: line 1: unknown resource type "
+		    "\"adresses\" (known: access-tokens,refresh-tokens,customers,"
+		    "customer-password,addresses,dev-mailbox,"
+		    "multi-factor-auth-types,multi-factor-auth-type-activate,"
+		    "multi-factor-auth-type-verify,multi-factor-auth-trigger,"
+		    "multi-factor-auth-type-deactivate)" },
+		{ "protected_backend = user", "protected_backend: line 1: "
+		    "unknown resource type \"user\" (known: token,users,"
+		    "customer-multi-factor-auth-type-deactivate,"
+		    "multi-factor-auth-types,multi-factor-auth-type-activate,"
+		    "multi-factor-auth-type-verify,multi-factor-auth-trigger,"
+		    "multi-factor-auth-type-deactivate)" },
+		{ "protected_backend = users,,token", "protected_backend: line 1: "
+		    "an empty entry" },
+		{ "protected_backend = Users", "protected_backend: line 1: "
+		    "\"Users\" is not a name of a-z, 0-9 and -" },
+		{ "methods = e_mail", "methods: line 1: \"e_mail\" is not a "
+		    "name of a-z, 0-9 and -" },
+		/* What is not printable is not echoed. */
+		{ "code_length = 6\x01", "code_length: line 1: invalid value "
+		    "\"6?\": a whole number from 6 to 10" },
+		{ "code_length = 7\n\ncode_length = 8", "code_length: line 3: "
+		    "given twice (first on line 1)" },
+	};
+	size_t	 i;
+
+	for (i = 0; i < nitems(t); i++) {
+		CHECKF(parse(t[i].text) == -1, "config_parse(\"%s\") accepted",
+		    t[i].text);
+		CHECKF(strcmp(err, t[i].err) == 0, "config_parse(\"%s\"): "
+		    "err \"%s\", want \"%s\"", t[i].text, err, t[i].err);
+	}
+	/* A value is cut at 40 bytes in a message. */
+	CHECK_INT(parse("code_length = 1234567890123456789012345678901234567890"
+	    "123"), -1);
+	CHECK(strstr(err, "\"1234567890123456789012345678901234567890\"") !=
+	    NULL);
+}
+
+/* A key may be given once: the second line is refused, whatever it says. */
+static void
+test_duplicates(void)
+{
+	static const char *const t[] = {
+		"code_length = 7\ncode_length = 8",
+		"code_length = 7\ncode_length = 7",
+		"code_length=7\n  code_length   =   8  ",
+		"db_password = a\n# comment\n\ndb_password = b",
+		"db_socket =\ndb_socket =",
+		"protected_storefront = customers\nprotected_storefront = "
+		    "addresses",
+		"mail_transport = spool\nmail_spool_dir = /a\n"
+		    "mail_spool_dir = /b",
+	};
+	size_t	 i;
+	int	 rc;
+
+	for (i = 0; i < nitems(t); i++) {
+		rc = parse(t[i]);
+		CHECKF(rc == -1, "config_parse(\"%s\") = %d, want -1", t[i], rc);
+		CHECKF(strstr(err, ": given twice (first on line ") != NULL,
+		    "config_parse(\"%s\"): err \"%s\"", t[i], err);
+	}
+	CHECK_INT(parse("a\n"), -1);	/* not a duplicate: a syntax error */
+	/* A commented-out line is no first occurrence. */
+	CHECK_INT(parse("#code_length = 7\ncode_length = 8"), 0);
+	CHECK_INT(cfg.code_length, 8);
+	/* Each parse starts afresh: the same key in the next text is fine. */
+	CHECK_INT(parse("code_length = 7"), 0);
+	CHECK_INT(parse("code_length = 9"), 0);
+	CHECK_INT(cfg.code_length, 9);
+}
+
+struct comment_case {
+	const char	*text;
+	int		 rc;
+	const char	*key;	/* NULL: none to look at */
+	const char	*want;	/* the value stored (strings), or NULL */
+	long		 num;	/* the number stored (numbers) */
+};
+
+/* Comments after a value: a '#' beginning the value or after a blank. */
+static void
+test_inline_comments(void)
+{
+	static const struct comment_case t[] = {
+		/* numbers, choices, lists */
+		{ "code_length = 6 # six", 0, "code_length", NULL, 6 },
+		{ "code_length = 8\t# eight", 0, "code_length", NULL, 8 },
+		{ "code_length = 8 #", 0, "code_length", NULL, 8 },
+		{ "code_length = 8    ## eight ## = 9", 0, "code_length", NULL,
+		    8 },
+		/* Not after a blank: part of the value, which is then bad. */
+		{ "code_length = 6# six", -1, "code_length", NULL, 0 },
+		/* Only a comment: the value is empty, bad for a number... */
+		{ "code_length = # six", -1, "code_length", NULL, 0 },
+		{ "code_length =# six", -1, "code_length", NULL, 0 },
+		{ "mail_transport = spool # development\nmail_spool_dir = /m",
+		    0, "mail_transport", "spool", 0 },
+		{ "dev_mailbox = on   # shows every code", 0, "dev_mailbox",
+		    "on", 0 },
+		{ "protected_backend = users, token # both", 0,
+		    "protected_backend", "users,token", 0 },
+		/* ...and an empty list for a list. */
+		{ "protected_storefront = # none", 0, "protected_storefront", "",
+		    0 },
+		/* strings */
+		{ "db_name = glue # the database", 0, "db_name", "glue", 0 },
+		{ "db_name = a#b", 0, "db_name", "a#b", 0 },
+		{ "db_name = a#b #c", 0, "db_name", "a#b", 0 },
+		{ "db_socket = # none", 0, "db_socket", "", 0 },
+		{ "sendmail_command = /usr/sbin/sendmail -t -i # the MTA", 0,
+		    "sendmail_command", "/usr/sbin/sendmail -t -i", 0 },
+		{ "mail_from = shop@example.com # replies go nowhere", 0,
+		    "mail_from", "shop@example.com", 0 },
+		/* db_password is taken as it is, '#' and all. */
+		{ "db_password = se cret # not a comment", 0, "db_password",
+		    "se cret # not a comment", 0 },
+		{ "db_password = #hash", 0, "db_password", "#hash", 0 },
+		{ "db_password = a=b#c", 0, "db_password", "a=b#c", 0 },
+		/* A comment cannot hide a line's '=' or its key. */
+		{ "# code_length = 7\ncode_length = 9 # = 10", 0, "code_length",
+		    NULL, 9 },
+	};
+	size_t	 i;
+	int	 rc;
+	const char *got;
+
+	for (i = 0; i < nitems(t); i++) {
+		rc = parse(t[i].text);
+		CHECKF(rc == t[i].rc, "config_parse(\"%s\") = %d (%s), want %d",
+		    t[i].text, rc, err, t[i].rc);
+		if (rc != 0) {
+			CHECKF(err_names(t[i].key), "config_parse(\"%s\"): err "
+			    "\"%s\" does not name %s", t[i].text, err,
+			    t[i].key);
+			continue;
+		}
+		if (strcmp(t[i].key, "code_length") == 0) {
+			CHECKF(cfg.code_length == t[i].num, "config_parse(\"%s\"):"
+			    " code_length %ld", t[i].text, cfg.code_length);
+			continue;
+		}
+		got = strcmp(t[i].key, "db_name") == 0 ? cfg.db_name :
+		    strcmp(t[i].key, "db_socket") == 0 ? cfg.db_socket :
+		    strcmp(t[i].key, "db_password") == 0 ? cfg.db_password :
+		    strcmp(t[i].key, "sendmail_command") == 0 ?
+		    cfg.sendmail_command :
+		    strcmp(t[i].key, "mail_from") == 0 ? cfg.mail_from :
+		    strcmp(t[i].key, "mail_transport") == 0 ? cfg.mail_transport :
+		    strcmp(t[i].key, "dev_mailbox") == 0 ? cfg.dev_mailbox :
+		    strcmp(t[i].key, "protected_backend") == 0 ?
+		    cfg.protected_backend : cfg.protected_storefront;
+		CHECKF(strcmp(got, t[i].want) == 0, "config_parse(\"%s\"): %s = "
+		    "\"%s\", want \"%s\"", t[i].text, t[i].key, got, t[i].want);
+	}
+}
+
+/* Every type each side serves may be protected; the defaults are such. */
+static void
+test_resource_types(void)
+{
+	static const char *const sf[] = { "access-tokens", "refresh-tokens",
+	    "customers", "customer-password", "addresses", "dev-mailbox",
+	    "multi-factor-auth-types", "multi-factor-auth-type-activate",
+	    "multi-factor-auth-type-verify", "multi-factor-auth-trigger",
+	    "multi-factor-auth-type-deactivate" };
+	static const char *const be[] = { "token", "users",
+	    "customer-multi-factor-auth-type-deactivate",
+	    "multi-factor-auth-types", "multi-factor-auth-type-activate",
+	    "multi-factor-auth-type-verify", "multi-factor-auth-trigger",
+	    "multi-factor-auth-type-deactivate" };
+	char	 text[1200];
+	size_t	 i;
+
+	for (i = 0; i < nitems(sf); i++) {
+		snprintf(text, sizeof(text), "protected_storefront = %s", sf[i]);
+		CHECKF(parse(text) == 0, "%s: %s", text, err);
+		CHECK(list_contains(storefront_types, sf[i]));
+	}
+	for (i = 0; i < nitems(be); i++) {
+		snprintf(text, sizeof(text), "protected_backend = %s", be[i]);
+		CHECKF(parse(text) == 0, "%s: %s", text, err);
+		CHECK(list_contains(backend_types, be[i]));
+	}
+	/* All of them at once, and nothing more is known. */
+	snprintf(text, sizeof(text), "protected_storefront = %s\n"
+	    "protected_backend = %s", storefront_types, backend_types);
+	CHECK_INT(parse(text), 0);
+	CHECK_INT(strlen(storefront_types), strlen("access-tokens,"
+	    "refresh-tokens,customers,customer-password,addresses,dev-mailbox,"
+	    "multi-factor-auth-types,multi-factor-auth-type-activate,"
+	    "multi-factor-auth-type-verify,multi-factor-auth-trigger,"
+	    "multi-factor-auth-type-deactivate"));
+	/* A type of the other side is unknown on this one. */
+	CHECK_INT(parse("protected_storefront = users"), -1);
+	CHECK(err_names("protected_storefront"));
+	CHECK_INT(parse("protected_backend = addresses"), -1);
+	CHECK(err_names("protected_backend"));
+	CHECK_INT(parse("protected_storefront = customers,customers-password"),
+	    -1);
+	CHECK_INT(parse("protected_storefront = customer"), -1);
+	CHECK_INT(parse("protected_storefront = not-found"), -1);
+	/* The defaults pass their own check (config_defaults aborts else). */
+	CHECK_INT(parse(""), 0);
+}
+
+static int
+h_none(struct req *r)
+{
+	(void)r;
+	return 0;
+}
+
+/* config_check_routes: a program whose route type is not known stops. */
+static void
+test_check_routes(void)
+{
+	static const struct route ok_sf[] = {
+		{ M_GET, "customers", "customers", 0, h_none },
+		{ M_POST, "customers/:/addresses", "addresses", 0, h_none },
+	};
+	static const struct route ok_nf[] = { { .pattern = "" } };
+	static const struct route bad_sf[] = {
+		{ M_GET, "customers", "customers", 0, h_none },
+		{ M_POST, "customer-confirmation", "customer-confirmation", 0,
+		    h_none },
+	};
+	static const struct route be_users[] = {
+		{ M_GET, "users", "users", 0, h_none },
+	};
+	struct program	 p;
+
+	p = (struct program){ "customers", SIDE_STOREFRONT, ok_sf,
+	    nitems(ok_sf) };
+	CHECK_INT(config_check_routes(&p, err, sizeof(err)), 0);
+	p = (struct program){ "not-found", SIDE_STOREFRONT, ok_nf,
+	    nitems(ok_nf) };
+	CHECK_INT(config_check_routes(&p, err, sizeof(err)), 0);
+	p = (struct program){ "x", SIDE_STOREFRONT, bad_sf, nitems(bad_sf) };
+	CHECK_INT(config_check_routes(&p, err, sizeof(err)), -1);
+	CHECK_STR(err, "x: resource type \"customer-confirmation\" is not in "
+	    "src/config.c's storefront_types");
+	p = (struct program){ "users", SIDE_BACKEND, be_users,
+	    nitems(be_users) };
+	CHECK_INT(config_check_routes(&p, err, sizeof(err)), 0);
+	p = (struct program){ "users", SIDE_STOREFRONT, be_users,
+	    nitems(be_users) };
+	CHECK_INT(config_check_routes(&p, err, sizeof(err)), -1);
+	p = (struct program){ "customers", SIDE_BACKEND, ok_sf, nitems(ok_sf) };
+	CHECK_INT(config_check_routes(&p, err, sizeof(err)), -1);
+	CHECK(strstr(err, "backend_types") != NULL);
+}
+
+static char	 dir[] = "/tmp/glue-mfa-config-XXXXXX";
+
+/* Writes text to dir/name with mode; returns the path (static). */
+static const char *
+conffile(const char *name, const char *text, mode_t mode)
+{
+	static char	 path[256];
+	FILE		*f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((f = fopen(path, "w")) == NULL || fputs(text, f) == EOF ||
+	    fclose(f) != 0 || chmod(path, mode) == -1) {
+		perror(path);
+		exit(2);
+	}
+	return path;
+}
+
+struct mode_case {
+	mode_t	 mode;
+	int	 rc;
+};
+
+/* config_load: a file others may read or the group may write is refused,
+ * as the secret key is (private_open); group read is allowed. */
+static void
+test_load_modes(void)
+{
+	static const struct mode_case t[] = {
+		{ 0600, 0 }, { 0400, 0 }, { 0640, 0 }, { 0440, 0 }, { 0700, 0 },
+		{ 0740, 0 }, { 0000, 0 },	/* root reads it; others not */
+		{ 0644, -1 }, { 0604, -1 }, { 0602, -1 }, { 0601, -1 },
+		{ 0620, -1 }, { 0660, -1 }, { 0666, -1 }, { 0664, -1 },
+		{ 0606, -1 }, { 0610 | 0004, -1 }, { 0622, -1 },
+	};
+	const char	*path;
+	char		 want[512];
+	size_t		 i;
+	int		 rc;
+
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		exit(2);
+	}
+	for (i = 0; i < nitems(t); i++) {
+		if (t[i].mode == 0000 && geteuid() != 0)
+			continue;	/* only root reads a mode 000 file */
+		path = conffile("m.conf", "code_length = 7\n", t[i].mode);
+		memset(err, 0, sizeof(err));
+		rc = config_load(path, err, sizeof(err));
+		CHECKF(rc == t[i].rc, "mode %04o: config_load = %d (%s)",
+		    (unsigned)t[i].mode, rc, err);
+		if (t[i].rc == 0) {
+			CHECKF(cfg.code_length == 7, "mode %04o: not read",
+			    (unsigned)t[i].mode);
+			continue;
+		}
+		snprintf(want, sizeof(want), "MFA_CONFIG: %s is accessible to "
+		    "others or writable by its group (mode %04o; chmod 640 or "
+		    "600)", path, (unsigned)t[i].mode);
+		CHECKF(strcmp(err, want) == 0, "mode %04o: err \"%s\"",
+		    (unsigned)t[i].mode, err);
+	}
+	/* A refused file sets nothing: cfg keeps what it had. */
+	CHECK_INT(parse(""), 0);
+	path = conffile("w.conf", "code_length = 9\n", 0644);
+	CHECK_INT(config_load(path, err, sizeof(err)), -1);
+	CHECK_INT(cfg.code_length, 6);
+
+	/* What config_parse refuses, config_load refuses with its line. */
+	path = conffile("bad.conf", "# glue\ncode_length = 6 # six\n"
+	    "code_length = 7\n", 0640);
+	CHECK_INT(config_load(path, err, sizeof(err)), -1);
+	CHECK_STR(err, "code_length: line 3: given twice (first on line 2)");
+
+	/* Not set, missing, not a regular file. */
+	CHECK_INT(config_load(NULL, err, sizeof(err)), -1);
+	CHECK_STR(err, "MFA_CONFIG: not set");
+	CHECK_INT(config_load("", err, sizeof(err)), -1);
+	CHECK_STR(err, "MFA_CONFIG: not set");
+	snprintf(want, sizeof(want), "%s/none.conf", dir);
+	CHECK_INT(config_load(want, err, sizeof(err)), -1);
+	CHECK(strncmp(err, "MFA_CONFIG: cannot open ", 24) == 0);
+	CHECK_INT(config_load(dir, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "MFA_CONFIG: %s is not a regular file",
+	    dir);
+	CHECK_STR(err, want);
+
+	/* The same check, with the caller's name, for the secret key. */
+	path = conffile("k", "x", 0604);
+	CHECK_INT(private_open("secret_key_file", path, err, sizeof(err)), -1);
+	CHECK(strncmp(err, "secret_key_file: ", 17) == 0);
+	path = conffile("k", "x", 0640);
+	rc = private_open("secret_key_file", path, err, sizeof(err));
+	CHECK(rc >= 0);
+	if (rc >= 0)
+		close(rc);
+
+	unlink(conffile("m.conf", "", 0600));
+	unlink(conffile("w.conf", "", 0600));
+	unlink(conffile("bad.conf", "", 0600));
+	unlink(conffile("k", "", 0600));
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -361,5 +751,11 @@ main(void)
 	test_mail_transport();
 	test_lists();
 	test_list_contains();
+	test_messages();
+	test_duplicates();
+	test_inline_comments();
+	test_resource_types();
+	test_check_routes();
+	test_load_modes();
 	return unit_done();
 }
