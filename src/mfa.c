@@ -463,7 +463,7 @@ mfa_activate(struct req *r)
 		cJSON_Delete(c.answer);
 		return finish(r, "activate", type, e, retry);
 	}
-	/* What the method answers with (totp: its secret, contract §6). */
+	/* What the method answers with (totp: its secret, contract §6.4). */
 	audit(r, r->side, r->acct.id, 0, "activate", type, E_NONE);
 	self_link(r, self, sizeof(self), "multi-factor-auth-type-activate");
 	return jsonapi_send(r, 200, jsonapi_document(jsonapi_resource(r,
