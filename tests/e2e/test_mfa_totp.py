@@ -102,6 +102,20 @@ def clk(clock):
     return Clock(clock)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_connections():
+    """These tests pause between requests (oathtool, database snapshots) long
+    enough, on a loaded machine, for the server to drop the shared session's
+    idle keep-alive connection just as it is reused (RemoteDisconnected):
+    each request here gets a connection of its own."""
+    import conftest
+    conftest._session.headers["Connection"] = "close"
+    try:
+        yield
+    finally:
+        del conftest._session.headers["Connection"]
+
+
 def check_activation(r, c):
     """The activation document of contract §6; returns the secret."""
     assert r.status == 200, r.describe()
