@@ -5,7 +5,7 @@
 # VARIANT=asan:  build/asan/...  (test build with AddressSanitizer + UBSan)
 
 VARIANT	?= release
-PKGS	 = fcgi libcjson libsodium libmariadb
+PKGS	 = fcgi libcjson libsodium libmariadb liboath libqrencode
 CC	?= cc
 WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wformat=2 -Werror
@@ -32,7 +32,7 @@ $(error VARIANT must be release, test or asan)
 endif
 
 CORE	 = log config clock crypto db io req jsonapi valid fields router \
-	   auth audit mail method_email mfa form main
+	   auth audit mail method_email method_totp mfa form main
 # Programs serving the Storefront API (customers) and the Backend API (users).
 # A program in both lists is one source compiled once per side.  not-found
 # serves no path: the web servers send it unknown paths asked for as JSON,
@@ -43,7 +43,7 @@ MFA	 = multi-factor-auth-types multi-factor-auth-type-activate \
 STOREFRONT = access-tokens refresh-tokens customers customer-password \
 	   addresses dev-mailbox not-found $(MFA)
 BACKEND	 = token users customer-multi-factor-auth-type-deactivate $(MFA)
-UNITS	 = valid config jsonapi crypto router req form fields
+UNITS	 = valid config jsonapi crypto router req form fields totp
 
 CORE_OBJ = $(CORE:%=$(OBJ)/src/%.o)
 SF_BIN	 = $(STOREFRONT:%=$(OUT)/cgi-bin/%)

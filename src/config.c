@@ -74,6 +74,8 @@ static const struct key keys[] = {
 	{ "grace_period", K_LONG, "300", 0, 86400, NULL, S(grace_period) },
 	{ "resend_cooldown", K_LONG, "60", 0, 86400, NULL, S(resend_cooldown) },
 	{ "daily_send_cap", K_LONG, "20", 1, 10000, NULL, S(daily_send_cap) },
+	{ "totp_issuer", K_STR, "glue-mfa", 0, 0, NULL, S(totp_issuer) },
+	{ "totp_window", K_LONG, "1", 0, 2, NULL, S(totp_window) },
 	{ "protected_storefront", K_LIST, "customers,customer-password,addresses", 0, 0, storefront_types, S(protected_storefront) },
 	{ "protected_backend", K_LIST, "users,customer-multi-factor-auth-type-deactivate", 0, 0, backend_types, S(protected_backend) },
 	{ "dev_mailbox", K_CHOICE, "off", 0, 0, "on|off", S(dev_mailbox) },

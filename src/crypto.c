@@ -195,3 +195,56 @@ code_hash(unsigned char out[HASH_BYTES], const struct subject *who,
 	keyed_hash(out, "mfa-code", buf, n > 0 ? (size_t)n : 0);
 	wipe(buf, sizeof(buf));
 }
+
+void
+random_bytes(void *out, size_t n)
+{
+	randombytes_buf(out, n);
+}
+
+/*
+ * Secrets the server must read back (an authenticator app's key): sealed
+ * with crypto_secretbox under a key derived from the server secret for
+ * this purpose and bound to its owner (bind: e.g. "0/42/totp"), so a box
+ * copied to another account's row does not open.  The key is wiped.
+ */
+static void
+seal_key(unsigned char key[crypto_secretbox_KEYBYTES], const char *bind)
+{
+	keyed_hash(key, "mfa-secret-box", bind, strlen(bind));
+}
+
+_Static_assert(SEAL_NONCE_BYTES == crypto_secretbox_NONCEBYTES, "nonce");
+_Static_assert(SEAL_MAC_BYTES == crypto_secretbox_MACBYTES, "mac");
+_Static_assert(HASH_BYTES == crypto_secretbox_KEYBYTES, "key");
+
+/* box: len + SEAL_MAC_BYTES bytes; a fresh random nonce into nonce. */
+int
+secret_seal(unsigned char *box, unsigned char nonce[SEAL_NONCE_BYTES],
+    const unsigned char *in, size_t len, const char *bind)
+{
+	unsigned char	 key[crypto_secretbox_KEYBYTES];
+	int		 rc;
+
+	seal_key(key, bind);
+	randombytes_buf(nonce, SEAL_NONCE_BYTES);
+	rc = crypto_secretbox_easy(box, in, len, nonce, key);
+	sodium_memzero(key, sizeof(key));
+	return rc == 0 ? 0 : -1;
+}
+
+/* out: boxlen - SEAL_MAC_BYTES bytes; -1 when the box does not open. */
+int
+secret_open(unsigned char *out, const unsigned char *box, size_t boxlen,
+    const unsigned char nonce[SEAL_NONCE_BYTES], const char *bind)
+{
+	unsigned char	 key[crypto_secretbox_KEYBYTES];
+	int		 rc;
+
+	if (boxlen < SEAL_MAC_BYTES)
+		return -1;
+	seal_key(key, bind);
+	rc = crypto_secretbox_open_easy(out, box, boxlen, nonce, key);
+	sodium_memzero(key, sizeof(key));
+	return rc == 0 ? 0 : -1;
+}

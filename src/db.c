@@ -89,6 +89,11 @@ enum stmt {
 	S_MFA_PURGE_METHODS,
 	S_MFA_PURGE_CODES,
 	S_MFA_PURGE_LOCKOUT,
+	S_MFA_PURGE_TOTP,
+	S_MFA_CODE_INSERT_USED,
+	S_MFA_TOTP_SET,
+	S_MFA_TOTP_GET,
+	S_MFA_TOTP_STEP,
 	S_USER_LOGIN,
 	S_USER_LIST,
 	S_USER_GET,
@@ -346,6 +351,30 @@ static const struct stmt_def {
 	[S_MFA_PURGE_LOCKOUT] = {
 	    "DELETE FROM mfa_lockouts WHERE side = ? AND account_id = ?",
 	    2, 0 },
+	/* Also the end of method totp: its secret is destroyed. */
+	[S_MFA_PURGE_TOTP] = {
+	    "DELETE FROM mfa_totp WHERE side = ? AND account_id = ?", 2, 0 },
+	/* A code checked elsewhere (an app's), recorded as used by the token
+	 * so that its grace window works like any other's. */
+	[S_MFA_CODE_INSERT_USED] = {
+	    "INSERT INTO mfa_codes (id, side, account_id, type, code_hash,"
+	    " created_at, expires_at, state, used_token_hash, grace_until)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)", 9, 0 },
+	/* A new sealed secret: no step accepted yet, no drift. */
+	[S_MFA_TOTP_SET] = {
+	    "INSERT INTO mfa_totp (side, account_id, secret_box, secret_nonce,"
+	    " created_at) VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE"
+	    " secret_box = VALUES(secret_box),"
+	    " secret_nonce = VALUES(secret_nonce), last_step = 0, drift = 0,"
+	    " created_at = VALUES(created_at)", 5, 0 },
+	[S_MFA_TOTP_GET] = {
+	    "SELECT secret_box, secret_nonce, last_step, drift FROM mfa_totp"
+	    " WHERE side = ? AND account_id = ?", 2, 4 },
+	/* The one statement that accepts a step: only a later one than the
+	 * last accepted, so a code never passes twice (rows changed: 1). */
+	[S_MFA_TOTP_STEP] = {
+	    "UPDATE mfa_totp SET last_step = ?, drift = ?"
+	    " WHERE side = ? AND account_id = ? AND last_step < ?", 5, 0 },
 	[S_USER_LOGIN] = {
 	    "SELECT id, password_hash, status FROM users WHERE username = ?",
 	    1, 3 },
@@ -939,6 +968,7 @@ db_account_purge(const struct subject *who)
 	static const enum stmt purge[] = {
 		S_ACCESS_DELETE_ACCOUNT, S_REFRESH_DELETE_ACCOUNT,
 		S_MFA_PURGE_METHODS, S_MFA_PURGE_CODES, S_MFA_PURGE_LOCKOUT,
+		S_MFA_PURGE_TOTP,
 	};
 	size_t	 i;
 
@@ -1634,4 +1664,61 @@ db_mfa_codes_end(const struct subject *who, const char *type)
 {
 	return q_run(S_MFA_CODES_END, ARGS(V_INT(who->side), V_INT(who->id),
 	    V_TEXT(type)));
+}
+
+int
+db_mfa_code_insert_used(const struct subject *who, long long id,
+    const char *type, const unsigned char hash[HASH_BYTES], time_t now,
+    const unsigned char token_hash[HASH_BYTES], time_t grace_until)
+{
+	return q_exec_one(S_MFA_CODE_INSERT_USED, ARGS(V_INT(id),
+	    V_INT(who->side), V_INT(who->id), V_TEXT(type),
+	    V_BLOB(hash, HASH_BYTES), V_INT(now), V_INT(grace_until),
+	    V_BLOB(token_hash, HASH_BYTES), V_INT(grace_until))) == 0 ?
+	    0 : DB_ERR;
+}
+
+int
+db_mfa_totp_set(const struct subject *who, const struct totp_row *t,
+    time_t now)
+{
+	return q_run(S_MFA_TOTP_SET, ARGS(V_INT(who->side), V_INT(who->id),
+	    V_BLOB(t->box, t->boxlen), V_BLOB(t->nonce, SEAL_NONCE_BYTES),
+	    V_INT(now)));
+}
+
+int
+db_mfa_totp_get(const struct subject *who, struct totp_row *t)
+{
+	unsigned char	 nonce[SEAL_NONCE_BYTES + 1];
+	struct dbcol	 c[4];
+	int		 rc;
+
+	c[0] = C_BLOB(t->box);
+	c[1] = C_BLOB(nonce);
+	c[2] = C_INT;
+	c[3] = C_INT;
+	if ((rc = q_one(S_MFA_TOTP_GET, ARGS(V_INT(who->side),
+	    V_INT(who->id)), c, nitems(c))) != 1)
+		return rc < 0 ? DB_ERR : 0;
+	if (c[1].len != SEAL_NONCE_BYTES || c[0].len > TOTP_BOX_MAX)
+		return DB_ERR;
+	memcpy(t->nonce, nonce, SEAL_NONCE_BYTES);
+	t->boxlen = c[0].len;
+	t->last_step = c[2].i;
+	t->drift = c[3].i;
+	return 1;
+}
+
+long long
+db_mfa_totp_step(const struct subject *who, long long step, long drift)
+{
+	return q_exec(S_MFA_TOTP_STEP, ARGS(V_INT(step), V_INT(drift),
+	    V_INT(who->side), V_INT(who->id), V_INT(step)));
+}
+
+int
+db_mfa_totp_delete(const struct subject *who)
+{
+	return q_run(S_MFA_PURGE_TOTP, ARGS(V_INT(who->side), V_INT(who->id)));
 }

@@ -67,6 +67,8 @@ struct config {
 	long	 grace_period;
 	long	 resend_cooldown;
 	long	 daily_send_cap;
+	char	*totp_issuer;		/* otpauth:// issuer (contract §6) */
+	long	 totp_window;		/* steps either side accepted, 0-2 */
 	char	*protected_storefront;	/* comma-separated resource types */
 	char	*protected_backend;
 	char	*methods;		/* comma-separated method names */
@@ -110,6 +112,15 @@ void	 password_burn(const char *pw);
 int	 ct_equal(const void *, const void *, size_t);
 void	 wipe(void *, size_t);
 void	 uuid_v4(char out[37]);
+void	 random_bytes(void *, size_t);
+/* Sealed secrets (crypto_secretbox), bound to their owner (bind). */
+#define SEAL_NONCE_BYTES	24
+#define SEAL_MAC_BYTES		16
+int	 secret_seal(unsigned char *box, unsigned char nonce[SEAL_NONCE_BYTES],
+	    const unsigned char *in, size_t len, const char *bind);
+int	 secret_open(unsigned char *out, const unsigned char *box,
+	    size_t boxlen, const unsigned char nonce[SEAL_NONCE_BYTES],
+	    const char *bind);
 struct subject;
 void	 code_hash(unsigned char out[HASH_BYTES], const struct subject *,
 	    const char *type, long long id, const char *code);
@@ -488,6 +499,31 @@ int	 db_mfa_code_insert(const struct subject *, long long id,
 int	 db_mfa_code_cancel(long long id);
 /* Deactivation: live codes of type invalidated, grace windows closed. */
 int	 db_mfa_codes_end(const struct subject *, const char *type);
+/* A code checked by its method (not stored beforehand) recorded as used
+ * by the token, its grace window open until grace_until. */
+int	 db_mfa_code_insert_used(const struct subject *, long long id,
+	    const char *type, const unsigned char hash[HASH_BYTES], time_t now,
+	    const unsigned char token_hash[HASH_BYTES], time_t grace_until);
+
+/* Method totp's row (sql/009): the sealed secret and the replay guard. */
+#define TOTP_SECRET_BYTES	20	/* 160 bits (RFC 4226 §4 R6) */
+#define TOTP_BOX_MAX		64	/* mfa_totp.secret_box */
+struct totp_row {
+	unsigned char	 box[TOTP_BOX_MAX + 1];
+	size_t		 boxlen;
+	unsigned char	 nonce[SEAL_NONCE_BYTES];
+	long long	 last_step;	/* newest accepted time step */
+	long		 drift;		/* steps, of the last success */
+};
+/* Stores a new secret (last_step and drift reset). */
+int	 db_mfa_totp_set(const struct subject *, const struct totp_row *,
+	    time_t now);
+/* 1 found, 0 none, -1. */
+int	 db_mfa_totp_get(const struct subject *, struct totp_row *);
+/* Accepts step if later than the last accepted: rows changed (1), 0, -1. */
+long long db_mfa_totp_step(const struct subject *, long long step,
+	    long drift);
+int	 db_mfa_totp_delete(const struct subject *);
 
 /* ---- req.c: the request ----------------------------------------------- */
 
@@ -803,6 +839,7 @@ struct mfa_ctx {
 	time_t		 now;
 	const char	*code;		/* X-MFA-Code; NULL when absent */
 	int		 activating;	/* issue(): for an activation */
+	cJSON		*answer;	/* issue(): attributes of a 200 answer */
 	struct codes	 live;		/* loaded by the first check() */
 	int		 live_loaded;
 };
@@ -819,9 +856,14 @@ struct mfa_method {
 	int		(*well_formed)(const char *code);
 	/* Sending limits before a new code (contract §5.3); NULL: none. */
 	enum err	(*limit)(struct mfa_ctx *, long *retry);
-	/* Stores and delivers what activation and trigger need: commits
-	 * what it stores, then delivers (E_MFA_SEND_FAILED). */
+	/* Stores and delivers what activation needs: commits what it
+	 * stores, then delivers (E_MFA_SEND_FAILED).  May leave in
+	 * c->answer the attributes activate answers with (200, type
+	 * multi-factor-auth-type-activate); else activate answers 204. */
 	enum err	(*issue)(struct mfa_ctx *);
+	/* The same for trigger; NULL: nothing to send, trigger answers 204
+	 * (an app makes its codes itself). */
+	enum err	(*trigger)(struct mfa_ctx *);
 	/* The code against the method's live credentials: 1 matched and
 	 * spent (its grace window opened for the token), 0 no match, -1. */
 	int		(*check)(struct mfa_ctx *);
@@ -832,6 +874,24 @@ struct mfa_method {
 };
 
 extern const struct mfa_method method_email;
+extern const struct mfa_method method_totp;
+
+/* method_totp.c's wrapper of liboath, for the unit tests too. */
+#define TOTP_STEP	30	/* seconds (RFC 6238 X) */
+#define TOTP_DIGITS	6
+#define TOTP_MAX_DRIFT	2	/* steps: the remembered offset's bound */
+#define TOTP_B32_MAX	64	/* base32 of a secret, NUL included */
+int	 totp_hotp(const unsigned char *key, size_t len, unsigned long long
+	    counter, char out[TOTP_DIGITS + 1]);
+int	 totp_at(const unsigned char *key, size_t len, time_t t,
+	    char out[TOTP_DIGITS + 1]);
+int	 totp_base32(char *out, size_t outsz, const unsigned char *key,
+	    size_t len);
+int	 totp_unbase32(unsigned char *out, size_t *len, size_t outsz,
+	    const char *b32);
+long long totp_match(const unsigned char *key, size_t len, const char *code,
+	    time_t now, long window, long drift, long long last_step,
+	    long *new_drift);
 
 int	 mfa_check_config(char *err, size_t errsz);
 enum method_status methods_status(const struct methods *, const char *type);

@@ -131,6 +131,7 @@ const struct mfa_method method_email = {
 	.well_formed = well_formed,
 	.limit = limit,
 	.issue = issue,
+	.trigger = issue,
 	.check = check,
 	.fail = fail,
 	.end = end,

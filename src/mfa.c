@@ -25,6 +25,7 @@
 /* The methods this build knows; cfg.methods says which are offered. */
 static const struct mfa_method *const methods[] = {
 	&method_email,
+	&method_totp,
 };
 
 /* What differs between customers and users. */
@@ -289,7 +290,8 @@ notify(struct req *r, const struct subject *who, enum notice what)
  * when it returns.
  */
 static enum err
-issue(struct mfa_ctx *c, const struct mfa_method *m, long *retry)
+issue(struct mfa_ctx *c, const struct mfa_method *m,
+    enum err (*deliver)(struct mfa_ctx *), long *retry)
 {
 	struct lockout	 lk;
 	enum err	 e;
@@ -308,7 +310,7 @@ issue(struct mfa_ctx *c, const struct mfa_method *m, long *retry)
 		db_rollback();
 		return db_err();
 	}
-	if ((e = m->issue(c)) != E_NONE && db_in_transaction())
+	if ((e = deliver(c)) != E_NONE && db_in_transaction())
 		db_rollback();
 	return e;
 }
@@ -437,6 +439,7 @@ mfa_activate(struct req *r)
 	struct mfa_ctx	 c = ctx_of(r, &(struct subject){ r->side,
 			    r->acct.id });
 	const char	*type;
+	char		 self[MAX_PATH + 600];
 	enum err	 e;
 	long		 retry = 0;
 
@@ -455,8 +458,16 @@ mfa_activate(struct req *r)
 	}
 	c.type = type;
 	c.activating = 1;
-	e = issue(&c, m, &retry);
-	return finish(r, "activate", type, e, retry);
+	e = issue(&c, m, m->issue, &retry);
+	if (e != E_NONE || c.answer == NULL) {
+		cJSON_Delete(c.answer);
+		return finish(r, "activate", type, e, retry);
+	}
+	/* What the method answers with (totp: its secret, contract §6.4). */
+	audit(r, r->side, r->acct.id, 0, "activate", type, E_NONE);
+	self_link(r, self, sizeof(self), "multi-factor-auth-type-activate");
+	return jsonapi_send(r, 200, jsonapi_document(jsonapi_resource(r,
+	    "multi-factor-auth-type-activate", type, c.answer, self), NULL));
 }
 
 int
@@ -507,7 +518,8 @@ mfa_trigger(struct req *r)
 	if (methods_status(&r->acct.methods, type) != ST_ACTIVE)
 		return finish(r, "trigger", type, E_MFA_TYPE_NOT_FOUND, 0);
 	c.type = type;
-	e = issue(&c, m, &retry);
+	/* A method that sends nothing (an app makes its own codes). */
+	e = m->trigger == NULL ? E_NONE : issue(&c, m, m->trigger, &retry);
 	return finish(r, "trigger", type, e, retry);
 }
 

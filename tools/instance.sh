@@ -50,9 +50,10 @@ MIGRATE=$REPO/tools/glue-mfa-migrate
 DEPS=(build-essential pkg-config libfcgi-dev libfcgi-bin spawn-fcgi libcjson-dev
 	libsodium-dev libmariadb-dev libmariadb-dev-compat mariadb-server
 	mariadb-client lighttpd python3-pytest python3-requests python3-aiosmtpd
-	msmtp wrk curl)
+	msmtp wrk curl liboath-dev libqrencode-dev)
 # Only `make test` needs these (the real-browser test of www/).
-TEST_DEPS=(chromium chromium-driver python3-selenium apache2 libapache2-mod-fcgid nginx)
+TEST_DEPS=(chromium chromium-driver python3-selenium apache2 libapache2-mod-fcgid nginx
+	oathtool python3-pyotp)
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'instance.sh: %s\n' "$*" >&2; exit 1; }
@@ -213,6 +214,9 @@ cmd_init() {
 				mail_from = no-reply@glue-mfa.test
 				# development only: serves the spool at /dev-mailbox for www/
 				dev_mailbox = on
+				# both MFA methods: e-mail codes and authenticator apps
+				methods = email,totp
+				totp_issuer = glue-mfa dev
 			EOF
 			[[ -z ${GLUE_CONFIG_EXTRA:-} ]] || printf '%s\n' "$GLUE_CONFIG_EXTRA" >>"$CONF.tmp"
 			mv "$CONF.tmp" "$CONF"

@@ -22,7 +22,7 @@ LAYERS = [
     ["jsonapi"],
     ["fields", "form"],
     ["audit", "mail"],
-    ["auth", "method_email", "mfa"],
+    ["auth", "method_email", "method_totp", "mfa"],
     ["router"],
     ["main"],
 ]

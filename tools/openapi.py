@@ -489,15 +489,20 @@ NOT_FOUND_400 = ("5907 (Storefront) / 5909 (Backend): the account was deleted wh
                  "the request ran")
 
 path("/multi-factor-auth-type-activate", [SF, BE], None, post=operation(
-    "activateMfaType", "Start switching a method on (a code is mailed)",
+    "activateMfaType", "Start switching a method on (email: a code is mailed; "
+    "totp: the app's secret is answered)",
     "Checks: type (5902), offered (5906), already active (5904); if another method "
-    "is active, a code of it is needed (5900/5901/5911: not possible while `email` is "
-    "the only method); then the method is pending and a code is mailed (5912 within "
-    "the sending limits, 5910 when the mail fails). Calling it again on a pending "
-    "method mails a fresh code. " + SIDES_NOTE,
+    "is active, a code of it is needed (5900/5901/5911); then the method is pending. "
+    "`email`: a code is mailed (5912 within the sending limits, 5910 when the mail "
+    "fails), `204`; calling it again on a pending method mails a fresh code. `totp`: "
+    "a new secret is made and answered once (`200`, contract §6.4): base32, the "
+    "`otpauth://` URI and its QR code as SVG; calling it again on a pending method "
+    "issues a new secret. " + SIDES_NOTE,
     ["Multi-factor authentication"], auth=EITHER, body="MfaActivateRequest",
     code_header="XMfaCodeOptional",
-    success={"204": ok_response("Pending; a code was mailed")},
+    success={"204": ok_response("email: pending; a code was mailed"),
+             "200": ok_response("totp: pending; the secret to enter in the app",
+                                "MfaTotpActivationDocument")},
     errors={
         "400": ("Type missing (5902), not offered (5906), already active (5904); "
                 + NOT_FOUND_400, ["E5902", "E5906", "E5904", "E5907", "E5909", "E101-token"]),
@@ -527,7 +532,8 @@ path("/multi-factor-auth-type-verify", [SF, BE], None, post=operation(
 path("/multi-factor-auth-trigger", [SF, BE], None, post=operation(
     "triggerMfaCode", "Mail a code for a protected action",
     "Checks: type (5902), offered and active (5906), sending limits (5912); then a "
-    "code is mailed (5910 when the mail fails). " + SIDES_NOTE,
+    "code is mailed (5910 when the mail fails). `totp`: nothing is sent (the app "
+    "makes its codes), `204`. " + SIDES_NOTE,
     ["Multi-factor authentication"], auth=EITHER, body="MfaTriggerRequest",
     success={"204": ok_response("A code was mailed")},
     errors={
@@ -758,7 +764,7 @@ USER_PROPS = {
 
 MFA_TYPE_ATTR = attrs_schema({"type": {
     "type": "string", "example": "email",
-    "description": "The method (`methods`; only `email` exists). Absent, null or "
+    "description": "The method (`methods`: `email`, `totp`). Absent, null or "
                    "empty is 5902; another JSON type is `400` `101`."}})
 
 code_enum_desc = "Every `code` the programs send, with its HTTP status:\n\n" + "\n".join(
@@ -818,6 +824,25 @@ SCHEMAS = {
                                         "deactivated", "activation is pending",
                                         "activated"]}}, ["type", "status"])),
     "MfaTypeDocument": document("MfaTypeResource"),
+    "MfaTotpActivationResource": resource(
+        "multi-factor-auth-type-activate", {"type": "string", "enum": ["totp"]},
+        attrs_schema({
+            "type": {"type": "string", "enum": ["totp"]},
+            "secret": {"type": "string", "pattern": "^[A-Z2-7]{32}$",
+                       "description": "RFC 4648 base32 of the 160-bit secret, no "
+                                      "padding: for entering by hand. Shown once."},
+            "uri": {"type": "string", "pattern": "^otpauth://totp/",
+                    "example": "otpauth://totp/glue-mfa:sonia@example.com?secret="
+                               "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=glue-mfa"
+                               "&algorithm=SHA1&digits=6&period=30",
+                    "description": "The key URI apps read (issuer: `totp_issuer`; "
+                                   "label: the account's e-mail or username)."},
+            "qrCodeSvg": {"type": "string", "pattern": "^<svg ",
+                          "description": "An SVG document of the QR code of `uri` "
+                                         "(no script, no external reference)."},
+        }, ["type", "secret", "uri", "qrCodeSvg"],
+            "RFC 6238: HMAC-SHA1, 6 digits, 30 s (contract §6.4).")),
+    "MfaTotpActivationDocument": document("MfaTotpActivationResource"),
     "MfaTypeCollection": collection("MfaTypeResource"),
     "UserAttributes": attrs_schema({
         "username": EMAIL, "firstName": {"type": "string"},

@@ -94,7 +94,7 @@ def test_rescue_of_a_locked_out_customer(admin, db):
     assert mfa_status(c.access, prefix="") == "deactivated"
     g = api("GET", "/multi-factor-auth-types", token=c.access)
     assert g.status == 200 and [i["attributes"]["status"] for i in g.data] == \
-        ["deactivated"], g.describe()
+        ["deactivated", "deactivated"], g.describe()
     p = patch_customer(c)
     assert p.status == 200, p.describe()
 

@@ -42,7 +42,7 @@ def test_1_type_not_a_string_is_400_101(account, value):
 
 # 2. method not offered -> 5906
 
-@pytest.mark.parametrize("type_", ["sms", "totp", "EMAIL", " email"])
+@pytest.mark.parametrize("type_", ["sms", "hotp", "TOTP", "EMAIL", " email"])
 def test_2_not_offered_is_5906(account, type_):
     mark = mail_mark()
     with refused(account, "activate", "5906"):

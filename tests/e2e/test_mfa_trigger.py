@@ -39,7 +39,7 @@ def test_1_type_not_a_string_is_400_101(account):
 
 # 2. not offered -> 5906
 
-@pytest.mark.parametrize("type_", ["sms", "totp"])
+@pytest.mark.parametrize("type_", ["sms", "hotp"])
 def test_2_not_offered_is_5906(account, type_):
     enable_mfa(account)
     mark = mail_mark()

@@ -1,4 +1,8 @@
-"""GET multi-factor-auth-types[/{type}] (contract §4, §4.1), on both sides."""
+"""GET multi-factor-auth-types[/{type}] (contract §4, §4.1), on both sides.
+
+The test instance offers `email,totp` (tools/instance.sh): the collection
+lists both, active first, then pending, then the rest, each group in the
+configuration's order."""
 
 import pytest
 
@@ -15,9 +19,12 @@ def item(s, status, type_="email"):
             "links": {"self": BASE + s.path(TYPES) + "/" + type_}}
 
 
-def check_collection(r, s, *statuses):
+def check_collection(r, s, email, totp=DEACTIVATED):
+    """The collection given the status of each method, in contract order."""
+    rank = {ACTIVATED: 0, PENDING: 1, DEACTIVATED: 2}
+    want = sorted([("email", email), ("totp", totp)], key=lambda t: rank[t[1]])
     assert r.status == 200, r.describe()
-    assert r.json == {"data": [item(s, st) for st in statuses],
+    assert r.json == {"data": [item(s, st, t) for t, st in want],
                       "links": {"self": BASE + s.path(TYPES)}}, r.describe()
 
 
@@ -29,6 +36,9 @@ def check_one(r, s, status):
 def test_fresh_account_sees_email_deactivated(account):
     check_collection(get_types(account), account.side, DEACTIVATED)
     check_one(get_types(account, type_="email"), account.side, DEACTIVATED)
+    r = get_types(account, type_="totp")
+    assert r.status == 200 and r.json == {"data": item(account.side, DEACTIVATED,
+                                                       "totp")}, r.describe()
 
 
 def test_status_follows_the_life_cycle(account):
@@ -49,7 +59,7 @@ def test_status_is_per_account(account, other_account):
     check_collection(get_types(other_account), other_account.side, DEACTIVATED)
 
 
-@pytest.mark.parametrize("type_", ["sms", "totp", "EMAIL", "email2"])
+@pytest.mark.parametrize("type_", ["sms", "hotp", "TOTP", "EMAIL", "email2"])
 def test_method_not_offered_is_404(account, type_):
     assert_error(get_types(account, type_=type_), 404, "103", D_NOTFOUND)
 

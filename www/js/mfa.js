@@ -1,6 +1,9 @@
 // mfa.html and office-mfa.html: the account's methods (GET
 // multi-factor-auth-types) and the four actions, contract §4.  The side comes
-// from <body data-side>.
+// from <body data-side>.  Activating totp answers the app's secret (contract
+// §6.4): its QR code (the server's SVG, parsed as SVG and checked element by
+// element before its nodes are adopted: never markup from a string) and the
+// secret for typing in by hand are shown beside the verify form.
 import { h, $, say, busy, clear, put, cell } from './dom.js';
 import { call, doc, showError, errorCode } from './api.js';
 import { frame, requireSession } from './page.js';
@@ -9,6 +12,49 @@ import { protectedCall, trigger } from './prompt.js';
 frame();
 const side = document.body.dataset.side === 'backend' ? 'backend' : 'storefront';
 const msg = $('#msg'), list = $('#methods'), verifyBox = $('#verify');
+// What activate answered for a pending totp, until it is verified.
+const enrolments = {};
+
+// The QR code: an SVG of one <rect> and <path>s with presentation
+// attributes only, else null (nothing shown but the secret).
+const SVG_ATTRS = {
+	svg: ['xmlns', 'viewBox', 'width', 'height', 'shape-rendering'],
+	rect: ['width', 'height', 'fill', 'x', 'y'],
+	path: ['fill', 'd'],
+};
+function qrImage(text) {
+	const parsed = new DOMParser().parseFromString(String(text), 'image/svg+xml');
+	const root = parsed.documentElement;
+	if (!(root instanceof SVGSVGElement) || parsed.getElementsByTagName('parsererror').length)
+		return null;
+	for (const el of [root, ...root.querySelectorAll('*')]) {
+		const allowed = SVG_ATTRS[el.localName];
+		if (!allowed || !(el instanceof SVGElement) ||
+		    Array.from(el.attributes).some((a) => !allowed.includes(a.name)))
+			return null;
+	}
+	const svg = document.importNode(root, true);
+	svg.setAttribute('role', 'img');
+	svg.setAttribute('aria-label', 'QR code of the authenticator key');
+	return svg;
+}
+
+// "ABCD EFGH ...": easier to type; apps ignore the spaces.
+function grouped(secret) {
+	return String(secret).replace(/(.{4})(?=.)/g, '$1 ');
+}
+
+function enrolBox(type) {
+	const e = enrolments[type];
+	if (!e)
+		return null;
+	const qr = qrImage(e.qrCodeSvg);
+	return h('div', { class: 'enrol', id: `enrol-${type}` },
+	    h('p', { class: 'hint', text: 'Scan this QR code with your authenticator app, or enter the key by hand (time-based, 6 digits, 30 seconds). It is shown only now.' }),
+	    qr ? h('div', { class: 'qr', id: `qr-${type}` }, qr) : null,
+	    h('p', {}, 'Key: ', h('code', { id: `secret-${type}`, class: 'secret', dataset: { secret: e.secret },
+		text: grouped(e.secret) })));
+}
 
 const READABLE = {
 	'deactivated': ['Off', 'deactivated'],
@@ -47,9 +93,11 @@ function row(type, status) {
 	if (status === 'deactivated')
 		put(actions, button('Activate', '', (b) => activate(type, b)));
 	else if (status === 'activation is pending')
-		put(actions, button('Send a new code', 'secondary', (b) => activate(type, b)));
+		put(actions, button(type === 'totp' ? 'New key' : 'Send a new code', 'secondary',
+		    (b) => activate(type, b)));
 	else if (status === 'activated')
-		put(actions, [button('Send me a code', 'secondary', (b) => trigger(side, type, msg, b)),
+		put(actions, [type === 'totp' ? null :
+		    button('Send me a code', 'secondary', (b) => trigger(side, type, msg, b)),
 		    button('Deactivate', 'danger', (b) => deactivate(type, b))]);
 	return h('tr', { dataset: { method: type } },
 	    cell('Method', h('strong', { text: type })),
@@ -62,11 +110,17 @@ async function activate(type, btn) {
 	say(msg, 'busy', `Starting the activation of ${type}…`);
 	const ex = await protectedCall({ side, method: 'POST', path: 'multi-factor-auth-type-activate',
 		body: doc('multi-factor-auth-type-activate', { type }),
-		summary: (x) => x.status === 204 ? `Activation of ${type} started; a code was sent.` : null },
+		summary: (x) => x.status === 204 ? `Activation of ${type} started; a code was sent.` :
+		    x.status === 200 ? `Activation of ${type} started; the key is shown below.` : null },
 	    `Adding another method (${type})`);
 	btn.disabled = false;
+	const answer = ex && ex.status === 200 && ex.json && ex.json.data && ex.json.data.attributes;
+	if (answer && answer.secret)
+		enrolments[type] = answer;
 	if (ex === null)
 		say(msg, 'info', 'Cancelled.');
+	else if (answer)
+		say(msg, 'ok', `Add the key to your authenticator app, then enter the code it shows below to switch ${type} on.`);
 	else if (ex.status === 204)
 		say(msg, 'ok', `A code was sent for ${type}. Enter it below to switch the method on (`,
 		    h('a', { href: 'mailbox.html', target: '_blank', rel: 'noopener', text: 'mailbox' }), ').');
@@ -74,7 +128,7 @@ async function activate(type, btn) {
 		showError(msg, ex, 'Not started:');
 	await load(true);
 	const input = $(`#verify-${type}`);
-	if (input && ex && ex.status === 204)
+	if (input && ex && (ex.status === 204 || answer))
 		input.focus();
 }
 
@@ -83,7 +137,10 @@ function verifyForm(type) {
 	const note = h('p', { class: 'msg', role: 'status', hidden: true });
 	const form = h('form', { class: 'stack', novalidate: true, dataset: { method: type } },
 	    h('h2', { text: `Finish switching on ${type}` }),
-	    h('p', { class: 'hint', text: 'Enter the code from the e-mail (POST multi-factor-auth-type-verify with X-MFA-Code).' }),
+	    enrolBox(type),
+	    h('p', { class: 'hint', text: type === 'totp' ?
+		'Enter the code your authenticator app shows (POST multi-factor-auth-type-verify with X-MFA-Code).' :
+		'Enter the code from the e-mail (POST multi-factor-auth-type-verify with X-MFA-Code).' }),
 	    h('div', { class: 'field' },
 		h('label', { for: id, text: 'Verification code' }),
 		h('input', { id, name: 'code', inputmode: 'numeric', autocomplete: 'one-time-code',
@@ -102,6 +159,7 @@ function verifyForm(type) {
 				body: doc('multi-factor-auth-type-verify', { type }), mfaCode: code,
 				summary: (x) => x.status === 204 ? `${type} is switched on.` : null });
 			if (ex.status === 204) {
+				delete enrolments[type];
 				say(msg, 'ok', `${type} is switched on. Protected changes now need a code.`);
 				await load(true);
 			} else {

@@ -48,6 +48,10 @@ async function activeMethods(side) {
 
 // POST multi-factor-auth-trigger for type; reports in el.
 export async function trigger(side, type, el, button) {
+	if (type === 'totp') {	// nothing to send (contract §6.4)
+		say(el, 'info', 'Enter the code your authenticator app shows now.');
+		return null;
+	}
 	say(el, 'busy', 'Sending a code…');
 	const ex = await call({ side, method: 'POST', path: 'multi-factor-auth-trigger',
 		body: doc('multi-factor-auth-trigger', { type }),
