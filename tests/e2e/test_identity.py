@@ -12,6 +12,7 @@ the same canonical form; migration 006 refuses to merge accounts.
 
 import concurrent.futures
 import os
+import shutil
 import subprocess
 import tempfile
 import uuid
@@ -532,6 +533,7 @@ def scratch_db():
     finally:
         subprocess.run(["mariadb", "--no-defaults", "--socket=" + sock, "-uroot",
                         "-e", "DROP DATABASE IF EXISTS %s" % name], timeout=30)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 CUSTOMER_ROW = ("INSERT INTO customers (email, password_hash, first_name, "
