@@ -27,6 +27,22 @@ static const struct field update_fields[] = {
 	[F_EMAIL] = { "email", F_STRING, 0, valid_email },
 };
 
+/*
+ * The e-mail as stored and compared: its canonical form (contract §3.9).
+ * The field's rule has accepted it already.
+ */
+static int
+canonical_email(struct req *r, struct fval *f, char *buf, size_t sz)
+{
+	if (f->s == NULL)
+		return 0;
+	if (email_canonical(buf, sz, f->s) != 0)
+		return jsonapi_error_src(r, E_INVALID_FIELD, SRC_POINTER,
+		    "/data/attributes/email"), -1;
+	f->s = buf;
+	return 0;
+}
+
 /* The customer as the resource shows it. */
 struct customer {
 	const char	*email, *salutation, *first, *last;
@@ -87,10 +103,11 @@ create(struct req *r)
 {
 	struct fval	 f[nitems(register_fields)];
 	struct customer	 c;
-	char		 hash[MAX_PASSWORD + 32];
+	char		 hash[MAX_PASSWORD + 32], email[MAX_EMAIL + 1];
 	long long	 rc;
 
-	if (fields_read(r, register_fields, nitems(register_fields), f) != 0)
+	if (fields_read(r, register_fields, nitems(register_fields), f) != 0 ||
+	    canonical_email(r, &f[F_EMAIL], email, sizeof(email)) != 0)
 		return -1;
 	if (strcmp(f[F_PASSWORD].s, f[F_CONFIRM].s) != 0)
 		return jsonapi_error_src(r, E_PASSWORDS_DIFFER, SRC_POINTER,
@@ -136,9 +153,11 @@ update(struct req *r)
 {
 	struct fval	 f[nitems(update_fields)];
 	struct customer	 c;
+	char		 email[MAX_EMAIL + 1];
 	long long	 rc;
 
-	if (fields_read(r, update_fields, nitems(update_fields), f) != 0)
+	if (fields_read(r, update_fields, nitems(update_fields), f) != 0 ||
+	    canonical_email(r, &f[F_EMAIL], email, sizeof(email)) != 0)
 		return -1;
 	if ((rc = db_customer_update(r->acct.id, &(struct customer_fields){
 	    f[F_EMAIL].s, f[F_SALUTATION].s, f[F_FIRST].s, f[F_LAST].s },

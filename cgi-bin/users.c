@@ -28,6 +28,19 @@ static const struct field update_fields[U__COUNT] = {
 	[U_STATUS] = { "status", F_STRING, 0, valid_user_status },
 };
 
+/* The username as stored and compared (contract §3.9); the rule passed. */
+static int
+canonical_username(struct req *r, struct fval *f, char *buf, size_t sz)
+{
+	if (f->s == NULL)
+		return 0;
+	if (email_canonical(buf, sz, f->s) != 0)
+		return jsonapi_error_src(r, E_INVALID_FIELD, SRC_POINTER,
+		    "/data/attributes/username"), -1;
+	f->s = buf;
+	return 0;
+}
+
 static cJSON *
 user_resource(struct req *r, const struct user_row *u)
 {
@@ -107,10 +120,11 @@ static int
 create(struct req *r)
 {
 	struct fval	 f[U__COUNT];
-	char		 hash[MAX_PASSWORD + 32], uuid[37];
+	char		 hash[MAX_PASSWORD + 32], uuid[37], name[MAX_EMAIL + 1];
 	long long	 rc;
 
-	if (fields_read(r, create_fields, U__COUNT, f) != 0)
+	if (fields_read(r, create_fields, U__COUNT, f) != 0 ||
+	    canonical_username(r, &f[U_USERNAME], name, sizeof(name)) != 0)
 		return -1;
 	if (password_hash(hash, sizeof(hash), f[U_PASSWORD].s) != 0)
 		return jsonapi_error(r, E_INTERNAL);
@@ -142,11 +156,12 @@ update(struct req *r)
 {
 	struct fval	 f[U__COUNT];
 	struct user_row	 u;
-	char		 hash[MAX_PASSWORD + 32];
+	char		 hash[MAX_PASSWORD + 32], name[MAX_EMAIL + 1];
 	long long	 rc;
 	int		 blocking, self;
 
-	if (fields_read(r, update_fields, U__COUNT, f) != 0)
+	if (fields_read(r, update_fields, U__COUNT, f) != 0 ||
+	    canonical_username(r, &f[U_USERNAME], name, sizeof(name)) != 0)
 		return -1;
 	if ((rc = user_load(r->param[0], &u)) <= 0)
 		return rc < 0 ? jsonapi_db_error(r) :

@@ -243,22 +243,30 @@ auth_refresh(struct req *r, const char *token, struct issued *t)
 /*
  * Sign-in with a password (contract §3.1, §3.3), both sides.  An unknown
  * account, a blocked user and a wrong password answer alike, after the
- * same Argon2id work.  Audited.  Returns LOGIN_OK with *t issued,
- * LOGIN_FAILED, LOGIN_LIMITED with *retry, or -1 (database error).
+ * same Argon2id work; so does a username outside the identity grammar
+ * (contract §3.9), which is looked up only in its canonical form.
+ * Audited.  Returns LOGIN_OK with *t issued, LOGIN_FAILED, LOGIN_LIMITED
+ * with *retry, or -1 (database error).
  */
 int
 auth_login(struct req *r, const char *username, const char *password,
     struct issued *t, long *retry)
 {
 	struct login_row lr;
-	int		 rc, ok;
+	char		 name[MAX_EMAIL + 1];
+	int		 rc, ok, canonical;
 
+	/* contract §3.9: only the canonical form can name an account; any
+	 * other spelling is an unknown account, with the same work. */
+	canonical = email_canonical(name, sizeof(name), username) == 0;
+	if (canonical)
+		username = name;
 	if ((rc = auth_login_limited(r, username, retry)) != 0) {
 		if (rc == 1)
 			audit(r, r->side, 0, 0, "login", NULL, E_LOGIN_LIMIT);
 		return rc < 0 ? -1 : LOGIN_LIMITED;
 	}
-	rc = db_login(r->side, username, &lr);
+	rc = canonical ? db_login(r->side, username, &lr) : 0;
 	if (rc < 0)
 		return -1;
 	if (rc == 0) {

@@ -677,6 +677,7 @@ int	 valid_name(const char *);
 int	 valid_line(const char *);
 int	 valid_line_opt(const char *);
 int	 valid_email(const char *);
+int	 email_canonical(char *, size_t, const char *);
 int	 valid_password(const char *);
 int	 valid_salutation(const char *);
 int	 valid_user_status(const char *);

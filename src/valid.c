@@ -199,28 +199,93 @@ valid_zip(const char *s)
 }
 
 /*
- * A deliberately plain check: local@domain, printable ASCII without
- * spaces, one '@', a dot inside the domain, at most MAX_EMAIL.  Mail
- * headers are built from it, so it must never carry CR/LF or commas.
+ * The identity grammar (contract §3.9): a practical subset of RFC 5321
+ * §4.1.2's Mailbox and RFC 5322 §3.4.1's addr-spec, in ASCII only.
+ *
+ *   local-part  1-64 octets of a-z A-Z 0-9 . _ + -, no leading or trailing
+ *               dot, no two dots in a row (a dot-atom without the atext
+ *               that routes or runs: % and ! are source routes, | and /
+ *               pipe and file deliveries in aliases, the rest is quoting);
+ *   domain      two or more labels of a-z A-Z 0-9 -, each 1-63 octets,
+ *               neither starting nor ending with -, the last not all
+ *               digits (no IP addresses, literal or dotted);
+ *   whole       at most 254 octets (RFC 5321 §4.5.3.1.3's path, 256, less
+ *               its angle brackets).
+ *
+ * Refused, never repaired: quoted local parts, comments, IP literals,
+ * blanks anywhere (leading and trailing too), anything not ASCII (accents,
+ * zero-width and full-width characters, the long s).  The canonical form,
+ * the one stored and compared, is the address in ASCII lower case.
+ * 0 and out set, or -1 (out then empty) when not acceptable.  Mail
+ * headers are built from it: it never carries CR, LF, commas or brackets.
  */
+#define EMAIL_MAX	254
+#define EMAIL_LOCAL_MAX	64
+#define EMAIL_LABEL_MAX	63
+
+static int
+ascii_alnum(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9');
+}
+
+static int
+email_check(const char *s)
+{
+	const char	*at = strchr(s, '@'), *p;
+	size_t		 n = strlen(s), label = 0;
+	int		 labels = 0, digits = 1;
+
+	if (at == NULL || n > EMAIL_MAX || at == s ||
+	    (size_t)(at - s) > EMAIL_LOCAL_MAX)
+		return -1;
+	for (p = s; p < at; p++)
+		if (!ascii_alnum(*p) && *p != '_' && *p != '+' && *p != '-' &&
+		    (*p != '.' || p == s || p + 1 == at || p[1] == '.'))
+			return -1;
+	for (p = at + 1;; p++) {
+		if (*p == '.' || *p == '\0') {
+			if (label == 0 || label > EMAIL_LABEL_MAX ||
+			    p[-1] == '-')
+				return -1;
+			labels++;
+			if (*p == '\0')
+				break;
+			label = 0;
+			digits = 1;
+			continue;
+		}
+		if (!ascii_alnum(*p) && (*p != '-' || label == 0))
+			return -1;
+		if (*p < '0' || *p > '9')
+			digits = 0;
+		label++;
+	}
+	return labels >= 2 && !digits ? 0 : -1;
+}
+
+int
+email_canonical(char *out, size_t outsz, const char *in)
+{
+	size_t	 i, n = strlen(in);
+
+	if (outsz > 0)
+		out[0] = '\0';
+	if (n >= outsz || email_check(in) != 0)
+		return -1;
+	for (i = 0; i <= n; i++)
+		out[i] = in[i] >= 'A' && in[i] <= 'Z' ?
+		    (char)(in[i] - 'A' + 'a') : in[i];
+	return 0;
+}
+
 int
 valid_email(const char *s)
 {
-	const char	*at, *p, *dot;
-	size_t		 n = strlen(s);
+	char	 buf[EMAIL_MAX + 1];
 
-	if (n < 3 || n > MAX_EMAIL)
-		return 0;
-	for (p = s; *p != '\0'; p++)
-		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f ||
-		    strchr("<>(),;:\\\"[]", *p) != NULL)
-			return 0;
-	if ((at = strchr(s, '@')) == NULL || at == s ||
-	    strchr(at + 1, '@') != NULL)
-		return 0;
-	dot = strrchr(at + 1, '.');
-	return dot != NULL && dot > at + 1 && dot[1] != '\0' &&
-	    strstr(at + 1, "..") == NULL;
+	return email_canonical(buf, sizeof(buf), s) == 0;
 }
 
 int

@@ -12,6 +12,9 @@
  *   check-sql                          prepare every statement, checking its
  *                                      parameter and column counts
  *
+ * EMAIL is taken in its canonical form (contract §3.9): ASCII case folds,
+ * any other variant is refused as an invalid e-mail address.
+ *
  * Exit status: 0 done, 1 failed, 2 usage.
  */
 #include <stdio.h>
@@ -58,12 +61,14 @@ read_password(char *buf, size_t sz)
 }
 
 static int
-create_customer(const char *email, const char *password, const char *first,
+create_customer(const char *given, const char *password, const char *first,
     const char *last)
 {
-	char		 hash[MAX_PASSWORD + 32];
+	char		 hash[MAX_PASSWORD + 32], email[MAX_EMAIL + 1];
 	long long	 rc;
 
+	if (email_canonical(email, sizeof(email), given) != 0)
+		return fail("invalid e-mail address");
 	if (password_hash(hash, sizeof(hash), password) != 0)
 		return fail("password hashing failed");
 	if ((rc = db_customer_insert(&(struct customer_fields){ email, "Ms",
@@ -79,13 +84,14 @@ create_customer(const char *email, const char *password, const char *first,
 
 /* 1 created, 0 existed, -1 failed. */
 static int
-create_user(const char *email, const char *password, const char *first,
+create_user(const char *given, const char *password, const char *first,
     const char *last)
 {
-	char		 hash[MAX_PASSWORD + 32], uuid[37];
+	char		 hash[MAX_PASSWORD + 32], uuid[37], email[MAX_EMAIL + 1];
 	long long	 rc;
 
-	if (!valid_email(email) || !valid_name(first) || !valid_name(last))
+	if (email_canonical(email, sizeof(email), given) != 0 ||
+	    !valid_name(first) || !valid_name(last))
 		return fail("invalid e-mail address or name");
 	if (password_hash(hash, sizeof(hash), password) != 0)
 		return fail("password hashing failed");
@@ -111,12 +117,20 @@ seed_demo(void)
 	    < 0 ? -1 : 0;
 }
 
-/* The id of a customer (by e-mail) or user (by username); 0 if none. */
+/*
+ * The id of a customer (by e-mail) or user (by username), looked up in its
+ * canonical form, which email (MAX_EMAIL + 1 bytes) receives; 0 if none,
+ * -1 (said) if the address is invalid or on a database error.
+ */
 static long long
-account_id(enum side side, const char *email)
+account_id(enum side side, const char *given, char *email)
 {
 	long long	 id;
 
+	if (email_canonical(email, MAX_EMAIL + 1, given) != 0) {
+		fail("invalid e-mail address");
+		return -1;
+	}
 	id = side == SIDE_BACKEND ? db_user_by_name(email) :
 	    db_customer_by_email(email);
 	if (id < 0) {
@@ -148,10 +162,11 @@ static int
 cmd_reset_password(char *argv[])
 {
 	char		 pw[MAX_PASSWORD + 2], hash[MAX_PASSWORD + 32];
+	char		 name[MAX_EMAIL + 1];
 	struct req	 r;
 	long long	 id;
 
-	if ((id = account_id(SIDE_BACKEND, argv[0])) <= 0)
+	if ((id = account_id(SIDE_BACKEND, argv[0], name)) <= 0)
 		return id == 0 ? fail("no such user") : -1;
 	if (read_password(pw, sizeof(pw)) != 0 ||
 	    password_hash(hash, sizeof(hash), pw) != 0)
@@ -163,7 +178,7 @@ cmd_reset_password(char *argv[])
 		db_rollback();
 		return fail("cannot update the password (see the log above)");
 	}
-	printf("user %s: password set, sessions revoked\n", argv[0]);
+	printf("user %s: password set, sessions revoked\n", name);
 	return 0;
 }
 
@@ -172,6 +187,7 @@ cmd_mfa_off(char *argv[])
 {
 	struct subject	 who;
 	struct req	 r;
+	char		 name[MAX_EMAIL + 1];
 	enum err	 e;
 
 	if (strcmp(argv[0], "customer") == 0)
@@ -180,12 +196,12 @@ cmd_mfa_off(char *argv[])
 		who.side = SIDE_BACKEND;
 	else
 		return fail("the account kind is customer or user");
-	if ((who.id = account_id(who.side, argv[1])) <= 0)
+	if ((who.id = account_id(who.side, argv[1], name)) <= 0)
 		return who.id == 0 ? fail("no such account") : -1;
 	local_req(&r, SIDE_BACKEND, 0);
 	switch ((e = mfa_admin_off(&r, &who, argv[2], 0))) {
 	case E_NONE:
-		printf("%s %s: %s switched off\n", argv[0], argv[1], argv[2]);
+		printf("%s %s: %s switched off\n", argv[0], name, argv[2]);
 		return 0;
 	case E_MFA_TYPE_NOT_FOUND:
 		return fail("that method is not offered or not active");

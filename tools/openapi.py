@@ -700,7 +700,14 @@ def name_prop(desc):
 
 
 SALUTATION = {"type": "string", "enum": ["Mr", "Mrs", "Ms", "Dr"], "nullable": True}
-EMAIL = {"type": "string", "format": "email", "maxLength": 255}
+EMAIL = {"type": "string", "format": "email", "maxLength": 254,
+         "pattern": r"^[A-Za-z0-9_+-]+(\.[A-Za-z0-9_+-]+)*@"
+                    r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+                    r"(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$",
+         "description": "contract §3.9: ASCII only, at most 64 octets before the "
+                        "`@`, labels of 1-63; stored and returned in lower case, "
+                        "which is the form compared (another case is the same "
+                        "address)"}
 PASSWORD = {"type": "string", "minLength": 8, "maxLength": 128, "format": "password",
             "writeOnly": True, "description": "8–128 bytes"}
 TIME = {"type": "string", "format": "date-time", "example": "2025-01-31T12:00:00Z",
