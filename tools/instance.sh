@@ -209,6 +209,11 @@ cmd_init() {
 				mail_from = no-reply@glue-mfa.test
 				# development only: serves the spool at /dev-mailbox for www/
 				dev_mailbox = on
+				# development only: many sign-ups from one address, no
+				# confirmation step (contract §3.2)
+				signup_limit_per_address = 1000
+				signup_limit_global = 100000
+				customer_confirmation = off
 			EOF
 			[[ -z ${GLUE_CONFIG_EXTRA:-} ]] || printf '%s\n' "$GLUE_CONFIG_EXTRA" >>"$CONF.tmp"
 			mv "$CONF.tmp" "$CONF"

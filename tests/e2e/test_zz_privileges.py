@@ -35,6 +35,8 @@ EXPECTED = {
     "mfa_lockouts": DML,
     "audit_log": {"SELECT", "INSERT"},
     "schema_migrations": {"SELECT"},
+    "signup_limits": {"SELECT", "INSERT", "UPDATE"},
+    "code_mails": {"SELECT", "INSERT", "DELETE"},
 }
 
 
