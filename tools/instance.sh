@@ -219,7 +219,18 @@ cmd_init() {
 			mv "$CONF.tmp" "$CONF"
 		)
 	fi
+	dev_settings_add
 	chmod 600 "$CONF"
+}
+
+# A configuration generated before the sign-up limits and confirmation
+# (migration 008) gets their development settings, each one it lacks.
+dev_settings_add() {
+	local kv
+	for kv in "signup_limit_per_address = 1000" "signup_limit_global = 100000" \
+		"customer_confirmation = off"; do
+		grep -q "^${kv%% *}[[:space:]]*=" "$CONF" || printf '%s\n' "$kv" >>"$CONF"
+	done
 }
 
 # --- database ------------------------------------------------------------
