@@ -40,8 +40,8 @@ CORE	 = log config clock crypto db io req jsonapi valid fields router \
 MFA	 = multi-factor-auth-types multi-factor-auth-type-activate \
 	   multi-factor-auth-type-verify multi-factor-auth-trigger \
 	   multi-factor-auth-type-deactivate
-STOREFRONT = access-tokens refresh-tokens customers customer-password \
-	   addresses dev-mailbox not-found $(MFA)
+STOREFRONT = access-tokens refresh-tokens customers customer-confirmation \
+	   customer-password addresses dev-mailbox not-found $(MFA)
 BACKEND	 = token users customer-multi-factor-auth-type-deactivate $(MFA)
 UNITS	 = valid config jsonapi crypto router req form fields totp
 

@@ -98,6 +98,81 @@ send_customer(struct req *r, int status, long long id,
 	return jsonapi_send(r, status, jsonapi_document(arr, self));
 }
 
+#define HOUR	3600L
+#define MINUTE	60L
+
+/*
+ * The sign-up limits (contract §3.2): signup_limit_per_address per client
+ * address an hour, signup_limit_global a minute over all addresses.  Each
+ * counter row is locked from its hit to the commit, so parallel sign-ups
+ * are counted one after the other.  An address over its limit is refused
+ * before it counts against the global limit (one address cannot hold
+ * everyone's sign-ups back).  0 passed, 1 refused (*retry set), -1.
+ */
+static int
+signup_limited(struct req *r, long *retry)
+{
+	static const struct {
+		const char	*kind;
+		long		 window;
+	} scope[] = { { "signup-address", HOUR }, { "signup-global", MINUTE } };
+	unsigned char	 h[HASH_BYTES];
+	long long	 hits, start;
+	long		 limit;
+	size_t		 i;
+
+	if (db_begin() != 0)
+		return -1;
+	for (i = 0; i < nitems(scope); i++) {
+		keyed_hash(h, scope[i].kind, i == 0 ? r->remote_addr : "*",
+		    i == 0 ? strlen(r->remote_addr) : 1);
+		limit = i == 0 ? cfg.signup_limit_per_address :
+		    cfg.signup_limit_global;
+		if (db_signup_hit(h, r->now, r->now - scope[i].window,
+		    &hits, &start) != 0)
+			goto fail;
+		if (hits > limit) {
+			*retry = (long)(start + scope[i].window - r->now);
+			return db_commit() != 0 ? -1 : 1;
+		}
+	}
+	return db_commit() != 0 ? -1 : 0;
+fail:
+	db_rollback();
+	return -1;
+}
+
+/*
+ * The new customer is confirmed now (customer_confirmation off), or waits
+ * for the registration key mailed here: random, stored only as its keyed
+ * hash, expiring after registration_key_ttl (contract §3.2).  Inside the
+ * sign-up's transaction: a key that cannot be mailed undoes the sign-up.
+ */
+static int
+confirmation_start(struct req *r, long long id, const char *to)
+{
+	char		 key[TOKEN_CHARS + 1];
+	unsigned char	 h[HASH_BYTES];
+	int		 rc;
+
+	if (strcmp(cfg.customer_confirmation, "on") != 0)
+		return db_customer_confirmed_at(id, r->now);
+	token_new(key);
+	keyed_hash(h, "registration-key", key, strlen(key));
+	if (db_customer_key_set(id, h, r->now + cfg.registration_key_ttl) != 0) {
+		wipe(key, sizeof(key));
+		return -1;
+	}
+	rc = mail_registration(to, key, cfg.registration_key_ttl);
+	wipe(key, sizeof(key));
+	if (rc != 0) {
+		log_err("registration mail for customer %lld not handed over",
+		    id);
+		return -2;
+	}
+	return 0;
+}
+
 static int
 create(struct req *r)
 {
@@ -105,6 +180,8 @@ create(struct req *r)
 	struct customer	 c;
 	char		 hash[MAX_PASSWORD + 32], email[MAX_EMAIL + 1];
 	long long	 rc;
+	long		 retry = 0;
+	int		 lim;
 
 	if (fields_read(r, register_fields, nitems(register_fields), f) != 0 ||
 	    canonical_email(r, &f[F_EMAIL], email, sizeof(email)) != 0)
@@ -115,17 +192,32 @@ create(struct req *r)
 	if (!f[F_TERMS].b)
 		return jsonapi_error_src(r, E_INVALID_FIELD, SRC_POINTER,
 		    "/data/attributes/acceptedTerms");
+	/* Before any Argon2id work (contract §3.2). */
+	if ((lim = signup_limited(r, &retry)) != 0)
+		return lim < 0 ? jsonapi_db_error(r) :
+		    jsonapi_error_retry(r, E_SIGNUP_LIMIT, retry);
 	if (password_hash(hash, sizeof(hash), f[F_PASSWORD].s) != 0) {
 		log_err("password hashing failed");
 		return jsonapi_error(r, E_INTERNAL);
 	}
+	if (db_begin() != 0)
+		return jsonapi_db_error(r);
 	if ((rc = db_customer_insert(&(struct customer_fields){ f[F_EMAIL].s,
 	    f[F_SALUTATION].s, f[F_FIRST].s, f[F_LAST].s }, hash,
-	    r->now)) == DB_DUP)
+	    r->now)) == DB_DUP) {
+		db_rollback();
 		return jsonapi_error_src(r, E_CUSTOMER_EXISTS, SRC_POINTER,
 		    "/data/attributes/email");
-	if (rc < 0)
+	}
+	if (rc < 0 || (lim = confirmation_start(r, rc, f[F_EMAIL].s)) == -1 ||
+	    (lim == 0 && db_commit() != 0)) {
+		db_rollback();
 		return jsonapi_db_error(r);
+	}
+	if (lim == -2) {	/* no key mailed: no account */
+		db_rollback();
+		return jsonapi_error(r, E_UNAVAILABLE);
+	}
 	log_info("customer %lld registered", rc);
 	c = (struct customer){ f[F_EMAIL].s, f[F_SALUTATION].s, f[F_FIRST].s,
 	    f[F_LAST].s, (long long)r->now, (long long)r->now };

@@ -1,6 +1,6 @@
 /*
  * POST /refresh-tokens: rotation (contract §3.1, auth_refresh()).
- * DELETE /refresh-tokens/mine (or /{refreshToken}): sign-out.
+ * DELETE /refresh-tokens/mine, /current (or /{refreshToken}): sign-out.
  */
 #include <string.h>
 
@@ -28,24 +28,64 @@ refresh(struct req *r)
 	return rc;
 }
 
-/* Sign-out: "mine" revokes every refresh token of the account. */
+/* Sign-out ends the account's unused codes too (contract §3.1). */
+static int
+codes_drop(struct req *r)
+{
+	struct subject	 who = { r->side, r->acct.id };
+
+	return db_mfa_codes_drop(&who);
+}
+
+/*
+ * A refresh token named in the path: the caller's own ends its sign-in
+ * (family); another account's, an unknown or a malformed one is answered
+ * alike and revokes only the calling access token.  The path lands in web
+ * server logs: clients use /current or /mine (contract §3.1).
+ */
+static int
+revoke_named(struct req *r, const char *token)
+{
+	unsigned char	 h[HASH_BYTES];
+	struct refresh_row rt;
+	int		 rc;
+
+	if (!valid_token(token))
+		return db_access_revoke(r->acct.token_id);
+	auth_token_hash(h, r->side, token);
+	if ((rc = db_refresh_get(r->side, h, &rt)) < 0)
+		return -1;
+	if (rc == 1 && rt.account == r->acct.id &&
+	    db_family_revoke(r->side, rt.family) != 0)
+		return -1;
+	return db_access_revoke(r->acct.token_id);
+}
+
+/*
+ * Sign-out (contract §3.1): "mine" keeps Spryker's meaning, every refresh
+ * token of the account, and ends every access token with them: every
+ * session.  "current" ends the calling session only: the access and
+ * refresh tokens of its sign-in.  Any other value: revoke_named().
+ */
 static int
 sign_out(struct req *r)
 {
-	unsigned char	 h[HASH_BYTES];
 	struct subject	 who = { r->side, r->acct.id };
 	const char	*which = r->param[0];
+	int		 rc;
 
-	if (strcmp(which, "mine") == 0) {
-		if (db_refresh_revoke_all(&who) != 0)
-			return jsonapi_db_error(r);
-	} else if (valid_token(which)) {
-		auth_token_hash(h, r->side, which);
-		if (db_refresh_revoke(&who, h) != 0)
-			return jsonapi_db_error(r);
-	}
-	if (db_access_revoke(r->acct.token_id) != 0)
+	if (db_begin() != 0)
 		return jsonapi_db_error(r);
+	if (strcmp(which, "mine") == 0)
+		rc = db_tokens_revoke_others(&who, 0);
+	else if (strcmp(which, "current") == 0)
+		rc = db_family_revoke(r->side, r->acct.family);
+	else
+		rc = revoke_named(r, which);
+	if (rc != 0 || codes_drop(r) != 0 || db_commit() != 0) {
+		db_rollback();
+		return jsonapi_db_error(r);
+	}
 	return jsonapi_no_content(r);
 }
 

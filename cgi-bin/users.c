@@ -151,6 +151,32 @@ revoke_user(struct req *r, long long id)
 	return auth_revoke_others(&other);
 }
 
+/*
+ * A new username (contract §3.3): the user's sessions and unused codes end
+ * with the old one (the caller's own token stays when it renames itself),
+ * inside the change's transaction.
+ */
+static int
+rename_end(struct req *r, const struct user_row *u, int self)
+{
+	struct subject	 who = { SIDE_BACKEND, u->id };
+
+	if ((self ? auth_revoke_others(r) : revoke_user(r, u->id)) != 0)
+		return -1;
+	return db_mfa_codes_drop(&who);
+}
+
+/* After the commit: both addresses are told; a mail that fails is logged. */
+static void
+rename_notify(struct req *r, const struct user_row *u, const char *to)
+{
+	if (mail_notice(u->username, NOTICE_USERNAME_OLD,
+	    (long long)r->now) != 0 ||
+	    mail_notice(to, NOTICE_USERNAME_NEW, (long long)r->now) != 0)
+		log_warn("username change of user %lld: a notice was not "
+		    "handed over", u->id);
+}
+
 static int
 update(struct req *r)
 {
@@ -158,7 +184,7 @@ update(struct req *r)
 	struct user_row	 u;
 	char		 hash[MAX_PASSWORD + 32], name[MAX_EMAIL + 1];
 	long long	 rc;
-	int		 blocking, self;
+	int		 blocking, self, renamed;
 
 	if (fields_read(r, update_fields, U__COUNT, f) != 0 ||
 	    canonical_username(r, &f[U_USERNAME], name, sizeof(name)) != 0)
@@ -171,6 +197,8 @@ update(struct req *r)
 	    strcmp(f[U_STATUS].s, "blocked") == 0;
 	if (self && blocking)
 		return jsonapi_error(r, E_SELF_ACTION);
+	renamed = f[U_USERNAME].s != NULL &&
+	    strcmp(f[U_USERNAME].s, u.username) != 0;
 	if (f[U_PASSWORD].s != NULL &&
 	    password_hash(hash, sizeof(hash), f[U_PASSWORD].s) != 0)
 		return jsonapi_error(r, E_INTERNAL);
@@ -185,10 +213,13 @@ update(struct req *r)
 	}
 	if (rc < 0 || ((blocking || f[U_PASSWORD].s != NULL) &&
 	    (self ? auth_revoke_others(r) : revoke_user(r, u.id)) != 0) ||
+	    (renamed && rename_end(r, &u, self) != 0) ||
 	    db_commit() != 0) {
 		db_rollback();
 		return jsonapi_db_error(r);
 	}
+	if (renamed)
+		rename_notify(r, &u, f[U_USERNAME].s);
 	return send_user(r, 200, r->param[0]);
 }
 

@@ -38,3 +38,8 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON mfa_totp TO 'glue_mfa'@'localhost';
 GRANT SELECT, INSERT ON audit_log TO 'glue_mfa'@'localhost';
 -- Read-only: which migrations the database has.
 GRANT SELECT ON schema_migrations TO 'glue_mfa'@'localhost';
+-- Sign-up limits (migration 008): counted, windows restarted.
+GRANT SELECT, INSERT, UPDATE ON signup_limits TO 'glue_mfa'@'localhost';
+-- Code mails per recipient (migration 008): counted, withdrawn with a
+-- code whose mail failed.
+GRANT SELECT, INSERT, DELETE ON code_mails TO 'glue_mfa'@'localhost';

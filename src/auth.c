@@ -70,6 +70,7 @@ auth_issue(struct req *r, long long account, unsigned long long family,
 	if (family == 0)	/* 63 bits, never 0: fits a signed BIGINT */
 		family = (random_u64() >> 1) | 1;
 	out->family = family;
+	out->account = account;
 	token_new(out->refresh);
 	token_new(out->access);
 	auth_token_hash(h, r->side, out->refresh);
@@ -203,7 +204,9 @@ rotate(struct req *r, long long id, long long account, long long family,
 		db_rollback();
 		return 0;
 	}
-	if (auth_issue(r, account, (unsigned long long)family, t) != 0 ||
+	/* The access token issued with the rotated one ends with it. */
+	if (db_family_access_revoke(r->side, (unsigned long long)family) != 0 ||
+	    auth_issue(r, account, (unsigned long long)family, t) != 0 ||
 	    db_commit() != 0)
 		goto fail;
 	return 1;

@@ -43,7 +43,8 @@ struct key {
 			"multi-factor-auth-type-verify,multi-factor-auth-trigger," \
 			"multi-factor-auth-type-deactivate"
 const char	 storefront_types[] = "access-tokens,refresh-tokens,customers,"
-		    "customer-password,addresses,dev-mailbox," MFA_TYPES;
+		    "customer-password,customer-confirmation,addresses,dev-mailbox,"
+		    MFA_TYPES;
 const char	 backend_types[] = "token,users,"
 		    "customer-multi-factor-auth-type-deactivate," MFA_TYPES;
 
@@ -81,6 +82,12 @@ static const struct key keys[] = {
 	{ "dev_mailbox", K_CHOICE, "off", 0, 0, "on|off", S(dev_mailbox) },
 	/* Which exist is the MFA engine's table (mfa_check_config()). */
 	{ "methods", K_LIST, "email", 0, 0, NULL, S(methods) },
+	/* Sign-up and confirmation (contract §3.2, §5.3). */
+	{ "signup_limit_per_address", K_LONG, "20", 1, 1000000, NULL, S(signup_limit_per_address) },
+	{ "signup_limit_global", K_LONG, "60", 1, 1000000, NULL, S(signup_limit_global) },
+	{ "customer_confirmation", K_CHOICE, "on", 0, 0, "on|off", S(customer_confirmation) },
+	{ "registration_key_ttl", K_LONG, "172800", 600, 30 * 86400L, NULL, S(registration_key_ttl) },
+	{ "daily_recipient_cap", K_LONG, "50", 1, 100000, NULL, S(daily_recipient_cap) },
 #ifdef GLUE_TESTING
 	{ "test_clock_file", K_STR, "", 0, 0, NULL, S(test_clock_file) },
 #endif

@@ -104,6 +104,18 @@ enum stmt {
 	S_CUSTOMER_BY_EMAIL,
 	S_AUDIT_RECENT,
 	S_AUDIT_INSERT,
+	/* sign-up, confirmation, sessions (migration 008) */
+	S_SIGNUP_HIT,
+	S_SIGNUP_GET,
+	S_CUSTOMER_KEY_SET,
+	S_CUSTOMER_CONFIRMED_AT,
+	S_CUSTOMER_BY_KEY,
+	S_CUSTOMER_CONFIRM,
+	S_CUSTOMER_IS_CONFIRMED,
+	S_MFA_CODES_DROP,
+	S_CODE_MAIL_STATS,
+	S_CODE_MAIL_INSERT,
+	S_CODE_MAIL_DELETE,
 	S__COUNT
 };
 
@@ -409,6 +421,44 @@ static const struct stmt_def {
 	    "INSERT INTO audit_log (at, side, account_id, actor_id, action,"
 	    " method, result, error_code, client_address, user_agent,"
 	    " request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", 11, 0 },
+	/* Order matters: hits is computed from the old window_start. */
+	[S_SIGNUP_HIT] = {
+	    "INSERT INTO signup_limits (scope, hits, window_start)"
+	    " VALUES (?, 1, ?) ON DUPLICATE KEY UPDATE"
+	    " hits = IF(window_start <= ?, 1, hits + 1),"
+	    " window_start = IF(window_start <= ?, VALUES(window_start),"
+	    " window_start)", 4, 0 },
+	[S_SIGNUP_GET] = {
+	    "SELECT hits, window_start FROM signup_limits WHERE scope = ?",
+	    1, 2 },
+	[S_CUSTOMER_KEY_SET] = {
+	    "UPDATE customers SET confirmed_at = NULL,"
+	    " registration_key_hash = ?, registration_key_expires = ?"
+	    " WHERE id = ?", 3, 0 },
+	[S_CUSTOMER_CONFIRMED_AT] = {
+	    "UPDATE customers SET confirmed_at = ? WHERE id = ?", 2, 0 },
+	[S_CUSTOMER_BY_KEY] = {
+	    "SELECT id FROM customers WHERE registration_key_hash = ?"
+	    " AND registration_key_expires > ? AND confirmed_at IS NULL",
+	    2, 1 },
+	[S_CUSTOMER_CONFIRM] = {
+	    "UPDATE customers SET confirmed_at = ?,"
+	    " registration_key_hash = NULL, registration_key_expires = NULL"
+	    " WHERE id = ? AND confirmed_at IS NULL", 2, 0 },
+	[S_CUSTOMER_IS_CONFIRMED] = {
+	    "SELECT confirmed_at IS NOT NULL FROM customers WHERE id = ?",
+	    1, 1 },
+	[S_MFA_CODES_DROP] = {
+	    "UPDATE mfa_codes SET state = 3"
+	    " WHERE side = ? AND account_id = ? AND state = 0", 2, 0 },
+	[S_CODE_MAIL_STATS] = {
+	    "SELECT COUNT(*), COALESCE(MIN(created_at), 0) FROM code_mails"
+	    " WHERE recipient_hash = ? AND created_at > ?", 2, 2 },
+	[S_CODE_MAIL_INSERT] = {
+	    "INSERT INTO code_mails (code_id, recipient_hash, created_at)"
+	    " VALUES (?, ?, ?)", 3, 0 },
+	[S_CODE_MAIL_DELETE] = {
+	    "DELETE FROM code_mails WHERE code_id = ?", 1, 0 },
 };
 
 /* ---- the driver ------------------------------------------------------ */
@@ -1034,6 +1084,12 @@ db_login(enum side side, const char *username, struct login_row *out)
 		return rc;
 	out->id = c[0].i;
 	out->active = c[2].i == 1;
+	/* contract §3.2: an unconfirmed customer signs in like a wrong
+	 * password, while confirmation is on. */
+	if (side == SIDE_STOREFRONT && out->active &&
+	    strcmp(cfg.customer_confirmation, "on") == 0 &&
+	    (rc = db_customer_is_confirmed(out->id)) != 1)
+		return rc < 0 ? rc : (out->active = 0, 1);
 	return 1;
 }
 
@@ -1721,4 +1777,102 @@ int
 db_mfa_totp_delete(const struct subject *who)
 {
 	return q_run(S_MFA_PURGE_TOTP, ARGS(V_INT(who->side), V_INT(who->id)));
+}
+
+/* ---- sign-up, confirmation, sessions (migration 008) ----------------- */
+
+int
+db_signup_hit(const unsigned char scope[HASH_BYTES], time_t now, time_t old,
+    long long *hits, long long *start)
+{
+	struct dbcol	 c[2] = { C_INT, C_INT };
+
+	if (q_run(S_SIGNUP_HIT, ARGS(V_BLOB(scope, HASH_BYTES), V_INT(now),
+	    V_INT(old), V_INT(old))) != 0 ||
+	    q_one(S_SIGNUP_GET, ARGS(V_BLOB(scope, HASH_BYTES)), c,
+	    nitems(c)) != 1)
+		return DB_ERR;
+	*hits = c[0].i;
+	*start = c[1].i;
+	return 0;
+}
+
+int
+db_customer_key_set(long long id, const unsigned char hash[HASH_BYTES],
+    time_t expires)
+{
+	return q_run(S_CUSTOMER_KEY_SET, ARGS(V_BLOB(hash, HASH_BYTES),
+	    V_INT(expires), V_INT(id)));
+}
+
+int
+db_customer_confirmed_at(long long id, time_t now)
+{
+	return q_run(S_CUSTOMER_CONFIRMED_AT, ARGS(V_INT(now), V_INT(id)));
+}
+
+long long
+db_customer_confirm(const unsigned char hash[HASH_BYTES], time_t now)
+{
+	long long	 id, n;
+	int		 rc;
+
+	if ((rc = q_int(S_CUSTOMER_BY_KEY, ARGS(V_BLOB(hash, HASH_BYTES),
+	    V_INT(now)), &id)) != 1)
+		return rc;
+	/* A parallel confirmation with the same key: the first one wins. */
+	if ((n = q_exec(S_CUSTOMER_CONFIRM, ARGS(V_INT(now), V_INT(id)))) < 0)
+		return DB_ERR;
+	return n == 1 ? id : 0;
+}
+
+int
+db_customer_is_confirmed(long long id)
+{
+	long long	 v;
+	int		 rc;
+
+	if ((rc = q_int(S_CUSTOMER_IS_CONFIRMED, ARGS(V_INT(id)), &v)) != 1)
+		return rc;
+	return v != 0;
+}
+
+int
+db_mfa_codes_drop(const struct subject *who)
+{
+	return q_run(S_MFA_CODES_DROP, ARGS(V_INT(who->side), V_INT(who->id)));
+}
+
+int
+db_family_access_revoke(enum side side, unsigned long long family)
+{
+	return q_run(S_ACCESS_REVOKE_FAMILY, ARGS(V_INT(family), V_INT(side)));
+}
+
+int
+db_code_mail_stats(const unsigned char recipient[HASH_BYTES], time_t now,
+    long long *count, long long *oldest)
+{
+	struct dbcol	 c[2] = { C_INT, C_INT };
+
+	if (q_one(S_CODE_MAIL_STATS, ARGS(V_BLOB(recipient, HASH_BYTES),
+	    V_INT(now - DAY)), c, nitems(c)) != 1)
+		return DB_ERR;
+	*count = c[0].i;
+	*oldest = c[1].i;
+	return 0;
+}
+
+int
+db_code_mail_insert(long long code_id,
+    const unsigned char recipient[HASH_BYTES], time_t now)
+{
+	return q_exec_one(S_CODE_MAIL_INSERT, ARGS(V_INT(code_id),
+	    V_BLOB(recipient, HASH_BYTES), V_INT(now))) == 0 ? 0 : DB_ERR;
+}
+
+int
+db_code_mail_delete(long long code_id)
+{
+	return q_run(S_CODE_MAIL_DELETE, ARGS(V_INT(code_id)));
 }

@@ -74,6 +74,12 @@ struct config {
 	char	*methods;		/* comma-separated method names */
 	char	*dev_mailbox;		/* "on": serve the spool (development) */
 	char	*test_clock_file;	/* test builds only */
+	/* Sign-up and confirmation (contract §3.2, §5.3). */
+	long	 signup_limit_per_address;	/* per client address, hour */
+	long	 signup_limit_global;		/* all addresses, minute */
+	char	*customer_confirmation;		/* "on" or "off" */
+	long	 registration_key_ttl;
+	long	 daily_recipient_cap;	/* code mails per address, 24 h */
 };
 
 extern struct config cfg;
@@ -525,6 +531,33 @@ long long db_mfa_totp_step(const struct subject *, long long step,
 	    long drift);
 int	 db_mfa_totp_delete(const struct subject *);
 
+/* -- sign-up, confirmation, sessions (migration 008) -- */
+
+/* One more hit in scope's window (a window started at or before old
+ * starts again at now); *hits and *start as they are now.  The row stays
+ * locked until the caller's transaction ends. */
+int	 db_signup_hit(const unsigned char scope[HASH_BYTES], time_t now,
+	    time_t old, long long *hits, long long *start);
+/* A new customer waits for the key (hash); or is confirmed at now. */
+int	 db_customer_key_set(long long id,
+	    const unsigned char hash[HASH_BYTES], time_t expires);
+int	 db_customer_confirmed_at(long long id, time_t now);
+/* The key's unconfirmed customer confirmed: its id, 0 none, DB_ERR. */
+long long db_customer_confirm(const unsigned char hash[HASH_BYTES],
+	    time_t now);
+/* 1 confirmed, 0 not (or gone), DB_ERR. */
+int	 db_customer_is_confirmed(long long id);
+/* Every live code of the account invalidated (sign-in, sign-out). */
+int	 db_mfa_codes_drop(const struct subject *);
+/* The access tokens of a sign-in (a rotation). */
+int	 db_family_access_revoke(enum side, unsigned long long family);
+/* Code mails per recipient (a keyed hash) in the last 24 h. */
+int	 db_code_mail_stats(const unsigned char recipient[HASH_BYTES],
+	    time_t now, long long *count, long long *oldest);
+int	 db_code_mail_insert(long long code_id,
+	    const unsigned char recipient[HASH_BYTES], time_t now);
+int	 db_code_mail_delete(long long code_id);
+
 /* ---- req.c: the request ----------------------------------------------- */
 
 enum method {
@@ -644,6 +677,9 @@ enum err {
 	E_MFA_SEND_FAILED,	/* 503 5910 */
 	E_MFA_LOCKED,		/* 429 5911 */
 	E_MFA_RESEND,		/* 429 5912 */
+	E_SIGNUP_LIMIT,		/* 429 114 */
+	E_CONFIRMATION_INVALID,	/* 422 423 */
+	E_UNCONFIRMED,		/* 403 425 */
 	E__COUNT
 };
 
@@ -785,6 +821,7 @@ struct issued {
 	char		 access[TOKEN_CHARS + 1];
 	char		 refresh[TOKEN_CHARS + 1];
 	unsigned long long family;
+	long long	 account;	/* whose tokens */
 };
 
 #define LOGIN_FAILED	0
@@ -816,12 +853,15 @@ void	 audit(struct req *, enum side, long long account, long long actor,
 /* ---- mail.c: messages and transports ------------------------------- */
 
 /* The notifications (contract §6): what happened, never a code. */
-enum notice { NOTICE_ON, NOTICE_OFF, NOTICE_ADMIN_OFF, NOTICE_LOCKED };
+enum notice { NOTICE_ON, NOTICE_OFF, NOTICE_ADMIN_OFF, NOTICE_LOCKED,
+	NOTICE_USERNAME_OLD, NOTICE_USERNAME_NEW };
 
 int	 mail_send(const char *to, const char *subject, const char *text,
 	    const char *html);
 int	 mail_code(const char *to, const char *code, long ttl);
 int	 mail_notice(const char *to, enum notice, long long when);
+/* The registration key mailed at sign-up (contract §3.2). */
+int	 mail_registration(const char *to, const char *key, long ttl);
 int	 mail_headers(char *out, size_t sz, const char *from, const char *to,
 	    const char *subject, time_t when, const char *id,
 	    const char *boundary);

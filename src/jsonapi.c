@@ -87,6 +87,13 @@ static const struct {
 	[E_MFA_RESEND] = { 429, "5912",
 	    "A code was sent recently. Please wait before requesting another.",
 	    RETRY },
+	/* contract §3.2: sign-up limits, confirmation. */
+	[E_SIGNUP_LIMIT] = { 429, "114",
+	    "Too many sign-ups. Please try again later.", RETRY },
+	[E_CONFIRMATION_INVALID] = { 422, "423",
+	    "This email confirmation code is invalid or has been already used." },
+	[E_UNCONFIRMED] = { 403, "425",
+	    "The customer's email address is not confirmed." },
 };
 
 const char *

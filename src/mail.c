@@ -325,6 +325,41 @@ mail_code(const char *to, const char *code, long ttl)
 	return rc;
 }
 
+/*
+ * The registration key mailed at sign-up (contract §3.2): the customer
+ * sends it to POST /customer-confirmation.  The key, like a code, is wiped
+ * after use.
+ */
+int
+mail_registration(const char *to, const char *key, long ttl)
+{
+	char	 text[1024], html[2048];
+	long	 hours = (ttl + 3599) / 3600;
+	int	 rc;
+
+	snprintf(text, sizeof(text),
+	    "Welcome! Please confirm your e-mail address.\n\n"
+	    "Your registration key is: %s\n\n"
+	    "It expires in %ld hour%s and works once. Until your address is "
+	    "confirmed you cannot sign in.\n\n"
+	    "If you did not sign up, ignore this e-mail: the account stays "
+	    "unconfirmed.\n", key, hours, hours == 1 ? "" : "s");
+	snprintf(html, sizeof(html),
+	    "<!DOCTYPE html><html><body>"
+	    "<p>Welcome! Please confirm your e-mail address.</p>"
+	    "<p>Your registration key is:</p>"
+	    "<p style=\"font-family:monospace;font-weight:bold\">%s</p>"
+	    "<p>It expires in %ld hour%s and works once. Until your address "
+	    "is confirmed you cannot sign in.</p>"
+	    "<p>If you did not sign up, ignore this e-mail: the account stays "
+	    "unconfirmed.</p></body></html>\n", key, hours,
+	    hours == 1 ? "" : "s");
+	rc = mail_send(to, "Please confirm your e-mail address", text, html);
+	wipe(text, sizeof(text));
+	wipe(html, sizeof(html));
+	return rc;
+}
+
 /* Notification mails carry no code: what happened, when, what to do. */
 int
 mail_notice(const char *to, enum notice what, long long when)
@@ -344,6 +379,14 @@ mail_notice(const char *to, enum notice what, long long when)
 		[NOTICE_LOCKED] = { "Verification temporarily locked",
 		    "Too many wrong verification codes were entered for your "
 		    "account, so code checks are locked for a while." },
+		[NOTICE_USERNAME_OLD] = { "Your username was changed",
+		    "An administrator changed the username of your back-office "
+		    "account: it is no longer this address, and sign-ins and "
+		    "codes now use the new one. Every session of the account "
+		    "was ended." },
+		[NOTICE_USERNAME_NEW] = { "This address is now your username",
+		    "An administrator made this address the username of a "
+		    "back-office account. Sign in with it from now on." },
 	};
 	char	 stamp[21], text[1024], html[2048];
 

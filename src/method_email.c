@@ -5,6 +5,7 @@
  * lives code_ttl seconds, and is blocked after attempts_per_code wrong
  * tries.  A newer code invalidates the older ones.
  */
+#include <ctype.h>
 #include <string.h>
 
 #include "glue.h"
@@ -29,14 +30,67 @@ well_formed(const char *code)
 	    strspn(code, "0123456789") == strlen(code);
 }
 
-/* The sending limits of contract §5.3: resend cool-down, daily cap. */
+static enum err
+db_err(void)
+{
+	return db_unavailable() ? E_UNAVAILABLE : E_INTERNAL;
+}
+
+/* The recipient as the per-recipient cap counts it: a keyed hash of the
+ * address, case folded, so the table names no address. */
+static void
+recipient_hash(unsigned char out[HASH_BYTES], const char *to)
+{
+	char	 buf[4 * MAX_EMAIL + 1];
+	size_t	 i, n = strlen(to);
+
+	if (n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	for (i = 0; i < n; i++)
+		buf[i] = (char)tolower((unsigned char)to[i]);
+	keyed_hash(out, "code-recipient", buf, n);
+	wipe(buf, sizeof(buf));
+}
+
+/*
+ * No code goes to an address its owner has not confirmed (contract §3.2),
+ * and no address gets more than daily_recipient_cap code mails in 24 h,
+ * whichever accounts they are for (contract §5.3).
+ */
+static enum err
+recipient_limit(struct mfa_ctx *c, long *retry)
+{
+	char		 to[4 * MAX_EMAIL + 1];
+	unsigned char	 h[HASH_BYTES];
+	long long	 count, oldest;
+	int		 rc;
+
+	if (c->who.side == SIDE_STOREFRONT &&
+	    strcmp(cfg.customer_confirmation, "on") == 0 &&
+	    (rc = db_customer_is_confirmed(c->who.id)) != 1)
+		return rc < 0 ? db_err() : E_UNCONFIRMED;
+	if ((rc = db_contact(&c->who, to, sizeof(to))) != 1)
+		return rc == 0 ? (c->who.side == SIDE_BACKEND ?
+		    E_USER_NOT_FOUND : E_CUSTOMER_NOT_FOUND) : db_err();
+	recipient_hash(h, to);
+	if (db_code_mail_stats(h, c->now, &count, &oldest) != 0)
+		return db_err();
+	if (count >= cfg.daily_recipient_cap) {
+		*retry = (long)(oldest + DAY - c->now);
+		return E_MFA_RESEND;
+	}
+	return E_NONE;
+}
+
+/* The sending limits of contract §5.3: resend cool-down, daily cap, the
+ * recipient's cap. */
 static enum err
 limit(struct mfa_ctx *c, long *retry)
 {
 	struct send_stats st;
 
 	if (db_mfa_send_stats(&c->who, c->type, c->now, &st) != 0)
-		return db_unavailable() ? E_UNAVAILABLE : E_INTERNAL;
+		return db_err();
 	if (st.newest_live != 0 &&
 	    st.newest_live + cfg.resend_cooldown > (long long)c->now) {
 		*retry = (long)(st.newest_live + cfg.resend_cooldown - c->now);
@@ -46,7 +100,7 @@ limit(struct mfa_ctx *c, long *retry)
 		*retry = (long)(st.oldest + DAY - c->now);
 		return E_MFA_RESEND;
 	}
-	return E_NONE;
+	return recipient_limit(c, retry);
 }
 
 /*
@@ -58,7 +112,7 @@ static enum err
 issue(struct mfa_ctx *c)
 {
 	char		 to[4 * MAX_EMAIL + 1], code[MAX_CODE_LENGTH + 1];
-	unsigned char	 h[HASH_BYTES];
+	unsigned char	 h[HASH_BYTES], rh[HASH_BYTES];
 	long long	 id;
 	int		 rc;
 
@@ -69,7 +123,9 @@ issue(struct mfa_ctx *c)
 	id = (long long)(random_u64() >> 1);
 	code_new(code);
 	code_hash(h, &c->who, c->type, id, code);
+	recipient_hash(rh, to);
 	if (db_mfa_codes_invalidate(&c->who, c->type) != 0 ||
+	    db_code_mail_insert(id, rh, c->now) != 0 ||
 	    db_mfa_code_insert(&c->who, id, c->type, h, c->now,
 	    c->now + cfg.code_ttl) != 0 || db_commit() != 0) {
 		wipe(code, sizeof(code));
@@ -79,6 +135,7 @@ issue(struct mfa_ctx *c)
 	wipe(code, sizeof(code));
 	if (rc != 0) {
 		(void)db_mfa_code_cancel(id);
+		(void)db_code_mail_delete(id);
 		return E_MFA_SEND_FAILED;
 	}
 	return E_NONE;

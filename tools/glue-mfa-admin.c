@@ -76,7 +76,8 @@ create_customer(const char *given, const char *password, const char *first,
 		printf("customer %s: exists\n", email);
 		return 0;
 	}
-	if (rc < 0)
+	/* The operator vouches for the address: confirmed (contract §3.10). */
+	if (rc < 0 || db_customer_confirmed_at(rc, clock_now()) != 0)
 		return fail("cannot create the customer (see the log line above)");
 	printf("customer %s: created as DE--%lld\n", email, rc);
 	return 0;

@@ -217,6 +217,11 @@ cmd_init() {
 				# both MFA methods: e-mail codes and authenticator apps
 				methods = email,totp
 				totp_issuer = glue-mfa dev
+				# development only: many sign-ups from one address, no
+				# confirmation step (contract §3.2)
+				signup_limit_per_address = 1000
+				signup_limit_global = 100000
+				customer_confirmation = off
 			EOF
 			[[ -z ${GLUE_CONFIG_EXTRA:-} ]] || printf '%s\n' "$GLUE_CONFIG_EXTRA" >>"$CONF.tmp"
 			mv "$CONF.tmp" "$CONF"
@@ -225,7 +230,18 @@ cmd_init() {
 	# The programs refuse a configuration others may read or its group
 	# write (contract §7.1); tools/serve.sh makes it 0640, group www-data,
 	# where www-data runs the programs.
+	dev_settings_add
 	chmod 600 "$CONF"
+}
+
+# A configuration generated before the sign-up limits and confirmation
+# (migration 008) gets their development settings, each one it lacks.
+dev_settings_add() {
+	local kv
+	for kv in "signup_limit_per_address = 1000" "signup_limit_global = 100000" \
+		"customer_confirmation = off"; do
+		grep -q "^${kv%% *}[[:space:]]*=" "$CONF" || printf '%s\n' "$kv" >>"$CONF"
+	done
 }
 
 # --- database ------------------------------------------------------------

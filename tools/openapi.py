@@ -52,6 +52,12 @@ CODES = {
             "Anything unexpected; the cause goes to the log only."),
     "113": (429, "Too many failed login attempts. Please try again later.", None,
             "`login_max_failures` failures for the account or `login_max_failures_per_address` for the client address within `login_window`; `Retry-After`."),
+    "114": (429, "Too many sign-ups. Please try again later.", None,
+            "More than `signup_limit_per_address` sign-ups from the client address in an hour, or `signup_limit_global` over all addresses in a minute; checked before any password hashing; `Retry-After`."),
+    "423": (422, "This email confirmation code is invalid or has been already used.", None,
+            "The registration key is unknown, used, expired or not shaped like a key."),
+    "425": (403, "The customer's email address is not confirmed.", None,
+            "Activate or trigger of a customer who has not confirmed the e-mail while `customer_confirmation` is on: no code is mailed."),
     "400": (422, "Customer with this email already exists.", {"pointer": "/data/attributes/email"},
             "The e-mail address is taken (case-insensitive)."),
     "406": (422, "Passwords do not match.", {"pointer": "/data/attributes/confirmPassword"},
@@ -97,12 +103,12 @@ CODES = {
     "5911": (429, "Too many failed attempts. Please try again later.", None,
              "The account's code checks are locked after `max_failures` wrong codes, even for a right code; `Retry-After`."),
     "5912": (429, "A code was sent recently. Please wait before requesting another.", None,
-             "Resend cool-down (`resend_cooldown`) or daily cap (`daily_send_cap`); `Retry-After`."),
+             "Resend cool-down (`resend_cooldown`), daily cap (`daily_send_cap`) or the recipient address's daily cap (`daily_recipient_cap`); `Retry-After`."),
 }
 
 ORDER = ["001", "002", "003", "004", "100", "101", "102", "103", "104", "105", "106",
-         "107", "110", "111", "113", "400", "406", "408", "411", "412", "413", "415",
-         "416", "417", "901"] + [str(c) for c in range(5900, 5913)]
+         "107", "110", "111", "113", "114", "400", "406", "408", "411", "412", "413", "415",
+         "416", "417", "423", "425", "901"] + [str(c) for c in range(5900, 5913)]
 
 
 def error_example(code, status=None, detail=None, source="default", summary=None):
@@ -126,6 +132,10 @@ EXAMPLES["E5907-rescue"] = error_example(
 EXAMPLES["E101-token"] = error_example(
     "101", source={"pointer": "/data/attributes/type"},
     summary="attributes.type is not a string")
+EXAMPLES["E901-registration-key"] = error_example(
+    "901", detail="registrationKey is invalid.",
+    source={"pointer": "/data/attributes/registrationKey"},
+    summary="registrationKey is missing")
 EXAMPLES["E901-password"] = error_example(
     "901", detail="newPassword is invalid.",
     source={"pointer": "/data/attributes/newPassword"},
@@ -361,7 +371,8 @@ path("/access-tokens", [SF], None, post=operation(
     ["Storefront: sign-in"], body="AccessTokenRequest",
     success={"201": ok_response("Signed in", "TokenDocument")},
     errors={
-        "401": ("Wrong password or unknown e-mail (003)", ["E003"]),
+        "401": ("Wrong password, unknown e-mail, or a customer whose e-mail is not "
+                "confirmed while confirmation is on (003)", ["E003"]),
         "429": ("Too many failed sign-ins for the account or the client address (113); "
                 "`Retry-After`", ["E113"], ["Retry-After"]),
     }))
@@ -369,15 +380,21 @@ path("/access-tokens", [SF], None, post=operation(
 path("/refresh-tokens", [SF], None, post=operation(
     "refreshAccessToken", "Rotate a refresh token",
     "A new access and refresh token of the same sign-in. The old refresh token "
-    "stops working; reusing a rotated one revokes every token of that sign-in.",
+    "stops working, and so does the access token issued with it; reusing a "
+    "rotated one revokes every token of that sign-in.",
     ["Storefront: sign-in"], body="RefreshTokenRequest",
     success={"201": ok_response("Rotated", "RefreshTokenDocument")},
     errors={"401": ("Unknown, expired, revoked or reused refresh token (004)", ["E004"])}))
 
 path("/refresh-tokens/{refreshToken}", [SF], [P_RT], delete=operation(
     "signOut", "Sign out",
-    "`mine` revokes every refresh token of the customer; a refresh token revokes "
-    "that one (if it is the caller's). The calling access token is revoked too.",
+    "`current` ends the calling session (every access and refresh token of its "
+    "sign-in); `mine` ends every session of the customer (every refresh token, as "
+    "Spryker's `mine`, and every access token). A refresh token of the caller ends "
+    "its session and the calling access token; any other value (another "
+    "customer's token, an unknown one) is answered alike and revokes only the "
+    "calling access token. A token in the path lands in access logs: use `current` "
+    "or `mine`. Every sign-out invalidates the customer's unused MFA codes.",
     ["Storefront: sign-in"], auth=CUST,
     success={"204": ok_response("Signed out")}))
 
@@ -394,7 +411,19 @@ path("/customers", [SF], None,
          ["Storefront: customers"], body="CustomerCreateRequest",
          success={"201": ok_response("Registered", "CustomerDocument")},
          errors={"422": ("A missing or invalid field (901), passwords that differ (406), "
-                         "or an e-mail that is taken (400)", ["E901", "E406", "E400"])}))
+                         "or an e-mail that is taken (400)", ["E901", "E406", "E400"]),
+                 "429": ("Too many sign-ups from the client address or over all "
+                         "(114); `Retry-After`", ["E114"], ["Retry-After"])}))
+
+path("/customer-confirmation", [SF], None, post=operation(
+    "confirmCustomer", "Confirm a customer's e-mail address",
+    "Anonymous. The registration key mailed at sign-up (while "
+    "`customer_confirmation` is on) confirms the address; it works once, for "
+    "`registration_key_ttl` seconds. Until then the customer cannot sign in or get "
+    "an MFA code.", ["Storefront: customers"], body="CustomerConfirmationRequest",
+    success={"204": ok_response("Confirmed")},
+    errors={"422": ("The key is unknown, used or expired (423), or missing (901)",
+                    ["E423", "E901-registration-key"])}))
 
 E411 = ("Another customer's reference, or one that does not exist (411)", ["E411"])
 
@@ -506,8 +535,9 @@ path("/multi-factor-auth-type-activate", [SF, BE], None, post=operation(
     errors={
         "400": ("Type missing (5902), not offered (5906), already active (5904); "
                 + NOT_FOUND_400, ["E5902", "E5906", "E5904", "E5907", "E5909", "E101-token"]),
-        "403": ("Another method is active and the code is missing (5900) or invalid (5901)",
-                ["E5900", "E5901"]),
+        "403": ("Another method is active and the code is missing (5900) or invalid "
+                "(5901); a customer whose e-mail is not confirmed (425)",
+                ["E5900", "E5901", "E425"]),
         "429": ("Sending limits (5912); code checks locked (5911, only with another "
                 "active method); `Retry-After`", ["E5912", "E5911"], ["Retry-After"]),
         "503": ("The mail could not be handed over (5910)", ["E5910"]),
@@ -539,8 +569,9 @@ path("/multi-factor-auth-trigger", [SF, BE], None, post=operation(
     errors={
         "400": ("Type missing (5902), not offered or not active (5906); " + NOT_FOUND_400,
                 ["E5902", "E5906", "E5907", "E5909", "E101-token"]),
-        "429": ("Sending limits: cool-down or daily cap (5912); `Retry-After`",
-                ["E5912"], ["Retry-After"]),
+        "403": ("A customer whose e-mail is not confirmed (425)", ["E425"]),
+        "429": ("Sending limits: cool-down, daily cap or the recipient's daily cap "
+                "(5912); `Retry-After`", ["E5912"], ["Retry-After"]),
         "503": ("The mail could not be handed over (5910)", ["E5910"]),
     }))
 
@@ -927,6 +958,11 @@ request_body("CustomerCreateRequest", "customers", attrs_schema({
     {"firstName": "Erika", "lastName": "Mustermann", "salutation": "Ms",
      "email": "erika@example.com", "password": "s3cret-Passw0rd",
      "confirmPassword": "s3cret-Passw0rd", "acceptedTerms": True})
+request_body("CustomerConfirmationRequest", "customer-confirmation", attrs_schema(
+    {"registrationKey": {"type": "string", "minLength": 43, "maxLength": 43,
+                         "description": "the key from the confirmation mail"}},
+    ["registrationKey"]),
+    {"registrationKey": "<registrationKey>"})
 request_body("CustomerUpdateRequest", "customers", attrs_schema({
     "firstName": name_prop("First name"), "lastName": name_prop("Last name"),
     "salutation": SALUTATION, "email": EMAIL}), {"firstName": "Sonja"})
@@ -980,7 +1016,7 @@ PARAMETERS = {
                 "description": "An MFA method; one not offered is `404` `103`."},
     "refreshTokenPath": {"name": "refreshToken", "in": "path", "required": True,
                          "schema": {"type": "string", "example": "mine"},
-                         "description": "`mine`, or one of the caller's refresh tokens."},
+                         "description": "`current` (this session), `mine` (every session), or one of the caller's refresh tokens (kept in access logs: prefer `current`)."},
     "messageId": {"name": "messageId", "in": "path", "required": True,
                   "schema": {"type": "string", "pattern": "^[0-9-]+\\.eml$"},
                   "description": "A spool file name, as the list gives it."},

@@ -320,7 +320,8 @@ def test_refresh_grant_rotates():
     access2, rt2 = assert_oauth_tokens(r)
     assert access2 != access and rt2 != rt
     assert users_get(access2).status == 200
-    assert users_get(access).status == 200          # rotation keeps the old access token
+    with untouched(ADMIN_NAME):                     # rotation ends the old access token
+        assert_invalid_token(users_get(access))
     a3, rt3 = assert_oauth_tokens(refresh_grant(rt2))
     assert users_get(a3).status == 200
     reuse_refused(ADMIN_NAME, rt)                   # used once (a reuse: see below)

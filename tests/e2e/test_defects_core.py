@@ -84,6 +84,8 @@ def test_deactivate_with_wrong_type_is_409_and_keeps_mfa(side):
 
 def test_protected_write_with_wrong_type_keeps_the_code(side):
     c = mfa_account(side)
+    # A second sign-in, before the code: a sign-in ends unused codes.
+    other = c.login()[0]
     code = fresh_code(c)
     with unchanged_for(c):
         r = api("PATCH", c.path, doc(TRIGGER, {"firstName": "Typed"}),
@@ -91,7 +93,6 @@ def test_protected_write_with_wrong_type_keeps_the_code(side):
         assert_409(r)
     # Another sign-in of the account: it cannot pass by a grace window, so
     # this shows the code is still live.
-    other = c.login()[0]
     r = patch_account(c, code=code, token=other, first_name="Proper")
     assert r.status == 200, r.describe()
 
@@ -104,6 +105,8 @@ def test_protected_write_with_wrong_type_keeps_the_code(side):
 def test_other_customers_resource_with_own_code_is_411_code_kept():
     c = mfa_account(STOREFRONT)
     victim = new_customer()
+    # A second sign-in, before the code: a sign-in ends unused codes.
+    other = c.login()[0]
     code = fresh_code(c)
     with unchanged_for(c):
         r = api("PATCH", victim.path, doc("customers", {"firstName": "Taken"}),
@@ -112,7 +115,6 @@ def test_other_customers_resource_with_own_code_is_411_code_kept():
     assert code_rows(c).count((CODE_LIVE, 0)) == 1
     # Still live: a second sign-in (no grace window) uses it on its own
     # resource.
-    other = c.login()[0]
     r = patch_account(c, code=code, token=other, first_name="Mine")
     assert r.status == 200, r.describe()
 
@@ -120,6 +122,8 @@ def test_other_customers_resource_with_own_code_is_411_code_kept():
 def test_other_customers_addresses_with_own_code_is_411_code_kept():
     c = mfa_account(STOREFRONT)
     victim = new_customer()
+    # A second sign-in, before the code: a sign-in ends unused codes.
+    other = c.login()[0]
     code = fresh_code(c)
     with unchanged_for(c):
         r = api("GET", victim.path + "/addresses", token=c.access,
@@ -131,31 +135,32 @@ def test_other_customers_addresses_with_own_code_is_411_code_kept():
                                   "city": "Berlin", "iso2Code": "DE"}),
                 token=c.access, headers=code_headers(code))
         assert_unauthorized(r)
-    other = c.login()[0]
     assert patch_account(c, code=code, token=other).status == 200
 
 
 def test_handler_refusal_leaves_the_code_unconsumed():
     c = mfa_account(STOREFRONT)
+    # A second sign-in, before the code: a sign-in ends unused codes.
+    other = c.login()[0]
     code = fresh_code(c)
     with unchanged_for(c, audit=NO_SUCCESS):
         r = api("PATCH", c.path, doc("customers", {"email": "not-an-email"}),
                 token=c.access, headers=code_headers(code))
         assert_validation(r, "email")
     assert code_rows(c).count((CODE_LIVE, 0)) == 1
-    other = c.login()[0]
     assert patch_account(c, code=code, token=other).status == 200
 
 
 def test_backend_handler_refusal_leaves_the_code_unconsumed():
     c = mfa_account(BACKEND)
+    # A second sign-in, before the code: a sign-in ends unused codes.
+    other = c.login()[0]
     code = fresh_code(c)
     with unchanged_for(c, audit=NO_SUCCESS):
         r = api("PATCH", c.path, doc("users", {"firstName": ""}),
                 token=c.access, headers=code_headers(code))
         assert_validation(r, "firstName")
     assert code_rows(c).count((CODE_LIVE, 0)) == 1
-    other = c.login()[0]
     assert patch_account(c, code=code, token=other).status == 200
 
 

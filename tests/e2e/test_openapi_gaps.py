@@ -83,6 +83,7 @@ OPS = [
     Op("", "DELETE", "/refresh-tokens/{refreshToken}", auth=True),
     Op("", "GET", "/customers", auth=True),
     Op("", "POST", "/customers", "customers"),
+    Op("", "POST", "/customer-confirmation", "customer-confirmation"),
     Op("", "GET", "/customers/{customerReference}", auth=True),
     Op("", "PATCH", "/customers/{customerReference}", "customers", True, True),
     Op("", "DELETE", "/customers/{customerReference}", None, True, True),
@@ -277,6 +278,8 @@ def working_body(op):
         return doc(op.body, {"username": "nobody@example.com", "password": "x" * 12})
     if op.body == "refresh-tokens":
         return doc(op.body, {"refreshToken": BOGUS_TOKEN})
+    if op.body == "customer-confirmation":
+        return doc(op.body, {"registrationKey": BOGUS_TOKEN})
     if op.body == "customers" and not op.auth:
         return doc(op.body, {"firstName": "Db", "lastName": "Down",
                              "email": "e2e-dbdown-%s@example.com" % uuid.uuid4().hex[:12],

@@ -36,6 +36,8 @@ EXPECTED = {
     "mfa_totp": DML,
     "audit_log": {"SELECT", "INSERT"},
     "schema_migrations": {"SELECT"},
+    "signup_limits": {"SELECT", "INSERT", "UPDATE"},
+    "code_mails": {"SELECT", "INSERT", "DELETE"},
 }
 
 

@@ -62,6 +62,10 @@ test_defaults(void)
 	CHECK_INT(cfg.grace_period, 300);
 	CHECK_INT(cfg.resend_cooldown, 60);
 	CHECK_INT(cfg.daily_send_cap, 20);
+	CHECK_INT(cfg.signup_limit_per_address, 20);
+	CHECK_INT(cfg.signup_limit_global, 60);
+	CHECK_STR(cfg.customer_confirmation, "on");
+	CHECK_INT(cfg.daily_recipient_cap, 50);
 	CHECK_STR(cfg.protected_storefront,
 	    "customers,customer-password,addresses");
 	CHECK_STR(cfg.protected_backend,
@@ -204,6 +208,10 @@ test_numbers(void)
 		{ "resend_cooldown = 0", 0, NULL },
 		{ "attempts_per_code = 0", -1, "attempts_per_code" },
 		{ "daily_send_cap = 0", -1, "daily_send_cap" },
+		{ "signup_limit_per_address = 0", -1, "signup_limit_per_address" },
+		{ "signup_limit_global = 0", -1, "signup_limit_global" },
+		{ "customer_confirmation = maybe", -1, "customer_confirmation" },
+		{ "daily_recipient_cap = 0", -1, "daily_recipient_cap" },
 		{ "access_token_ttl = 59", -1, "access_token_ttl" },
 		{ "access_token_ttl = 60", 0, NULL },
 		{ "login_max_failures = 0", -1, "login_max_failures" },

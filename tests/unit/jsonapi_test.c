@@ -228,6 +228,13 @@ test_error_table(void)
 		[E_MFA_RESEND] = { "429 Too Many Requests", "5912",
 		    "A code was sent recently. Please wait before requesting "
 		    "another." },
+		[E_SIGNUP_LIMIT] = { "429 Too Many Requests", "114",
+		    "Too many sign-ups. Please try again later." },
+		[E_CONFIRMATION_INVALID] = { "422 Unprocessable Content", "423",
+		    "This email confirmation code is invalid or has been "
+		    "already used." },
+		[E_UNCONFIRMED] = { "403 Forbidden", "425",
+		    "The customer's email address is not confirmed." },
 	};
 	/* The input at fault and Retry-After, where the table has them. */
 	static const char *const src[E__COUNT] = {
@@ -244,6 +251,7 @@ test_error_table(void)
 	};
 	static const int retry[E__COUNT] = {
 		[E_LOGIN_LIMIT] = 1, [E_MFA_LOCKED] = 1, [E_MFA_RESEND] = 1,
+		[E_SIGNUP_LIMIT] = 1,
 	};
 	struct req	 r;
 	char		 body[512], status[4];
