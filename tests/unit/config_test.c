@@ -392,7 +392,7 @@ test_messages(void)
 		{ "protected_storefront = customers,adresses",
 		    "protected_storefront: line 1: unknown resource type "
 		    "\"adresses\" (known: access-tokens,refresh-tokens,customers,"
-		    "customer-password,addresses,dev-mailbox,"
+		    "customer-password,customer-confirmation,addresses,dev-mailbox,"
 		    "multi-factor-auth-types,multi-factor-auth-type-activate,"
 		    "multi-factor-auth-type-verify,multi-factor-auth-trigger,"
 		    "multi-factor-auth-type-deactivate)" },
@@ -580,7 +580,8 @@ test_resource_types(void)
 	    "protected_backend = %s", storefront_types, backend_types);
 	CHECK_INT(parse(text), 0);
 	CHECK_INT(strlen(storefront_types), strlen("access-tokens,"
-	    "refresh-tokens,customers,customer-password,addresses,dev-mailbox,"
+	    "refresh-tokens,customers,customer-password,customer-confirmation,"
+	    "addresses,dev-mailbox,"
 	    "multi-factor-auth-types,multi-factor-auth-type-activate,"
 	    "multi-factor-auth-type-verify,multi-factor-auth-trigger,"
 	    "multi-factor-auth-type-deactivate"));
@@ -615,7 +616,7 @@ test_check_routes(void)
 	static const struct route ok_nf[] = { { .pattern = "" } };
 	static const struct route bad_sf[] = {
 		{ M_GET, "customers", "customers", 0, h_none },
-		{ M_POST, "customer-confirmation", "customer-confirmation", 0,
+		{ M_POST, "carts", "carts", 0,
 		    h_none },
 	};
 	static const struct route be_users[] = {
@@ -631,7 +632,7 @@ test_check_routes(void)
 	CHECK_INT(config_check_routes(&p, err, sizeof(err)), 0);
 	p = (struct program){ "x", SIDE_STOREFRONT, bad_sf, nitems(bad_sf) };
 	CHECK_INT(config_check_routes(&p, err, sizeof(err)), -1);
-	CHECK_STR(err, "x: resource type \"customer-confirmation\" is not in "
+	CHECK_STR(err, "x: resource type \"carts\" is not in "
 	    "src/config.c's storefront_types");
 	p = (struct program){ "users", SIDE_BACKEND, be_users,
 	    nitems(be_users) };
