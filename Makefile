@@ -31,7 +31,7 @@ else
 $(error VARIANT must be release, test or asan)
 endif
 
-CORE	 = log config clock crypto db io req jsonapi valid fields router \
+CORE	 = log config clock crypto db io req jsonapi valid netaddr fields router \
 	   auth audit mail method_email mfa form main
 # Programs serving the Storefront API (customers) and the Backend API (users).
 # A program in both lists is one source compiled once per side.  not-found
@@ -43,7 +43,7 @@ MFA	 = multi-factor-auth-types multi-factor-auth-type-activate \
 STOREFRONT = access-tokens refresh-tokens customers customer-password \
 	   addresses dev-mailbox not-found $(MFA)
 BACKEND	 = token users customer-multi-factor-auth-type-deactivate $(MFA)
-UNITS	 = valid config jsonapi crypto router req form fields
+UNITS	 = valid config jsonapi crypto router req form fields netaddr
 
 CORE_OBJ = $(CORE:%=$(OBJ)/src/%.o)
 SF_BIN	 = $(STOREFRONT:%=$(OUT)/cgi-bin/%)
