@@ -53,7 +53,7 @@ static const struct key keys[] = {
 	{ "login_max_failures_per_account_address", K_LONG, "5", 1, 1000, NULL, S(login_max_failures_per_account_address) },
 	{ "login_max_failures_per_address", K_LONG, "50", 1, 100000, NULL, S(login_max_failures_per_address) },
 	{ "login_window", K_LONG, "900", 1, 86400, NULL, S(login_window) },
-	/* Proxies whose Forwarded / X-Forwarded-For is believed (§3.7). */
+	/* Proxies whose Forwarded / X-Forwarded-For is believed (§3.9). */
 	{ "trusted_proxies", K_STR, "", 0, 0, NULL, S(trusted_proxies) },
 	{ "code_length", K_LONG, "6", MIN_CODE_LENGTH, MAX_CODE_LENGTH, NULL, S(code_length) },
 	{ "code_ttl", K_LONG, "600", 30, 86400, NULL, S(code_ttl) },

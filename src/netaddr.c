@@ -1,5 +1,5 @@
 /*
- * Client addresses (contract §3.7): which address a request comes from when
+ * Client addresses (contract §3.9): which address a request comes from when
  * proxies stand in front.  Pure functions over text: the peer address
  * (REMOTE_ADDR, RFC 3875 §4.1.8), the Forwarded (RFC 7239 §4) and
  * X-Forwarded-For headers and the trusted_proxies list.  A header is believed

@@ -1,6 +1,6 @@
 """Sign-in limits that bound guessing without handing out lockouts (contract
 §3.6), every password check under them (§3.2, §3.3), and the client address
-behind proxies (§3.7).
+behind proxies (§3.9).
 
 The limits are per client address, so most tests run the programs directly
 as CGI (RFC 3875), where REMOTE_ADDR is the test's to choose: the attacker

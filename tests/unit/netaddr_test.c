@@ -1,5 +1,5 @@
 /*
- * src/netaddr.c: the client address behind proxies (contract §3.7), as a
+ * src/netaddr.c: the client address behind proxies (contract §3.9), as a
  * table of peer, headers and trusted list, and the trusted_proxies grammar.
  */
 #include <stdio.h>

@@ -214,7 +214,7 @@ test_path_limits(void)
 /* Headers: copied when at most MAX_HEADER bytes, else absent; the
  * credentials unbounded (an over-long token is wrong, not absent). */
 /* r->remote_addr is the client as client_address() finds it (contract
- * §3.7): the peer unless trusted_proxies names it. */
+ * §3.9): the peer unless trusted_proxies names it. */
 static void
 test_client_address(void)
 {
