@@ -93,14 +93,20 @@ static void
 login_scopes(const struct req *r, long long account, const char *name,
     struct login_scopes *sc)
 {
-	char	 who[MAX_EMAIL + 32], pair[MAX_EMAIL + MAX_CLIENT_ADDR + 40];
+	char	 who[MAX_EMAIL + 32], pair[2 * HASH_BYTES + MAX_CLIENT_ADDR + 2];
+	size_t	 i;
 
 	if (account > 0)
 		snprintf(who, sizeof(who), "id:%lld", account);
 	else
 		snprintf(who, sizeof(who), "name:%s", name != NULL ? name : "");
-	snprintf(pair, sizeof(pair), "%s/%s", who, r->remote_addr);
 	auth_scope(sc->account, r->side, "account", who);
+	/* The pair names the account by its scope, so that the address is
+	 * never cut off a long name. */
+	for (i = 0; i < HASH_BYTES; i++)
+		snprintf(pair + 2 * i, 3, "%02x", sc->account[i]);
+	snprintf(pair + 2 * HASH_BYTES, sizeof(pair) - 2 * HASH_BYTES, "/%s",
+	    r->remote_addr);
 	auth_scope(sc->pair, r->side, "pair", pair);
 	auth_scope(sc->address, r->side, "address", r->remote_addr);
 }
