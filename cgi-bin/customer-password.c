@@ -1,8 +1,8 @@
 /*
  * PATCH /customer-password/{ref} (contract §3.2): the current password, the
  * new one twice.  The current password is checked under the sign-in limits
- * and audited (contract §3.6).  The calling token stays valid; every other token of the
- * customer is revoked, in the same transaction as the change.
+ * and audited (contract §3.6).  The calling token stays valid; every other
+ * token of the customer is revoked, in the same transaction as the change.
  */
 #include <string.h>
 
