@@ -1,7 +1,8 @@
 /*
  * PATCH /customer-password/{ref} (contract §3.2): the current password, the
- * new one twice.  The calling token stays valid; every other token of the
- * customer is revoked, in the same transaction as the change.
+ * new one twice.  The current password is checked under the sign-in limits
+ * and audited (contract §3.6).  The calling token stays valid; every other
+ * token of the customer is revoked, in the same transaction as the change.
  */
 #include <string.h>
 
@@ -20,6 +21,7 @@ change(struct req *r)
 {
 	struct fval	 f[nitems(password_fields)];
 	char		 hash[MAX_PASSWORD + 32];
+	long		 retry;
 	int		 rc;
 
 	if (fields_read(r, password_fields, nitems(password_fields), f) != 0)
@@ -32,10 +34,18 @@ change(struct req *r)
 		return jsonapi_db_error(r);
 	if (rc == 0)
 		return jsonapi_error(r, E_UNAUTHORIZED);
-	if (!password_verify(hash, f[F_PASSWORD].s)) {
+	/* Limited and audited like a sign-in (contract §3.6). */
+	switch (auth_password_check(r, hash, f[F_PASSWORD].s, &retry)) {
+	case PASSWORD_OK:
+		break;
+	case PASSWORD_WRONG:
 		log_info("password change refused: wrong current password");
 		return jsonapi_error_src(r, E_WRONG_PASSWORD, SRC_POINTER,
 		    "/data/attributes/password");
+	case PASSWORD_LIMITED:
+		return jsonapi_error_retry(r, E_LOGIN_LIMIT, retry);
+	default:
+		return jsonapi_db_error(r);
 	}
 	if (password_hash(hash, sizeof(hash), f[F_NEW].s) != 0)
 		return jsonapi_error(r, E_INTERNAL);
@@ -45,6 +55,9 @@ change(struct req *r)
 		db_rollback();
 		return jsonapi_db_error(r);
 	}
+	if (auth_password_passed(r) != 0)
+		log_err("password check: counts of customer %lld not cleared",
+		    r->acct.id);
 	log_info("customer %lld changed the password", r->acct.id);
 	return jsonapi_no_content(r);
 }

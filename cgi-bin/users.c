@@ -10,9 +10,10 @@
 
 #include "glue.h"
 
-enum { U_USERNAME, U_PASSWORD, U_FIRST, U_LAST, U_STATUS, U__COUNT };
+enum { U_USERNAME, U_PASSWORD, U_FIRST, U_LAST, U_STATUS, U_CURRENT,
+    U__COUNT };
 
-static const struct field create_fields[U__COUNT] = {
+static const struct field create_fields[U_CURRENT] = {
 	[U_USERNAME] = { "username", F_STRING, REQ_VALUE, valid_email },
 	[U_PASSWORD] = { "password", F_STRING, REQ_VALUE, valid_password },
 	[U_FIRST] = { "firstName", F_STRING, REQ_VALUE, valid_name },
@@ -26,6 +27,8 @@ static const struct field update_fields[U__COUNT] = {
 	[U_FIRST] = { "firstName", F_STRING, 0, valid_name },
 	[U_LAST] = { "lastName", F_STRING, 0, valid_name },
 	[U_STATUS] = { "status", F_STRING, 0, valid_user_status },
+	/* One's own new password needs the current one (contract §3.6). */
+	[U_CURRENT] = { "currentPassword", F_STRING, 0, NULL },
 };
 
 /* The username as stored and compared (contract §3.9); the rule passed. */
@@ -123,7 +126,7 @@ create(struct req *r)
 	char		 hash[MAX_PASSWORD + 32], uuid[37], name[MAX_EMAIL + 1];
 	long long	 rc;
 
-	if (fields_read(r, create_fields, U__COUNT, f) != 0 ||
+	if (fields_read(r, create_fields, U_CURRENT, f) != 0 ||
 	    canonical_username(r, &f[U_USERNAME], name, sizeof(name)) != 0)
 		return -1;
 	if (password_hash(hash, sizeof(hash), f[U_PASSWORD].s) != 0)
@@ -177,6 +180,40 @@ rename_notify(struct req *r, const struct user_row *u, const char *to)
 		    "handed over", u->id);
 }
 
+/*
+ * One's own new password: the current one, checked under the sign-in
+ * limits and audited (contract §3.6).  0, or -1 answered.  Another user's
+ * password is set without it (an administrator's act, audited by revoking
+ * that user's tokens).
+ */
+static int
+own_password(struct req *r, const struct fval *f)
+{
+	char		 hash[MAX_PASSWORD + 32];
+	long		 retry;
+	int		 rc;
+
+	if (f[U_CURRENT].s == NULL)
+		return jsonapi_error_src(r, E_INVALID_FIELD, SRC_POINTER,
+		    "/data/attributes/currentPassword"), -1;
+	if ((rc = db_user_password(r->acct.id, hash, sizeof(hash))) <= 0)
+		return (rc < 0 ? jsonapi_db_error(r) :
+		    jsonapi_error(r, E_USER_UNKNOWN)), -1;
+	rc = auth_password_check(r, hash, f[U_CURRENT].s, &retry);
+	wipe(hash, sizeof(hash));
+	switch (rc) {
+	case PASSWORD_OK:
+		return 0;
+	case PASSWORD_WRONG:
+		return jsonapi_error_src(r, E_WRONG_PASSWORD, SRC_POINTER,
+		    "/data/attributes/currentPassword"), -1;
+	case PASSWORD_LIMITED:
+		return jsonapi_error_retry(r, E_LOGIN_LIMIT, retry), -1;
+	default:
+		return jsonapi_db_error(r), -1;
+	}
+}
+
 static int
 update(struct req *r)
 {
@@ -199,6 +236,8 @@ update(struct req *r)
 		return jsonapi_error(r, E_SELF_ACTION);
 	renamed = f[U_USERNAME].s != NULL &&
 	    strcmp(f[U_USERNAME].s, u.username) != 0;
+	if (self && f[U_PASSWORD].s != NULL && own_password(r, f) != 0)
+		return -1;
 	if (f[U_PASSWORD].s != NULL &&
 	    password_hash(hash, sizeof(hash), f[U_PASSWORD].s) != 0)
 		return jsonapi_error(r, E_INTERNAL);
@@ -220,6 +259,9 @@ update(struct req *r)
 	}
 	if (renamed)
 		rename_notify(r, &u, f[U_USERNAME].s);
+	if (self && f[U_PASSWORD].s != NULL && auth_password_passed(r) != 0)
+		log_err("password check: counts of user %lld not cleared",
+		    r->acct.id);
 	return send_user(r, 200, r->param[0]);
 }
 

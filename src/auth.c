@@ -85,56 +85,149 @@ auth_issue(struct req *r, long long account, unsigned long long family,
 }
 
 /*
- * Sign-in limits: per account (login_max_failures) and per client address
- * (login_max_failures_per_address), each within login_window seconds.
+ * The scopes an attempt counts in (contract §3.6): the account by its id
+ * whenever the name reaches one (every spelling that the lookup takes is
+ * the same account), else the submitted name; the account with the client
+ * address; the client address alone.
+ */
+static void
+login_scopes(const struct req *r, long long account, const char *name,
+    struct login_scopes *sc)
+{
+	char	 who[MAX_EMAIL + 32], pair[2 * HASH_BYTES + MAX_CLIENT_ADDR + 2];
+	size_t	 i;
+
+	if (account > 0)
+		snprintf(who, sizeof(who), "id:%lld", account);
+	else
+		snprintf(who, sizeof(who), "name:%s", name != NULL ? name : "");
+	auth_scope(sc->account, r->side, "account", who);
+	/* The pair names the account by its scope, so that the address is
+	 * never cut off a long name. */
+	for (i = 0; i < HASH_BYTES; i++)
+		snprintf(pair + 2 * i, 3, "%02x", sc->account[i]);
+	snprintf(pair + 2 * HASH_BYTES, sizeof(pair) - 2 * HASH_BYTES, "/%s",
+	    r->remote_addr);
+	auth_scope(sc->pair, r->side, "pair", pair);
+	auth_scope(sc->address, r->side, "address", r->remote_addr);
+}
+
+/* The delay after the account's nth consecutive failure (n >= after). */
+static long long
+login_delay(long long n)
+{
+	long long	 d = cfg.login_delay_base, k;
+
+	for (k = n - cfg.login_delay_after; k > 0 && d < cfg.login_delay_max;
+	    k--)
+		d *= 2;
+	return d < cfg.login_delay_max ? d : cfg.login_delay_max;
+}
+
+static void
+later(long long *until, long long t)
+{
+	if (t > *until)
+		*until = t;
+}
+
+/*
+ * The limits (contract §3.6), checked before any password work:
+ * - the client address: login_max_failures_per_address per login_window;
+ * - the account from this address: login_max_failures_per_account_address
+ *   per login_window;
+ * - the account: login_max_failures consecutive failures (forgotten
+ *   login_account_window after the last one) lock it for everyone;
+ *   from login_delay_after on, each failure imposes a doubling delay, but
+ *   only on addresses that failed on the account within the window: an
+ *   address without a failure (the owner's, elsewhere) is not held.
  * 1 and *retry set when limited, 0 when not, -1 on a database error.
  */
-int
-auth_login_limited(struct req *r, const char *username, long *retry)
+static int
+login_limited(const struct req *r, const struct login_scopes *sc, long *retry)
 {
-	unsigned char	 acct[HASH_BYTES], addr[HASH_BYTES];
 	struct login_failures lf;
-	long		 limit, wait;
-	size_t		 i;
-	int		 limited = 0;
+	long long	 acct = 0, pair = 0, addr = 0, until = 0, win;
 
-	auth_scope(acct, r->side, "account", username);
-	auth_scope(addr, r->side, "address", r->remote_addr);
 	*retry = 0;
-	if (db_login_failures(acct, addr, r->now - cfg.login_window, &lf) != 0)
+	if (db_login_failures(sc, &lf) != 0)
 		return -1;
-	for (i = 0; i < lf.n; i++) {
-		limit = lf.row[i].account ? cfg.login_max_failures :
-		    cfg.login_max_failures_per_address;
-		if (lf.row[i].failures < limit)
-			continue;
-		limited = 1;
-		wait = (long)(lf.row[i].window_start + cfg.login_window -
-		    r->now);
-		if (wait > *retry)
-			*retry = wait;
+	win = (long long)r->now - cfg.login_window;
+	if (lf.row[LF_ACCOUNT].last_failure > (long long)r->now -
+	    cfg.login_account_window)
+		acct = lf.row[LF_ACCOUNT].failures;
+	if (lf.row[LF_PAIR].window_start > win)
+		pair = lf.row[LF_PAIR].failures;
+	if (lf.row[LF_ADDRESS].window_start > win)
+		addr = lf.row[LF_ADDRESS].failures;
+	if (addr >= cfg.login_max_failures_per_address)
+		later(&until, lf.row[LF_ADDRESS].window_start + cfg.login_window);
+	if (pair >= cfg.login_max_failures_per_account_address)
+		later(&until, lf.row[LF_PAIR].window_start + cfg.login_window);
+	if (acct >= cfg.login_max_failures)
+		later(&until, lf.row[LF_ACCOUNT].last_failure +
+		    cfg.login_account_window);
+	else if (acct >= cfg.login_delay_after && pair > 0)
+		later(&until, lf.row[LF_ACCOUNT].last_failure +
+		    login_delay(acct));
+	if (until <= (long long)r->now)
+		return 0;
+	*retry = (long)(until - (long long)r->now);
+	return 1;
+}
+
+static int
+login_failed(const struct req *r, const struct login_scopes *sc)
+{
+	return db_login_failure_add(sc, r->now, r->now - cfg.login_window,
+	    r->now - cfg.login_account_window) != 0 ? -1 : 0;
+}
+
+/*
+ * The current password of the signed-in account (a password change), under
+ * the sign-in limits of that account and the client address (contract
+ * §3.6).  A wrong one is counted and audited ("password_check").  Returns
+ * PASSWORD_OK (nothing written: the caller calls auth_password_passed()
+ * once its change is made), PASSWORD_WRONG, PASSWORD_LIMITED with *retry,
+ * or -1.
+ */
+int
+auth_password_check(struct req *r, const char *hash, const char *password,
+    long *retry)
+{
+	struct login_scopes sc;
+	int		 rc;
+
+	login_scopes(r, r->acct.id, NULL, &sc);
+	if ((rc = login_limited(r, &sc, retry)) != 0) {
+		db_rollback();		/* see below */
+		if (rc == 1)
+			audit(r, r->side, r->acct.id, 0, "password_check", NULL,
+			    E_LOGIN_LIMIT);
+		return rc < 0 ? -1 : PASSWORD_LIMITED;
 	}
-	return limited;
+	if (password_verify(hash, password))
+		return PASSWORD_OK;
+	/*
+	 * A refusal that counts: the request's unit of work ends here, so a
+	 * code the MFA guard accepted stays unspent, and the failure and its
+	 * audit row are written on their own, whatever the answer.
+	 */
+	db_rollback();
+	audit(r, r->side, r->acct.id, 0, "password_check", NULL,
+	    E_WRONG_PASSWORD);
+	return login_failed(r, &sc) != 0 ? -1 : PASSWORD_WRONG;
 }
 
+/* The check passed and the change is made: audited, the counts end. */
 int
-auth_login_failed(struct req *r, const char *username)
+auth_password_passed(struct req *r)
 {
-	unsigned char	 acct[HASH_BYTES], addr[HASH_BYTES];
+	struct login_scopes sc;
 
-	auth_scope(acct, r->side, "account", username);
-	auth_scope(addr, r->side, "address", r->remote_addr);
-	return db_login_failure_add(acct, addr, r->now,
-	    r->now - cfg.login_window) != 0 ? -1 : 0;
-}
-
-int
-auth_login_succeeded(struct req *r, const char *username)
-{
-	unsigned char	 acct[HASH_BYTES];
-
-	auth_scope(acct, r->side, "account", username);
-	return db_login_failure_clear(acct) != 0 ? -1 : 0;
+	login_scopes(r, r->acct.id, NULL, &sc);
+	audit(r, r->side, r->acct.id, 0, "password_check", NULL, E_NONE);
+	return db_login_failure_clear(&sc) != 0 ? -1 : 0;
 }
 
 /*
@@ -256,22 +349,23 @@ auth_login(struct req *r, const char *username, const char *password,
     struct issued *t, long *retry)
 {
 	struct login_row lr;
+	struct login_scopes sc;
 	char		 name[MAX_EMAIL + 1];
-	int		 rc, ok, canonical;
+	int		 rc, lim, ok, canonical;
 
 	/* contract §3.9: only the canonical form can name an account; any
 	 * other spelling is an unknown account, with the same work. */
 	canonical = email_canonical(name, sizeof(name), username) == 0;
 	if (canonical)
 		username = name;
-	if ((rc = auth_login_limited(r, username, retry)) != 0) {
-		if (rc == 1)
-			audit(r, r->side, 0, 0, "login", NULL, E_LOGIN_LIMIT);
-		return rc < 0 ? -1 : LOGIN_LIMITED;
-	}
-	rc = canonical ? db_login(r->side, username, &lr) : 0;
-	if (rc < 0)
+	if ((rc = canonical ? db_login(r->side, username, &lr) : 0) < 0)
 		return -1;
+	login_scopes(r, rc == 1 ? lr.id : 0, username, &sc);
+	if ((lim = login_limited(r, &sc, retry)) != 0) {
+		if (lim == 1)
+			audit(r, r->side, 0, 0, "login", NULL, E_LOGIN_LIMIT);
+		return lim < 0 ? -1 : LOGIN_LIMITED;
+	}
 	if (rc == 0) {
 		password_burn(password);
 		ok = 0;
@@ -280,10 +374,9 @@ auth_login(struct req *r, const char *username, const char *password,
 	if (!ok) {
 		audit(r, r->side, rc == 1 ? lr.id : 0, 0, "login", NULL,
 		    E_LOGIN_FAILED);
-		return auth_login_failed(r, username) != 0 ? -1 : LOGIN_FAILED;
+		return login_failed(r, &sc) != 0 ? -1 : LOGIN_FAILED;
 	}
-	if (auth_login_succeeded(r, username) != 0 ||
-	    auth_issue(r, lr.id, 0, t) != 0)
+	if (db_login_failure_clear(&sc) != 0 || auth_issue(r, lr.id, 0, t) != 0)
 		return -1;
 	audit(r, r->side, lr.id, 0, "login", NULL, E_NONE);
 	return LOGIN_OK;

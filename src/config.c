@@ -64,9 +64,18 @@ static const struct key keys[] = {
 	{ "mail_from", K_STR, "no-reply@localhost.localdomain", 0, 0, NULL, S(mail_from) },
 	{ "access_token_ttl", K_LONG, "28800", 60, 31 * 86400L, NULL, S(access_token_ttl) },
 	{ "refresh_token_ttl", K_LONG, "2592000", 60, 366 * 86400L, NULL, S(refresh_token_ttl) },
-	{ "login_max_failures", K_LONG, "5", 1, 1000, NULL, S(login_max_failures) },
+	/* Sign-in and password checks (contract §3.6).  NIST SP 800-63B-4
+	 * §3.2.2: at most 100 consecutive failures per account. */
+	{ "login_max_failures", K_LONG, "100", 1, 100, NULL, S(login_max_failures) },
+	{ "login_account_window", K_LONG, "86400", 60, 30 * 86400L, NULL, S(login_account_window) },
+	{ "login_delay_after", K_LONG, "5", 1, 100, NULL, S(login_delay_after) },
+	{ "login_delay_base", K_LONG, "2", 1, 3600, NULL, S(login_delay_base) },
+	{ "login_delay_max", K_LONG, "600", 1, 86400, NULL, S(login_delay_max) },
+	{ "login_max_failures_per_account_address", K_LONG, "5", 1, 1000, NULL, S(login_max_failures_per_account_address) },
 	{ "login_max_failures_per_address", K_LONG, "50", 1, 100000, NULL, S(login_max_failures_per_address) },
 	{ "login_window", K_LONG, "900", 1, 86400, NULL, S(login_window) },
+	/* Proxies whose Forwarded / X-Forwarded-For is believed (§3.12). */
+	{ "trusted_proxies", K_STR, "", 0, 0, NULL, S(trusted_proxies) },
 	{ "code_length", K_LONG, "6", MIN_CODE_LENGTH, MAX_CODE_LENGTH, NULL, S(code_length) },
 	{ "code_ttl", K_LONG, "600", 30, 86400, NULL, S(code_ttl) },
 	{ "attempts_per_code", K_LONG, "3", 1, 100, NULL, S(attempts_per_code) },
@@ -297,6 +306,11 @@ config_check(char *err, size_t errsz)
 	}
 	if (!valid_email(cfg.mail_from)) {
 		snprintf(err, errsz, "mail_from: not a plain e-mail address");
+		return -1;
+	}
+	if (!net_list_ok(cfg.trusted_proxies)) {
+		snprintf(err, errsz, "trusted_proxies: not a list of addresses "
+		    "and networks");
 		return -1;
 	}
 	if (cfg.methods[0] == '\0') {

@@ -52,7 +52,9 @@ enum stmt {
 	S_REFRESH_DELETE_ACCOUNT,
 	S_LOGIN_FAILURES_GET,
 	S_LOGIN_FAILURE_ADD,
+	S_LOGIN_FAILURE_ADD_ACCOUNT,
 	S_LOGIN_FAILURE_CLEAR,
+	S_USER_PASSWORD_GET,
 	S_CUSTOMER_LOGIN,
 	S_CUSTOMER_INSERT,
 	S_CUSTOMER_UPDATE,
@@ -217,17 +219,26 @@ static const struct stmt_def {
 	    "DELETE FROM refresh_tokens WHERE side = ? AND account_id = ?",
 	    2, 0 },
 	[S_LOGIN_FAILURES_GET] = {
-	    "SELECT failures, window_start, scope = ? FROM login_failures"
-	    " WHERE scope IN (?, ?) AND window_start > ?", 4, 3 },
-	/* Order matters: failures is computed from the old window_start. */
+	    "SELECT failures, window_start, last_failure,"
+	    " CASE scope WHEN ? THEN 0 WHEN ? THEN 1 ELSE 2 END"
+	    " FROM login_failures WHERE scope IN (?, ?, ?)", 5, 4 },
+	/* Order matters: each assignment sees the old window_start (windowed
+	 * scopes) or the old last_failure (the account scope). */
 	[S_LOGIN_FAILURE_ADD] = {
-	    "INSERT INTO login_failures (scope, failures, window_start)"
-	    " VALUES (?, 1, ?), (?, 1, ?) ON DUPLICATE KEY UPDATE"
+	    "INSERT INTO login_failures (scope, failures, window_start,"
+	    " last_failure) VALUES (?, 1, ?, ?), (?, 1, ?, ?)"
+	    " ON DUPLICATE KEY UPDATE"
 	    " failures = IF(window_start <= ?, 1, failures + 1),"
 	    " window_start = IF(window_start <= ?, VALUES(window_start),"
-	    " window_start)", 6, 0 },
+	    " window_start), last_failure = VALUES(last_failure)", 8, 0 },
+	[S_LOGIN_FAILURE_ADD_ACCOUNT] = {
+	    "INSERT INTO login_failures (scope, failures, window_start,"
+	    " last_failure) VALUES (?, 1, ?, ?) ON DUPLICATE KEY UPDATE"
+	    " failures = IF(last_failure <= ?, 1, failures + 1),"
+	    " window_start = IF(last_failure <= ?, VALUES(window_start),"
+	    " window_start), last_failure = VALUES(last_failure)", 5, 0 },
 	[S_LOGIN_FAILURE_CLEAR] = {
-	    "DELETE FROM login_failures WHERE scope = ?", 1, 0 },
+	    "DELETE FROM login_failures WHERE scope IN (?, ?)", 2, 0 },
 	[S_CUSTOMER_LOGIN] = {
 	    "SELECT id, password_hash, 1 FROM customers WHERE email = ?",
 	    1, 3 },
@@ -387,6 +398,8 @@ static const struct stmt_def {
 	[S_MFA_TOTP_STEP] = {
 	    "UPDATE mfa_totp SET last_step = ?, drift = ?"
 	    " WHERE side = ? AND account_id = ? AND last_step < ?", 5, 0 },
+	[S_USER_PASSWORD_GET] = {
+	    "SELECT password_hash FROM users WHERE id = ?", 1, 1 },
 	[S_USER_LOGIN] = {
 	    "SELECT id, password_hash, status FROM users WHERE username = ?",
 	    1, 3 },
@@ -1032,41 +1045,48 @@ db_account_purge(const struct subject *who)
 /* ---- sign-in limits -------------------------------------------------- */
 
 int
-db_login_failures(const unsigned char account[HASH_BYTES],
-    const unsigned char address[HASH_BYTES], time_t since,
-    struct login_failures *out)
+db_login_failures(const struct login_scopes *sc, struct login_failures *out)
 {
-	struct dbcol	 c[3] = { C_INT, C_INT, C_INT };
+	struct dbcol	 c[4] = { C_INT, C_INT, C_INT, C_INT };
 	int		 rc;
+	size_t		 k;
 
-	out->n = 0;
-	if (q_select(S_LOGIN_FAILURES_GET, ARGS(V_BLOB(account, HASH_BYTES),
-	    V_BLOB(account, HASH_BYTES), V_BLOB(address, HASH_BYTES),
-	    V_INT(since)), c, nitems(c)) != 0)
+	memset(out, 0, sizeof(*out));
+	if (q_select(S_LOGIN_FAILURES_GET, ARGS(V_BLOB(sc->account, HASH_BYTES),
+	    V_BLOB(sc->pair, HASH_BYTES), V_BLOB(sc->account, HASH_BYTES),
+	    V_BLOB(sc->pair, HASH_BYTES), V_BLOB(sc->address, HASH_BYTES)),
+	    c, nitems(c)) != 0)
 		return DB_ERR;
-	while ((rc = q_fetch(S_LOGIN_FAILURES_GET, c, nitems(c))) == 1)
-		if (out->n < nitems(out->row)) {
-			out->row[out->n].failures = c[0].i;
-			out->row[out->n].window_start = c[1].i;
-			out->row[out->n++].account = c[2].i != 0;
-		}
+	while ((rc = q_fetch(S_LOGIN_FAILURES_GET, c, nitems(c))) == 1) {
+		k = (size_t)c[3].i;
+		if (k >= LF__COUNT)
+			continue;
+		out->row[k].failures = c[0].i;
+		out->row[k].window_start = c[1].i;
+		out->row[k].last_failure = c[2].i;
+	}
 	q_finish(S_LOGIN_FAILURES_GET);
 	return rc < 0 ? DB_ERR : 0;
 }
 
 int
-db_login_failure_add(const unsigned char account[HASH_BYTES],
-    const unsigned char address[HASH_BYTES], time_t now, time_t old)
+db_login_failure_add(const struct login_scopes *sc, time_t now,
+    time_t window_old, time_t account_old)
 {
-	return q_run(S_LOGIN_FAILURE_ADD, ARGS(V_BLOB(account, HASH_BYTES),
-	    V_INT(now), V_BLOB(address, HASH_BYTES), V_INT(now), V_INT(old),
-	    V_INT(old)));
+	if (q_run(S_LOGIN_FAILURE_ADD_ACCOUNT, ARGS(V_BLOB(sc->account,
+	    HASH_BYTES), V_INT(now), V_INT(now), V_INT(account_old),
+	    V_INT(account_old))) != 0)
+		return DB_ERR;
+	return q_run(S_LOGIN_FAILURE_ADD, ARGS(V_BLOB(sc->pair, HASH_BYTES),
+	    V_INT(now), V_INT(now), V_BLOB(sc->address, HASH_BYTES),
+	    V_INT(now), V_INT(now), V_INT(window_old), V_INT(window_old)));
 }
 
 int
-db_login_failure_clear(const unsigned char scope[HASH_BYTES])
+db_login_failure_clear(const struct login_scopes *sc)
 {
-	return q_run(S_LOGIN_FAILURE_CLEAR, ARGS(V_BLOB(scope, HASH_BYTES)));
+	return q_run(S_LOGIN_FAILURE_CLEAR, ARGS(V_BLOB(sc->account,
+	    HASH_BYTES), V_BLOB(sc->pair, HASH_BYTES)));
 }
 
 int
@@ -1350,6 +1370,16 @@ int
 db_user_delete(long long id)
 {
 	return q_run(S_USER_DELETE, ARGS(V_INT(id)));
+}
+
+/* 1 with the user's password hash in buf, 0 gone, DB_ERR. */
+int
+db_user_password(long long id, char *buf, size_t sz)
+{
+	struct dbcol	 c[1];
+
+	c[0] = C_BUF(buf, sz);
+	return q_one(S_USER_PASSWORD_GET, ARGS(V_INT(id)), c, 1);
 }
 
 long long

@@ -73,6 +73,12 @@ struct config {
 	char	*protected_backend;
 	char	*methods;		/* comma-separated method names */
 	char	*dev_mailbox;		/* "on": serve the spool (development) */
+	char	*trusted_proxies;	/* addresses, networks: "" none */
+	long	 login_delay_after;
+	long	 login_delay_base;
+	long	 login_delay_max;
+	long	 login_account_window;
+	long	 login_max_failures_per_account_address;
 	char	*test_clock_file;	/* test builds only */
 	/* Sign-up and confirmation (contract §3.2, §5.3). */
 	long	 signup_limit_per_address;	/* per client address, hour */
@@ -96,6 +102,14 @@ int	 private_open(const char *what, const char *path, char *err,
 extern const char storefront_types[], backend_types[];
 struct program;
 int	 config_check_routes(const struct program *, char *err, size_t errsz);
+
+/* ---- netaddr.c: client addresses behind proxies (pure) -------------- */
+
+#define MAX_CLIENT_ADDR	46	/* INET6_ADDRSTRLEN; audit_log.client_address */
+
+int	 net_list_ok(const char *list);
+void	 client_address(const char *peer, const char *forwarded,
+	    const char *xff, const char *trusted, char *out, size_t sz);
 
 /* ---- clock.c ---------------------------------------------------------- */
 
@@ -197,24 +211,33 @@ int	 db_account_purge(const struct subject *);
 
 /* -- sign-in limits (login_failures; scopes are keyed hashes) -- */
 
+/* The three scopes one attempt counts in (contract §3.6). */
+enum login_scope { LF_ACCOUNT, LF_PAIR, LF_ADDRESS, LF__COUNT };
+
+struct login_scopes {
+	unsigned char	 account[HASH_BYTES];	/* the account (or name) */
+	unsigned char	 pair[HASH_BYTES];	/* (account, client address) */
+	unsigned char	 address[HASH_BYTES];	/* the client address */
+};
+
+/* Each scope's row as stored (all 0: no row), indexed by enum login_scope. */
 struct login_failures {
 	struct {
 		long long	 failures;
 		long long	 window_start;
-		int		 account;	/* 1: the account scope */
-	}		 row[2];
-	size_t		 n;
+		long long	 last_failure;
+	}		 row[LF__COUNT];
 };
 
-/* The scopes' windows that started after since. */
-int	 db_login_failures(const unsigned char account[HASH_BYTES],
-	    const unsigned char address[HASH_BYTES], time_t since,
+int	 db_login_failures(const struct login_scopes *,
 	    struct login_failures *);
-/* One more failure in each scope; a window started at or before old
- * starts again at now. */
-int	 db_login_failure_add(const unsigned char account[HASH_BYTES],
-	    const unsigned char address[HASH_BYTES], time_t now, time_t old);
-int	 db_login_failure_clear(const unsigned char scope[HASH_BYTES]);
+/* One more failure in each scope.  The pair's and the address's window
+ * started at or before window_old starts again at now; the account's
+ * count whose last failure was at or before account_old starts again. */
+int	 db_login_failure_add(const struct login_scopes *, time_t now,
+	    time_t window_old, time_t account_old);
+/* A success: the account's and the pair's counts end. */
+int	 db_login_failure_clear(const struct login_scopes *);
 
 struct login_row {
 	long long	 id;
@@ -331,6 +354,8 @@ long long db_user_update(long long id, const struct user_fields *,
 int	 db_user_delete(long long id);
 /* The user's id, 0 none, DB_ERR. */
 long long db_user_by_name(const char *username);
+/* 1 with the hash in buf, 0 gone, DB_ERR. */
+int	 db_user_password(long long id, char *buf, size_t sz);
 
 /* -- audit (audit_log, append-only) -- */
 
@@ -588,7 +613,8 @@ struct req {
 	const char	*accept;
 	const char	*authorization;
 	const char	*mfa_code;
-	const char	*remote_addr;
+	const char	*remote_addr;		/* the client (client_address()) */
+	char		 client_addr[MAX_CLIENT_ADDR + 1];
 	const char	*user_agent;
 	long		 content_length;	/* or one of CL_* below */
 	char		*body;
@@ -833,9 +859,13 @@ int	 auth_login(struct req *, const char *user, const char *password,
 	    struct issued *, long *retry);
 int	 auth_issue(struct req *, long long account, unsigned long long family,
 	    struct issued *);
-int	 auth_login_limited(struct req *, const char *username, long *retry);
-int	 auth_login_failed(struct req *, const char *username);
-int	 auth_login_succeeded(struct req *, const char *username);
+#define PASSWORD_WRONG	0
+#define PASSWORD_OK	1
+#define PASSWORD_LIMITED 2
+
+int	 auth_password_check(struct req *, const char *hash,
+	    const char *password, long *retry);
+int	 auth_password_passed(struct req *);
 int	 auth_send_tokens(struct req *, const char *type,
 	    const struct issued *);
 int	 auth_refresh(struct req *, const char *token, struct issued *);

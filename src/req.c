@@ -137,9 +137,11 @@ req_init(struct req *r, struct io *io, enum side side)
 	/* Unbounded: an over-long token or code is wrong, not absent. */
 	r->authorization = io_getenv(r->io, "HTTP_AUTHORIZATION");
 	r->mfa_code = io_getenv(r->io, "HTTP_X_MFA_CODE");
-	r->remote_addr = req_env(r, "REMOTE_ADDR");
-	if (r->remote_addr == NULL)
-		r->remote_addr = "";
+	/* Every per-address limit and audit row keys on the client. */
+	client_address(req_env(r, "REMOTE_ADDR"), req_env(r, "HTTP_FORWARDED"),
+	    req_env(r, "HTTP_X_FORWARDED_FOR"), cfg.trusted_proxies,
+	    r->client_addr, sizeof(r->client_addr));
+	r->remote_addr = r->client_addr;
 	r->user_agent = req_env(r, "HTTP_USER_AGENT");
 	r->content_length = content_length(req_env(r, "CONTENT_LENGTH"));
 	/* Some servers pass a chunked body on without a length (Apache's

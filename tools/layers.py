@@ -13,7 +13,7 @@ import sys
 # other in a cycle (a cycle is refused anywhere).
 LAYERS = [
     ["log"],
-    ["valid"],
+    ["valid", "netaddr"],
     ["config", "clock"],
     ["crypto"],
     ["db"],

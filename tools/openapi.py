@@ -51,7 +51,7 @@ CODES = {
     "111": (500, "Internal server error.", None,
             "Anything unexpected; the cause goes to the log only."),
     "113": (429, "Too many failed login attempts. Please try again later.", None,
-            "`login_max_failures` failures for the account or `login_max_failures_per_address` for the client address within `login_window`; `Retry-After`."),
+            "Sign-in limits (contract §3.6): too many failures from the client address, of the account from this address, of the account (100), or a delay after the account's 5th failure; sign-in and current-password checks alike; `Retry-After`."),
     "114": (429, "Too many sign-ups. Please try again later.", None,
             "More than `signup_limit_per_address` sign-ups from the client address in an hour, or `signup_limit_global` over all addresses in a minute; checked before any password hashing; `Retry-After`."),
     "423": (422, "This email confirmation code is invalid or has been already used.", None,
@@ -148,6 +148,13 @@ EXAMPLES["E901-user"] = error_example(
     "901", detail="username is invalid.",
     source={"pointer": "/data/attributes/username"},
     summary="username is not an e-mail address")
+EXAMPLES["E901-currentPassword"] = error_example(
+    "901", detail="currentPassword is invalid.",
+    source={"pointer": "/data/attributes/currentPassword"},
+    summary="Changing one's own password without currentPassword")
+EXAMPLES["E408-currentPassword"] = error_example(
+    "408", source={"pointer": "/data/attributes/currentPassword"},
+    summary="currentPassword is not the user's password")
 EXAMPLES["E101-customerReference"] = error_example(
     "101", source={"pointer": "/data/attributes/customerReference"},
     summary="customerReference is missing or not a string")
@@ -373,8 +380,9 @@ path("/access-tokens", [SF], None, post=operation(
     errors={
         "401": ("Wrong password, unknown e-mail, or a customer whose e-mail is not "
                 "confirmed while confirmation is on (003)", ["E003"]),
-        "429": ("Too many failed sign-ins for the account or the client address (113); "
-                "`Retry-After`", ["E113"], ["Retry-After"]),
+        "429": ("Sign-in limits: the client address, the account from this address, "
+                "the account, or a delay after its 5th failure (113); `Retry-After`",
+                ["E113"], ["Retry-After"]),
     }))
 
 path("/refresh-tokens", [SF], None, post=operation(
@@ -451,11 +459,15 @@ path("/customers/{customerReference}", [SF], [P_REF],
 path("/customer-password/{customerReference}", [SF], [P_REF], patch=operation(
     "changeCustomerPassword", "Change the password",
     "The calling access token stays valid; every other access token and every "
-    "refresh token of the customer is revoked. Protected (`customer-password`).",
+    "refresh token of the customer is revoked. The current password is checked "
+    "under the sign-in limits and audited (`password_check`); a wrong one counts "
+    "as a failed sign-in. Protected (`customer-password`).",
     ["Storefront: customers"], auth=CUST, body="CustomerPasswordRequest",
     protected=True, code_header="XMfaCode",
     success={"204": ok_response("Changed")},
     errors={"400": ("", ["E408"]), "403": E411,
+            "429": ("Sign-in limits of the customer or the client address (113); "
+                    "`Retry-After`", ["E113"], ["Retry-After"]),
             "422": ("A missing or invalid field (901) or passwords that differ (406)",
                     ["E901-password", "E406"])}))
 
@@ -686,12 +698,19 @@ path("/users/{userId}", [BE], [P_USER],
      patch=operation(
          "updateUser", "Change a user",
          "Blocking a user stops their tokens at once; a password set by someone else "
-         "revokes that user's tokens. Protected (`users`).", ["Backend: users"],
+         "revokes that user's tokens. Changing one's own `password` needs "
+         "`currentPassword`, checked under the sign-in limits and audited "
+         "(`password_check`). Protected (`users`).", ["Backend: users"],
          auth=USER, body="UserUpdateRequest", protected=True, code_header="XMfaCode",
          success={"200": ok_response("The new state", "UserDocument")},
-         errors={"403": E415, "404": E417,
-                 "422": ("An invalid field (901) or a username that is taken (416)",
-                         ["E901-user", "E416"])}),
+         errors={"400": ("A wrong currentPassword (408), counted as a failed sign-in",
+                         ["E408-currentPassword"]),
+                 "403": E415, "404": E417,
+                 "422": ("An invalid field (901), one's own password without "
+                         "currentPassword (901) or a username that is taken (416)",
+                         ["E901-user", "E901-currentPassword", "E416"]),
+                 "429": ("Sign-in limits of the user or the client address (113); "
+                         "`Retry-After`", ["E113"], ["Retry-After"])}),
      delete=operation(
          "deleteUser", "Delete a user", "Protected (`users`).", ["Backend: users"],
          auth=USER, protected=True, code_header="XMfaCode",
@@ -989,7 +1008,10 @@ request_body("UserCreateRequest", "users", attrs_schema(
     USER_PROPS, ["username", "password", "firstName", "lastName"]),
     {"username": "ops@example.com", "password": "a long password",
      "firstName": "Olga", "lastName": "Ops"})
-request_body("UserUpdateRequest", "users", attrs_schema(USER_PROPS),
+request_body("UserUpdateRequest", "users", attrs_schema(dict(USER_PROPS, currentPassword={
+    "type": "string", "format": "password", "writeOnly": True,
+    "description": "the caller's current password: required when changing one's own "
+                   "`password`, ignored otherwise"})),
              {"status": "blocked"})
 request_body("RescueRequest", "customer-multi-factor-auth-type-deactivate", attrs_schema({
     "customerReference": {"type": "string", "example": "DE--1"},

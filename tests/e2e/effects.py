@@ -340,8 +340,9 @@ class _Later(str):
     __hash__ = str.__hash__
 
 
-def login_failure_counted(scopes=2):
-    """checks= for a counted failed sign-in: exactly `scopes` rows of
+def login_failure_counted(scopes=3):
+    """checks= for a counted failed sign-in (or password check): exactly
+    `scopes` rows of
     login_failures each count one failure more (a new row counts 1; an
     expired window restarts at 1), the others unchanged."""
 

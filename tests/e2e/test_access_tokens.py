@@ -188,6 +188,8 @@ def _too_many(email, password):
 
 
 def test_account_locked_after_five_failures(login_failures_cleared):
+    """Five from one address (the suite's): the (account, address) limit;
+    test_signin_limits.py has the other addresses."""
     c = new_customer()
     _fail(c.email, 5)                      # failure 5 is still 401 003
     _too_many(c.email, c.password)         # attempt 6, right password: 429

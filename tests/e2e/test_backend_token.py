@@ -19,6 +19,8 @@ from backend_helpers import (ADMIN_NAME, ADMIN_PASSWORD, BE, FORM, OD_CLIENT,
                              user_patch)
 
 LOGIN_WINDOW = 900
+# The tests run from one address: the (account, address) limit is the one
+# met first (login_max_failures_per_account_address; contract §3.6).
 LOGIN_MAX_FAILURES = 5
 LOGIN_MAX_FAILURES_PER_ADDRESS = 50
 

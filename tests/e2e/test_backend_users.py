@@ -351,7 +351,8 @@ def test_setting_another_users_password_revokes_their_tokens(op, login_failures_
 def test_changing_own_password_keeps_the_calling_token_only(login_failures_cleared):
     u = new_user().signed_in()
     other_access, other_refresh = sign_in(u.username, u.password)
-    r = user_patch(u.access, u.uuid, {"password": "n3w-Passw0rd!"})
+    r = user_patch(u.access, u.uuid, {"password": "n3w-Passw0rd!",
+                                      "currentPassword": u.password})
     check_user_document(r, 200)
     assert users_list(u.access).status == 200
     with untouched(u.username):

@@ -66,7 +66,11 @@ def test_change_password(customer):
 
 def test_wrong_current_password_is_400_408(customer):
     customer.login()        # a second sign-in, which a change would revoke
-    with untouched(customer):
+    # Counted like a failed sign-in and audited (contract §3.6); nothing
+    # else changes.
+    with unchanged(side="storefront", account_id=customer_id(customer),
+                   audit=[("password_check", "failure", "408")],
+                   changes=login_failure_counted()):
         r = patch(customer, body("not-the-password"))
         assert_error(r, 400, "408", "Invalid password.",
                      pointer="/data/attributes/password")

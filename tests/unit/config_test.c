@@ -51,9 +51,15 @@ test_defaults(void)
 	CHECK_STR(cfg.mail_from, "no-reply@localhost.localdomain");
 	CHECK_INT(cfg.access_token_ttl, 28800);
 	CHECK_INT(cfg.refresh_token_ttl, 2592000);
-	CHECK_INT(cfg.login_max_failures, 5);
+	CHECK_INT(cfg.login_max_failures, 100);
+	CHECK_INT(cfg.login_account_window, 86400);
+	CHECK_INT(cfg.login_delay_after, 5);
+	CHECK_INT(cfg.login_delay_base, 2);
+	CHECK_INT(cfg.login_delay_max, 600);
+	CHECK_INT(cfg.login_max_failures_per_account_address, 5);
 	CHECK_INT(cfg.login_max_failures_per_address, 50);
 	CHECK_INT(cfg.login_window, 900);
+	CHECK_STR(cfg.trusted_proxies, "");
 	CHECK_INT(cfg.code_length, 6);
 	CHECK_INT(cfg.code_ttl, 600);
 	CHECK_INT(cfg.attempts_per_code, 3);
@@ -214,7 +220,55 @@ test_numbers(void)
 		{ "daily_recipient_cap = 0", -1, "daily_recipient_cap" },
 		{ "access_token_ttl = 59", -1, "access_token_ttl" },
 		{ "access_token_ttl = 60", 0, NULL },
+		/* Sign-in limits (contract §3.6); NIST SP 800-63B-4 §3.2.2:
+		 * at most 100 consecutive failures per account. */
 		{ "login_max_failures = 0", -1, "login_max_failures" },
+		{ "login_max_failures = 1", 0, NULL },
+		{ "login_max_failures = 100", 0, NULL },
+		{ "login_max_failures = 101", -1, "login_max_failures" },
+		{ "login_account_window = 59", -1, "login_account_window" },
+		{ "login_account_window = 60", 0, NULL },
+		{ "login_account_window = 2592000", 0, NULL },
+		{ "login_account_window = 2592001", -1, "login_account_window" },
+		{ "login_delay_after = 0", -1, "login_delay_after" },
+		{ "login_delay_after = 1", 0, NULL },
+		{ "login_delay_after = 100", 0, NULL },
+		{ "login_delay_after = 101", -1, "login_delay_after" },
+		{ "login_delay_base = 0", -1, "login_delay_base" },
+		{ "login_delay_base = 1", 0, NULL },
+		{ "login_delay_base = 3600", 0, NULL },
+		{ "login_delay_base = 3601", -1, "login_delay_base" },
+		{ "login_delay_max = 0", -1, "login_delay_max" },
+		{ "login_delay_max = 1", 0, NULL },
+		{ "login_delay_max = 86400", 0, NULL },
+		{ "login_delay_max = 86401", -1, "login_delay_max" },
+		{ "login_max_failures_per_account_address = 0", -1,
+		    "login_max_failures_per_account_address" },
+		{ "login_max_failures_per_account_address = 1", 0, NULL },
+		{ "login_max_failures_per_account_address = 1000", 0, NULL },
+		{ "login_max_failures_per_account_address = 1001", -1,
+		    "login_max_failures_per_account_address" },
+		{ "login_max_failures_per_address = 0", -1,
+		    "login_max_failures_per_address" },
+		{ "login_max_failures_per_address = 100000", 0, NULL },
+		{ "login_max_failures_per_address = 100001", -1,
+		    "login_max_failures_per_address" },
+		{ "login_window = 0", -1, "login_window" },
+		{ "login_window = 86400", 0, NULL },
+		{ "login_window = 86401", -1, "login_window" },
+		/* trusted_proxies: addresses and networks, IPv4 and IPv6 */
+		{ "trusted_proxies = ", 0, NULL },
+		{ "trusted_proxies = 127.0.0.1", 0, NULL },
+		{ "trusted_proxies = 10.0.0.0/8, ::1, 2001:db8::/32", 0, NULL },
+		{ "trusted_proxies = 0.0.0.0/0", 0, NULL },
+		{ "trusted_proxies = 10.0.0.0/33", -1, "trusted_proxies" },
+		{ "trusted_proxies = 2001:db8::/129", -1, "trusted_proxies" },
+		{ "trusted_proxies = 10.0.0.0/", -1, "trusted_proxies" },
+		{ "trusted_proxies = 10.0.0.0/-1", -1, "trusted_proxies" },
+		{ "trusted_proxies = proxy.example", -1, "trusted_proxies" },
+		{ "trusted_proxies = 127.0.0.1,", -1, "trusted_proxies" },
+		{ "trusted_proxies = 127.0.0.1,,::1", -1, "trusted_proxies" },
+		{ "trusted_proxies = 256.0.0.1", -1, "trusted_proxies" },
 		{ "mail_timeout = 0", -1, "mail_timeout" },
 		{ "db_connect_timeout = 0", -1, "db_connect_timeout" },
 	};

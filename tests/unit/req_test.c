@@ -213,6 +213,35 @@ test_path_limits(void)
 
 /* Headers: copied when at most MAX_HEADER bytes, else absent; the
  * credentials unbounded (an over-long token is wrong, not absent). */
+/* r->remote_addr is the client as client_address() finds it (contract
+ * §3.12): the peer unless trusted_proxies names it. */
+static void
+test_client_address(void)
+{
+	const char *env[] = { "REQUEST_METHOD=GET", "REMOTE_ADDR=127.0.0.1",
+	    "HTTP_X_FORWARDED_FOR=203.0.113.7",
+	    "HTTP_FORWARDED=for=198.51.100.9", NULL };
+	const char *xff[] = { "REQUEST_METHOD=GET", "REMOTE_ADDR=127.0.0.1",
+	    "HTTP_X_FORWARDED_FOR=203.0.113.7", NULL };
+	char	 err[256];
+
+	start(env, NULL, 0);
+	CHECK_STR(r.remote_addr, "127.0.0.1");
+	stop();
+	CHECK_INT(config_parse("trusted_proxies = 127.0.0.1", err,
+	    sizeof(err)), 0);
+	start(env, NULL, 0);
+	CHECK_STR(r.remote_addr, "198.51.100.9");
+	stop();
+	start(xff, NULL, 0);
+	CHECK_STR(r.remote_addr, "203.0.113.7");
+	stop();
+	config_defaults();
+	start(xff, NULL, 0);
+	CHECK_STR(r.remote_addr, "127.0.0.1");
+	stop();
+}
+
 static void
 test_headers(void)
 {
@@ -474,6 +503,7 @@ main(void)
 	test_paths();
 	test_path_limits();
 	test_headers();
+	test_client_address();
 	test_content_length();
 	test_read_body();
 	test_url_decode();
