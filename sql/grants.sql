@@ -32,6 +32,8 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON login_failures TO 'glue_mfa'@'localhost'
 GRANT SELECT, INSERT, UPDATE, DELETE ON mfa_methods TO 'glue_mfa'@'localhost';
 GRANT SELECT, INSERT, UPDATE, DELETE ON mfa_codes TO 'glue_mfa'@'localhost';
 GRANT SELECT, INSERT, UPDATE, DELETE ON mfa_lockouts TO 'glue_mfa'@'localhost';
+-- Recovery codes: a set made (old rows deleted), a code spent.
+GRANT SELECT, INSERT, UPDATE, DELETE ON mfa_recovery_codes TO 'glue_mfa'@'localhost';
 -- Append-only: rows are written, and read by glue-mfa-admin audit.
 GRANT SELECT, INSERT ON audit_log TO 'glue_mfa'@'localhost';
 -- Read-only: which migrations the database has.

@@ -89,6 +89,11 @@ enum stmt {
 	S_MFA_PURGE_METHODS,
 	S_MFA_PURGE_CODES,
 	S_MFA_PURGE_LOCKOUT,
+	S_RECOVERY_LIST,
+	S_RECOVERY_DELETE,
+	S_RECOVERY_INSERT,
+	S_RECOVERY_USE,
+	S_RECOVERY_END,
 	S_USER_LOGIN,
 	S_USER_LIST,
 	S_USER_GET,
@@ -346,6 +351,27 @@ static const struct stmt_def {
 	[S_MFA_PURGE_LOCKOUT] = {
 	    "DELETE FROM mfa_lockouts WHERE side = ? AND account_id = ?",
 	    2, 0 },
+	/* Recovery codes (contract §8): a set is one row per slot. */
+	[S_RECOVERY_LIST] = {
+	    "SELECT slot, code_hash, created_at, used_at FROM mfa_recovery_codes"
+	    " WHERE side = ? AND account_id = ? ORDER BY slot LIMIT "
+	    STR(RECOVERY_CODES), 2, 4 },
+	[S_RECOVERY_DELETE] = {
+	    "DELETE FROM mfa_recovery_codes WHERE side = ? AND account_id = ?",
+	    2, 0 },
+	[S_RECOVERY_INSERT] = {
+	    "INSERT INTO mfa_recovery_codes (side, account_id, slot, code_hash,"
+	    " created_at) VALUES (?, ?, ?, ?, ?)", 5, 0 },
+	/* Single use: only an unused code of that very set is spent. */
+	[S_RECOVERY_USE] = {
+	    "UPDATE mfa_recovery_codes SET used_at = ? WHERE side = ?"
+	    " AND account_id = ? AND slot = ? AND created_at = ?"
+	    " AND used_at = 0", 5, 0 },
+	/* The last active method switched off: the set goes with it. */
+	[S_RECOVERY_END] = {
+	    "DELETE FROM mfa_recovery_codes WHERE side = ? AND account_id = ?"
+	    " AND NOT EXISTS (SELECT 1 FROM mfa_methods m WHERE m.side = ?"
+	    " AND m.account_id = ? AND m.status = 2)", 4, 0 },
 	[S_USER_LOGIN] = {
 	    "SELECT id, password_hash, status FROM users WHERE username = ?",
 	    1, 3 },
@@ -939,6 +965,7 @@ db_account_purge(const struct subject *who)
 	static const enum stmt purge[] = {
 		S_ACCESS_DELETE_ACCOUNT, S_REFRESH_DELETE_ACCOUNT,
 		S_MFA_PURGE_METHODS, S_MFA_PURGE_CODES, S_MFA_PURGE_LOCKOUT,
+		S_RECOVERY_DELETE,
 	};
 	size_t	 i;
 
@@ -1634,4 +1661,64 @@ db_mfa_codes_end(const struct subject *who, const char *type)
 {
 	return q_run(S_MFA_CODES_END, ARGS(V_INT(who->side), V_INT(who->id),
 	    V_TEXT(type)));
+}
+
+/* ---- recovery codes -------------------------------------------------- */
+
+int
+db_recovery_list(const struct subject *who, struct recovery_set *set)
+{
+	struct recovery_row row;
+	struct dbcol	 c[4];
+	int		 rc;
+
+	c[0] = C_INT;
+	c[1] = C_TEXT(row.hash);
+	c[2] = C_INT;
+	c[3] = C_INT;
+	set->n = 0;
+	if (q_select(S_RECOVERY_LIST, ARGS(V_INT(who->side), V_INT(who->id)),
+	    c, nitems(c)) != 0)
+		return DB_ERR;
+	while ((rc = q_fetch(S_RECOVERY_LIST, c, nitems(c))) == 1)
+		if (set->n < RECOVERY_CODES) {
+			row.slot = (int)c[0].i;
+			row.created = c[2].i;
+			row.used = c[3].i;
+			set->r[set->n++] = row;
+		}
+	q_finish(S_RECOVERY_LIST);
+	wipe(&row, sizeof(row));
+	return rc < 0 ? DB_ERR : 0;
+}
+
+int
+db_recovery_delete(const struct subject *who)
+{
+	return q_run(S_RECOVERY_DELETE, ARGS(V_INT(who->side),
+	    V_INT(who->id)));
+}
+
+int
+db_recovery_insert(const struct subject *who, int slot, const char *hash,
+    time_t now)
+{
+	return q_exec_one(S_RECOVERY_INSERT, ARGS(V_INT(who->side),
+	    V_INT(who->id), V_INT(slot), V_TEXT(hash), V_INT(now))) == 0 ?
+	    0 : DB_ERR;
+}
+
+long long
+db_recovery_use(const struct subject *who, int slot, long long created,
+    time_t now)
+{
+	return q_exec(S_RECOVERY_USE, ARGS(V_INT(now), V_INT(who->side),
+	    V_INT(who->id), V_INT(slot), V_INT(created)));
+}
+
+int
+db_recovery_end(const struct subject *who)
+{
+	return q_run(S_RECOVERY_END, ARGS(V_INT(who->side), V_INT(who->id),
+	    V_INT(who->side), V_INT(who->id)));
 }

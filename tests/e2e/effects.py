@@ -11,10 +11,12 @@ snapshots again and asserts that nothing differs:
 
 - the account's row (customers or users, every column), its access and
   refresh tokens (revoked/used included), its addresses (Storefront), its MFA
-  methods, codes (state, attempts, grace, used token) and lockout row;
+  methods, codes (state, attempts, grace, used token), lockout row and
+  recovery codes (hashes, used);
 - the whole login_failures table;
 - the global row count and highest id of customers, users, addresses,
-  access_tokens, refresh_tokens, mfa_methods, mfa_codes, mfa_lockouts (so a
+  access_tokens, refresh_tokens, mfa_methods, mfa_codes, mfa_lockouts,
+  mfa_recovery_codes (so a
   refused registration, creation or sign-in is caught with account_id=None);
 - the mail spool: no new message (the names under $GLUE_INSTANCE/mail);
 - audit_log: the rows written during the block are exactly `audit`, in
@@ -69,7 +71,8 @@ MAX_FAILURES = 10
 SIDE_NUM = {"storefront": 0, "backend": 1}
 ACCOUNT_TABLE = {0: "customers", 1: "users"}
 COUNTED = ["customers", "users", "addresses", "access_tokens",
-           "refresh_tokens", "mfa_methods", "mfa_codes", "mfa_lockouts"]
+           "refresh_tokens", "mfa_methods", "mfa_codes", "mfa_lockouts",
+           "mfa_recovery_codes"]
 AUDIT_COLS = ["id", "side", "account_id", "action", "method", "result",
               "error_code"]
 _NULL = "<NULL>"
@@ -107,7 +110,7 @@ def _load_schema():
             pk.append(c)
     for t in ["customers", "users", "addresses", "access_tokens",
               "refresh_tokens", "mfa_methods", "mfa_codes", "mfa_lockouts",
-              "login_failures", "audit_log"]:
+              "mfa_recovery_codes", "login_failures", "audit_log"]:
         assert t in _schema, "table %s not in the test database" % t
 
 
@@ -152,6 +155,7 @@ def _tagged_tables(side, account_id):
         out.append(("mfa_methods", "mfa_methods", own))
         out.append(("mfa_codes", "mfa_codes", own))
         out.append(("mfa_lockouts", "mfa_lockouts", own))
+        out.append(("mfa_recovery_codes", "mfa_recovery_codes", own))
     out.append(("login_failures", "login_failures", "1"))
     return out
 

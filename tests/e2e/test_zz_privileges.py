@@ -33,6 +33,7 @@ EXPECTED = {
     "mfa_methods": DML,
     "mfa_codes": DML,
     "mfa_lockouts": DML,
+    "mfa_recovery_codes": DML,
     "audit_log": {"SELECT", "INSERT"},
     "schema_migrations": {"SELECT"},
 }
