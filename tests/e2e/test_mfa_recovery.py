@@ -232,9 +232,12 @@ def test_wrong_recovery_codes_lock_the_account(side):
     with refused(c, "protected", "5901", counted=1):     # the 10th locks
         assert_5901(patch_account(c, wrong_code))
     assert lockout_row(c)[:2] == (MAX_FAILURES, 1)
-    # Locked: even a right recovery code is 5911, and stays unused.
+    # Locked: even a right recovery code is 5911, and stays unused; no new
+    # set either.
     with refused(c, "protected", "5911"):
         assert_5911(patch_account(c, codes[0]))
+    with refused(c, "recovery_codes", "5911"):
+        assert_5911(generate(c, "123456"))
     assert used_slots(c) == 0
 
 
