@@ -28,7 +28,7 @@
 #   BENCH_MEM_REQUESTS requests per memory round (10000)
 #   BENCH_MEM_LIMIT_KB allowed VmRSS growth in KiB (256)
 #   BENCH_KEEP=1       keep var/bench from a previous run (default: wipe it)
-#   BENCH_RECOVERY_ACCOUNTS  customers with a set of recovery codes for (g) (80)
+#   BENCH_RECOVERY_ACCOUNTS  customers with a set of recovery codes for (g) (100)
 #   BENCH_RECOVERY_SECONDS   wrk duration of (g), no warm-up (3)
 #   GLUE_PROCS         FastCGI processes per program (2), same for all
 #   GLUE_BIN, GLUE_ADMIN  programs to measure (default: the release build)
@@ -46,7 +46,7 @@ THREADS=${BENCH_THREADS:-2}
 CONNS=${BENCH_CONNECTIONS:-8}
 MEM_N=${BENCH_MEM_REQUESTS:-10000}
 MEM_LIMIT_KB=${BENCH_MEM_LIMIT_KB:-256}
-RC_ACCOUNTS=${BENCH_RECOVERY_ACCOUNTS:-80}
+RC_ACCOUNTS=${BENCH_RECOVERY_ACCOUNTS:-100}
 RC_SECONDS=${BENCH_RECOVERY_SECONDS:-3}
 
 export GLUE_INSTANCE=$ROOT/var/bench
