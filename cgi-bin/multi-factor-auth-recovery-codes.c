@@ -51,7 +51,8 @@ show(struct req *r)
 	    NULL), NULL));
 }
 
-/* The new set replaces the old one, in the transaction of the code check. */
+/* The new set replaces the old one slot by slot (every slot is rewritten),
+ * in the transaction of the code check. */
 static enum err
 store(struct req *r, struct recovery_set *set, cJSON *codes)
 {
@@ -60,8 +61,6 @@ store(struct req *r, struct recovery_set *set, cJSON *codes)
 	char		 norm[RECOVERY_SYMBOLS + 1];
 	int		 i, rc = 0;
 
-	if (db_recovery_delete(&who) != 0)
-		return E_INTERNAL;
 	set->n = 0;
 	for (i = 0; i < RECOVERY_CODES && rc == 0; i++) {
 		recovery_code_new(code);

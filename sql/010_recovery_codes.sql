@@ -1,8 +1,8 @@
 -- Recovery codes (contract §8): ten single-use codes per account, each
 -- stored only as a salted Argon2id hash (crypto_pwhash_str, at most 127
 -- characters) of a keyed BLAKE2b digest bound to the account.  A new set
--- replaces the old one (its rows are deleted).  used_at: 0 unused, else
--- the time of its one use.
+-- rewrites every slot of the old one.  used_at: 0 unused, else the time of
+-- its one use.
 CREATE TABLE mfa_recovery_codes (
 	side		TINYINT NOT NULL,
 	account_id	BIGINT UNSIGNED NOT NULL,

@@ -293,7 +293,7 @@ recovery_digest(unsigned char out[HASH_BYTES], const struct subject *who,
 
 /*
  * Salted Argon2id (crypto_pwhash_str) with small parameters: a check
- * tries every slot of a set (10), so one verification must stay near a
+ * tries every slot of a set (10), so one verification must stay below a
  * millisecond (README: recovery codes, measured).  The codes carry 80
  * random bits; the slow hash guards the set against a stolen database
  * together with the server secret.

@@ -359,9 +359,14 @@ static const struct stmt_def {
 	[S_RECOVERY_DELETE] = {
 	    "DELETE FROM mfa_recovery_codes WHERE side = ? AND account_id = ?",
 	    2, 0 },
+	/* A new set rewrites every slot of the old one in place: no DELETE,
+	 * whose gap locks made parallel sets of neighbouring accounts
+	 * deadlock on each other's inserts. */
 	[S_RECOVERY_INSERT] = {
 	    "INSERT INTO mfa_recovery_codes (side, account_id, slot, code_hash,"
-	    " created_at) VALUES (?, ?, ?, ?, ?)", 5, 0 },
+	    " created_at) VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE"
+	    " code_hash = VALUES(code_hash), created_at = VALUES(created_at),"
+	    " used_at = 0", 5, 0 },
 	/* Single use: only an unused code of that very set is spent. */
 	[S_RECOVERY_USE] = {
 	    "UPDATE mfa_recovery_codes SET used_at = ? WHERE side = ?"
@@ -1693,18 +1698,12 @@ db_recovery_list(const struct subject *who, struct recovery_set *set)
 }
 
 int
-db_recovery_delete(const struct subject *who)
-{
-	return q_run(S_RECOVERY_DELETE, ARGS(V_INT(who->side),
-	    V_INT(who->id)));
-}
-
-int
 db_recovery_insert(const struct subject *who, int slot, const char *hash,
     time_t now)
 {
-	return q_exec_one(S_RECOVERY_INSERT, ARGS(V_INT(who->side),
-	    V_INT(who->id), V_INT(slot), V_TEXT(hash), V_INT(now))) == 0 ?
+	/* 1 row inserted, or 2 (1 when unchanged) for a slot rewritten. */
+	return q_exec(S_RECOVERY_INSERT, ARGS(V_INT(who->side),
+	    V_INT(who->id), V_INT(slot), V_TEXT(hash), V_INT(now))) > 0 ?
 	    0 : DB_ERR;
 }
 

@@ -505,8 +505,7 @@ struct recovery_set {
 
 /* The account's set, by slot, used ones included. */
 int	 db_recovery_list(const struct subject *, struct recovery_set *);
-/* The whole set (a new one replaces it). */
-int	 db_recovery_delete(const struct subject *);
+/* Slot of a new set: inserted, or the old set's slot rewritten (unused). */
 int	 db_recovery_insert(const struct subject *, int slot, const char *hash,
 	    time_t now);
 /* Spends an unused code of the set made at created: rows changed (1, 0). */
