@@ -39,7 +39,7 @@ CORE	 = log config clock crypto db io req jsonapi valid netaddr fields \
 # for a JSON:API 404 (README: deployment).
 MFA	 = multi-factor-auth-types multi-factor-auth-type-activate \
 	   multi-factor-auth-type-verify multi-factor-auth-trigger \
-	   multi-factor-auth-type-deactivate
+	   multi-factor-auth-type-deactivate multi-factor-auth-recovery-codes
 STOREFRONT = access-tokens refresh-tokens customers customer-confirmation \
 	   customer-password addresses dev-mailbox not-found $(MFA)
 BACKEND	 = token users customer-multi-factor-auth-type-deactivate $(MFA)

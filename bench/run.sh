@@ -16,6 +16,8 @@
 #                with method totp, three codes each (bench/totp_setup.py,
 #                bench/totp.lua); no warm-up (it would spend the codes); a
 #                thread that has sent its codes stops early
+#   (h) recovery PATCH /customers/DE--n, a protected write, with a recovery
+#                code never sent before (bench/recovery.py, bench/recovery.lua)
 # then checks that one customers process does not grow while serving
 # 2 x 10,000 requests.  Prints numbers, never judges them.  Exit status:
 # 0 ran, 1 something failed to run or a request did not succeed, 2 VmRSS of
@@ -32,6 +34,8 @@
 #   BENCH_MEM_LIMIT_KB allowed VmRSS growth in KiB (256)
 #   BENCH_KEEP=1       keep var/bench from a previous run (default: wipe it)
 #   BENCH_TOTP_ACCOUNTS accounts for target (g) (2000: 6000 requests)
+#   BENCH_RECOVERY_ACCOUNTS  customers with a set of recovery codes for (h) (100)
+#   BENCH_RECOVERY_SECONDS   wrk duration of (h), no warm-up (3)
 #   GLUE_PROCS         FastCGI processes per program (2), same for all
 #   GLUE_BIN, GLUE_ADMIN  programs to measure (default: the release build)
 #
@@ -48,6 +52,8 @@ THREADS=${BENCH_THREADS:-2}
 CONNS=${BENCH_CONNECTIONS:-8}
 MEM_N=${BENCH_MEM_REQUESTS:-10000}
 MEM_LIMIT_KB=${BENCH_MEM_LIMIT_KB:-256}
+RC_ACCOUNTS=${BENCH_RECOVERY_ACCOUNTS:-100}
+RC_SECONDS=${BENCH_RECOVERY_SECONDS:-3}
 
 export GLUE_INSTANCE=$ROOT/var/bench
 export PORT=${BENCH_PORT:-18090}
@@ -78,7 +84,7 @@ for c in wrk curl cc pkg-config; do
 done
 [[ -x $PY ]] || die "$PY not found"
 for n in "$SECONDS_RUN" "$WARMUP" "$THREADS" "$CONNS" "$MEM_N" "$MEM_LIMIT_KB" \
-    "$GLUE_PROCS"; do
+    "$GLUE_PROCS" "$RC_ACCOUNTS" "$RC_SECONDS"; do
 	[[ $n =~ ^[0-9]+$ ]] || die "not a number: '$n'"
 done
 ((SECONDS_RUN > 0 && THREADS > 0 && CONNS >= THREADS && GLUE_PROCS > 0)) ||
@@ -174,6 +180,11 @@ for t in "${targets[@]}"; do
 			"$LOG/programs.log, body: $LOG/check-$name.body)"; }
 done
 
+# (h): customers with e-mail MFA and ten recovery codes each; every request
+# of the run spends one code that was never sent before.
+"$PY" "$ROOT/bench/recovery.py" "$BASE" "$INST/mail" "$RC_ACCOUNTS" "$INST/recovery-pairs" ||
+	die "bench/recovery.py could not make the accounts for (h)"
+
 # --- throughput and latency ------------------------------------------------------
 
 # run_wrk NAME PATH TOKEN [METHOD BODY CODE]: sets RPS P50 P99 (ms).
@@ -186,6 +197,25 @@ run_wrk() {
 	BENCH_TOKEN=$tok wrk -t"$THREADS" -c"$CONNS" -d"${SECONDS_RUN}s" --latency \
 		-s "$ROOT/bench/wrk.lua" "$BASE$path" >"$out" 2>&1 ||
 		die "wrk against $path failed (see $out)"
+	parse_bench "$out" "$path"
+}
+
+# run_recovery: (h), every code once, no warm-up (each code works once);
+# sets RPS P50 P99.
+run_recovery() {
+	local out=$LOG/wrk-recovery.txt
+	BENCH_PAIRS=$INST/recovery-pairs BENCH_THREADS=$THREADS \
+		wrk -t"$THREADS" -c"$CONNS" -d"${RC_SECONDS}s" --latency \
+		-s "$ROOT/bench/recovery.lua" "$BASE/customers" >"$out" 2>&1 ||
+		die "wrk with recovery codes failed (see $out)"
+	grep -q '^BENCH .* exhausted=0$' "$out" ||
+		die "(h) ran out of recovery codes: raise BENCH_RECOVERY_ACCOUNTS (see $out)"
+	parse_bench "$out" "/customers/DE--n"
+}
+
+# parse_bench FILE PATH: the BENCH line of a wrk run into RPS P50 P99.
+parse_bench() {
+	local out=$1 path=$2 line
 	line=$(grep '^BENCH ' "$out") || die "no BENCH line in $out"
 	local -A m=()
 	local kv k
@@ -214,6 +244,9 @@ for t in "${targets[@]}"; do
 	rps[$name]=$RPS
 	table+=$(printf '%-10s %-18s %12s %10s %10s' "$name" "$path" "$RPS" "$P50" "$P99")$'\n'
 done
+run_recovery
+rps[recovery]=$RPS
+table+=$(printf '%-10s %-18s %12s %10s %10s' recovery /customers/DE--n "$RPS" "$P50" "$P99")$'\n'
 
 # (g): accounts with an app each; the codes stay good for one time step
 # (~29 s from the step's start, where totp_setup.py leaves off).
@@ -247,13 +280,14 @@ printf '%-10s %-18s %12s %10s %10s\n' name path req/s p50_ms p99_ms
 printf '%s' "$table"
 awk -v a="${rps[hello]}" -v b="${rps[select1]}" -v c="${rps[customer]}" \
     -v d="${rps[types]}" -v e="${rps[update1]}" -v f="${rps[patch]}" \
-    -v g="${rps[totp]}" 'BEGIN {
+    -v g="${rps[totp]}" -v hh="${rps[recovery]}" 'BEGIN {
 	printf "\nratios of req/s (goals: c/b >= 0.7, d/b >= 0.7, f/e >= 0.5, g/e >= 0.4):\n"
 	printf "  c/a = %.2f  customer / hello\n", c / a
 	printf "  c/b = %.2f  customer / select1\n", c / b
 	printf "  d/b = %.2f  types / select1\n", d / b
 	printf "  f/e = %.2f  protected patch in grace / update1\n", f / e
 	printf "  g/e = %.2f  protected patch with a fresh app code / update1\n", g / e
+	printf "  h/e = %.2f  protected patch with a recovery code / update1\n", hh / e
 }'
 
 # --- memory --------------------------------------------------------------------

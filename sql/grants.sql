@@ -34,6 +34,8 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON mfa_codes TO 'glue_mfa'@'localhost';
 GRANT SELECT, INSERT, UPDATE, DELETE ON mfa_lockouts TO 'glue_mfa'@'localhost';
 -- Authenticator-app secrets (sealed) and their last accepted step.
 GRANT SELECT, INSERT, UPDATE, DELETE ON mfa_totp TO 'glue_mfa'@'localhost';
+-- Recovery codes: a set made (old rows deleted), a code spent.
+GRANT SELECT, INSERT, UPDATE, DELETE ON mfa_recovery_codes TO 'glue_mfa'@'localhost';
 -- Append-only: rows are written, and read by glue-mfa-admin audit.
 GRANT SELECT, INSERT ON audit_log TO 'glue_mfa'@'localhost';
 -- Read-only: which migrations the database has.

@@ -45,6 +45,24 @@
 /* Codes (contract §5.1): code_length may be configured between these. */
 #define MIN_CODE_LENGTH		6
 #define MAX_CODE_LENGTH		10
+/* Recovery codes (contract §8): a set of RECOVERY_CODES, each 80 random
+ * bits (at least 64) as 16 Crockford base32 symbols in groups of 4,
+ * "XXXX-XXXX-XXXX-XXXX".  Stored with Argon2id at these parameters
+ * (libsodium's minimum is 1 pass, 8 KiB): 0.3-0.9 ms a verification on
+ * the development machine (idle to loaded), so checking a whole set stays
+ * within a few milliseconds (README: recovery codes, measured). */
+#define RECOVERY_CODES		10
+#define RECOVERY_BYTES		10
+#define RECOVERY_SYMBOLS	16
+#define RECOVERY_GROUP		4
+#define RECOVERY_CODE_CHARS	19
+#define RECOVERY_OPSLIMIT	2
+#define RECOVERY_MEMLIMIT	(256 * 1024)
+/* crypto_pwhash_str's output with its NUL: mfa_recovery_codes.code_hash. */
+#define RECOVERY_HASH_CHARS	128
+/* The answer tells how many are left when this many or fewer remain. */
+#define RECOVERY_LOW		2
+
 /* contract §5.2: max_failures is never above this. */
 #define MAX_MAX_FAILURES	100
 /* contract §5.2: lockout doubles up to one hour. */

@@ -41,7 +41,7 @@ struct key {
  */
 #define MFA_TYPES	"multi-factor-auth-types,multi-factor-auth-type-activate," \
 			"multi-factor-auth-type-verify,multi-factor-auth-trigger," \
-			"multi-factor-auth-type-deactivate"
+			"multi-factor-auth-type-deactivate,multi-factor-auth-recovery-codes"
 const char	 storefront_types[] = "access-tokens,refresh-tokens,customers,"
 		    "customer-password,customer-confirmation,addresses,dev-mailbox,"
 		    MFA_TYPES;

@@ -248,3 +248,121 @@ secret_open(unsigned char *out, const unsigned char *box, size_t boxlen,
 	sodium_memzero(key, sizeof(key));
 	return rc == 0 ? 0 : -1;
 }
+/*
+ * Recovery codes (contract §8): RECOVERY_BYTES random bytes (80 bits) as
+ * Crockford base32, in groups of four.  Crockford's alphabet leaves out
+ * I, L, O and U; reading forgives case, dashes, spaces and the look-alikes
+ * (O for 0, I and L for 1).
+ */
+static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/* b (RECOVERY_BYTES) as "XXXX-XXXX-XXXX-XXXX"; pure, for the tests. */
+void
+recovery_format(char out[RECOVERY_CODE_CHARS + 1],
+    const unsigned char b[RECOVERY_BYTES])
+{
+	unsigned	 acc = 0, bits = 0;
+	size_t		 i, n = 0, sym = 0;
+
+	for (i = 0; i < RECOVERY_BYTES; i++) {
+		acc = (acc << 8) | b[i];
+		bits += 8;
+		while (bits >= 5) {
+			bits -= 5;
+			if (sym > 0 && sym % RECOVERY_GROUP == 0)
+				out[n++] = '-';
+			out[n++] = crockford[(acc >> bits) & 31];
+			sym++;
+		}
+	}
+	out[n] = '\0';
+}
+
+void
+recovery_code_new(char out[RECOVERY_CODE_CHARS + 1])
+{
+	unsigned char	 b[RECOVERY_BYTES];
+
+	randombytes_buf(b, sizeof(b));
+	recovery_format(out, b);
+	sodium_memzero(b, sizeof(b));
+}
+
+/*
+ * A typed recovery code to its RECOVERY_SYMBOLS symbols (upper case, no
+ * separators): 0, or -1 when it is not shaped like one.
+ */
+int
+recovery_normalize(char out[RECOVERY_SYMBOLS + 1], const char *in)
+{
+	size_t	 n = 0;
+	int	 c;
+
+	for (; *in != '\0'; in++) {
+		c = (unsigned char)*in;
+		if (c == '-' || c == ' ')
+			continue;
+		if (c >= 'a' && c <= 'z')
+			c -= 'a' - 'A';
+		if (c == 'O')
+			c = '0';
+		else if (c == 'I' || c == 'L')
+			c = '1';
+		if (n == RECOVERY_SYMBOLS || strchr(crockford, c) == NULL)
+			return -1;
+		out[n++] = (char)c;
+	}
+	out[n] = '\0';
+	return n == RECOVERY_SYMBOLS ? 0 : -1;
+}
+
+/* The keyed digest a recovery code's Argon2id hash is made of: bound to
+ * the account, and useless without the server secret. */
+static void
+recovery_digest(unsigned char out[HASH_BYTES], const struct subject *who,
+    const char *norm)
+{
+	char	 buf[80];
+	int	 n;
+
+	n = snprintf(buf, sizeof(buf), "%d/%lld/%s", (int)who->side, who->id,
+	    norm);
+	keyed_hash(out, "mfa-recovery", buf, n > 0 ? (size_t)n : 0);
+	sodium_memzero(buf, sizeof(buf));
+}
+
+/*
+ * Salted Argon2id (crypto_pwhash_str) with small parameters: a check
+ * tries every slot of a set (10), so one verification must stay below a
+ * millisecond (README: recovery codes, measured).  The codes carry 80
+ * random bits; the slow hash guards the set against a stolen database
+ * together with the server secret.
+ */
+int
+recovery_hash(char *out, size_t outsz, const struct subject *who,
+    const char *norm)
+{
+	unsigned char	 d[HASH_BYTES];
+	int		 rc;
+
+	if (outsz < crypto_pwhash_STRBYTES)
+		return -1;
+	recovery_digest(d, who, norm);
+	rc = crypto_pwhash_str_alg(out, (const char *)d, sizeof(d),
+	    RECOVERY_OPSLIMIT, RECOVERY_MEMLIMIT, crypto_pwhash_ALG_ARGON2ID13);
+	sodium_memzero(d, sizeof(d));
+	return rc == 0 ? 0 : -1;
+}
+
+/* 1: norm is the code stored as hash; 0. */
+int
+recovery_verify(const char *hash, const struct subject *who, const char *norm)
+{
+	unsigned char	 d[HASH_BYTES];
+	int		 rc;
+
+	recovery_digest(d, who, norm);
+	rc = crypto_pwhash_str_verify(hash, (const char *)d, sizeof(d));
+	sodium_memzero(d, sizeof(d));
+	return rc == 0;
+}

@@ -96,6 +96,11 @@ enum stmt {
 	S_MFA_TOTP_SET,
 	S_MFA_TOTP_GET,
 	S_MFA_TOTP_STEP,
+	S_RECOVERY_LIST,
+	S_RECOVERY_DELETE,
+	S_RECOVERY_INSERT,
+	S_RECOVERY_USE,
+	S_RECOVERY_END,
 	S_USER_LOGIN,
 	S_USER_LIST,
 	S_USER_GET,
@@ -400,6 +405,32 @@ static const struct stmt_def {
 	    " WHERE side = ? AND account_id = ? AND last_step < ?", 5, 0 },
 	[S_USER_PASSWORD_GET] = {
 	    "SELECT password_hash FROM users WHERE id = ?", 1, 1 },
+	/* Recovery codes (contract §8): a set is one row per slot. */
+	[S_RECOVERY_LIST] = {
+	    "SELECT slot, code_hash, created_at, used_at FROM mfa_recovery_codes"
+	    " WHERE side = ? AND account_id = ? ORDER BY slot LIMIT "
+	    STR(RECOVERY_CODES), 2, 4 },
+	[S_RECOVERY_DELETE] = {
+	    "DELETE FROM mfa_recovery_codes WHERE side = ? AND account_id = ?",
+	    2, 0 },
+	/* A new set rewrites every slot of the old one in place: no DELETE,
+	 * whose gap locks made parallel sets of neighbouring accounts
+	 * deadlock on each other's inserts. */
+	[S_RECOVERY_INSERT] = {
+	    "INSERT INTO mfa_recovery_codes (side, account_id, slot, code_hash,"
+	    " created_at) VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE"
+	    " code_hash = VALUES(code_hash), created_at = VALUES(created_at),"
+	    " used_at = 0", 5, 0 },
+	/* Single use: only an unused code of that very set is spent. */
+	[S_RECOVERY_USE] = {
+	    "UPDATE mfa_recovery_codes SET used_at = ? WHERE side = ?"
+	    " AND account_id = ? AND slot = ? AND created_at = ?"
+	    " AND used_at = 0", 5, 0 },
+	/* The last active method switched off: the set goes with it. */
+	[S_RECOVERY_END] = {
+	    "DELETE FROM mfa_recovery_codes WHERE side = ? AND account_id = ?"
+	    " AND NOT EXISTS (SELECT 1 FROM mfa_methods m WHERE m.side = ?"
+	    " AND m.account_id = ? AND m.status = 2)", 4, 0 },
 	[S_USER_LOGIN] = {
 	    "SELECT id, password_hash, status FROM users WHERE username = ?",
 	    1, 3 },
@@ -1032,6 +1063,7 @@ db_account_purge(const struct subject *who)
 		S_ACCESS_DELETE_ACCOUNT, S_REFRESH_DELETE_ACCOUNT,
 		S_MFA_PURGE_METHODS, S_MFA_PURGE_CODES, S_MFA_PURGE_LOCKOUT,
 		S_MFA_PURGE_TOTP,
+		S_RECOVERY_DELETE,
 	};
 	size_t	 i;
 
@@ -1905,4 +1937,58 @@ int
 db_code_mail_delete(long long code_id)
 {
 	return q_run(S_CODE_MAIL_DELETE, ARGS(V_INT(code_id)));
+}
+
+/* ---- recovery codes -------------------------------------------------- */
+
+int
+db_recovery_list(const struct subject *who, struct recovery_set *set)
+{
+	struct recovery_row row;
+	struct dbcol	 c[4];
+	int		 rc;
+
+	c[0] = C_INT;
+	c[1] = C_TEXT(row.hash);
+	c[2] = C_INT;
+	c[3] = C_INT;
+	set->n = 0;
+	if (q_select(S_RECOVERY_LIST, ARGS(V_INT(who->side), V_INT(who->id)),
+	    c, nitems(c)) != 0)
+		return DB_ERR;
+	while ((rc = q_fetch(S_RECOVERY_LIST, c, nitems(c))) == 1)
+		if (set->n < RECOVERY_CODES) {
+			row.slot = (int)c[0].i;
+			row.created = c[2].i;
+			row.used = c[3].i;
+			set->r[set->n++] = row;
+		}
+	q_finish(S_RECOVERY_LIST);
+	wipe(&row, sizeof(row));
+	return rc < 0 ? DB_ERR : 0;
+}
+
+int
+db_recovery_insert(const struct subject *who, int slot, const char *hash,
+    time_t now)
+{
+	/* 1 row inserted, or 2 (1 when unchanged) for a slot rewritten. */
+	return q_exec(S_RECOVERY_INSERT, ARGS(V_INT(who->side),
+	    V_INT(who->id), V_INT(slot), V_TEXT(hash), V_INT(now))) > 0 ?
+	    0 : DB_ERR;
+}
+
+long long
+db_recovery_use(const struct subject *who, int slot, long long created,
+    time_t now)
+{
+	return q_exec(S_RECOVERY_USE, ARGS(V_INT(now), V_INT(who->side),
+	    V_INT(who->id), V_INT(slot), V_INT(created)));
+}
+
+int
+db_recovery_end(const struct subject *who)
+{
+	return q_run(S_RECOVERY_END, ARGS(V_INT(who->side), V_INT(who->id),
+	    V_INT(who->side), V_INT(who->id)));
 }

@@ -144,6 +144,14 @@ int	 secret_open(unsigned char *out, const unsigned char *box,
 struct subject;
 void	 code_hash(unsigned char out[HASH_BYTES], const struct subject *,
 	    const char *type, long long id, const char *code);
+void	 recovery_format(char out[RECOVERY_CODE_CHARS + 1],
+	    const unsigned char b[RECOVERY_BYTES]);
+void	 recovery_code_new(char out[RECOVERY_CODE_CHARS + 1]);
+int	 recovery_normalize(char out[RECOVERY_SYMBOLS + 1], const char *in);
+int	 recovery_hash(char *out, size_t outsz, const struct subject *,
+	    const char *norm);
+int	 recovery_verify(const char *hash, const struct subject *,
+	    const char *norm);
 
 /* ---- db.c: the only SQL, as one typed function per statement ---------- */
 
@@ -583,6 +591,31 @@ int	 db_code_mail_insert(long long code_id,
 	    const unsigned char recipient[HASH_BYTES], time_t now);
 int	 db_code_mail_delete(long long code_id);
 
+/* -- recovery codes (mfa_recovery_codes, contract §8) -- */
+
+struct recovery_row {
+	int		 slot;
+	char		 hash[RECOVERY_HASH_CHARS];	/* crypto_pwhash_str */
+	long long	 created;	/* when the set was made */
+	long long	 used;		/* 0: unused */
+};
+
+struct recovery_set {
+	struct recovery_row r[RECOVERY_CODES];
+	size_t		 n;		/* 0: no set */
+};
+
+/* The account's set, by slot, used ones included. */
+int	 db_recovery_list(const struct subject *, struct recovery_set *);
+/* Slot of a new set: inserted, or the old set's slot rewritten (unused). */
+int	 db_recovery_insert(const struct subject *, int slot, const char *hash,
+	    time_t now);
+/* Spends an unused code of the set made at created: rows changed (1, 0). */
+long long db_recovery_use(const struct subject *, int slot, long long created,
+	    time_t now);
+/* Deletes the set when the account has no active method left. */
+int	 db_recovery_end(const struct subject *);
+
 /* ---- req.c: the request ----------------------------------------------- */
 
 enum method {
@@ -631,8 +664,10 @@ struct req {
 	char		*out;
 	size_t		 outlen, outcap;
 	int		 guard_passed;		/* the MFA guard let it through */
+	int		 recovery_used;		/* a recovery code passed (mail it) */
 	int		 status;		/* its HTTP status, for the log */
 	char		 headers[160];		/* more header lines (CRLF ended) */
+	char		 ok_headers[64];	/* more, for a success (< 400) only */
 };
 
 #define CL_ABSENT	(-1)	/* no body */
@@ -723,6 +758,7 @@ int	 jsonapi_no_content(struct req *);
 int	 jsonapi_allow(struct req *, int status, unsigned methods);
 int	 http_send_json(struct req *, int status, cJSON *doc);
 void	 http_header(struct req *, const char *name, const char *value);
+void	 http_header_ok(struct req *, const char *name, const char *value);
 cJSON	*jsonapi_resource(struct req *, const char *type, const char *id,
 	    cJSON *attrs, const char *self);
 cJSON	*jsonapi_document(cJSON *data, const char *self);
@@ -884,7 +920,8 @@ void	 audit(struct req *, enum side, long long account, long long actor,
 
 /* The notifications (contract §6): what happened, never a code. */
 enum notice { NOTICE_ON, NOTICE_OFF, NOTICE_ADMIN_OFF, NOTICE_LOCKED,
-	NOTICE_USERNAME_OLD, NOTICE_USERNAME_NEW };
+	NOTICE_USERNAME_OLD, NOTICE_USERNAME_NEW, NOTICE_RECOVERY_NEW,
+	NOTICE_RECOVERY_USED };
 
 int	 mail_send(const char *to, const char *subject, const char *text,
 	    const char *html);
@@ -973,6 +1010,9 @@ int	 mfa_trigger(struct req *);
 int	 mfa_deactivate(struct req *);
 void	 mfa_guard(struct req *);
 void	 mfa_guard_passed(struct req *);
+enum err mfa_method_code(struct req *, long *retry);
+void	 mfa_notify(struct req *, enum notice);
+void	 mfa_concluded(struct req *);
 int	 mfa_protects(const struct req *);
 enum err mfa_admin_off(struct req *, const struct subject *, const char *type,
 	    long long actor);

@@ -162,10 +162,11 @@ respond(struct req *r, int status, const char *ctype, const char *extra,
 	    "Cache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
 	    "%s%s%s"
-	    "%s%s\r\n", status, reason(status), r->id,
+	    "%s%s%s\r\n", status, reason(status), r->id,
 	    ctype != NULL ? "Content-Type: " : "",
 	    ctype != NULL ? ctype : "", ctype != NULL ? "\r\n" : "",
-	    extra != NULL ? extra : "", r->headers);
+	    extra != NULL ? extra : "", r->headers,
+	    status < 400 ? r->ok_headers : "");
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return -1;
 	if (r->method == M_HEAD)
@@ -205,6 +206,7 @@ jsonapi_discard(struct req *r)
 	r->answered = 0;
 	r->status = 0;
 	r->headers[0] = '\0';
+	r->ok_headers[0] = '\0';
 }
 
 static int
@@ -248,6 +250,17 @@ http_header(struct req *r, const char *name, const char *value)
 
 	snprintf(r->headers + n, sizeof(r->headers) - n, "%s: %s\r\n", name,
 	    value);
+}
+
+/* A header line for a successful answer only: what a refusal undoes (a
+ * recovery code spent by the guard) must not be announced by it. */
+void
+http_header_ok(struct req *r, const char *name, const char *value)
+{
+	size_t	 n = strlen(r->ok_headers);
+
+	snprintf(r->ok_headers + n, sizeof(r->ok_headers) - n, "%s: %s\r\n",
+	    name, value);
 }
 
 int

@@ -387,6 +387,12 @@ mail_notice(const char *to, enum notice what, long long when)
 		[NOTICE_USERNAME_NEW] = { "This address is now your username",
 		    "An administrator made this address the username of a "
 		    "back-office account. Sign in with it from now on." },
+		[NOTICE_RECOVERY_NEW] = { "New recovery codes",
+		    "A new set of recovery codes was made for your account; "
+		    "the codes of any earlier set no longer work." },
+		[NOTICE_RECOVERY_USED] = { "A recovery code was used",
+		    "One of your recovery codes was used to confirm a request "
+		    "on your account. It cannot be used again." },
 	};
 	char	 stamp[21], text[1024], html[2048];
 

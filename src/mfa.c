@@ -228,14 +228,58 @@ match_and_consume(struct mfa_ctx *c, const struct methods *ms,
 }
 
 /*
+ * Is the header one of the account's unused recovery codes (contract §8)?
+ * Every slot of the set is verified, used ones too, so a wrong code costs
+ * the same whichever slot it would match.  The slot that matched is spent
+ * by one conditional UPDATE, so parallel requests cannot both spend it.
+ * 1: spent (audited; the answer tells when few are left), 0, -1.
+ */
+static int
+recovery_check(struct req *r, const struct subject *who)
+{
+	struct recovery_set set;
+	char		 norm[RECOVERY_SYMBOLS + 1], left_s[8];
+	size_t		 i, hit = RECOVERY_CODES;
+	int		 unused = 0;
+	long long	 n;
+
+	if (recovery_normalize(norm, r->mfa_code) != 0)
+		return 0;
+	if (db_recovery_list(who, &set) != 0) {
+		wipe(norm, sizeof(norm));
+		return -1;
+	}
+	for (i = 0; i < set.n; i++) {
+		if (recovery_verify(set.r[i].hash, who, norm) &&
+		    set.r[i].used == 0 && hit == RECOVERY_CODES)
+			hit = i;
+		unused += set.r[i].used == 0;
+	}
+	wipe(norm, sizeof(norm));
+	if (hit == RECOVERY_CODES)
+		return 0;
+	if ((n = db_recovery_use(who, set.r[hit].slot, set.r[hit].created,
+	    r->now)) != 1)
+		return n == 0 ? 0 : -1;
+	audit(r, who->side, who->id, 0, "recovery_use", "recovery", E_NONE);
+	r->recovery_used = 1;
+	if (unused - 1 <= RECOVERY_LOW) {
+		snprintf(left_s, sizeof(left_s), "%d", unused - 1);
+		http_header_ok(r, "X-MFA-Recovery-Codes-Remaining", left_s);
+	}
+	return 1;
+}
+
+/*
  * Checks the X-MFA-Code header against the codes of type (NULL: of any
- * active method).  E_NONE when acceptable, the transaction holding the
- * account's lock left open for the caller's change (none on the grace
- * path); else E_MFA_CODE_INVALID (counted), E_MFA_LOCKED with *retry, or
- * E_UNAVAILABLE/E_INTERNAL, with nothing left open.
+ * active method), and when recovery is set, after them, against the
+ * account's recovery codes.  E_NONE when acceptable, the transaction
+ * holding the account's lock left open for the caller's change (none on
+ * the grace path); else E_MFA_CODE_INVALID (counted), E_MFA_LOCKED with
+ * *retry, or E_UNAVAILABLE/E_INTERNAL, with nothing left open.
  */
 static enum err
-code_check(struct req *r, const char *type, long *retry)
+code_check_as(struct req *r, const char *type, int recovery, long *retry)
 {
 	struct mfa_ctx	 c = ctx_of(r, &(struct subject){ r->side,
 			    r->acct.id });
@@ -253,10 +297,17 @@ code_check(struct req *r, const char *type, long *retry)
 		return E_MFA_LOCKED;
 	}
 	/* Under the lock: what this request sees nobody else changes. */
-	if (!grace && (rc = match_and_consume(&c, ms, type)) <= 0) {
-		if (rc < 0 || count_failure(r, &c, ms, type, lk) != 0)
-			goto dberr;
-		return E_MFA_CODE_INVALID;
+	if (!grace) {
+		rc = match_and_consume(&c, ms, type);
+		/* The one place recovery codes are accepted: after the
+		 * methods' live codes (contract §8). */
+		if (rc == 0 && recovery)
+			rc = recovery_check(r, &c.who);
+		if (rc <= 0) {
+			if (rc < 0 || count_failure(r, &c, ms, type, lk) != 0)
+				goto dberr;
+			return E_MFA_CODE_INVALID;
+		}
 	}
 	if ((lk.failures != 0 || lk.lockouts != 0) &&
 	    db_mfa_lock_clear(&c.who) != 0)
@@ -265,6 +316,15 @@ code_check(struct req *r, const char *type, long *retry)
 dberr:
 	db_rollback();
 	return db_err();
+}
+
+/* A recovery code stands in for a code of an active method, never for
+ * the activation code of a pending one (verify). */
+static enum err
+code_check(struct req *r, const char *type, long *retry)
+{
+	return code_check_as(r, type, type == NULL ||
+	    methods_status(&r->acct.methods, type) == ST_ACTIVE, retry);
 }
 
 /* ---- mail --------------------------------------------------------------- */
@@ -525,7 +585,8 @@ mfa_trigger(struct req *r)
 
 /*
  * Switches a method off, inside the caller's transaction: its codes and
- * grace windows end (contract §5.1).  0, or -1 when it was not active.
+ * grace windows end (contract §5.1), and with the last active method the
+ * recovery codes (contract §8).  0, or -1 when it was not active.
  */
 static int
 method_off(const struct subject *who, const char *type, time_t now)
@@ -538,7 +599,7 @@ method_off(const struct subject *who, const char *type, time_t now)
 	c.type = type;
 	c.now = now;
 	if (db_mfa_method_deactivate(who, type, now) != 1 ||
-	    (m != NULL && m->end(&c) != 0))
+	    (m != NULL && m->end(&c) != 0) || db_recovery_end(who) != 0)
 		return -1;
 	return 0;
 }
@@ -601,6 +662,51 @@ mfa_guard(struct req *r)
 	}
 	audit(r, r->side, r->acct.id, 0, "protected", NULL, e);
 	jsonapi_error_retry(r, e, retry);
+}
+
+/*
+ * For a resource that needs a code of an active method and nothing else
+ * (making recovery codes, contract §8): the account has an active method,
+ * the header is there and is one of its codes, not a recovery code.
+ * E_NONE with the account's transaction left open for the change.
+ */
+enum err
+mfa_method_code(struct req *r, long *retry)
+{
+	struct lockout	 lk;
+	enum err	 e;
+
+	if (r->acct.id == 0)
+		return sides[r->side].no_id;
+	if (methods_active(&r->acct.methods) == 0)
+		return E_MFA_TYPE_NOT_FOUND;
+	if (!has_code(r))
+		return E_MFA_CODE_MISSING;
+	if ((e = code_check_as(r, NULL, 0, retry)) != E_NONE)
+		return e;
+	/* The grace path holds no lock yet: take it for the change. */
+	if (!db_in_transaction() && (db_begin() != 0 ||
+	    db_mfa_lock(&(struct subject){ r->side, r->acct.id }, &lk) != 0)) {
+		db_rollback();
+		return db_err();
+	}
+	return E_NONE;
+}
+
+/* A notification to the request's account (after its change is stored). */
+void
+mfa_notify(struct req *r, enum notice what)
+{
+	notify(r, &(struct subject){ r->side, r->acct.id }, what);
+}
+
+/* The request's work is committed: a recovery code it spent is told by
+ * mail (not before: a refused request spends nothing, so tells nothing). */
+void
+mfa_concluded(struct req *r)
+{
+	if (r->recovery_used)
+		mfa_notify(r, NOTICE_RECOVERY_USED);
 }
 
 /* The request the guard let through succeeded: its audit row. */

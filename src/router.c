@@ -322,7 +322,9 @@ conclude(struct req *r)
 		db_rollback();
 		jsonapi_discard(r);
 		jsonapi_db_error(r);
+		return;
 	}
+	mfa_concluded(r);
 }
 
 void

@@ -91,7 +91,7 @@ CODES = {
     "5905": (400, "No customer identifier provided.", None,
              "Storefront: no customer behind the request. Defined by Spryker; here the token check answers `401` `001` first, so it is never sent."),
     "5906": (400, "Multi-factor authentication type is not found.", {"pointer": "/data/attributes/type"},
-             "The method is not offered, or not in the state the resource needs (verify: not pending; trigger, deactivate, rescue: not active)."),
+             "The method is not offered, or not in the state the resource needs (verify: not pending; trigger, deactivate, rescue: not active); for recovery codes, the account has no active method (no `source`)."),
     "5907": (400, "Customer not found.", None,
              "Storefront: the token's customer was deleted while the request ran (`400`). The rescue resource answers an unknown `customerReference` with `404` and `source.pointer`."),
     "5908": (400, "No user identifier provided.", None,
@@ -126,6 +126,9 @@ for c in ORDER:
     if c not in ("104", "5905", "5908"):  # 405 is no operation's; 5905/5908 never sent
         EXAMPLES["E" + c] = error_example(c)
 # Variants.
+EXAMPLES["E5906-recovery"] = error_example(
+    "5906", source=None,
+    summary="The account has no active method (recovery codes)")
 EXAMPLES["E5907-rescue"] = error_example(
     "5907", status=404, source={"pointer": "/data/attributes/customerReference"},
     summary="No customer with that customerReference")
@@ -603,6 +606,40 @@ path("/multi-factor-auth-type-deactivate", [SF, BE], None, post=operation(
         "429": ("Code checks locked (5911); `Retry-After`", ["E5911"], ["Retry-After"]),
     }))
 
+RECOVERY_NOTE = (
+    "A recovery code is accepted once wherever `X-MFA-Code` takes a code of an active "
+    "method (protected writes, activating another method, deactivating one; not "
+    "verify, not this POST): after the methods' own codes, it spends one code of the "
+    "set, opens no grace window, is audited (`recovery_use`, method `recovery`) and "
+    "mailed to the account; a wrong one is a wrong code (5901, counted). An answer "
+    "that spent one carries `X-MFA-Recovery-Codes-Remaining` when two or fewer are "
+    "left. ")
+
+path("/multi-factor-auth-recovery-codes", [SF, BE], None, get=operation(
+    "getRecoveryCodes", "How many recovery codes are left, and when the set was made",
+    "Never the codes. No set: `remaining` 0 and `createdAt` null. " + RECOVERY_NOTE
+    + SIDES_NOTE,
+    ["Multi-factor authentication"], auth=EITHER,
+    success={"200": ok_response("The set's count", "RecoveryCodesDocument")}),
+    post=operation(
+    "createRecoveryCodes", "Make a new set of ten recovery codes (shown this once)",
+    "Needs a code of an active method in `X-MFA-Code` (a recovery code does not "
+    "make a new set). Checks: an active method (5906, no `source`), header (5900), "
+    "code (5901 counted, 5911 while locked). The answer holds the ten codes, each 16 "
+    "Crockford base32 symbols (80 bits) in four groups (`XXXX-XXXX-XXXX-XXXX`); they "
+    "are stored only as salted Argon2id hashes and never shown again. The old set "
+    "stops working; a notification mail says a new set was made. " + RECOVERY_NOTE
+    + SIDES_NOTE,
+    ["Multi-factor authentication"], auth=EITHER, body="RecoveryCodesRequest",
+    code_header="XMfaCodeMethod",
+    success={"201": ok_response("The new set, with its codes", "RecoveryCodesDocument")},
+    errors={
+        "400": ("The account has no active method (5906)", ["E5906-recovery"]),
+        "403": ("The code is missing (5900) or not a code of an active method (5901)",
+                ["E5900", "E5901"]),
+        "429": ("Code checks locked (5911); `Retry-After`", ["E5911"], ["Retry-After"]),
+    }))
+
 # --- Development mailbox --------------------------------------------------
 
 DEV = ("**Development only.** Served only when the configuration has "
@@ -900,6 +937,20 @@ SCHEMAS = {
         }, ["type", "secret", "uri", "qrCodeSvg"],
             "RFC 6238: HMAC-SHA1, 6 digits, 30 s (contract §6.4).")),
     "MfaTotpActivationDocument": document("MfaTotpActivationResource"),
+    "RecoveryCodesResource": resource(
+        "multi-factor-auth-recovery-codes", {"type": "string", "enum": ["mine"]},
+        attrs_schema({
+            "codes": {"type": "array", "minItems": 10, "maxItems": 10,
+                      "items": {"type": "string",
+                                "pattern": "^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$"},
+                      "description": "Only in the answer of POST, this once. Typed "
+                                     "back, case, dashes and spaces do not matter, "
+                                     "and O reads as 0, I and L as 1."},
+            "remaining": {"type": "integer", "minimum": 0, "maximum": 10},
+            "createdAt": dict(TIME, nullable=True,
+                              description="when the set was made; null: no set"),
+        }, ["remaining", "createdAt"])),
+    "RecoveryCodesDocument": document("RecoveryCodesResource"),
     "MfaTypeCollection": collection("MfaTypeResource"),
     "UserAttributes": attrs_schema({
         "username": EMAIL, "firstName": {"type": "string"},
@@ -1004,6 +1055,8 @@ for res, name in (("multi-factor-auth-type-activate", "MfaActivateRequest"),
                   ("multi-factor-auth-trigger", "MfaTriggerRequest"),
                   ("multi-factor-auth-type-deactivate", "MfaDeactivateRequest")):
     request_body(name, res, MFA_TYPE_ATTR, {"type": "email"})
+request_body("RecoveryCodesRequest", "multi-factor-auth-recovery-codes",
+             attrs_schema({}), {})
 request_body("UserCreateRequest", "users", attrs_schema(
     USER_PROPS, ["username", "password", "firstName", "lastName"]),
     {"username": "ops@example.com", "password": "a long password",
@@ -1021,6 +1074,11 @@ request_body("RescueRequest", "customer-multi-factor-auth-type-deactivate", attr
 MFA_HEADER_DESC = ("A code mailed for the account (`code_length` digits). Within "
                    "`grace_period` seconds after its first use, the same access token "
                    "may send the same code again.")
+RECOVERY_HEADER_DESC = (" A recovery code (`multi-factor-auth-recovery-codes`) passes "
+                        "too, once; the answer then carries "
+                        "`X-MFA-Recovery-Codes-Remaining` when two or fewer are left.")
+CODE_SCHEMA = {"type": "string",
+               "pattern": "^([0-9]{6,10}|[0-9A-Za-z -]{16,24})$"}
 
 PARAMETERS = {
     "customerReference": {"name": "customerReference", "in": "path", "required": True,
@@ -1043,19 +1101,27 @@ PARAMETERS = {
                   "schema": {"type": "string", "pattern": "^[0-9-]+\\.eml$"},
                   "description": "A spool file name, as the list gives it."},
     "XMfaCode": {"name": "X-MFA-Code", "in": "header", "required": False,
-                 "schema": {"type": "string", "pattern": "^[0-9]{6,10}$"},
+                 "schema": CODE_SCHEMA,
                  "description": "Needed when the account has an active MFA method "
                                 "(this write is protected): missing is `403` 5900, "
                                 "not acceptable `403` 5901 (or `429` 5911 while locked). "
-                                "Any active method's code passes. " + MFA_HEADER_DESC},
+                                "Any active method's code passes. " + MFA_HEADER_DESC
+                                + RECOVERY_HEADER_DESC},
     "XMfaCodeOptional": {"name": "X-MFA-Code", "in": "header", "required": False,
-                         "schema": {"type": "string", "pattern": "^[0-9]{6,10}$"},
+                         "schema": CODE_SCHEMA,
                          "description": "Needed only when another method is already "
-                                        "active: a code of that method. " + MFA_HEADER_DESC},
+                                        "active: a code of that method. " + MFA_HEADER_DESC
+                                        + RECOVERY_HEADER_DESC},
     "XMfaCodeRequired": {"name": "X-MFA-Code", "in": "header", "required": True,
-                         "schema": {"type": "string", "pattern": "^[0-9]{6,10}$"},
+                         "schema": CODE_SCHEMA,
                          "description": "A code of the method named in the body "
-                                        "(missing: `403` 5900). " + MFA_HEADER_DESC},
+                                        "(missing: `403` 5900). " + MFA_HEADER_DESC
+                                        + " Deactivate also takes a recovery code "
+                                        "(verify does not)." + RECOVERY_HEADER_DESC},
+    "XMfaCodeMethod": {"name": "X-MFA-Code", "in": "header", "required": True,
+                       "schema": {"type": "string", "pattern": "^[0-9]{6,10}$"},
+                       "description": "A code of an active method (missing: `403` "
+                                      "5900); not a recovery code. " + MFA_HEADER_DESC},
 }
 
 HEADERS = {
@@ -1070,6 +1136,11 @@ HEADERS = {
               "schema": {"type": "string"}},
     "Pragma": {"description": "RFC 6749 §5.1.", "schema": {"type": "string",
                                                           "enum": ["no-cache"]}},
+    "X-MFA-Recovery-Codes-Remaining": {
+        "description": "Sent with a successful answer that spent a recovery code "
+                       "when two or fewer of the set are left (2, 1, 0); absent "
+                       "otherwise. Make a new set soon.",
+        "schema": {"type": "integer", "minimum": 0, "maximum": 2}},
     "WWW-Authenticate": {"description": "RFC 6749 §5.2: the scheme tried.",
                          "schema": {"type": "string",
                                     "example": "Basic realm=\"glue-mfa\""}},
@@ -1108,7 +1179,8 @@ resource type needs `X-MFA-Code` when the account has an active method. Defaults
 `protected_backend = users,customer-multi-factor-auth-type-deactivate` (configuration).
 Codes live `code_ttl` seconds (600), are single use with a `grace_period` (300 s) for
 the same token and code, and `max_failures` (10) wrong codes lock the account's code
-checks (`429` 5911, `Retry-After`).
+checks (`429` 5911, `Retry-After`). Recovery codes
+(`/multi-factor-auth-recovery-codes`) stand in once each for a code of an active method.
 """
 
 DOC = {
@@ -1124,7 +1196,7 @@ DOC = {
         {"name": "Storefront: customers", "description": "The signed-in customer"},
         {"name": "Storefront: addresses", "description": "The customer's addresses"},
         {"name": "Multi-factor authentication",
-         "description": "The five MFA resources, on both APIs"},
+         "description": "The five MFA resources and the recovery codes, on both APIs"},
         {"name": "Backend: token", "description": "OAuth 2.0 for back-office users"},
         {"name": "Backend: users", "description": "Back-office users"},
         {"name": "Backend: rescue", "description": "An administrator helps a customer"},

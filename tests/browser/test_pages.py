@@ -3,7 +3,8 @@
 One customer's way through the pages: register, sign in, switch e-mail MFA
 on with the code read from the mailbox page, change the profile through the
 code prompt (a wrong code first, then one it asks the server to send, and a
-second request too soon, 5912), switch MFA off, switch it on again and lock
+second request too soon, 5912), make recovery codes and use one in the code
+prompt, switch MFA off, switch it on again and lock
 the account with wrong codes (5911), sign out; then the back office: sign
 in, users, the rescue form that switches the locked customer's method off,
 the user's own MFA page; last, a second customer enrols an authenticator
@@ -441,6 +442,54 @@ class Story:
         p.shot("phone-profile")
         p.size(DESKTOP)
 
+    def recovery(self):
+        """Recovery codes (contract §8): a new set made on the MFA page through
+        the code prompt with a mailed code, shown once with a print button;
+        then one of them, typed loosely, in the code prompt of a protected
+        change."""
+        p = self.p
+        p.go("mfa.html")
+        p.wait_text("#recovery-count", r"^No recovery codes yet", "no set yet")
+        p.click("#recovery button")
+        p.el("#code-dialog[open]", "the code prompt")
+        p.click("#code-send")
+        p.wait_text("#code-sent", r"code was sent", "trigger confirmed")
+        code, self.file = p.code_from_mailbox(EMAIL, self.file)
+        p.fill("#code-input", code)
+        p.click("#code-ok")
+        p.wait(lambda d: len(d.find_elements(p.By.CSS_SELECTOR, "#recovery-codes li")) == 10,
+               "ten codes shown")
+        codes = [e.text for e in p.d.find_elements(p.By.CSS_SELECTOR, "#recovery-codes li code")]
+        check(len(set(codes)) == 10 and all(
+            re.match(r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$", c) for c in codes),
+            f"ten codes in groups of four: {codes!r}")
+        check(p.el("#recovery-sheet button").text == "Print", "a print button")
+        p.wait_text("#recovery-count", r"^10 of 10 left", "the count")
+        p.shot("mfa-recovery-codes")
+        p.go("mfa.html")
+        p.wait_text("#recovery-count", r"^10 of 10 left", "the count after a reload")
+        check(not p.d.find_elements(p.By.CSS_SELECTOR, "#recovery-codes"),
+              "the codes are not shown again")
+        p.go("profile.html")
+        p.wait(lambda d: p.el("#firstName").get_attribute("value") == "Changed", "profile loaded")
+        p.fill("#lastName", "Recovered")
+        p.click("#profile button[type=submit]")
+        p.el("#code-dialog[open]", "the code prompt")
+        p.click("#code-recovery")
+        p.wait_text("#code-label", r"^Recovery code$", "the prompt takes a recovery code")
+        typed = codes[0].lower()
+        p.fill("#code-input", typed)
+        p.click("#code-ok")
+        p.wait(lambda d: not d.find_elements(p.By.CSS_SELECTOR, "#code-dialog[open]"),
+               "the prompt closes")
+        p.wait_text("#msg", r"^Saved\.$", "saved with the recovery code")
+        req = p.el("#exchanges .exchange pre.req").text
+        check(f"X-MFA-Code: {typed}" in req and req.startswith("PATCH "),
+              "the repeated PATCH carried the recovery code")
+        p.shot("profile-recovery-code")
+        p.go("mfa.html")
+        p.wait_text("#recovery-count", r"^9 of 10 left", "one code spent")
+
     def deactivate(self):
         p = self.p
         p.size(PHONE)
@@ -715,6 +764,7 @@ def steps(s):
             ("activate e-mail MFA", s.activate),
             ("verify with the code from the mailbox page", s.verify),
             ("profile and password change through the code prompt", s.profile),
+            ("recovery codes: make, print, use one in the code prompt", s.recovery),
             ("deactivate e-mail MFA", s.deactivate),
             ("lockout shown with a countdown", s.lockout),
             ("sign out", s.sign_out),

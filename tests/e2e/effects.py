@@ -13,10 +13,11 @@ snapshots again and asserts that nothing differs:
   refresh tokens (revoked/used included), its addresses (Storefront), its MFA
   methods, codes (state, attempts, grace, used token), lockout row and
   authenticator-app row (mfa_totp: sealed secret, last step, drift);
+  recovery codes (hashes, used);
 - the whole login_failures table;
 - the global row count and highest id of customers, users, addresses,
   access_tokens, refresh_tokens, mfa_methods, mfa_codes, mfa_lockouts,
-  mfa_totp (so a
+  mfa_totp, mfa_recovery_codes (so a
   refused registration, creation or sign-in is caught with account_id=None);
 - the mail spool: no new message (the names under $GLUE_INSTANCE/mail);
 - audit_log: the rows written during the block are exactly `audit`, in
@@ -72,7 +73,7 @@ SIDE_NUM = {"storefront": 0, "backend": 1}
 ACCOUNT_TABLE = {0: "customers", 1: "users"}
 COUNTED = ["customers", "users", "addresses", "access_tokens",
            "refresh_tokens", "mfa_methods", "mfa_codes", "mfa_lockouts",
-           "mfa_totp"]
+           "mfa_totp", "mfa_recovery_codes"]
 AUDIT_COLS = ["id", "side", "account_id", "action", "method", "result",
               "error_code"]
 _NULL = "<NULL>"
@@ -110,7 +111,7 @@ def _load_schema():
             pk.append(c)
     for t in ["customers", "users", "addresses", "access_tokens",
               "refresh_tokens", "mfa_methods", "mfa_codes", "mfa_lockouts",
-              "login_failures", "audit_log"]:
+              "mfa_recovery_codes", "login_failures", "audit_log"]:
         assert t in _schema, "table %s not in the test database" % t
 
 
@@ -157,6 +158,7 @@ def _tagged_tables(side, account_id):
         out.append(("mfa_lockouts", "mfa_lockouts", own))
         if "mfa_totp" in _schema:
             out.append(("mfa_totp", "mfa_totp", own))
+        out.append(("mfa_recovery_codes", "mfa_recovery_codes", own))
     out.append(("login_failures", "login_failures", "1"))
     return out
 

@@ -108,6 +108,9 @@ for _prefix in ("", BE):
     OPS += [Op(_prefix, "GET", "/multi-factor-auth-types", auth=True),
             Op(_prefix, "GET", "/multi-factor-auth-types/{type}", auth=True)]
     OPS += [Op(_prefix, "POST", "/" + r, r, True) for r in MFA_POSTS]
+    OPS += [Op(_prefix, "GET", "/multi-factor-auth-recovery-codes", auth=True),
+            Op(_prefix, "POST", "/multi-factor-auth-recovery-codes",
+               "multi-factor-auth-recovery-codes", True)]
 
 JSON_BODY = [o for o in OPS if o.body not in (None, "form")]
 AUTHED = [o for o in OPS if o.auth]

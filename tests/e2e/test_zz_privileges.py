@@ -34,6 +34,7 @@ EXPECTED = {
     "mfa_codes": DML,
     "mfa_lockouts": DML,
     "mfa_totp": DML,
+    "mfa_recovery_codes": DML,
     "audit_log": {"SELECT", "INSERT"},
     "schema_migrations": {"SELECT"},
     "signup_limits": {"SELECT", "INSERT", "UPDATE"},

@@ -449,13 +449,15 @@ test_messages(void)
 		    "customer-password,customer-confirmation,addresses,dev-mailbox,"
 		    "multi-factor-auth-types,multi-factor-auth-type-activate,"
 		    "multi-factor-auth-type-verify,multi-factor-auth-trigger,"
-		    "multi-factor-auth-type-deactivate)" },
+		    "multi-factor-auth-type-deactivate,"
+		    "multi-factor-auth-recovery-codes)" },
 		{ "protected_backend = user", "protected_backend: line 1: "
 		    "unknown resource type \"user\" (known: token,users,"
 		    "customer-multi-factor-auth-type-deactivate,"
 		    "multi-factor-auth-types,multi-factor-auth-type-activate,"
 		    "multi-factor-auth-type-verify,multi-factor-auth-trigger,"
-		    "multi-factor-auth-type-deactivate)" },
+		    "multi-factor-auth-type-deactivate,"
+		    "multi-factor-auth-recovery-codes)" },
 		{ "protected_backend = users,,token", "protected_backend: line 1: "
 		    "an empty entry" },
 		{ "protected_backend = Users", "protected_backend: line 1: "
@@ -638,7 +640,7 @@ test_resource_types(void)
 	    "addresses,dev-mailbox,"
 	    "multi-factor-auth-types,multi-factor-auth-type-activate,"
 	    "multi-factor-auth-type-verify,multi-factor-auth-trigger,"
-	    "multi-factor-auth-type-deactivate"));
+	    "multi-factor-auth-type-deactivate,multi-factor-auth-recovery-codes"));
 	/* A type of the other side is unknown on this one. */
 	CHECK_INT(parse("protected_storefront = users"), -1);
 	CHECK(err_names("protected_storefront"));

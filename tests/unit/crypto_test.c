@@ -304,6 +304,110 @@ test_wipe(void)
 	CHECK_INT(left, 0);
 }
 
+/* Recovery codes (contract §8): 80 bits as Crockford base32 in groups of
+ * four; vectors from Python's base32 with Crockford's alphabet. */
+static void
+test_recovery_format(void)
+{
+	static const struct {
+		const char	*bytes;		/* RECOVERY_BYTES, as hex */
+		const char	*code;
+	} v[] = {
+		{ "00000000000000000000", "0000-0000-0000-0000" },
+		{ "ffffffffffffffffffff", "ZZZZ-ZZZZ-ZZZZ-ZZZZ" },
+		{ "00010203040506070809", "000G-40R4-0M30-E209" },
+		{ "0123456789abcdeffedc", "04HM-ASW9-NF6Y-ZZPW" },
+		{ "676c75652d6d66612121", "CXP7-AS9D-DNK6-2891" },
+	};
+	unsigned char	 b[RECOVERY_BYTES];
+	char		 out[RECOVERY_CODE_CHARS + 1];
+	size_t		 i;
+
+	for (i = 0; i < nitems(v); i++) {
+		CHECK_INT(hex_decode(b, sizeof(b), v[i].bytes,
+		    strlen(v[i].bytes)), 0);
+		recovery_format(out, b);
+		CHECK_STR(out, v[i].code);
+	}
+}
+
+static void
+test_recovery_normalize(void)
+{
+	static const struct {
+		const char	*in;
+		const char	*norm;		/* NULL: refused */
+	} v[] = {
+		{ "04HM-ASW9-NF6Y-ZZPW", "04HMASW9NF6YZZPW" },
+		{ "04hm-asw9-nf6y-zzpw", "04HMASW9NF6YZZPW" },
+		{ "04HMASW9NF6YZZPW", "04HMASW9NF6YZZPW" },
+		{ "04HM ASW9 NF6Y ZZPW", "04HMASW9NF6YZZPW" },
+		{ "O4HM-ASW9-NF6Y-ZZPW", "04HMASW9NF6YZZPW" },	/* O is 0 */
+		{ "iLIl-0000-0000-0000", "1111000000000000" },	/* I, L are 1 */
+		{ "-04HM--ASW9NF6YZZPW-", "04HMASW9NF6YZZPW" },
+		{ "04HM-ASW9-NF6Y-ZZP", NULL },			/* 15 */
+		{ "04HM-ASW9-NF6Y-ZZPWX", NULL },		/* 17 */
+		{ "04HM-ASW9-NF6Y-ZZPU", NULL },		/* U: not Crockford */
+		{ "04HM_ASW9_NF6Y_ZZPW", NULL },
+		{ "04HM-ASW9-NF6Y-ZZP\xc3\xa9", NULL },
+		{ "123456", NULL },				/* an e-mail code */
+		{ "", NULL },
+	};
+	char	 out[RECOVERY_SYMBOLS + 1];
+	size_t	 i;
+
+	for (i = 0; i < nitems(v); i++) {
+		int rc = recovery_normalize(out, v[i].in);
+
+		CHECKF(rc == (v[i].norm != NULL ? 0 : -1), "normalize %s",
+		    v[i].in);
+		if (rc == 0 && v[i].norm != NULL)
+			CHECK_STR(out, v[i].norm);
+	}
+}
+
+static void
+test_recovery_new(void)
+{
+	char	 a[RECOVERY_CODE_CHARS + 1], b[RECOVERY_CODE_CHARS + 1];
+	char	 norm[RECOVERY_SYMBOLS + 1];
+	size_t	 i, bad = 0;
+
+	recovery_code_new(a);
+	recovery_code_new(b);
+	CHECK_INT(strlen(a), RECOVERY_CODE_CHARS);
+	CHECK(strcmp(a, b) != 0);
+	for (i = 0; i < RECOVERY_CODE_CHARS; i++)
+		if ((i % 5 == 4) != (a[i] == '-'))
+			bad++;
+	CHECK_INT(bad, 0);
+	CHECK_INT(recovery_normalize(norm, a), 0);
+	/* At least 64 bits: 16 symbols of 5 bits. */
+	CHECK(RECOVERY_SYMBOLS * 5 >= 64 && RECOVERY_BYTES * 8 >= 64);
+}
+
+/* Salted Argon2id, bound to the account (and to the server secret). */
+static void
+test_recovery_hash(void)
+{
+	struct subject	 a = { SIDE_STOREFRONT, 7 }, b = { SIDE_BACKEND, 7 };
+	struct subject	 c = { SIDE_STOREFRONT, 8 };
+	char		 h1[RECOVERY_HASH_CHARS], h2[RECOVERY_HASH_CHARS];
+
+	CHECK_INT(recovery_hash(h1, sizeof(h1), &a, "04HMASW9NF6YZZPW"), 0);
+	CHECK_INT(recovery_hash(h2, sizeof(h2), &a, "04HMASW9NF6YZZPW"), 0);
+	CHECK(strncmp(h1, "$argon2id$v=19$m=256,t=2,p=1$", 29) == 0);
+	CHECK(strcmp(h1, h2) != 0);			/* salted */
+	CHECK(strstr(h1, "04HMASW9NF6YZZPW") == NULL);
+	CHECK(recovery_verify(h1, &a, "04HMASW9NF6YZZPW"));
+	CHECK(recovery_verify(h2, &a, "04HMASW9NF6YZZPW"));
+	CHECK(!recovery_verify(h1, &a, "04HMASW9NF6YZZPX"));
+	CHECK(!recovery_verify(h1, &b, "04HMASW9NF6YZZPW"));	/* other side */
+	CHECK(!recovery_verify(h1, &c, "04HMASW9NF6YZZPW"));	/* other id */
+	CHECK(!recovery_verify("", &a, "04HMASW9NF6YZZPW"));
+	CHECK_INT(recovery_hash(h1, 64, &a, "04HMASW9NF6YZZPW"), -1);
+}
+
 static void
 cleanup(void)
 {
@@ -335,6 +439,10 @@ main(void)
 	test_uuid_v4();
 	test_random();
 	test_wipe();
+	test_recovery_format();
+	test_recovery_normalize();
+	test_recovery_new();
+	test_recovery_hash();
 	rc = unit_done();
 	cleanup();
 	return rc;

@@ -136,7 +136,8 @@ export function showError(el, ex, prefix) {
 
 const MAX_LOG = 30;
 const SHOWN_REQ = ['accept', 'content-type', 'authorization', 'x-mfa-code'];
-const SHOWN_RES = ['content-type', 'x-request-id', 'retry-after', 'allow', 'location', 'cache-control'];
+const SHOWN_RES = ['content-type', 'x-request-id', 'retry-after', 'allow', 'location', 'cache-control',
+	'x-mfa-recovery-codes-remaining'];
 const REASON = { 200: 'OK', 201: 'Created', 204: 'No Content', 400: 'Bad Request',
 	401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
 	406: 'Not Acceptable', 409: 'Conflict', 413: 'Content Too Large',

@@ -1,9 +1,11 @@
 // mfa.html and office-mfa.html: the account's methods (GET
-// multi-factor-auth-types) and the four actions, contract §4.  The side comes
-// from <body data-side>.  Activating totp answers the app's secret (contract
-// §6.4): its QR code (the server's SVG, parsed as SVG and checked element by
-// element before its nodes are adopted: never markup from a string) and the
-// secret for typing in by hand are shown beside the verify form.
+// multi-factor-auth-types) and the four actions, contract §4, and the
+// recovery codes (contract §8): how many are left, a new set shown once, to
+// print.  The side comes from <body data-side>.  Activating totp answers the
+// app's secret (contract §6.4): its QR code (the server's SVG, parsed as SVG
+// and checked element by element before its nodes are adopted: never markup
+// from a string) and the secret for typing in by hand are shown beside the
+// verify form.
 import { h, $, say, busy, clear, put, cell } from './dom.js';
 import { call, doc, showError, errorCode } from './api.js';
 import { frame, requireSession } from './page.js';
@@ -56,6 +58,9 @@ function enrolBox(type) {
 		text: grouped(e.secret) })));
 }
 
+const recoveryBox = $('#recovery');
+const RECOVERY = 'multi-factor-auth-recovery-codes';
+
 const READABLE = {
 	'deactivated': ['Off', 'deactivated'],
 	'activation is pending': ['Waiting for the code', 'pending'],
@@ -82,6 +87,66 @@ async function load(quiet) {
 	for (const m of ex.json.data.filter((x) => x.attributes.status === 'activation is pending'))
 		verifyBox.append(verifyForm(m.id));
 	verifyBox.hidden = !verifyBox.children.length;
+	await loadRecovery(ex.json.data.some((m) => m.attributes.status === 'activated'));
+}
+
+// The recovery codes' section: the count, and a button for a new set
+// (which needs a code of an active method).
+async function loadRecovery(anyActive) {
+	const ex = await call({ side, path: RECOVERY, quiet: true });
+	const keep = $('#recovery-sheet');
+	clear(recoveryBox);
+	const note = h('p', { id: 'recovery-msg', class: 'msg', role: 'status', hidden: true });
+	const a = ex.status === 200 ? ex.json.data.attributes : null;
+	const count = !a ? 'Could not load the recovery codes.' : a.createdAt === null ?
+	    'No recovery codes yet.' :
+	    `${a.remaining} of 10 left (made ${a.createdAt.replace('T', ' ').replace('Z', ' UTC')}).`;
+	put(recoveryBox, [
+	    h('h2', { id: 'recovery-h', text: 'Recovery codes' }),
+	    h('p', { class: 'hint', text: 'Single-use codes for when your methods are out of reach: ' +
+		'each one works once instead of a code, wherever a code is asked for. ' +
+		'A new set replaces the old one and is shown only once.' }),
+	    h('p', { id: 'recovery-count', dataset: { remaining: a ? String(a.remaining) : '' },
+		text: count }),
+	    anyActive ? h('div', { class: 'row' }, button('Make new recovery codes', 'secondary',
+		(b) => newSet(b, note))) :
+		h('p', { class: 'hint', text: 'Switch a method on first.' }),
+	    note]);
+	if (keep)
+		recoveryBox.append(keep);
+	recoveryBox.hidden = false;
+}
+
+async function newSet(btn, note) {
+	btn.disabled = true;
+	say(note, 'busy', 'Making a new set…');
+	const ex = await protectedCall({ side, method: 'POST', path: RECOVERY, body: doc(RECOVERY, {}),
+		summary: (x) => x.status === 201 ? 'A new set of recovery codes (shown once).' : null },
+	    'Making new recovery codes');
+	btn.disabled = false;
+	if (ex === null) {
+		say(note, 'info', 'Cancelled; the old codes stay.');
+		return;
+	}
+	if (ex.status !== 201) {
+		if (errorCode(ex) !== '5900')
+			showError(note, ex, 'No new set:');
+		return;
+	}
+	const old = $('#recovery-sheet');
+	if (old)
+		old.remove();
+	const sheet = h('div', { id: 'recovery-sheet', class: 'stack' },
+	    h('h3', { text: 'Your recovery codes' }),
+	    h('p', { class: 'hint', text: 'Print them or write them down now: they are not shown again. ' +
+		'Any earlier codes no longer work.' }),
+	    h('ol', { id: 'recovery-codes', class: 'codes' },
+		ex.json.data.attributes.codes.map((c) => h('li', {}, h('code', { text: c })))),
+	    h('div', { class: 'row noprint' },
+		button('Print', '', () => window.print())));
+	await load(true);
+	recoveryBox.append(sheet);
+	say($('#recovery-msg'), 'ok', 'A new set of 10 recovery codes was made.');
 }
 
 function button(label, cls, fn) {

@@ -1,7 +1,8 @@
 // Protected actions (contract §4.3): when the server answers 403 with code
-// 5900, ask for a verification code (offering to mail one) and repeat the
-// request with the X-MFA-Code header.  5901, 5911 and 5912 are shown in
-// plain words, the last two with a Retry-After countdown.
+// 5900, ask for a verification code (offering to mail one) or a recovery
+// code (contract §8), and repeat the request with the X-MFA-Code header.
+// 5901, 5911 and 5912 are shown in plain words, the last two with a
+// Retry-After countdown.
 
 import { h, $, clear, put, say, countdown, duration } from './dom.js';
 import { call, doc, errorCode, explain, retryAfter, showError } from './api.js';
@@ -24,10 +25,13 @@ function dialog() {
 			text: 'Open the mailbox (new tab)' })),
 		h('p', { id: 'code-sent', class: 'msg', role: 'status', hidden: true }),
 		h('div', { class: 'field' },
-		    h('label', { for: 'code-input', text: 'Code' }),
+		    h('label', { for: 'code-input', id: 'code-label', text: 'Code' }),
 		    h('input', { id: 'code-input', name: 'code', inputmode: 'numeric',
 			autocomplete: 'one-time-code', pattern: '[0-9]*', maxlength: '10',
 			'aria-describedby': 'code-msg' })),
+		h('div', { class: 'row' },
+		    h('button', { type: 'button', id: 'code-recovery', class: 'secondary small',
+			'aria-pressed': 'false', text: 'Use a recovery code instead' })),
 		h('p', { id: 'code-msg', class: 'msg', role: 'alert', hidden: true }),
 		h('div', { class: 'row' },
 		    h('button', { type: 'submit', id: 'code-ok', value: 'ok', text: 'Confirm' }),
@@ -35,6 +39,43 @@ function dialog() {
 	document.body.append(el);
 	dlg = el;
 	return el;
+}
+
+// The code field takes a method's code (digits) or a recovery code
+// (XXXX-XXXX-XXXX-XXXX, letters too).
+function recoveryMode(el, on) {
+	const input = $('#code-input', el), toggle = $('#code-recovery', el);
+	$('#code-label', el).textContent = on ? 'Recovery code' : 'Code';
+	input.setAttribute('inputmode', on ? 'text' : 'numeric');
+	input.setAttribute('autocomplete', on ? 'off' : 'one-time-code');
+	input.setAttribute('maxlength', on ? '24' : '10');
+	if (on) {
+		input.removeAttribute('pattern');
+		input.setAttribute('placeholder', 'XXXX-XXXX-XXXX-XXXX');
+		input.setAttribute('autocapitalize', 'characters');
+	} else {
+		input.setAttribute('pattern', '[0-9]*');
+		input.removeAttribute('placeholder');
+		input.removeAttribute('autocapitalize');
+	}
+	toggle.setAttribute('aria-pressed', on ? 'true' : 'false');
+	toggle.textContent = on ? 'Use a code from a method instead' : 'Use a recovery code instead';
+}
+
+// After a recovery code was spent: the server says when few are left.
+function recoveryLeft(ex, side) {
+	const left = ex && ex.headers ? ex.headers['x-mfa-recovery-codes-remaining'] : undefined;
+	if (left === undefined)
+		return;
+	const main = $('main');
+	const old = $('#recovery-left');
+	if (old)
+		old.remove();
+	const note = h('p', { id: 'recovery-left', class: 'msg info', role: 'status' },
+	    `Only ${left} recovery code${left === '1' ? '' : 's'} left: make a new set on the `,
+	    h('a', { href: side === 'backend' ? 'office-mfa.html' : 'mfa.html', text: 'MFA page' }), '.');
+	if (main)
+		main.prepend(note);
 }
 
 // The methods of the account that are switched on (for the trigger).
@@ -101,11 +142,13 @@ function askCode({ side, what, methods, repeat }) {
 	}
 	ok.textContent = 'Confirm';
 	sendBtn.textContent = 'Send me a code';
+	recoveryMode(el, false);
 
 	return new Promise((resolve) => {
 		const done = (result) => {
 			form.removeEventListener('submit', onSubmit);
 			sendBtn.removeEventListener('click', onSend);
+			$('#code-recovery', el).removeEventListener('click', onToggle);
 			cancel.removeEventListener('click', onCancel);
 			el.removeEventListener('cancel', onEsc);
 			if (el.open)
@@ -141,10 +184,16 @@ function askCode({ side, what, methods, repeat }) {
 			}
 		};
 		const onSend = () => trigger(side, select.value, sent, sendBtn);
+		const onToggle = () => {
+			recoveryMode(el, $('#code-recovery', el).getAttribute('aria-pressed') !== 'true');
+			input.value = '';
+			input.focus();
+		};
 		const onCancel = () => done(null);
 		const onEsc = (ev) => { ev.preventDefault(); done(null); };
 		form.addEventListener('submit', onSubmit);
 		sendBtn.addEventListener('click', onSend);
+		$('#code-recovery', el).addEventListener('click', onToggle);
 		cancel.addEventListener('click', onCancel);
 		el.addEventListener('cancel', onEsc);
 
@@ -165,6 +214,8 @@ export async function protectedCall(opts, what, methods) {
 	const ex = await call(opts);
 	if (errorCode(ex) !== '5900')
 		return ex;
-	return askCode({ side: opts.side || 'storefront', what, methods,
+	const done = await askCode({ side: opts.side || 'storefront', what, methods,
 		repeat: (code) => call(Object.assign({}, opts, { mfaCode: code })) });
+	recoveryLeft(done, opts.side || 'storefront');
+	return done;
 }
