@@ -137,9 +137,11 @@ def test_unknown_protected_type_is_refused(conf):
     path, n = conf(["protected_storefront = customers,adresses"])
     assert_refused(path, 'protected_storefront: line %d: unknown resource type '
                    '"adresses" (known: access-tokens,refresh-tokens,customers,'
-                   'customer-password,addresses,dev-mailbox,multi-factor-auth-types,'
-                   'multi-factor-auth-type-activate,multi-factor-auth-type-verify,'
-                   'multi-factor-auth-trigger,multi-factor-auth-type-deactivate)' % n)
+                   'customer-password,customer-confirmation,addresses,dev-mailbox,'
+                   'multi-factor-auth-types,multi-factor-auth-type-activate,'
+                   'multi-factor-auth-type-verify,multi-factor-auth-trigger,'
+                   'multi-factor-auth-type-deactivate,multi-factor-auth-recovery-codes)'
+                   % n)
 
 
 def test_unknown_backend_type_is_refused(conf):
@@ -189,5 +191,12 @@ def test_the_shipped_example_loads(conf):
     nothing the programs refuse."""
     with open(os.path.join(ROOT, "etc", "glue-mfa.conf.example")) as f:
         example = f.read()
+    # The instance's own settings replace the example's (a key is given
+    # once): its database, paths and development switches.
+    own = {ln.split("=", 1)[0].strip() for ln in instance_lines() if "=" in ln
+           and not ln.lstrip().startswith("#")}
+    example = "".join(ln for ln in example.splitlines(True)
+                      if ln.lstrip().startswith("#") or "=" not in ln
+                      or ln.split("=", 1)[0].strip() not in own)
     path, _ = conf(mode=0o640, head=example)
     assert_started(path)
