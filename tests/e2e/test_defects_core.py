@@ -16,7 +16,8 @@ asserted by its effects: a refused request must not act.
 
 from conftest import (D_TYPE, api, assert_error, assert_unauthorized,
                       assert_validation, doc, new_customer)
-from effects import NO_SUCCESS, db_id, unchanged_for, wrong_code
+from effects import (NO_SUCCESS, db_id, login_failure_counted, unchanged_for,
+                     wrong_code)
 from mfa_helpers import (ACTIVATE, ACTIVATED, BACKEND, CODE_LIVE, DAILY_SEND_CAP,
                          DEACTIVATE, DEACTIVATED, PENDING, STOREFRONT, TRIGGER,
                          VERIFY, activate, activation_code, assert_204,
@@ -233,3 +234,25 @@ def test_activation_refused_by_the_daily_cap_leaves_the_method_off(side):
     with unchanged_for(c, audit=[("activate", "failure", "5912")]):
         assert_5912(activate(c), lo=86400 - 600, hi=86400)
     assert status_of(c) == DEACTIVATED
+
+
+def test_wrong_current_password_behind_the_guard_is_counted_and_spends_no_code():
+    """A protected password change with a valid code and a wrong current
+    password: 400 408; the refusal counts (a password check, contract
+    §3.6) and is audited, while the code the guard accepted stays unspent
+    (the request's unit of work ends unused, contract §2.1)."""
+    c = mfa_account(STOREFRONT)
+    other = c.login()[0]
+    code = fresh_code(c)
+    ref = c.path.rsplit("/", 1)[1]
+    with unchanged_for(c, audit=[("password_check", "failure", "408")],
+                       changes=login_failure_counted()):
+        r = api("PATCH", "/customer-password/" + ref,
+                doc("customer-password", {"password": "wrong-" + c.password,
+                                          "newPassword": "n3w-Passw0rd!x",
+                                          "confirmPassword": "n3w-Passw0rd!x"}),
+                token=c.access, headers=code_headers(code))
+        assert_error(r, 400, "408", "Invalid password.",
+                     pointer="/data/attributes/password")
+    assert code_rows(c).count((CODE_LIVE, 0)) == 1
+    assert patch_account(c, code=code, token=other).status == 200
