@@ -279,11 +279,17 @@ step_authorize(struct req *r, const struct program *p)
 		jsonapi_error(r, E_UNAUTHORIZED);
 }
 
+/*
+ * The MFA guard (contract §4.3).  Routes that check codes themselves
+ * (R_MFA: the MFA resources) are never guarded as well, even when listed
+ * as protected: one code check per request, so a failure it counts is
+ * never inside another check's unit of work.
+ */
 static void
 step_guard(struct req *r, const struct program *p)
 {
 	(void)p;
-	if (r->route->flags & R_AUTH)
+	if ((r->route->flags & R_AUTH) && !(r->route->flags & R_MFA))
 		mfa_guard(r);
 }
 
