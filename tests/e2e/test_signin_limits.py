@@ -369,10 +369,11 @@ def _variant_counts_on(rows):
     return {"_checks": {"login_failures": check}}
 
 
-@pytest.mark.parametrize("spell", [str.upper, lambda e: e + " ",
-                                   lambda e: e[0].upper() + e[1:] + "  "],
-                         ids=["upper", "trailing-space", "mixed"])
+@pytest.mark.parametrize("spell", [str.upper, lambda e: e[0].upper() + e[1:]],
+                         ids=["upper", "mixed"])
 def test_spelling_variants_count_on_the_account(spell):
+    """Another ASCII case of the address is the same account (contract
+    §3.9): its failures count on the account's rows."""
     c = new_customer()
     fail(c.email, "10.7.0.1")
     rows = set(scopes())
@@ -389,6 +390,26 @@ def test_spelling_variants_count_on_the_account(spell):
     signs_in(c.email, c.password, "10.7.0.2")
 
 
+@pytest.mark.parametrize("spell", [lambda e: e + " ",
+                                   lambda e: e[0].upper() + e[1:] + "  "],
+                         ids=["trailing-space", "mixed-spaced"])
+def test_non_canonical_spellings_never_reach_the_account(spell):
+    """A spelling that is not canonical names no account (contract §3.9):
+    even with the right password it does not sign in, and its failures
+    leave the account's budget alone, so they buy an attacker nothing."""
+    c = new_customer()
+    v = spell(c.email)
+    assert sf_login(v, c.password, "10.7.0.3").status == 401
+    for _ in range(PAIR_MAX - 1):
+        assert sf_login(v, "wrong-password", "10.7.0.3").status == 401
+    # The name itself is now limited from this address (an unknown name
+    # counts on its own key) ...
+    assert sf_login(v, "wrong-password", "10.7.0.3").status == 429
+    # ... but the account's count from this address is still 0: the
+    # owner, there, signs in.
+    signs_in(c.email, c.password, "10.7.0.3")
+
+
 def test_backend_spelling_variants_count_on_the_user():
     u = new_user()
     fail(u.username, "10.7.1.1", side="backend")
@@ -397,8 +418,7 @@ def test_backend_spelling_variants_count_on_the_user():
         with unchanged(side="backend", account_id=user_id(u.username),
                        audit=[("login", "failure", "003")],
                        changes=_variant_counts_on(rows)):
-            r = be_login(u.username.upper() + " ", "wrong-password",
-                         "10.7.1.1")
+            r = be_login(u.username.upper(), "wrong-password", "10.7.1.1")
             assert r.status == 400, r.describe()
     with limited_block(u.username, side="backend"):
         r = be_login(u.username, u.password, "10.7.1.1")
@@ -407,6 +427,9 @@ def test_backend_spelling_variants_count_on_the_user():
         assert_retry(r, WINDOW - 5, WINDOW)
     r = be_login(u.username, u.password, "10.7.1.2")
     assert r.status == 200, r.describe()
+    # A non-canonical spelling never signs in, even with the right password.
+    r = be_login(u.username + " ", u.password, "10.7.1.3")
+    assert r.status == 400, r.describe()
 
 
 # --------------------------------------------------------------------------
