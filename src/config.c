@@ -99,6 +99,7 @@ static const struct key keys[] = {
 	{ "daily_recipient_cap", K_LONG, "50", 1, 100000, NULL, S(daily_recipient_cap) },
 #ifdef GLUE_TESTING
 	{ "test_clock_file", K_STR, "", 0, 0, NULL, S(test_clock_file) },
+	{ "test_fault_file", K_STR, "", 0, 0, NULL, S(test_fault_file) },
 #endif
 };
 

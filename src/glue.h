@@ -80,6 +80,7 @@ struct config {
 	long	 login_account_window;
 	long	 login_max_failures_per_account_address;
 	char	*test_clock_file;	/* test builds only */
+	char	*test_fault_file;	/* test builds only */
 	/* Sign-up and confirmation (contract §3.2, §5.3). */
 	long	 signup_limit_per_address;	/* per client address, hour */
 	long	 signup_limit_global;		/* all addresses, minute */
@@ -110,6 +111,10 @@ int	 config_check_routes(const struct program *, char *err, size_t errsz);
 int	 net_list_ok(const char *list);
 void	 client_address(const char *peer, const char *forwarded,
 	    const char *xff, const char *trusted, char *out, size_t sz);
+
+/* ---- fault.c ---------------------------------------------------------- */
+
+void	 fault_point(const char *);
 
 /* ---- clock.c ---------------------------------------------------------- */
 

@@ -14,7 +14,7 @@ import sys
 LAYERS = [
     ["log"],
     ["valid", "netaddr"],
-    ["config", "clock"],
+    ["config", "clock", "fault"],
     ["crypto"],
     ["db"],
     ["io"],

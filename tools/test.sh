@@ -322,7 +322,8 @@ started=yes
 export ASAN_OPTIONS=detect_leaks=$leaks:abort_on_error=0:log_path=$INST/log/asan
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$INST/log/ubsan
 if ! GLUE_MODE=fcgi GLUE_BIN=$ASAN_BIN GLUE_ADMIN=$REPO/build/test/bin/glue-mfa-admin \
-	GLUE_CONFIG_EXTRA="test_clock_file = $INST/clock" tools/instance.sh start 9>&-; then
+	GLUE_CONFIG_EXTRA="test_clock_file = $INST/clock
+test_fault_file = $INST/fault" tools/instance.sh start 9>&-; then
 	fail "starting the test instance (logs in $KEEP/log)"
 	exit 1
 fi
