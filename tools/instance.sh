@@ -565,7 +565,9 @@ write_web_conf_checked() {
 		die "lighttpd rejects the configuration (kept in $WEB_CONF.new)"
 	fi
 	mv "$WEB_CONF.new" "$WEB_CONF"
-	RESTART_LOG_LINES=$(cat "$INST/log/lighttpd-error.log" 2>/dev/null | wc -l)
+	RESTART_LOG_LINES=0
+	[[ ! -e $INST/log/lighttpd-error.log ]] ||
+		RESTART_LOG_LINES=$(wc -l <"$INST/log/lighttpd-error.log")
 }
 
 cmd_web_start() {
