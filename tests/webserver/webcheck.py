@@ -6,7 +6,8 @@
       and sends each a request header one byte at a time, a byte per
       connection per second, never finishing it; meanwhile a normal client
       asks for URL every 0.25 s on a fresh connection.  Prints the figures;
-      exit 0 when every normal request was answered (any HTTP status).
+      exit 0 when every normal request was answered (any HTTP status) and,
+      with --expect-closed, the server cut every slow connection.
 
   webcheck.py restart URL --command CMD [--threads 4] [--seconds 6]
       THREADS clients ask for URL in a loop (a fresh connection each time)
@@ -16,6 +17,13 @@
       was refused: nothing was sent) or an error (anything else: another
       status, a reset, a timeout).  Prints the counts; exit 0 when there is
       no error and CMD succeeded.
+
+  webcheck.py burst URL [--requests 3000] [--threads 6]
+      REQUESTS requests as fast as THREADS keep-alive connections carry
+      them, from this one address: a web server with a per-address rate
+      limit refuses some with 429.  Exit 0 when some were refused, each of
+      those with the JSON:API document of www/errors/429.json and
+      Retry-After, and every other answer was 200.
 
 URL is http://HOST:PORT/PATH; --header "Name: value" adds request headers.
 """
@@ -167,6 +175,9 @@ def cmd_slow(a):
              ", ".join("%s x%d" % (k, v) for k, v in sorted(statuses.items(), key=str)),
              normal["failed"], normal["max"], avg))
     ok = normal["failed"] == 0 and normal["answered"] > 0 and opened >= a.conns * 0.9
+    if a.expect_closed and still:
+        print("slow: %d slow connections were not cut by the server" % still)
+        ok = False
     print("slow: %s" % ("ok" if ok else "FAILED"))
     return 0 if ok else 1
 
@@ -223,6 +234,75 @@ def cmd_restart(a):
     return 0 if ok else 1
 
 
+# ---------------------------------------------------------------- burst
+
+TOO_MANY = {"errors": [{"status": "429", "code": "124",
+                        "detail": "Too many requests from this address."}]}
+
+
+def cmd_burst(a):
+    import json
+    host, port, path = target(a.url)
+    headers = parse_headers(a.header)
+    counts = {}
+    bad = []
+    lock = threading.Lock()
+    left = [a.requests]
+
+    def client():
+        c = None
+        while True:
+            with lock:
+                if left[0] <= 0:
+                    break
+                left[0] -= 1
+            try:
+                if c is None:
+                    c = http.client.HTTPConnection(host, port, timeout=30)
+                c.request("GET", path, headers=headers)
+                r = c.getresponse()
+                body = r.read()
+                h = {k.lower(): v for k, v in r.getheaders()}
+                key = r.status
+                if r.status == 429:
+                    try:
+                        doc = json.loads(body)
+                    except ValueError:
+                        doc = None
+                    if (doc != TOO_MANY or not h.get("retry-after") or
+                            h.get("content-type") != "application/vnd.api+json"):
+                        bad.append((r.status, h, body[:200]))
+                if h.get("connection", "").lower() == "close":
+                    c.close()
+                    c = None
+            except (OSError, http.client.HTTPException) as e:
+                key = type(e).__name__
+                if c is not None:
+                    c.close()
+                c = None
+            with lock:
+                counts[key] = counts.get(key, 0) + 1
+        if c is not None:
+            c.close()
+
+    t0 = time.monotonic()
+    threads = [threading.Thread(target=client) for _ in range(a.threads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    took = time.monotonic() - t0
+    print("burst: %d requests in %.2f s (%d threads): %s" % (
+        a.requests, took, a.threads,
+        ", ".join("%s x%d" % kv for kv in sorted(counts.items(), key=str))))
+    if bad:
+        print("burst: 429 answers not as www/errors/429.json: %d, e.g. %r" % (len(bad), bad[0]))
+    ok = counts.get(429, 0) > 0 and not bad and \
+        counts.get(200, 0) + counts.get(429, 0) == a.requests
+    print("burst: %s" % ("ok" if ok else "FAILED"))
+    return 0 if ok else 1
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -231,6 +311,8 @@ def main():
     s.add_argument("--conns", type=int, default=2000)
     s.add_argument("--seconds", type=int, default=12)
     s.add_argument("--header", action="append")
+    s.add_argument("--expect-closed", action="store_true",
+                   help="fail unless the server cut every slow connection")
     r = sub.add_parser("restart")
     r.add_argument("url")
     r.add_argument("--command", required=True)
@@ -238,8 +320,13 @@ def main():
     r.add_argument("--seconds", type=int, default=6)
     r.add_argument("--status", type=int, default=200)
     r.add_argument("--header", action="append")
+    b = sub.add_parser("burst")
+    b.add_argument("url")
+    b.add_argument("--requests", type=int, default=3000)
+    b.add_argument("--threads", type=int, default=6)
+    b.add_argument("--header", action="append")
     a = p.parse_args()
-    return cmd_slow(a) if a.cmd == "slow" else cmd_restart(a)
+    return {"slow": cmd_slow, "restart": cmd_restart, "burst": cmd_burst}[a.cmd](a)
 
 
 if __name__ == "__main__":
