@@ -19,6 +19,9 @@
 #   test    a few requests through the server (needs the demo data); the
 #           last line is "N passed, M failed", exit 1 on any failure
 #   render  only write the configuration files
+#   reload  a graceful restart with the configuration as it is, by the
+#           server's own procedure (apache2 -k graceful, nginx -s reload,
+#           lighttpd SIGUSR1): requests in flight end first
 #
 # Environment (all optional):
 #   GLUE_INSTANCE  instance directory, started by tools/instance.sh
@@ -543,6 +546,24 @@ cmd_stop() {
 	stop_programs
 }
 
+# The documented graceful restart of each server (contract §9.8).
+cmd_reload() {
+	local pid i
+	pid=$(server_pid) || die "$SERVER is not running"
+	case $SERVER in
+	apache | apache-cgi) apache2 -f "$MAIN_CONF" -k graceful ;;
+	nginx) nginx -c "$MAIN_CONF" -e "$LOG/error.log" -s reload ;;
+	lighttpd) kill -USR1 "$pid" ;;
+	esac >>"$LOG/start.log" 2>&1 || { tail -n 20 "$LOG/start.log" >&2; die "reload failed"; }
+	sleep 1
+	for ((i = 0; i < 100; i++)); do
+		server_pid >/dev/null && curl -s -o /dev/null --max-time 2 "$BASE/" && break
+		sleep 0.1
+	done
+	((i < 100)) || die "$SERVER did not answer within 10 s of its reload"
+	say "$SERVER reloaded gracefully (pid $(server_pid))"
+}
+
 cmd_status() {
 	local pidfile pid n=0
 	if pid=$(server_pid); then
@@ -704,6 +725,18 @@ limit_checks() {
 	fi
 }
 
+# A graceful restart under load (contract §9.8): 4 clients for 6 s, each
+# pausing 40 ms between requests (below nginx's per-address rate), the
+# server's own reload at the middle; no error, refused connections at most.
+reload_check() {
+	local out rc
+	out=$(/usr/bin/python3 "$REPO/tests/webserver/webcheck.py" restart "$BASE/customers/DE--1" \
+		--status 403 --threads 4 --seconds 6 --pause 0.04 \
+		--command "$(printf '%q ' "$REPO/tools/serve.sh" "$SERVER") reload" 2>&1) && rc=0 || rc=$?
+	sed 's/^/      /' <<<"$out"
+	expect "a graceful reload under load: no error" 0 "$rc"
+}
+
 # The headers of the www/ pages and their assets (contract §7.9), exactly
 # once each: the pages' own <meta> policy plus frame-ancestors.
 PAGE_CSP="default-src 'self'; base-uri 'none'; object-src 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -794,6 +827,7 @@ cmd_test() {
 
 	gone_checks
 	limit_checks
+	reload_check
 
 	if [[ $SERVER == apache-cgi ]]; then
 		got=$(req GET /cgi-bin/customers)
@@ -818,5 +852,6 @@ stop) cmd_stop ;;
 status) cmd_status ;;
 test) cmd_test ;;
 render) cmd_render && say "rendered into $DIR" ;;
+reload) cmd_reload ;;
 *) usage; exit 2 ;;
 esac

@@ -9,7 +9,9 @@ checks the same of each example configuration).
 - 2,000 slow connections (headers a byte at a time) leave a normal client
   answered (tests/webserver/webcheck.py slow; its figures are printed).
 - tools/instance.sh restart-web under load (4 clients): no error, only
-  refused connections at most (webcheck.py restart; counts printed).
+  refused connections at most, and two sign-ins whose bodies were still
+  being sent when the restart began both end with the program's 201
+  (webcheck.py restart; counts printed).
 - A start that fails at a step stops what it started and names the step;
   the next start really starts (an instance of its own, port PORT + 5).
 """
@@ -177,6 +179,7 @@ def test_graceful_restart_under_load():
     assert out.returncode == 0, out.stdout
     assert "restarted gracefully" in out.stdout, out.stdout
     assert " 0 errors" in out.stdout, out.stdout
+    assert "2 sign-ins in flight" in out.stdout and ": 201, 201" in out.stdout, out.stdout
     st, h, _ = get("/customers/DE--1")
     assert st == 403 and "x-request-id" in h
 

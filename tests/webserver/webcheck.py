@@ -9,14 +9,17 @@
       exit 0 when every normal request was answered (any HTTP status) and,
       with --expect-closed, the server cut every slow connection.
 
-  webcheck.py restart URL --command CMD [--threads 4] [--seconds 6]
+  webcheck.py restart URL --command CMD [--threads 4] [--seconds 6] [--pause S]
       THREADS clients ask for URL in a loop (a fresh connection each time)
       while CMD (a shell command, e.g. a graceful restart) runs once at the
       middle of the run.  Each answer is counted as ok (the status wanted,
       --status, default 200, with X-Request-Id), refused (the connection
       was refused: nothing was sent) or an error (anything else: another
-      status, a reset, a timeout).  Prints the counts; exit 0 when there is
-      no error and CMD succeeded.
+      status, a reset, a timeout).  Meanwhile INFLIGHT (default 2) sign-ins
+      of the demo customer are in flight across CMD: half the body sent
+      before it starts, the rest a second after; each must end with the
+      program's 201.  Prints the counts; exit 0 when there is no error,
+      every sign-in in flight got its 201 and CMD succeeded.
 
   webcheck.py burst URL [--requests 3000] [--threads 6]
       REQUESTS requests as fast as THREADS keep-alive connections carry
@@ -30,6 +33,7 @@ URL is http://HOST:PORT/PATH; --header "Name: value" adds request headers.
 import argparse
 import errno
 import http.client
+import json
 import resource
 import selectors
 import socket
@@ -208,17 +212,65 @@ def cmd_restart(a):
                     errors[what] = errors.get(what, 0) + 1
             if kind == "refused":
                 time.sleep(0.05)
+            elif a.pause:
+                time.sleep(a.pause)
+
+    # Requests in flight across the restart: a sign-in (the demo customer)
+    # whose body is half sent before the command starts, the rest a second
+    # after; a graceful restart lets it end with the program's answer.
+    inflight = []
+    cmd_started = threading.Event()
+
+    def in_flight():
+        body = json.dumps({"data": {"type": "access-tokens", "attributes": {
+            "username": "sonia@example.com", "password": "change123"}}}).encode()
+        head = ("POST /access-tokens HTTP/1.1\r\nHost: %s:%d\r\n"
+                "Content-Type: application/vnd.api+json\r\n"
+                "Accept: application/vnd.api+json\r\nContent-Length: %d\r\n"
+                "Connection: close\r\n\r\n" % (host, port, len(body))).encode()
+        what = "no answer"
+        try:
+            sk = socket.create_connection((host, port), timeout=60)
+            try:
+                sk.sendall(head + body[:20])
+                cmd_started.wait(60)
+                time.sleep(1.0)
+                sk.sendall(body[20:])
+                buf = b""
+                while True:
+                    chunk = sk.recv(65536)
+                    if not chunk:
+                        break
+                    buf += chunk
+            finally:
+                sk.close()
+            line, _, rest = buf.partition(b"\r\n")
+            hdrs = rest.split(b"\r\n\r\n", 1)[0].lower()
+            if line.startswith(b"HTTP/"):
+                what = "%s%s" % (line.split()[1].decode(),
+                                 "" if b"x-request-id:" in hdrs else " (web server's own)")
+        except OSError as e:
+            what = type(e).__name__
+        with lock:
+            inflight.append(what)
 
     threads = [threading.Thread(target=client, daemon=True) for _ in range(a.threads)]
     for t in threads:
         t.start()
     time.sleep(a.seconds / 2)
+    flying = [threading.Thread(target=in_flight, daemon=True) for _ in range(a.inflight)]
+    for t in flying:
+        t.start()
+    time.sleep(0.3)
     with lock:
         before = dict(counts)
     t_cmd = time.monotonic()
+    cmd_started.set()
     proc = subprocess.run(a.command, shell=True, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True)
     took = time.monotonic() - t_cmd
+    for t in flying:
+        t.join(60)
     time.sleep(a.seconds / 2)
     stop.set()
     for t in threads:
@@ -230,6 +282,10 @@ def cmd_restart(a):
              counts["error"],
              "" if not errors else " (" + ", ".join("%s x%d" % kv for kv in errors.items()) + ")"))
     ok = counts["error"] == 0 and proc.returncode == 0 and counts["ok"] > before["ok"] > 0
+    if a.inflight:
+        print("restart: %d sign-ins in flight across the restart (body sent 1 s after "
+              "it began): %s" % (a.inflight, ", ".join(sorted(inflight)) or "none"))
+        ok = ok and inflight.count("201") == a.inflight
     print("restart: %s" % ("ok" if ok else "FAILED"))
     return 0 if ok else 1
 
@@ -241,7 +297,6 @@ TOO_MANY = {"errors": [{"status": "429", "code": "124",
 
 
 def cmd_burst(a):
-    import json
     host, port, path = target(a.url)
     headers = parse_headers(a.header)
     counts = {}
@@ -319,6 +374,10 @@ def main():
     r.add_argument("--threads", type=int, default=4)
     r.add_argument("--seconds", type=int, default=6)
     r.add_argument("--status", type=int, default=200)
+    r.add_argument("--inflight", type=int, default=2,
+                   help="sign-ins whose body is still being sent when CMD starts")
+    r.add_argument("--pause", type=float, default=0.0,
+                   help="seconds each client waits between requests (stay under a rate limit)")
     r.add_argument("--header", action="append")
     b = sub.add_parser("burst")
     b.add_argument("url")
