@@ -19,7 +19,9 @@
 #
 # Every command is safe to re-run; the data in INST/db survives stop/start.
 # Processes are found through their pid files and the sockets in INST/run,
-# never by name.
+# never by name.  A start that fails at a step stops what it started and
+# names the step; web-stop is a graceful stop, restart-web a graceful
+# restart (contract §9.8).
 
 set -euo pipefail
 
@@ -792,7 +794,7 @@ cmd_run() {
 }
 
 usage() {
-	sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
