@@ -19,7 +19,9 @@
 #
 # Every command is safe to re-run; the data in INST/db survives stop/start.
 # Processes are found through their pid files and the sockets in INST/run,
-# never by name.
+# never by name.  A start that fails at a step stops what it started and
+# names the step; web-stop is a graceful stop, restart-web a graceful
+# restart (contract §9.8).
 
 set -euo pipefail
 
@@ -373,8 +375,11 @@ fcgi_block() {
 		        "socket" => $(lighttpd_str "$3"),
 		        "check-local" => "disable",
 		        "max-procs" => $PROCS,
+		        "connect-timeout" => 5,
+		        "read-timeout" => $BACKEND_READ_TIMEOUT,
 		        "bin-environment" => ( $(program_env) )
 		    ) ) )
+		    $ERROR_HANDLER
 		}
 	EOF
 }
@@ -386,6 +391,7 @@ cgi_block() {
 		\$HTTP["url"] =~ $(lighttpd_str "$1") {
 		    alias.url = ( $(lighttpd_str "$2") => $(lighttpd_str "$3") )
 		    cgi.assign = ( "" => "" )
+		    $ERROR_HANDLER
 		}
 	EOF
 }
@@ -402,6 +408,26 @@ route() {
 	# customers).
 	printf '%s%s\n' "${ROUTE_ELSE:-}" "$block"
 	ROUTE_ELSE="else "
+}
+
+# What lighttpd answers itself on a program's path when the program is
+# gone (500: it died with the request; 503: none could take it; 504: no
+# answer within read-timeout) or the body is too large (413): a JSON:API
+# document of www/errors/ with Retry-After, by www/errors/answer.sh
+# (contract §9.7), never its HTML page.  read-timeout is above the longest
+# a program may take (mail_timeout and the database timeouts).
+ERROR_HANDLER='server.error-handler = "/errors/answer.sh"'
+BACKEND_READ_TIMEOUT=60
+
+# errors_block: the error handler's own route (CGI, by /bin/sh, so that it
+# needs no execute bit); its documents are static files beside it.
+errors_block() {
+	cat <<-EOF
+		\$HTTP["url"] =~ "^/errors/" {
+		    cgi.assign = ( ".sh" => "/bin/sh" )
+		    mimetype.assign = ( ".json" => "application/vnd.api+json" )
+		}
+	EOF
 }
 
 # What asks for JSON (RFC 8259 or JSON:API), whatever the parameters or
@@ -450,8 +476,7 @@ pages_block() {
 
 write_web_conf() {
 	local name modules env_line=""
-	modules='"mod_access", "mod_alias", "mod_setenv", "mod_accesslog", "mod_fastcgi"'
-	[[ $MODE == cgi ]] && modules+=', "mod_cgi"'
+	modules='"mod_access", "mod_alias", "mod_setenv", "mod_accesslog", "mod_fastcgi", "mod_cgi"'
 	if [[ $MODE == cgi ]]; then
 		env_line="setenv.add-environment = ( $(program_env), \"PATH\" => $(lighttpd_str "$PATH") )"
 	fi
@@ -468,6 +493,20 @@ write_web_conf() {
 			server.upload-dirs = ( $(lighttpd_str "$INST/run") )
 			server.max-request-size = 64
 			server.tag = "glue-mfa"
+			# Limits (contract §9.7): room for many slow clients (a
+			# connection costs lighttpd one descriptor, the limit is
+			# checked against max-fds/2), none of them idle for long
+			# while it sends its request or takes the answer, and a
+			# graceful stop or restart that lets requests in flight end.
+			server.max-fds = 16384
+			server.max-connections = 8000
+			server.listen-backlog = 1024
+			server.max-read-idle = 10
+			server.max-write-idle = 30
+			server.max-keep-alive-idle = 5
+			server.max-keep-alive-requests = 100
+			server.max-request-field-size = 8192
+			server.feature-flags = ( "server.graceful-shutdown-timeout" => 15 )
 			accesslog.filename = $(lighttpd_str "$INST/log/lighttpd-access.log")
 			index-file.names = ( "index.html" )
 			url.access-deny = ( "~", ".inc" )
@@ -484,7 +523,8 @@ write_web_conf() {
 			)
 			$env_line
 		EOF
-		ROUTE_ELSE=""
+		printf '%s\n' "$(errors_block)"
+		ROUTE_ELSE="else "
 		if [[ -x $BIN/addresses ]]; then
 			route '^/customers/[^/]+/addresses(/|$)' /customers "$BIN/addresses" \
 				"$INST/run/addresses.sock"
@@ -515,6 +555,23 @@ write_web_conf() {
 	mv "$WEB_CONF.tmp" "$WEB_CONF"
 }
 
+# write_web_conf_checked: the configuration, checked by lighttpd before it
+# replaces the current one; RESTART_LOG_LINES is the error log's length.
+write_web_conf_checked() {
+	local live=$WEB_CONF
+	WEB_CONF=$live.new
+	write_web_conf
+	WEB_CONF=$live
+	if ! lighttpd -tt -f "$WEB_CONF.new" >"$INST/log/lighttpd-check.log" 2>&1; then
+		cat "$INST/log/lighttpd-check.log" >&2
+		die "lighttpd rejects the configuration (kept in $WEB_CONF.new)"
+	fi
+	mv "$WEB_CONF.new" "$WEB_CONF"
+	RESTART_LOG_LINES=0
+	[[ ! -e $INST/log/lighttpd-error.log ]] ||
+		RESTART_LOG_LINES=$(wc -l <"$INST/log/lighttpd-error.log")
+}
+
 cmd_web_start() {
 	local pid i
 	check_settings
@@ -527,9 +584,7 @@ cmd_web_start() {
 	[[ -n $(programs "$BIN") || -n $(programs "$BIN/backend") ]] ||
 		say "warning: no programs in $BIN (build first?)" >&2
 	port_answers && die "port $PORT is already in use (set PORT=...)"
-	write_web_conf
-	lighttpd -tt -f "$WEB_CONF" >"$INST/log/lighttpd-check.log" 2>&1 ||
-		{ cat "$INST/log/lighttpd-check.log" >&2; die "lighttpd rejects $WEB_CONF"; }
+	write_web_conf_checked
 	# Leftovers of a crash would answer instead of freshly spawned programs.
 	reap_fastcgi
 	setsid lighttpd -D -f "$WEB_CONF" </dev/null >>"$INST/log/lighttpd.out" 2>&1 &
@@ -568,21 +623,65 @@ reap_fastcgi() {
 	rm -f "${socks[@]}"
 }
 
+# A graceful stop (SIGINT): lighttpd stops accepting, lets the requests in
+# flight end (at most server.graceful-shutdown-timeout, 15 s, then it
+# closes what is left) and stops the programs.  SIGTERM after 25 s.
 cmd_web_stop() {
 	local pid
 	if pid_alive "$WEB_PID" "$WEB_CONF"; then
 		pid=$(pid_of "$WEB_PID")
-		kill -TERM "$pid"
-		wait_gone "$pid" 20 || die "lighttpd (pid $pid) did not exit within 20 s"
+		kill -INT "$pid"
+		if ! wait_gone "$pid" 25; then
+			say "warning: lighttpd (pid $pid) still draining after 25 s; terminating" >&2
+			kill -TERM "$pid" 2>/dev/null || true
+			wait_gone "$pid" 10 || die "lighttpd (pid $pid) did not exit"
+		fi
 		say "lighttpd stopped"
 	fi
 	rm -f "$WEB_PID"
 	reap_fastcgi
 }
 
+# A graceful restart (SIGUSR1) with a freshly written configuration:
+# lighttpd stops accepting, lets the requests in flight end (as a graceful
+# stop does), stops the programs, reads the configuration again and starts
+# anew in the same process, which keeps its listening socket, so a client
+# only waits; during the switch a connection may be refused.  The new
+# configuration is checked first: one lighttpd rejects leaves the running
+# server as it was.
 cmd_restart_web() {
-	cmd_web_stop
-	cmd_web_start
+	local pid i
+	check_settings
+	if ! pid_alive "$WEB_PID" "$WEB_CONF"; then
+		cmd_web_start
+		return
+	fi
+	pid=$(pid_of "$WEB_PID")
+	write_web_conf_checked
+	kill -USR1 "$pid"
+	# Wait until the new generation answers: the old one is gone once
+	# the error log says so; then the port answers again.
+	for ((i = 0; i < 300; i++)); do
+		kill -0 "$pid" 2>/dev/null || {
+			tail -n 8 "$INST/log/lighttpd-error.log" "$INST/log/programs.log" >&2 || true
+			rm -f "$WEB_PID"
+			reap_fastcgi
+			die "lighttpd exited on restart (see above)"
+		}
+		restart_done "$pid" && port_answers && break
+		sleep 0.1
+	done
+	((i < 300)) || die "lighttpd did not answer within 30 s of its restart"
+	say "lighttpd restarted gracefully (pid $pid, $MODE, port $PORT)"
+}
+
+# restart_done PID: the error log has a "server started" line after the
+# last "graceful" line written since the restart was asked for.
+restart_done() {
+	awk -v from="$RESTART_LOG_LINES" '
+		NR > from && /graceful/ { g = NR }
+		NR > from && /server started/ { s = NR }
+		END { exit !(g && s > g) }' "$INST/log/lighttpd-error.log"
 }
 
 # --- whole instance ------------------------------------------------------
@@ -600,6 +699,11 @@ print_urls() {
 	EOF
 }
 
+# A start that fails at any step (or is interrupted) stops what it started
+# itself, MariaDB and lighttpd (what already ran before it is left
+# running), and says which step failed; the next start then starts anew.
+START_STEP=""
+START_DONE=1
 cmd_start() {
 	check_settings
 	if pid_alive "$DB_PID" "--datadir=$INST/db" && pid_alive "$WEB_PID" "$WEB_CONF"; then
@@ -607,12 +711,46 @@ cmd_start() {
 		print_urls
 		return 0
 	fi
+	START_DB_RAN=0
+	START_WEB_RAN=0
+	pid_alive "$DB_PID" "--datadir=$INST/db" && START_DB_RAN=1
+	pid_alive "$WEB_PID" "$WEB_CONF" && START_WEB_RAN=1
+	START_DONE=0
+	trap start_cleanup EXIT
+	START_STEP="init (instance directory, configuration)"
 	cmd_init
+	START_STEP="db-start (MariaDB)"
 	cmd_db_start
+	START_STEP="migrate (schema and grants)"
 	cmd_migrate
+	START_STEP="seed (the operator tool, which reads the configuration)"
 	cmd_seed
+	START_STEP="web-start (lighttpd and the programs, which read the configuration)"
 	cmd_web_start
+	START_DONE=1
+	trap - EXIT
+	[[ -z ${RUN_TRAP:-} ]] || trap "$RUN_TRAP" EXIT
 	print_urls
+}
+
+start_cleanup() {
+	local rc=$?
+	trap - EXIT
+	if ((START_DONE == 0)); then
+		((rc != 0)) || rc=1
+		printf 'instance.sh: start failed at step %s; stopping what it started\n' \
+			"$START_STEP" >&2
+		if ((START_WEB_RAN == 0)); then
+			cmd_web_stop >/dev/null 2>&1 || say "warning: could not stop lighttpd" >&2
+		fi
+		if ((START_DB_RAN == 0)); then
+			cmd_db_stop >/dev/null 2>&1 || say "warning: could not stop mariadb" >&2
+		fi
+		pid_alive "$DB_PID" "--datadir=$INST/db" && ((START_DB_RAN == 0)) &&
+			say "warning: mariadb still running" >&2
+		say "instance.sh: stopped; fix the cause and start again" >&2
+	fi
+	exit "$rc"
 }
 
 cmd_stop() {
@@ -640,10 +778,13 @@ cmd_status() {
 
 cmd_run() {
 	local sleeper=""
-	# Whatever ends this (Ctrl-C, TERM, a failed start), stop what runs.
-	trap '[[ -z $sleeper ]] || kill "$sleeper" 2>/dev/null; trap - EXIT; cmd_stop' EXIT
+	# Whatever ends this (Ctrl-C, TERM), stop what runs; a start that
+	# fails stops what it started itself (cmd_start), then this trap
+	# comes back.
+	RUN_TRAP='[[ -z $sleeper ]] || kill "$sleeper" 2>/dev/null; trap - EXIT; cmd_stop'
 	trap 'say; exit 0' INT TERM
 	cmd_start
+	trap "$RUN_TRAP" EXIT
 	say "Serving; Ctrl-C stops everything."
 	while :; do
 		sleep 3600 &
@@ -653,7 +794,7 @@ cmd_run() {
 }
 
 usage() {
-	sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 

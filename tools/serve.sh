@@ -19,6 +19,9 @@
 #   test    a few requests through the server (needs the demo data); the
 #           last line is "N passed, M failed", exit 1 on any failure
 #   render  only write the configuration files
+#   reload  a graceful restart with the configuration as it is, by the
+#           server's own procedure (apache2 -k graceful, nginx -s reload,
+#           lighttpd SIGUSR1): requests in flight end first
 #
 # Environment (all optional):
 #   GLUE_INSTANCE  instance directory, started by tools/instance.sh
@@ -217,7 +220,7 @@ apache_main() {
 		StartServers 1
 		LoadModule mpm_${mpm}_module $MODULES/mod_mpm_$mpm.so
 	EOF
-	for m in authz_core mime dir headers setenvif rewrite "$@"; do
+	for m in authz_core mime dir headers setenvif rewrite reqtimeout "$@"; do
 		echo "LoadModule ${m}_module $MODULES/mod_$m.so"
 	done
 	cat <<-EOF
@@ -293,8 +296,9 @@ render_nginx() {
 		worker_processes 2;
 		pid $PID_FILE;
 		error_log $LOG/error.log warn;
+		worker_rlimit_nofile 16384;
 		events {
-			worker_connections 1024;
+			worker_connections 4096;
 		}
 		http {
 			include /etc/nginx/mime.types;
@@ -393,23 +397,73 @@ grant_web_user() {
 	[[ -z $clock ]] || web_can -x "${clock%/*}" || die "$WEB_USER cannot reach $clock"
 }
 
+# --- processes by their sockets -----------------------------------------------
+
+# socket_inodes PATH...: the inodes of the listening UNIX sockets at PATH.
+socket_inodes() {
+	awk -v want="$(printf '%s\n' "$@")" '
+		BEGIN { n = split(want, w, "\n"); for (i = 1; i <= n; i++) p[w[i]] = 1 }
+		NR > 1 && $8 != "" && ($8 in p) { print $7 }' /proc/net/unix | sort -u
+}
+
+# holders INODES PID...: those of the PIDs that hold one of the sockets.
+holders() {
+	local inodes=$1 pid fd ino
+	shift
+	for pid in "$@"; do
+		for fd in /proc/"$pid"/fd/*; do
+			ino=$(readlink "$fd" 2>/dev/null) || continue
+			[[ $ino == socket:\[*\] ]] || continue
+			ino=${ino#socket:[}
+			grep -qx -- "${ino%]}" <<<"$inodes" && { echo "$pid"; break; }
+		done
+	done
+}
+
+# program_pids KEY: the pids of program KEY's processes, found by its
+# socket(s): for spawn-fcgi among the pids it recorded, under lighttpd among
+# lighttpd's children (never by name).
+program_pids() {
+	local key=$1 socks cands=() pid
+	case $SERVER in
+	lighttpd)
+		mapfile -t socks < <(compgen -G "$RUN/$key.sock-[0-9]*")
+		pid=$(server_pid) || return 0
+		mapfile -t cands < <(awk -v p="$pid" '$4 == p { print $1 }' /proc/[0-9]*/stat 2>/dev/null)
+		;;
+	*)
+		socks=("$RUN/$key.sock")
+		[[ -s $RUN/$key.pid ]] && mapfile -t cands <"$RUN/$key.pid"
+		;;
+	esac
+	((${#socks[@]} && ${#cands[@]})) || return 0
+	holders "$(socket_inodes "${socks[@]}")" "${cands[@]}"
+}
+
 # --- programs (spawn-fcgi) ---------------------------------------------------
 
-spawn_all() {
-	local key path n=0 env_args=(PATH=/usr/bin:/bin "MFA_CONFIG=$CONF") v
+# spawn_one KEY PATH: PROCS processes of one program on RUN/KEY.sock.
+spawn_one() {
+	local key=$1 path=$2 env_args=(PATH=/usr/bin:/bin "MFA_CONFIG=$CONF") v
 	for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
 		[[ -n ${!v:-} ]] && env_args+=("$v=${!v}")
 	done
+	rm -f "$RUN/$key.sock"
+	# The shell only redirects the program's stderr (spawn-fcgi -F
+	# would send it to /dev/null) and then becomes the program.
+	# shellcheck disable=SC2016
+	env -i "${env_args[@]}" spawn-fcgi -s "$RUN/$key.sock" -M 0660 \
+		-U "$WEB_USER" -G "$WEB_USER" -F "$PROCS" -P "$RUN/$key.pid" \
+		-- /bin/sh -c 'exec "$0" 2>>"$1"' "$path" "$PROG_LOG" \
+		>>"$LOG/spawn.log" 2>&1 ||
+		{ tail -n 5 "$LOG/spawn.log" >&2; die "spawn-fcgi $key failed"; }
+	echo "$path" >"$RUN/$key.prog"
+}
+
+spawn_all() {
+	local key path n=0
 	while read -r key path; do
-		# The shell only redirects the program's stderr (spawn-fcgi -F
-		# would send it to /dev/null) and then becomes the program.
-		# shellcheck disable=SC2016
-		env -i "${env_args[@]}" spawn-fcgi -s "$RUN/$key.sock" -M 0660 \
-			-U "$WEB_USER" -G "$WEB_USER" -F "$PROCS" -P "$RUN/$key.pid" \
-			-- /bin/sh -c 'exec "$0" 2>>"$1"' "$path" "$PROG_LOG" \
-			>>"$LOG/spawn.log" 2>&1 ||
-			{ tail -n 5 "$LOG/spawn.log" >&2; die "spawn-fcgi $key failed"; }
-		echo "$path" >"$RUN/$key.prog"
+		spawn_one "$key" "$path"
 		n=$((n + 1))
 	done < <(program_list)
 	say "spawn-fcgi: $n programs x $PROCS processes, sockets in $RUN"
@@ -492,6 +546,24 @@ cmd_stop() {
 	stop_programs
 }
 
+# The documented graceful restart of each server (contract §9.8).
+cmd_reload() {
+	local pid i
+	pid=$(server_pid) || die "$SERVER is not running"
+	case $SERVER in
+	apache | apache-cgi) apache2 -f "$MAIN_CONF" -k graceful ;;
+	nginx) nginx -c "$MAIN_CONF" -e "$LOG/error.log" -s reload ;;
+	lighttpd) kill -USR1 "$pid" ;;
+	esac >>"$LOG/start.log" 2>&1 || { tail -n 20 "$LOG/start.log" >&2; die "reload failed"; }
+	sleep 1
+	for ((i = 0; i < 100; i++)); do
+		server_pid >/dev/null && curl -s -o /dev/null --max-time 2 "$BASE/" && break
+		sleep 0.1
+	done
+	((i < 100)) || die "$SERVER did not answer within 10 s of its reload"
+	say "$SERVER reloaded gracefully (pid $(server_pid))"
+}
+
 cmd_status() {
 	local pidfile pid n=0
 	if pid=$(server_pid); then
@@ -540,6 +612,129 @@ header() {
 	local v
 	v=$(grep -i "^$1:" "$HEAD_FILE" | sed -e 's/^[^:]*:[[:space:]]*//' -e 's/\r$//')
 	echo "${v:-none}"
+}
+
+# The JSON:API documents of www/errors/ (contract §9.7), by status.
+WEB_ERROR_500='{"errors":[{"status":"500","code":"120","detail":"The program ended before it answered."}]}'
+WEB_ERROR_502='{"errors":[{"status":"502","code":"121","detail":"No answer from the program."}]}'
+WEB_ERROR_503='{"errors":[{"status":"503","code":"122","detail":"No program can take the request."}]}'
+WEB_ERROR_429='{"errors":[{"status":"429","code":"124","detail":"Too many requests from this address."}]}'
+
+# expect_web_error WHAT STATUS RETRY_AFTER (the answer in BODY/HEAD_FILE,
+# its "STATUS CONTENT-TYPE" in $got): the web server's own JSON:API answer.
+expect_web_error() {
+	local doc=WEB_ERROR_$2
+	expect "$1" "$2 application/vnd.api+json" "$got"
+	expect "  its body" "${!doc}" "$(<"$BODY_FILE")"
+	expect "  Retry-After" "$3" "$(header retry-after)"
+	expect "  no X-Request-Id (no program answered)" no "$(has_header x-request-id)"
+}
+
+# A program gone (contract §9.7): the customers program's processes
+# stopped with two requests queued on its socket, then killed; then (under
+# spawn-fcgi, which does not start them again) its socket with no process;
+# then the program back.  Each answer the server's own, JSON:API.
+gone_checks() {
+	local pids want n i sent=() path=/customers/DE--1 prog
+	case $SERVER in
+	apache) want="503 5 503 5" ;;
+	nginx) want="502 1 502 1" ;;
+	lighttpd) want="500 1" ;;
+	apache-cgi)
+		# A program that ends before its headers: Apache's own 500.
+		prog=$DOCROOT/cgi-bin/customer-confirmation
+		cp -p "$prog" "$prog.real"
+		printf '#!/bin/sh\nexit 1\n' >"$prog"
+		got=$(req GET /customer-confirmation -H "Accept: application/vnd.api+json")
+		mv "$prog.real" "$prog"
+		expect_web_error "GET /customer-confirmation (the program fails)" 500 1
+		return 0
+		;;
+	esac
+	got=$(req GET "$path")
+	expect "GET $path (the program's own answer)" "403 yes" "${got%% *} $(has_header x-request-id)"
+	mapfile -t pids < <(program_pids customers)
+	expect "customers: processes found by their socket" yes "$( ((${#pids[@]})) && echo yes || echo no)"
+	((${#pids[@]})) || return 0
+	kill -STOP "${pids[@]}"
+	for i in 1 2; do
+		curl -s -o "$BODY_FILE.$i" -D "$HEAD_FILE.$i" -w '%{http_code} %{content_type}' \
+			--max-time 30 "$BASE$path" >"$BODY_FILE.$i.got" &
+		sent+=($!)
+	done
+	sleep 1
+	kill -KILL "${pids[@]}"
+	wait "${sent[@]}" || true
+	for i in 1 2; do
+		mv "$BODY_FILE.$i" "$BODY_FILE"
+		mv "$HEAD_FILE.$i" "$HEAD_FILE"
+		got=$(<"$BODY_FILE.$i.got")
+		rm -f "$BODY_FILE.$i.got"
+		expect_web_error "GET $path, queued ($i), program killed" ${want%% *} \
+			"$(cut -d' ' -f2 <<<"$want")"
+	done
+	if [[ $SERVER == lighttpd ]]; then
+		# lighttpd starts the program again itself.
+		for ((n = 0; n < 50; n++)); do
+			got=$(req GET "$path")
+			[[ ${got%% *} == 403 ]] && break
+			sleep 0.2
+		done
+	else
+		got=$(req GET "$path")
+		expect_web_error "GET $path, its socket without a process" \
+			"$(cut -d' ' -f3 <<<"$want")" "$(cut -d' ' -f4 <<<"$want")"
+		spawn_one customers "$BIN/customers"
+		# Apache may hold the failed socket back for a moment.
+		for ((n = 0; n < 50; n++)); do
+			got=$(req GET "$path")
+			[[ ${got%% *} == 403 ]] && break
+			sleep 0.2
+		done
+	fi
+	expect "GET $path, the program back" "403 yes" "${got%% *} $(has_header x-request-id)"
+}
+
+# Limits (contract §9.7): 2,000 slow connections (headers a byte at a
+# time) for a few seconds leave a normal client answered; under nginx, a
+# burst over the per-address rate is answered 429 with the JSON:API
+# document.  Figures printed by tests/webserver/webcheck.py.
+# Apache holds a worker thread for each connection still sending its
+# headers, so slow connections beyond its workers (here 400) keep others
+# waiting until mod_reqtimeout cuts them: there 200 of them for 9 s, each
+# cut by the server, a normal client answered all along (README:
+# "Limits in the web server").
+limit_checks() {
+	local out rc args=(--conns 2000 --seconds 6) what="2000 slow connections"
+	[[ $SERVER == apache-cgi ]] && return 0
+	[[ $SERVER == apache ]] && args=(--conns 200 --seconds 9 --expect-closed) \
+		what="200 slow connections, each cut by mod_reqtimeout"
+	out=$(/usr/bin/python3 "$REPO/tests/webserver/webcheck.py" slow "$BASE/customers/DE--1" \
+		"${args[@]}" 2>&1) && rc=0 || rc=$?
+	sed 's/^/      /' <<<"$out"
+	expect "$what: a normal client answered" 0 "$rc"
+	if [[ $SERVER == nginx ]]; then
+		out=$(/usr/bin/python3 "$REPO/tests/webserver/webcheck.py" burst "$BASE/favicon.svg" \
+			--requests 3000 --threads 6 2>&1) && rc=0 || rc=$?
+		sed 's/^/      /' <<<"$out"
+		expect "3000 requests at once: some refused 429" 0 "$rc"
+		got=$(req GET /favicon.svg)
+		# The burst is spent: the next request at once may still be
+		# within the rate; the bucket refills at 200 a second.
+		sleep 6
+	fi
+}
+
+# A graceful restart under load (contract §9.8): 4 clients for 6 s, each
+# pausing 40 ms between requests (below nginx's per-address rate), the
+# server's own reload at the middle; no error, refused connections at most.
+reload_check() {
+	local out rc
+	out=$(/usr/bin/python3 "$REPO/tests/webserver/webcheck.py" restart "$BASE/customers/DE--1" \
+		--status 403 --threads 4 --seconds 6 --pause 0.04 \
+		--command "$(printf '%q ' "$REPO/tools/serve.sh" "$SERVER") reload" 2>&1) && rc=0 || rc=$?
+	sed 's/^/      /' <<<"$out"
+	expect "a graceful reload under load: no error" 0 "$rc"
 }
 
 # The headers of the www/ pages and their assets (contract §7.9), exactly
@@ -630,6 +825,10 @@ cmd_test() {
 	expect "  nor Referrer-Policy" none "$(header referrer-policy)"
 	expect "  its own nosniff" nosniff "$(header x-content-type-options)"
 
+	gone_checks
+	limit_checks
+	reload_check
+
 	if [[ $SERVER == apache-cgi ]]; then
 		got=$(req GET /cgi-bin/customers)
 		expect "GET /cgi-bin/customers (the program file)" 404 "${got%% *}"
@@ -653,5 +852,6 @@ stop) cmd_stop ;;
 status) cmd_status ;;
 test) cmd_test ;;
 render) cmd_render && say "rendered into $DIR" ;;
+reload) cmd_reload ;;
 *) usage; exit 2 ;;
 esac

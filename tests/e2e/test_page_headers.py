@@ -41,10 +41,14 @@ WWW = os.path.join(ROOT, "www")
 
 
 def www_files():
+    """The pages and their assets; not www/errors/, the web servers' own
+    error answers (contract §9.7, tests/e2e/test_web_server.py)."""
     out = []
     for d, _, names in os.walk(WWW):
         for n in names:
-            out.append(os.path.relpath(os.path.join(d, n), WWW).replace(os.sep, "/"))
+            rel = os.path.relpath(os.path.join(d, n), WWW).replace(os.sep, "/")
+            if not rel.startswith("errors/"):
+                out.append(rel)
     return sorted(out)
 
 
