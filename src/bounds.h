@@ -75,7 +75,7 @@
  * milliseconds plus up to as much again at random, so that the requests
  * that conflicted do not meet again in step: 20-40, 40-80, 80-160,
  * 160-320, 320-640 ms, at most 1.24 s in all.  A deadlock is rare at READ
- * COMMITTED (none in 960 simultaneous first activations, README); the
+ * COMMITTED (none in 640 simultaneous first activations, README); the
  * retries are mostly for lock waits of requests piled up on one account
  * (50 parallel requests of one account as plain CGI: 13 needed a third
  * attempt, none a fourth).  So a request waits at most about 6 s for an

@@ -352,6 +352,7 @@ static int
 rerun(struct req *r, int attempt)
 {
 	unsigned int	 e = db_conflict();
+	const char	*what = e == 1213 ? "deadlock" : "lock wait timeout";
 	long		 ms;
 
 	if (e == 0)
@@ -360,15 +361,14 @@ rerun(struct req *r, int attempt)
 	jsonapi_discard(r);
 	if (db_committed() != 0 || attempt > MAX_TX_RETRIES) {
 		log_warn("%s %s: %s (%u): not run again (%s)", r->method_name,
-		    r->path, e == 1213 ? "deadlock" : "lock wait timeout", e,
-		    db_committed() != 0 ? "part of it was committed" :
-		    "retries spent");
+		    r->path, what, e, db_committed() != 0 ?
+		    "part of it was committed" : "retries spent");
 		jsonapi_error(r, E_UNAVAILABLE);
 		return 0;
 	}
 	log_warn("%s %s: %s (%u): the unit of work runs again (attempt %d "
-	    "of %d)", r->method_name, r->path, e == 1213 ? "deadlock" :
-	    "lock wait timeout", e, attempt + 1, MAX_TX_RETRIES + 1);
+	    "of %d)", r->method_name, r->path, what, e, attempt + 1,
+	    MAX_TX_RETRIES + 1);
 	ms = (long)TX_RETRY_BASE_MS << (attempt - 1);
 	ms += (long)random_uniform((uint32_t)ms);
 	nanosleep(&(struct timespec){ ms / 1000, (ms % 1000) * 1000000L },
