@@ -56,6 +56,11 @@ static const struct key keys[] = {
 	{ "db_password", K_STR, "", 0, 0, NULL, S(db_password) },
 	{ "db_name", K_STR, "glue_mfa", 0, 0, NULL, S(db_name) },
 	{ "db_connect_timeout", K_UINT, "2", 1, 60, NULL, S(db_connect_timeout) },
+	/* contract §9.2: a frozen database is answered 503 within these.
+	 * A read outwaits a lock wait (DB_LOCK_WAIT_TIMEOUT), which is
+	 * retried, so a read timeout means a server that does not answer. */
+	{ "db_read_timeout", K_UINT, "2", DB_LOCK_WAIT_TIMEOUT + 1, 300, NULL, S(db_read_timeout) },
+	{ "db_write_timeout", K_UINT, "2", 1, 300, NULL, S(db_write_timeout) },
 	{ "secret_key_file", K_STR, "/etc/glue-mfa/secret.key", 0, 0, NULL, S(secret_key_file) },
 	{ "mail_transport", K_CHOICE, "sendmail", 0, 0, "sendmail|spool", S(mail_transport) },
 	{ "sendmail_command", K_STR, "/usr/sbin/sendmail -t -i", 0, 0, NULL, S(sendmail_command) },

@@ -15,10 +15,22 @@
  *
  * Time is always passed in as a parameter (never NOW()), so the clock is
  * the programs' own: one clock for every decision, and testable.
+ *
+ * Bounded waits (contract §9.2): every read, write and connect has its
+ * timeout (db_read_timeout, db_write_timeout, db_connect_timeout), and a
+ * request connects at most once: a connection that times out is a server
+ * that is frozen or overloaded, and connecting again would only wait
+ * once more.  Conflicts (contract §9.1): a deadlock or a lock wait
+ * timeout is remembered for the request (db_conflict()); every statement
+ * after it is refused without reaching the server, so the attempt commits
+ * nothing more, and the dispatcher runs the unit of work again when
+ * nothing of the request was committed (db_committed()).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <mysql.h>
 #include <errmsg.h>
@@ -551,6 +563,9 @@ static int		 down;		/* last failure was a lost server */
 static int		 in_tx;
 static int		 first;		/* no statement of this request ran yet */
 static int		 dup;		/* last failure was a duplicate key */
+static int		 connects = 1;	/* connects this request may still make */
+static unsigned int	 conflict;	/* 1213 or 1205 met by this attempt */
+static int		 commits;	/* units of work this request committed */
 
 /*
  * A statement used with a count its table entry does not have: a bug in
@@ -577,6 +592,31 @@ lost(unsigned int e)
 	    e == ER_SERVER_SHUTDOWN;
 }
 
+/* The two errors that say "run the transaction again" (contract §9.1). */
+static int
+conflicting(unsigned int e)
+{
+	return e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT;
+}
+
+static double
+seconds(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Before a call to the server: when it started, errno cleared, so that a
+ * failure's ETIMEDOUT is its own (db_failed()). */
+static double
+call_start(void)
+{
+	errno = 0;
+	return seconds();
+}
+
 void
 db_close(void)
 {
@@ -593,19 +633,48 @@ db_close(void)
 	in_tx = 0;
 }
 
+/*
+ * The session every transaction runs in (contract §9.1): READ COMMITTED,
+ * so that locking reads and updates lock the rows they match and no gaps
+ * between index records (the gap locks of REPEATABLE READ on
+ * mfa_codes_account made two accounts issuing codes at once deadlock).
+ * Safe because no decision here rests on repeatable reads: every unit of
+ * work that reads and then writes an account's state first takes that
+ * account's lock row (db_mfa_lock(), db_customer_lock()), so from then on
+ * nobody else changes what it reads, and each statement sees everything
+ * committed before the lock was granted; the other writes are single
+ * conditional statements (a code consumed once, a step accepted once) or
+ * counters updated in one statement, which behave the same at both
+ * levels.  A lock is waited for DB_LOCK_WAIT_TIMEOUT seconds, below the
+ * read timeout, so a long wait ends as error 1205, which is retried,
+ * rather than as a read timeout, which is not.
+ */
+#define SESSION_ISOLATION \
+	"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"
+#define SESSION_LOCK_WAIT \
+	"SET SESSION innodb_lock_wait_timeout = " STR(DB_LOCK_WAIT_TIMEOUT)
+
 int
 db_open(void)
 {
-	unsigned int	 t = cfg.db_connect_timeout, rw = 5;
+	unsigned int	 t = cfg.db_connect_timeout, rt = cfg.db_read_timeout;
+	unsigned int	 wt = cfg.db_write_timeout;
 	int		 tcp = cfg.db_host[0] != '\0';
 
 	db_close();
 	if ((conn = mysql_init(NULL)) == NULL)
 		return -1;
+	/* MariaDB Connector/C waits each timeout once, without retrying
+	 * (measured: a read on a stopped server fails after exactly
+	 * db_read_timeout; the handshake of a connect is bounded by
+	 * db_connect_timeout).  README: database timeouts. */
 	mysql_options(conn, MYSQL_OPT_CONNECT_TIMEOUT, &t);
-	mysql_options(conn, MYSQL_OPT_READ_TIMEOUT, &rw);
-	mysql_options(conn, MYSQL_OPT_WRITE_TIMEOUT, &rw);
+	mysql_options(conn, MYSQL_OPT_READ_TIMEOUT, &rt);
+	mysql_options(conn, MYSQL_OPT_WRITE_TIMEOUT, &wt);
 	mysql_options(conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	/* Run on every connect, before the first statement. */
+	mysql_options(conn, MYSQL_INIT_COMMAND, SESSION_ISOLATION);
+	mysql_options(conn, MYSQL_INIT_COMMAND, SESSION_LOCK_WAIT);
 	if (mysql_real_connect(conn, tcp ? cfg.db_host : NULL, cfg.db_user,
 	    cfg.db_password, cfg.db_name, tcp ? cfg.db_port : 0,
 	    tcp ? NULL : cfg.db_socket, CLIENT_FOUND_ROWS) == NULL) {
@@ -625,15 +694,53 @@ db_unavailable(void)
 	return down;
 }
 
+/*
+ * A failed call: a lost connection is closed (the server is down, or
+ * frozen when the call timed out: then no connect is tried again in this
+ * request); a conflict is remembered for the dispatcher.  since: when the
+ * call started (call_start()).
+ */
 static void
-db_failed(const char *what, unsigned int e, const char *msg)
+db_failed(const char *what, unsigned int e, const char *msg, double since)
 {
+	int	 timed_out = errno == ETIMEDOUT ||
+		    seconds() - since >= (double)cfg.db_read_timeout;
+
 	if (lost(e)) {
 		down = 1;
-		log_err("database: %s: connection lost: %s", what, msg);
+		if (timed_out)
+			connects = 0;
+		log_err("database: %s: connection lost%s: %s", what,
+		    timed_out ? " (timed out)" : "", msg);
 		db_close();
+	} else if (conflicting(e)) {
+		if (conflict == 0)
+			log_warn("database: %s: %s", what, msg);
+		conflict = e;
 	} else
 		log_err("database: %s: %s", what, msg);
+}
+
+/*
+ * The connection for a statement: open, or opened again when this request
+ * may still connect (once: see connects).  NULL when there is none, or
+ * when this attempt met a conflict and may do nothing more.
+ */
+static MYSQL *
+conn_get(void)
+{
+	if (conflict != 0)
+		return NULL;
+	if (conn == NULL) {
+		if (connects <= 0) {
+			down = 1;
+			return NULL;
+		}
+		connects--;
+		if (db_open() == -1)
+			return NULL;
+	}
+	return conn;
 }
 
 /* Prepares s once; its counts must be the table's. */
@@ -641,20 +748,23 @@ static MYSQL_STMT *
 stmt_get(enum stmt s)
 {
 	MYSQL_STMT	*st;
+	double		 t0;
 
 	if (stmt_def[s].sql == NULL) {
 		miscount(s, "statements", 0, 1);
 		return NULL;
 	}
-	if (conn == NULL && db_open() == -1)
+	if (conn_get() == NULL)
 		return NULL;
 	if (stmts[s] != NULL)
 		return stmts[s];
 	if ((st = mysql_stmt_init(conn)) == NULL)
 		return NULL;
+	t0 = call_start();
 	if (mysql_stmt_prepare(st, stmt_def[s].sql,
 	    strlen(stmt_def[s].sql)) != 0) {
-		db_failed("prepare", mysql_stmt_errno(st), mysql_stmt_error(st));
+		db_failed("prepare", mysql_stmt_errno(st), mysql_stmt_error(st),
+		    t0);
 		mysql_stmt_close(st);
 		return NULL;
 	}
@@ -721,8 +831,10 @@ bind_in(MYSQL_BIND *b, const struct dbv *v, size_t n)
  * Binds and executes.  A connection found gone on the first statement of a
  * request (the server restarted since the last one) is re-opened and the
  * statement tried once more, so a restart costs no request.  Never inside a
- * transaction, or after a statement of this request went through: that
- * work went with the connection.
+ * transaction, or after a statement of this request went through (that
+ * work went with the connection), or after a timeout (a frozen server:
+ * conn_get() connects no more).  A write outside a transaction commits
+ * itself: it is counted as a commit of the request.
  */
 static MYSQL_STMT *
 run(enum stmt s, const struct dbv *args, size_t n)
@@ -731,6 +843,7 @@ run(enum stmt s, const struct dbv *args, size_t n)
 	MYSQL_STMT	*st;
 	int		 retry = first && !in_tx;
 	unsigned int	 e;
+	double		 t0;
 
 	dup = 0;
 	if (n != stmt_def[s].params || n > MAX_BINDS) {
@@ -740,9 +853,12 @@ run(enum stmt s, const struct dbv *args, size_t n)
 	for (;;) {
 		if ((st = stmt_get(s)) != NULL) {
 			bind_in(b, args, n);
+			t0 = call_start();
 			if (mysql_stmt_bind_param(st, b) == 0 &&
 			    mysql_stmt_execute(st) == 0) {
 				first = 0;
+				if (!in_tx && stmt_def[s].cols == 0)
+					commits++;
 				return st;
 			}
 			e = mysql_stmt_errno(st);
@@ -750,9 +866,9 @@ run(enum stmt s, const struct dbv *args, size_t n)
 				dup = 1;
 				return NULL;
 			}
-			db_failed("execute", e, mysql_stmt_error(st));
+			db_failed("execute", e, mysql_stmt_error(st), t0);
 		}
-		if (!retry || conn != NULL || !down)
+		if (!retry || conn != NULL || !down || connects <= 0)
 			return NULL;
 		retry = 0;
 	}
@@ -802,6 +918,7 @@ q_select(enum stmt s, const struct dbv *args, size_t n, struct dbcol *c,
 	MYSQL_BIND	 b[MAX_BINDS];
 	MYSQL_STMT	*st;
 	size_t		 i;
+	double		 t0;
 
 	if (nc != stmt_def[s].cols || nc > MAX_BINDS) {
 		miscount(s, "columns bound", nc, stmt_def[s].cols);
@@ -824,9 +941,11 @@ q_select(enum stmt s, const struct dbv *args, size_t n, struct dbcol *c,
 			b[i].length = &c[i].len;
 		}
 	}
+	t0 = call_start();
 	if (mysql_stmt_bind_result(st, b) != 0 ||
 	    mysql_stmt_store_result(st) != 0) {
-		db_failed("result", mysql_stmt_errno(st), mysql_stmt_error(st));
+		db_failed("result", mysql_stmt_errno(st), mysql_stmt_error(st),
+		    t0);
 		if (conn != NULL)
 			mysql_stmt_free_result(st);
 		return DB_ERR;
@@ -901,10 +1020,13 @@ q_int(enum stmt s, const struct dbv *args, size_t n, long long *out)
 static int
 simple(const char *q)
 {
-	if (conn == NULL && db_open() == -1)
+	double	 t0;
+
+	if (conn_get() == NULL)
 		return -1;
+	t0 = call_start();
 	if (mysql_real_query(conn, q, strlen(q)) != 0) {
-		db_failed(q, mysql_errno(conn), mysql_error(conn));
+		db_failed(q, mysql_errno(conn), mysql_error(conn), t0);
 		return -1;
 	}
 	return 0;
@@ -913,7 +1035,9 @@ simple(const char *q)
 /*
  * Transactions nest: an inner begin/commit joins the one already open
  * (the request's unit of work, opened by the MFA guard), and only the
- * outermost commit commits.  A rollback at any depth ends it all.
+ * outermost commit commits.  A rollback at any depth ends it all.  Every
+ * transaction runs at READ COMMITTED, the session's level (db_open(),
+ * SESSION_ISOLATION: why that is safe).
  */
 int
 db_begin(void)
@@ -939,14 +1063,21 @@ db_commit(void)
 	if (in_tx == 0)		/* rolled back inside: nothing to commit */
 		return -1;
 	in_tx = 0;
-	return simple("COMMIT");
+	if (simple("COMMIT") != 0)
+		return -1;
+	commits++;
+	return 0;
 }
 
+/* Also after a conflict, which refuses every other statement. */
 void
 db_rollback(void)
 {
-	if (in_tx && conn != NULL)
-		(void)simple("ROLLBACK");
+	double	 t0 = call_start();
+
+	if (in_tx && conn != NULL &&
+	    mysql_real_query(conn, "ROLLBACK", 8) != 0)
+		db_failed("ROLLBACK", mysql_errno(conn), mysql_error(conn), t0);
 	in_tx = 0;
 }
 
@@ -956,13 +1087,32 @@ db_in_transaction(void)
 	return in_tx > 0;
 }
 
-/* Marks the start of a request: its first statement may be retried. */
+/*
+ * Marks the start of a request, or of another attempt at its unit of
+ * work: its first statement may be retried, it may connect once, nothing
+ * is committed yet and no conflict met.
+ */
 void
 db_request_start(void)
 {
-	first = 1;
 	if (in_tx)
 		db_rollback();
+	first = 1;
+	connects = 1;
+	conflict = 0;
+	commits = 0;
+}
+
+unsigned int
+db_conflict(void)
+{
+	return conflict;
+}
+
+int
+db_committed(void)
+{
+	return commits;
 }
 
 /* ---- tokens ---------------------------------------------------------- */

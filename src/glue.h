@@ -48,6 +48,8 @@ struct config {
 	char	*db_password;
 	char	*db_name;
 	unsigned db_connect_timeout;
+	unsigned db_read_timeout;	/* seconds; above DB_LOCK_WAIT_TIMEOUT */
+	unsigned db_write_timeout;
 	char	*secret_key_file;
 	char	*mail_transport;	/* "sendmail" or "spool" */
 	char	*sendmail_command;
@@ -174,6 +176,12 @@ int	 db_open(void);
 void	 db_close(void);
 int	 db_unavailable(void);
 void	 db_request_start(void);
+/* What this attempt at the request's unit of work met: ER_LOCK_DEADLOCK
+ * (1213) or ER_LOCK_WAIT_TIMEOUT (1205), else 0.  Once set, every
+ * statement but ROLLBACK is refused until db_request_start(). */
+unsigned int db_conflict(void);
+/* Commits this request made (a transaction, or a write outside one). */
+int	 db_committed(void);
 int	 db_begin(void);
 int	 db_commit(void);
 void	 db_rollback(void);

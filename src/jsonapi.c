@@ -38,7 +38,9 @@ static const struct {
 	[E_NOT_ACCEPTABLE] = { 406, "105", "Not acceptable." },
 	[E_TOO_LARGE] = { 413, "106", "Request body too large." },
 	[E_MEDIA_TYPE] = { 415, "107", "Unsupported media type." },
-	[E_UNAVAILABLE] = { 503, "110", "Service temporarily unavailable." },
+	/* contract §9: the database is down, frozen, or kept conflicting. */
+	[E_UNAVAILABLE] = { 503, "110", "Service temporarily unavailable.",
+	    RETRY },
 	[E_INTERNAL] = { 500, "111", "Internal server error." },
 	[E_LOGIN_LIMIT] = { 429, "113",
 	    "Too many failed login attempts. Please try again later.", RETRY },

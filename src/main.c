@@ -65,8 +65,11 @@ glue_main(const struct program *p, int argc, char *argv[])
 		fprintf(stderr, "%s: %s\n", p->name, err);
 		return cgi ? fail_cgi() : 1;
 	}
-	/* A database that is down now is answered with 503 until it is back. */
-	(void)db_open();
+	/* A database that is down now is answered with 503 until it is back.
+	 * A CGI request connects when it first needs to: one connect per
+	 * request (contract §9.2), not one here and one again in it. */
+	if (!cgi)
+		(void)db_open();
 	if (cgi) {
 		serve_one(p, io_cgi());
 		io_finish(io_cgi());

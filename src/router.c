@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "glue.h"
 
@@ -309,6 +310,9 @@ static void (*const pipeline[])(struct req *, const struct program *) = {
 	step_route, step_media, step_body, step_authenticate, step_authorize,
 	step_guard, step_handler,
 };
+/* Where a unit of work run again starts: the steps before it (the front
+ * line) use no database and their result stands. */
+#define STEP_UNIT	3
 
 /*
  * The request's unit of work ends with its answer: a success commits what
@@ -333,15 +337,62 @@ conclude(struct req *r)
 	mfa_concluded(r);
 }
 
+/*
+ * Contract §9.1: an attempt that met a deadlock or a lock wait timeout
+ * committed nothing after it (db.c refuses every statement from then on)
+ * and its answer is discarded.  When nothing of the request was committed
+ * before it either, nothing has left the process (every mail and other
+ * effect outside the database follows a commit), so the unit of work runs
+ * again from authentication on, with the request's per-attempt state
+ * reset, up to MAX_TX_RETRIES times after a jittered pause.  Otherwise, or
+ * when the retries are spent, the answer is 503 with Retry-After: the
+ * client may try again.  1: run it again.
+ */
+static int
+rerun(struct req *r, int attempt)
+{
+	unsigned int	 e = db_conflict();
+	const char	*what = e == 1213 ? "deadlock" : "lock wait timeout";
+	long		 ms;
+
+	if (e == 0)
+		return 0;
+	db_rollback();
+	jsonapi_discard(r);
+	if (db_committed() != 0 || attempt > MAX_TX_RETRIES) {
+		log_warn("%s %s: %s (%u): not run again (%s)", r->method_name,
+		    r->path, what, e, db_committed() != 0 ?
+		    "part of it was committed" : "retries spent");
+		jsonapi_error(r, E_UNAVAILABLE);
+		return 0;
+	}
+	log_warn("%s %s: %s (%u): the unit of work runs again (attempt %d "
+	    "of %d)", r->method_name, r->path, what, e, attempt + 1,
+	    MAX_TX_RETRIES + 1);
+	ms = (long)TX_RETRY_BASE_MS << (attempt - 1);
+	ms += (long)random_uniform((uint32_t)ms);
+	nanosleep(&(struct timespec){ ms / 1000, (ms % 1000) * 1000000L },
+	    NULL);
+	memset(&r->acct, 0, sizeof(r->acct));
+	r->guard_passed = 0;
+	r->recovery_used = 0;
+	db_request_start();
+	return 1;
+}
+
 void
 dispatch(struct req *r, const struct program *p)
 {
 	size_t	 i;
+	int	 attempt = 1;
 
 	db_request_start();
 	r->hold = 1;		/* the answer leaves after conclude() */
-	for (i = 0; i < nitems(pipeline) && !r->answered; i++)
-		pipeline[i](r, p);
-	conclude(r);
+	do {
+		for (i = attempt == 1 ? 0 : STEP_UNIT; i < nitems(pipeline) &&
+		    !r->answered; i++)
+			pipeline[i](r, p);
+		conclude(r);
+	} while (rerun(r, attempt++));
 	jsonapi_flush(r);
 }

@@ -47,7 +47,7 @@ CODES = {
     "107": (415, "Unsupported media type.", None,
             "The body is neither `application/vnd.api+json` (parameters `ext`, `profile` only) nor `application/json` (`charset=utf-8` only)."),
     "110": (503, "Service temporarily unavailable.", None,
-            "The database is down; answered within `db_connect_timeout`."),
+            "The database is down, does not answer within `db_read_timeout` / `db_connect_timeout` (2 s), or a unit of work kept meeting deadlocks or lock waits (contract §9.1, §9.2); `Retry-After`."),
     "111": (500, "Internal server error.", None,
             "Anything unexpected; the cause goes to the log only."),
     "113": (429, "Too many failed login attempts. Please try again later.", None,
@@ -304,7 +304,11 @@ def operation(op_id, summary, description, tags, *, success, auth=None,
         add("429", "Code checks locked after too many wrong codes (5911); `Retry-After`",
             ["E5911"], ["Retry-After"])
     if db:
-        add("503", "The database is down (110)", ["E110"])
+        # Retry-After (contract §9): declared where 110 is the only 503 (a
+        # 5910 answer carries none).
+        add("503", "The database is down, does not answer within its timeouts, or "
+            "kept conflicting (110); `Retry-After`", ["E110"],
+            () if "503" in errs else ["Retry-After"])
     op = {"tags": tags, "operationId": op_id, "summary": summary,
           "description": description}
     ps = list(params or [])

@@ -38,6 +38,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(cfg.db_port >= 1 && cfg.db_port <= 65535);
 		FUZZ_CHECK(cfg.db_connect_timeout >= 1 &&
 		    cfg.db_connect_timeout <= 60);
+		FUZZ_CHECK(cfg.db_read_timeout > DB_LOCK_WAIT_TIMEOUT &&
+		    cfg.db_read_timeout <= 300);
 		FUZZ_CHECK(cfg.mail_timeout >= 1 && cfg.mail_timeout <= 300);
 		FUZZ_CHECK(cfg.code_length >= MIN_CODE_LENGTH &&
 		    cfg.code_length <= MAX_CODE_LENGTH);

@@ -43,6 +43,8 @@ test_defaults(void)
 	CHECK_STR(cfg.db_password, "");
 	CHECK_STR(cfg.db_name, "glue_mfa");
 	CHECK_INT(cfg.db_connect_timeout, 2);
+	CHECK_INT(cfg.db_read_timeout, 2);
+	CHECK_INT(cfg.db_write_timeout, 2);
 	CHECK_STR(cfg.secret_key_file, "/etc/glue-mfa/secret.key");
 	CHECK_STR(cfg.mail_transport, "sendmail");
 	CHECK_STR(cfg.sendmail_command, "/usr/sbin/sendmail -t -i");
@@ -271,6 +273,12 @@ test_numbers(void)
 		{ "trusted_proxies = 256.0.0.1", -1, "trusted_proxies" },
 		{ "mail_timeout = 0", -1, "mail_timeout" },
 		{ "db_connect_timeout = 0", -1, "db_connect_timeout" },
+		/* contract §9.2: a read outwaits a lock wait (1 s). */
+		{ "db_read_timeout = 1", -1, "db_read_timeout" },
+		{ "db_read_timeout = 2", 0, NULL },
+		{ "db_read_timeout = 301", -1, "db_read_timeout" },
+		{ "db_write_timeout = 0", -1, "db_write_timeout" },
+		{ "db_write_timeout = 300", 0, NULL },
 	};
 	size_t	 i;
 	int	 rc;

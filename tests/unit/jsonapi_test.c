@@ -251,7 +251,7 @@ test_error_table(void)
 	};
 	static const int retry[E__COUNT] = {
 		[E_LOGIN_LIMIT] = 1, [E_MFA_LOCKED] = 1, [E_MFA_RESEND] = 1,
-		[E_SIGNUP_LIMIT] = 1,
+		[E_SIGNUP_LIMIT] = 1, [E_UNAVAILABLE] = 1,
 	};
 	struct req	 r;
 	char		 body[512], status[4];
