@@ -588,11 +588,12 @@ mfa_activate(struct req *r)
 	if (issue_open(r, &c.who, "activate", type) != 0)
 		return jsonapi_db_error(r);
 	e = issue(&c, m, m->issue, &retry);
+	if (e == E_NONE)
+		fault_point("activate-committed");
 	if (e != E_NONE || c.answer == NULL) {
 		cJSON_Delete(c.answer);
 		return finish(r, "activate", type, e, retry);
 	}
-	fault_point("activate-committed");
 	/* What the method answers with (totp: its secret, contract §6.4). */
 	self_link(r, self, sizeof(self), "multi-factor-auth-type-activate");
 	return jsonapi_send(r, 200, jsonapi_document(jsonapi_resource(r,
