@@ -1011,7 +1011,9 @@ struct outbox_result {
  * inside the caller's transaction: 0, or -1 (the unit of work fails). */
 int	 outbox_add(struct req *, const struct subject *, const char *to,
 	    enum notice);
-/* Hands over at most max due notices: 0, or -1 on a database error. */
+/* Hands over at most max due notices, stopping at the first that fails
+ * (counted into *res, which the caller zeroes): 0, or -1 on a database
+ * error. */
 int	 outbox_send_due(time_t now, long max, struct outbox_result *);
 /* After the answer: the notices this request queued, and others due. */
 void	 outbox_after(struct req *);

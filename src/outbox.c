@@ -88,11 +88,14 @@ outbox_send_due(time_t now, long max, struct outbox_result *res)
 {
 	struct outbox_batch b;
 	long long	 n;
+	long		 failed = res->retry + res->failed;
 	size_t		 i;
 
 	if (db_outbox_due(now, max, &b) != 0)
 		return -1;
-	for (i = 0; i < b.n; i++) {
+	/* The first hand-over that fails ends the round: the mail path is
+	 * likely down, and each try may cost mail_timeout. */
+	for (i = 0; i < b.n && res->retry + res->failed == failed; i++) {
 		if ((n = db_outbox_claim(b.r[i].id, now,
 		    now + OUTBOX_LEASE)) < 0)
 			return -1;
@@ -114,8 +117,10 @@ outbox_after(struct req *r)
 	static time_t	 last;
 	struct outbox_result res;
 
-	if (db_in_transaction())
-		return;		/* never inside someone's unit of work */
+	/* Never inside a unit of work, nor a second connect to a database
+	 * that is gone: the rows wait for the next request. */
+	if (db_in_transaction() || db_unavailable())
+		return;
 	if (r->notices == 0 && r->now >= last &&
 	    r->now - last < OUTBOX_POLL_SECONDS)
 		return;
