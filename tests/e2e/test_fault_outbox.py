@@ -26,7 +26,8 @@ from conftest import INSTANCE, api, db_query, doc, login, new_customer
 from mfa_helpers import (MAX_FAILURES, STOREFRONT,
                          SUBJECT_ADMIN_OFF, SUBJECT_LOCKED, SUBJECT_OFF, SUBJECT_ON,
                          account_id, activation_code, assert_204,
-                         assert_5901, assert_5904, assert_5911, assert_5912,
+                         assert_5901, assert_5904, assert_5906, assert_5911,
+                         assert_5912,
                          assert_notification, audit_query, code_rows, deactivate,
                          fresh_code, lockout_row, mail_mark, mails_for, mfa_account,
                          needs_db, patch_account, stored_status, trigger, verify,
@@ -215,6 +216,8 @@ def test_deactivate_killed_before_and_after_commit(side, faults):
     assert len(rows(c, "deactivate")) == 1
     assert outbox(c) == [(NOTICE_OFF, 0, 0)]
     assert notices(c, mark, SUBJECT_OFF) == 0
+    # The retry is told the method is not active (any more).
+    assert_5906(deactivate(c, code))
     any_request(c, faults)
     assert outbox(c) == [] and notices(c, mark, SUBJECT_OFF) == 1
 
