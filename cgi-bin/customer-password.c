@@ -49,15 +49,14 @@ change(struct req *r)
 	}
 	if (password_hash(hash, sizeof(hash), f[F_NEW].s) != 0)
 		return jsonapi_error(r, E_INTERNAL);
+	/* The change, its audit row and the counts' end: one transaction. */
 	if (db_begin() != 0 ||
 	    db_customer_password_set(r->acct.id, hash, r->now) != 0 ||
-	    auth_revoke_others(r) != 0 || db_commit() != 0) {
+	    auth_revoke_others(r) != 0 || auth_password_passed(r) != 0 ||
+	    db_commit() != 0) {
 		db_rollback();
 		return jsonapi_db_error(r);
 	}
-	if (auth_password_passed(r) != 0)
-		log_err("password check: counts of customer %lld not cleared",
-		    r->acct.id);
 	log_info("customer %lld changed the password", r->acct.id);
 	return jsonapi_no_content(r);
 }

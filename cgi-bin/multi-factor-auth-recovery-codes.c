@@ -87,18 +87,20 @@ generate(struct req *r)
 	enum err	 e;
 	long		 retry = 0;
 
-	if ((e = mfa_method_code(r, &retry)) != E_NONE)
+	if ((e = mfa_method_code(r, "recovery_codes", "recovery", &retry)) !=
+	    E_NONE)
 		goto refused;
 	codes = cJSON_CreateArray();
 	if ((e = store(r, &set, codes)) != E_NONE)
 		goto refused;
-	audit(r, r->side, r->acct.id, 0, "recovery_codes", "recovery",
-	    E_NONE);
-	if (db_commit() != 0) {
+	/* The set, its audit row and its notice commit together (contract
+	 * §9.3). */
+	if (audit(r, r->side, r->acct.id, 0, "recovery_codes", "recovery",
+	    E_NONE) != 0 || mfa_notify(r, NOTICE_RECOVERY_NEW) != 0 ||
+	    db_commit() != 0) {
 		e = E_INTERNAL;
 		goto refused;
 	}
-	mfa_notify(r, NOTICE_RECOVERY_NEW);
 	return jsonapi_send(r, 201, jsonapi_document(set_resource(r, &set,
 	    codes), NULL));
 refused:
@@ -106,7 +108,10 @@ refused:
 	db_rollback();
 	if (e == E_INTERNAL && db_unavailable())
 		e = E_UNAVAILABLE;
-	audit(r, r->side, r->acct.id, 0, "recovery_codes", "recovery", e);
+	/* A counted failure has its row, written with its count. */
+	if (e != E_MFA_CODE_INVALID)
+		(void)audit(r, r->side, r->acct.id, 0, "recovery_codes",
+		    "recovery", e);
 	/* 5906 here is about the account, not about a type in the body. */
 	if (e == E_MFA_TYPE_NOT_FOUND)
 		return jsonapi_error_src(r, e, SRC_NONE, NULL);

@@ -169,15 +169,15 @@ rename_end(struct req *r, const struct user_row *u, int self)
 	return db_mfa_codes_drop(&who);
 }
 
-/* After the commit: both addresses are told; a mail that fails is logged. */
-static void
+/* Both addresses are told: notices queued in the change's transaction
+ * (contract §9.3), handed over after its commit. */
+static int
 rename_notify(struct req *r, const struct user_row *u, const char *to)
 {
-	if (mail_notice(u->username, NOTICE_USERNAME_OLD,
-	    (long long)r->now) != 0 ||
-	    mail_notice(to, NOTICE_USERNAME_NEW, (long long)r->now) != 0)
-		log_warn("username change of user %lld: a notice was not "
-		    "handed over", u->id);
+	struct subject	 who = { SIDE_BACKEND, u->id };
+
+	return outbox_add(r, &who, u->username, NOTICE_USERNAME_OLD) != 0 ||
+	    outbox_add(r, &who, to, NOTICE_USERNAME_NEW) != 0 ? -1 : 0;
 }
 
 /*
@@ -253,15 +253,12 @@ update(struct req *r)
 	if (rc < 0 || ((blocking || f[U_PASSWORD].s != NULL) &&
 	    (self ? auth_revoke_others(r) : revoke_user(r, u.id)) != 0) ||
 	    (renamed && rename_end(r, &u, self) != 0) ||
+	    (renamed && rename_notify(r, &u, f[U_USERNAME].s) != 0) ||
+	    (self && f[U_PASSWORD].s != NULL && auth_password_passed(r) != 0) ||
 	    db_commit() != 0) {
 		db_rollback();
 		return jsonapi_db_error(r);
 	}
-	if (renamed)
-		rename_notify(r, &u, f[U_USERNAME].s);
-	if (self && f[U_PASSWORD].s != NULL && auth_password_passed(r) != 0)
-		log_err("password check: counts of user %lld not cleared",
-		    r->acct.id);
 	return send_user(r, 200, r->param[0]);
 }
 

@@ -176,11 +176,27 @@ login_limited(const struct req *r, const struct login_scopes *sc, long *retry)
 	return 1;
 }
 
+/*
+ * A failure that counts, with its audit row (account, action, err): one
+ * transaction, so the count and the row commit together or not at all
+ * (contract §9.3).  0, or -1 with nothing written.
+ */
 static int
-login_failed(const struct req *r, const struct login_scopes *sc)
+login_failed(struct req *r, const struct login_scopes *sc, long long account,
+    const char *action, enum err e)
 {
-	return db_login_failure_add(sc, r->now, r->now - cfg.login_window,
-	    r->now - cfg.login_account_window) != 0 ? -1 : 0;
+	if (db_begin() != 0 ||
+	    db_login_failure_add(sc, r->now, r->now - cfg.login_window,
+	    r->now - cfg.login_account_window) != 0 ||
+	    audit(r, r->side, account, 0, action, NULL, e) != 0)
+		goto fail;
+	fault_point("login-failure-stored");
+	if (db_commit() != 0)
+		goto fail;
+	return 0;
+fail:
+	db_rollback();
+	return -1;
 }
 
 /*
@@ -211,23 +227,29 @@ auth_password_check(struct req *r, const char *hash, const char *password,
 	/*
 	 * A refusal that counts: the request's unit of work ends here, so a
 	 * code the MFA guard accepted stays unspent, and the failure and its
-	 * audit row are written on their own, whatever the answer.
+	 * audit row are written together on their own, whatever the answer.
 	 */
 	db_rollback();
-	audit(r, r->side, r->acct.id, 0, "password_check", NULL,
-	    E_WRONG_PASSWORD);
-	return login_failed(r, &sc) != 0 ? -1 : PASSWORD_WRONG;
+	return login_failed(r, &sc, r->acct.id, "password_check",
+	    E_WRONG_PASSWORD) != 0 ? -1 : PASSWORD_WRONG;
 }
 
-/* The check passed and the change is made: audited, the counts end. */
+/*
+ * The check passed: audited and the counts ended inside the transaction of
+ * the change, before the caller commits it (contract §9.3).  -1: the
+ * caller rolls the change back and answers the database error.
+ */
 int
 auth_password_passed(struct req *r)
 {
 	struct login_scopes sc;
 
 	login_scopes(r, r->acct.id, NULL, &sc);
-	audit(r, r->side, r->acct.id, 0, "password_check", NULL, E_NONE);
-	return db_login_failure_clear(&sc) != 0 ? -1 : 0;
+	if (audit(r, r->side, r->acct.id, 0, "password_check", NULL,
+	    E_NONE) != 0 || db_login_failure_clear(&sc) != 0)
+		return -1;
+	fault_point("password-stored");
+	return 0;
 }
 
 /*
@@ -371,13 +393,19 @@ auth_login(struct req *r, const char *username, const char *password,
 		ok = 0;
 	} else
 		ok = password_verify(lr.password_hash, password) && lr.active;
-	if (!ok) {
-		audit(r, r->side, rc == 1 ? lr.id : 0, 0, "login", NULL,
-		    E_LOGIN_FAILED);
-		return login_failed(r, &sc) != 0 ? -1 : LOGIN_FAILED;
-	}
-	if (db_login_failure_clear(&sc) != 0 || auth_issue(r, lr.id, 0, t) != 0)
-		return -1;
-	audit(r, r->side, lr.id, 0, "login", NULL, E_NONE);
+	if (!ok)
+		return login_failed(r, &sc, rc == 1 ? lr.id : 0, "login",
+		    E_LOGIN_FAILED) != 0 ? -1 : LOGIN_FAILED;
+	/* The tokens, the counts' end and the row: together or none. */
+	if (db_begin() != 0 || db_login_failure_clear(&sc) != 0 ||
+	    auth_issue(r, lr.id, 0, t) != 0 ||
+	    audit(r, r->side, lr.id, 0, "login", NULL, E_NONE) != 0)
+		goto fail;
+	fault_point("login-stored");
+	if (db_commit() != 0)
+		goto fail;
 	return LOGIN_OK;
+fail:
+	db_rollback();
+	return -1;
 }

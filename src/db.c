@@ -135,6 +135,14 @@ enum stmt {
 	S_CODE_MAIL_STATS,
 	S_CODE_MAIL_INSERT,
 	S_CODE_MAIL_DELETE,
+	/* the notification outbox (migration 011) */
+	S_OUTBOX_INSERT,
+	S_OUTBOX_DUE,
+	S_OUTBOX_CLAIM,
+	S_OUTBOX_DONE,
+	S_OUTBOX_RETRY,
+	S_OUTBOX_LIST,
+	S_OUTBOX_REQUEUE,
 	S__COUNT
 };
 
@@ -515,6 +523,32 @@ static const struct stmt_def {
 	    " VALUES (?, ?, ?)", 3, 0 },
 	[S_CODE_MAIL_DELETE] = {
 	    "DELETE FROM code_mails WHERE code_id = ?", 1, 0 },
+	[S_OUTBOX_INSERT] = {
+	    "INSERT INTO mail_outbox (side, account_id, recipient, notice,"
+	    " event_at, next_attempt_at, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+	    7, 0 },
+	[S_OUTBOX_DUE] = {
+	    "SELECT id, side, account_id, recipient, notice, event_at, attempts"
+	    " FROM mail_outbox WHERE state = 0 AND next_attempt_at <= ?"
+	    " AND claimed_until < ? ORDER BY next_attempt_at, id LIMIT ?",
+	    3, 7 },
+	/* Matched only while unclaimed and due: 1 row is this caller's claim. */
+	[S_OUTBOX_CLAIM] = {
+	    "UPDATE mail_outbox SET claimed_until = ?, attempts = attempts + 1"
+	    " WHERE id = ? AND state = 0 AND next_attempt_at <= ?"
+	    " AND claimed_until < ?", 4, 0 },
+	[S_OUTBOX_DONE] = {
+	    "DELETE FROM mail_outbox WHERE id = ?", 1, 0 },
+	[S_OUTBOX_RETRY] = {
+	    "UPDATE mail_outbox SET claimed_until = 0, next_attempt_at = ?,"
+	    " state = IF(attempts >= ?, 2, 0) WHERE id = ?", 3, 0 },
+	[S_OUTBOX_LIST] = {
+	    "SELECT id, side, account_id, recipient, notice, event_at, attempts,"
+	    " state, next_attempt_at FROM mail_outbox ORDER BY id LIMIT ?",
+	    1, 9 },
+	[S_OUTBOX_REQUEUE] = {
+	    "UPDATE mail_outbox SET state = 0, attempts = 0, claimed_until = 0,"
+	    " next_attempt_at = ? WHERE state = 2", 1, 0 },
 };
 
 /* ---- the driver ------------------------------------------------------ */
@@ -2141,4 +2175,113 @@ db_recovery_end(const struct subject *who)
 {
 	return q_run(S_RECOVERY_END, ARGS(V_INT(who->side), V_INT(who->id),
 	    V_INT(who->side), V_INT(who->id)));
+}
+
+/* ---- the notification outbox (migration 011) ------------------------- */
+
+int
+db_outbox_insert(const struct outbox_row *o, const char *request_id)
+{
+	return q_exec_one(S_OUTBOX_INSERT, ARGS(V_INT(o->side),
+	    V_INT(o->account), V_TEXT(o->to), V_INT(o->notice),
+	    V_INT(o->event_at), V_INT(o->next_attempt_at),
+	    V_TEXT(request_id))) == 0 ? 0 : DB_ERR;
+}
+
+static void
+outbox_bind(struct dbcol *c, struct outbox_row *o)
+{
+	c[0] = C_INT;
+	c[1] = C_INT;
+	c[2] = C_INT;
+	c[3] = C_TEXT(o->to);
+	c[4] = C_INT;
+	c[5] = C_INT;
+	c[6] = C_INT;
+}
+
+static void
+outbox_read(const struct dbcol *c, struct outbox_row *o)
+{
+	o->id = c[0].i;
+	o->side = c[1].i == SIDE_BACKEND ? SIDE_BACKEND : SIDE_STOREFRONT;
+	o->account = c[2].i;
+	o->notice = (int)c[4].i;
+	o->event_at = c[5].i;
+	o->attempts = c[6].i;
+}
+
+int
+db_outbox_due(time_t now, long max, struct outbox_batch *b)
+{
+	struct outbox_row o;
+	struct dbcol	 c[7];
+	int		 rc;
+
+	b->n = 0;
+	memset(&o, 0, sizeof(o));
+	outbox_bind(c, &o);
+	if (max > OUTBOX_BATCH_MAX)
+		max = OUTBOX_BATCH_MAX;
+	if (q_select(S_OUTBOX_DUE, ARGS(V_INT(now), V_INT(now), V_INT(max)),
+	    c, nitems(c)) != 0)
+		return DB_ERR;
+	while ((rc = q_fetch(S_OUTBOX_DUE, c, nitems(c))) == 1 &&
+	    b->n < OUTBOX_BATCH_MAX) {
+		outbox_read(c, &o);
+		b->r[b->n++] = o;
+	}
+	q_finish(S_OUTBOX_DUE);
+	return rc < 0 ? DB_ERR : 0;
+}
+
+long long
+db_outbox_claim(long long id, time_t now, time_t until)
+{
+	return q_exec(S_OUTBOX_CLAIM, ARGS(V_INT(until), V_INT(id), V_INT(now),
+	    V_INT(now)));
+}
+
+int
+db_outbox_done(long long id)
+{
+	return q_run(S_OUTBOX_DONE, ARGS(V_INT(id)));
+}
+
+int
+db_outbox_retry(long long id, time_t next, long max_attempts)
+{
+	return q_run(S_OUTBOX_RETRY, ARGS(V_INT(next), V_INT(max_attempts),
+	    V_INT(id)));
+}
+
+int
+db_outbox_iterate(long n, void (*cb)(const struct outbox_row *, void *),
+    void *arg)
+{
+	struct outbox_row o;
+	struct dbcol	 c[9];
+	int		 rc, rows = 0;
+
+	memset(&o, 0, sizeof(o));
+	outbox_bind(c, &o);
+	c[7] = C_INT;
+	c[8] = C_INT;
+	if (q_select(S_OUTBOX_LIST, ARGS(V_INT(n)), c, nitems(c)) != 0)
+		return DB_ERR;
+	while ((rc = q_fetch(S_OUTBOX_LIST, c, nitems(c))) == 1) {
+		outbox_read(c, &o);
+		o.failed = c[7].i == 2;
+		o.next_attempt_at = c[8].i;
+		cb(&o, arg);
+		rows++;
+	}
+	q_finish(S_OUTBOX_LIST);
+	return rc < 0 ? DB_ERR : rows;
+}
+
+long long
+db_outbox_requeue(time_t now)
+{
+	return q_exec(S_OUTBOX_REQUEUE, ARGS(V_INT(now)));
 }

@@ -604,6 +604,46 @@ int	 db_code_mail_insert(long long code_id,
 	    const unsigned char recipient[HASH_BYTES], time_t now);
 int	 db_code_mail_delete(long long code_id);
 
+/* -- the notification outbox (mail_outbox, migration 011, contract §9.3) -- */
+
+#define OUTBOX_BATCH_MAX	32	/* rows one db_outbox_due() returns */
+
+/* A notice waiting to be handed over: what renders the mail, no secret. */
+struct outbox_row {
+	long long	 id;
+	enum side	 side;
+	long long	 account;
+	char		 to[4 * MAX_EMAIL + 1];
+	int		 notice;	/* enum notice */
+	long long	 event_at;
+	long long	 attempts;	/* hand-overs tried */
+	long long	 next_attempt_at;
+	int		 failed;	/* gave up (db_outbox_iterate only) */
+};
+
+struct outbox_batch {
+	struct outbox_row r[OUTBOX_BATCH_MAX];
+	size_t		 n;
+};
+
+/* Inside the caller's transaction: o's side, account, to, notice,
+ * event_at and next_attempt_at. */
+int	 db_outbox_insert(const struct outbox_row *, const char *request_id);
+/* Due, unclaimed rows, oldest first, at most max (and OUTBOX_BATCH_MAX). */
+int	 db_outbox_due(time_t now, long max, struct outbox_batch *);
+/* Claims a due, unclaimed row until `until` (one more attempt): rows
+ * changed, 1 when this caller holds it, 0 when another does. */
+long long db_outbox_claim(long long id, time_t now, time_t until);
+/* Handed over: the row goes. */
+int	 db_outbox_done(long long id);
+/* Not handed over: due again at next; failed once attempts reach max. */
+int	 db_outbox_retry(long long id, time_t next, long max_attempts);
+/* The first n rows not yet handed over, due and failed, oldest first. */
+int	 db_outbox_iterate(long n, void (*cb)(const struct outbox_row *, void *),
+	    void *arg);
+/* Failed rows due again, attempts from 0: how many. */
+long long db_outbox_requeue(time_t now);
+
 /* -- recovery codes (mfa_recovery_codes, contract §8) -- */
 
 struct recovery_row {
@@ -677,7 +717,7 @@ struct req {
 	char		*out;
 	size_t		 outlen, outcap;
 	int		 guard_passed;		/* the MFA guard let it through */
-	int		 recovery_used;		/* a recovery code passed (mail it) */
+	int		 notices;		/* notices it queued (outbox.c) */
 	int		 status;		/* its HTTP status, for the log */
 	char		 headers[160];		/* more header lines (CRLF ended) */
 	char		 ok_headers[64];	/* more, for a success (< 400) only */
@@ -926,7 +966,9 @@ void	 auth_token_hash(unsigned char out[HASH_BYTES], enum side, const char *);
 
 /* ---- audit.c ---------------------------------------------------------- */
 
-void	 audit(struct req *, enum side, long long account, long long actor,
+/* 0, or -1 when the row could not be written: the caller's unit of work
+ * then fails with it (contract §5.4). */
+int	 audit(struct req *, enum side, long long account, long long actor,
 	    const char *action, const char *method, enum err failure);
 
 /* ---- mail.c: messages and transports ------------------------------- */
@@ -935,6 +977,7 @@ void	 audit(struct req *, enum side, long long account, long long actor,
 enum notice { NOTICE_ON, NOTICE_OFF, NOTICE_ADMIN_OFF, NOTICE_LOCKED,
 	NOTICE_USERNAME_OLD, NOTICE_USERNAME_NEW, NOTICE_RECOVERY_NEW,
 	NOTICE_RECOVERY_USED };
+#define NOTICE_NONE	(-1)	/* a decision that tells nobody */
 
 int	 mail_send(const char *to, const char *subject, const char *text,
 	    const char *html);
@@ -945,6 +988,43 @@ int	 mail_registration(const char *to, const char *key, long ttl);
 int	 mail_headers(char *out, size_t sz, const char *from, const char *to,
 	    const char *subject, time_t when, const char *id,
 	    const char *boundary);
+
+/* ---- outbox.c: notifications handed over after the commit ------------ */
+
+/*
+ * Contract §9.3.  A notice is queued inside the transaction of the
+ * decision it tells of and handed over after the commit; a hand-over that
+ * fails is tried again later, OUTBOX_RETRY_BASE seconds doubled per
+ * attempt up to OUTBOX_RETRY_MAX, until OUTBOX_MAX_ATTEMPTS, when the row
+ * stays, marked failed, for the operator (glue-mfa-admin outbox).
+ */
+#define OUTBOX_MAX_ATTEMPTS	10	/* hand-overs tried before giving up */
+#define OUTBOX_RETRY_BASE	60	/* seconds before the second attempt */
+#define OUTBOX_RETRY_MAX	3600	/* the longest wait between attempts */
+#define OUTBOX_LEASE		300	/* seconds a claim holds a row: more
+					 * than OUTBOX_PER_REQUEST hand-overs
+					 * of the longest mail_timeout */
+#define OUTBOX_PER_REQUEST	4	/* due rows one request hands over */
+#define OUTBOX_POLL_SECONDS	10	/* a process looks for due rows at
+					 * most this often, unless it queued
+					 * one itself */
+
+struct outbox_result {
+	long		 sent;		/* handed over */
+	long		 retry;		/* not handed over: due again later */
+	long		 failed;	/* not handed over: given up */
+};
+
+/* Queues a notice to the account (to: its address; NULL: looked up)
+ * inside the caller's transaction: 0, or -1 (the unit of work fails). */
+int	 outbox_add(struct req *, const struct subject *, const char *to,
+	    enum notice);
+/* Hands over at most max due notices, stopping at the first that fails
+ * (counted into *res, which the caller zeroes): 0, or -1 on a database
+ * error. */
+int	 outbox_send_due(time_t now, long max, struct outbox_result *);
+/* After the answer: the notices this request queued, and others due. */
+void	 outbox_after(struct req *);
 
 /* ---- mfa.c: the MFA engine, both sides, every method ------------------- */
 
@@ -1022,10 +1102,11 @@ int	 mfa_verify(struct req *);
 int	 mfa_trigger(struct req *);
 int	 mfa_deactivate(struct req *);
 void	 mfa_guard(struct req *);
-void	 mfa_guard_passed(struct req *);
-enum err mfa_method_code(struct req *, long *retry);
-void	 mfa_notify(struct req *, enum notice);
-void	 mfa_concluded(struct req *);
+int	 mfa_guard_passed(struct req *);
+/* A counted failure is audited as (action, method), with its count. */
+enum err mfa_method_code(struct req *, const char *action, const char *method,
+	    long *retry);
+int	 mfa_notify(struct req *, enum notice);
 int	 mfa_protects(const struct req *);
 enum err mfa_admin_off(struct req *, const struct subject *, const char *type,
 	    long long actor);

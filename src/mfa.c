@@ -162,16 +162,23 @@ lockout_length(long long lockouts)
 	return s < MAX_LOCKOUT_SECONDS ? s : MAX_LOCKOUT_SECONDS;
 }
 
-static void	 notify(struct req *, const struct subject *, enum notice);
+/* The audit row a code check's counted failure is written as (contract
+ * §5.4): the resource's action, and the method it names. */
+struct audit_as {
+	const char	*action;
+	const char	*method;
+};
 
 /*
  * A wrong code (contract §5.2): counted against the codes it could have
  * been meant for, and against the account, locking it at max_failures.
- * Commits: a refusal that is counted stays counted.
+ * Commits, with the refusal's audit row and, when it locks, the lockout's
+ * row and its notice (contract §9.3): a refusal that is counted stays
+ * counted, and its rows and notice commit with the count or not at all.
  */
 static int
 count_failure(struct req *r, struct mfa_ctx *c, const struct methods *ms,
-    const char *type, struct lockout lk)
+    const char *type, struct lockout lk, const struct audit_as *as)
 {
 	const struct lockout before = lk;
 	size_t		 i;
@@ -193,15 +200,21 @@ count_failure(struct req *r, struct mfa_ctx *c, const struct methods *ms,
 		lk.locked_until = (long long)r->now +
 		    lockout_length(lk.lockouts);
 	}
-	if (db_mfa_lock_set(&c->who, &lk) != 0 || db_commit() != 0)
+	if (db_mfa_lock_set(&c->who, &lk) != 0)
 		return -1;
-	if (lk.lockouts > before.lockouts) {
+	if (lk.lockouts > before.lockouts && (audit(r, c->who.side,
+	    c->who.id, 0, "lockout", type, E_MFA_LOCKED) != 0 ||
+	    outbox_add(r, &c->who, NULL, NOTICE_LOCKED) != 0))
+		return -1;
+	if (audit(r, c->who.side, c->who.id, 0, as->action, as->method,
+	    E_MFA_CODE_INVALID) != 0)
+		return -1;
+	fault_point("failure-counted");
+	if (db_commit() != 0)
+		return -1;
+	if (lk.lockouts > before.lockouts)
 		log_warn("account %lld: MFA locked for %lld s", c->who.id,
 		    lk.locked_until - (long long)r->now);
-		audit(r, c->who.side, c->who.id, 0, "lockout", type,
-		    E_MFA_LOCKED);
-		notify(r, &c->who, NOTICE_LOCKED);
-	}
 	return 0;
 }
 
@@ -232,7 +245,9 @@ match_and_consume(struct mfa_ctx *c, const struct methods *ms,
  * Every slot of the set is verified, used ones too, so a wrong code costs
  * the same whichever slot it would match.  The slot that matched is spent
  * by one conditional UPDATE, so parallel requests cannot both spend it.
- * 1: spent (audited; the answer tells when few are left), 0, -1.
+ * 1: spent, audited and its notice queued in the transaction left open
+ * (so a refused request spends, records and tells nothing); the answer
+ * tells when few are left.  0, -1.
  */
 static int
 recovery_check(struct req *r, const struct subject *who)
@@ -261,8 +276,9 @@ recovery_check(struct req *r, const struct subject *who)
 	if ((n = db_recovery_use(who, set.r[hit].slot, set.r[hit].created,
 	    r->now)) != 1)
 		return n == 0 ? 0 : -1;
-	audit(r, who->side, who->id, 0, "recovery_use", "recovery", E_NONE);
-	r->recovery_used = 1;
+	if (audit(r, who->side, who->id, 0, "recovery_use", "recovery",
+	    E_NONE) != 0 || outbox_add(r, who, NULL, NOTICE_RECOVERY_USED) != 0)
+		return -1;
 	if (unused - 1 <= RECOVERY_LOW) {
 		snprintf(left_s, sizeof(left_s), "%d", unused - 1);
 		http_header_ok(r, "X-MFA-Recovery-Codes-Remaining", left_s);
@@ -275,11 +291,13 @@ recovery_check(struct req *r, const struct subject *who)
  * active method), and when recovery is set, after them, against the
  * account's recovery codes.  E_NONE when acceptable, the transaction
  * holding the account's lock left open for the caller's change (none on
- * the grace path); else E_MFA_CODE_INVALID (counted), E_MFA_LOCKED with
- * *retry, or E_UNAVAILABLE/E_INTERNAL, with nothing left open.
+ * the grace path); else E_MFA_CODE_INVALID (counted, and audited as `as`
+ * with the count), E_MFA_LOCKED with *retry, or E_UNAVAILABLE/E_INTERNAL,
+ * with nothing left open.
  */
 static enum err
-code_check_as(struct req *r, const char *type, int recovery, long *retry)
+code_check_as(struct req *r, const char *type, int recovery, long *retry,
+    const struct audit_as *as)
 {
 	struct mfa_ctx	 c = ctx_of(r, &(struct subject){ r->side,
 			    r->acct.id });
@@ -304,7 +322,8 @@ code_check_as(struct req *r, const char *type, int recovery, long *retry)
 		if (rc == 0 && recovery)
 			rc = recovery_check(r, &c.who);
 		if (rc <= 0) {
-			if (rc < 0 || count_failure(r, &c, ms, type, lk) != 0)
+			if (rc < 0 ||
+			    count_failure(r, &c, ms, type, lk, as) != 0)
 				goto dberr;
 			return E_MFA_CODE_INVALID;
 		}
@@ -321,24 +340,12 @@ dberr:
 /* A recovery code stands in for a code of an active method, never for
  * the activation code of a pending one (verify). */
 static enum err
-code_check(struct req *r, const char *type, long *retry)
+code_check(struct req *r, const char *type, long *retry, const char *action,
+    const char *method)
 {
 	return code_check_as(r, type, type == NULL ||
-	    methods_status(&r->acct.methods, type) == ST_ACTIVE, retry);
-}
-
-/* ---- mail --------------------------------------------------------------- */
-
-/* Notifications carry no code; one that cannot be sent is logged. */
-static void
-notify(struct req *r, const struct subject *who, enum notice what)
-{
-	char	 to[4 * MAX_EMAIL + 1];
-
-	if (db_contact(who, to, sizeof(to)) != 1 ||
-	    mail_notice(to, what, (long long)r->now) != 0)
-		log_warn("notification %d to account %lld not sent",
-		    (int)what, who->id);
+	    methods_status(&r->acct.methods, type) == ST_ACTIVE, retry,
+	    &(struct audit_as){ action, method });
 }
 
 /*
@@ -377,23 +384,82 @@ issue(struct mfa_ctx *c, const struct mfa_method *m,
 
 /* ---- answers ------------------------------------------------------------ */
 
-/* Audits the decision and answers it (contract §4.3: sources per code). */
+/*
+ * Answers a decision (contract §4.3: sources per code).  A success and a
+ * counted failure have their audit row already, written in their
+ * transaction; a refusal that changed nothing gets its row here, on its
+ * own (one that cannot be written is logged: there is nothing to undo).
+ */
 static int
 finish(struct req *r, const char *action, const char *type, enum err e,
     long retry)
 {
-	audit(r, r->side, r->acct.id, 0, action, type, e);
+	if (e != E_NONE && e != E_MFA_CODE_INVALID)
+		(void)audit(r, r->side, r->acct.id, 0, action, type, e);
 	if (e == E_NONE)
 		return jsonapi_no_content(r);
 	return jsonapi_error_retry(r, e, retry);
 }
 
-/* Ends a passed check's transaction with the change made in it. */
+/* The request's unit of work, opened if none is (the grace path holds
+ * none): the change, its audit row and its notice go into it. */
 static int
-commit_decision(struct req *r, const char *action, const char *type)
+unit_open(void)
 {
-	audit(r, r->side, r->acct.id, 0, action, type, E_NONE);
-	if (db_in_transaction() && db_commit() != 0) {
+	return db_in_transaction() ? 0 : db_begin();
+}
+
+/* A fault point named after the action's step ("verify-stored"). */
+static void
+fault_step(const char *action, const char *step)
+{
+	char	 name[64];
+
+	snprintf(name, sizeof(name), "%s-%s", action, step);
+	fault_point(name);
+}
+
+/*
+ * Ends a passed check's transaction with the change made in it, its audit
+ * row and its notice (NOTICE_NONE: none), all committed together or none
+ * (contract §9.3).  -1: rolled back.
+ */
+static int
+commit_decision(struct req *r, const char *action, const char *type,
+    int notice)
+{
+	struct subject	 who = { r->side, r->acct.id };
+
+	if (audit(r, r->side, r->acct.id, 0, action, type, E_NONE) != 0 ||
+	    (notice != NOTICE_NONE &&
+	    outbox_add(r, &who, NULL, (enum notice)notice) != 0))
+		goto fail;
+	fault_step(action, "stored");
+	if (db_commit() != 0)
+		goto fail;
+	fault_step(action, "committed");
+	return 0;
+fail:
+	db_rollback();
+	return -1;
+}
+
+/*
+ * Before a method issues a code (activate, trigger): the account's lock
+ * taken as issue() would take it, and the decision's audit row written in
+ * that transaction, which the method commits with what it stores.  A
+ * refusal rolls the row back with the rest; a code whose hand-over fails
+ * after the commit is recorded by a failure row after it (contract §5.4).
+ */
+static int
+issue_open(struct req *r, const struct subject *who, const char *action,
+    const char *type)
+{
+	struct lockout	 lk;
+
+	if ((!db_in_transaction() &&
+	    (db_begin() != 0 || db_mfa_lock(who, &lk) != 0)) ||
+	    audit(r, who->side, who->id, 0, action, type, E_NONE) != 0) {
 		db_rollback();
 		return -1;
 	}
@@ -513,18 +579,22 @@ mfa_activate(struct req *r)
 			    E_MFA_CODE_MISSING, 0);
 		/* Passed: the other method's code is spent only if this
 		 * activation goes ahead (issue() commits both). */
-		if ((e = code_check(r, NULL, &retry)) != E_NONE)
+		if ((e = code_check(r, NULL, &retry, "activate", type)) !=
+		    E_NONE)
 			return finish(r, "activate", type, e, retry);
 	}
 	c.type = type;
 	c.activating = 1;
+	if (issue_open(r, &c.who, "activate", type) != 0)
+		return jsonapi_db_error(r);
 	e = issue(&c, m, m->issue, &retry);
+	if (e == E_NONE)
+		fault_point("activate-committed");
 	if (e != E_NONE || c.answer == NULL) {
 		cJSON_Delete(c.answer);
 		return finish(r, "activate", type, e, retry);
 	}
 	/* What the method answers with (totp: its secret, contract §6.4). */
-	audit(r, r->side, r->acct.id, 0, "activate", type, E_NONE);
 	self_link(r, self, sizeof(self), "multi-factor-auth-type-activate");
 	return jsonapi_send(r, 200, jsonapi_document(jsonapi_resource(r,
 	    "multi-factor-auth-type-activate", type, c.answer, self), NULL));
@@ -547,8 +617,12 @@ mfa_verify(struct req *r)
 		return finish(r, "verify", type, E_MFA_ALREADY_ACTIVE, 0);
 	if (st != ST_PENDING)
 		return finish(r, "verify", type, E_MFA_TYPE_NOT_FOUND, 0);
-	if ((e = code_check(r, type, &retry)) != E_NONE)
+	if ((e = code_check(r, type, &retry, "verify", type)) != E_NONE)
 		return finish(r, "verify", type, e, retry);
+	if (unit_open() != 0) {
+		db_rollback();
+		return jsonapi_db_error(r);
+	}
 	n = db_mfa_method_activate(&(struct subject){ r->side, r->acct.id },
 	    type, r->now);
 	if (n != 1) {
@@ -557,9 +631,8 @@ mfa_verify(struct req *r)
 		return finish(r, "verify", type, n == 0 ?
 		    E_MFA_ALREADY_ACTIVE : db_err(), 0);
 	}
-	if (commit_decision(r, "verify", type) != 0)
+	if (commit_decision(r, "verify", type, NOTICE_ON) != 0)
 		return jsonapi_db_error(r);
-	notify(r, &(struct subject){ r->side, r->acct.id }, NOTICE_ON);
 	return jsonapi_no_content(r);
 }
 
@@ -578,8 +651,16 @@ mfa_trigger(struct req *r)
 	if (methods_status(&r->acct.methods, type) != ST_ACTIVE)
 		return finish(r, "trigger", type, E_MFA_TYPE_NOT_FOUND, 0);
 	c.type = type;
-	/* A method that sends nothing (an app makes its own codes). */
-	e = m->trigger == NULL ? E_NONE : issue(&c, m, m->trigger, &retry);
+	/* A method that sends nothing (an app makes its own codes) changes
+	 * nothing: its row is all there is to write. */
+	if (m->trigger == NULL)
+		return audit(r, r->side, r->acct.id, 0, "trigger", type,
+		    E_NONE) != 0 ? jsonapi_db_error(r) : jsonapi_no_content(r);
+	if (issue_open(r, &c.who, "trigger", type) != 0)
+		return jsonapi_db_error(r);
+	e = issue(&c, m, m->trigger, &retry);
+	if (e == E_NONE)
+		fault_point("trigger-committed");
 	return finish(r, "trigger", type, e, retry);
 }
 
@@ -617,16 +698,15 @@ mfa_deactivate(struct req *r)
 		return -1;
 	if (methods_status(&r->acct.methods, type) != ST_ACTIVE)
 		return finish(r, "deactivate", type, E_MFA_TYPE_NOT_FOUND, 0);
-	if ((e = code_check(r, type, &retry)) != E_NONE)
+	if ((e = code_check(r, type, &retry, "deactivate", type)) != E_NONE)
 		return finish(r, "deactivate", type, e, retry);
 	/* The grace path holds no lock yet: take it for the change. */
-	if (db_begin() != 0 || method_off(&who, type, r->now) != 0 ||
-	    db_commit() != 0 || commit_decision(r, "deactivate", type) != 0) {
+	if (unit_open() != 0 || method_off(&who, type, r->now) != 0 ||
+	    commit_decision(r, "deactivate", type, NOTICE_OFF) != 0) {
 		db_rollback();
 		return finish(r, "deactivate", type,
 		    E_MFA_DEACTIVATION_FAILED, 0);
 	}
-	notify(r, &who, NOTICE_OFF);
 	return jsonapi_no_content(r);
 }
 
@@ -644,8 +724,10 @@ mfa_protects(const struct req *r)
 /*
  * The guard of protected resources (contract §4.3), run by the dispatcher
  * after authentication and authorization.  A refusal is answered and
- * audited here.  A code that passes is spent in the transaction left
- * open: it commits with the request's success (mfa_guard_passed()).
+ * audited here (a counted one with its count).  A code that passes is
+ * spent in the transaction left open, opened on the grace path too: the
+ * request's writes join it and commit with its audit row
+ * (mfa_guard_passed()) or not at all.
  */
 void
 mfa_guard(struct req *r)
@@ -655,12 +737,18 @@ mfa_guard(struct req *r)
 
 	if (!mfa_protects(r) || methods_active(&r->acct.methods) == 0)
 		return;
-	e = has_code(r) ? code_check(r, NULL, &retry) : E_MFA_CODE_MISSING;
+	e = has_code(r) ? code_check(r, NULL, &retry, "protected", NULL) :
+	    E_MFA_CODE_MISSING;
+	if (e == E_NONE && unit_open() != 0) {
+		db_rollback();
+		e = db_err();
+	}
 	if (e == E_NONE) {
 		r->guard_passed = 1;
 		return;
 	}
-	audit(r, r->side, r->acct.id, 0, "protected", NULL, e);
+	if (e != E_MFA_CODE_INVALID)
+		(void)audit(r, r->side, r->acct.id, 0, "protected", NULL, e);
 	jsonapi_error_retry(r, e, retry);
 }
 
@@ -671,7 +759,8 @@ mfa_guard(struct req *r)
  * E_NONE with the account's transaction left open for the change.
  */
 enum err
-mfa_method_code(struct req *r, long *retry)
+mfa_method_code(struct req *r, const char *action, const char *method,
+    long *retry)
 {
 	struct lockout	 lk;
 	enum err	 e;
@@ -682,7 +771,8 @@ mfa_method_code(struct req *r, long *retry)
 		return E_MFA_TYPE_NOT_FOUND;
 	if (!has_code(r))
 		return E_MFA_CODE_MISSING;
-	if ((e = code_check_as(r, NULL, 0, retry)) != E_NONE)
+	if ((e = code_check_as(r, NULL, 0, retry,
+	    &(struct audit_as){ action, method })) != E_NONE)
 		return e;
 	/* The grace path holds no lock yet: take it for the change. */
 	if (!db_in_transaction() && (db_begin() != 0 ||
@@ -693,34 +783,35 @@ mfa_method_code(struct req *r, long *retry)
 	return E_NONE;
 }
 
-/* A notification to the request's account (after its change is stored). */
-void
+/* A notification to the request's account, queued in its transaction. */
+int
 mfa_notify(struct req *r, enum notice what)
 {
-	notify(r, &(struct subject){ r->side, r->acct.id }, what);
+	return outbox_add(r, &(struct subject){ r->side, r->acct.id }, NULL,
+	    what);
 }
 
-/* The request's work is committed: a recovery code it spent is told by
- * mail (not before: a refused request spends nothing, so tells nothing). */
-void
-mfa_concluded(struct req *r)
-{
-	if (r->recovery_used)
-		mfa_notify(r, NOTICE_RECOVERY_USED);
-}
-
-/* The request the guard let through succeeded: its audit row. */
-void
+/*
+ * The request the guard let through succeeded: its audit row, in the
+ * transaction the guard opened, before the dispatcher commits it.  -1:
+ * not written, and the request's work must not commit.
+ */
+int
 mfa_guard_passed(struct req *r)
 {
-	if (r->guard_passed)
-		audit(r, r->side, r->acct.id, 0, "protected", NULL, E_NONE);
+	if (!r->guard_passed)
+		return 0;
+	if (audit(r, r->side, r->acct.id, 0, "protected", NULL, E_NONE) != 0)
+		return -1;
+	fault_point("protected-stored");
+	return 0;
 }
 
 /*
  * An administrator (actor, a back-office user; 0 for the operator tool)
  * switches off an account's method: for a customer locked out of it.
- * Audited with both accounts named; the account is told by mail.
+ * Audited with both accounts named, and the account's notice queued, in
+ * the transaction of the change (contract §9.3).
  */
 enum err
 mfa_admin_off(struct req *r, const struct subject *who, const char *type,
@@ -743,12 +834,18 @@ mfa_admin_off(struct req *r, const struct subject *who, const char *type,
 		e = E_MFA_TYPE_NOT_FOUND;
 	/* A rescued account starts afresh: no lockout left. */
 	else if (method_off(who, type, r->now) != 0 ||
-	    db_mfa_lock_clear(who) != 0 || db_commit() != 0)
+	    db_mfa_lock_clear(who) != 0 ||
+	    audit(r, who->side, who->id, actor, "admin_deactivate", type,
+	    E_NONE) != 0 || outbox_add(r, who, to, NOTICE_ADMIN_OFF) != 0)
 		e = E_MFA_DEACTIVATION_FAILED;
-	if (e != E_NONE)
-		db_rollback();
-	audit(r, who->side, who->id, actor, "admin_deactivate", type, e);
+	else {
+		fault_point("rescue-stored");
+		if (db_commit() != 0)
+			e = E_MFA_DEACTIVATION_FAILED;
+	}
 	if (e == E_NONE)
-		notify(r, who, NOTICE_ADMIN_OFF);
+		return E_NONE;
+	db_rollback();
+	(void)audit(r, who->side, who->id, actor, "admin_deactivate", type, e);
 	return e;
 }

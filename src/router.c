@@ -327,14 +327,13 @@ conclude(struct req *r)
 		db_rollback();
 		return;
 	}
-	mfa_guard_passed(r);
-	if (db_in_transaction() && db_commit() != 0) {
+	if (mfa_guard_passed(r) != 0 ||
+	    (db_in_transaction() && db_commit() != 0)) {
 		db_rollback();
 		jsonapi_discard(r);
 		jsonapi_db_error(r);
 		return;
 	}
-	mfa_concluded(r);
 }
 
 /*
@@ -395,4 +394,5 @@ dispatch(struct req *r, const struct program *p)
 		conclude(r);
 	} while (rerun(r, attempt++));
 	jsonapi_flush(r);
+	outbox_after(r);	/* the notices it queued, after its answer */
 }

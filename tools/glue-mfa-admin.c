@@ -9,13 +9,17 @@
  *   reset-password EMAIL               a user's password; revokes their tokens
  *   mfa-off customer|user EMAIL TYPE   switch off an account's MFA method
  *   audit [N]                          the last N audit rows (default 20)
+ *   send-outbox                        hand over every due notice (cron)
+ *   outbox [N]                         the first N notices not handed over
+ *   outbox-retry                       notices marked failed due again
  *   check-sql                          prepare every statement, checking its
  *                                      parameter and column counts
  *
  * EMAIL is taken in its canonical form (contract §3.9): ASCII case folds,
  * any other variant is refused as an invalid e-mail address.
  *
- * Exit status: 0 done, 1 failed, 2 usage.
+ * Exit status: 0 done, 1 failed, 2 usage; send-outbox: 1 also when a
+ * notice was not handed over (it stays, due again later or failed).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,6 +207,8 @@ cmd_mfa_off(char *argv[])
 	switch ((e = mfa_admin_off(&r, &who, argv[2], 0))) {
 	case E_NONE:
 		printf("%s %s: %s switched off\n", argv[0], name, argv[2]);
+		/* The notice it queued, as a request hands over its own. */
+		outbox_after(&r);
 		return 0;
 	case E_MFA_TYPE_NOT_FOUND:
 		return fail("that method is not offered or not active");
@@ -239,6 +245,82 @@ cmd_audit(int argc, char *argv[])
 	    fail("database error") : 0;
 }
 
+/*
+ * Every due notice handed over, OUTBOX_BATCH_MAX at a time, for a cron
+ * job (contract §9.3).  Rows claimed by a running program are left to it.
+ * A notice not handed over is due again only later, so a broken mail
+ * path costs one attempt per notice per run.
+ */
+static int
+cmd_send_outbox(void)
+{
+	struct outbox_result res, round;
+	time_t		 now = clock_now();
+
+	memset(&res, 0, sizeof(res));
+	do {
+		memset(&round, 0, sizeof(round));
+		if (outbox_send_due(now, OUTBOX_BATCH_MAX, &round) != 0)
+			return fail("database error (see the log line above)");
+		res.sent += round.sent;
+		res.retry += round.retry;
+		res.failed += round.failed;
+	} while (round.sent + round.retry + round.failed > 0);
+	printf("outbox: %ld handed over, %ld due again later, %ld marked "
+	    "failed\n", res.sent, res.retry, res.failed);
+	return res.retry + res.failed == 0 ? 0 : -1;
+}
+
+static const char *const notice_name[] = {
+	[NOTICE_ON] = "on", [NOTICE_OFF] = "off",
+	[NOTICE_ADMIN_OFF] = "admin_off", [NOTICE_LOCKED] = "locked",
+	[NOTICE_USERNAME_OLD] = "username_old",
+	[NOTICE_USERNAME_NEW] = "username_new",
+	[NOTICE_RECOVERY_NEW] = "recovery_new",
+	[NOTICE_RECOVERY_USED] = "recovery_used",
+};
+
+static void
+outbox_print(const struct outbox_row *o, void *arg)
+{
+	char	 when[21], next[21];
+
+	(void)arg;
+	iso8601(when, o->event_at);
+	iso8601(next, o->next_attempt_at);
+	printf("%lld\t%s\t%lld\t%s\t%s\t%s\t%s\t%lld\t%s\n", o->id,
+	    o->side == SIDE_BACKEND ? "backend" : "storefront", o->account,
+	    o->to, o->notice >= 0 && (size_t)o->notice < nitems(notice_name) ?
+	    notice_name[o->notice] : "?", when, o->failed ? "failed" : "due",
+	    o->attempts, o->failed ? "-" : next);
+}
+
+static int
+cmd_outbox(int argc, char *argv[])
+{
+	char		*end = NULL;
+	long		 n = argc > 0 ? strtol(argv[0], &end, 10) : 20;
+
+	if (n <= 0 || n > 10000 || (end != NULL && (*end != '\0' ||
+	    end == argv[0])))
+		return fail("N must be 1 to 10000");
+	printf("id\tside\taccount\trecipient\tnotice\tevent\tstate\t"
+	    "attempts\tnext\n");
+	return db_outbox_iterate(n, outbox_print, NULL) < 0 ?
+	    fail("database error") : 0;
+}
+
+static int
+cmd_outbox_retry(void)
+{
+	long long	 n;
+
+	if ((n = db_outbox_requeue(clock_now())) < 0)
+		return fail("database error (see the log line above)");
+	printf("outbox: %lld failed notices due again\n", n);
+	return 0;
+}
+
 /* Every statement prepared once: a count that does not match its table
  * entry aborts a test build (and fails here in a release build). */
 static int
@@ -264,8 +346,11 @@ usage(void)
 	    "       %s reset-password EMAIL           (password on stdin)\n"
 	    "       %s mfa-off customer|user EMAIL TYPE\n"
 	    "       %s audit [N]\n"
+	    "       %s send-outbox\n"
+	    "       %s outbox [N]\n"
+	    "       %s outbox-retry\n"
 	    "       %s check-sql\n", progname, progname, progname, progname,
-	    progname, progname);
+	    progname, progname, progname, progname, progname);
 	exit(2);
 }
 
@@ -284,6 +369,9 @@ main(int argc, char *argv[])
 	    (strcmp(cmd, "reset-password") == 0 && argc == 3) ||
 	    (strcmp(cmd, "mfa-off") == 0 && argc == 5) ||
 	    (strcmp(cmd, "audit") == 0 && argc <= 3) ||
+	    (strcmp(cmd, "send-outbox") == 0 && argc == 2) ||
+	    (strcmp(cmd, "outbox") == 0 && argc <= 3) ||
+	    (strcmp(cmd, "outbox-retry") == 0 && argc == 2) ||
 	    (strcmp(cmd, "check-sql") == 0 && argc == 2)))
 		usage();
 	if (config_load(getenv("MFA_CONFIG"), err, sizeof(err)) == -1 ||
@@ -308,6 +396,12 @@ main(int argc, char *argv[])
 		rc = cmd_mfa_off(argv + 2);
 	else if (strcmp(cmd, "audit") == 0)
 		rc = cmd_audit(argc - 2, argv + 2);
+	else if (strcmp(cmd, "send-outbox") == 0)
+		rc = cmd_send_outbox();
+	else if (strcmp(cmd, "outbox") == 0)
+		rc = cmd_outbox(argc - 2, argv + 2);
+	else if (strcmp(cmd, "outbox-retry") == 0)
+		rc = cmd_outbox_retry();
 	else
 		rc = cmd_check_sql();
 	db_close();

@@ -21,7 +21,7 @@ LAYERS = [
     ["req"],
     ["jsonapi"],
     ["fields", "form"],
-    ["audit", "mail"],
+    ["audit", "mail", "outbox"],
     ["auth", "method_email", "method_totp", "mfa"],
     ["router"],
     ["main"],

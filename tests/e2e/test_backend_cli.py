@@ -320,6 +320,21 @@ def test_audit_count_out_of_range_is_refused(n):
         failed(cli("audit", n), "N must be 1 to 10000")
 
 
+@pytest.mark.parametrize("n", ["0", "10001", "-3", "abc", "5x", ""])
+def test_outbox_count_out_of_range_is_refused(n):
+    with untouched():
+        failed(cli("outbox", n), "N must be 1 to 10000")
+
+
+def test_outbox_lists_with_its_header():
+    p = cli("outbox", "5")
+    assert p.returncode == 0, describe_run(p)
+    lines = p.stdout.splitlines()
+    assert lines[0] == ("id\tside\taccount\trecipient\tnotice\tevent\tstate\t"
+                        "attempts\tnext"), describe_run(p)
+    assert len(lines) <= 6 and all(len(x.split("\t")) == 9 for x in lines[1:])
+
+
 @pytest.mark.parametrize("n", ["abc", "5x", "1e3", ""])
 def test_audit_count_that_is_not_a_number_is_refused(n):
     with untouched():
@@ -356,7 +371,8 @@ def test_check_sql_prepares_every_statement():
     (), ("frobnicate",), ("seed-demo", "extra"), ("create-user", "a@example.com"),
     ("create-user", "a@example.com", "A", "B", "C"), ("reset-password",),
     ("mfa-off", "user", "a@example.com"), ("audit", "1", "2"), ("--help",),
-    ("check-sql", "extra"),
+    ("check-sql", "extra"), ("send-outbox", "extra"), ("outbox", "1", "2"),
+    ("outbox-retry", "extra"),
 ])
 def test_usage_errors_exit_2(args):
     with untouched(users=[ADMIN_NAME]), unchanged(side="storefront"):

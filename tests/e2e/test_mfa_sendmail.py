@@ -217,7 +217,8 @@ def test_trigger_mails_a_code_through_msmtp(side, conf_with, smtp_sink):
 def test_failing_command_is_5910_and_nothing_changes(side, conf_with):
     c = mfa_account(side)
     conf = conf_with(mail_transport="sendmail", sendmail_command="/bin/false")
-    with unchanged_for(c, audit=[("trigger", "failure", "5910")],
+    with unchanged_for(c, audit=[("trigger", "success", None),
+                              ("trigger", "failure", "5910")],
                        checks=withdrawn_code()):
         status, headers, parsed, _ = run_cgi(side, TRIGGER, conf, c.access,
                                              doc(TRIGGER, {"type": "email"}))
@@ -247,7 +248,8 @@ def test_failing_command_on_activate_leaves_pending(conf_with, account):
                or k in before}
         return diff_rows("mfa_lockouts (at most a zero lock row made)", exp, got)
 
-    with unchanged_for(account, audit=[("activate", "failure", "5910")],
+    with unchanged_for(account, audit=[("activate", "success", None),
+                                 ("activate", "failure", "5910")],
                        checks=dict(withdrawn_code(method_added=True),
                                    mfa_methods=pending_added,
                                    mfa_lockouts=lock_row_made)):
@@ -271,7 +273,8 @@ def test_hanging_command_times_out_with_5910(side, conf_with, tmp_path):
     script.chmod(stat.S_IRWXU)
     conf = conf_with(mail_transport="sendmail", sendmail_command=str(script),
                      mail_timeout="2")
-    with unchanged_for(c, audit=[("trigger", "failure", "5910")],
+    with unchanged_for(c, audit=[("trigger", "success", None),
+                              ("trigger", "failure", "5910")],
                        checks=withdrawn_code()):
         status, headers, parsed, took = run_cgi(side, TRIGGER, conf, c.access,
                                                 doc(TRIGGER, {"type": "email"}))
