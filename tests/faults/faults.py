@@ -367,6 +367,8 @@ class Load:
             LOG.append(r)
         if r.kind == "refused" and r.status == 401 and r.code == "001":
             a.token = None
+        if r.kind == "noconn" or (r.kind == "refused" and r.status == 503):
+            time.sleep(0.02)    # a client pauses before it tries again
         return r
 
     def violation(self, what):
