@@ -1500,4 +1500,8 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        say("\nfaults.py: interrupted (mounts undone)")
+        sys.exit(130)
