@@ -107,6 +107,12 @@ test:
 	@tools/instance.sh deps test
 	@tools/test.sh
 
+# The fault suite (README: "The fault suite"): its own instance on
+# FAULTS_PORT (default 18860); FAULTS_ONLY=name,... runs only those scenarios.
+.PHONY: test-faults
+test-faults:
+	@tests/faults/run.sh
+
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@bench/run.sh
