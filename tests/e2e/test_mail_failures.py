@@ -2,7 +2,8 @@
 stall the service (contract §9.5), on both sides where the programs run as
 CGI (test_mfa_sendmail.py's way of switching the transport).
 
-- A code withdrawn because its mail could not be handed over (5910) counts
+- A code withdrawn because its mail could not be handed over (5910), by a
+  trigger or an activation, counts
   toward neither daily_send_cap nor the cool-down: the retry is tried at
   once, and a day of retries does not end in a 24-hour 5912.
 - The separate bound: mail_failure_cap failed hand-overs per account within
@@ -27,10 +28,11 @@ import pytest
 
 from conftest import ROOT, db_query, doc, set_clock
 from effects import diff_rows, server_now, unchanged_for
-from mfa_helpers import (CODE_INVALIDATED, DAILY_SEND_CAP, STOREFRONT, TRIGGER,
+from mfa_helpers import (ACTIVATE, ACTIVATED, PENDING, enable_mfa, status_of,
+                         CODE_INVALIDATED, DAILY_SEND_CAP, STOREFRONT, TRIGGER,
                          assert_204, mail_mark, mails_for, mfa_account, _of,
                          account_id, code_rows, new_code_since, patch_account, trigger)
-from mfa_helpers import side  # noqa: F401 (fixture)
+from mfa_helpers import account, side  # noqa: F401 (fixtures)
 from test_mfa_sendmail import (assert_cgi_5910, conf_with, free_port,  # noqa: F401
                                program, run_cgi)
 
@@ -129,6 +131,24 @@ def test_withdrawn_codes_count_toward_neither_cap_nor_cooldown(side, conf_with, 
     assert_204(trigger(c))
     assert len(mails_for(c.mail, since=mark)) == 1
     assert patch_account(c, new_code_since(c.mail, mark)).status == 200
+
+
+def test_activation_retries_meet_the_same_bound(account, conf_with, clock):
+    """Activation mails a code too: with the transport failing, exactly
+    MAIL_FAILURE_CAP activations answer 5910 (the method stays pending),
+    the next is 5913 and changes nothing; past the window, with the
+    transport working, activation and verification go through."""
+    failing = conf_with(mail_transport="sendmail", sendmail_command="/bin/false")
+    for _ in range(MAIL_FAILURE_CAP):
+        assert_cgi_5910(*run_cgi(account.side, ACTIVATE, failing, account.access,
+                                 doc(ACTIVATE, {"type": "email"}))[:3])
+    assert status_of(account) == PENDING
+    with unchanged_for(account, audit=[("activate", "failure", "5913")]):
+        assert_cgi_5913(*run_cgi(account.side, ACTIVATE, failing, account.access,
+                                 doc(ACTIVATE, {"type": "email"}))[:3])
+    set_clock(MAIL_FAILURE_WINDOW + 1)
+    enable_mfa(account)
+    assert status_of(account) == ACTIVATED
 
 
 def test_the_bound_at_its_window_edge(side, conf_with, clock):
