@@ -65,7 +65,7 @@ static const struct key keys[] = {
 	{ "mail_transport", K_CHOICE, "sendmail", 0, 0, "sendmail|spool", S(mail_transport) },
 	{ "sendmail_command", K_STR, "/usr/sbin/sendmail -t -i", 0, 0, NULL, S(sendmail_command) },
 	{ "mail_spool_dir", K_STR, "", 0, 0, NULL, S(mail_spool_dir) },
-	{ "mail_timeout", K_UINT, "10", 1, 300, NULL, S(mail_timeout) },
+	{ "mail_timeout", K_UINT, "3", 1, 300, NULL, S(mail_timeout) },
 	{ "mail_from", K_STR, "no-reply@localhost.localdomain", 0, 0, NULL, S(mail_from) },
 	{ "access_token_ttl", K_LONG, "28800", 60, 31 * 86400L, NULL, S(access_token_ttl) },
 	{ "refresh_token_ttl", K_LONG, "2592000", 60, 366 * 86400L, NULL, S(refresh_token_ttl) },
@@ -89,6 +89,9 @@ static const struct key keys[] = {
 	{ "grace_period", K_LONG, "300", 0, 86400, NULL, S(grace_period) },
 	{ "resend_cooldown", K_LONG, "60", 0, 86400, NULL, S(resend_cooldown) },
 	{ "daily_send_cap", K_LONG, "20", 1, 10000, NULL, S(daily_send_cap) },
+	/* Failed code mails per account before a pause (contract §9.4). */
+	{ "mail_failure_cap", K_LONG, "5", 1, 1000, NULL, S(mail_failure_cap) },
+	{ "mail_failure_window", K_LONG, "300", 60, 86400, NULL, S(mail_failure_window) },
 	{ "totp_issuer", K_STR, "glue-mfa", 0, 0, NULL, S(totp_issuer) },
 	{ "totp_window", K_LONG, "1", 0, 2, NULL, S(totp_window) },
 	{ "protected_storefront", K_LIST, "customers,customer-password,addresses", 0, 0, storefront_types, S(protected_storefront) },

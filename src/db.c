@@ -99,6 +99,8 @@ enum stmt {
 	S_MFA_CODES_INVALIDATE,
 	S_MFA_CODE_INSERT,
 	S_MFA_CODE_CANCEL,
+	S_MFA_CODE_HANDED_OVER,
+	S_MFA_MAIL_FAILURES,
 	S_MFA_CODES_END,
 	S_MFA_PURGE_METHODS,
 	S_MFA_PURGE_CODES,
@@ -372,21 +374,36 @@ static const struct stmt_def {
 	    " AND expires_at > ? AND type IN (SELECT m.type FROM mfa_methods m"
 	    " WHERE m.side = ? AND m.account_id = ?"
 	    " AND (m.type = ? OR (? IS NULL AND m.status = 2)))", 8, 0 },
-	/* Codes of the last 24 h, the oldest of them, the newest live one. */
+	/* Codes of the last 24 h but for those whose mail failed
+	 * (handover 2), the oldest of them, the newest live one. */
 	[S_MFA_SEND_STATS] = {
-	    "SELECT COUNT(*), COALESCE(MIN(created_at), 0),"
+	    "SELECT COUNT(IF(handover <> 2, 1, NULL)),"
+	    " COALESCE(MIN(IF(handover <> 2, created_at, NULL)), 0),"
 	    " COALESCE(MAX(IF(state = 0 AND expires_at > ?, created_at, 0)), 0)"
 	    " FROM mfa_codes WHERE side = ? AND account_id = ? AND type = ?"
 	    " AND created_at > ?", 5, 3 },
+	/* Mails failed (2) or under way (0) since ?, of every method. */
+	[S_MFA_MAIL_FAILURES] = {
+	    "SELECT COUNT(*), COALESCE(MIN(created_at), 0) FROM mfa_codes"
+	    " WHERE side = ? AND account_id = ? AND handover <> 1"
+	    " AND created_at > ?", 3, 2 },
 	[S_MFA_CODES_INVALIDATE] = {
 	    "UPDATE mfa_codes SET state = 3"
 	    " WHERE side = ? AND account_id = ? AND type = ? AND state = 0",
 	    3, 0 },
 	[S_MFA_CODE_INSERT] = {
 	    "INSERT INTO mfa_codes (id, side, account_id, type, code_hash,"
-	    " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)", 7, 0 },
+	    " created_at, expires_at, handover) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+	    7, 0 },
+	/* Withdrawn: invalidated if still live, its mail failed.  A code
+	 * used meanwhile did reach its owner.  (SET runs left to right.) */
 	[S_MFA_CODE_CANCEL] = {
-	    "UPDATE mfa_codes SET state = 3 WHERE id = ? AND state = 0", 1, 0 },
+	    "UPDATE mfa_codes SET handover = IF(state = 1, 1, 2),"
+	    " state = IF(state = 0, 3, state) WHERE id = ? AND handover = 0",
+	    1, 0 },
+	[S_MFA_CODE_HANDED_OVER] = {
+	    "UPDATE mfa_codes SET handover = 1 WHERE id = ? AND handover = 0",
+	    1, 0 },
 	/* Deactivation: live codes invalidated, grace windows closed. */
 	[S_MFA_CODES_END] = {
 	    "UPDATE mfa_codes SET state = IF(state = 0, 3, state),"
@@ -1959,6 +1976,26 @@ int
 db_mfa_code_cancel(long long id)
 {
 	return q_run(S_MFA_CODE_CANCEL, ARGS(V_INT(id)));
+}
+
+int
+db_mfa_code_handed_over(long long id)
+{
+	return q_run(S_MFA_CODE_HANDED_OVER, ARGS(V_INT(id)));
+}
+
+int
+db_mfa_mail_failures(const struct subject *who, time_t since,
+    long long *count, long long *oldest)
+{
+	struct dbcol	 c[2] = { C_INT, C_INT };
+
+	if (q_one(S_MFA_MAIL_FAILURES, ARGS(V_INT(who->side), V_INT(who->id),
+	    V_INT(since)), c, nitems(c)) != 1)
+		return DB_ERR;
+	*count = c[0].i;
+	*oldest = c[1].i;
+	return 0;
 }
 
 int

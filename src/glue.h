@@ -69,6 +69,8 @@ struct config {
 	long	 grace_period;
 	long	 resend_cooldown;
 	long	 daily_send_cap;
+	long	 mail_failure_cap;	/* failed code mails per window */
+	long	 mail_failure_window;	/* seconds (contract §9.4) */
 	char	*totp_issuer;		/* otpauth:// issuer (contract §6) */
 	long	 totp_window;		/* steps either side accepted, 0-2 */
 	char	*protected_storefront;	/* comma-separated resource types */
@@ -535,19 +537,27 @@ int	 db_mfa_code_fail(const struct subject *, const char *type, time_t now,
 	    long attempts_per_code);
 
 struct send_stats {
-	long long	 count;		/* codes handed over in the last 24 h */
+	long long	 count;		/* codes of the last 24 h, but for those
+					 * whose mail failed (withdrawn) */
 	long long	 oldest;	/* the oldest of them (0: none) */
 	long long	 newest_live;	/* created_at of the newest live one (0) */
 };
 
 int	 db_mfa_send_stats(const struct subject *, const char *type,
 	    time_t now, struct send_stats *);
+/* The account's codes since `since` whose mail failed or is still being
+ * handed over (contract §9.4), of every method, and the oldest of them. */
+int	 db_mfa_mail_failures(const struct subject *, time_t since,
+	    long long *count, long long *oldest);
 /* Every live code of type becomes invalidated (a newer code). */
 int	 db_mfa_codes_invalidate(const struct subject *, const char *type);
 int	 db_mfa_code_insert(const struct subject *, long long id,
 	    const char *type, const unsigned char hash[HASH_BYTES], time_t now,
 	    time_t expires);
-/* A code whose mail could not be handed over (state invalidated). */
+/* A new code's mail was handed over (contract §9.4). */
+int	 db_mfa_code_handed_over(long long id);
+/* A code whose mail could not be handed over: withdrawn (invalidated,
+ * its mail failed). */
 int	 db_mfa_code_cancel(long long id);
 /* Deactivation: live codes of type invalidated, grace windows closed. */
 int	 db_mfa_codes_end(const struct subject *, const char *type);
@@ -744,6 +754,8 @@ void	 io_stop(void);
 const char *io_getenv(struct io *, const char *);
 long	 io_read(struct io *, char *, size_t);
 int	 io_write(struct io *, const char *, size_t);
+/* 1 when the request's client is known to be gone (contract §9.5). */
+int	 io_client_gone(struct io *);
 struct io *io_mem_new(const char *const *env, const char *in, size_t inlen);
 const char *io_mem_output(const struct io *, size_t *len);
 void	 io_mem_free(struct io *);
@@ -791,6 +803,7 @@ enum err {
 	E_MFA_SEND_FAILED,	/* 503 5910 */
 	E_MFA_LOCKED,		/* 429 5911 */
 	E_MFA_RESEND,		/* 429 5912 */
+	E_MFA_SEND_PAUSED,	/* 429 5913 */
 	E_SIGNUP_LIMIT,		/* 429 114 */
 	E_CONFIRMATION_INVALID,	/* 422 423 */
 	E_UNCONFIRMED,		/* 403 425 */
@@ -1039,6 +1052,7 @@ struct mfa_ctx {
 	const unsigned char *token;	/* the calling token's hash (grace) */
 	time_t		 now;
 	const char	*code;		/* X-MFA-Code; NULL when absent */
+	struct io	*io;		/* the request's (io_client_gone()) */
 	int		 activating;	/* issue(): for an activation */
 	cJSON		*answer;	/* issue(): attributes of a 200 answer */
 	struct codes	 live;		/* loaded by the first check() */

@@ -3,6 +3,9 @@
  * FastCGI or plain CGI (RFC 3875), or in memory for the unit tests and
  * fuzz targets.  The only user of libfcgi.
  */
+#include <sys/stat.h>
+
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +138,45 @@ io_write(struct io *io, const char *buf, size_t n)
 	default:
 		return fwrite(buf, 1, n, stdout) == n ? 0 : -1;
 	}
+}
+
+/*
+ * Is the client known to be gone (contract §9.5)?  Asked before work that
+ * a client who left would wait for in vain (the mail hand-over); never
+ * blocks.  FastCGI: each request has a connection of its own (no
+ * FCGI_KEEP_CONN), which the web server closes when it gives the request
+ * up; poll() then reports the peer's end (POLLRDHUP) or a hang-up.
+ * lighttpd gives a request up when its client's connection is reset, not
+ * when the client only closes its side (that cannot be told from a
+ * half-close, which HTTP allows; README "Mail hand-over and
+ * mail_timeout").  Data still unread (the rest of the request) is not an
+ * end.  Plain CGI: stdout is a pipe or socket to the server; its read end
+ * closed is POLLERR or POLLHUP.  0 when it cannot be told.
+ */
+int
+io_client_gone(struct io *io)
+{
+	struct pollfd	 pfd = { -1, 0, 0 };
+	struct stat	 st;
+
+	switch (io->kind) {
+	case IO_FCGI:
+		pfd.fd = io->fr.ipcFd;
+		pfd.events = POLLIN | POLLRDHUP;
+		break;
+	case IO_CGI:
+		if (fstat(1, &st) != 0 ||
+		    !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+			return 0;
+		pfd.fd = 1;
+		pfd.events = POLLOUT;
+		break;
+	default:
+		return 0;
+	}
+	if (pfd.fd < 0 || poll(&pfd, 1, 0) != 1)
+		return 0;
+	return (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
 /*

@@ -89,6 +89,9 @@ static const struct {
 	[E_MFA_RESEND] = { 429, "5912",
 	    "A code was sent recently. Please wait before requesting another.",
 	    RETRY },
+	/* contract §9.4: too many failed code mails of the account. */
+	[E_MFA_SEND_PAUSED] = { 429, "5913", "Your codes could not be sent "
+	    "several times. Please try again later.", RETRY },
 	/* contract §3.2: sign-up limits, confirmation. */
 	[E_SIGNUP_LIMIT] = { 429, "114",
 	    "Too many sign-ups. Please try again later.", RETRY },

@@ -82,12 +82,37 @@ recipient_limit(struct mfa_ctx *c, long *retry)
 	return E_NONE;
 }
 
+/*
+ * Failed code mails of the account, of every method, in the last
+ * mail_failure_window seconds (contract §9.4): at mail_failure_cap, no
+ * hand-over is tried until the oldest of them leaves the window.  Mails
+ * still being handed over count as failed until they are known not to be,
+ * so parallel requests (each counting under the account's lock) cannot
+ * pass the bound.
+ */
+static enum err
+failure_limit(struct mfa_ctx *c, long *retry)
+{
+	long long	 count, oldest;
+
+	if (db_mfa_mail_failures(&c->who, c->now - cfg.mail_failure_window,
+	    &count, &oldest) != 0)
+		return db_err();
+	if (count >= cfg.mail_failure_cap) {
+		*retry = (long)(oldest + cfg.mail_failure_window - c->now);
+		return E_MFA_SEND_PAUSED;
+	}
+	return E_NONE;
+}
+
 /* The sending limits of contract §5.3: resend cool-down, daily cap, the
- * recipient's cap. */
+ * recipient's cap; and the bound on failed mails (§9.4).  A withdrawn
+ * code counts toward neither the cool-down (it is not live) nor the cap. */
 static enum err
 limit(struct mfa_ctx *c, long *retry)
 {
 	struct send_stats st;
+	enum err	 e;
 
 	if (db_mfa_send_stats(&c->who, c->type, c->now, &st) != 0)
 		return db_err();
@@ -100,13 +125,16 @@ limit(struct mfa_ctx *c, long *retry)
 		*retry = (long)(st.oldest + DAY - c->now);
 		return E_MFA_RESEND;
 	}
+	if ((e = failure_limit(c, retry)) != E_NONE)
+		return e;
 	return recipient_limit(c, retry);
 }
 
 /*
- * Makes and stores a new code, commits, then mails it.  A code whose mail
- * could not be handed over is withdrawn, so the cool-down does not hold
- * back the retry.
+ * Makes and stores a new code, commits, then mails it.  A request whose
+ * client has gone makes none (contract §9.5: nobody would read the answer,
+ * and a hanging mail path would hold the process for nothing).  A code
+ * whose mail could not be handed over is withdrawn (contract §9.4).
  */
 static enum err
 issue(struct mfa_ctx *c)
@@ -116,6 +144,11 @@ issue(struct mfa_ctx *c)
 	long long	 id;
 	int		 rc;
 
+	if (c->io != NULL && io_client_gone(c->io)) {
+		log_warn("account %lld: client gone, no code sent",
+		    c->who.id);
+		return E_MFA_SEND_FAILED;
+	}
 	if ((rc = db_contact(&c->who, to, sizeof(to))) != 1)
 		return rc == 0 ? (c->who.side == SIDE_BACKEND ?
 		    E_USER_NOT_FOUND : E_CUSTOMER_NOT_FOUND) :
@@ -134,10 +167,15 @@ issue(struct mfa_ctx *c)
 	rc = mail_code(to, code, cfg.code_ttl);
 	wipe(code, sizeof(code));
 	if (rc != 0) {
-		(void)db_mfa_code_cancel(id);
-		(void)db_code_mail_delete(id);
+		if (db_mfa_code_cancel(id) != 0 ||
+		    db_code_mail_delete(id) != 0)
+			log_warn("code %lld: not withdrawn", id);
 		return E_MFA_SEND_FAILED;
 	}
+	/* Not counted as failed any more; if this fails, the code keeps
+	 * counting until it leaves the window. */
+	if (db_mfa_code_handed_over(id) != 0)
+		log_warn("code %lld: hand-over not recorded", id);
 	return E_NONE;
 }
 

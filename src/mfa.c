@@ -115,6 +115,7 @@ ctx_of(struct req *r, const struct subject *who)
 	c.token = r->acct.token_hash;
 	c.now = r->now;
 	c.code = r->mfa_code;
+	c.io = r->io;
 	return c;
 }
 

@@ -103,12 +103,14 @@ CODES = {
     "5911": (429, "Too many failed attempts. Please try again later.", None,
              "The account's code checks are locked after `max_failures` wrong codes, even for a right code; `Retry-After`."),
     "5912": (429, "A code was sent recently. Please wait before requesting another.", None,
-             "Resend cool-down (`resend_cooldown`), daily cap (`daily_send_cap`) or the recipient address's daily cap (`daily_recipient_cap`); `Retry-After`."),
+             "Resend cool-down (`resend_cooldown`), daily cap (`daily_send_cap`) or the recipient address's daily cap (`daily_recipient_cap`); `Retry-After`. Codes whose mail failed (5910) count toward neither."),
+    "5913": (429, "Your codes could not be sent several times. Please try again later.", None,
+             "The account's code mails failed `mail_failure_cap` times within `mail_failure_window` seconds (contract §9.4): no hand-over is tried until the oldest of them leaves the window; `Retry-After`."),
 }
 
 ORDER = ["001", "002", "003", "004", "100", "101", "102", "103", "104", "105", "106",
          "107", "110", "111", "113", "114", "400", "406", "408", "411", "412", "413", "415",
-         "416", "417", "423", "425", "901"] + [str(c) for c in range(5900, 5913)]
+         "416", "417", "423", "425", "901"] + [str(c) for c in range(5900, 5914)]
 
 
 def error_example(code, status=None, detail=None, source="default", summary=None):
@@ -557,8 +559,9 @@ path("/multi-factor-auth-type-activate", [SF, BE], None, post=operation(
         "403": ("Another method is active and the code is missing (5900) or invalid "
                 "(5901); a customer whose e-mail is not confirmed (425)",
                 ["E5900", "E5901", "E425"]),
-        "429": ("Sending limits (5912); code checks locked (5911, only with another "
-                "active method); `Retry-After`", ["E5912", "E5911"], ["Retry-After"]),
+        "429": ("Sending limits (5912); failed mails (5913); code checks locked (5911, "
+                "only with another active method); `Retry-After`",
+                ["E5912", "E5913", "E5911"], ["Retry-After"]),
         "503": ("The mail could not be handed over (5910)", ["E5910"]),
     }))
 
@@ -580,7 +583,8 @@ path("/multi-factor-auth-type-verify", [SF, BE], None, post=operation(
 
 path("/multi-factor-auth-trigger", [SF, BE], None, post=operation(
     "triggerMfaCode", "Mail a code for a protected action",
-    "Checks: type (5902), offered and active (5906), sending limits (5912); then a "
+    "Checks: type (5902), offered and active (5906), sending limits (5912), failed "
+    "mails (5913); then a "
     "code is mailed (5910 when the mail fails). `totp`: nothing is sent (the app "
     "makes its codes), `204`. " + SIDES_NOTE,
     ["Multi-factor authentication"], auth=EITHER, body="MfaTriggerRequest",
@@ -590,7 +594,8 @@ path("/multi-factor-auth-trigger", [SF, BE], None, post=operation(
                 ["E5902", "E5906", "E5907", "E5909", "E101-token"]),
         "403": ("A customer whose e-mail is not confirmed (425)", ["E425"]),
         "429": ("Sending limits: cool-down, daily cap or the recipient's daily cap "
-                "(5912); `Retry-After`", ["E5912"], ["Retry-After"]),
+                "(5912); failed mails (5913); `Retry-After`", ["E5912", "E5913"],
+                ["Retry-After"]),
         "503": ("The mail could not be handed over (5910)", ["E5910"]),
     }))
 

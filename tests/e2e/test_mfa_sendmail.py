@@ -108,7 +108,8 @@ def assert_cgi_5910(status, headers, parsed):
 
 def withdrawn_code(method_added=False):
     """checks= of a code whose mail could not be handed over (5910): one
-    new code row, withdrawn (invalidated, never tried, no grace), the old
+    new code row, withdrawn (invalidated, never tried, no grace, its mail
+    failed: handover 2, contract §9.4), the old
     rows as they were; the counts: that row (and, for a first activation,
     the pending method and the lock row its code check makes)."""
 
@@ -118,8 +119,8 @@ def withdrawn_code(method_added=False):
                         {k: r for k, r in after.items() if k not in new})
         rows = [after[k] for k in new]
         if len(rows) != 1 or (rows[0]["state"], rows[0]["attempts"],
-                              rows[0]["used_token_hash"],
-                              rows[0]["grace_until"]) != ("3", "0", None, "0"):
+                              rows[0]["used_token_hash"], rows[0]["grace_until"],
+                              rows[0]["handover"]) != ("3", "0", None, "0", "2"):
             out.append("mfa_codes: expected one withdrawn code, new rows %r" % rows)
         return out
 

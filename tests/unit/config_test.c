@@ -49,7 +49,7 @@ test_defaults(void)
 	CHECK_STR(cfg.mail_transport, "sendmail");
 	CHECK_STR(cfg.sendmail_command, "/usr/sbin/sendmail -t -i");
 	CHECK_STR(cfg.mail_spool_dir, "");
-	CHECK_INT(cfg.mail_timeout, 10);
+	CHECK_INT(cfg.mail_timeout, 3);
 	CHECK_STR(cfg.mail_from, "no-reply@localhost.localdomain");
 	CHECK_INT(cfg.access_token_ttl, 28800);
 	CHECK_INT(cfg.refresh_token_ttl, 2592000);
@@ -70,6 +70,8 @@ test_defaults(void)
 	CHECK_INT(cfg.grace_period, 300);
 	CHECK_INT(cfg.resend_cooldown, 60);
 	CHECK_INT(cfg.daily_send_cap, 20);
+	CHECK_INT(cfg.mail_failure_cap, 5);
+	CHECK_INT(cfg.mail_failure_window, 300);
 	CHECK_INT(cfg.signup_limit_per_address, 20);
 	CHECK_INT(cfg.signup_limit_global, 60);
 	CHECK_STR(cfg.customer_confirmation, "on");
@@ -272,6 +274,18 @@ test_numbers(void)
 		{ "trusted_proxies = 127.0.0.1,,::1", -1, "trusted_proxies" },
 		{ "trusted_proxies = 256.0.0.1", -1, "trusted_proxies" },
 		{ "mail_timeout = 0", -1, "mail_timeout" },
+		{ "mail_timeout = 1", 0, NULL },
+		{ "mail_timeout = 300", 0, NULL },
+		{ "mail_timeout = 301", -1, "mail_timeout" },
+		/* contract §9.4: the bound on failed code mails */
+		{ "mail_failure_cap = 0", -1, "mail_failure_cap" },
+		{ "mail_failure_cap = 1", 0, NULL },
+		{ "mail_failure_cap = 1000", 0, NULL },
+		{ "mail_failure_cap = 1001", -1, "mail_failure_cap" },
+		{ "mail_failure_window = 59", -1, "mail_failure_window" },
+		{ "mail_failure_window = 60", 0, NULL },
+		{ "mail_failure_window = 86400", 0, NULL },
+		{ "mail_failure_window = 86401", -1, "mail_failure_window" },
 		{ "db_connect_timeout = 0", -1, "db_connect_timeout" },
 		/* contract §9.2: a read outwaits a lock wait (1 s). */
 		{ "db_read_timeout = 1", -1, "db_read_timeout" },

@@ -228,6 +228,9 @@ test_error_table(void)
 		[E_MFA_RESEND] = { "429 Too Many Requests", "5912",
 		    "A code was sent recently. Please wait before requesting "
 		    "another." },
+		[E_MFA_SEND_PAUSED] = { "429 Too Many Requests", "5913",
+		    "Your codes could not be sent several times. Please try "
+		    "again later." },
 		[E_SIGNUP_LIMIT] = { "429 Too Many Requests", "114",
 		    "Too many sign-ups. Please try again later." },
 		[E_CONFIRMATION_INVALID] = { "422 Unprocessable Content", "423",
@@ -251,6 +254,7 @@ test_error_table(void)
 	};
 	static const int retry[E__COUNT] = {
 		[E_LOGIN_LIMIT] = 1, [E_MFA_LOCKED] = 1, [E_MFA_RESEND] = 1,
+		[E_MFA_SEND_PAUSED] = 1,
 		[E_SIGNUP_LIMIT] = 1, [E_UNAVAILABLE] = 1,
 	};
 	struct req	 r;
