@@ -374,7 +374,6 @@ rerun(struct req *r, int attempt)
 	    NULL);
 	memset(&r->acct, 0, sizeof(r->acct));
 	r->guard_passed = 0;
-	r->recovery_used = 0;
 	db_request_start();
 	return 1;
 }
