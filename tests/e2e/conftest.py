@@ -122,6 +122,12 @@ def _send_recorded(self, request, **kwargs):
     body = b"" if kwargs.get("stream") else r.content  # stream=True: left unread
     record_answer(request.method, request.url, r.status_code, r.headers, body,
                   "requests")
+    if not kwargs.get("stream"):
+        # "Connection: close" alone is not enough: urllib3 puts the closed
+        # connection back in its pool, and the next request, sent before
+        # the server's FIN has arrived, goes out on it and is lost unseen
+        # (RemoteDisconnected, nothing in the access log).  Drop the pool.
+        self.close()
     return r
 
 
