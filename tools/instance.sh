@@ -411,8 +411,8 @@ route() {
 }
 
 # What lighttpd answers itself on a program's path when the program is
-# gone (500: it died with the request; 503: none could take it; 504: no
-# answer within read-timeout) or the body is too large (413): a JSON:API
+# gone (its 500, answered as 502: it died with the request; 503: none
+# could take it; 504: no answer within read-timeout) or the body is too large (413): a JSON:API
 # document of www/errors/ with Retry-After, by www/errors/answer.sh
 # (contract §9.7), never its HTML page.  read-timeout is above the longest
 # a program may take (mail_timeout and the database timeouts).

@@ -639,7 +639,7 @@ gone_checks() {
 	case $SERVER in
 	apache) want="503 5 503 5" ;;
 	nginx) want="502 1 502 1" ;;
-	lighttpd) want="500 1" ;;
+	lighttpd) want="502 1" ;;
 	apache-cgi)
 		# A program that ends before its headers: Apache's own 500.
 		prog=$DOCROOT/cgi-bin/customer-confirmation

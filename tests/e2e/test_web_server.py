@@ -4,7 +4,7 @@ checks the same of each example configuration).
 
 - A program killed with requests queued on its socket: each of them is
   answered by lighttpd itself with the JSON:API document of www/errors/
-  (500 120, Retry-After, no X-Request-Id: no program answered), and the
+  (502 121, Retry-After, no X-Request-Id: no program answered), and the
   program is back for the next request.
 - 2,000 slow connections (headers a byte at a time) leave a normal client
   answered (tests/webserver/webcheck.py slow; its figures are printed).
@@ -34,8 +34,8 @@ HOST, PORT = _host_port(BASE)
 WEBCHECK = os.path.join(ROOT, "tests", "webserver", "webcheck.py")
 INSTANCE_SH = os.path.join(ROOT, "tools", "instance.sh")
 PY = "/usr/bin/python3"
-GONE = {"errors": [{"status": "500", "code": "120",
-                    "detail": "The program ended before it answered."}]}
+GONE = {"errors": [{"status": "502", "code": "121",
+                    "detail": "No answer from the program."}]}
 
 
 def needs_instance():
@@ -125,7 +125,7 @@ def test_program_killed_with_requests_queued_answers_jsonapi():
           % (pids, [r[0] for r in results]))
     assert len(results) == 3
     for st, h, body in results:
-        assert st == 500, (st, h, body)
+        assert st == 502, (st, h, body)
         assert h.get("content-type") == JSONAPI, h
         assert h.get("retry-after") == "1", h
         assert "x-request-id" not in h, h       # no program answered

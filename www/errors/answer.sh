@@ -3,16 +3,17 @@
 # lighttpd can neither choose a static error document by status nor add a
 # header to its own answers alone, so this does it: for an error lighttpd
 # produced itself (REDIRECT_STATUS: 500 when a program died with the
-# request, 503 when none could take it, 504 when it did not answer in
-# time, 413 for a body over the limit) it sends the JSON:API document
-# NNN.json beside it, with Retry-After (contract §9.7).  It needs no
+# request, which it answers as 502: the gateway failed; 503 when none
+# could take it, 504 when it did not answer in time, 413 for a body over
+# the limit) it sends the JSON:API document NNN.json beside it, with Retry-After (contract §9.7).  It needs no
 # program and no database.  Requested directly (REDIRECT_STATUS 200 or
 # none) it is not there: 404.
 dir=${SCRIPT_FILENAME%/*}
 status=${REDIRECT_STATUS:-200}
 retry=
 case $status in
-500 | 502) retry=1 ;;
+500) status=502 retry=1 ;; # a program that died: the gateway failed
+502) retry=1 ;;
 503 | 504) retry=5 ;;
 413) ;;
 200) status=404 ;;
