@@ -616,6 +616,11 @@ static int		 first;		/* no statement of this request ran yet */
 static int		 dup;		/* last failure was a duplicate key */
 static int		 connects = 1;	/* connects this request may still make */
 static unsigned int	 conflict;	/* 1213 or 1205 met by this attempt */
+static int		 commit_unknown;	/* a COMMIT went out, its answer
+					 * was lost with the connection */
+static int		 tx_lost;	/* the connection went with an open
+					 * transaction: the request's work is
+					 * gone, it can commit nothing more */
 static int		 commits;	/* units of work this request committed */
 
 /*
@@ -761,6 +766,8 @@ db_failed(const char *what, unsigned int e, const char *msg, double since)
 		down = 1;
 		if (timed_out)
 			connects = 0;
+		if (in_tx)
+			tx_lost = 1;
 		log_err("database: %s: connection lost%s: %s", what,
 		    timed_out ? " (timed out)" : "", msg);
 		db_close();
@@ -780,7 +787,7 @@ db_failed(const char *what, unsigned int e, const char *msg, double since)
 static MYSQL *
 conn_get(void)
 {
-	if (conflict != 0)
+	if (conflict != 0 || tx_lost)
 		return NULL;
 	if (conn == NULL) {
 		if (connects <= 0) {
@@ -1107,6 +1114,8 @@ db_begin(void)
 int
 db_commit(void)
 {
+	if (tx_lost)
+		return -1;
 	if (in_tx > 1) {
 		in_tx--;
 		return 0;
@@ -1114,10 +1123,21 @@ db_commit(void)
 	if (in_tx == 0)		/* rolled back inside: nothing to commit */
 		return -1;
 	in_tx = 0;
-	if (simple("COMMIT") != 0)
+	if (simple("COMMIT") != 0) {
+		if (conn == NULL)	/* sent; the connection went with it */
+			commit_unknown = 1;
 		return -1;
+	}
 	commits++;
 	return 0;
+}
+
+/* The request's last COMMIT may or may not have been carried out: the
+ * connection was lost before its answer (contract §9.2, 503 118). */
+int
+db_commit_unknown(void)
+{
+	return commit_unknown;
 }
 
 /* Also after a conflict, which refuses every other statement. */
@@ -1132,10 +1152,12 @@ db_rollback(void)
 	in_tx = 0;
 }
 
+/* Also while a transaction lost with its connection is not yet
+ * concluded: the request must answer that nothing was done. */
 int
 db_in_transaction(void)
 {
-	return in_tx > 0;
+	return in_tx > 0 || tx_lost;
 }
 
 /*
@@ -1151,6 +1173,8 @@ db_request_start(void)
 	first = 1;
 	connects = 1;
 	conflict = 0;
+	tx_lost = 0;
+	commit_unknown = 0;
 	commits = 0;
 }
 

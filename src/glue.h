@@ -184,6 +184,7 @@ void	 db_request_start(void);
 unsigned int db_conflict(void);
 /* Commits this request made (a transaction, or a write outside one). */
 int	 db_committed(void);
+int	 db_commit_unknown(void);
 int	 db_begin(void);
 int	 db_commit(void);
 void	 db_rollback(void);
@@ -774,6 +775,7 @@ enum err {
 	E_MEDIA_TYPE,		/* 415 107 */
 	E_UNAVAILABLE,		/* 503 110 */
 	E_INTERNAL,		/* 500 111 */
+	E_COMMIT_UNKNOWN,	/* 503 118 */
 	E_LOGIN_LIMIT,		/* 429 113 */
 	E_TOKEN_INVALID,	/* 401 001 */
 	E_TOKEN_MISSING,	/* 403 002 */

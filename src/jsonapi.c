@@ -42,6 +42,9 @@ static const struct {
 	[E_UNAVAILABLE] = { 503, "110", "Service temporarily unavailable.",
 	    RETRY },
 	[E_INTERNAL] = { 500, "111", "Internal server error." },
+	/* contract §9.2: a COMMIT sent, its answer lost with the connection. */
+	[E_COMMIT_UNKNOWN] = { 503, "118", "Service temporarily unavailable. "
+	    "The request may have been carried out.", RETRY },
 	[E_LOGIN_LIMIT] = { 429, "113",
 	    "Too many failed login attempts. Please try again later.", RETRY },
 	[E_TOKEN_INVALID] = { 401, "001", "Invalid access token." },
@@ -359,7 +362,8 @@ jsonapi_error_retry(struct req *r, enum err e, long retry_after)
 int
 jsonapi_db_error(struct req *r)
 {
-	return jsonapi_error(r, db_unavailable() ? E_UNAVAILABLE : E_INTERNAL);
+	return jsonapi_error(r, db_commit_unknown() ? E_COMMIT_UNKNOWN :
+	    db_unavailable() ? E_UNAVAILABLE : E_INTERNAL);
 }
 
 /* 405 with Allow, or 204 with Allow for OPTIONS. */

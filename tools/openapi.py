@@ -48,6 +48,8 @@ CODES = {
             "The body is neither `application/vnd.api+json` (parameters `ext`, `profile` only) nor `application/json` (`charset=utf-8` only)."),
     "110": (503, "Service temporarily unavailable.", None,
             "The database is down, does not answer within `db_read_timeout` / `db_connect_timeout` (2 s), or a unit of work kept meeting deadlocks or lock waits (contract §9.1, §9.2); `Retry-After`."),
+    "118": (503, "Service temporarily unavailable. The request may have been carried out.", None,
+            "The connection to the database was lost after the request's COMMIT went out and before its answer: the work may or may not be stored. Retry with the same `Idempotency-Key` (contract §9.2, §9.6); `Retry-After`."),
     "111": (500, "Internal server error.", None,
             "Anything unexpected; the cause goes to the log only."),
     "113": (429, "Too many failed login attempts. Please try again later.", None,
@@ -109,7 +111,7 @@ CODES = {
 }
 
 ORDER = ["001", "002", "003", "004", "100", "101", "102", "103", "104", "105", "106",
-         "107", "110", "111", "113", "114", "400", "406", "408", "411", "412", "413", "415",
+         "107", "110", "111", "118", "113", "114", "400", "406", "408", "411", "412", "413", "415",
          "416", "417", "423", "425", "901"] + [str(c) for c in range(5900, 5914)]
 
 
@@ -311,6 +313,9 @@ def operation(op_id, summary, description, tags, *, success, auth=None,
         add("503", "The database is down, does not answer within its timeouts, or "
             "kept conflicting (110); `Retry-After`", ["E110"],
             () if "503" in errs else ["Retry-After"])
+        if body:
+            add("503", "The connection was lost while the work was being committed: "
+                "it may have been carried out (118); `Retry-After`", ["E118"])
     op = {"tags": tags, "operationId": op_id, "summary": summary,
           "description": description}
     ps = list(params or [])

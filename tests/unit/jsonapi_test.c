@@ -166,6 +166,9 @@ test_error_table(void)
 		    "Service temporarily unavailable." },
 		[E_INTERNAL] = { "500 Internal Server Error", "111",
 		    "Internal server error." },
+		[E_COMMIT_UNKNOWN] = { "503 Service Unavailable", "118",
+		    "Service temporarily unavailable. The request may have been "
+		    "carried out." },
 		[E_LOGIN_LIMIT] = { "429 Too Many Requests", "113",
 		    "Too many failed login attempts. Please try again later." },
 		/* contract §3.8 */
@@ -255,7 +258,7 @@ test_error_table(void)
 	static const int retry[E__COUNT] = {
 		[E_LOGIN_LIMIT] = 1, [E_MFA_LOCKED] = 1, [E_MFA_RESEND] = 1,
 		[E_MFA_SEND_PAUSED] = 1,
-		[E_SIGNUP_LIMIT] = 1, [E_UNAVAILABLE] = 1,
+		[E_SIGNUP_LIMIT] = 1, [E_UNAVAILABLE] = 1, [E_COMMIT_UNKNOWN] = 1,
 	};
 	struct req	 r;
 	char		 body[512], status[4];
