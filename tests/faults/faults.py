@@ -250,6 +250,10 @@ def send(method, path, body=None, token=None, mfa=None, timeout=CLIENT_TIMEOUT,
         a.code = a.json["errors"][0].get("code")
     if a.rid is None:
         a.kind, a.why = "unknown", "web server %d" % a.status
+    elif a.status == 503 and a.code == "118":
+        # The program's own word that its COMMIT's outcome is unknown
+        # (contract §9.2): not a refusal.
+        a.kind, a.why = "unknown", "503 118"
     elif 200 <= a.status < 300:
         a.kind = "ack"
     else:
@@ -800,15 +804,16 @@ def server_answer_ok(r):
 
 
 def check_5xx(recs, server_errors_allowed):
-    """5xx only the documented ones: the program's 503 110 (database down)
-    and 503 5910 (mail hand-over failed); the web server's own 502/503/504,
+    """5xx only the documented ones: the program's 503 110 (database down),
+    503 118 (a COMMIT's outcome lost with the connection) and 503 5910 (mail
+    hand-over failed); the web server's own 502/503/504,
     as JSON:API with Retry-After, only where programs are killed."""
     bad = collections.Counter()
     for r in recs:
         if r.status is None or r.status < 500:
             continue
         if r.rid is not None:
-            if not (r.status == 503 and r.code in ("110", "5910")):
+            if not (r.status == 503 and r.code in ("110", "118", "5910")):
                 bad["program %d %s" % (r.status, r.code)] += 1
         elif not (server_errors_allowed and server_answer_ok(r)):
             bad["web server %d %s%s" % (r.status, r.headers.get(
@@ -1395,7 +1400,7 @@ def run_scenario(name, fault, pool):
            check_acked(recs, facts))
     report(name, "nothing refused present", check_refused(recs, facts))
     report(name, "no code accepted twice", check_codes(recs, facts))
-    report(name, "no 5xx but 503 110 / 503 5910%s" % (
+    report(name, "no 5xx but 503 110 / 118 / 5910%s" % (
         " / the web server's JSON:API 502-504" if ctx.server_errors_allowed
         else ""), check_5xx(recs, ctx.server_errors_allowed))
     report(name, "MFA state as its newest audit row says", check_switches(pool,
