@@ -45,3 +45,6 @@ GRANT SELECT, INSERT, UPDATE ON signup_limits TO 'glue_mfa'@'localhost';
 -- Code mails per recipient (migration 008): counted, withdrawn with a
 -- code whose mail failed.
 GRANT SELECT, INSERT, DELETE ON code_mails TO 'glue_mfa'@'localhost';
+-- Answers of Idempotency-Key requests (migration 013): claimed, answered,
+-- expired rows deleted.
+GRANT SELECT, INSERT, UPDATE, DELETE ON idempotency_keys TO 'glue_mfa'@'localhost';

@@ -123,6 +123,12 @@ enum stmt {
 	S_CODE_MAIL_STATS,
 	S_CODE_MAIL_INSERT,
 	S_CODE_MAIL_DELETE,
+	/* Idempotency-Key answers (migration 013) */
+	S_IDEM_GET,
+	S_IDEM_CLAIM,
+	S_IDEM_ANSWER,
+	S_IDEM_FORGET,
+	S_IDEM_PURGE,
 	S__COUNT
 };
 
@@ -503,6 +509,23 @@ static const struct stmt_def {
 	    " VALUES (?, ?, ?)", 3, 0 },
 	[S_CODE_MAIL_DELETE] = {
 	    "DELETE FROM code_mails WHERE code_id = ?", 1, 0 },
+	/* Stored answers (contract §9.6): rows by a keyed hash of the key,
+	 * the answer sealed; purged oldest first, a batch at a time. */
+	[S_IDEM_GET] = {
+	    "SELECT body_hash, created_at, status, answer_box, answer_nonce"
+	    " FROM idempotency_keys WHERE key_hash = ?", 1, 5 },
+	[S_IDEM_CLAIM] = {
+	    "INSERT INTO idempotency_keys (key_hash, side, account_id,"
+	    " body_hash, created_at, status) VALUES (?, ?, ?, ?, ?, 0)", 5, 0 },
+	[S_IDEM_ANSWER] = {
+	    "UPDATE idempotency_keys SET status = ?, answer_box = ?,"
+	    " answer_nonce = ? WHERE key_hash = ?", 4, 0 },
+	[S_IDEM_FORGET] = {
+	    "DELETE FROM idempotency_keys WHERE key_hash = ?"
+	    " AND created_at <= ?", 2, 0 },
+	[S_IDEM_PURGE] = {
+	    "DELETE FROM idempotency_keys WHERE created_at <= ?"
+	    " ORDER BY created_at LIMIT " STR(IDEM_PURGE_BATCH), 1, 0 },
 };
 
 /* ---- the driver ------------------------------------------------------ */
@@ -1991,4 +2014,65 @@ db_recovery_end(const struct subject *who)
 {
 	return q_run(S_RECOVERY_END, ARGS(V_INT(who->side), V_INT(who->id),
 	    V_INT(who->side), V_INT(who->id)));
+}
+
+/* ---- Idempotency-Key answers (migration 013) ------------------------- */
+
+int
+db_idem_get(const unsigned char key[HASH_BYTES], struct idem_row *row)
+{
+	unsigned char	 body[HASH_BYTES + 1], nonce[SEAL_NONCE_BYTES + 1];
+	struct dbcol	 c[5];
+	int		 rc;
+
+	c[0] = C_BLOB(body);
+	c[1] = C_INT;
+	c[2] = C_INT;
+	c[3] = (struct dbcol){ DB_BLOB, 0, (char *)row->box, row->boxcap, 0,
+	    0, 0 };
+	c[4] = C_BLOB(nonce);
+	if ((rc = q_one(S_IDEM_GET, ARGS(V_BLOB(key, HASH_BYTES)), c,
+	    nitems(c))) != 1)
+		return rc < 0 ? DB_ERR : 0;
+	if (c[0].len != HASH_BYTES ||
+	    (c[2].i != 0 && c[4].len != SEAL_NONCE_BYTES))
+		return DB_ERR;
+	memcpy(row->body, body, HASH_BYTES);
+	memcpy(row->nonce, nonce, c[2].i != 0 ? SEAL_NONCE_BYTES : 0);
+	row->created = c[1].i;
+	row->status = (int)c[2].i;
+	row->boxlen = c[3].len;
+	return 1;
+}
+
+int
+db_idem_claim(const unsigned char key[HASH_BYTES], enum side side,
+    long long account, const unsigned char body[HASH_BYTES], time_t now)
+{
+	return q_exec_one(S_IDEM_CLAIM, ARGS(V_BLOB(key, HASH_BYTES),
+	    V_INT(side), V_INT(account), V_BLOB(body, HASH_BYTES),
+	    V_INT(now)));
+}
+
+int
+db_idem_answer(const unsigned char key[HASH_BYTES], int status,
+    const unsigned char *box, size_t boxlen,
+    const unsigned char nonce[SEAL_NONCE_BYTES])
+{
+	return q_exec_one(S_IDEM_ANSWER, ARGS(V_INT(status),
+	    V_BLOB(box, boxlen), V_BLOB(nonce, SEAL_NONCE_BYTES),
+	    V_BLOB(key, HASH_BYTES))) == 0 ? 0 : DB_ERR;
+}
+
+int
+db_idem_forget(const unsigned char key[HASH_BYTES], time_t old)
+{
+	return q_run(S_IDEM_FORGET, ARGS(V_BLOB(key, HASH_BYTES),
+	    V_INT(old)));
+}
+
+int
+db_idem_purge(time_t old)
+{
+	return q_run(S_IDEM_PURGE, ARGS(V_INT(old)));
 }
