@@ -54,6 +54,10 @@ CODES = {
             "Sign-in limits (contract §3.6): too many failures from the client address, of the account from this address, of the account (100), or a delay after the account's 5th failure; sign-in and current-password checks alike; `Retry-After`."),
     "114": (429, "Too many sign-ups. Please try again later.", None,
             "More than `signup_limit_per_address` sign-ups from the client address in an hour, or `signup_limit_global` over all addresses in a minute; checked before any password hashing; `Retry-After`."),
+    "115": (400, "Invalid Idempotency-Key header.", {"header": "Idempotency-Key"},
+            "`Idempotency-Key` on a `POST` is not 16 to 128 characters of letters, digits and `-_.:~+/=` (optionally quoted, as a structured-field string)."),
+    "116": (422, "Idempotency-Key was already used for a different request.", {"header": "Idempotency-Key"},
+            "The key's stored answer (within `idempotency_window`) is of another request body; nothing is done."),
     "423": (422, "This email confirmation code is invalid or has been already used.", None,
             "The registration key is unknown, used, expired or not shaped like a key."),
     "425": (403, "The customer's email address is not confirmed.", None,
@@ -107,7 +111,7 @@ CODES = {
 }
 
 ORDER = ["001", "002", "003", "004", "100", "101", "102", "103", "104", "105", "106",
-         "107", "110", "111", "113", "114", "400", "406", "408", "411", "412", "413", "415",
+         "107", "110", "111", "113", "114", "115", "116", "400", "406", "408", "411", "412", "413", "415",
          "416", "417", "423", "425", "901"] + [str(c) for c in range(5900, 5913)]
 
 
@@ -277,10 +281,7 @@ def operation(op_id, summary, description, tags, *, success, auth=None,
     errs = {}
 
     def add(status, desc, names, hdrs=()):
-        d0, n0, h0 = errs.get(status, ([], [], ()))
-        errs[status] = (d0 + ([desc] if desc and desc not in d0 else []),
-                        n0 + [n for n in names if n not in n0],
-                        tuple(h0) + tuple(h for h in hdrs if h not in h0))
+        add_error(errs, status, desc, names, hdrs)
 
     for status, v in (errors or {}).items():
         add(status, *v)
@@ -318,6 +319,40 @@ def operation(op_id, summary, description, tags, *, success, auth=None,
         op["security"] = [{s: []} for s in auth]
     else:
         op["security"] = []
+    op["_errs"], op["_success"] = errs, success
+    return op
+
+
+def add_error(errs, status, desc, names, hdrs=()):
+    d0, n0, h0 = errs.get(status, ([], [], ()))
+    errs[status] = (d0 + ([desc] if desc and desc not in d0 else []),
+                    n0 + [n for n in names if n not in n0],
+                    tuple(h0) + tuple(h for h in hdrs if h not in h0))
+
+
+def finish(op, post):
+    """The responses of an operation; a POST takes Idempotency-Key
+    (contract §9.6): its parameter and its two errors."""
+    if "_errs" not in op:       # written out whole (the OAuth token endpoint)
+        if post:
+            op["parameters"] = op.get("parameters", []) + [
+                {"$ref": "#/components/parameters/IdempotencyKey"}]
+            r400 = op["responses"]["400"]
+            r400["description"] += "; a malformed `Idempotency-Key` (JSON:API `115`)"
+            r400["content"][JSONAPI] = {"schema": sref("ErrorDocument"),
+                                        "examples": {"115": ex("E115")}}
+            op["responses"]["422"] = shared_response(
+                "422", "`Idempotency-Key` already used with another body (JSON:API "
+                "116)", ["E116"])
+        return op
+    errs, success = op.pop("_errs"), op.pop("_success")
+    if post:
+        op["parameters"] = op.get("parameters", []) + [
+            {"$ref": "#/components/parameters/IdempotencyKey"}]
+        errs = dict(errs)
+        add_error(errs, "400", "A malformed `Idempotency-Key` (115)", ["E115"])
+        add_error(errs, "422", "`Idempotency-Key` already used with another "
+                  "body (116)", ["E116"])
     responses = dict(success)
     for status in sorted(errs):
         descs, names, hdrs = errs[status]
@@ -362,7 +397,7 @@ def path(template, servers, params, **ops):
     methods = []
     for m in ("get", "post", "put", "patch", "delete"):
         if m in ops:
-            item[m] = ops[m]
+            item[m] = finish(ops[m], m == "post")
             methods.append(m.upper())
     o = options_op(methods)
     o["operationId"] = "options" + "".join(
@@ -1100,6 +1135,22 @@ PARAMETERS = {
     "messageId": {"name": "messageId", "in": "path", "required": True,
                   "schema": {"type": "string", "pattern": "^[0-9-]+\\.eml$"},
                   "description": "A spool file name, as the list gives it."},
+    "IdempotencyKey": {
+        "name": "Idempotency-Key", "in": "header", "required": False,
+        "schema": {"type": "string", "minLength": 16, "maxLength": 130,
+                   "pattern": "^\"?[A-Za-z0-9._~:+/=-]{16,128}\"?$",
+                   "example": "\"8e03978e-40d5-43e8-bc93-6894a57f9324\""},
+        "description": "IETF httpapi draft *The Idempotency-Key HTTP Header "
+                       "Field*: the same key and the same body (byte for byte) "
+                       "within `idempotency_window` (24 h) get the first "
+                       "successful answer again (status, headers, body, with "
+                       "`Idempotent-Replayed: true` and a new `X-Request-Id`) "
+                       "and the work is not done again; no MFA code is checked "
+                       "or spent for a replay. Another body with the key is "
+                       "`422` 116; a malformed key `400` 115; empty is absent. "
+                       "The key is scoped to the caller (side and account; the "
+                       "path for requests without one). Refusals are not "
+                       "stored. Use a fresh random key (a UUID) per operation."},
     "XMfaCode": {"name": "X-MFA-Code", "in": "header", "required": False,
                  "schema": CODE_SCHEMA,
                  "description": "Needed when the account has an active MFA method "

@@ -18,12 +18,17 @@ from conftest import (BASE, INSTANCE, address_attrs, api, assert_error,
                       login,
                       new_customer)
 from effects import unchanged
-from mfa_helpers import (STOREFRONT, code_rows, fresh_code, lockout_row,
-                         mfa_account)
+from mfa_helpers import (ACTIVATE, ACTIVATED, DEACTIVATE, DEACTIVATED,
+                         RESEND_COOLDOWN, STOREFRONT, TRIGGER, VERIFY,
+                         account_id, code_rows, fresh_code, lockout_row,
+                         mail_mark, mails_for, mfa_account, new_code_since,
+                         status_of)
+from mfa_helpers import side  # noqa: F401 (fixture)
 
 WINDOW = 86400          # idempotency_window's default
 D_KEY = "Invalid Idempotency-Key header."
 D_MISMATCH = "Idempotency-Key was already used for a different request."
+RECOVERY = "multi-factor-auth-recovery-codes"
 KEY_CHARS = ("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
              "0123456789-_.:~+/=")
 
@@ -437,3 +442,154 @@ def test_without_a_key_the_same_kill_duplicates(customer):
     r = until_answered(lambda: post_address(customer, None))
     assert r.status == 201, r.describe()
     assert len(addresses_of(customer)) == 2
+
+
+# --------------------------------------------------------------------------
+# Every POST: the MFA resources (both sides), tokens, the Backend's own.
+# These routes commit their work themselves (a code is stored and mailed
+# before the answer): the answer is stored just after, so a replay sends no
+# second mail and spends no code, and a kill between the two would do the
+# work again (contract §9.6).
+
+
+def post_keyed(c, resource, key, attrs=None, code=None, compact=False):
+    """POST an MFA resource of c's side with key (and code); compact: the
+    same document spelled without blanks (another body, byte for byte)."""
+    body = doc(resource, {"type": "email"} if attrs is None else attrs)
+    h = {"Idempotency-Key": key}
+    if code is not None:
+        h["X-MFA-Code"] = code
+    if compact:
+        return api("POST", c.side.path(resource), data=json.dumps(
+            body, separators=(",", ":")).encode(), token=c.access, headers=h)
+    return api("POST", c.side.path(resource), body, token=c.access, headers=h)
+
+
+def replayed_once(c, resource, key, first, attrs=None, code=None):
+    """The replay: the first answer, nothing sent; another body: 422."""
+    mark = mail_mark()
+    assert_replay(first, post_keyed(c, resource, key, attrs, code))
+    assert mails_for(c.mail, mark) == []
+    assert_mismatch(post_keyed(c, resource, key, attrs, code, compact=True))
+
+
+def test_the_mfa_resources_replay(side, clock):
+    c = side.new_account()
+    keys = [new_key() for _ in range(5)]
+    # Activate: one code mailed, not two.
+    mark = mail_mark()
+    first = post_keyed(c, ACTIVATE, keys[0])
+    assert first.status == 204, first.describe()
+    code = new_code_since(c.mail, mark)
+    replayed_once(c, ACTIVATE, keys[0], first)
+    # Verify: the replay is 204 again, not 5904.
+    first = post_keyed(c, VERIFY, keys[1], code=code)
+    assert first.status == 204, first.describe()
+    replayed_once(c, VERIFY, keys[1], first, code=code)
+    assert status_of(c) == ACTIVATED
+    # Trigger (after the cool-down): one code.
+    clock(RESEND_COOLDOWN + 1)
+    mark = mail_mark()
+    first = post_keyed(c, TRIGGER, keys[2])
+    assert first.status == 204, first.describe()
+    code2 = new_code_since(c.mail, mark)
+    replayed_once(c, TRIGGER, keys[2], first)
+    # Recovery codes: the same ten again (sealed at rest), not a new set.
+    first = post_keyed(c, RECOVERY, keys[3], attrs={}, code=code2)
+    assert first.status == 201, first.describe()
+    hashes = db_query("SELECT slot, code_hash FROM mfa_recovery_codes"
+                      " WHERE side = %d AND account_id = %d" % (
+                          c.side.num, account_id(c)))
+    replayed_once(c, RECOVERY, keys[3], first, attrs={}, code=code2)
+    assert db_query("SELECT slot, code_hash FROM mfa_recovery_codes"
+                    " WHERE side = %d AND account_id = %d" % (
+                        c.side.num, account_id(c))) == hashes
+    dump = " ".join(r[0] for r in db_query(
+        "SELECT HEX(answer_box) FROM idempotency_keys"))
+    for rc in first.data["attributes"]["codes"]:
+        assert rc.encode().hex().upper() not in dump
+    # Deactivate: the replay is 204 again, not 5906.
+    clock(2 * RESEND_COOLDOWN + 2)
+    code3 = fresh_code(c)
+    first = post_keyed(c, DEACTIVATE, keys[4], code=code3)
+    assert first.status == 204, first.describe()
+    replayed_once(c, DEACTIVATE, keys[4], first, code=code3)
+    assert status_of(c) == DEACTIVATED
+
+
+def test_refresh_replays_the_rotated_pair():
+    c = new_customer().signed_in()
+    key = new_key()
+    body = doc("refresh-tokens", {"refreshToken": c.refresh})
+    h = {"Idempotency-Key": key}
+    first = api("POST", "/refresh-tokens", body, headers=h)
+    check_token_resource(first, "refresh-tokens")
+    assert_replay(first, api("POST", "/refresh-tokens", body, headers=h))
+    assert_mismatch(api("POST", "/refresh-tokens", doc("refresh-tokens", {
+        "refreshToken": c.refresh + "x"}), headers=h))
+
+
+def test_sign_up_replays():
+    h = {"Idempotency-Key": new_key()}
+    body = doc("customers", customer_attrs())
+    first = api("POST", "/customers", body, headers=h)
+    assert first.status == 201, first.describe()
+    assert_replay(first, api("POST", "/customers", body, headers=h))
+    n = db_query("SELECT COUNT(*) FROM customers WHERE email = '%s'" %
+                 body["data"]["attributes"]["email"])
+    assert n == [["1"]]
+    assert_mismatch(api("POST", "/customers", doc("customers",
+                        customer_attrs()), headers=h))
+
+
+def test_the_backend_token_endpoint():
+    from backend_helpers import (ADMIN_NAME, ADMIN_PASSWORD, BE, form,
+                                 token_post)
+    key = new_key()
+    h = {"Idempotency-Key": key}
+    data = form(grant_type="password", username=ADMIN_NAME,
+                password=ADMIN_PASSWORD)
+    first = token_post(data, headers=h)
+    assert first.status == 200, first.describe()
+    assert_replay(first, token_post(data, headers=h))
+    # The key's errors are JSON:API, as the front line's are.
+    r = api("POST", BE + "/token", data=(data + "&scope=x").encode(),
+            content_type="application/x-www-form-urlencoded", headers=h)
+    assert_mismatch(r)
+    r = api("POST", BE + "/token", data=data.encode(),
+            content_type="application/x-www-form-urlencoded",
+            headers={"Idempotency-Key": "short"})
+    assert_key_invalid(r)
+
+
+def test_the_backend_writes():
+    from backend_helpers import BE, RESCUE, enable_mfa, new_user, user_attrs
+    admin = new_user().signed_in()
+    # A user: created once.
+    key = new_key()
+    attrs = user_attrs()
+    h = {"Idempotency-Key": key}
+    first = api("POST", BE + "/users", doc("users", attrs),
+                token=admin.access, headers=h)
+    assert first.status == 201, first.describe()
+    assert_replay(first, api("POST", BE + "/users", doc("users", attrs),
+                             token=admin.access, headers=h))
+    assert db_query("SELECT COUNT(*) FROM users WHERE username = '%s'" %
+                    attrs["username"]) == [["1"]]
+    assert_mismatch(api("POST", BE + "/users", doc("users", user_attrs()),
+                        token=admin.access, headers=h))
+    # The rescue: one notification, a replay 204 rather than 5906.
+    c = new_customer().signed_in()
+    enable_mfa(c.access, c.email, prefix="")
+    body = doc(RESCUE, {"customerReference": c.ref, "type": "email"})
+    key = new_key()
+    h = {"Idempotency-Key": key}
+    first = api("POST", BE + "/" + RESCUE, body, token=admin.access, headers=h)
+    assert first.status == 204, first.describe()
+    mark = mail_mark()
+    assert_replay(first, api("POST", BE + "/" + RESCUE, body,
+                             token=admin.access, headers=h))
+    assert mails_for(c.email, mark) == []
+    assert_mismatch(api("POST", BE + "/" + RESCUE, doc(RESCUE, {
+        "type": "email", "customerReference": c.ref}), token=admin.access,
+        headers=h))

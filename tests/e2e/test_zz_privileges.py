@@ -39,6 +39,7 @@ EXPECTED = {
     "schema_migrations": {"SELECT"},
     "signup_limits": {"SELECT", "INSERT", "UPDATE"},
     "code_mails": {"SELECT", "INSERT", "DELETE"},
+    "idempotency_keys": DML,
 }
 
 
