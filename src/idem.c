@@ -162,6 +162,7 @@ idem_replay(struct req *r)
 	const char	*key;
 	size_t		 keylen;
 
+	memset(&r->idem, 0, sizeof(r->idem));
 	/* Empty is absent: not every web server passes an empty header. */
 	if (r->method != M_POST || r->idem_key == NULL ||
 	    r->idem_key[0] == '\0')
@@ -180,11 +181,15 @@ idem_replay(struct req *r)
 	(void)answer_stored(r);
 }
 
-/* Another request with the key committed first: its answer, not ours. */
+/* Another request with the key committed first: its answer, not ours.
+ * What this one did is rolled back, the guard's code check with it (no
+ * audit row of it, no mail of a spent recovery code). */
 static void
 lost_race(struct req *r)
 {
 	db_rollback();
+	r->guard_passed = 0;
+	r->recovery_used = 0;
 	if (r->answered)
 		jsonapi_discard(r);
 	if (!answer_stored(r)) {

@@ -20,7 +20,7 @@ from conftest import (BASE, INSTANCE, address_attrs, api, assert_error,
 from effects import unchanged
 from mfa_helpers import (ACTIVATE, ACTIVATED, DEACTIVATE, DEACTIVATED,
                          RESEND_COOLDOWN, STOREFRONT, TRIGGER, VERIFY,
-                         account_id, code_rows, fresh_code, lockout_row,
+                         account_id, audit_rows, code_rows, fresh_code, lockout_row,
                          mail_mark, mails_for, mfa_account, new_code_since,
                          status_of)
 from mfa_helpers import side  # noqa: F401 (fixture)
@@ -360,6 +360,30 @@ def test_a_protected_post_replays_without_a_code_check():
             headers={"Idempotency-Key": new_key()})
     assert_error(r, 403, "5900", "X-MFA-Code header is missing.",
                  header="X-MFA-Code")
+
+
+def test_a_protected_post_at_once_is_one_check_and_one_address():
+    """The same key, token and code at once: the first does the work; the
+    others pass the guard (the token's grace window), wait on the key's row
+    and replay, their checks rolled back: one audit row, one address."""
+    c = mfa_account(STOREFRONT)
+    coll = "/customers/%s/addresses" % c.id
+    body = doc("addresses", address_attrs())
+    code = fresh_code(c)
+    h = {"X-MFA-Code": code, "Idempotency-Key": new_key()}
+    before = len(audit_rows(c))
+    with concurrent.futures.ThreadPoolExecutor(6) as ex:
+        rs = list(ex.map(lambda _: api("POST", coll, body, token=c.access,
+                                       headers=h), range(6)))
+    assert all(r.status == 201 for r in rs), [r.describe() for r in rs]
+    assert len({r.raw for r in rs}) == 1
+    assert sum("Idempotent-Replayed" not in r.headers for r in rs) == 1
+    rows = audit_rows(c)[before:]
+    assert [(a["action"], a["result"]) for a in rows] == [
+        ("protected", "success")], rows
+    acct = account_id(c)
+    assert len(db_query("SELECT uuid FROM addresses WHERE customer_id = %d"
+                        % acct)) == 1
 
 
 # --------------------------------------------------------------------------
