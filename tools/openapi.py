@@ -1219,6 +1219,11 @@ token `401` 001; then, for a protected write, `X-MFA-Code` (`403` 5900/5901, `42
 5911). A database that is down is `503` 110 wherever the database is needed; anything
 unexpected `500` 111 (the `default` response).
 
+**Retries.** Every `POST` takes an `Idempotency-Key` (the IETF httpapi draft): the
+same key and body within `idempotency_window` (24 h) get the first successful answer
+again, with `Idempotent-Replayed: true`, and the work is not done twice; another body
+is `422` 116, a malformed key `400` 115 (contract §9.6).
+
 **Methods.** `OPTIONS` answers `204` with `Allow` on every path. `HEAD` is served wherever
 `GET` is, with `GET`'s status and headers and no body; it is not listed separately. A
 method a path does not serve is `405`; a path not listed here is `404` (JSON:API from
