@@ -74,6 +74,11 @@
 #define IDEM_KEY_CHARS		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
 				"0123456789-_.:~+/="
 #define IDEM_ANSWER_MAX		16384
+/* Seconds a request waits for another with its key to end (contract
+ * §9.6); then 409 117.  Most requests take well under a second; one that
+ * mails (activation, trigger) may take longer, and its retry is told to
+ * come back rather than hold a process of the program. */
+#define IDEM_LOCK_WAIT		3
 /* Expired keys deleted by one request that carries a key. */
 #define IDEM_PURGE_BATCH	16
 

@@ -129,6 +129,8 @@ enum stmt {
 	S_IDEM_ANSWER,
 	S_IDEM_FORGET,
 	S_IDEM_PURGE,
+	S_IDEM_LOCK,
+	S_IDEM_UNLOCK,
 	S__COUNT
 };
 
@@ -526,6 +528,10 @@ static const struct stmt_def {
 	[S_IDEM_PURGE] = {
 	    "DELETE FROM idempotency_keys WHERE created_at <= ?"
 	    " ORDER BY created_at LIMIT " STR(IDEM_PURGE_BATCH), 1, 0 },
+	/* One request per key at a time: a named lock of the connection,
+	 * so a process that dies lets go of it with its connection. */
+	[S_IDEM_LOCK] = { "SELECT GET_LOCK(?, ?)", 2, 1 },
+	[S_IDEM_UNLOCK] = { "SELECT RELEASE_LOCK(?)", 1, 1 },
 };
 
 /* ---- the driver ------------------------------------------------------ */
@@ -2075,4 +2081,26 @@ int
 db_idem_purge(time_t old)
 {
 	return q_run(S_IDEM_PURGE, ARGS(V_INT(old)));
+}
+
+/* 1 got it, 0 still held by another after wait seconds, DB_ERR. */
+int
+db_idem_lock(const char *name, long wait)
+{
+	struct dbcol	 c[1] = { C_INT };
+	int		 rc;
+
+	if ((rc = q_one(S_IDEM_LOCK, ARGS(V_TEXT(name), V_INT(wait)), c,
+	    nitems(c))) != 1 || c[0].null)
+		return DB_ERR;
+	return c[0].i == 1;
+}
+
+int
+db_idem_unlock(const char *name)
+{
+	struct dbcol	 c[1] = { C_INT };
+
+	return q_one(S_IDEM_UNLOCK, ARGS(V_TEXT(name)), c, nitems(c)) == 1 ?
+	    0 : DB_ERR;
 }

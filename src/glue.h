@@ -646,6 +646,9 @@ int	 db_idem_answer(const unsigned char key[HASH_BYTES], int status,
 int	 db_idem_forget(const unsigned char key[HASH_BYTES], time_t old);
 /* Deletes at most IDEM_PURGE_BATCH rows created at or before old. */
 int	 db_idem_purge(time_t old);
+/* The key's named lock (GET_LOCK): 1 taken, 0 busy after wait s, DB_ERR. */
+int	 db_idem_lock(const char *name, long wait);
+int	 db_idem_unlock(const char *name);
 
 /* ---- req.c: the request ----------------------------------------------- */
 
@@ -667,6 +670,8 @@ struct idem {
 	int		 active;	/* a POST with a well-formed key */
 	int		 claimed;	/* its row is in the open transaction */
 	int		 replayed;	/* answered with the stored answer */
+	int		 locked;	/* holds the key's named lock */
+	char		 lock[48];	/* its name */
 	unsigned char	 index[HASH_BYTES];	/* the row's key_hash */
 	unsigned char	 body[HASH_BYTES];
 	char		 bind[2 * HASH_BYTES + 8];	/* the answer's seal */
@@ -786,6 +791,7 @@ enum err {
 	E_UNCONFIRMED,		/* 403 425 */
 	E_IDEM_KEY_INVALID,	/* 400 115, header Idempotency-Key */
 	E_IDEM_MISMATCH,	/* 422 116, header Idempotency-Key */
+	E_IDEM_BUSY,		/* 409 117, header Idempotency-Key, Retry-After */
 	E__COUNT
 };
 
@@ -925,6 +931,7 @@ void	 dispatch(struct req *, const struct program *);
 void	 idem_replay(struct req *);
 void	 idem_claim(struct req *);
 int	 idem_conclude(struct req *);
+void	 idem_done(struct req *);
 
 /* ---- main.c: the process --------------------------------------------- */
 

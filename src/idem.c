@@ -3,20 +3,21 @@
  * HTTP Header Field"): a POST sent again with the same key and the same
  * body gets the first answer, and its work is not done again.
  *
- * Three calls from the dispatcher:
+ * Four calls from the dispatcher:
  *   idem_replay()   after authorization, before the MFA guard: a malformed
- *                   key is 400 115; a stored answer of the key is replayed,
- *                   or 422 116 when the body differs.
+ *                   key is 400 115; the key's named lock is taken (409 117
+ *                   while another request holds it); a stored answer of the
+ *                   key is replayed, or 422 116 when the body differs.
  *   idem_claim()    after the guard: the key's row is inserted in the
  *                   request's unit of work (the guard's, or one opened here
  *                   for the routes whose handler keeps all its work in one
  *                   transaction), so the work and its answer commit
- *                   together, and a second request with the key waits on
- *                   the row and then replays the first's answer.
+ *                   together.
  *   idem_conclude() in conclude(), before the commit: a success's answer
  *                   is sealed into the row.  Routes that commit on their
  *                   own (the MFA resources, sign-in, sign-up) store it in a
  *                   transaction of its own after their work.
+ *   idem_done()     after the commit: the lock is let go.
  * Refusals (4xx, 5xx) are never stored: the row is rolled back with them.
  */
 #include <stdio.h>
@@ -64,43 +65,58 @@ key_text(const char *v, const char **k, size_t *n)
 	return 0;
 }
 
+/* The scope of a key (contract §9.6): side, account (0: none), path. */
+static size_t
+scope_text(const struct req *r, char *buf, size_t sz)
+{
+	int	 n;
+
+	n = snprintf(buf, sz, "%d/%lld/%s\n", (int)r->side, r->acct.id,
+	    r->path);
+	return n > 0 && (size_t)n < sz ? (size_t)n : 0;
+}
+
 /*
- * The row's index and the seal's binding: keyed hashes of the scope (the
- * side, the account, 0 on routes without one, the path) and the key, for
- * two purposes; the body's keyed hash in the same scope.
+ * The row's index and the seal's binding: keyed hashes of the scope and
+ * the key, for two purposes; the body's keyed hash in the same scope.
  */
 static void
 idem_hashes(struct req *r, const char *key, size_t keylen)
 {
-	char		 scope[MAX_PATH + 64 + IDEM_KEY_MAX];
+	char		 scope[MAX_PATH + 64];
 	unsigned char	 h[HASH_BYTES];
-	int		 n;
-	size_t		 i;
+	char		*buf;
+	size_t		 n, i;
 
-	n = snprintf(scope, sizeof(scope), "%d/%lld/%s\n%.*s", (int)r->side,
-	    r->acct.id, r->path, (int)keylen, key);
-	if (n < 0 || (size_t)n >= sizeof(scope))
-		n = 0;
-	keyed_hash(r->idem.index, "idem-index", scope, (size_t)n);
-	keyed_hash(h, "idem-seal", scope, (size_t)n);
-	n = snprintf(r->idem.bind, sizeof(r->idem.bind), "idem/");
+	n = scope_text(r, scope, sizeof(scope));
+	buf = xmalloc(n + IDEM_KEY_MAX + r->body_len + 1);
+	memcpy(buf, scope, n);
+	memcpy(buf + n, key, keylen);
+	keyed_hash(r->idem.index, "idem-index", buf, n + keylen);
+	keyed_hash(h, "idem-seal", buf, n + keylen);
+	snprintf(r->idem.bind, sizeof(r->idem.bind), "idem/");
 	for (i = 0; i < sizeof(h); i++)
-		n += snprintf(r->idem.bind + n, sizeof(r->idem.bind) - (size_t)n,
-		    "%02x", h[i]);
+		snprintf(r->idem.bind + 5 + 2 * i, sizeof(r->idem.bind) - 5 -
+		    2 * i, "%02x", h[i]);
+	if (r->body_len > 0)
+		memcpy(buf + n, r->body, r->body_len);
+	keyed_hash(r->idem.body, "idem-body", buf, n + r->body_len);
 	wipe(h, sizeof(h));
-	n = snprintf(scope, sizeof(scope), "%d/%lld/%s\n", (int)r->side,
-	    r->acct.id, r->path);
-	{
-		size_t	 len = (size_t)(n > 0 ? n : 0) + r->body_len;
-		char	*buf = xmalloc(len + 1);
+	wipe(buf, n + IDEM_KEY_MAX + r->body_len + 1);
+	free(buf);
+}
 
-		memcpy(buf, scope, (size_t)(n > 0 ? n : 0));
-		if (r->body_len > 0)
-			memcpy(buf + (n > 0 ? n : 0), r->body, r->body_len);
-		keyed_hash(r->idem.body, "idem-body", buf, len);
-		free(buf);
-	}
-	wipe(scope, sizeof(scope));
+/* A refusal of the key's own; the token endpoint's answers all carry
+ * Pragma (RFC 6749 §5.1). */
+static void
+refuse(struct req *r, enum err e)
+{
+	if (r->route->flags & R_FORM)
+		http_header(r, "Pragma", "no-cache");
+	if (e == E_IDEM_BUSY)
+		jsonapi_error_retry(r, e, 1);
+	else
+		jsonapi_error(r, e);
 }
 
 /*
@@ -135,7 +151,7 @@ answer_stored(struct req *r)
 	}
 	if (!ct_equal(row.body, r->idem.body, HASH_BYTES)) {
 		free(row.box);
-		jsonapi_error(r, E_IDEM_MISMATCH);
+		refuse(r, E_IDEM_MISMATCH);
 		return 1;
 	}
 	plain = xmalloc(row.boxlen + 1);
@@ -156,6 +172,32 @@ answer_stored(struct req *r)
 	return 1;
 }
 
+/*
+ * One request per key at a time, until its answer is stored (idem_done()
+ * lets go): a second one waits IDEM_LOCK_WAIT seconds for the first, then
+ * finds its answer; still busy, 409 117.
+ */
+static int
+take_lock(struct req *r)
+{
+	size_t	 i;
+	int	 rc;
+
+	snprintf(r->idem.lock, sizeof(r->idem.lock), "glue-idem-");
+	for (i = 0; i < 16; i++)
+		snprintf(r->idem.lock + 10 + 2 * i, sizeof(r->idem.lock) - 10 -
+		    2 * i, "%02x", r->idem.index[i]);
+	if ((rc = db_idem_lock(r->idem.lock, IDEM_LOCK_WAIT)) == 1) {
+		r->idem.locked = 1;
+		return 0;
+	}
+	if (rc == 0)
+		refuse(r, E_IDEM_BUSY);
+	else
+		jsonapi_db_error(r);
+	return -1;
+}
+
 void
 idem_replay(struct req *r)
 {
@@ -168,17 +210,28 @@ idem_replay(struct req *r)
 	    r->idem_key[0] == '\0')
 		return;
 	if (key_text(r->idem_key, &key, &keylen) != 0) {
-		jsonapi_error(r, E_IDEM_KEY_INVALID);
+		refuse(r, E_IDEM_KEY_INVALID);
 		return;
 	}
 	idem_hashes(r, key, keylen);
 	r->idem.active = 1;
+	if (take_lock(r) != 0)
+		return;
 	/* Expired rows go a batch at a time, with the requests that add. */
 	if (db_idem_purge(r->now - cfg.idempotency_window) != 0) {
 		jsonapi_db_error(r);
 		return;
 	}
 	(void)answer_stored(r);
+}
+
+/* After the commit: the next request with the key may look. */
+void
+idem_done(struct req *r)
+{
+	if (r->idem.locked && db_idem_unlock(r->idem.lock) != 0)
+		log_warn("idempotency: key lock not released");
+	r->idem.locked = 0;
 }
 
 /* Another request with the key committed first: its answer, not ours.
@@ -213,7 +266,9 @@ idem_claim(struct req *r)
 			return;
 		}
 	}
-	/* A second request with the key waits here for the first's end. */
+	/* The key's lock keeps a second request out; should one get here
+	 * all the same (the lock lost with a connection), it waits on the
+	 * row for the first's end and replays its answer. */
 	rc = db_idem_claim(r->idem.index, r->side, r->acct.id, r->idem.body,
 	    r->now);
 	if (rc == DB_DUP)

@@ -100,6 +100,8 @@ static const struct {
 	    IDEM_HEADER, 0 },
 	[E_IDEM_MISMATCH] = { 422, "116", "Idempotency-Key was already used "
 	    "for a different request.", IDEM_HEADER, 0 },
+	[E_IDEM_BUSY] = { 409, "117", "A request with this Idempotency-Key is "
+	    "still in progress.", IDEM_HEADER, 1 },
 };
 
 const char *

@@ -366,6 +366,7 @@ dispatch(struct req *r, const struct program *p)
 	for (i = 0; i < nitems(pipeline) && !r->answered; i++)
 		pipeline[i](r, p);
 	conclude(r);
+	idem_done(r);
 	fault_point("request-committed");
 	jsonapi_flush(r);
 }

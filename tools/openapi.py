@@ -58,6 +58,8 @@ CODES = {
             "`Idempotency-Key` on a `POST` is not 16 to 128 characters of letters, digits and `-_.:~+/=` (optionally quoted, as a structured-field string)."),
     "116": (422, "Idempotency-Key was already used for a different request.", {"header": "Idempotency-Key"},
             "The key's stored answer (within `idempotency_window`) is of another request body; nothing is done."),
+    "117": (409, "A request with this Idempotency-Key is still in progress.", {"header": "Idempotency-Key"},
+            "Another request with the key is under way and did not end within 3 seconds; `Retry-After`."),
     "423": (422, "This email confirmation code is invalid or has been already used.", None,
             "The registration key is unknown, used, expired or not shaped like a key."),
     "425": (403, "The customer's email address is not confirmed.", None,
@@ -111,7 +113,7 @@ CODES = {
 }
 
 ORDER = ["001", "002", "003", "004", "100", "101", "102", "103", "104", "105", "106",
-         "107", "110", "111", "113", "114", "115", "116", "400", "406", "408", "411", "412", "413", "415",
+         "107", "110", "111", "113", "114", "115", "116", "117", "400", "406", "408", "411", "412", "413", "415",
          "416", "417", "423", "425", "901"] + [str(c) for c in range(5900, 5913)]
 
 
@@ -344,6 +346,11 @@ def finish(op, post):
             op["responses"]["422"] = shared_response(
                 "422", "`Idempotency-Key` already used with another body (JSON:API "
                 "116)", ["E116"])
+            op["responses"]["409"] = shared_response(
+                "409", "Another request with the `Idempotency-Key` under way "
+                "(JSON:API 117); `Retry-After`", ["E117"], ["Retry-After"])
+            op["responses"] = dict(sorted(op["responses"].items(),
+                                          key=lambda kv: (kv[0] == "default", kv[0])))
         return op
     errs, success = op.pop("_errs"), op.pop("_success")
     if post:
@@ -353,6 +360,8 @@ def finish(op, post):
         add_error(errs, "400", "A malformed `Idempotency-Key` (115)", ["E115"])
         add_error(errs, "422", "`Idempotency-Key` already used with another "
                   "body (116)", ["E116"])
+        add_error(errs, "409", "Another request with the `Idempotency-Key` "
+                  "under way (117); `Retry-After`", ["E117"], ["Retry-After"])
     responses = dict(success)
     for status in sorted(errs):
         descs, names, hdrs = errs[status]
@@ -1147,7 +1156,9 @@ PARAMETERS = {
                        "`Idempotent-Replayed: true` and a new `X-Request-Id`) "
                        "and the work is not done again; no MFA code is checked "
                        "or spent for a replay. Another body with the key is "
-                       "`422` 116; a malformed key `400` 115; empty is absent. "
+                       "`422` 116; a malformed key `400` 115; empty is absent; "
+                       "a request with the key still under way after 3 s of "
+                       "waiting for it is `409` 117 with `Retry-After`. "
                        "The key is scoped to the caller (side and account; the "
                        "path for requests without one). Refusals are not "
                        "stored. Use a fresh random key (a UUID) per operation."},
@@ -1222,7 +1233,8 @@ unexpected `500` 111 (the `default` response).
 **Retries.** Every `POST` takes an `Idempotency-Key` (the IETF httpapi draft): the
 same key and body within `idempotency_window` (24 h) get the first successful answer
 again, with `Idempotent-Replayed: true`, and the work is not done twice; another body
-is `422` 116, a malformed key `400` 115 (contract §9.6).
+is `422` 116, a malformed key `400` 115, a request with the key still under way `409`
+117 with `Retry-After` (contract §9.6).
 
 **Methods.** `OPTIONS` answers `204` with `Allow` on every path. `HEAD` is served wherever
 `GET` is, with `GET`'s status and headers and no body; it is not listed separately. A

@@ -5,8 +5,11 @@ the key is scoped to the caller and the path; a kill between the commit and
 the answer leaves work and answer together, so the retry gets the answer."""
 
 import concurrent.futures
+import contextlib
+import hashlib
 import json
 import os
+import subprocess
 import time
 import uuid
 
@@ -28,6 +31,7 @@ from mfa_helpers import side  # noqa: F401 (fixture)
 WINDOW = 86400          # idempotency_window's default
 D_KEY = "Invalid Idempotency-Key header."
 D_MISMATCH = "Idempotency-Key was already used for a different request."
+D_BUSY = "A request with this Idempotency-Key is still in progress."
 RECOVERY = "multi-factor-auth-recovery-codes"
 KEY_CHARS = ("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
              "0123456789-_.:~+/=")
@@ -316,16 +320,95 @@ def test_the_stored_row_is_indexed_by_a_keyed_hash(customer):
 # Concurrency: the same key at once does the work once
 
 
+def assert_busy(r):
+    assert_error(r, 409, "117", D_BUSY, header="Idempotency-Key")
+    assert r.headers.get("Retry-After") == "1", r.describe()
+
+
+def one_first(rs):
+    """Of requests with one key at once: one did the work; each other one
+    waited for it and replayed its answer, or, kept waiting longer than
+    IDEM_LOCK_WAIT (a loaded machine), was told to come back (409 117)."""
+    firsts = [r for r in rs if r.status == 201 and
+              "Idempotent-Replayed" not in r.headers]
+    assert len(firsts) == 1, [r.describe() for r in rs]
+    for r in rs:
+        if r is firsts[0]:
+            continue
+        if r.status == 409:
+            assert_busy(r)
+        else:
+            assert_replay(firsts[0], r)
+    return firsts[0]
+
+
 def test_the_same_key_at_once_does_the_work_once(customer):
     key = new_key()
     with concurrent.futures.ThreadPoolExecutor(8) as ex:
         rs = list(ex.map(lambda _: post_address(customer, key), range(8)))
-    assert all(r.status == 201 for r in rs), [r.describe() for r in rs]
-    ids = {r.data["id"] for r in rs}
-    assert len(ids) == 1, ids
-    assert addresses_of(customer) == sorted(ids)
-    firsts = [r for r in rs if "Idempotent-Replayed" not in r.headers]
-    assert len(firsts) == 1, [dict(r.headers) for r in rs]
+    first = one_first(rs)
+    assert addresses_of(customer) == [first.data["id"]]
+    assert_replay(first, post_address(customer, key))
+
+
+def key_lock_name(scope, key):
+    """The named lock the programs take for a key (src/idem.c): keyed
+    BLAKE2b (libsodium's crypto_generichash) of the scope and the key."""
+    with open(os.path.join(INSTANCE, "secret.key")) as f:
+        secret = bytes.fromhex(f.read().strip())
+    h = hashlib.blake2b(key=secret, digest_size=32)
+    h.update(b"idem-index\0")
+    h.update(scope.encode() + key.encode())
+    return "glue-idem-" + h.hexdigest()[:32]
+
+
+@contextlib.contextmanager
+def key_held(name, seconds=6):
+    """Another session holds the key's lock, as a request under way does."""
+    p = subprocess.Popen(
+        ["mariadb", "--socket=" + os.path.join(INSTANCE, "run", "mysqld.sock"),
+         "-uroot", "-N", "-B", "-e",
+         "SELECT GET_LOCK('%s', 0); SELECT SLEEP(%d);" % (name, seconds)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        end = time.monotonic() + 20
+        while db_query("SELECT IS_USED_LOCK('%s') IS NOT NULL" % name) != \
+                [["1"]]:
+            assert time.monotonic() < end and p.poll() is None, \
+                p.communicate()
+            time.sleep(0.05)
+        yield
+    finally:
+        p.wait(timeout=60)
+
+
+def test_a_request_under_way_with_the_key_is_409(customer):
+    key = new_key()
+    name = key_lock_name("0/%d/%s/addresses\n" % (cid(customer),
+                                                   customer.path), key)
+    with key_held(name):
+        with unchanged(account_id=cid(customer)):
+            assert_busy(post_address(customer, key))
+    assert addresses_of(customer) == []
+    first = post_address(customer, key)
+    assert first.status == 201, first.describe()
+    # The name is the programs' own: held again, the replay waits too.
+    with key_held(name):
+        assert_busy(post_address(customer, key))
+    assert_replay(first, post_address(customer, key))
+
+
+def test_the_token_endpoint_under_way_is_409():
+    from backend_helpers import ADMIN_NAME, ADMIN_PASSWORD, BE, form
+    key = new_key()
+    data = form(grant_type="password", username=ADMIN_NAME,
+                password=ADMIN_PASSWORD).encode()
+    with key_held(key_lock_name("1/0/%s/token\n" % BE, key)):
+        r = api("POST", BE + "/token", data=data,
+                content_type="application/x-www-form-urlencoded",
+                headers={"Idempotency-Key": key})
+        assert_busy(r)
+        assert r.headers.get("Pragma") == "no-cache", r.describe()
 
 
 # --------------------------------------------------------------------------
@@ -375,9 +458,7 @@ def test_a_protected_post_at_once_is_one_check_and_one_address():
     with concurrent.futures.ThreadPoolExecutor(6) as ex:
         rs = list(ex.map(lambda _: api("POST", coll, body, token=c.access,
                                        headers=h), range(6)))
-    assert all(r.status == 201 for r in rs), [r.describe() for r in rs]
-    assert len({r.raw for r in rs}) == 1
-    assert sum("Idempotent-Replayed" not in r.headers for r in rs) == 1
+    one_first(rs)
     rows = audit_rows(c)[before:]
     assert [(a["action"], a["result"]) for a in rows] == [
         ("protected", "success")], rows
@@ -580,10 +661,12 @@ def test_the_backend_token_endpoint():
     r = api("POST", BE + "/token", data=(data + "&scope=x").encode(),
             content_type="application/x-www-form-urlencoded", headers=h)
     assert_mismatch(r)
+    assert r.headers.get("Pragma") == "no-cache", r.describe()
     r = api("POST", BE + "/token", data=data.encode(),
             content_type="application/x-www-form-urlencoded",
             headers={"Idempotency-Key": "short"})
     assert_key_invalid(r)
+    assert r.headers.get("Pragma") == "no-cache", r.describe()
 
 
 def test_the_backend_writes():

@@ -240,6 +240,8 @@ test_error_table(void)
 		    "Invalid Idempotency-Key header." },
 		[E_IDEM_MISMATCH] = { "422 Unprocessable Content", "116",
 		    "Idempotency-Key was already used for a different request." },
+		[E_IDEM_BUSY] = { "409 Conflict", "117",
+		    "A request with this Idempotency-Key is still in progress." },
 	};
 	/* The input at fault and Retry-After, where the table has them. */
 	static const char *const src[E__COUNT] = {
@@ -257,10 +259,12 @@ test_error_table(void)
 		    ",\"source\":{\"header\":\"Idempotency-Key\"}",
 		[E_IDEM_MISMATCH] =
 		    ",\"source\":{\"header\":\"Idempotency-Key\"}",
+		[E_IDEM_BUSY] =
+		    ",\"source\":{\"header\":\"Idempotency-Key\"}",
 	};
 	static const int retry[E__COUNT] = {
 		[E_LOGIN_LIMIT] = 1, [E_MFA_LOCKED] = 1, [E_MFA_RESEND] = 1,
-		[E_SIGNUP_LIMIT] = 1,
+		[E_SIGNUP_LIMIT] = 1, [E_IDEM_BUSY] = 1,
 	};
 	struct req	 r;
 	char		 body[512], status[4];
