@@ -183,6 +183,8 @@ take_lock(struct req *r)
 	size_t	 i;
 	int	 rc;
 
+	if (r->idem.locked)
+		return 0;
 	snprintf(r->idem.lock, sizeof(r->idem.lock), "glue-idem-");
 	for (i = 0; i < 16; i++)
 		snprintf(r->idem.lock + 10 + 2 * i, sizeof(r->idem.lock) - 10 -
@@ -203,8 +205,14 @@ idem_replay(struct req *r)
 {
 	const char	*key;
 	size_t		 keylen;
+	int		 locked = r->idem.locked;
 
-	memset(&r->idem, 0, sizeof(r->idem));
+	/* A pipeline run again (a transaction retried) keeps the lock it
+	 * holds: GET_LOCK counts, and one release would leave it held. */
+	if (!locked)
+		memset(&r->idem, 0, sizeof(r->idem));
+	else
+		r->idem.claimed = r->idem.replayed = 0;
 	/* Empty is absent: not every web server passes an empty header. */
 	if (r->method != M_POST || r->idem_key == NULL ||
 	    r->idem_key[0] == '\0')

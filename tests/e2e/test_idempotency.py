@@ -546,7 +546,9 @@ def test_without_a_key_the_same_kill_duplicates(customer):
             os.unlink(path)
     r = until_answered(lambda: post_address(customer, None))
     assert r.status == 201, r.describe()
-    assert len(addresses_of(customer)) == 2
+    # Two at least: a retry the web server sent to the dying process's
+    # socket and answered itself may have been a third.
+    assert len(addresses_of(customer)) >= 2, addresses_of(customer)
 
 
 # --------------------------------------------------------------------------
