@@ -360,8 +360,9 @@ def finish(op, post):
         add_error(errs, "400", "A malformed `Idempotency-Key` (115)", ["E115"])
         add_error(errs, "422", "`Idempotency-Key` already used with another "
                   "body (116)", ["E116"])
+        # Retry-After comes with 117 only, not with 102: not a listed header.
         add_error(errs, "409", "Another request with the `Idempotency-Key` "
-                  "under way (117); `Retry-After`", ["E117"], ["Retry-After"])
+                  "under way (117, with `Retry-After`)", ["E117"])
     responses = dict(success)
     for status in sorted(errs):
         descs, names, hdrs = errs[status]
