@@ -32,7 +32,7 @@ $(error VARIANT must be release, test or asan)
 endif
 
 CORE	 = log config clock fault crypto db io req jsonapi valid netaddr fields \
-	   router auth audit mail outbox method_email method_totp mfa form main
+	   router auth audit mail outbox method_email method_totp mfa form idem main
 # Programs serving the Storefront API (customers) and the Backend API (users).
 # A program in both lists is one source compiled once per side.  not-found
 # serves no path: the web servers send it unknown paths asked for as JSON,

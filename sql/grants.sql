@@ -48,3 +48,6 @@ GRANT SELECT, INSERT, DELETE ON code_mails TO 'glue_mfa'@'localhost';
 -- The notification outbox (migration 011): written with a decision,
 -- claimed, retried, deleted once handed over.
 GRANT SELECT, INSERT, UPDATE, DELETE ON mail_outbox TO 'glue_mfa'@'localhost';
+-- Answers of Idempotency-Key requests (migration 013): claimed, answered,
+-- expired rows deleted.
+GRANT SELECT, INSERT, UPDATE, DELETE ON idempotency_keys TO 'glue_mfa'@'localhost';

@@ -63,6 +63,25 @@
 /* The answer tells how many are left when this many or fewer remain. */
 #define RECOVERY_LOW		2
 
+/* Idempotency-Key (contract §9.6): 16-128 characters of IDEM_KEY_CHARS,
+ * optionally as a structured-field string ("..."): a UUID (36) or 16
+ * random bytes in base64url fit; shorter keys would meet by chance on the
+ * routes without an account, where every client shares one scope.  A
+ * stored answer is at most IDEM_ANSWER_MAX bytes (the POST answers are
+ * below 4 KiB); a larger one is not stored. */
+#define IDEM_KEY_MIN		16
+#define IDEM_KEY_MAX		128
+#define IDEM_KEY_CHARS		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
+				"0123456789-_.:~+/="
+#define IDEM_ANSWER_MAX		16384
+/* Seconds a request waits for another with its key to end (contract
+ * §9.6); then 409 117.  Most requests take well under a second; one that
+ * mails (activation, trigger) may take longer, and its retry is told to
+ * come back rather than hold a process of the program. */
+#define IDEM_LOCK_WAIT		3
+/* Expired keys deleted by one request that carries a key. */
+#define IDEM_PURGE_BATCH	16
+
 /* contract §5.2: max_failures is never above this. */
 #define MAX_MAX_FAILURES	100
 /* contract §5.2: lockout doubles up to one hour. */

@@ -105,6 +105,8 @@ static const struct key keys[] = {
 	{ "customer_confirmation", K_CHOICE, "on", 0, 0, "on|off", S(customer_confirmation) },
 	{ "registration_key_ttl", K_LONG, "172800", 600, 30 * 86400L, NULL, S(registration_key_ttl) },
 	{ "daily_recipient_cap", K_LONG, "50", 1, 100000, NULL, S(daily_recipient_cap) },
+	/* Idempotency-Key: how long a stored answer replays (contract §9.6). */
+	{ "idempotency_window", K_LONG, "86400", 60, 7 * 86400L, NULL, S(idempotency_window) },
 #ifdef GLUE_TESTING
 	{ "test_clock_file", K_STR, "", 0, 0, NULL, S(test_clock_file) },
 	{ "test_fault_file", K_STR, "", 0, 0, NULL, S(test_fault_file) },

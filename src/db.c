@@ -145,6 +145,14 @@ enum stmt {
 	S_OUTBOX_RETRY,
 	S_OUTBOX_LIST,
 	S_OUTBOX_REQUEUE,
+	/* Idempotency-Key answers (migration 013) */
+	S_IDEM_GET,
+	S_IDEM_CLAIM,
+	S_IDEM_ANSWER,
+	S_IDEM_FORGET,
+	S_IDEM_PURGE,
+	S_IDEM_LOCK,
+	S_IDEM_UNLOCK,
 	S__COUNT
 };
 
@@ -566,6 +574,27 @@ static const struct stmt_def {
 	[S_OUTBOX_REQUEUE] = {
 	    "UPDATE mail_outbox SET state = 0, attempts = 0, claimed_until = 0,"
 	    " next_attempt_at = ? WHERE state = 2", 1, 0 },
+	/* Stored answers (contract §9.6): rows by a keyed hash of the key,
+	 * the answer sealed; purged oldest first, a batch at a time. */
+	[S_IDEM_GET] = {
+	    "SELECT body_hash, created_at, status, answer_box, answer_nonce"
+	    " FROM idempotency_keys WHERE key_hash = ?", 1, 5 },
+	[S_IDEM_CLAIM] = {
+	    "INSERT INTO idempotency_keys (key_hash, side, account_id,"
+	    " body_hash, created_at, status) VALUES (?, ?, ?, ?, ?, 0)", 5, 0 },
+	[S_IDEM_ANSWER] = {
+	    "UPDATE idempotency_keys SET status = ?, answer_box = ?,"
+	    " answer_nonce = ? WHERE key_hash = ?", 4, 0 },
+	[S_IDEM_FORGET] = {
+	    "DELETE FROM idempotency_keys WHERE key_hash = ?"
+	    " AND created_at <= ?", 2, 0 },
+	[S_IDEM_PURGE] = {
+	    "DELETE FROM idempotency_keys WHERE created_at <= ?"
+	    " ORDER BY created_at LIMIT " STR(IDEM_PURGE_BATCH), 1, 0 },
+	/* One request per key at a time: a named lock of the connection,
+	 * so a process that dies lets go of it with its connection. */
+	[S_IDEM_LOCK] = { "SELECT GET_LOCK(?, ?)", 2, 1 },
+	[S_IDEM_UNLOCK] = { "SELECT RELEASE_LOCK(?)", 1, 1 },
 };
 
 /* ---- the driver ------------------------------------------------------ */
@@ -1075,19 +1104,26 @@ q_int(enum stmt s, const struct dbv *args, size_t n, long long *out)
 	return rc;
 }
 
+/* A statement without arguments (START TRANSACTION, COMMIT).  Like run(),
+ * a connection found closed on the request's first statement is opened
+ * again and the statement sent once more. */
 static int
 simple(const char *q)
 {
 	double	 t0;
+	int	 retry = first && !in_tx;	/* as in run() */
 
-	if (conn_get() == NULL)
-		return -1;
-	t0 = call_start();
-	if (mysql_real_query(conn, q, strlen(q)) != 0) {
+	for (;;) {
+		if (conn_get() == NULL)
+			return -1;
+		t0 = call_start();
+		if (mysql_real_query(conn, q, strlen(q)) == 0)
+			return 0;
 		db_failed(q, mysql_errno(conn), mysql_error(conn), t0);
-		return -1;
+		if (!retry || conn != NULL || !down || connects <= 0)
+			return -1;
+		retry = 0;
 	}
-	return 0;
 }
 
 /*
@@ -2345,4 +2381,87 @@ long long
 db_outbox_requeue(time_t now)
 {
 	return q_exec(S_OUTBOX_REQUEUE, ARGS(V_INT(now)));
+}
+
+/* ---- Idempotency-Key answers (migration 013) ------------------------- */
+
+int
+db_idem_get(const unsigned char key[HASH_BYTES], struct idem_row *row)
+{
+	unsigned char	 body[HASH_BYTES + 1], nonce[SEAL_NONCE_BYTES + 1];
+	struct dbcol	 c[5];
+	int		 rc;
+
+	c[0] = C_BLOB(body);
+	c[1] = C_INT;
+	c[2] = C_INT;
+	c[3] = (struct dbcol){ DB_BLOB, 0, (char *)row->box, row->boxcap, 0,
+	    0, 0 };
+	c[4] = C_BLOB(nonce);
+	if ((rc = q_one(S_IDEM_GET, ARGS(V_BLOB(key, HASH_BYTES)), c,
+	    nitems(c))) != 1)
+		return rc < 0 ? DB_ERR : 0;
+	if (c[0].len != HASH_BYTES ||
+	    (c[2].i != 0 && c[4].len != SEAL_NONCE_BYTES))
+		return DB_ERR;
+	memcpy(row->body, body, HASH_BYTES);
+	memcpy(row->nonce, nonce, c[2].i != 0 ? SEAL_NONCE_BYTES : 0);
+	row->created = c[1].i;
+	row->status = (int)c[2].i;
+	row->boxlen = c[3].len;
+	return 1;
+}
+
+int
+db_idem_claim(const unsigned char key[HASH_BYTES], enum side side,
+    long long account, const unsigned char body[HASH_BYTES], time_t now)
+{
+	return q_exec_one(S_IDEM_CLAIM, ARGS(V_BLOB(key, HASH_BYTES),
+	    V_INT(side), V_INT(account), V_BLOB(body, HASH_BYTES),
+	    V_INT(now)));
+}
+
+int
+db_idem_answer(const unsigned char key[HASH_BYTES], int status,
+    const unsigned char *box, size_t boxlen,
+    const unsigned char nonce[SEAL_NONCE_BYTES])
+{
+	return q_exec_one(S_IDEM_ANSWER, ARGS(V_INT(status),
+	    V_BLOB(box, boxlen), V_BLOB(nonce, SEAL_NONCE_BYTES),
+	    V_BLOB(key, HASH_BYTES))) == 0 ? 0 : DB_ERR;
+}
+
+int
+db_idem_forget(const unsigned char key[HASH_BYTES], time_t old)
+{
+	return q_run(S_IDEM_FORGET, ARGS(V_BLOB(key, HASH_BYTES),
+	    V_INT(old)));
+}
+
+int
+db_idem_purge(time_t old)
+{
+	return q_run(S_IDEM_PURGE, ARGS(V_INT(old)));
+}
+
+/* 1 got it, 0 still held by another after wait seconds, DB_ERR. */
+int
+db_idem_lock(const char *name, long wait)
+{
+	struct dbcol	 c[1] = { C_INT };
+	int		 rc;
+
+	if ((rc = q_one(S_IDEM_LOCK, ARGS(V_TEXT(name), V_INT(wait)), c,
+	    nitems(c))) != 1 || c[0].null)
+		return DB_ERR;
+	return c[0].i == 1;
+}
+
+int
+db_idem_unlock(const char *name)
+{
+	struct dbcol	 c[1] = { C_INT };
+
+	return q_one(S_IDEM_UNLOCK, ARGS(V_TEXT(name)), c, nitems(c)) == 1 ?
+	    0 : DB_ERR;
 }

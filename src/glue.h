@@ -91,6 +91,7 @@ struct config {
 	char	*customer_confirmation;		/* "on" or "off" */
 	long	 registration_key_ttl;
 	long	 daily_recipient_cap;	/* code mails per address, 24 h */
+	long	 idempotency_window;	/* seconds a stored answer replays */
 };
 
 extern struct config cfg;
@@ -680,6 +681,34 @@ long long db_recovery_use(const struct subject *, int slot, long long created,
 /* Deletes the set when the account has no active method left. */
 int	 db_recovery_end(const struct subject *);
 
+/* -- stored answers of Idempotency-Key requests (migration 013) -- */
+
+struct idem_row {
+	unsigned char	 body[HASH_BYTES];	/* keyed hash of the body */
+	long long	 created;
+	int		 status;		/* 0: claimed, no answer yet */
+	unsigned char	 nonce[SEAL_NONCE_BYTES];
+	unsigned char	*box;			/* caller's, boxcap bytes */
+	size_t		 boxcap, boxlen;
+};
+
+/* 1 found, 0 none, DB_ERR. */
+int	 db_idem_get(const unsigned char key[HASH_BYTES], struct idem_row *);
+/* The row of a request under way, in its transaction: 0, DB_DUP, DB_ERR. */
+int	 db_idem_claim(const unsigned char key[HASH_BYTES], enum side,
+	    long long account, const unsigned char body[HASH_BYTES],
+	    time_t now);
+int	 db_idem_answer(const unsigned char key[HASH_BYTES], int status,
+	    const unsigned char *box, size_t boxlen,
+	    const unsigned char nonce[SEAL_NONCE_BYTES]);
+/* Deletes the key's row if created at or before old. */
+int	 db_idem_forget(const unsigned char key[HASH_BYTES], time_t old);
+/* Deletes at most IDEM_PURGE_BATCH rows created at or before old. */
+int	 db_idem_purge(time_t old);
+/* The key's named lock (GET_LOCK): 1 taken, 0 busy after wait s, DB_ERR. */
+int	 db_idem_lock(const char *name, long wait);
+int	 db_idem_unlock(const char *name);
+
 /* ---- req.c: the request ----------------------------------------------- */
 
 enum method {
@@ -694,6 +723,18 @@ enum method {
 
 struct io;
 struct route;
+
+/* A request's Idempotency-Key, as idem.c works it out (contract §9.6). */
+struct idem {
+	int		 active;	/* a POST with a well-formed key */
+	int		 claimed;	/* its row is in the open transaction */
+	int		 replayed;	/* answered with the stored answer */
+	int		 locked;	/* holds the key's named lock */
+	char		 lock[48];	/* its name */
+	unsigned char	 index[HASH_BYTES];	/* the row's key_hash */
+	unsigned char	 body[HASH_BYTES];
+	char		 bind[2 * HASH_BYTES + 8];	/* the answer's seal */
+};
 
 struct req {
 	struct io	*io;
@@ -710,6 +751,8 @@ struct req {
 	const char	*accept;
 	const char	*authorization;
 	const char	*mfa_code;
+	const char	*idem_key;		/* Idempotency-Key, unbounded */
+	struct idem	 idem;
 	const char	*remote_addr;		/* the client (client_address()) */
 	char		 client_addr[MAX_CLIENT_ADDR + 1];
 	const char	*user_agent;
@@ -809,6 +852,9 @@ enum err {
 	E_SIGNUP_LIMIT,		/* 429 114 */
 	E_CONFIRMATION_INVALID,	/* 422 423 */
 	E_UNCONFIRMED,		/* 403 425 */
+	E_IDEM_KEY_INVALID,	/* 400 115, header Idempotency-Key */
+	E_IDEM_MISMATCH,	/* 422 116, header Idempotency-Key */
+	E_IDEM_BUSY,		/* 409 117, header Idempotency-Key, Retry-After */
 	E__COUNT
 };
 
@@ -820,6 +866,8 @@ int	 jsonapi_error_src(struct req *, enum err, enum source, const char *);
 int	 jsonapi_error_retry(struct req *, enum err, long retry_after);
 int	 jsonapi_db_error(struct req *);
 int	 jsonapi_flush(struct req *);
+const char *jsonapi_held(const struct req *, size_t *len);
+int	 jsonapi_replay(struct req *, const char *answer, size_t len);
 void	 jsonapi_discard(struct req *);
 int	 jsonapi_send(struct req *, int status, cJSON *doc);
 int	 jsonapi_no_content(struct req *);
@@ -940,6 +988,13 @@ main(int argc, char *argv[])						\
 }
 
 void	 dispatch(struct req *, const struct program *);
+
+/* ---- idem.c: Idempotency-Key, stored answers (contract §9.6) --------- */
+
+void	 idem_replay(struct req *);
+void	 idem_claim(struct req *);
+int	 idem_conclude(struct req *);
+void	 idem_done(struct req *);
 
 /* ---- main.c: the process --------------------------------------------- */
 

@@ -20,6 +20,7 @@
 #define MFA_HEADER	SRC_HEADER, "X-MFA-Code"
 #define MFA_TYPE	SRC_POINTER, "/data/attributes/type"
 #define RETRY		SRC_NONE, NULL, 1
+#define IDEM_HEADER	SRC_HEADER, "Idempotency-Key"
 
 static const struct {
 	int		 status;
@@ -102,6 +103,13 @@ static const struct {
 	    "This email confirmation code is invalid or has been already used." },
 	[E_UNCONFIRMED] = { 403, "425",
 	    "The customer's email address is not confirmed." },
+	/* contract §9.6: retries with an Idempotency-Key. */
+	[E_IDEM_KEY_INVALID] = { 400, "115", "Invalid Idempotency-Key header.",
+	    IDEM_HEADER, 0 },
+	[E_IDEM_MISMATCH] = { 422, "116", "Idempotency-Key was already used "
+	    "for a different request.", IDEM_HEADER, 0 },
+	[E_IDEM_BUSY] = { 409, "117", "A request with this Idempotency-Key is "
+	    "still in progress.", IDEM_HEADER, 1 },
 };
 
 const char *
@@ -202,6 +210,41 @@ jsonapi_flush(struct req *r)
 	r->outlen = r->outcap = 0;
 	r->hold = 0;
 	return rc;
+}
+
+/* The held answer as it stands (status line, headers, body). */
+const char *
+jsonapi_held(const struct req *r, size_t *len)
+{
+	*len = r->hold ? r->outlen : 0;
+	return r->out;
+}
+
+/*
+ * Answers with a stored answer (contract §9.6): its status line, this
+ * request's X-Request-Id and Idempotent-Replayed, then its own headers and
+ * body as they were, less the X-Request-Id of the request that made it
+ * (removed before it was stored).
+ */
+int
+jsonapi_replay(struct req *r, const char *ans, size_t len)
+{
+	const char	*eol = memchr(ans, '\n', len);
+	char		 head[96];
+	int		 n, status;
+
+	if (r->answered || !r->hold || eol == NULL ||
+	    sscanf(ans, "Status: %3d", &status) != 1 || status < 200 ||
+	    status > 299)
+		return -1;
+	r->answered = 1;
+	r->status = status;
+	n = snprintf(head, sizeof(head), "X-Request-Id: %s\r\n"
+	    "Idempotent-Replayed: true\r\n", r->id);
+	out_append(r, ans, (size_t)(eol + 1 - ans));
+	out_append(r, head, (size_t)n);
+	out_append(r, eol + 1, len - (size_t)(eol + 1 - ans));
+	return 0;
 }
 
 /* Forgets a held answer, so another can be given (a failed commit). */

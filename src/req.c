@@ -137,6 +137,8 @@ req_init(struct req *r, struct io *io, enum side side)
 	/* Unbounded: an over-long token or code is wrong, not absent. */
 	r->authorization = io_getenv(r->io, "HTTP_AUTHORIZATION");
 	r->mfa_code = io_getenv(r->io, "HTTP_X_MFA_CODE");
+	/* Unbounded too: an over-long key is malformed, not absent. */
+	r->idem_key = io_getenv(r->io, "HTTP_IDEMPOTENCY_KEY");
 	/* Every per-address limit and audit row keys on the client. */
 	client_address(req_env(r, "REMOTE_ADDR"), req_env(r, "HTTP_FORWARDED"),
 	    req_env(r, "HTTP_X_FORWARDED_FOR"), cfg.trusted_proxies,

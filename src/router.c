@@ -294,6 +294,23 @@ step_guard(struct req *r, const struct program *p)
 		mfa_guard(r);
 }
 
+/* Idempotency-Key (contract §9.6): the key checked and a stored answer
+ * replayed before the guard (a replay needs no code and spends none);
+ * the key's row claimed in the unit of work after it. */
+static void
+step_replay(struct req *r, const struct program *p)
+{
+	(void)p;
+	idem_replay(r);
+}
+
+static void
+step_claim(struct req *r, const struct program *p)
+{
+	(void)p;
+	idem_claim(r);
+}
+
 static void
 step_handler(struct req *r, const struct program *p)
 {
@@ -308,7 +325,7 @@ step_handler(struct req *r, const struct program *p)
 
 static void (*const pipeline[])(struct req *, const struct program *) = {
 	step_route, step_media, step_body, step_authenticate, step_authorize,
-	step_guard, step_handler,
+	step_replay, step_guard, step_claim, step_handler,
 };
 /* Where a unit of work run again starts: the steps before it (the front
  * line) use no database and their result stands. */
@@ -318,17 +335,23 @@ static void (*const pipeline[])(struct req *, const struct program *) = {
  * The request's unit of work ends with its answer: a success commits what
  * is still open (the guard's code consumption and the handler's writes
  * together) and records the guard's decision; a refusal rolls it back.
- * A commit that fails replaces the answer: nothing was done.
+ * A commit that fails replaces the answer: nothing was done.  A success
+ * sent with an Idempotency-Key stores its answer first (idem.c), in the
+ * same commit where the route's work is still open.
  */
 static void
 conclude(struct req *r)
 {
+	int	 rc;
+
 	if (r->status >= 400) {
 		db_rollback();
 		return;
 	}
-	if (mfa_guard_passed(r) != 0 ||
-	    (db_in_transaction() && db_commit() != 0)) {
+	rc = mfa_guard_passed(r) != 0 ? -1 : idem_conclude(r);
+	if (rc > 0)		/* another request's answer, replayed */
+		return;
+	if (rc < 0 || (db_in_transaction() && db_commit() != 0)) {
 		db_rollback();
 		jsonapi_discard(r);
 		jsonapi_db_error(r);
@@ -392,6 +415,8 @@ dispatch(struct req *r, const struct program *p)
 			pipeline[i](r, p);
 		conclude(r);
 	} while (rerun(r, attempt++));
+	idem_done(r);
+	fault_point("request-committed");
 	jsonapi_flush(r);
 	outbox_after(r);	/* the notices it queued, after its answer */
 }

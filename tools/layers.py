@@ -22,6 +22,7 @@ LAYERS = [
     ["jsonapi"],
     ["fields", "form"],
     ["audit", "mail", "outbox"],
+    ["idem"],
     ["auth", "method_email", "method_totp", "mfa"],
     ["router"],
     ["main"],

@@ -56,6 +56,12 @@ CODES = {
             "Sign-in limits (contract §3.6): too many failures from the client address, of the account from this address, of the account (100), or a delay after the account's 5th failure; sign-in and current-password checks alike; `Retry-After`."),
     "114": (429, "Too many sign-ups. Please try again later.", None,
             "More than `signup_limit_per_address` sign-ups from the client address in an hour, or `signup_limit_global` over all addresses in a minute; checked before any password hashing; `Retry-After`."),
+    "115": (400, "Invalid Idempotency-Key header.", {"header": "Idempotency-Key"},
+            "`Idempotency-Key` on a `POST` is not 16 to 128 characters of letters, digits and `-_.:~+/=` (optionally quoted, as a structured-field string)."),
+    "116": (422, "Idempotency-Key was already used for a different request.", {"header": "Idempotency-Key"},
+            "The key's stored answer (within `idempotency_window`) is of another request body; nothing is done."),
+    "117": (409, "A request with this Idempotency-Key is still in progress.", {"header": "Idempotency-Key"},
+            "Another request with the key is under way and did not end within 3 seconds; `Retry-After`."),
     "423": (422, "This email confirmation code is invalid or has been already used.", None,
             "The registration key is unknown, used, expired or not shaped like a key."),
     "425": (403, "The customer's email address is not confirmed.", None,
@@ -111,7 +117,7 @@ CODES = {
 }
 
 ORDER = ["001", "002", "003", "004", "100", "101", "102", "103", "104", "105", "106",
-         "107", "110", "111", "118", "113", "114", "400", "406", "408", "411", "412", "413", "415",
+         "107", "110", "111", "118", "113", "114", "115", "116", "117", "400", "406", "408", "411", "412", "413", "415",
          "416", "417", "423", "425", "901"] + [str(c) for c in range(5900, 5914)]
 
 
@@ -281,10 +287,7 @@ def operation(op_id, summary, description, tags, *, success, auth=None,
     errs = {}
 
     def add(status, desc, names, hdrs=()):
-        d0, n0, h0 = errs.get(status, ([], [], ()))
-        errs[status] = (d0 + ([desc] if desc and desc not in d0 else []),
-                        n0 + [n for n in names if n not in n0],
-                        tuple(h0) + tuple(h for h in hdrs if h not in h0))
+        add_error(errs, status, desc, names, hdrs)
 
     for status, v in (errors or {}).items():
         add(status, *v)
@@ -329,6 +332,48 @@ def operation(op_id, summary, description, tags, *, success, auth=None,
         op["security"] = [{s: []} for s in auth]
     else:
         op["security"] = []
+    op["_errs"], op["_success"] = errs, success
+    return op
+
+
+def add_error(errs, status, desc, names, hdrs=()):
+    d0, n0, h0 = errs.get(status, ([], [], ()))
+    errs[status] = (d0 + ([desc] if desc and desc not in d0 else []),
+                    n0 + [n for n in names if n not in n0],
+                    tuple(h0) + tuple(h for h in hdrs if h not in h0))
+
+
+def finish(op, post):
+    """The responses of an operation; a POST takes Idempotency-Key
+    (contract §9.6): its parameter and its two errors."""
+    if "_errs" not in op:       # written out whole (the OAuth token endpoint)
+        if post:
+            op["parameters"] = op.get("parameters", []) + [
+                {"$ref": "#/components/parameters/IdempotencyKey"}]
+            r400 = op["responses"]["400"]
+            r400["description"] += "; a malformed `Idempotency-Key` (JSON:API `115`)"
+            r400["content"][JSONAPI] = {"schema": sref("ErrorDocument"),
+                                        "examples": {"115": ex("E115")}}
+            op["responses"]["422"] = shared_response(
+                "422", "`Idempotency-Key` already used with another body (JSON:API "
+                "116)", ["E116"])
+            op["responses"]["409"] = shared_response(
+                "409", "Another request with the `Idempotency-Key` under way "
+                "(JSON:API 117); `Retry-After`", ["E117"], ["Retry-After"])
+            op["responses"] = dict(sorted(op["responses"].items(),
+                                          key=lambda kv: (kv[0] == "default", kv[0])))
+        return op
+    errs, success = op.pop("_errs"), op.pop("_success")
+    if post:
+        op["parameters"] = op.get("parameters", []) + [
+            {"$ref": "#/components/parameters/IdempotencyKey"}]
+        errs = dict(errs)
+        add_error(errs, "400", "A malformed `Idempotency-Key` (115)", ["E115"])
+        add_error(errs, "422", "`Idempotency-Key` already used with another "
+                  "body (116)", ["E116"])
+        # Retry-After comes with 117 only, not with 102: not a listed header.
+        add_error(errs, "409", "Another request with the `Idempotency-Key` "
+                  "under way (117, with `Retry-After`)", ["E117"])
     responses = dict(success)
     for status in sorted(errs):
         descs, names, hdrs = errs[status]
@@ -373,7 +418,7 @@ def path(template, servers, params, **ops):
     methods = []
     for m in ("get", "post", "put", "patch", "delete"):
         if m in ops:
-            item[m] = ops[m]
+            item[m] = finish(ops[m], m == "post")
             methods.append(m.upper())
     o = options_op(methods)
     o["operationId"] = "options" + "".join(
@@ -1114,6 +1159,24 @@ PARAMETERS = {
     "messageId": {"name": "messageId", "in": "path", "required": True,
                   "schema": {"type": "string", "pattern": "^[0-9-]+\\.eml$"},
                   "description": "A spool file name, as the list gives it."},
+    "IdempotencyKey": {
+        "name": "Idempotency-Key", "in": "header", "required": False,
+        "schema": {"type": "string", "minLength": 16, "maxLength": 130,
+                   "pattern": "^\"?[A-Za-z0-9._~:+/=-]{16,128}\"?$",
+                   "example": "\"8e03978e-40d5-43e8-bc93-6894a57f9324\""},
+        "description": "IETF httpapi draft *The Idempotency-Key HTTP Header "
+                       "Field*: the same key and the same body (byte for byte) "
+                       "within `idempotency_window` (24 h) get the first "
+                       "successful answer again (status, headers, body, with "
+                       "`Idempotent-Replayed: true` and a new `X-Request-Id`) "
+                       "and the work is not done again; no MFA code is checked "
+                       "or spent for a replay. Another body with the key is "
+                       "`422` 116; a malformed key `400` 115; empty is absent; "
+                       "a request with the key still under way after 3 s of "
+                       "waiting for it is `409` 117 with `Retry-After`. "
+                       "The key is scoped to the caller (side and account; the "
+                       "path for requests without one). Refusals are not "
+                       "stored. Use a fresh random key (a UUID) per operation."},
     "XMfaCode": {"name": "X-MFA-Code", "in": "header", "required": False,
                  "schema": CODE_SCHEMA,
                  "description": "Needed when the account has an active MFA method "
@@ -1181,6 +1244,12 @@ member `400` 101; `data.type` not the endpoint's `409` 102; no token `403` 002; 
 token `401` 001; then, for a protected write, `X-MFA-Code` (`403` 5900/5901, `429`
 5911). A database that is down is `503` 110 wherever the database is needed; anything
 unexpected `500` 111 (the `default` response).
+
+**Retries.** Every `POST` takes an `Idempotency-Key` (the IETF httpapi draft): the
+same key and body within `idempotency_window` (24 h) get the first successful answer
+again, with `Idempotent-Replayed: true`, and the work is not done twice; another body
+is `422` 116, a malformed key `400` 115, a request with the key still under way `409`
+117 with `Retry-After` (contract §9.6).
 
 **Methods.** `OPTIONS` answers `204` with `Allow` on every path. `HEAD` is served wherever
 `GET` is, with `GET`'s status and headers and no body; it is not listed separately. A

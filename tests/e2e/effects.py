@@ -17,7 +17,7 @@ snapshots again and asserts that nothing differs:
 - the whole login_failures table;
 - the global row count and highest id of customers, users, addresses,
   access_tokens, refresh_tokens, mfa_methods, mfa_codes, mfa_lockouts,
-  mfa_totp, mfa_recovery_codes (so a
+  mfa_totp, mfa_recovery_codes, idempotency_keys (so a
   refused registration, creation or sign-in is caught with account_id=None);
 - the mail spool: no new message (the names under $GLUE_INSTANCE/mail);
 - audit_log: the rows written during the block are exactly `audit`, in
@@ -73,7 +73,7 @@ SIDE_NUM = {"storefront": 0, "backend": 1}
 ACCOUNT_TABLE = {0: "customers", 1: "users"}
 COUNTED = ["customers", "users", "addresses", "access_tokens",
            "refresh_tokens", "mfa_methods", "mfa_codes", "mfa_lockouts",
-           "mfa_totp", "mfa_recovery_codes"]
+           "mfa_totp", "mfa_recovery_codes", "idempotency_keys"]
 AUDIT_COLS = ["id", "side", "account_id", "action", "method", "result",
               "error_code"]
 _NULL = "<NULL>"

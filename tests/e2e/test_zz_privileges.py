@@ -40,6 +40,7 @@ EXPECTED = {
     "signup_limits": {"SELECT", "INSERT", "UPDATE"},
     "code_mails": {"SELECT", "INSERT", "DELETE"},
     "mail_outbox": DML,
+    "idempotency_keys": DML,
 }
 
 

@@ -241,6 +241,13 @@ test_error_table(void)
 		    "already used." },
 		[E_UNCONFIRMED] = { "403 Forbidden", "425",
 		    "The customer's email address is not confirmed." },
+		/* contract §9.6 */
+		[E_IDEM_KEY_INVALID] = { "400 Bad Request", "115",
+		    "Invalid Idempotency-Key header." },
+		[E_IDEM_MISMATCH] = { "422 Unprocessable Content", "116",
+		    "Idempotency-Key was already used for a different request." },
+		[E_IDEM_BUSY] = { "409 Conflict", "117",
+		    "A request with this Idempotency-Key is still in progress." },
 	};
 	/* The input at fault and Retry-After, where the table has them. */
 	static const char *const src[E__COUNT] = {
@@ -254,11 +261,18 @@ test_error_table(void)
 		    ",\"source\":{\"pointer\":\"/data/attributes/type\"}",
 		[E_MFA_TYPE_NOT_FOUND] =
 		    ",\"source\":{\"pointer\":\"/data/attributes/type\"}",
+		[E_IDEM_KEY_INVALID] =
+		    ",\"source\":{\"header\":\"Idempotency-Key\"}",
+		[E_IDEM_MISMATCH] =
+		    ",\"source\":{\"header\":\"Idempotency-Key\"}",
+		[E_IDEM_BUSY] =
+		    ",\"source\":{\"header\":\"Idempotency-Key\"}",
 	};
 	static const int retry[E__COUNT] = {
 		[E_LOGIN_LIMIT] = 1, [E_MFA_LOCKED] = 1, [E_MFA_RESEND] = 1,
 		[E_MFA_SEND_PAUSED] = 1,
 		[E_SIGNUP_LIMIT] = 1, [E_UNAVAILABLE] = 1, [E_COMMIT_UNKNOWN] = 1,
+		[E_IDEM_BUSY] = 1,
 	};
 	struct req	 r;
 	char		 body[512], status[4];
@@ -288,6 +302,49 @@ test_error_table(void)
 		CHECK_INT(r.answered, 1);
 		req_release(&r);
 	}
+}
+
+/*
+ * A held answer and its replay (contract §9.6): the replay is the stored
+ * answer with this request's X-Request-Id and Idempotent-Replayed after
+ * the status line; only a 2xx is replayed, and only into a held answer.
+ */
+static void
+test_replay(void)
+{
+	static const char stored[] = "Status: 201 Created\r\n"
+	    "Cache-Control: no-store\r\nContent-Type: " CT_JSONAPI "\r\n"
+	    "\r\n{\"data\":1}";
+	struct req	 r;
+	const char	*held;
+	size_t		 len;
+	char		 want[512];
+
+	req_make(&r, "POST", "/customers");
+	r.hold = 1;
+	CHECK_INT(jsonapi_replay(&r, stored, sizeof(stored) - 1), 0);
+	CHECK_INT(r.status, 201);
+	CHECK_INT(r.answered, 1);
+	held = jsonapi_held(&r, &len);
+	snprintf(want, sizeof(want), "Status: 201 Created\r\n"
+	    "X-Request-Id: %s\r\nIdempotent-Replayed: true\r\n"
+	    "Cache-Control: no-store\r\nContent-Type: " CT_JSONAPI "\r\n"
+	    "\r\n{\"data\":1}", r.id);
+	CHECK_INT((long)len, (long)strlen(want));
+	CHECKF(held != NULL && len == strlen(want) &&
+	    memcmp(held, want, len) == 0, "replay: got \"%.*s\"", (int)len,
+	    held != NULL ? held : "");
+	/* Answered already: no second answer. */
+	CHECK_INT(jsonapi_replay(&r, stored, sizeof(stored) - 1), -1);
+	jsonapi_discard(&r);
+	/* Not a success, not a status line, not held: refused. */
+	CHECK_INT(jsonapi_replay(&r, "Status: 422 X\r\n\r\n", 17), -1);
+	CHECK_INT(jsonapi_replay(&r, "HTTP/1.1 201\r\n\r\n", 16), -1);
+	CHECK_INT(r.answered, 0);
+	r.hold = 0;
+	CHECK_INT(jsonapi_replay(&r, stored, sizeof(stored) - 1), -1);
+	CHECK_INT(r.answered, 0);
+	req_release(&r);
 }
 
 static void
@@ -662,6 +719,7 @@ main(void)
 	test_error_source();
 	test_retry_after();
 	test_allow();
+	test_replay();
 	test_no_content();
 	test_send();
 	test_head();
