@@ -15,7 +15,8 @@
 #      the www/ pages in headless Chromium (tests/browser); any sanitizer
 #      report fails the run
 #   6. end-to-end tests through lighttpd + plain CGI (test build), but for
-#      CGI_SKIP
+#      CGI_SKIP; then the fault suite (make test-faults, its own instance on
+#      TEST_PORT + 6)
 #   7-10. the example configurations, each run by tools/serve.sh on its own
 #      port (TEST_PORT + 1..4) with the test build: its own checks, then a
 #      representative part of the end-to-end tests (SERVER_TESTS below)
@@ -364,11 +365,14 @@ fi
 # request, the body read from stdin, the environment as the server sets
 # it), and what the shared-hosting set-up runs.  Left out (CGI_SKIP): the
 # files whose subject the transport does not touch (spelling rules, limit
-# arithmetic, the operator tool, the document's gaps, the fault tests that
-# stop the database or kill programs) and the check that every documented
-# answer was exercised, which needs the whole suite; they ran in step 5.
+# arithmetic, the operator tool, the document's gaps; the deadlock, outbox,
+# mail-failure and web-server fault tests, which are about FastCGI
+# processes) and the check that every documented answer was exercised,
+# which needs the whole suite; they ran in step 5.
 CGI_SKIP=" test_identity.py test_signin_limits.py test_defects_front.py
-	test_openapi_gaps.py test_backend_cli.py test_zzz_openapi.py "
+	test_openapi_gaps.py test_backend_cli.py test_zzz_openapi.py
+	test_db_deadlock.py test_fault_outbox.py test_mail_failures.py
+	test_web_server.py "
 cgi_files=()
 for f in tests/e2e/test_*.py; do
 	f=${f##*/}
@@ -381,6 +385,10 @@ if GLUE_MODE=cgi GLUE_BIN=$TEST_BIN tools/instance.sh web-start 9>&-; then
 else
 	fail "starting lighttpd with plain CGI"
 fi
+
+# The fault suite (tests/faults/run.sh): its own instance, on its own port.
+step "6b. the fault suite (make test-faults, port $((PORT + 6)))"
+FAULTS_PORT=$((PORT + 6)) make_check "fault suite" test-faults 9>&-
 
 # --- 7-10. the example configurations ------------------------------------
 
