@@ -77,8 +77,10 @@
 /* Seconds a request waits for another with its key to end (contract
  * §9.6); then 409 117.  Most requests take well under a second; one that
  * mails (activation, trigger) may take longer, and its retry is told to
- * come back rather than hold a process of the program. */
-#define IDEM_LOCK_WAIT		3
+ * come back rather than hold a process of the program.  Below the least
+ * db_read_timeout (2 s): the wait is a GET_LOCK statement, and a longer
+ * one would end as a read timeout (503 110) instead of its answer. */
+#define IDEM_LOCK_WAIT		1
 /* Expired keys deleted by one request that carries a key. */
 #define IDEM_PURGE_BATCH	16
 

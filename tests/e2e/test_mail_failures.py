@@ -97,7 +97,7 @@ def test_withdrawn_codes_count_toward_neither_cap_nor_cooldown(side, conf_with, 
     answers 5910 exactly MAIL_FAILURE_CAP times (the retry never waits for
     the cool-down), then 5913 until the window has passed; the withdrawn
     codes (more than daily_send_cap) never reach 5912. Every answer leaves
-    nothing changed but its withdrawn code and its audit row. Then the
+    nothing changed but its withdrawn code and its audit rows. Then the
     transport works again: the next trigger is 204 and one mail arrives."""
     c = mfa_account(side)
     failing = conf_with(mail_transport="sendmail", sendmail_command="/bin/false")
@@ -106,7 +106,10 @@ def test_withdrawn_codes_count_toward_neither_cap_nor_cooldown(side, conf_with, 
     for rnd in range(ROUNDS):
         for i in range(per_round):
             if i < MAIL_FAILURE_CAP:
-                with unchanged_for(c, audit=[("trigger", "failure", "5910")],
+                # The code issued with its row, then withdrawn with the
+                # failure's (contract §5.4).
+                with unchanged_for(c, audit=[("trigger", "success", None),
+                                             ("trigger", "failure", "5910")],
                                    checks={"mfa_codes": withdrawn,
                                            "counts": one_more_code}):
                     assert_cgi_5910(*cgi_trigger(c, failing)[:3])
