@@ -684,7 +684,8 @@ gone_checks() {
 		got=$(req GET "$path")
 		expect_web_error "GET $path, its socket without a process" \
 			"$(cut -d' ' -f3 <<<"$want")" "$(cut -d' ' -f4 <<<"$want")"
-		spawn_one customers "$BIN/customers"
+		# The program that ran (the start's build), whatever BIN is now.
+		spawn_one customers "$(<"$RUN/customers.prog")"
 		# Apache may hold the failed socket back for a moment.
 		for ((n = 0; n < 50; n++)); do
 			got=$(req GET "$path")
