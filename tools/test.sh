@@ -365,14 +365,15 @@ fi
 # request, the body read from stdin, the environment as the server sets
 # it), and what the shared-hosting set-up runs.  Left out (CGI_SKIP): the
 # files whose subject the transport does not touch (spelling rules, limit
-# arithmetic, the operator tool, the document's gaps; the deadlock, outbox,
+# arithmetic, the operator tool, the document's gaps, parallel requests on
+# one account, which the database serialises alike; the deadlock, outbox,
 # mail-failure and web-server fault tests, which are about FastCGI
 # processes) and the check that every documented answer was exercised,
 # which needs the whole suite; they ran in step 5.
 CGI_SKIP=" test_identity.py test_signin_limits.py test_defects_front.py
 	test_openapi_gaps.py test_backend_cli.py test_zzz_openapi.py
 	test_db_deadlock.py test_fault_outbox.py test_mail_failures.py
-	test_web_server.py "
+	test_web_server.py test_mfa_concurrency.py "
 cgi_files=()
 for f in tests/e2e/test_*.py; do
 	f=${f##*/}
