@@ -603,16 +603,22 @@ def clock_path():
     return os.path.join(INSTANCE, "clock")
 
 
-def clock_supported():
-    """The programs honour the clock file only in test builds, configured by
-    test_clock_file in the instance's config."""
+def instance_sets(key):
+    """Whether the instance's config sets key (the test-build hooks
+    test_clock_file and test_fault_file are configured only there)."""
     if not INSTANCE:
         return False
     try:
         with open(os.path.join(INSTANCE, "glue-mfa.conf")) as f:
-            return any(re.match(r"^\s*test_clock_file\s*=", ln) for ln in f)
+            return any(re.match(r"^\s*%s\s*=" % re.escape(key), ln) for ln in f)
     except OSError:
         return False
+
+
+def clock_supported():
+    """The programs honour the clock file only in test builds, configured by
+    test_clock_file in the instance's config."""
+    return instance_sets("test_clock_file")
 
 
 def set_clock(offset):

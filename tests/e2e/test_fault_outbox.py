@@ -22,7 +22,8 @@ import requests
 
 import backend_helpers as bh
 from backend_helpers import cli, describe_run
-from conftest import INSTANCE, api, db_query, doc, login, new_customer
+from conftest import (INSTANCE, api, db_query, doc, instance_sets, login,
+                      new_customer)
 from mfa_helpers import (MAX_FAILURES, STOREFRONT,
                          SUBJECT_ADMIN_OFF, SUBJECT_LOCKED, SUBJECT_OFF, SUBJECT_ON,
                          account_id, activation_code, assert_204,
@@ -49,13 +50,7 @@ PENDING, ACTIVATED = 1, 2       # mfa_methods.status
 
 
 def fault_supported():
-    if not INSTANCE:
-        return False
-    try:
-        with open(os.path.join(INSTANCE, "glue-mfa.conf")) as f:
-            return any(re.match(r"^\s*test_fault_file\s*=", ln) for ln in f)
-    except OSError:
-        return False
+    return instance_sets("test_fault_file")
 
 
 @pytest.fixture(autouse=True)
