@@ -168,6 +168,9 @@ cmd_deps() {
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 			missing+=("$p")
 	done
+	# The npm tools of make lint and the client tests (tests/npm): Debian's
+	# nodejs and npm, unless a node with npm is already on the machine.
+	[[ ${1:-} == test ]] && ! command -v npm >/dev/null && missing+=(nodejs npm)
 	((${#missing[@]} == 0)) && return 0
 	((EUID == 0)) || die "missing packages (${missing[*]}); run as root to install them"
 	log=$(mktemp)
