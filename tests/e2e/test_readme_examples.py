@@ -1,7 +1,9 @@
-"""The README's operator-tool examples (docs/examples/operator-*.sh, shown
-verbatim in the README's chapter "The operator tool"; `make lint` checks the
-copies) run in the README's order against the test instance, each script as
-written, under `bash -e` so that any failing line fails the test.
+"""The README's shell examples kept as scripts (docs/examples/*.sh, shown
+verbatim in the README; `make lint` checks the copies).  The operator-tool
+examples (docs/examples/operator-*.sh, chapter "The operator tool") run in
+the README's order against the test instance, each script as written, under
+`bash -e` so that any failing line fails the test; system-user.sh runs with
+useradd pointed at a copy of the machine's account files.
 
 They run from a scratch directory laid out like the checkout the README
 speaks of: bin/glue-mfa-admin is the tool under test ($GLUE_ADMIN, the test
@@ -81,8 +83,9 @@ def olga_removed():
 
 
 def test_readme_shows_the_examples_in_this_order():
-    assert readme_order() == ORDER
-    assert sorted(n for n in os.listdir(EXAMPLES) if n.endswith(".sh")) == sorted(ORDER)
+    assert readme_order() == ORDER + ["system-user.sh"]
+    assert sorted(n for n in os.listdir(EXAMPLES) if n.endswith(".sh")) == sorted(
+        ["system-user.sh"] + ORDER)
     assert script(ORDER[0]).startswith("export MFA_CONFIG=var/glue-mfa.conf\n")
 
 
@@ -135,3 +138,46 @@ def test_operator_examples_run_in_the_readmes_order(checkout, clk):  # noqa: F81
         r"id\tside\taccount\trecipient\tnotice\tevent\tstate\tattempts\tnext\n"
         r"(.*\n)*"
         r"outbox: \d+ failed notices due again\n", out), out
+
+
+def test_system_user_example_creates_a_system_user_and_group():
+    """docs/examples/system-user.sh (README: "The programs' user, the key and
+    the configuration"), as written, with useradd pointed at a copy of the
+    machine's account files (useradd --prefix): glue-mfa is a system user
+    (uid below UID_MIN) with its own group, no home directory, no shell;
+    the machine's own files stay as they were."""
+    useradd = shutil.which("useradd", path="/usr/sbin:/sbin:/usr/bin:/bin")
+    if os.geteuid() != 0 or not useradd:
+        pytest.skip("needs root and useradd")
+    d = tempfile.mkdtemp(prefix="glue-useradd-")
+    try:
+        os.makedirs(d + "/root/etc")
+        for f in ("passwd", "group", "shadow", "gshadow", "login.defs"):
+            if os.path.exists("/etc/" + f):
+                shutil.copy2("/etc/" + f, d + "/root/etc/" + f)
+        if any(ln.startswith("glue-mfa:") for ln in open(d + "/root/etc/passwd")):
+            pytest.skip("this machine already has a glue-mfa user")
+        os.makedirs(d + "/shim")
+        with open(d + "/shim/useradd", "w") as f:
+            f.write('#!/bin/sh\nexec %s --prefix %s/root "$@"\n' % (useradd, d))
+        os.chmod(d + "/shim/useradd", 0o755)
+        before = {f: open("/etc/" + f, "rb").read() for f in ("passwd", "group")}
+        p = subprocess.run(["bash", "-e", os.path.join(EXAMPLES, "system-user.sh")],
+                           env=dict(os.environ, PATH=d + "/shim:/usr/sbin:/usr/bin:/sbin:/bin"),
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0 and p.stderr == "", (p.stdout, p.stderr)
+        users = [ln.rstrip("\n").split(":") for ln in open(d + "/root/etc/passwd")]
+        groups = [ln.rstrip("\n").split(":") for ln in open(d + "/root/etc/group")]
+        u = [x for x in users if x[0] == "glue-mfa"]
+        g = [x for x in groups if x[0] == "glue-mfa"]
+        assert len(u) == 1 and len(g) == 1, (u, g)
+        uid_min = 1000
+        for ln in open(d + "/root/etc/login.defs"):
+            if ln.split()[:1] == ["UID_MIN"]:
+                uid_min = int(ln.split()[1])
+        assert 0 < int(u[0][2]) < uid_min, u
+        assert u[0][3] == g[0][2] and u[0][5:] == ["/nonexistent", "/usr/sbin/nologin"], u
+        assert not os.path.exists(d + "/root/nonexistent") and not os.path.exists("/nonexistent")
+        assert {f: open("/etc/" + f, "rb").read() for f in ("passwd", "group")} == before
+    finally:
+        shutil.rmtree(d)
