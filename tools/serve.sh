@@ -805,15 +805,19 @@ cmd_test() {
 	big=$(head -c 70000 /dev/zero | tr '\0' 'a')
 	got=$(req POST /access-tokens -H "Content-Type: $json" --data-binary "$big")
 	expect "POST 70000 bytes" 413 "${got%% *}"
-	if [[ $SERVER == apache ]]; then
-		# A chunked body over the limit: spooled and passed on with its
-		# length (proxy-sendcl), the program refuses it (its 413, 106).
-		got=$(req POST /access-tokens -H "Content-Type: $json" \
-			-H "Transfer-Encoding: chunked" --data-binary "$big")
-		expect "POST 70000 bytes chunked" "413 $json" "$got"
-		got=$(grep -o '"code":"106"' "$BODY_FILE" || echo "none")
-		expect "  the program's 413" '"code":"106"' "$got"
-	fi
+	# Chunked bodies: every set-up passes a valid one on (de-chunked with a
+	# length, spooled by Apache's proxy-sendcl, or without a length, read by
+	# the program to its end: mod_cgi, mod_cgid) and refuses one over the
+	# limit with code 106 (the program's 413 or the server's own, which
+	# carries www/errors/413.json).
+	got=$(req POST /access-tokens -H "Content-Type: $json" -H "Transfer-Encoding: chunked" \
+		-d '{"data":{"type":"access-tokens","attributes":{"username":"sonia@example.com","password":"change123"}}}')
+	expect "POST /access-tokens chunked" "201 $json" "$got"
+	got=$(req POST /access-tokens -H "Content-Type: $json" \
+		-H "Transfer-Encoding: chunked" --data-binary "$big")
+	expect "POST 70000 bytes chunked" 413 "${got%% *}"
+	got=$(grep -o '"code":"106"' "$BODY_FILE" || echo "none")
+	expect "  code 106" '"code":"106"' "$got"
 
 	got=$(req GET / -H "Accept: $BROWSER")
 	expect "GET /" "200 text/html; charset=utf-8" "$got"
