@@ -118,7 +118,8 @@ bench: deps
 	@bench/run.sh
 
 # Warnings as errors are in every build; lint adds the banned calls and
-# SQL built from strings (all SQL lives in src/db.c as constant text).
+# SQL built from strings (all SQL lives in src/db.c as constant text), the
+# layers, and the README's copies of docs/examples/*.sh (verbatim).
 lint:
 	@bad=$$(grep -nE '\<(sprintf|vsprintf|strcpy|strcat|atoi|atol|gets)\s*\(' \
 	    src/*.c src/*.h cgi-bin/*.c tools/*.c tests/unit/*.c 2>/dev/null); \
@@ -138,6 +139,12 @@ lint:
 	    $(CC) -c -o $$d/cycle_b.o tests/lint/cycle_b.c && \
 	    if /usr/bin/python3 tools/layers.py $$d | grep -q 'call cycle'; \
 	    then :; else echo "lint: tools/layers.py missed a cycle"; exit 1; fi
+	@/usr/bin/python3 tools/readme_examples.py
+	@d=build/lint-selftest; mkdir -p $$d && \
+	    sed '/^<!-- example: /{n;n;s/^/# changed /;}' README.md >$$d/README.md && \
+	    { /usr/bin/python3 tools/readme_examples.py $$d/README.md >$$d/out; :; } && \
+	    if grep -q 'differs from the file' $$d/out; \
+	    then :; else echo "lint: tools/readme_examples.py missed a change"; exit 1; fi
 	@echo "lint: ok"
 
 clean:
@@ -159,7 +166,9 @@ distclean: clean
 #   $(PREFIX)/share/doc/glue-mfa              README, examples/ (web servers)
 #   $(SYSCONFDIR)/glue-mfa/                   *.example; glue-mfa.conf and
 #                                             migrate.cnf only when absent
-# dev-mailbox is left out: it serves the development mail spool.  An
+# Development only, left out: the dev-mailbox program (it serves the
+# development mail spool) and its page (WWW_DEV); the README's picture goes
+# with the README (WWW_DOC, under share/doc/glue-mfa/www/).  An
 # existing configuration is never overwritten; `make uninstall` removes it
 # only when it is still the example unchanged.  make migrate: see
 # tools/glue-mfa-migrate (MIGRATE_CNF, the migration user's option file).
@@ -172,7 +181,10 @@ SBINDIR	 = $(PREFIX)/sbin
 DATADIR	 = $(PREFIX)/share/glue-mfa
 DOCDIR	 = $(PREFIX)/share/doc/glue-mfa
 CONFDIR	 = $(SYSCONFDIR)/glue-mfa
-INST_SF	 = $(filter-out dev-mailbox,$(STOREFRONT))
+DEV_SF	 = dev-mailbox
+INST_SF	 = $(filter-out $(DEV_SF),$(STOREFRONT))
+WWW_DEV	 = mailbox.html js/mailbox.js
+WWW_DOC	 = screenshot.png
 INST_SBIN = glue-mfa-admin glue-mfa-migrate
 EXAMPLES = $(wildcard *.conf.example htaccess.example)
 # live file : its example, in $(CONFDIR)
@@ -184,16 +196,19 @@ install: all
 	$(INSTALL) -d -m 755 $(DESTDIR)$(LIBDIR)/cgi-bin/backend \
 	    $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/sql \
 	    $(DESTDIR)$(DATADIR)/www $(DESTDIR)$(DOCDIR)/examples \
-	    $(DESTDIR)$(CONFDIR)
+	    $(DESTDIR)$(DOCDIR)/www $(DESTDIR)$(CONFDIR)
 	$(INSTALL) -m 755 $(INST_SF:%=$(OUT)/cgi-bin/%) \
 	    $(DESTDIR)$(LIBDIR)/cgi-bin/
 	$(INSTALL) -m 755 $(BE_BIN) $(DESTDIR)$(LIBDIR)/cgi-bin/backend/
 	$(INSTALL) -m 755 $(TOOLS) tools/glue-mfa-migrate $(DESTDIR)$(SBINDIR)/
 	$(INSTALL) -m 644 sql/*.sql $(DESTDIR)$(DATADIR)/sql/
 	cp -R www/. $(DESTDIR)$(DATADIR)/www/
+	rm -f $(WWW_DEV:%=$(DESTDIR)$(DATADIR)/www/%) \
+	    $(WWW_DOC:%=$(DESTDIR)$(DATADIR)/www/%)
 	find $(DESTDIR)$(DATADIR)/www -type d -exec chmod 755 {} +
 	find $(DESTDIR)$(DATADIR)/www -type f -exec chmod 644 {} +
 	$(INSTALL) -m 644 README.md $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 644 $(WWW_DOC:%=www/%) $(DESTDIR)$(DOCDIR)/www/
 	$(if $(EXAMPLES),$(INSTALL) -m 644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/)
 	$(INSTALL) -m 644 etc/glue-mfa.conf.example etc/migrate.cnf.example \
 	    $(DESTDIR)$(CONFDIR)/

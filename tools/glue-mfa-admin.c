@@ -14,12 +14,14 @@
  *   outbox-retry                       notices marked failed due again
  *   check-sql                          prepare every statement, checking its
  *                                      parameter and column counts
+ *   help, -h, --help                   the usage, on stdout (exit 0)
  *
  * EMAIL is taken in its canonical form (contract §3.9): ASCII case folds,
  * any other variant is refused as an invalid e-mail address.
  *
- * Exit status: 0 done, 1 failed, 2 usage; send-outbox: 1 also when a
- * notice was not handed over (it stays, due again later or failed).
+ * Exit status: 0 done, 1 failed, 2 usage error (the usage on stderr);
+ * send-outbox: 1 also when a notice was not handed over (it stays, due
+ * again later or failed).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -338,10 +340,12 @@ cmd_check_sql(void)
 	return 0;
 }
 
+/* The usage text: on stdout with exit 0 when asked for (help, -h,
+ * --help), on stderr with exit 2 after a usage error. */
 static void
-usage(void)
+usage(FILE *out, int status)
 {
-	fprintf(stderr, "usage: %s seed-demo\n"
+	fprintf(out, "usage: %s seed-demo\n"
 	    "       %s create-user EMAIL FIRST LAST   (password on stdin)\n"
 	    "       %s reset-password EMAIL           (password on stdin)\n"
 	    "       %s mfa-off customer|user EMAIL TYPE\n"
@@ -349,9 +353,11 @@ usage(void)
 	    "       %s send-outbox\n"
 	    "       %s outbox [N]\n"
 	    "       %s outbox-retry\n"
-	    "       %s check-sql\n", progname, progname, progname, progname,
-	    progname, progname, progname, progname, progname);
-	exit(2);
+	    "       %s check-sql\n"
+	    "       %s help | -h | --help\n", progname, progname, progname,
+	    progname, progname, progname, progname, progname, progname,
+	    progname);
+	exit(status);
 }
 
 int
@@ -362,8 +368,11 @@ main(int argc, char *argv[])
 	int		 rc;
 
 	if (argc < 2)
-		usage();
+		usage(stderr, 2);
 	cmd = argv[1];
+	if (argc == 2 && (strcmp(cmd, "help") == 0 ||
+	    strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0))
+		usage(stdout, 0);
 	if (!((strcmp(cmd, "seed-demo") == 0 && argc == 2) ||
 	    (strcmp(cmd, "create-user") == 0 && argc == 5) ||
 	    (strcmp(cmd, "reset-password") == 0 && argc == 3) ||
@@ -373,7 +382,7 @@ main(int argc, char *argv[])
 	    (strcmp(cmd, "outbox") == 0 && argc <= 3) ||
 	    (strcmp(cmd, "outbox-retry") == 0 && argc == 2) ||
 	    (strcmp(cmd, "check-sql") == 0 && argc == 2)))
-		usage();
+		usage(stderr, 2);
 	if (config_load(getenv("MFA_CONFIG"), err, sizeof(err)) == -1 ||
 	    mfa_check_config(err, sizeof(err)) == -1 ||
 	    crypto_start(cfg.secret_key_file, err, sizeof(err)) == -1) {

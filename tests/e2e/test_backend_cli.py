@@ -370,9 +370,10 @@ def test_check_sql_prepares_every_statement():
 @pytest.mark.parametrize("args", [
     (), ("frobnicate",), ("seed-demo", "extra"), ("create-user", "a@example.com"),
     ("create-user", "a@example.com", "A", "B", "C"), ("reset-password",),
-    ("mfa-off", "user", "a@example.com"), ("audit", "1", "2"), ("--help",),
+    ("mfa-off", "user", "a@example.com"), ("audit", "1", "2"),
     ("check-sql", "extra"), ("send-outbox", "extra"), ("outbox", "1", "2"),
-    ("outbox-retry", "extra"),
+    ("outbox-retry", "extra"), ("--help", "extra"), ("help", "audit"), ("-h", "-h"),
+    ("-help",), ("--HELP",), ("Help",),
 ])
 def test_usage_errors_exit_2(args):
     with untouched(users=[ADMIN_NAME]), unchanged(side="storefront"):
@@ -380,6 +381,23 @@ def test_usage_errors_exit_2(args):
     assert p.returncode == 2, describe_run(p)
     assert p.stdout == "" and p.stderr.startswith("usage: %s seed-demo\n" % TOOL), \
         describe_run(p)
+
+
+@pytest.mark.parametrize("args", [("--help",), ("-h",), ("help",)])
+def test_help_prints_the_usage_on_stdout_with_exit_0(args):
+    """Asked for, the usage goes to stdout and the exit status is 0, with no
+    configuration at all (README: "The operator tool")."""
+    with untouched(users=[ADMIN_NAME]), unchanged(side="storefront"):
+        p = cli(*args, config=False, env_extra={"MFA_CONFIG": "/nonexistent/x.conf"})
+    assert p.returncode == 0, describe_run(p)
+    assert p.stderr == "", describe_run(p)
+    lines = p.stdout.splitlines()
+    assert lines[0] == "usage: %s seed-demo" % TOOL, describe_run(p)
+    assert lines[-1] == "       %s help | -h | --help" % TOOL, describe_run(p)
+    assert len(lines) == 10, describe_run(p)
+    # The same text as after a usage error, there on stderr.
+    bad = cli("frobnicate", config=False)
+    assert bad.returncode == 2 and bad.stderr == p.stdout, describe_run(bad)
 
 
 def test_usage_is_checked_before_the_configuration():

@@ -17,6 +17,12 @@ import pytest
 from conftest import INSTANCE, ROOT
 
 PREFIX = "/usr/local"
+# Development only (README: "Installing"): never installed.  The program
+# serves the development mail spool, the page and its script read it.
+DEV_PROGRAMS = ["dev-mailbox"]
+DEV_PAGES = ["mailbox.html", "js/mailbox.js"]
+# www/ files that are the README's, installed beside it.
+DOC_FILES = ["screenshot.png"]
 
 
 def make(*args):
@@ -65,8 +71,9 @@ def test_install_tree(destdir):
 
     # The programs of the release build, byte for byte, mode 755; not the
     # development mailbox.
-    built = [p for p in executables(os.path.join(ROOT, "cgi-bin")) if p != "dev-mailbox"]
+    built = [p for p in executables(os.path.join(ROOT, "cgi-bin")) if p not in DEV_PROGRAMS]
     assert "customers" in built and "access-tokens" in built
+    assert set(DEV_PROGRAMS) < set(executables(os.path.join(ROOT, "cgi-bin")))
     assert executables(lib) == built
     assert not os.path.exists(lib + "/dev-mailbox")
     backend = executables(os.path.join(ROOT, "cgi-bin", "backend"))
@@ -80,23 +87,39 @@ def test_install_tree(destdir):
                            lib + "/backend/" + name, False)
         assert mode(lib + "/backend/" + name) == 0o755
 
-    # The operator tools: they run from there (usage: exit 2).
+    # The operator tools: they run from there (--help: the usage on stdout,
+    # exit 0; a usage error: on stderr, exit 2).
     sbin = usr + "/sbin"
     assert executables(sbin) == ["glue-mfa-admin", "glue-mfa-migrate"]
     for tool in ("glue-mfa-admin", "glue-mfa-migrate"):
         assert mode(sbin + "/" + tool) == 0o755
-        p = subprocess.run([sbin + "/" + tool, "--help"], capture_output=True,
+        for arg in ("--help", "-h"):
+            p = subprocess.run([sbin + "/" + tool, arg], capture_output=True, text=True,
+                               timeout=30, env=dict(os.environ, MFA_CONFIG=""))
+            assert p.returncode == 0 and p.stderr == "", (tool, p.stdout, p.stderr)
+            assert "  %s " % tool in p.stdout or p.stdout.startswith("usage: %s " % tool), \
+                (tool, p.stdout)
+        p = subprocess.run([sbin + "/" + tool, "--no-such-option"], capture_output=True,
                            text=True, timeout=30, env=dict(os.environ, MFA_CONFIG=""))
-        assert p.returncode == 2, (tool, p.stdout, p.stderr)
+        assert p.returncode == 2 and p.stdout == "", (tool, p.stdout, p.stderr)
 
     # Schema (migrations and grants) and pages, byte for byte, mode 644.
     share = usr + "/share/glue-mfa"
     sql = sorted(f for f in os.listdir(os.path.join(ROOT, "sql")) if f.endswith(".sql"))
     assert "grants.sql" in sql and "migrate-user.sql" in sql and "001_accounts.sql" in sql
     assert sorted(os.listdir(share + "/sql")) == sql
-    www = files_under(os.path.join(ROOT, "www"))
-    assert "index.html" in www
+    www_all = files_under(os.path.join(ROOT, "www"))
+    assert "index.html" in www_all
+    assert set(DEV_PAGES + DOC_FILES) < set(www_all)
+    www = [f for f in www_all if f not in DEV_PAGES + DOC_FILES]
     assert files_under(share + "/www") == www
+    # No installed page, script or style asks the development programs for
+    # anything (openapi.json documents /dev-mailbox as development only).
+    for f in (f for f in www if f.endswith((".html", ".js", ".css"))):
+        with open(os.path.join(share, "www", f), "rb") as fh:
+            body = fh.read()
+        for dev in DEV_PROGRAMS:
+            assert dev.encode() not in body, (f, dev)
     for sub, names in (("sql", sql), ("www", www)):
         for f in names:
             assert filecmp.cmp(os.path.join(ROOT, sub, f), os.path.join(share, sub, f),
@@ -118,6 +141,13 @@ def test_install_tree(destdir):
 
     doc = usr + "/share/doc/glue-mfa"
     assert os.path.isfile(doc + "/README.md")
+    # The README's picture, where its relative link (www/...) finds it.
+    with open(doc + "/README.md") as fh:
+        readme = fh.read()
+    for f in DOC_FILES:
+        assert "(www/%s)" % f in readme
+        assert filecmp.cmp(os.path.join(ROOT, "www", f), doc + "/www/" + f, False)
+        assert mode(doc + "/www/" + f) == 0o644
     assert "apache.conf.example" in os.listdir(doc + "/examples")
 
     # Nothing else anywhere.
