@@ -57,9 +57,12 @@ DEPS=(build-essential pkg-config libfcgi-dev libfcgi-bin spawn-fcgi libcjson-dev
 	libsodium-dev libmariadb-dev libmariadb-dev-compat mariadb-server
 	mariadb-client lighttpd lighttpd-modules-lua python3-pytest python3-requests python3-aiosmtpd
 	msmtp wrk curl liboath-dev libqrencode-dev)
-# Only `make test` needs these (the real-browser test of www/).
+# Only `make test` needs these (the real-browser test of www/, the example
+# web servers).
+# libapache2-mod-security2: apache.conf.example's per-address limit, which
+# tools/serve.sh apache and apache-cgi load and test.
 TEST_DEPS=(chromium chromium-driver python3-selenium apache2 libapache2-mod-fcgid nginx
-	oathtool python3-pyotp)
+	libapache2-mod-security2 oathtool python3-pyotp)
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'instance.sh: %s\n' "$*" >&2; exit 1; }
