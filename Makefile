@@ -163,6 +163,7 @@ distclean: clean
 #   $(PREFIX)/lib/glue-mfa/cgi-bin[/backend]  the programs
 #   $(PREFIX)/sbin/glue-mfa-admin, glue-mfa-migrate
 #   $(PREFIX)/share/glue-mfa/sql, www         migrations and grants, pages
+#   $(PREFIX)/share/glue-mfa/etc/rate-limit.lua  lighttpd's per-address limit
 #   $(PREFIX)/share/doc/glue-mfa              README, examples/ (web servers)
 #   $(SYSCONFDIR)/glue-mfa/                   *.example; glue-mfa.conf and
 #                                             migrate.cnf only when absent
@@ -207,6 +208,8 @@ install: all
 	    $(WWW_DOC:%=$(DESTDIR)$(DATADIR)/www/%)
 	find $(DESTDIR)$(DATADIR)/www -type d -exec chmod 755 {} +
 	find $(DESTDIR)$(DATADIR)/www -type f -exec chmod 644 {} +
+	$(INSTALL) -d -m 755 $(DESTDIR)$(DATADIR)/etc
+	$(INSTALL) -m 644 etc/rate-limit.lua $(DESTDIR)$(DATADIR)/etc/
 	$(INSTALL) -m 644 README.md $(DESTDIR)$(DOCDIR)/
 	$(INSTALL) -m 644 $(WWW_DOC:%=www/%) $(DESTDIR)$(DOCDIR)/www/
 	$(if $(EXAMPLES),$(INSTALL) -m 644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/)

@@ -16,6 +16,9 @@
 #   GLUE_BENCH_BIN     directory whose executables are also served (FastCGI) at
 #                      /bench/<name>, sockets INST/run/bench-<name>.sock-N
 #   GLUE_SQL           migrations directory          (default <repo>/sql)
+#   GLUE_RATE_LIMIT    on | off: lighttpd's limit of requests per client address,
+#                      etc/rate-limit.lua (default on; bench/run.sh and the
+#                      fault suite, load from one address, turn it off)
 #
 # Every command is safe to re-run; the data in INST/db survives stop/start.
 # Processes are found through their pid files and the sockets in INST/run,
@@ -34,6 +37,7 @@ MODE=${GLUE_MODE:-fcgi}
 PROCS=${GLUE_PROCS:-2}
 SQL_DIR=$(realpath -m "${GLUE_SQL:-$REPO/sql}")
 BENCH_BIN=${GLUE_BENCH_BIN:+$(realpath -m "$GLUE_BENCH_BIN")}
+RATE_LIMIT=${GLUE_RATE_LIMIT:-on}
 
 CONF=$INST/glue-mfa.conf
 DB_SOCK=$INST/run/mysqld.sock
@@ -51,11 +55,14 @@ MIGRATE=$REPO/tools/glue-mfa-migrate
 
 DEPS=(build-essential pkg-config libfcgi-dev libfcgi-bin spawn-fcgi libcjson-dev
 	libsodium-dev libmariadb-dev libmariadb-dev-compat mariadb-server
-	mariadb-client lighttpd python3-pytest python3-requests python3-aiosmtpd
+	mariadb-client lighttpd lighttpd-modules-lua python3-pytest python3-requests python3-aiosmtpd
 	msmtp wrk curl liboath-dev libqrencode-dev)
-# Only `make test` needs these (the real-browser test of www/).
+# Only `make test` needs these (the real-browser test of www/, the example
+# web servers).
+# libapache2-mod-security2: apache.conf.example's per-address limit, which
+# tools/serve.sh apache and apache-cgi load and test.
 TEST_DEPS=(chromium chromium-driver python3-selenium apache2 libapache2-mod-fcgid nginx
-	oathtool python3-pyotp)
+	libapache2-mod-security2 oathtool python3-pyotp)
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'instance.sh: %s\n' "$*" >&2; exit 1; }
@@ -68,6 +75,8 @@ check_settings() {
 	fi
 	[[ $PROCS =~ ^[1-9][0-9]*$ ]] || die "GLUE_PROCS must be a positive integer"
 	[[ $MODE == fcgi || $MODE == cgi ]] || die "GLUE_MODE must be fcgi or cgi, not '$MODE'"
+	[[ $RATE_LIMIT == on || $RATE_LIMIT == off ]] ||
+		die "GLUE_RATE_LIMIT must be on or off, not '$RATE_LIMIT'"
 	# sun_path holds 108 bytes; the longest socket we create is below.
 	local longest="$INST/run/backend-multi-factor-auth-type-deactivate.sock-99"
 	((${#longest} < 108)) || die "instance path too long for UNIX sockets: $INST"
@@ -477,9 +486,19 @@ pages_block() {
 	fi
 }
 
+# The limit of requests per client address (contract §9.7): the same
+# script as lighttpd.conf.example's, nginx.conf.example's figures (200 a
+# second, bursts of 1000), 429 with code 124 beyond.  Every request of the
+# tests comes from 127.0.0.1; the end-to-end suite stays well below it.
+rate_limit_line() {
+	[[ $RATE_LIMIT == on ]] || return 0
+	printf 'magnet.attract-raw-url-to = ( %s )\n' "$(lighttpd_str "$REPO/etc/rate-limit.lua")"
+}
+
 write_web_conf() {
 	local name modules env_line=""
 	modules='"mod_access", "mod_alias", "mod_setenv", "mod_accesslog", "mod_fastcgi", "mod_cgi"'
+	[[ $RATE_LIMIT == off ]] || modules="\"mod_magnet\", $modules"
 	if [[ $MODE == cgi ]]; then
 		env_line="setenv.add-environment = ( $(program_env), \"PATH\" => $(lighttpd_str "$PATH") )"
 	fi
@@ -510,6 +529,7 @@ write_web_conf() {
 			server.max-keep-alive-requests = 100
 			server.max-request-field-size = 8192
 			server.feature-flags = ( "server.graceful-shutdown-timeout" => 15 )
+			$(rate_limit_line)
 			accesslog.filename = $(lighttpd_str "$INST/log/lighttpd-access.log")
 			index-file.names = ( "index.html" )
 			url.access-deny = ( "~", ".inc" )

@@ -189,6 +189,8 @@ stage_prefix() {
 	rm -rf "$STAGE"
 	mkdir -p "$STAGE/cgi-bin/backend"
 	cp -R "$REPO/www" "$STAGE/www"
+	mkdir -p "$STAGE/etc"
+	cp "$REPO/etc/rate-limit.lua" "$STAGE/etc/"
 	for name in $(programs "$BIN"); do cp -p "$BIN/$name" "$STAGE/cgi-bin/"; done
 	for name in $(programs "$BIN/backend"); do
 		cp -p "$BIN/backend/$name" "$STAGE/cgi-bin/backend/"
@@ -223,7 +225,8 @@ apache_main() {
 		StartServers 1
 		LoadModule mpm_${mpm}_module $MODULES/mod_mpm_$mpm.so
 	EOF
-	for m in authz_core mime dir headers setenvif rewrite reqtimeout "$@"; do
+	# unique_id and security2: the per-address limit (apache.conf.example).
+	for m in authz_core mime dir headers setenvif rewrite reqtimeout unique_id security2 "$@"; do
 		echo "LoadModule ${m}_module $MODULES/mod_$m.so"
 	done
 	cat <<-EOF
@@ -275,6 +278,11 @@ render_apache_cgi() {
 	chmod -R u=rwX,go=rX "$DOCROOT"
 	{
 		apache_main "$mpm" env "$CGI_MODULE"
+		# What a .htaccess cannot set, the host's configuration does: the
+		# per-address limit of apache.conf.example, taken from it, and its
+		# 429 document (htaccess.example has the others).
+		sed -n '/# glue-mfa rate limit: begin/,/# glue-mfa rate limit: end/p' \
+			"$REPO/apache.conf.example" | sed -e "s|@RUN@|$(sed_escape "$RUN")|g"
 		cat <<-EOF
 			ErrorLog "$PROG_LOG"
 			CustomLog "$LOG/access.log" combined
@@ -337,6 +345,15 @@ render_lighttpd() {
 	chown "$WEB_USER:" "$RUN" "$LOG"
 }
 
+# ModSecurity's counters (apache.conf.example's SecDataDir), written by
+# Apache's children: empty at each start.
+modsecurity_dir() {
+	rm -rf "$RUN/modsecurity"
+	mkdir -p "$RUN/modsecurity"
+	chown "$WEB_USER:" "$RUN/modsecurity"
+	chmod 700 "$RUN/modsecurity"
+}
+
 server_check() {
 	local out=$LOG/check.log
 	case $SERVER in
@@ -352,8 +369,8 @@ cmd_render() {
 	chmod 755 "$DIR" "$RUN"
 	[[ $SERVER == apache-cgi ]] || stage_prefix
 	case $SERVER in
-	apache) render_apache ;;
-	apache-cgi) render_apache_cgi ;;
+	apache) modsecurity_dir && render_apache ;;
+	apache-cgi) modsecurity_dir && render_apache_cgi ;;
 	nginx) render_nginx ;;
 	lighttpd) render_lighttpd ;;
 	esac
@@ -700,37 +717,41 @@ gone_checks() {
 }
 
 # Limits (contract §9.7): 2,000 slow connections (headers a byte at a
-# time) for a few seconds leave a normal client answered; under nginx, a
-# burst over the per-address rate is answered 429 with the JSON:API
-# document.  Figures printed by tests/webserver/webcheck.py.
+# time) for a few seconds leave a normal client answered; then a burst
+# over the per-address rate (3000 requests at once from 127.0.0.1) is
+# answered 429 with the JSON:API document, after the 1000 the limit lets
+# through at once, and a request 6 s later passes again.  Figures printed
+# by tests/webserver/webcheck.py.
 # Apache holds a worker thread for each connection still sending its
 # headers, so slow connections beyond its workers (here 400) keep others
 # waiting until mod_reqtimeout cuts them: there 200 of them for 9 s, each
 # cut by the server, a normal client answered all along (README:
-# "Limits in the web server").
+# "Limits in the web server").  apache-cgi: the burst only (the slow
+# connections are the host's).
 limit_checks() {
 	local out rc args=(--conns 2000 --seconds 6) what="2000 slow connections"
-	[[ $SERVER == apache-cgi ]] && return 0
 	[[ $SERVER == apache ]] && args=(--conns 200 --seconds 9 --expect-closed) \
 		what="200 slow connections, each cut by mod_reqtimeout"
-	out=$(/usr/bin/python3 "$REPO/tests/webserver/webcheck.py" slow "$BASE/customers/DE--1" \
-		"${args[@]}" 2>&1) && rc=0 || rc=$?
-	sed 's/^/      /' <<<"$out"
-	expect "$what: a normal client answered" 0 "$rc"
-	if [[ $SERVER == nginx ]]; then
-		out=$(/usr/bin/python3 "$REPO/tests/webserver/webcheck.py" burst "$BASE/favicon.svg" \
-			--requests 3000 --threads 6 2>&1) && rc=0 || rc=$?
+	if [[ $SERVER != apache-cgi ]]; then
+		out=$(/usr/bin/python3 "$REPO/tests/webserver/webcheck.py" slow "$BASE/customers/DE--1" \
+			"${args[@]}" 2>&1) && rc=0 || rc=$?
 		sed 's/^/      /' <<<"$out"
-		expect "3000 requests at once: some refused 429" 0 "$rc"
-		got=$(req GET /favicon.svg)
-		# The burst is spent: the next request at once may still be
-		# within the rate; the bucket refills at 200 a second.
-		sleep 6
+		expect "$what: a normal client answered" 0 "$rc"
 	fi
+	# Apache counts in fixed windows of 5 s (apache.conf.example): the
+	# requests just before (the normal client of the slow check) count in
+	# the window the burst begins in.  A quiet window first, so that the
+	# whole burst of 1000 is the burst's.
+	[[ $SERVER == apache* ]] && sleep 6
+	out=$(/usr/bin/python3 "$REPO/tests/webserver/webcheck.py" burst "$BASE/favicon.svg" \
+		--requests 3000 --threads 6 --min-passed 1000 --retry-after 1 --recover 6 2>&1) &&
+		rc=0 || rc=$?
+	sed 's/^/      /' <<<"$out"
+	expect "3000 requests at once: 1000 pass, the rest 429 124, then passing again" 0 "$rc"
 }
 
 # A graceful restart under load (contract §9.8): 4 clients for 6 s, each
-# pausing 40 ms between requests (below nginx's per-address rate), the
+# pausing 40 ms between requests (below the per-address rate), the
 # server's own reload at the middle; no error, refused connections at most.
 reload_check() {
 	local out rc

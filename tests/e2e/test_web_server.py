@@ -8,7 +8,13 @@ checks the same of each example configuration).
   program is back for the next request.
 - 2,000 slow connections (headers a byte at a time) leave a normal client
   answered (tests/webserver/webcheck.py slow; its figures are printed).
-- tools/instance.sh restart-web under load (4 clients): no error, only
+- A burst over the per-address rate (3000 requests at once from this one
+  address, etc/rate-limit.lua under mod_magnet): the first 1000 pass, the
+  rest are answered 429 with the JSON:API document of code 124 and
+  Retry-After 1 by lighttpd itself, and 6 s later requests pass again
+  (webcheck.py burst; counts printed).
+- tools/instance.sh restart-web under load (4 clients, each pausing 40 ms
+  between requests: below the per-address rate): no error, only
   refused connections at most, and two sign-ins whose bodies were still
   being sent when the restart began both end with the program's 201
   (webcheck.py restart; counts printed).
@@ -165,6 +171,24 @@ def test_two_thousand_slow_connections_leave_a_client_answered():
     assert ", 0 failed;" in out.stdout, out.stdout
 
 
+def test_burst_over_the_per_address_rate_is_answered_429():
+    needs_instance()
+    with open(os.path.join(INSTANCE, "lighttpd.conf")) as f:
+        if "rate-limit.lua" not in f.read():
+            pytest.skip("the instance runs without the limit (GLUE_RATE_LIMIT=off)")
+    out = subprocess.run([PY, WEBCHECK, "burst", BASE + "/favicon.svg",
+                          "--requests", "3000", "--threads", "6", "--min-passed", "1000",
+                          "--retry-after", "1", "--recover", "6"],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         timeout=180)
+    print(out.stdout)
+    assert out.returncode == 0, out.stdout
+    assert "the next request: 200" in out.stdout, out.stdout
+    # The programs answer as before.
+    st, h, _ = get("/customers/DE--1")
+    assert st == 403 and "x-request-id" in h, (st, h)
+
+
 # ---------------------------------------------------------------- restart
 
 def test_graceful_restart_under_load():
@@ -172,7 +196,7 @@ def test_graceful_restart_under_load():
     cmd = "%s restart-web" % INSTANCE_SH
     out = subprocess.run([PY, WEBCHECK, "restart", BASE + "/customers/DE--1",
                           "--status", "403", "--threads", "4", "--seconds", "6",
-                          "--command", cmd],
+                          "--pause", "0.04", "--command", cmd],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                          timeout=180, env=instance_env())
     print(out.stdout)

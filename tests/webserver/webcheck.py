@@ -21,12 +21,17 @@
       program's 201.  Prints the counts; exit 0 when there is no error,
       every sign-in in flight got its 201 and CMD succeeded.
 
-  webcheck.py burst URL [--requests 3000] [--threads 6]
+  webcheck.py burst URL [--requests 3000] [--threads 6] [--min-passed 1000]
+                        [--retry-after 1] [--recover 6]
       REQUESTS requests as fast as THREADS keep-alive connections carry
       them, from this one address: a web server with a per-address rate
-      limit refuses some with 429.  Exit 0 when some were refused, each of
-      those with the JSON:API document of www/errors/429.json and
-      Retry-After, and every other answer was 200.
+      limit refuses some with 429.  Then, RECOVER seconds after the burst,
+      one more request (the limit's window is over: it must pass).  Exit 0
+      when some were refused, each of those exactly as www/errors/429.json
+      (the JSON:API document of code 124, Content-Type
+      application/vnd.api+json, Retry-After RETRY_AFTER), at least
+      MIN_PASSED were answered 200 (the burst the limit lets through),
+      every other answer was 200, and so was the request after RECOVER.
 
 URL is http://HOST:PORT/PATH; --header "Name: value" adds request headers.
 """
@@ -324,7 +329,7 @@ def cmd_burst(a):
                         doc = json.loads(body)
                     except ValueError:
                         doc = None
-                    if (doc != TOO_MANY or not h.get("retry-after") or
+                    if (doc != TOO_MANY or h.get("retry-after") != a.retry_after or
                             h.get("content-type") != "application/vnd.api+json"):
                         bad.append((r.status, h, body[:200]))
                 if h.get("connection", "").lower() == "close":
@@ -354,6 +359,19 @@ def cmd_burst(a):
         print("burst: 429 answers not as www/errors/429.json: %d, e.g. %r" % (len(bad), bad[0]))
     ok = counts.get(429, 0) > 0 and not bad and \
         counts.get(200, 0) + counts.get(429, 0) == a.requests
+    if counts.get(200, 0) < a.min_passed:
+        print("burst: only %d answered 200, fewer than the %d the limit lets through"
+              % (counts.get(200, 0), a.min_passed))
+        ok = False
+    if a.recover:
+        time.sleep(a.recover)
+        try:
+            st, h, _ = one_request(host, port, path, headers)
+            what = "%d" % st
+        except (OSError, http.client.HTTPException) as e:
+            st, what = None, type(e).__name__
+        print("burst: %d s after the burst, the next request: %s" % (a.recover, what))
+        ok = ok and st == 200
     print("burst: %s" % ("ok" if ok else "FAILED"))
     return 0 if ok else 1
 
@@ -383,6 +401,13 @@ def main():
     b.add_argument("url")
     b.add_argument("--requests", type=int, default=3000)
     b.add_argument("--threads", type=int, default=6)
+    b.add_argument("--min-passed", type=int, default=1000,
+                   help="answers 200 the limit must let through (its burst)")
+    b.add_argument("--retry-after", default="1",
+                   help="the Retry-After every 429 must carry")
+    b.add_argument("--recover", type=float, default=6.0,
+                   help="seconds after the burst to wait for one more request, "
+                   "which must pass (0: none)")
     b.add_argument("--header", action="append")
     a = p.parse_args()
     return {"slow": cmd_slow, "restart": cmd_restart, "burst": cmd_burst}[a.cmd](a)
