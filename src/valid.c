@@ -515,7 +515,7 @@ media_type_ok(const char *ct)
 	const char	*p, *end;
 	int		 f;
 
-	if (ct == NULL || (p = mtype_read(ows(ct), type, sizeof(type))) ==
+	if (ct == NULL || (p = mtype_read(ct, type, sizeof(type))) ==
 	    NULL || (f = mparams(p, 0, &end)) < 0 || *end != '\0')
 		return 0;
 	if (strcmp(type, "application/vnd.api+json") == 0)
@@ -530,10 +530,13 @@ static const char *
 range_skip(const char *p)
 {
 	for (; *p != '\0' && *p != ','; p++)
-		if (*p == '"')
+		if (*p == '"') {
 			for (p++; *p != '"' && *p != '\0'; p++)
 				if (*p == '\\' && p[1] != '\0')
 					p++;
+			if (*p == '\0')
+				break;
+		}
 	return *p == ',' ? p + 1 : p;
 }
 

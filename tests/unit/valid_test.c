@@ -785,6 +785,7 @@ test_media_type_ok(void)
 		{ "application/vnd.api+json; profile=a b", 0 },
 		{ "application/vnd.api+json x", 0 },
 		{ "application/vnd.api+json, application/json", 0 },
+		{ " application/json", 0 },
 		{ "application/vnd.api+json;profile=\"https://example.com/p\"", 1 },
 		{ "application/vnd.api+json; ext=a; profile=b", 0 },
 		{ "application/vnd.api+json; ext=\"\"; profile=b", 1 },
@@ -880,6 +881,9 @@ test_accept_ok(void)
 		{ "application/ json", 0 },
 		{ "application/json x, text/html", 0 },
 		{ "garbage, application/json", 1 },
+		/* an unterminated quote runs to the end (found by fuzzing) */
+		{ "text/html;a=\"x, application/json", 0 },
+		{ "application/json, text/html;a=\"x\\", 1 },
 		{ "text/html, application/json", 1 },
 		{ "text/html,application/vnd.api+json;q=0.9", 1 },
 		{ "text/html, */*", 1 },
