@@ -107,6 +107,8 @@ static const struct key keys[] = {
 	{ "daily_recipient_cap", K_LONG, "50", 1, 100000, NULL, S(daily_recipient_cap) },
 	/* Idempotency-Key: how long a stored answer replays (contract §9.6). */
 	{ "idempotency_window", K_LONG, "86400", 60, 7 * 86400L, NULL, S(idempotency_window) },
+	/* Origins whose pages may call the API (contract §10.1). */
+	{ "cors_allow_origins", K_STR, "", 0, 0, NULL, S(cors_allow_origins) },
 #ifdef GLUE_TESTING
 	{ "test_clock_file", K_STR, "", 0, 0, NULL, S(test_clock_file) },
 	{ "test_fault_file", K_STR, "", 0, 0, NULL, S(test_fault_file) },
@@ -305,6 +307,42 @@ strip_comment(const struct key *k, char *value)
 		}
 }
 
+/* cors_allow_origins: comma-separated origins (origin_bad()). */
+static int
+origins_ok(const char *list, char *err, size_t errsz)
+{
+	const char	*p = list, *e, *why;
+	char		 show[48], item[256];
+	size_t		 len;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	while (*p != '\0') {
+		e = strchr(p, ',');
+		len = e != NULL ? (size_t)(e - p) : strlen(p);
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		snprintf(item, sizeof(item), "%.*s", (int)len, p);
+		why = len == 0 ? "an empty entry" : len >= sizeof(item) ?
+		    "longer than 255 bytes" : origin_bad(p, len);
+		if (why != NULL) {
+			snprintf(err, errsz, "cors_allow_origins: \"%s\": %s",
+			    shown(show, sizeof(show), item), why);
+			return -1;
+		}
+		if (e == NULL)
+			break;
+		for (p = e + 1; *p == ' ' || *p == '\t'; p++)
+			;
+		if (*p == '\0') {
+			snprintf(err, errsz, "cors_allow_origins: an empty "
+			    "entry");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Cross-key rules, checked once every line is read. */
 static int
 config_check(char *err, size_t errsz)
@@ -324,6 +362,8 @@ config_check(char *err, size_t errsz)
 		    "and networks");
 		return -1;
 	}
+	if (origins_ok(cfg.cors_allow_origins, err, errsz) != 0)
+		return -1;
 	if (cfg.methods[0] == '\0') {
 		snprintf(err, errsz, "methods: at least one method is needed");
 		return -1;

@@ -92,6 +92,7 @@ struct config {
 	long	 registration_key_ttl;
 	long	 daily_recipient_cap;	/* code mails per address, 24 h */
 	long	 idempotency_window;	/* seconds a stored answer replays */
+	char	*cors_allow_origins;	/* origins, comma-separated: "" off */
 };
 
 extern struct config cfg;
@@ -775,6 +776,11 @@ struct req {
 	int		 status;		/* its HTTP status, for the log */
 	char		 headers[160];		/* more header lines (CRLF ended) */
 	char		 ok_headers[64];	/* more, for a success (< 400) only */
+	const char	*cors_origin;		/* Origin, when listed (§10.1) */
+	int		 cors_preflight;	/* the answer is a CORS preflight */
+	size_t		 own_at, own_len;	/* the held answer's lines of this
+						   request alone (X-Request-Id,
+						   CORS), not stored (§9.6) */
 };
 
 #define CL_ABSENT	(-1)	/* no body */
@@ -855,6 +861,7 @@ enum err {
 	E_IDEM_KEY_INVALID,	/* 400 115, header Idempotency-Key */
 	E_IDEM_MISMATCH,	/* 422 116, header Idempotency-Key */
 	E_IDEM_BUSY,		/* 409 117, header Idempotency-Key, Retry-After */
+	E_DUPLICATE_MEMBER,	/* 400 125, pointer */
 	E__COUNT
 };
 
@@ -867,6 +874,7 @@ int	 jsonapi_error_retry(struct req *, enum err, long retry_after);
 int	 jsonapi_db_error(struct req *);
 int	 jsonapi_flush(struct req *);
 const char *jsonapi_held(const struct req *, size_t *len);
+size_t	 jsonapi_held_stored(const struct req *, char *out, size_t sz);
 int	 jsonapi_replay(struct req *, const char *answer, size_t len);
 void	 jsonapi_discard(struct req *);
 int	 jsonapi_send(struct req *, int status, cJSON *doc);
@@ -903,6 +911,9 @@ long long customer_ref_id(const char *);
 int	 media_type_ok(const char *);
 void	 utf8_truncate(char *, size_t, const char *, size_t max);
 int	 accept_ok(const char *);
+int	 json_duplicate(const cJSON *, char *ptr, size_t sz);
+const char *origin_bad(const char *, size_t);
+int	 origin_listed(const char *list, const char *origin);
 
 /* ---- fields.c: declarative attribute rules ---------------------------- */
 

@@ -287,12 +287,12 @@ idem_claim(struct req *r)
 		r->idem.claimed = 1;
 }
 
-/* The held answer less its X-Request-Id line, sealed. */
+/* The held answer less this request's own lines, sealed. */
 static int
 seal_answer(struct req *r, unsigned char **box, size_t *boxlen,
     unsigned char nonce[SEAL_NONCE_BYTES])
 {
-	const char	*out, *id, *end;
+	const char	*out;
 	char		*plain;
 	size_t		 len, n;
 	int		 rc;
@@ -301,14 +301,9 @@ seal_answer(struct req *r, unsigned char **box, size_t *boxlen,
 	if (out == NULL || len == 0 || len > IDEM_ANSWER_MAX + 64)
 		return -1;
 	plain = xmalloc(len);
-	n = len;
-	memcpy(plain, out, len);
-	if ((id = memmem(out, len, "\r\nX-Request-Id: ", 16)) != NULL &&
-	    (end = memchr(id + 2, '\n', len - (size_t)(id + 2 - out))) !=
-	    NULL) {
-		n = (size_t)(id + 2 - out);
-		memcpy(plain + n, end + 1, len - (size_t)(end + 1 - out));
-		n += len - (size_t)(end + 1 - out);
+	if ((n = jsonapi_held_stored(r, plain, len)) == 0) {
+		free(plain);
+		return -1;
 	}
 	if (n > IDEM_ANSWER_MAX) {
 		free(plain);

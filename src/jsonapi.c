@@ -110,6 +110,10 @@ static const struct {
 	    "for a different request.", IDEM_HEADER, 0 },
 	[E_IDEM_BUSY] = { 409, "117", "A request with this Idempotency-Key is "
 	    "still in progress.", IDEM_HEADER, 1 },
+	/* contract §10.2: a member name given twice in one object. */
+	[E_DUPLICATE_MEMBER] = { 400, "125",
+	    "Duplicate member name: a member may appear only once in an "
+	    "object." },
 };
 
 const char *
@@ -159,6 +163,34 @@ out_append(struct req *r, const char *p, size_t n)
 }
 
 /*
+ * contract §10.1: what the CORS headers expose and allow, and how long a
+ * browser may keep a preflight's answer (it asks again after that).
+ */
+#define CORS_EXPOSE	"X-Request-Id, Retry-After, WWW-Authenticate"
+#define CORS_HEADERS	"Authorization, Content-Type, Accept, X-MFA-Code, " \
+			"Idempotency-Key"
+#define CORS_MAX_AGE	"600"	/* seconds; Chromium keeps at most 7200 */
+
+/*
+ * The header lines of this request alone: its X-Request-Id and, for a
+ * listed Origin, Access-Control-Allow-Origin with Vary: Origin (and on an
+ * answer that is not a preflight, what it exposes).  An answer stored for
+ * an Idempotency-Key is stored without them and given this request's on
+ * replay (contract §9.6, §10.1).
+ */
+static int
+own_lines(const struct req *r, char *buf, size_t sz)
+{
+	int	 cors = r->cors_origin != NULL;
+
+	return snprintf(buf, sz, "X-Request-Id: %s\r\n%s%s%s%s", r->id,
+	    cors ? "Access-Control-Allow-Origin: " : "",
+	    cors ? r->cors_origin : "", cors ? "\r\nVary: Origin\r\n" : "",
+	    cors && !r->cors_preflight ? "Access-Control-Expose-Headers: "
+	    CORS_EXPOSE "\r\n" : "");
+}
+
+/*
  * Writes one response.  extra: more header lines, each ending in CRLF.
  * Tokens travel in bodies, so nothing may be cached (RFC 6749 §5.1).
  */
@@ -166,28 +198,35 @@ static int
 respond(struct req *r, int status, const char *ctype, const char *extra,
     const char *body, size_t len)
 {
-	char	 head[1024];
-	int	 n;
+	char	 head[2048], own[512];
+	int	 n, first, nown;
 
 	if (r->answered)
 		return -1;
 	r->answered = 1;
 	r->status = status;
-	n = snprintf(head, sizeof(head), "Status: %d %s\r\n"
-	    "X-Request-Id: %s\r\n"
+	first = snprintf(head, sizeof(head), "Status: %d %s\r\n", status,
+	    reason(status));
+	nown = own_lines(r, own, sizeof(own));
+	if (first < 0 || nown < 0 || (size_t)nown >= sizeof(own))
+		return -1;
+	n = snprintf(head + first, sizeof(head) - (size_t)first, "%s"
 	    "Cache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
 	    "%s%s%s"
-	    "%s%s%s\r\n", status, reason(status), r->id,
+	    "%s%s%s\r\n", own,
 	    ctype != NULL ? "Content-Type: " : "",
 	    ctype != NULL ? ctype : "", ctype != NULL ? "\r\n" : "",
 	    extra != NULL ? extra : "", r->headers,
 	    status < 400 ? r->ok_headers : "");
-	if (n < 0 || (size_t)n >= sizeof(head))
+	if (n < 0 || (size_t)n >= sizeof(head) - (size_t)first)
 		return -1;
+	n += first;
 	if (r->method == M_HEAD)
 		len = 0;
 	if (r->hold) {
+		r->own_at = r->outlen + (size_t)first;
+		r->own_len = (size_t)nown;
 		out_append(r, head, (size_t)n);
 		out_append(r, body, len);
 		return 0;
@@ -222,29 +261,49 @@ jsonapi_held(const struct req *r, size_t *len)
 
 /*
  * Answers with a stored answer (contract §9.6): its status line, this
- * request's X-Request-Id and Idempotent-Replayed, then its own headers and
- * body as they were, less the X-Request-Id of the request that made it
- * (removed before it was stored).
+ * request's own lines (X-Request-Id, CORS) and Idempotent-Replayed, then
+ * its own headers and body as they were, less the lines of the request
+ * that made it (removed before it was stored: jsonapi_held_stored()).
  */
 int
 jsonapi_replay(struct req *r, const char *ans, size_t len)
 {
 	const char	*eol = memchr(ans, '\n', len);
-	char		 head[96];
+	char		 own[512];
 	int		 n, status;
 
 	if (r->answered || !r->hold || eol == NULL ||
 	    sscanf(ans, "Status: %3d", &status) != 1 || status < 200 ||
 	    status > 299)
 		return -1;
+	n = own_lines(r, own, sizeof(own));
+	if (n < 0 || (size_t)n >= sizeof(own))
+		return -1;
 	r->answered = 1;
 	r->status = status;
-	n = snprintf(head, sizeof(head), "X-Request-Id: %s\r\n"
-	    "Idempotent-Replayed: true\r\n", r->id);
 	out_append(r, ans, (size_t)(eol + 1 - ans));
-	out_append(r, head, (size_t)n);
+	out_append(r, own, (size_t)n);
+	out_append(r, "Idempotent-Replayed: true\r\n", 27);
 	out_append(r, eol + 1, len - (size_t)(eol + 1 - ans));
 	return 0;
+}
+
+/*
+ * The held answer as it is stored for an Idempotency-Key: without this
+ * request's own lines (X-Request-Id, CORS), which a replay gives anew.
+ * out: the caller's, at least the held length.  Its length, 0 if none.
+ */
+size_t
+jsonapi_held_stored(const struct req *r, char *out, size_t sz)
+{
+	size_t	 len = r->hold ? r->outlen : 0, n;
+
+	if (len == 0 || sz < len || r->own_at + r->own_len > len)
+		return 0;
+	memcpy(out, r->out, r->own_at);
+	n = len - r->own_at - r->own_len;
+	memcpy(out + r->own_at, r->out + r->own_at + r->own_len, n);
+	return r->own_at + n;
 }
 
 /* Forgets a held answer, so another can be given (a failed commit). */
@@ -366,10 +425,42 @@ error_doc(const struct req *r, enum err e, enum source src, const char *where)
 	return doc;
 }
 
+/*
+ * RFC 9470 §3: a request that needs a second factor (5900) or whose code
+ * was wrong (5901), on a route authenticated by a bearer token, says so in
+ * WWW-Authenticate as well as in its body (contract §10.3).  NULL: not
+ * such an answer.
+ */
+static const char *
+step_up(const struct req *r, enum err e)
+{
+	if (r->route == NULL || !(r->route->flags & R_AUTH))
+		return NULL;
+	if (e == E_MFA_CODE_MISSING)
+		return "WWW-Authenticate: Bearer "
+		    "error=\"insufficient_user_authentication\", "
+		    "error_description=\"A second factor is required: send "
+		    "a code in X-MFA-Code\"\r\n";
+	if (e == E_MFA_CODE_INVALID)
+		return "WWW-Authenticate: Bearer "
+		    "error=\"insufficient_user_authentication\", "
+		    "error_description=\"The code in X-MFA-Code is not "
+		    "valid\"\r\n";
+	return NULL;
+}
+
 static int
 error_out(struct req *r, enum err e, enum source src, const char *where,
     const char *extra)
 {
+	const char	*www = step_up(r, e);
+	char		 both[512];
+
+	if (www != NULL) {
+		snprintf(both, sizeof(both), "%s%s", extra != NULL ? extra :
+		    "", www);
+		extra = both;
+	}
 	return send_doc(r, errs[e].status, MEDIA_JSONAPI, extra,
 	    error_doc(r, e, src, where));
 }
@@ -409,14 +500,25 @@ jsonapi_db_error(struct req *r)
 	    db_unavailable() ? E_UNAVAILABLE : E_INTERNAL);
 }
 
-/* 405 with Allow, or 204 with Allow for OPTIONS. */
+/*
+ * 405 with Allow, or 204 with Allow for OPTIONS; a CORS preflight's 204
+ * also allows the route's methods and the request headers the API reads
+ * (contract §10.1).  No Access-Control-Allow-Credentials: bearer tokens
+ * travel in Authorization, never in cookies.
+ */
 int
 jsonapi_allow(struct req *r, int status, unsigned methods)
 {
-	char	 extra[128], list[96];
+	char	 extra[512], list[96];
 
 	allow_list(list, sizeof(list), methods);
-	snprintf(extra, sizeof(extra), "Allow: %s\r\n", list);
+	if (status == 204 && r->cors_preflight)
+		snprintf(extra, sizeof(extra), "Allow: %s\r\n"
+		    "Access-Control-Allow-Methods: %s\r\n"
+		    "Access-Control-Allow-Headers: " CORS_HEADERS "\r\n"
+		    "Access-Control-Max-Age: " CORS_MAX_AGE "\r\n", list, list);
+	else
+		snprintf(extra, sizeof(extra), "Allow: %s\r\n", list);
 	if (status == 204)
 		return respond(r, 204, NULL, extra, NULL, 0);
 	return error_out(r, E_METHOD, SRC_NONE, NULL, extra);

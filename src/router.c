@@ -170,6 +170,7 @@ static void
 body_check(struct req *r)
 {
 	const cJSON	*data, *type;
+	char		 ptr[256];
 
 	body_read(r);
 	if (r->answered)
@@ -183,6 +184,12 @@ body_check(struct req *r)
 	if (!json_scan(r->body, r->body_len, MAX_JSON_DEPTH) ||
 	    (r->doc = cJSON_ParseWithLength(r->body, r->body_len)) == NULL) {
 		jsonapi_error(r, E_MALFORMED);
+		return;
+	}
+	/* contract §10.2: cJSON would read the first of two members of one
+	 * name, other parsers the last. */
+	if (json_duplicate(r->doc, ptr, sizeof(ptr))) {
+		jsonapi_error_src(r, E_DUPLICATE_MEMBER, SRC_POINTER, ptr);
 		return;
 	}
 	data = cJSON_GetObjectItemCaseSensitive(r->doc, "data");
@@ -216,6 +223,12 @@ step_route(struct req *r, const struct program *p)
 		return;
 	}
 	base_build(r);
+	/* A CORS preflight (Fetch §3.2.2): OPTIONS from a listed Origin with
+	 * Access-Control-Request-Method.  Answered whatever method it asks
+	 * for: the browser compares it with what is allowed. */
+	if (r->method == M_OPTIONS && r->cors_origin != NULL &&
+	    req_env(r, "HTTP_ACCESS_CONTROL_REQUEST_METHOD") != NULL)
+		r->cors_preflight = 1;
 	if (r->method == M_OPTIONS)
 		jsonapi_allow(r, 204, allowed);
 	else if (r->route == NULL)
@@ -401,12 +414,31 @@ rerun(struct req *r, int attempt)
 	return 1;
 }
 
+/*
+ * contract §10.1: a request from an Origin listed in cors_allow_origins
+ * gets the CORS headers on its answer, whatever the answer (jsonapi.c
+ * writes them); any other Origin gets none, and the same answer.  Never
+ * the development mailbox: a page trusted with the API is not trusted
+ * with every account's codes.
+ */
+static void
+cors_decide(struct req *r, const struct program *p)
+{
+	const char	*origin = req_env(r, "HTTP_ORIGIN");
+
+	if (origin != NULL && cfg.cors_allow_origins != NULL &&
+	    strcmp(p->name, "dev-mailbox") != 0 &&
+	    origin_listed(cfg.cors_allow_origins, origin))
+		r->cors_origin = origin;
+}
+
 void
 dispatch(struct req *r, const struct program *p)
 {
 	size_t	 i;
 	int	 attempt = 1;
 
+	cors_decide(r, p);
 	db_request_start();
 	r->hold = 1;		/* the answer leaves after conclude() */
 	do {

@@ -3,6 +3,7 @@
  * Lengths count characters (code points), as utf8mb4 VARCHAR columns do.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -364,109 +365,228 @@ customer_ref_id(const char *s)
 	return n;
 }
 
+/* RFC 9110 §5.6.2 tchar. */
+#define TCHARS	"!#$%&'*+-.^_`|~0123456789" \
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+static const char *
+ows(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/* One media type parameter (RFC 9110 §5.6.6): name and value, the value a
+ * token or a quoted-string (kept with its escapes, quotes removed). */
+struct mparam {
+	const char	*name, *val;
+	size_t		 nlen, vlen;
+};
+
+/* Reads "name=value" at p: the position after it, or NULL if malformed. */
+static const char *
+mparam_read(const char *p, struct mparam *m)
+{
+	if ((m->nlen = strspn(p, TCHARS)) == 0 || p[m->nlen] != '=')
+		return NULL;
+	m->name = p;
+	p += m->nlen + 1;
+	if (*p != '"') {
+		m->val = p;
+		m->vlen = strspn(p, TCHARS);
+		return m->vlen > 0 ? p + m->vlen : NULL;
+	}
+	m->val = ++p;
+	for (; *p != '"'; p++)
+		if (*p == '\0' || (*p == '\\' && *++p == '\0'))
+			return NULL;
+	m->vlen = (size_t)(p - m->val);
+	return p + 1;
+}
+
 static int
-param_ok(const char *p, const char *const *allowed)
+mparam_is(const struct mparam *m, const char *name)
+{
+	return m->nlen == strlen(name) && strncasecmp(m->name, name,
+	    m->nlen) == 0;
+}
+
+/* An ext value naming any extension: none is supported (JSON:API 1.1
+ * §5.1: ext is a space-separated list of extension URIs). */
+static int
+ext_unsupported(const struct mparam *m)
 {
 	size_t	 i;
 
-	while (*p == ' ' || *p == '\t')
-		p++;
-	for (i = 0; allowed[i] != NULL; i++)
-		if (strncasecmp(p, allowed[i], strlen(allowed[i])) == 0 &&
-		    p[strlen(allowed[i])] == '=')
+	for (i = 0; i < m->vlen; i++)
+		if (m->val[i] != ' ')
 			return 1;
 	return 0;
 }
 
+/* Reads type/subtype at p into buf (lower case): after it, or NULL. */
+static const char *
+mtype_read(const char *p, char *buf, size_t sz)
+{
+	size_t	 a, b, i;
+
+	if ((a = strspn(p, TCHARS)) == 0 || p[a] != '/' ||
+	    (b = strspn(p + a + 1, TCHARS)) == 0 || a + 1 + b >= sz)
+		return NULL;
+	for (i = 0; i < a + 1 + b; i++)
+		buf[i] = (char)tolower((unsigned char)p[i]);
+	buf[i] = '\0';
+	return p + a + 1 + b;
+}
+
+/* What a media type's parameters say (JSON:API 1.1 §5.1, RFC 9110). */
+#define MT_OTHER	0x01	/* a parameter not named below */
+#define MT_EXT		0x02	/* ext, naming an extension */
+#define MT_EXT_NONE	0x04	/* ext, naming none */
+#define MT_PROFILE	0x08	/* profile */
+#define MT_CHARSET	0x10	/* charset=utf-8 */
+#define MT_BAD_CHARSET	0x20	/* another charset */
+#define MT_Q0		0x40	/* a weight of 0 (Accept only) */
+
+/* Not acceptable on a JSON:API media type; on application/json. */
+#define MT_NOT_JSONAPI	(MT_OTHER | MT_EXT | MT_CHARSET | MT_BAD_CHARSET)
+#define MT_NOT_JSON	(MT_OTHER | MT_EXT | MT_EXT_NONE | MT_PROFILE | \
+			MT_BAD_CHARSET)
+
+/* One parameter's flag. */
+static int
+mparam_flag(const struct mparam *m, int weight)
+{
+	size_t	 i;
+
+	if (weight && mparam_is(m, "q")) {
+		for (i = 0; i < m->vlen && strchr("0.", m->val[i]) != NULL; i++)
+			;
+		return i == m->vlen ? MT_Q0 : 0;
+	}
+	if (mparam_is(m, "ext"))
+		return ext_unsupported(m) ? MT_EXT : MT_EXT_NONE;
+	if (mparam_is(m, "profile"))
+		return MT_PROFILE;	/* allowed, and ignored: none applies */
+	if (mparam_is(m, "charset"))
+		return m->vlen == 5 && strncasecmp(m->val, "utf-8", 5) == 0 ?
+		    MT_CHARSET : MT_BAD_CHARSET;
+	return MT_OTHER;
+}
+
 /*
- * contract §2.2: application/vnd.api+json with only ext/profile parameters
- * (JSON:API 1.1 §5.1), or application/json, optionally with charset.
+ * The parameters from p on, up to a ',' (Accept) or the end: their flags,
+ * or -1 when malformed; *end: where they stopped.  Empty parameters are
+ * allowed (RFC 9110 §5.6.6: parameters = *( OWS ";" OWS [ parameter ] )).
+ * With weight, "q" is the weight wherever it stands (RFC 9110 §12.4.2:
+ * recipients process any parameter named "q" as the weight).
+ */
+static int
+mparams(const char *p, int weight, const char **end)
+{
+	struct mparam	 m;
+	int		 f = 0;
+
+	for (p = ows(p); *p == ';'; p = ows(p)) {
+		p = ows(p + 1);
+		if (*p == ';' || *p == ',' || *p == '\0')
+			continue;
+		if ((p = mparam_read(p, &m)) == NULL)
+			return -1;
+		f |= mparam_flag(&m, weight);
+	}
+	*end = p;
+	return f;
+}
+
+/*
+ * contract §2.2, §10.2: application/vnd.api+json with at most the
+ * parameters ext (naming no extension: none is supported) and profile
+ * (ignored), as JSON:API 1.1 §5.1 requires (415 for any media type
+ * parameter other than ext or profile, and for an ext listing an
+ * extension the server does not support); or application/json with at
+ * most charset=utf-8 (RFC 8259 §8.1: JSON is UTF-8).
  */
 int
 media_type_ok(const char *ct)
 {
-	static const char *const jsonapi_params[] = { "ext", "profile", NULL };
-	static const char *const json_params[] = { "charset", NULL };
-	const char *const *allowed;
-	const char	*p;
-	size_t		 n;
+	char		 type[64];
+	const char	*p, *end;
+	int		 f;
 
-	if (ct == NULL)
+	if (ct == NULL || (p = mtype_read(ct, type, sizeof(type))) ==
+	    NULL || (f = mparams(p, 0, &end)) < 0 || *end != '\0')
 		return 0;
-	n = strcspn(ct, ";");
-	while (n > 0 && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
-		n--;
-	if (n == 24 && strncasecmp(ct, "application/vnd.api+json", n) == 0)
-		allowed = jsonapi_params;
-	else if (n == 16 && strncasecmp(ct, "application/json", n) == 0)
-		allowed = json_params;
-	else
-		return 0;
-	for (p = strchr(ct, ';'); p != NULL; p = strchr(p + 1, ';'))
-		if (!param_ok(p + 1, allowed))
-			return 0;
-	/* RFC 8259 §8.1: JSON is UTF-8; another charset is refused. */
-	if ((p = strcasestr(ct, "charset=")) != NULL) {
-		p += 8;
-		if (*p == '"')
-			p++;
-		if (strncasecmp(p, "utf-8", 5) != 0 ||
-		    (p[5] != '\0' && p[5] != '"' && p[5] != ';' &&
-		    p[5] != ' '))
-			return 0;
-	}
-	return 1;
+	if (strcmp(type, "application/vnd.api+json") == 0)
+		return (f & MT_NOT_JSONAPI) == 0;
+	if (strcmp(type, "application/json") == 0)
+		return (f & MT_NOT_JSON) == 0;
+	return 0;
 }
 
-/* Does one media range of Accept admit JSON:API or JSON?  q=0 refuses. */
-static int
-range_ok(const char *r, size_t n)
+/* Skips to the next range of Accept (past a ','), quotes respected. */
+static const char *
+range_skip(const char *p)
 {
-	char		 buf[128], *semi, *q;
-	size_t		 len;
-
-	if (n >= sizeof(buf))
-		return 0;
-	memcpy(buf, r, n);
-	buf[n] = '\0';
-	len = strlen(buf);	/* RFC 9110 §5.6.1: OWS around the comma */
-	while (len > 0 && (buf[len - 1] == ' ' || buf[len - 1] == '\t'))
-		buf[--len] = '\0';
-	if ((semi = strchr(buf, ';')) != NULL) {
-		*semi = '\0';
-		if ((q = strstr(semi + 1, "q=")) != NULL &&
-		    strspn(q + 2, "0.") == strlen(q + 2))
-			return 0;
-	}
-	len = strlen(buf);
-	while (len > 0 && (buf[len - 1] == ' ' || buf[len - 1] == '\t'))
-		buf[--len] = '\0';
-	return strcmp(buf, "*/*") == 0 ||
-	    strcasecmp(buf, "application/*") == 0 ||
-	    strcasecmp(buf, "application/json") == 0 ||
-	    strcasecmp(buf, "application/vnd.api+json") == 0;
+	for (; *p != '\0' && *p != ','; p++)
+		if (*p == '"') {
+			for (p++; *p != '"' && *p != '\0'; p++)
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+			if (*p == '\0')
+				break;
+		}
+	return *p == ',' ? p + 1 : p;
 }
 
-/* No Accept header admits everything (RFC 9110 §12.5.1). */
+/*
+ * Accept (RFC 9110 §12.5.1, JSON:API 1.1 §5.1, contract §2.2, §10.2).  A
+ * JSON:API range with a parameter other than ext and profile, or whose ext
+ * names an extension (none is supported), is ignored; when Accept has
+ * JSON:API ranges and every one of them is ignored so, 406, whatever else
+ * it admits ("servers MUST respond with a 406 Not Acceptable status code
+ * if all instances of that media type are modified with a media type
+ * parameter other than ext or profile").  Otherwise one range must admit
+ * JSON:API or JSON: any type, application/ any subtype, application/json or an
+ * acceptable JSON:API range, with a weight above 0.  A malformed range
+ * admits nothing.  No Accept header admits everything.
+ */
 int
 accept_ok(const char *accept)
 {
-	const char	*p = accept, *e;
-	size_t		 n;
+	char		 type[64];
+	const char	*p = accept, *end;
+	int		 f, jsonapi = 0, ignored = 0, admits = 0;
 
-	if (accept == NULL || *accept == '\0')
+	if (accept == NULL || *ows(accept) == '\0')
 		return 1;
-	for (;;) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		e = strchr(p, ',');
-		n = e != NULL ? (size_t)(e - p) : strlen(p);
-		if (range_ok(p, n))
-			return 1;
-		if (e == NULL)
-			return 0;
-		p = e + 1;
+	for (; *(p = ows(p)) != '\0'; p = range_skip(end)) {
+		end = p;
+		if (*p == ',')
+			continue;	/* an empty list element */
+		if ((p = mtype_read(p, type, sizeof(type))) == NULL ||
+		    (f = mparams(p, 1, &end)) < 0 ||
+		    (*end != ',' && *end != '\0')) {
+			end = p != NULL ? p : end;
+			continue;
+		}
+		if (strcmp(type, "application/vnd.api+json") == 0) {
+			jsonapi++;
+			if (f & MT_NOT_JSONAPI) {
+				ignored++;
+				continue;
+			}
+		} else if (strcmp(type, "*/*") != 0 &&
+		    strcmp(type, "application/*") != 0 &&
+		    strcmp(type, "application/json") != 0)
+			continue;
+		if (!(f & MT_Q0))
+			admits = 1;
 	}
+	if (jsonapi > 0 && ignored == jsonapi)
+		return 0;
+	return admits;
 }
 
 /* Copies at most max characters of valid UTF-8 s, never splitting one. */
@@ -489,4 +609,152 @@ utf8_truncate(char *out, size_t sz, const char *s, size_t max)
 	out[i] = '\0';
 	if (!valid_utf8(out, i))
 		out[0] = '\0';
+}
+
+/* Appends "/" and seg, escaped (RFC 6901 §3), when all of it fits. */
+static int
+pointer_add(char *ptr, size_t sz, const char *seg)
+{
+	size_t	 n = strlen(ptr), need = 1;
+	const char *s;
+
+	for (s = seg; *s != '\0'; s++)
+		need += *s == '~' || *s == '/' ? 2 : 1;
+	if (n + need >= sz)
+		return 0;
+	ptr[n++] = '/';
+	for (s = seg; *s != '\0'; s++) {
+		if (*s == '~' || *s == '/') {
+			ptr[n++] = '~';
+			ptr[n++] = *s == '~' ? '0' : '1';
+		} else
+			ptr[n++] = *s;
+	}
+	ptr[n] = '\0';
+	return 1;
+}
+
+/* json_duplicate() below; room: segments may still be added. */
+static int
+dup_walk(const cJSON *item, char *ptr, size_t sz, int room)
+{
+	const cJSON	*c, *e;
+	char		 idx[24];
+	size_t		 n = strlen(ptr), i = 0;
+	int		 added;
+
+	for (c = item->child; c != NULL; c = c->next, i++) {
+		if (cJSON_IsObject(item)) {
+			for (e = item->child; e != c; e = e->next)
+				if (strcmp(e->string, c->string) == 0) {
+					if (room)
+						(void)pointer_add(ptr, sz,
+						    c->string);
+					return 1;
+				}
+			added = room && pointer_add(ptr, sz, c->string);
+		} else {
+			snprintf(idx, sizeof(idx), "%zu", i);
+			added = room && pointer_add(ptr, sz, idx);
+		}
+		if ((cJSON_IsObject(c) || cJSON_IsArray(c)) &&
+		    dup_walk(c, ptr, sz, added))
+			return 1;
+		ptr[n] = '\0';
+	}
+	return 0;
+}
+
+/*
+ * The first member name given twice in one object (contract §10.2), in
+ * document order: 1 and ptr (which starts as "") its JSON pointer (RFC
+ * 6901), else 0.  cJSON keeps both members and finds the first, where
+ * JavaScript and Python take the last: a proxy and this server would read
+ * different values.  A pointer too long for sz ends at the deepest member
+ * that fits.
+ */
+int
+json_duplicate(const cJSON *item, char *ptr, size_t sz)
+{
+	ptr[0] = '\0';
+	if (!cJSON_IsObject(item) && !cJSON_IsArray(item))
+		return 0;
+	return dup_walk(item, ptr, sz, 1);
+}
+
+/*
+ * One entry of cors_allow_origins (contract §10.1): an origin as browsers
+ * serialise it in Origin (RFC 6454 §6.2): "http" or "https", "://", a
+ * lower-case host name or IPv4 address or a bracketed IPv6 address, and a
+ * port only when it is not the scheme's default (browsers leave that
+ * out, so such an entry would never match).  No path, no wildcard, not
+ * "null" (the origin of every sandboxed document and file: page alike).
+ * NULL if it is one, else why not.
+ */
+const char *
+origin_bad(const char *s, size_t n)
+{
+	size_t	 h, p, i;
+	int	 https;
+	long	 port = 0;
+
+	if (n == 4 && strncmp(s, "null", 4) == 0)
+		return "\"null\" is the origin of any sandboxed page";
+	if (memchr(s, '*', n) != NULL)
+		return "no wildcards: list each origin";
+	for (i = 0; i < n; i++)
+		if (isupper((unsigned char)s[i]))
+			return "upper case: browsers send origins in lower case";
+	if (n > 7 && strncmp(s, "http://", 7) == 0)
+		https = 0, h = 7;
+	else if (n > 8 && strncmp(s, "https://", 8) == 0)
+		https = 1, h = 8;
+	else
+		return "not http:// or https://";
+	if (s[h] == '[') {
+		p = h + 1 + strspn(s + h + 1, "0123456789abcdef:.");
+		if (p >= n || s[p] != ']' || p == h + 1)
+			return "not a bracketed IPv6 address in lower case";
+		p++;
+	} else {
+		p = h + strspn(s + h, "abcdefghijklmnopqrstuvwxyz0123456789.-");
+		if (p == h)
+			return "no host (a lower-case name or address)";
+	}
+	if (p == n)
+		return NULL;
+	if (s[p] != ':')
+		return "a path or more: scheme://host[:port] only";
+	for (i = p + 1; i < n && isdigit((unsigned char)s[i]) && i < p + 6; i++)
+		port = port * 10 + (s[i] - '0');
+	if (i != n || i == p + 1 || s[p + 1] == '0' || port > 65535)
+		return "a port is 1-65535, digits only, and nothing follows it";
+	if (port == (https ? 443 : 80))
+		return "the default port: browsers never send it";
+	return NULL;
+}
+
+/* Is origin exactly one of the comma-separated entries (blanks around
+ * them ignored)? */
+int
+origin_listed(const char *list, const char *origin)
+{
+	size_t	 n = strlen(origin), len;
+	const char *p = list, *e;
+
+	if (n == 0)
+		return 0;
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		e = strchr(p, ',');
+		len = e != NULL ? (size_t)(e - p) : strlen(p);
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len == n && strncmp(p, origin, n) == 0)
+			return 1;
+		if (e == NULL)
+			return 0;
+		p = e + 1;
+	}
 }

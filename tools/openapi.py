@@ -41,11 +41,14 @@ CODES = {
     "104": (405, "Method not allowed.", None,
             "The path does not serve the method; `Allow` lists what it serves."),
     "105": (406, "Not acceptable.", None,
-            "`Accept` admits neither `application/vnd.api+json` nor `application/json`."),
+            "`Accept` admits neither `application/vnd.api+json` nor `application/json`, or every `application/vnd.api+json` range in it has a parameter other than `ext` and `profile` (`charset` included) or an `ext` (no extension is supported): JSON:API 1.1, contract §10.2."),
     "106": (413, "Request body too large.", None,
             "The body is over 64 KiB (the web server may refuse it first with its own 413)."),
     "107": (415, "Unsupported media type.", None,
-            "The body is neither `application/vnd.api+json` (parameters `ext`, `profile` only) nor `application/json` (`charset=utf-8` only)."),
+            "The body is neither `application/vnd.api+json` (parameter `profile` only, ignored; an `ext` naming an extension is refused, none is supported: contract §10.2) nor `application/json` (`charset=utf-8` only)."),
+    "125": (400, "Duplicate member name: a member may appear only once in an object.",
+            {"pointer": "/data/attributes/password"},
+            "A member name given twice in one object, at any depth (parsers disagree on which one counts); `source.pointer` names the second (contract §10.2)."),
     "110": (503, "Service temporarily unavailable.", None,
             "The database is down, does not answer within `db_read_timeout` / `db_connect_timeout` (2 s), or a unit of work kept meeting deadlocks or lock waits (contract §9.1, §9.2); `Retry-After`."),
     "118": (503, "Service temporarily unavailable. The request may have been carried out.", None,
@@ -117,7 +120,7 @@ CODES = {
 }
 
 ORDER = ["001", "002", "003", "004", "100", "101", "102", "103", "104", "105", "106",
-         "107", "110", "111", "118", "113", "114", "115", "116", "117", "400", "406", "408", "411", "412", "413", "415",
+         "107", "110", "111", "118", "113", "114", "115", "116", "117", "125", "400", "406", "408", "411", "412", "413", "415",
          "416", "417", "423", "425", "901"] + [str(c) for c in range(5900, 5914)]
 
 
@@ -294,6 +297,7 @@ def operation(op_id, summary, description, tags, *, success, auth=None,
     if body:
         add("400", "Malformed body (100) or a missing or mistyped member (101)",
             ["E100", "E101"])
+        add("400", "A member name given twice in one object (125)", ["E125"])
         add("409", "`data.type` is not this endpoint's resource type (102)", ["E102"])
         add("413", "Body over 64 KiB (106; the web server may answer first with its own 413)",
             ["E106"])
@@ -1222,6 +1226,70 @@ HEADERS = {
                          "schema": {"type": "string",
                                     "example": "Basic realm=\"glue-mfa\""}},
 }
+
+# contract §10.1, §10.3: headers sent only on some answers (required: false).
+HEADERS.update({
+    "Access-Control-Allow-Origin": {
+        "description": "contract §10.1: the request's `Origin`, when it is one of "
+                       "`cors_allow_origins`; absent for any other origin and when "
+                       "CORS is off (the default).",
+        "required": False, "schema": {"type": "string",
+                                      "example": "https://shop.example"}},
+    "Vary": {"description": "`Origin`, with `Access-Control-Allow-Origin`.",
+             "required": False, "schema": {"type": "string", "enum": ["Origin"]}},
+    "Access-Control-Expose-Headers": {
+        "description": "With `Access-Control-Allow-Origin` on every answer but a "
+                       "preflight: what a page may read.",
+        "required": False, "schema": {"type": "string", "enum": [
+            "X-Request-Id, Retry-After, WWW-Authenticate"]}},
+    "Access-Control-Allow-Methods": {
+        "description": "A CORS preflight's answer: the methods served at the path "
+                       "(as `Allow`).",
+        "required": False, "schema": {"type": "string"}},
+    "Access-Control-Allow-Headers": {
+        "description": "A CORS preflight's answer: the request headers the API reads.",
+        "required": False, "schema": {"type": "string", "enum": [
+            "Authorization, Content-Type, Accept, X-MFA-Code, Idempotency-Key"]}},
+    "Access-Control-Max-Age": {
+        "description": "A CORS preflight's answer: seconds a browser may keep it.",
+        "required": False, "schema": {"type": "integer", "enum": [600]}},
+    "WWW-Authenticate-StepUp": {
+        "description": "RFC 9470 (contract §10.3): with `5900` and `5901` on a route "
+                       "authenticated by a bearer token: a second factor is wanted. "
+                       "Get a code and send the same request again with `X-MFA-Code`.",
+        "required": False, "schema": {"type": "string", "example":
+            "Bearer error=\"insufficient_user_authentication\", error_description="
+            "\"A second factor is required: send a code in X-MFA-Code\""}},
+})
+
+CORS_ANSWER = ("Access-Control-Allow-Origin", "Vary", "Access-Control-Expose-Headers")
+CORS_PREFLIGHT = ("Access-Control-Allow-Origin", "Vary", "Access-Control-Allow-Methods",
+                  "Access-Control-Allow-Headers", "Access-Control-Max-Age")
+
+
+def add_cors_and_step_up():
+    """contract §10.1: the CORS headers on every answer (preflight headers on
+    OPTIONS); §10.3: WWW-Authenticate on the answers that carry 5900/5901."""
+    def add(resp, names):
+        h = resp.setdefault("headers", {})
+        for n in names:
+            h.setdefault(n, href(n))
+
+    for resp in RESPONSES.values():
+        add(resp, CORS_ANSWER)
+        examples = (resp.get("content", {}).get(JSONAPI, {}).get("examples") or {})
+        if "5900" in examples or "5901" in examples:
+            resp["headers"].setdefault("WWW-Authenticate", href("WWW-Authenticate-StepUp"))
+    for item in PATHS.values():
+        for m, op in item.items():
+            if m not in ("get", "post", "put", "patch", "delete", "options"):
+                continue
+            for resp in op["responses"].values():
+                if "$ref" not in resp:
+                    add(resp, CORS_PREFLIGHT if m == "options" else CORS_ANSWER)
+
+
+add_cors_and_step_up()
 
 DESCRIPTION = """\
 Spryker's Multi-Factor Authentication Glue API, in C (glue-mfa). Two APIs on one server:

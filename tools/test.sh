@@ -24,6 +24,8 @@
 #      (nginx.conf.example), Apache mod_cgi (htaccess.example) and lighttpd
 #      (lighttpd.conf.example)
 #  11. stop, summary
+#  TEST_PORT + 9 is the CORS tests' second origin (http://127.0.0.1:<it>,
+#  in the test instance's cors_allow_origins; the browser test serves it).
 #
 # The instance lives in a directory made for the run under TEST_TMP
 # (default /tmp; mode 0711) and removed by it, also on failure or
@@ -41,6 +43,10 @@ cd "$REPO" || exit 1
 
 KEEP=$REPO/var/test
 PORT=${TEST_PORT:-18080}
+# The second origin of the CORS tests (contract §10.1): listed in the test
+# instance's cors_allow_origins; tests/browser/test_cors.py serves its page
+# there.
+CORS_PORT=$((PORT + 9))
 TMP_ROOT=${TEST_TMP:-/tmp}
 PY=/usr/bin/python3
 TEST_BIN=$REPO/build/test/cgi-bin
@@ -325,7 +331,8 @@ export ASAN_OPTIONS=detect_leaks=$leaks:abort_on_error=0:log_path=$INST/log/asan
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$INST/log/ubsan
 if ! GLUE_MODE=fcgi GLUE_BIN=$ASAN_BIN GLUE_ADMIN=$REPO/build/test/bin/glue-mfa-admin \
 	GLUE_CONFIG_EXTRA="test_clock_file = $INST/clock
-test_fault_file = $INST/fault" tools/instance.sh start 9>&-; then
+test_fault_file = $INST/fault
+cors_allow_origins = http://127.0.0.1:$CORS_PORT" tools/instance.sh start 9>&-; then
 	fail "starting the test instance (logs in $KEEP/log)"
 	exit 1
 fi

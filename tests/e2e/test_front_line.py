@@ -127,6 +127,8 @@ def test_405_comes_before_415():
     "application/xml",
     "application/vnd.api+json; charset=utf-8",
     "application/vnd.api+json; foo=bar",
+    # contract §10.2: no extension is supported (JSON:API 1.1: 415)
+    'application/vnd.api+json; ext="https://jsonapi.org/ext/atomic"',
     "application/json; charset=iso-8859-1",
     "application/json; foo=bar",
     "application/jsonx",
@@ -150,7 +152,6 @@ def test_body_without_content_type_is_415():
     "application/json; charset=utf-8",
     "application/json;charset=utf-8",
     "application/json; charset=UTF-8",
-    'application/vnd.api+json; ext="https://jsonapi.org/ext/atomic"',
     'application/vnd.api+json; profile="https://example.com/profile"',
 ])
 def test_accepted_content_types_reach_the_handler(ctype, customer):

@@ -38,7 +38,7 @@ fuzz_str(const uint8_t *data, size_t n)
 /* What one dispatched request answered. */
 struct fuzz_resp {
 	int	 status;	/* from the first status line */
-	int	 nresp;		/* status lines written */
+	int	 nresp;		/* answers written */
 	char	 code[16];	/* errors[0].code, or "" */
 };
 
@@ -60,8 +60,11 @@ fuzz_dispatch(const struct program *p, const char *const *env,
 	FUZZ_CHECK(strlen(o) == olen);
 	FUZZ_CHECK(strncmp(o, "Status: ", 8) == 0);
 	out->status = (int)strtol(o + 8, NULL, 10);
+	/* One X-Request-Id line per answer: a raw CRLF is never inside a
+	 * JSON body (cJSON escapes it), where "Status: " may be (an error's
+	 * source.pointer names the member at fault). */
 	out->nresp = 0;
-	for (s = o; (s = strstr(s, "Status: ")) != NULL; s++)
+	for (s = o; (s = strstr(s, "\r\nX-Request-Id: ")) != NULL; s++)
 		out->nresp++;
 	out->code[0] = '\0';
 	if ((c = strstr(o, "\"code\":\"")) != NULL)

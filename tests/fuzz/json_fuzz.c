@@ -3,8 +3,9 @@
  * document of type "widgets", through the whole front line.  Checked:
  * one response; 204 exactly when an independent reading of the input
  * (json_scan + cJSON) finds a whole document with data.type "widgets" and
- * an attributes object; the handler runs only then; json_scan never
- * accepts a text cJSON reads only a prefix of.
+ * an attributes object, and no member name twice in one object (400 125
+ * before the shape: contract §10.2); the handler runs only then;
+ * json_scan never accepts a text cJSON reads only a prefix of.
  */
 #include "fuzz.h"
 
@@ -31,6 +32,24 @@ static const struct program prog = {
 	"json_fuzz", SIDE_STOREFRONT, routes, nitems(routes)
 };
 
+/* A member name twice in one object, anywhere: cJSON's lookup finds the
+ * first of a name, so a member it does not find under its own name is a
+ * second one. */
+static int
+has_duplicate(const cJSON *item)
+{
+	const cJSON	*c;
+
+	for (c = item->child; c != NULL; c = c->next) {
+		if (cJSON_IsObject(item) &&
+		    cJSON_GetObjectItemCaseSensitive(item, c->string) != c)
+			return 1;
+		if (has_duplicate(c))
+			return 1;
+	}
+	return 0;
+}
+
 /* The expected verdict, from json_scan and cJSON directly. */
 static int
 expected(const char *s, size_t n)
@@ -49,6 +68,10 @@ expected(const char *s, size_t n)
 		FUZZ_CHECK(strspn(end, " \t\r\n") == (size_t)(s + n - end));
 	}
 	if (!scan || doc == NULL) {
+		cJSON_Delete(doc);
+		return 400;
+	}
+	if (has_duplicate(doc)) {
 		cJSON_Delete(doc);
 		return 400;
 	}

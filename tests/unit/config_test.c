@@ -273,6 +273,21 @@ test_numbers(void)
 		{ "trusted_proxies = 127.0.0.1,", -1, "trusted_proxies" },
 		{ "trusted_proxies = 127.0.0.1,,::1", -1, "trusted_proxies" },
 		{ "trusted_proxies = 256.0.0.1", -1, "trusted_proxies" },
+		/* contract §10.1: exact origins, checked at start-up */
+		{ "cors_allow_origins = ", 0, NULL },
+		{ "cors_allow_origins = https://shop.example", 0, NULL },
+		{ "cors_allow_origins = https://a.example, http://127.0.0.1:8080",
+		    0, NULL },
+		{ "cors_allow_origins = *", -1, "cors_allow_origins" },
+		{ "cors_allow_origins = null", -1, "cors_allow_origins" },
+		{ "cors_allow_origins = https://a.example/", -1,
+		    "cors_allow_origins" },
+		{ "cors_allow_origins = https://a.example,", -1,
+		    "cors_allow_origins" },
+		{ "cors_allow_origins = https://a.example,,https://b.example", -1,
+		    "cors_allow_origins" },
+		{ "cors_allow_origins = https://a.example:443", -1,
+		    "cors_allow_origins" },
 		{ "mail_timeout = 0", -1, "mail_timeout" },
 		{ "mail_timeout = 1", 0, NULL },
 		{ "mail_timeout = 300", 0, NULL },
@@ -486,6 +501,18 @@ test_messages(void)
 		    "\"Users\" is not a name of a-z, 0-9 and -" },
 		{ "methods = e_mail", "methods: line 1: \"e_mail\" is not a "
 		    "name of a-z, 0-9 and -" },
+		{ "cors_allow_origins = https://a.example, https://*.example",
+		    "cors_allow_origins: \"https://*.example\": no wildcards: "
+		    "list each origin" },
+		{ "cors_allow_origins = https://Shop.example",
+		    "cors_allow_origins: \"https://Shop.example\": upper case: "
+		    "browsers send origins in lower case" },
+		{ "cors_allow_origins = https://shop.example/x",
+		    "cors_allow_origins: \"https://shop.example/x\": a path or "
+		    "more: scheme://host[:port] only" },
+		{ "cors_allow_origins = http://shop.example:80",
+		    "cors_allow_origins: \"http://shop.example:80\": the default "
+		    "port: browsers never send it" },
 		/* What is not printable is not echoed. */
 		{ "code_length = 6\x01", "code_length: line 1: invalid value "
 		    "\"6?\": a whole number from 6 to 10" },

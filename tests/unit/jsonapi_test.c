@@ -248,6 +248,10 @@ test_error_table(void)
 		    "Idempotency-Key was already used for a different request." },
 		[E_IDEM_BUSY] = { "409 Conflict", "117",
 		    "A request with this Idempotency-Key is still in progress." },
+		/* contract §10.2 */
+		[E_DUPLICATE_MEMBER] = { "400 Bad Request", "125",
+		    "Duplicate member name: a member may appear only once in "
+		    "an object." },
 	};
 	/* The input at fault and Retry-After, where the table has them. */
 	static const char *const src[E__COUNT] = {
@@ -711,6 +715,154 @@ test_iso8601(void)
 	}
 }
 
+/* contract §10.3 (RFC 9470 §3): 5900 and 5901 on a bearer route. */
+static void
+test_step_up(void)
+{
+	static const struct route bearer = { M_POST, "customers", "customers",
+		R_AUTH | R_BODY, NULL };
+	static const struct route open = { M_POST, "access-tokens",
+		"access-tokens", R_BODY, NULL };
+	struct req	 r;
+
+	req_make(&r, "PATCH", "/customers/DE--1");
+	r.route = &bearer;
+	cap_start();
+	CHECK_INT(jsonapi_error(&r, E_MFA_CODE_MISSING), 0);
+	cap_end();
+	CHECK_STR(out, response(&r, "403 Forbidden", CT_JSONAPI,
+	    "WWW-Authenticate: Bearer error=\"insufficient_user_authentication"
+	    "\", error_description=\"A second factor is required: send a code "
+	    "in X-MFA-Code\"\r\n",
+	    "{\"errors\":[{\"status\":\"403\",\"code\":\"5900\",\"detail\":"
+	    "\"X-MFA-Code header is missing.\",\"source\":"
+	    "{\"header\":\"X-MFA-Code\"}}]}"));
+	req_release(&r);
+
+	req_make(&r, "PATCH", "/customers/DE--1");
+	r.route = &bearer;
+	cap_start();
+	CHECK_INT(jsonapi_error(&r, E_MFA_CODE_INVALID), 0);
+	cap_end();
+	CHECK_STR(out, response(&r, "403 Forbidden", CT_JSONAPI,
+	    "WWW-Authenticate: Bearer error=\"insufficient_user_authentication"
+	    "\", error_description=\"The code in X-MFA-Code is not valid\"\r\n",
+	    "{\"errors\":[{\"status\":\"403\",\"code\":\"5901\",\"detail\":"
+	    "\"X-MFA-Code is invalid.\",\"source\":"
+	    "{\"header\":\"X-MFA-Code\"}}]}"));
+	req_release(&r);
+
+	/* Not a bearer route (a sign-in asking for a code): no challenge. */
+	req_make(&r, "POST", "/access-tokens");
+	r.route = &open;
+	cap_start();
+	CHECK_INT(jsonapi_error(&r, E_MFA_CODE_MISSING), 0);
+	cap_end();
+	CHECK(strstr(out, "WWW-Authenticate") == NULL);
+	req_release(&r);
+
+	/* Another 403 on a bearer route: none either. */
+	req_make(&r, "PATCH", "/customers/DE--1");
+	r.route = &bearer;
+	cap_start();
+	CHECK_INT(jsonapi_error(&r, E_UNAUTHORIZED), 0);
+	cap_end();
+	CHECK(strstr(out, "WWW-Authenticate") == NULL);
+	req_release(&r);
+}
+
+#define ACAO	"Access-Control-Allow-Origin: https://shop.example\r\n" \
+		"Vary: Origin\r\n"
+#define EXPOSE	"Access-Control-Expose-Headers: X-Request-Id, Retry-After, " \
+		"WWW-Authenticate\r\n"
+
+/* contract §10.1: the CORS lines follow X-Request-Id, on every answer. */
+static void
+test_cors_lines(void)
+{
+	static const char stored[] = "Status: 201 Created\r\n"
+	    "Cache-Control: no-store\r\n\r\n{}";
+	struct req	 r;
+	char		 want[1024], copy[1024];
+	const char	*held;
+	size_t		 len, n;
+
+	req_make(&r, "DELETE", "/customers/DE--1");
+	r.cors_origin = "https://shop.example";
+	cap_start();
+	CHECK_INT(jsonapi_no_content(&r), 0);
+	cap_end();
+	snprintf(want, sizeof(want), "Status: 204 No Content\r\n"
+	    "X-Request-Id: %s\r\n" ACAO EXPOSE "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n\r\n", r.id);
+	CHECK_STR(out, want);
+	req_release(&r);
+
+	req_make(&r, "POST", "/access-tokens");
+	r.cors_origin = "https://shop.example";
+	cap_start();
+	CHECK_INT(jsonapi_error_retry(&r, E_LOGIN_LIMIT, 30), 0);
+	cap_end();
+	snprintf(want, sizeof(want), "Status: 429 Too Many Requests\r\n"
+	    "X-Request-Id: %s\r\n" ACAO EXPOSE "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\nContent-Type: " CT_JSONAPI
+	    "\r\nRetry-After: 30\r\n\r\n{\"errors\":[{\"status\":\"429\","
+	    "\"code\":\"113\",\"detail\":\"Too many failed login attempts. "
+	    "Please try again later.\"}]}", r.id);
+	CHECK_STR(out, want);
+	req_release(&r);
+
+	/* A preflight: what it allows, no Expose-Headers. */
+	req_make(&r, "OPTIONS", "/customers");
+	r.cors_origin = "https://shop.example";
+	r.cors_preflight = 1;
+	cap_start();
+	CHECK_INT(jsonapi_allow(&r, 204, M_GET | M_HEAD | M_POST | M_OPTIONS),
+	    0);
+	cap_end();
+	snprintf(want, sizeof(want), "Status: 204 No Content\r\n"
+	    "X-Request-Id: %s\r\n" ACAO "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "Allow: GET, HEAD, POST, OPTIONS\r\n"
+	    "Access-Control-Allow-Methods: GET, HEAD, POST, OPTIONS\r\n"
+	    "Access-Control-Allow-Headers: Authorization, Content-Type, "
+	    "Accept, X-MFA-Code, Idempotency-Key\r\n"
+	    "Access-Control-Max-Age: 600\r\n\r\n", r.id);
+	CHECK_STR(out, want);
+	req_release(&r);
+
+	/* Held: stored without this request's lines, replayed with the
+	 * replaying request's. */
+	req_make(&r, "POST", "/customers");
+	r.cors_origin = "https://shop.example";
+	r.hold = 1;
+	CHECK_INT(jsonapi_no_content(&r), 0);
+	n = jsonapi_held_stored(&r, copy, sizeof(copy));
+	copy[n] = '\0';
+	CHECK_STR(copy, "Status: 204 No Content\r\nCache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n\r\n");
+	CHECK_INT((long)jsonapi_held_stored(&r, copy, 10), 0);
+	jsonapi_discard(&r);
+	r.cors_origin = NULL;
+	CHECK_INT(jsonapi_no_content(&r), 0);
+	n = jsonapi_held_stored(&r, copy, sizeof(copy));
+	copy[n] = '\0';
+	CHECK_STR(copy, "Status: 204 No Content\r\nCache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n\r\n");
+	jsonapi_discard(&r);
+	r.cors_origin = "https://shop.example";
+	CHECK_INT(jsonapi_replay(&r, stored, sizeof(stored) - 1), 0);
+	held = jsonapi_held(&r, &len);
+	snprintf(want, sizeof(want), "Status: 201 Created\r\n"
+	    "X-Request-Id: %s\r\n" ACAO EXPOSE "Idempotent-Replayed: true\r\n"
+	    "Cache-Control: no-store\r\n\r\n{}", r.id);
+	CHECKF(len == strlen(want) && memcmp(held, want, len) == 0,
+	    "replay: got \"%.*s\"", (int)len, held);
+	jsonapi_discard(&r);
+	r.hold = 0;
+	req_release(&r);
+}
+
 int
 main(void)
 {
@@ -720,6 +872,8 @@ main(void)
 	test_retry_after();
 	test_allow();
 	test_replay();
+	test_step_up();
+	test_cors_lines();
 	test_no_content();
 	test_send();
 	test_head();

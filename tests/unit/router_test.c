@@ -581,8 +581,29 @@ test_media(void)
 		    "Status: 204 No Content" },
 		{ "Application/VND.API+JSON", "application/*",
 		    "Status: 204 No Content" },
-		{ CT_JSONAPI "; ext=\"https://x\"", "text/html, " CT_JSONAPI,
+		/* contract §10.2 (JSON:API 1.1 §5.1): profile ignored; no
+		 * extension supported (415 in Content-Type, 406 in Accept
+		 * when no JSON:API range is left); any other parameter of
+		 * a JSON:API range ignores that range. */
+		{ CT_JSONAPI "; profile=\"https://x/p\"", "text/html, "
+		    CT_JSONAPI "; profile=\"https://x/p\"",
 		    "Status: 204 No Content" },
+		{ CT_JSONAPI "; ext=\"https://x\"", "text/html, " CT_JSONAPI,
+		    "Status: 415 Unsupported Media Type" },
+		{ CT_JSONAPI "; ext=\"https://x\"", "text/html",
+		    "Status: 415 Unsupported Media Type" },
+		{ CT_JSONAPI "; foo=bar", CT_JSONAPI,
+		    "Status: 415 Unsupported Media Type" },
+		{ CT_JSONAPI, CT_JSONAPI "; ext=\"https://x\"",
+		    "Status: 406 Not Acceptable" },
+		{ CT_JSONAPI, CT_JSONAPI "; charset=utf-8",
+		    "Status: 406 Not Acceptable" },
+		{ CT_JSONAPI, CT_JSONAPI "; charset=utf-8, */*",
+		    "Status: 406 Not Acceptable" },
+		{ CT_JSONAPI, CT_JSONAPI "; charset=utf-8, " CT_JSONAPI,
+		    "Status: 204 No Content" },
+		{ CT_JSONAPI, CT_JSONAPI "; ext=\"https://x\", " CT_JSONAPI
+		    "; profile=y", "Status: 204 No Content" },
 		{ CT_JSONAPI, "", "Status: 204 No Content" },
 		{ "application/json;charset=latin1", CT_JSONAPI,
 		    "Status: 415 Unsupported Media Type" },
@@ -741,6 +762,24 @@ test_documents(void)
 		{ "{\"data\":{\"type\":\"widgets\",\"attributes\":{\"a\":"
 		    "\"\xff\"}}}", "Status: 400 Bad Request", "100", NULL },
 		{ "{'data':{}}", "Status: 400 Bad Request", "100", NULL },
+		/* contract §10.2: a member name twice, at any depth, before
+		 * the document's shape is looked at. */
+		{ "{\"data\":{\"type\":\"widgets\",\"attributes\":{\"a\":1,"
+		    "\"a\":2}}}", "Status: 400 Bad Request", "125",
+		    "/data/attributes/a" },
+		{ "{\"data\":{\"type\":\"widgets\",\"type\":\"widgets\","
+		    "\"attributes\":{}}}", "Status: 400 Bad Request", "125",
+		    "/data/type" },
+		{ "{\"data\":{\"type\":\"widgets\",\"attributes\":{}},"
+		    "\"data\":{}}", "Status: 400 Bad Request", "125", "/data" },
+		{ "{\"data\":{\"type\":\"nope\",\"attributes\":{\"l\":[{"
+		    "\"x\":1,\"x\":1}]}}}", "Status: 400 Bad Request", "125",
+		    "/data/attributes/l/0/x" },
+		{ "{\"meta\":{\"a\":1,\"a\":1}}", "Status: 400 Bad Request",
+		    "125", "/meta/a" },
+		{ "{\"data\":{\"type\":\"widgets\",\"attributes\":{\"a\":1,"
+		    "\"A\":2,\"b\":{\"a\":1}}}}", "Status: 204 No Content", "",
+		    NULL },
 	};
 	size_t	 i;
 
@@ -818,6 +857,153 @@ test_form_route(void)
 	CHECK_INT(seen.body_len, 0);
 }
 
+/* One request with these extra CGI variables ("NAME=value"), to prog. */
+static void
+run_with(const struct program *pg, const char *method, const char *uri,
+    const char *const *extra)
+{
+	char		 m[64], u[MAX_PATH + 64];
+	const char	*env[16];
+	size_t		 n = 0;
+	struct io	*io;
+	struct req	 r;
+	const char	*o;
+
+	snprintf(m, sizeof(m), "REQUEST_METHOD=%s", method);
+	snprintf(u, sizeof(u), "REQUEST_URI=%s", uri);
+	env[n++] = m;
+	env[n++] = u;
+	env[n++] = "HTTP_HOST=api.example";
+	while (*extra != NULL && n + 1 < nitems(env))
+		env[n++] = *extra++;
+	env[n] = NULL;
+	memset(&seen, 0, sizeof(seen));
+	io = io_mem_new(env, NULL, 0);
+	req_init(&r, io, pg->side);
+	dispatch(&r, pg);
+	req_release(&r);
+	o = io_mem_output(io, &res.len);
+	if (res.len >= sizeof(res.out))
+		res.len = sizeof(res.out) - 1;
+	memcpy(res.out, o, res.len);
+	res.out[res.len] = '\0';
+	io_mem_free(io);
+	parse_response();
+}
+
+/* The head of the response, X-Request-Id's value replaced by "ID". */
+static const char *
+head_of(void)
+{
+	static char	 buf[2048];
+	const char	*end = strstr(res.out, "\r\n\r\n"), *id;
+	size_t		 n;
+
+	n = end != NULL ? (size_t)(end - res.out) + 4 : 0;
+	if (n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	memcpy(buf, res.out, n);
+	buf[n] = '\0';
+	if ((id = strstr(buf, "X-Request-Id: ")) != NULL &&
+	    strlen(id) > 14 + REQUEST_ID_CHARS) {
+		memcpy((char *)id + 14, "ID", 2);
+		memmove((char *)id + 16, id + 14 + REQUEST_ID_CHARS,
+		    strlen(id + 14 + REQUEST_ID_CHARS) + 1);
+	}
+	return buf;
+}
+
+#define H_START	"X-Request-Id: ID\r\n"
+#define H_ACAO	"Access-Control-Allow-Origin: https://shop.example\r\n" \
+		"Vary: Origin\r\n"
+#define H_EXP	"Access-Control-Expose-Headers: X-Request-Id, Retry-After, " \
+		"WWW-Authenticate\r\n"
+#define H_FIXED	"Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+
+/* contract §10.1: preflights and the CORS lines of every answer. */
+static void
+test_cors(void)
+{
+	static const struct program mailbox = {
+		"dev-mailbox", SIDE_STOREFRONT, routes, nitems(routes)
+	};
+	const char *listed[] = { "HTTP_ORIGIN=https://shop.example",
+	    "HTTP_ACCESS_CONTROL_REQUEST_METHOD=POST",
+	    "HTTP_ACCESS_CONTROL_REQUEST_HEADERS=authorization,content-type,"
+	    "x-mfa-code", NULL };
+	const char *other[] = { "HTTP_ORIGIN=https://evil.example",
+	    "HTTP_ACCESS_CONTROL_REQUEST_METHOD=POST", NULL };
+	const char *plain[] = { "HTTP_ORIGIN=https://shop.example", NULL };
+	const char *upper[] = { "HTTP_ORIGIN=https://SHOP.example", NULL };
+	const char *nul[] = { "HTTP_ORIGIN=null", NULL };
+
+	cfg.cors_allow_origins = "https://shop.example, http://127.0.0.1:9";
+	run_with(&prog, "OPTIONS", "/widgets", listed);
+	CHECK_STR(head_of(), "Status: 204 No Content\r\n" H_START H_ACAO
+	    H_FIXED "Allow: GET, HEAD, POST, OPTIONS\r\n"
+	    "Access-Control-Allow-Methods: GET, HEAD, POST, OPTIONS\r\n"
+	    "Access-Control-Allow-Headers: Authorization, Content-Type, "
+	    "Accept, X-MFA-Code, Idempotency-Key\r\n"
+	    "Access-Control-Max-Age: 600\r\n\r\n");
+	CHECK_INT(seen.ran, 0);
+	/* A preflight of an authenticated route needs no token. */
+	run_with(&prog, "OPTIONS", "/widgets/7", listed);
+	CHECK(strstr(res.out, "Access-Control-Allow-Methods: GET, HEAD, "
+	    "PATCH, DELETE, OPTIONS\r\n") != NULL);
+	run_with(&prog, "OPTIONS", "/secure", listed);
+	CHECK_STR(res.line, "Status: 204 No Content");
+	/* Not on the list: the plain OPTIONS answer, no CORS line. */
+	run_with(&prog, "OPTIONS", "/widgets", other);
+	CHECK_STR(head_of(), "Status: 204 No Content\r\n" H_START H_FIXED
+	    "Allow: GET, HEAD, POST, OPTIONS\r\n\r\n");
+	/* OPTIONS without Access-Control-Request-Method: not a preflight,
+	 * but from a listed origin, so the lines of an answer. */
+	run_with(&prog, "OPTIONS", "/widgets", plain);
+	CHECK_STR(head_of(), "Status: 204 No Content\r\n" H_START H_ACAO H_EXP
+	    H_FIXED "Allow: GET, HEAD, POST, OPTIONS\r\n\r\n");
+	/* Answers: success, the front line's refusals, 404. */
+	run_with(&prog, "GET", "/widgets", plain);
+	CHECK_STR(head_of(), "Status: 200 OK\r\n" H_START H_ACAO H_EXP H_FIXED
+	    "Content-Type: application/vnd.api+json\r\n\r\n");
+	CHECK_INT(seen.ran, 1);
+	run_with(&prog, "GET", "/nowhere", plain);
+	CHECK_STR(head_of(), "Status: 404 Not Found\r\n" H_START H_ACAO H_EXP
+	    H_FIXED "Content-Type: application/vnd.api+json\r\n\r\n");
+	run_with(&prog, "DELETE", "/widgets", plain);
+	CHECK_STR(head_of(), "Status: 405 Method Not Allowed\r\n" H_START
+	    H_ACAO H_EXP H_FIXED "Content-Type: application/vnd.api+json\r\n"
+	    "Allow: GET, HEAD, POST, OPTIONS\r\n\r\n");
+	run_with(&prog, "GET", "/widgets", (const char *[]){
+	    "HTTP_ORIGIN=https://shop.example", "HTTP_ACCEPT=text/html",
+	    NULL });
+	CHECK_ERR("Status: 406 Not Acceptable", "105", NULL);
+	CHECK(strstr(head_of(), H_START H_ACAO H_EXP) != NULL);
+	/* Exact origins only: case, null, not listed. */
+	run_with(&prog, "GET", "/widgets", upper);
+	CHECK(strstr(res.out, "Access-Control") == NULL);
+	CHECK(strstr(res.out, "Vary") == NULL);
+	run_with(&prog, "GET", "/widgets", nul);
+	CHECK(strstr(res.out, "Access-Control") == NULL);
+	run_with(&prog, "GET", "/widgets", other);
+	CHECK_STR(res.line, "Status: 200 OK");
+	CHECK(strstr(res.out, "Access-Control") == NULL);
+	run_with(&prog, "GET", "/widgets", (const char *[]){
+	    "HTTP_ORIGIN=http://127.0.0.1:9", NULL });
+	CHECK(strstr(res.out, "Access-Control-Allow-Origin: "
+	    "http://127.0.0.1:9\r\n") != NULL);
+	/* Never the development mailbox. */
+	run_with(&mailbox, "GET", "/widgets", plain);
+	CHECK_STR(res.line, "Status: 200 OK");
+	CHECK(strstr(res.out, "Access-Control") == NULL);
+	run_with(&mailbox, "OPTIONS", "/widgets", listed);
+	CHECK(strstr(res.out, "Access-Control") == NULL);
+	/* Off (the default): nothing, whatever the Origin. */
+	cfg.cors_allow_origins = "";
+	run_with(&prog, "OPTIONS", "/widgets", listed);
+	CHECK_STR(head_of(), "Status: 204 No Content\r\n" H_START H_FIXED
+	    "Allow: GET, HEAD, POST, OPTIONS\r\n\r\n");
+}
+
 int
 main(void)
 {
@@ -832,5 +1018,6 @@ main(void)
 	test_documents();
 	test_depth();
 	test_form_route();
+	test_cors();
 	return unit_done();
 }

@@ -770,10 +770,27 @@ test_media_type_ok(void)
 	static const struct str_case t[] = {
 		{ "application/vnd.api+json", 1 },
 		{ "APPLICATION/VND.API+JSON", 1 },
-		{ "application/vnd.api+json; ext=\"https://jsonapi.org/ext/atomic\"", 1 },
+		/* contract §10.2: no extension is supported (JSON:API 1.1
+		 * §5.1: 415), a profile is ignored. */
+		{ "application/vnd.api+json; ext=\"https://jsonapi.org/ext/atomic\"", 0 },
+		{ "application/vnd.api+json; ext=\"\"", 1 },
+		{ "application/vnd.api+json; ext=\" \"", 1 },
+		{ "application/vnd.api+json; profile=\"https://a/p https://b/q\"", 1 },
+		{ "application/vnd.api+json; profile=\"a;b,c\"", 1 },
+		{ "application/vnd.api+json; profile=\"a\\\"b\"", 1 },
+		{ "application/vnd.api+json; profile=\"a", 0 },
+		{ "application/vnd.api+json; PROFILE=x", 1 },
+		{ "application/vnd.api+json;;", 1 },
+		{ "application/vnd.api+json; q=1", 0 },
+		{ "application/vnd.api+json; profile=a b", 0 },
+		{ "application/vnd.api+json x", 0 },
+		{ "application/vnd.api+json, application/json", 0 },
+		{ " application/json", 0 },
 		{ "application/vnd.api+json;profile=\"https://example.com/p\"", 1 },
-		{ "application/vnd.api+json; ext=a; profile=b", 1 },
-		{ "application/vnd.api+json ; ext=a", 1 },
+		{ "application/vnd.api+json; ext=a; profile=b", 0 },
+		{ "application/vnd.api+json; ext=\"\"; profile=b", 1 },
+		{ "application/vnd.api+json ; ext=a", 0 },
+		{ "application/vnd.api+json ; profile=a", 1 },
 		{ "application/vnd.api+json; charset=utf-8", 0 },
 		{ "application/vnd.api+json; foo=bar", 0 },
 		{ "application/vnd.api+json; extension=a", 0 },
@@ -794,6 +811,8 @@ test_media_type_ok(void)
 		{ "application/json; charset", 0 },
 		{ "application/json; foo=bar", 0 },
 		{ "application/json; ext=a", 0 },
+		{ "application/json; profile=a", 0 },
+		{ "application/json; charset=utf-8; charset=utf-8", 1 },
 		{ "", 0 },
 		{ "text/plain", 0 },
 		{ "text/json", 0 },
@@ -834,7 +853,37 @@ test_accept_ok(void)
 		{ "application/json; q=1", 1 },
 		{ "application/json;q=0.001", 1 },
 		{ "application/json;q=0.5", 1 },
-		{ "application/vnd.api+json; ext=\"https://x/e\"", 1 },
+		/* contract §10.2 (JSON:API 1.1 §5.1): a JSON:API range with a
+		 * parameter other than ext/profile, or an ext naming an
+		 * extension (none is supported), is ignored; when every
+		 * JSON:API range is ignored, 406 whatever else admits JSON. */
+		{ "application/vnd.api+json; ext=\"https://x/e\"", 0 },
+		{ "application/vnd.api+json; ext=\"\"", 1 },
+		{ "application/vnd.api+json; profile=\"https://x/p\"", 1 },
+		{ "application/vnd.api+json;profile=\"a,b\";q=0.5", 1 },
+		{ "application/vnd.api+json;charset=utf-8", 0 },
+		{ "application/vnd.api+json; charset=utf-8, */*", 0 },
+		{ "application/vnd.api+json; charset=utf-8, application/json", 0 },
+		{ "application/vnd.api+json;charset=utf-8, application/vnd.api+json", 1 },
+		{ "application/vnd.api+json; ext=\"https://x/e\", application/vnd.api+json", 1 },
+		{ "application/vnd.api+json; foo=bar, application/vnd.api+json; ext=x", 0 },
+		{ "application/vnd.api+json; foo=bar, application/vnd.api+json;q=0, */*", 1 },
+		{ "application/vnd.api+json;q=0", 0 },
+		{ "application/vnd.api+json;q=0, application/json", 1 },
+		{ "application/vnd.api+json; Q=0", 0 },
+		{ "application/vnd.api+json; q=0.5; foo=bar", 0 },
+		{ "application/json; charset=utf-8", 1 },
+		{ "application/json; foo=bar", 1 },
+		{ "text/html;level=\"1,2\", application/json", 1 },
+		{ "text/html;level=\"1,application/json\"", 0 },
+		{ ", application/json", 1 },
+		{ "application/json,", 1 },
+		{ "application/ json", 0 },
+		{ "application/json x, text/html", 0 },
+		{ "garbage, application/json", 1 },
+		/* an unterminated quote runs to the end (found by fuzzing) */
+		{ "text/html;a=\"x, application/json", 0 },
+		{ "application/json, text/html;a=\"x\\", 1 },
 		{ "text/html, application/json", 1 },
 		{ "text/html,application/vnd.api+json;q=0.9", 1 },
 		{ "text/html, */*", 1 },
@@ -921,6 +970,117 @@ test_utf8_truncate(void)
 	}
 }
 
+/* contract §10.2: the first member name given twice, its pointer. */
+static void
+test_json_duplicate(void)
+{
+	static const struct {
+		const char	*json, *pointer;	/* NULL: none */
+	} t[] = {
+		{ "{}", NULL },
+		{ "[]", NULL },
+		{ "7", NULL },
+		{ "{\"a\":1,\"b\":2}", NULL },
+		{ "{\"a\":1,\"A\":2}", NULL },
+		{ "{\"a\":{\"a\":1},\"b\":[{\"a\":1},{\"a\":2}]}", NULL },
+		{ "{\"a\":1,\"a\":2}", "/a" },
+		{ "{\"a\":1,\"b\":2,\"a\":3}", "/a" },
+		{ "{\"data\":{\"type\":\"x\",\"attributes\":{\"email\":\"a\","
+		    "\"email\":\"b\"}}}", "/data/attributes/email" },
+		{ "{\"data\":{\"type\":\"x\",\"type\":\"y\"}}", "/data/type" },
+		{ "{\"data\":{},\"data\":{}}", "/data" },
+		{ "{\"a\":[{},{\"x\":1,\"x\":1}]}", "/a/1/x" },
+		{ "[[{\"k\":0,\"k\":0}]]", "/0/0/k" },
+		{ "{\"a/b\":1,\"a/b\":2}", "/a~1b" },
+		{ "{\"m~n\":{\"\":1,\"\":2}}", "/m~0n/" },
+		/* the first in document order: the inner one comes first */
+		{ "{\"a\":{\"x\":1,\"x\":2},\"a\":3}", "/a/x" },
+		{ "{\"a\":1,\"a\":{\"x\":1,\"x\":2}}", "/a" },
+		{ "{\"\\u00e9\":1,\"\xc3\xa9\":2}", "/\xc3\xa9" },
+	};
+	char	 ptr[256], small[8];
+	cJSON	*doc;
+	size_t	 i;
+	int	 got;
+
+	for (i = 0; i < nitems(t); i++) {
+		doc = cJSON_Parse(t[i].json);
+		CHECKF(doc != NULL, "cJSON_Parse(%s)", t[i].json);
+		if (doc == NULL)
+			continue;
+		got = json_duplicate(doc, ptr, sizeof(ptr));
+		CHECKF(got == (t[i].pointer != NULL) && (!got ||
+		    strcmp(ptr, t[i].pointer) == 0), "json_duplicate(%s) = %d "
+		    "\"%s\", want %s", t[i].json, got, got ? ptr : "",
+		    t[i].pointer != NULL ? t[i].pointer : "none");
+		cJSON_Delete(doc);
+	}
+	/* A pointer longer than the buffer ends at what fits. */
+	doc = cJSON_Parse("{\"abc\":{\"defghij\":{\"k\":1,\"k\":2}}}");
+	CHECK(json_duplicate(doc, small, sizeof(small)) == 1);
+	CHECK_STR(small, "/abc");
+	cJSON_Delete(doc);
+}
+
+/* contract §10.1: the entries cors_allow_origins takes, and matching. */
+static void
+test_origins(void)
+{
+	static const struct str_case t[] = {
+		{ "https://shop.example", 1 },
+		{ "http://127.0.0.1:18201", 1 },
+		{ "http://localhost:8080", 1 },
+		{ "https://[::1]:8443", 1 },
+		{ "http://[2001:db8::1]", 1 },
+		{ "https://a-b.example.com", 1 },
+		{ "https://shop.example:1", 1 },
+		{ "https://shop.example:65535", 1 },
+		{ "https://shop.example/", 0 },
+		{ "https://shop.example/path", 0 },
+		{ "https://Shop.example", 0 },
+		{ "HTTPS://shop.example", 0 },
+		{ "ftp://shop.example", 0 },
+		{ "shop.example", 0 },
+		{ "*", 0 },
+		{ "https://*.example", 0 },
+		{ "null", 0 },
+		{ "https://", 0 },
+		{ "https://shop.example:", 0 },
+		{ "https://shop.example:0", 0 },
+		{ "https://shop.example:080", 0 },
+		{ "https://shop.example:65536", 0 },
+		{ "https://shop.example:443", 0 },
+		{ "http://shop.example:80", 0 },
+		{ "http://shop.example:443", 1 },
+		{ "https://shop.example:8x", 0 },
+		{ "https://user@shop.example", 0 },
+		{ "https://shop.example?x", 0 },
+		{ "https://[::1", 0 },
+		{ "https://[]", 0 },
+		{ "https://shop example", 0 },
+	};
+	size_t	 i;
+
+	for (i = 0; i < nitems(t); i++)
+		CHECKF((origin_bad(t[i].s, strlen(t[i].s)) == NULL) == t[i].want,
+		    "origin_bad(\"%s\"): %s", t[i].s,
+		    origin_bad(t[i].s, strlen(t[i].s)) != NULL ?
+		    origin_bad(t[i].s, strlen(t[i].s)) : "accepted");
+	CHECK(origin_listed("https://a.example, http://b.example:81",
+	    "https://a.example") == 1);
+	CHECK(origin_listed("https://a.example, http://b.example:81",
+	    "http://b.example:81") == 1);
+	CHECK(origin_listed(" https://a.example ,http://b.example:81 ",
+	    "https://a.example") == 1);
+	CHECK(origin_listed("https://a.example", "https://a.example.evil") == 0);
+	CHECK(origin_listed("https://a.example", "https://a.exampl") == 0);
+	CHECK(origin_listed("https://a.example", "HTTPS://A.EXAMPLE") == 0);
+	CHECK(origin_listed("https://a.example", "http://a.example") == 0);
+	CHECK(origin_listed("https://a.example", "") == 0);
+	CHECK(origin_listed("", "") == 0);
+	CHECK(origin_listed("", "null") == 0);
+}
+
 int
 main(void)
 {
@@ -941,5 +1101,7 @@ main(void)
 	test_customer_ref_id();
 	test_media_type_ok();
 	test_accept_ok();
+	test_json_duplicate();
+	test_origins();
 	return unit_done();
 }
