@@ -248,6 +248,15 @@ test_error_table(void)
 		    "Idempotency-Key was already used for a different request." },
 		[E_IDEM_BUSY] = { "409 Conflict", "117",
 		    "A request with this Idempotency-Key is still in progress." },
+		/* contract §10.10 (the parameter is the caller's) */
+		[E_PARAM_UNSUPPORTED] = { "400 Bad Request", "135",
+		    "Query parameter is not supported." },
+		[E_PARAM_PAGE] = { "400 Bad Request", "136",
+		    "Invalid page parameter." },
+		[E_PARAM_FIELDS] = { "400 Bad Request", "137",
+		    "Invalid fields parameter." },
+		[E_PARAM_MALFORMED] = { "400 Bad Request", "138",
+		    "Malformed query string." },
 	};
 	/* The input at fault and Retry-After, where the table has them. */
 	static const char *const src[E__COUNT] = {
