@@ -247,14 +247,20 @@ static void
 step_query(struct req *r, const struct program *p)
 {
 	const struct query	*q = &r->q;
+	int			 paged = (r->route->flags & R_PAGED) != 0;
 
 	(void)p;
 	if (r->route->flags & R_FORM)
 		return;
-	if (q->err != 0)
+	/* Where nothing is paged, page[...] is not supported, whatever its
+	 * value: 135 for a bad page number too. */
+	if (q->err == E_PARAM_PAGE && !paged)
+		jsonapi_error_src(r, E_PARAM_UNSUPPORTED, SRC_PARAMETER,
+		    q->param);
+	else if (q->err != 0)
 		jsonapi_error_src(r, (enum err)q->err,
 		    q->param[0] != '\0' ? SRC_PARAMETER : SRC_NONE, q->param);
-	else if (q->paged != NULL && !(r->route->flags & R_PAGED))
+	else if (q->paged != NULL && !paged)
 		jsonapi_error_src(r, E_PARAM_UNSUPPORTED, SRC_PARAMETER,
 		    q->paged);
 }

@@ -138,8 +138,8 @@ def test_users_last_page_and_past_the_end(op):
         r = api("GET", BE + "/users?page[offset]=%d&page[limit]=4" % offset,
                 token=op)
         assert check_page(r, BE + "/users", total, offset, 4) == []
-        # The page before one past the end is the last page.
-        assert r.json["links"]["prev"] == page_link(BE + "/users", last, 4)
+    # Far past the end, the page before is the last page.
+    assert r.json["links"]["prev"] == page_link(BE + "/users", last, 4)
 
 
 @pytest.mark.parametrize("query,param", [
@@ -398,3 +398,74 @@ def test_bad_fields_on_a_write_change_nothing(customer):
         r = api("POST", addresses(customer) + "?fields[addresses]=a,,b",
                 doc("addresses", address_attrs()), token=customer.access)
     assert_error(r, 400, "137", D_FIELDS, parameter="fields[addresses]")
+
+
+# --------------------------------------------------------------------------
+# Every JSON:API route of both APIs (the route tables of cgi-bin/*.c)
+
+U = "00000000-0000-4000-8000-000000000000"
+MFA_ROUTES = [
+    ("GET", "/multi-factor-auth-types"), ("GET", "/multi-factor-auth-types/email"),
+    ("POST", "/multi-factor-auth-type-activate"),
+    ("POST", "/multi-factor-auth-type-verify"),
+    ("POST", "/multi-factor-auth-trigger"),
+    ("POST", "/multi-factor-auth-type-deactivate"),
+    ("GET", "/multi-factor-auth-recovery-codes"),
+    ("POST", "/multi-factor-auth-recovery-codes"),
+]
+EVERY_ROUTE = [
+    ("POST", "/access-tokens"), ("POST", "/refresh-tokens"),
+    ("DELETE", "/refresh-tokens/mine"),
+    ("POST", "/customers"), ("GET", "/customers"), ("GET", "/customers/DE--1"),
+    ("PATCH", "/customers/DE--1"), ("DELETE", "/customers/DE--1"),
+    ("POST", "/customer-confirmation"), ("PATCH", "/customer-password/DE--1"),
+    ("GET", "/customers/DE--1/addresses"), ("POST", "/customers/DE--1/addresses"),
+    ("GET", "/customers/DE--1/addresses/" + U),
+    ("PATCH", "/customers/DE--1/addresses/" + U),
+    ("DELETE", "/customers/DE--1/addresses/" + U),
+    ("GET", "/dev-mailbox"), ("GET", "/dev-mailbox/1-1.eml"),
+    ("GET", BE + "/users"), ("POST", BE + "/users"), ("GET", BE + "/users/" + U),
+    ("PATCH", BE + "/users/" + U), ("DELETE", BE + "/users/" + U),
+    ("POST", BE + "/customer-multi-factor-auth-type-deactivate"),
+] + MFA_ROUTES + [(m, BE + p) for m, p in MFA_ROUTES]
+PAGED = {("GET", "/customers/DE--1/addresses"), ("GET", BE + "/users")}
+
+
+def test_include_and_sort_refused_on_every_route():
+    """Before authentication and the body: no token, no body needed, and
+    nothing changes anywhere."""
+    with unchanged(side="storefront", account_id=None):
+        for method, path in EVERY_ROUTE:
+            for query, param in (("include=x", "include"), ("sort=id", "sort"),
+                                 ("fields[x]=a,,b", "fields[x]")):
+                r = api(method, path + "?" + query)
+                assert_error(r, 400, "137" if param.startswith("fields") else "135",
+                             D_FIELDS if param.startswith("fields") else D_UNSUPPORTED,
+                             parameter=param)
+            r = api(method, path + "?a=%E2%82")
+            assert_error(r, 400, "138", D_MALFORMED)
+
+
+def test_page_refused_where_nothing_is_paged():
+    with unchanged(side="storefront", account_id=None):
+        for method, path in EVERY_ROUTE:
+            r = api(method, path + "?page[limit]=1")
+            if (method, path) in PAGED:
+                assert r.status == 403, r.describe()     # then: no token
+            else:
+                assert_error(r, 400, "135", D_UNSUPPORTED, parameter="page[limit]")
+            r = api(method, path + "?page[limit]=0")
+            if (method, path) in PAGED:
+                assert_error(r, 400, "136", D_PAGE, parameter="page[limit]")
+            else:   # not supported here, whatever the number
+                assert_error(r, 400, "135", D_UNSUPPORTED, parameter="page[limit]")
+
+
+def test_oauth_token_endpoint_ignores_the_query():
+    """POST /backend/token speaks OAuth (RFC 6749), not JSON:API: its query
+    is not read, so include there changes nothing of its answer."""
+    r = api("POST", BE + "/token?include=x",
+            data=b"grant_type=password&username=admin%40example.com&password=change123",
+            content_type="application/x-www-form-urlencoded", check=False)
+    assert r.status == 200, r.describe()
+    assert "access_token" in r.json
