@@ -537,7 +537,9 @@ jsonapi_page(const struct req *r, cJSON *data, const char *path,
     long long total)
 {
 	cJSON		*doc, *links, *meta, *page;
-	char		 link[MAX_PATH + 1024];
+	/* base, '/', the path, the fieldsets (no longer than the query they
+	 * were decoded from) and the page. */
+	char		 link[sizeof(r->base) + MAX_PATH + MAX_QUERY + 64];
 	long long	 off = r->q.offset, lim = r->q.limit, last, prev;
 
 	last = total > 0 ? (total - 1) / lim * lim : 0;
