@@ -90,19 +90,22 @@ list_add(const struct address_row *a, void *arg)
 	cJSON_AddItemToArray(l->arr, address_resource(l->r, a));
 }
 
+/* A page of the customer's addresses, oldest first (contract §10.10). */
 static int
 list(struct req *r)
 {
 	struct listing	 l = { r, cJSON_CreateArray() };
-	char		 self[MAX_PATH + 600];
+	char		 path[MAX_PATH + 64];
+	long long	 total;
 
-	if (db_address_iterate(r->acct.id, list_add, &l) < 0) {
+	if ((total = db_address_count(r->acct.id)) < 0 ||
+	    db_address_iterate(r->acct.id, r->q.offset, r->q.limit, list_add,
+	    &l) < 0) {
 		cJSON_Delete(l.arr);
 		return jsonapi_db_error(r);
 	}
-	self_link(r, self, sizeof(self), "customers/%s/addresses",
-	    r->param[0]);
-	return jsonapi_send(r, 200, jsonapi_document(l.arr, self));
+	snprintf(path, sizeof(path), "customers/%s/addresses", r->param[0]);
+	return jsonapi_send(r, 200, jsonapi_page(r, l.arr, path, total));
 }
 
 static int
@@ -208,7 +211,8 @@ delete(struct req *r)
 }
 
 static const struct route routes[] = {
-	{ M_GET, "customers/:/addresses", "addresses", R_AUTH | R_SELF, list },
+	{ M_GET, "customers/:/addresses", "addresses",
+	    R_AUTH | R_SELF | R_PAGED, list },
 	{ M_POST, "customers/:/addresses", "addresses",
 	    R_AUTH | R_SELF | R_BODY, create },
 	{ M_GET, "customers/:/addresses/:", "addresses", R_AUTH | R_SELF, get },

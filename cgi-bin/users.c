@@ -99,18 +99,19 @@ list_add(const struct user_row *u, void *arg)
 	cJSON_AddItemToArray(l->arr, user_resource(l->r, u));
 }
 
+/* A page of the users, oldest first (contract §10.10). */
 static int
 list(struct req *r)
 {
 	struct listing	 l = { r, cJSON_CreateArray() };
-	char		 self[MAX_PATH + 600];
+	long long	 total;
 
-	if (db_user_iterate(list_add, &l) < 0) {
+	if ((total = db_user_count()) < 0 ||
+	    db_user_iterate(r->q.offset, r->q.limit, list_add, &l) < 0) {
 		cJSON_Delete(l.arr);
 		return jsonapi_db_error(r);
 	}
-	self_link(r, self, sizeof(self), "users");
-	return jsonapi_send(r, 200, jsonapi_document(l.arr, self));
+	return jsonapi_send(r, 200, jsonapi_page(r, l.arr, "users", total));
 }
 
 static int
@@ -284,7 +285,7 @@ delete(struct req *r)
 }
 
 static const struct route routes[] = {
-	{ M_GET, "users", "users", R_AUTH, list },
+	{ M_GET, "users", "users", R_AUTH | R_PAGED, list },
 	{ M_POST, "users", "users", R_AUTH | R_BODY, create },
 	{ M_GET, "users/:", "users", R_AUTH, get },
 	{ M_PATCH, "users/:", "users", R_AUTH | R_BODY, update },

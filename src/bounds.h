@@ -31,6 +31,25 @@
 /* Addresses a customer may keep; a bound on what one account can store. */
 #define MAX_ADDRESSES		50
 
+/*
+ * JSON:API query parameters (contract §10.10).  A query string longer
+ * than MAX_QUERY is refused (400 138): what we accept (a few fieldsets,
+ * two page numbers) is far shorter.  At most MAX_FIELDSETS fields[TYPE]
+ * parameters of MAX_FIELDSET_FIELDS names each (our resources have at
+ * most 10 attributes).  Collections answer PAGE_LIMIT_DEFAULT resources
+ * when no page[limit] is given and never more than PAGE_LIMIT_MAX; the
+ * default holds a whole address book (MAX_ADDRESSES), so a client that
+ * does not page sees every address as before.  An offset has at most
+ * PAGE_NUMBER_DIGITS digits (below 2^31).
+ */
+#define MAX_QUERY		2048
+#define MAX_PARAM_NAME		64
+#define MAX_FIELDSETS		8
+#define MAX_FIELDSET_FIELDS	16
+#define PAGE_LIMIT_DEFAULT	50
+#define PAGE_LIMIT_MAX		100
+#define PAGE_NUMBER_DIGITS	9
+
 /* Tokens: 32 random bytes (256 bits, contract §3.4), base64url, no padding. */
 #define TOKEN_BYTES		32
 #define TOKEN_CHARS		43

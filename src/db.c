@@ -117,6 +117,7 @@ enum stmt {
 	S_RECOVERY_END,
 	S_USER_LOGIN,
 	S_USER_LIST,
+	S_USER_COUNT,
 	S_USER_GET,
 	S_USER_INSERT,
 	S_USER_UPDATE,
@@ -300,7 +301,8 @@ static const struct stmt_def {
 	    "SELECT uuid, salutation, first_name, last_name, address1," \
 	    " address2, zip_code, city, iso2_code, is_default_shipping," \
 	    " is_default_billing FROM addresses WHERE customer_id = ?"
-	[S_ADDRESS_LIST] = { ADDRESS_COLUMNS " ORDER BY id", 1, 11 },
+	[S_ADDRESS_LIST] = { ADDRESS_COLUMNS " ORDER BY id LIMIT ? OFFSET ?",
+	    3, 11 },
 	[S_ADDRESS_GET] = { ADDRESS_COLUMNS " AND uuid = ?", 2, 11 },
 	[S_ADDRESS_COUNT] = {
 	    "SELECT COUNT(*) FROM addresses WHERE customer_id = ?", 1, 1 },
@@ -482,7 +484,8 @@ static const struct stmt_def {
 #define USER_COLUMNS \
 	    "SELECT id, uuid, username, first_name, last_name, status," \
 	    " created_at, updated_at FROM users"
-	[S_USER_LIST] = { USER_COLUMNS " ORDER BY id", 0, 8 },
+	[S_USER_LIST] = { USER_COLUMNS " ORDER BY id LIMIT ? OFFSET ?", 2, 8 },
+	[S_USER_COUNT] = { "SELECT COUNT(*) FROM users", 0, 1 },
 	[S_USER_GET] = { USER_COLUMNS " WHERE uuid = ?", 1, 8 },
 	[S_USER_INSERT] = {
 	    "INSERT INTO users (uuid, username, password_hash, first_name,"
@@ -1499,7 +1502,7 @@ address_read(const struct dbcol c[11], struct address_row *a)
 }
 
 int
-db_address_iterate(long long customer,
+db_address_iterate(long long customer, long offset, long limit,
     void (*cb)(const struct address_row *, void *), void *arg)
 {
 	struct address_row	 a;
@@ -1507,7 +1510,8 @@ db_address_iterate(long long customer,
 	int			 rc, n = 0;
 
 	address_bind(c, &a);
-	if (q_select(S_ADDRESS_LIST, ARGS(V_INT(customer)), c, nitems(c)) != 0)
+	if (q_select(S_ADDRESS_LIST, ARGS(V_INT(customer), V_INT(limit),
+	    V_INT(offset)), c, nitems(c)) != 0)
 		return DB_ERR;
 	while ((rc = q_fetch(S_ADDRESS_LIST, c, nitems(c))) == 1) {
 		address_read(c, &a);
@@ -1608,14 +1612,16 @@ user_read(const struct dbcol c[8], struct user_row *u)
 }
 
 int
-db_user_iterate(void (*cb)(const struct user_row *, void *), void *arg)
+db_user_iterate(long offset, long limit,
+    void (*cb)(const struct user_row *, void *), void *arg)
 {
 	struct user_row	 u;
 	struct dbcol	 c[8];
 	int		 rc, n = 0;
 
 	user_bind(c, &u);
-	if (q_select(S_USER_LIST, NULL, 0, c, nitems(c)) != 0)
+	if (q_select(S_USER_LIST, ARGS(V_INT(limit), V_INT(offset)), c,
+	    nitems(c)) != 0)
 		return DB_ERR;
 	while ((rc = q_fetch(S_USER_LIST, c, nitems(c))) == 1) {
 		user_read(c, &u);
@@ -1624,6 +1630,16 @@ db_user_iterate(void (*cb)(const struct user_row *, void *), void *arg)
 	}
 	q_finish(S_USER_LIST);
 	return rc < 0 ? DB_ERR : n;
+}
+
+long long
+db_user_count(void)
+{
+	long long	 n;
+
+	if (q_int(S_USER_COUNT, NULL, 0, &n) != 1)
+		return DB_ERR;
+	return n;
 }
 
 int

@@ -330,9 +330,9 @@ struct address_fields {
 	int		 billing;
 };
 
-/* Calls cb for each of the customer's addresses, oldest first: rows or
- * DB_ERR. */
-int	 db_address_iterate(long long customer,
+/* Calls cb for at most limit of the customer's addresses, oldest first,
+ * skipping offset of them: rows or DB_ERR. */
+int	 db_address_iterate(long long customer, long offset, long limit,
 	    void (*cb)(const struct address_row *, void *), void *arg);
 int	 db_address_get(long long customer, const char *uuid,
 	    struct address_row *);
@@ -368,8 +368,11 @@ struct user_fields {
 	int		 active;
 };
 
-int	 db_user_iterate(void (*cb)(const struct user_row *, void *),
-	    void *arg);
+/* Calls cb for at most limit users, oldest first, skipping offset of
+ * them: rows or DB_ERR. */
+int	 db_user_iterate(long offset, long limit,
+	    void (*cb)(const struct user_row *, void *), void *arg);
+long long db_user_count(void);
 int	 db_user_get(const char *uuid, struct user_row *);
 /* The new user's id, DB_DUP (username taken) or DB_ERR. */
 long long db_user_insert(const char *uuid, const struct user_fields *,
@@ -737,6 +740,27 @@ struct idem {
 	char		 bind[2 * HASH_BYTES + 8];	/* the answer's seal */
 };
 
+/*
+ * The JSON:API query parameters (contract §10.10), read once by req_init()
+ * and refused, if need be, by the front line: err is the refusal (an enum
+ * err, 0 none), param the parameter it names (source.parameter).
+ */
+struct fieldset {
+	char		 type[MAX_PARAM_NAME + 1];
+	char		*name[MAX_FIELDSET_FIELDS];
+	size_t		 n;
+};
+
+struct query {
+	char		 buf[MAX_QUERY + 1];	/* the decoded names and values */
+	struct fieldset	 set[MAX_FIELDSETS];
+	size_t		 nsets;
+	const char	*paged;			/* the first page[...] given */
+	long		 offset, limit;		/* the page, defaults filled */
+	int		 err;
+	char		 param[MAX_PARAM_NAME + 1];
+};
+
 struct req {
 	struct io	*io;
 	enum side	 side;
@@ -764,6 +788,7 @@ struct req {
 	cJSON		*attrs;			/* data.attributes when present */
 	const struct route *route;
 	const char	*param[4];		/* path parameters, in order */
+	struct query	 q;
 	struct account	 acct;
 	char		 id[REQUEST_ID_CHARS + 1];
 	time_t		 now;
@@ -790,6 +815,8 @@ struct req {
 const char *req_env(const struct req *, const char *);
 int	 req_init(struct req *, struct io *, enum side);
 int	 url_decode(char *, int plus);
+void	 query_parse(struct query *, const char *);
+const struct fieldset *query_fieldset(const struct query *, const char *);
 int	 req_read_body(struct req *);
 void	 req_release(struct req *);
 
@@ -862,6 +889,10 @@ enum err {
 	E_IDEM_MISMATCH,	/* 422 116, header Idempotency-Key */
 	E_IDEM_BUSY,		/* 409 117, header Idempotency-Key, Retry-After */
 	E_DUPLICATE_MEMBER,	/* 400 125, pointer */
+	E_PARAM_UNSUPPORTED,	/* 400 135, parameter */
+	E_PARAM_PAGE,		/* 400 136, parameter page[offset|limit] */
+	E_PARAM_FIELDS,		/* 400 137, parameter fields[TYPE] */
+	E_PARAM_MALFORMED,	/* 400 138 */
 	E__COUNT
 };
 
@@ -886,6 +917,8 @@ void	 http_header_ok(struct req *, const char *name, const char *value);
 cJSON	*jsonapi_resource(struct req *, const char *type, const char *id,
 	    cJSON *attrs, const char *self);
 cJSON	*jsonapi_document(cJSON *data, const char *self);
+cJSON	*jsonapi_page(const struct req *, cJSON *data, const char *path,
+	    long long total);
 void	 self_link(const struct req *, char *, size_t, const char *fmt, ...)
 	    __attribute__((format(printf, 4, 5)));
 void	 iso8601(char out[21], long long);
@@ -962,6 +995,8 @@ void	 form_release(struct form *);
 #define R_MFA		0x10	/* checks codes: methods, grace codes, lockout */
 #define R_SELF		0x20	/* the first path parameter must name the caller
 				   (a customer reference) */
+#define R_PAGED		0x40	/* a collection answered a page at a time
+				   (page[offset], page[limit]) */
 
 
 struct route {

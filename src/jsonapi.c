@@ -114,6 +114,12 @@ static const struct {
 	[E_DUPLICATE_MEMBER] = { 400, "125",
 	    "Duplicate member name: a member may appear only once in an "
 	    "object." },
+	/* contract §10.10: query parameters, source.parameter names one. */
+	[E_PARAM_UNSUPPORTED] = { 400, "135",
+	    "Query parameter is not supported." },
+	[E_PARAM_PAGE] = { 400, "136", "Invalid page parameter." },
+	[E_PARAM_FIELDS] = { 400, "137", "Invalid fields parameter." },
+	[E_PARAM_MALFORMED] = { 400, "138", "Malformed query string." },
 };
 
 const char *
@@ -538,6 +544,30 @@ self_link(const struct req *r, char *buf, size_t sz, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * Sparse fieldsets (JSON:API 1.1 "Sparse Fieldsets", contract §10.10):
+ * with fields[TYPE], a resource of the type keeps only the attributes
+ * named.  A name the type does not have is no error: nothing to keep.
+ */
+static void
+fieldset_apply(const struct req *r, const char *type, cJSON *attrs)
+{
+	const struct fieldset	*set = query_fieldset(&r->q, type);
+	cJSON			*a, *next;
+	size_t			 i;
+
+	if (set == NULL)
+		return;
+	for (a = attrs->child; a != NULL; a = next) {
+		next = a->next;
+		for (i = 0; i < set->n; i++)
+			if (strcmp(set->name[i], a->string) == 0)
+				break;
+		if (i == set->n)
+			cJSON_Delete(cJSON_DetachItemViaPointer(attrs, a));
+	}
+}
+
 /* {"type","id","attributes","links":{"self"}}; takes attrs. */
 cJSON *
 jsonapi_resource(struct req *r, const char *type, const char *id,
@@ -545,7 +575,7 @@ jsonapi_resource(struct req *r, const char *type, const char *id,
 {
 	cJSON	*o, *links;
 
-	(void)r;
+	fieldset_apply(r, type, attrs);
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "type", type);
 	cJSON_AddStringToObject(o, "id", id);
@@ -567,6 +597,79 @@ jsonapi_document(cJSON *data, const char *self)
 		links = cJSON_AddObjectToObject(doc, "links");
 		cJSON_AddStringToObject(links, "self", self);
 	}
+	return doc;
+}
+
+/*
+ * A link to the collection at path with the request's fieldsets and, when
+ * offset >= 0, a page of it: the same document shape page after page.
+ * Brackets and commas stay as they are, as JSON:API's examples and
+ * Spryker's links write them; names and values are ours (member names,
+ * numbers), so nothing else needs escaping.
+ */
+static void
+page_link(const struct req *r, char *buf, size_t sz, const char *path,
+    long long offset, long limit)
+{
+	size_t	 n, i, j;
+	char	 sep = '?';
+
+	self_link(r, buf, sz, "%s", path);
+	for (i = 0; i < r->q.nsets && (n = strlen(buf)) < sz; i++, sep = '&') {
+		n += (size_t)snprintf(buf + n, sz - n, "%cfields[%s]=", sep,
+		    r->q.set[i].type);
+		for (j = 0; j < r->q.set[i].n && n < sz; j++)
+			n += (size_t)snprintf(buf + n, sz - n, "%s%s",
+			    j > 0 ? "," : "", r->q.set[i].name[j]);
+	}
+	if (offset >= 0 && (n = strlen(buf)) < sz)
+		snprintf(buf + n, sz - n, "%cpage[offset]=%lld&page[limit]=%ld",
+		    sep, offset, limit);
+}
+
+/*
+ * A page of a collection (contract §10.10): the resources at
+ * page[offset], at most page[limit] of them, of total.  links: self
+ * (with the page only when the request named one), first and last
+ * always, prev and next where there is such a page (JSON:API: omitted
+ * otherwise); meta: totalItems and the page.  Takes data.
+ */
+cJSON *
+jsonapi_page(const struct req *r, cJSON *data, const char *path,
+    long long total)
+{
+	cJSON		*doc, *links, *meta, *page;
+	/* base, '/', the path, the fieldsets (no longer than the query they
+	 * were decoded from) and the page. */
+	char		 link[sizeof(r->base) + MAX_PATH + MAX_QUERY + 64];
+	long long	 off = r->q.offset, lim = r->q.limit, last, prev;
+
+	last = total > 0 ? (total - 1) / lim * lim : 0;
+	doc = cJSON_CreateObject();
+	cJSON_AddItemToObject(doc, "data", data);
+	links = cJSON_AddObjectToObject(doc, "links");
+	page_link(r, link, sizeof(link), path, r->q.paged != NULL ? off : -1,
+	    r->q.limit);
+	cJSON_AddStringToObject(links, "self", link);
+	page_link(r, link, sizeof(link), path, 0, r->q.limit);
+	cJSON_AddStringToObject(links, "first", link);
+	if (off > 0) {
+		/* Past the end, the page before is the last one. */
+		prev = off - lim < 0 ? 0 : off - lim > last ? last : off - lim;
+		page_link(r, link, sizeof(link), path, prev, r->q.limit);
+		cJSON_AddStringToObject(links, "prev", link);
+	}
+	if (off + lim < total) {
+		page_link(r, link, sizeof(link), path, off + lim, r->q.limit);
+		cJSON_AddStringToObject(links, "next", link);
+	}
+	page_link(r, link, sizeof(link), path, last, r->q.limit);
+	cJSON_AddStringToObject(links, "last", link);
+	meta = cJSON_AddObjectToObject(doc, "meta");
+	cJSON_AddNumberToObject(meta, "totalItems", (double)total);
+	page = cJSON_AddObjectToObject(meta, "page");
+	cJSON_AddNumberToObject(page, "offset", (double)off);
+	cJSON_AddNumberToObject(page, "limit", (double)lim);
 	return doc;
 }
 

@@ -63,6 +63,186 @@ url_decode(char *s, int plus)
 	return 0;
 }
 
+/*
+ * JSON:API query parameters (JSON:API 1.1 "Query Parameters", contract
+ * §10.10).  What this server does with each name:
+ *   fields[TYPE]=a,b	 sparse fieldsets, honoured by the response writer;
+ *   page[offset], page[limit]  paging, on the collections that grow;
+ *   include, sort	 not supported: 400 (JSON:API requires it);
+ *   any other name whose base (before '[') is all a-z: reserved for
+ *			 JSON:API, unknown here: 400;
+ *   any other name (a character outside a-z, e.g. "_"): an
+ *			 implementation-specific parameter, ignored.
+ * The first fault found is the one refused.
+ */
+static void
+query_fail(struct query *q, int err, const char *name)
+{
+	if (q->err != 0)
+		return;
+	q->err = err;
+	snprintf(q->param, sizeof(q->param), "%s", name != NULL ? name : "");
+}
+
+/* A name we may echo in source.parameter: printable ASCII, bounded. */
+static int
+param_name_ok(const char *s)
+{
+	size_t	 n = strlen(s);
+
+	if (n == 0 || n > MAX_PARAM_NAME)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (*s < 0x21 || *s > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* A member name as our resources spell them (JSON:API 1.1 "Member
+ * Names", the subset we use): letters, digits, '-' and '_'. */
+static int
+member_name_ok(const char *s, size_t n)
+{
+	size_t	 i;
+
+	if (n == 0 || n > MAX_PARAM_NAME)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' &&
+		    s[i] != '_')
+			return 0;
+	return 1;
+}
+
+/* page[offset] 0 or more, page[limit] 1 to PAGE_LIMIT_MAX: digits only. */
+static void
+query_page(struct query *q, const char *name, const char *v, int limit)
+{
+	size_t	 n = strlen(v);
+	long	 x;
+
+	if (n == 0 || n > PAGE_NUMBER_DIGITS || strspn(v, "0123456789") != n) {
+		query_fail(q, E_PARAM_PAGE, name);
+		return;
+	}
+	x = strtol(v, NULL, 10);
+	if (limit && (x < 1 || x > PAGE_LIMIT_MAX)) {
+		query_fail(q, E_PARAM_PAGE, name);
+		return;
+	}
+	if (limit)
+		q->limit = x;
+	else
+		q->offset = x;
+}
+
+/* fields[TYPE]=a,b: the names split in place. */
+static void
+query_fields(struct query *q, const char *name, char *v)
+{
+	struct fieldset	*set;
+	char		 type[MAX_PARAM_NAME + 1], *p, *save = NULL;
+	size_t		 n = strlen(name) - 8;	/* "fields[" ... "]" */
+
+	memcpy(type, name + 7, n);
+	type[n] = '\0';
+	if (!member_name_ok(type, n) || q->nsets == MAX_FIELDSETS ||
+	    query_fieldset(q, type) != NULL) {
+		query_fail(q, E_PARAM_FIELDS, name);
+		return;
+	}
+	set = &q->set[q->nsets++];
+	memcpy(set->type, type, n + 1);
+	set->n = 0;
+	if (*v == '\0')		/* fields[TYPE]= : no attributes at all */
+		return;
+	if (v[strlen(v) - 1] == ',' || *v == ',' || strstr(v, ",,") != NULL) {
+		query_fail(q, E_PARAM_FIELDS, name);
+		return;
+	}
+	for (p = strtok_r(v, ",", &save); p != NULL;
+	    p = strtok_r(NULL, ",", &save)) {
+		if (set->n == MAX_FIELDSET_FIELDS ||
+		    !member_name_ok(p, strlen(p))) {
+			query_fail(q, E_PARAM_FIELDS, name);
+			return;
+		}
+		set->name[set->n++] = p;
+	}
+}
+
+/* One name=value pair, both decoded. */
+static void
+query_param(struct query *q, char *name, char *v, unsigned *seen)
+{
+	size_t	 base = strcspn(name, "[");
+	size_t	 n = strlen(name);
+
+	if (strcmp(name, "page[offset]") == 0 ||
+	    strcmp(name, "page[limit]") == 0) {
+		unsigned bit = name[5] == 'o' ? 1 : 2;
+
+		if (*seen & bit)
+			query_fail(q, E_PARAM_PAGE, name);
+		*seen |= bit;
+		if (q->paged == NULL)
+			q->paged = bit == 1 ? "page[offset]" : "page[limit]";
+		query_page(q, name, v, bit == 2);
+	} else if (strncmp(name, "fields[", 7) == 0 && n > 8 &&
+	    name[n - 1] == ']')
+		query_fields(q, name, v);
+	else if (base > 0 && strspn(name, "abcdefghijklmnopqrstuvwxyz") >=
+	    base)
+		/* include, sort, filter, page[number], fields, ...: a name
+		 * of JSON:API's own that this server does not support. */
+		query_fail(q, E_PARAM_UNSUPPORTED, name);
+}
+
+void
+query_parse(struct query *q, const char *qs)
+{
+	char		*p, *save = NULL, *name, *v, *eq;
+	size_t		 len = qs != NULL ? strlen(qs) : 0;
+	unsigned	 seen = 0;
+
+	memset(q, 0, sizeof(*q));
+	q->limit = PAGE_LIMIT_DEFAULT;
+	if (len == 0)
+		return;
+	if (len > MAX_QUERY) {
+		query_fail(q, E_PARAM_MALFORMED, NULL);
+		return;
+	}
+	memcpy(q->buf, qs, len + 1);
+	for (p = strtok_r(q->buf, "&", &save); p != NULL && q->err == 0;
+	    p = strtok_r(NULL, "&", &save)) {
+		name = p;
+		if ((eq = strchr(p, '=')) != NULL) {
+			*eq = '\0';
+			v = eq + 1;
+		} else
+			v = p + strlen(p);	/* "" */
+		if (url_decode(name, 1) == -1 || url_decode(v, 1) == -1 ||
+		    !param_name_ok(name) || !valid_utf8(v, strlen(v))) {
+			query_fail(q, E_PARAM_MALFORMED, NULL);
+			return;
+		}
+		query_param(q, name, v, &seen);
+	}
+}
+
+/* The fieldset asked for the type, or NULL: every field. */
+const struct fieldset *
+query_fieldset(const struct query *q, const char *type)
+{
+	size_t	 i;
+
+	for (i = 0; i < q->nsets; i++)
+		if (strcmp(q->set[i].type, type) == 0)
+			return &q->set[i];
+	return NULL;
+}
+
 /* Splits the path of the request target into decoded segments. */
 static void
 split_path(struct req *r, const char *uri)
@@ -132,6 +312,13 @@ req_init(struct req *r, struct io *io, enum side side)
 		uri = n >= 0 && (size_t)n < sizeof(r->segbuf) ? r->segbuf : "";
 	}
 	split_path(r, uri != NULL ? uri : "");
+	/* RFC 3875 §4.1.7; servers that pass no QUERY_STRING still have
+	 * the query in REQUEST_URI.  Unbounded: an over-long query is
+	 * refused, not ignored. */
+	if ((v = io_getenv(r->io, "QUERY_STRING")) == NULL && uri != NULL &&
+	    (v = strchr(uri, '?')) != NULL)
+		v++;
+	query_parse(&r->q, v);
 	r->content_type = req_env(r, "CONTENT_TYPE");
 	r->accept = req_env(r, "HTTP_ACCEPT");
 	/* Unbounded: an over-long token or code is wrong, not absent. */

@@ -1,7 +1,8 @@
 /*
  * The table-driven router and the front line (contract §2.1), in one fixed
- * order: route (404), method (405), content type (415), Accept (406), body
- * size (413), JSON shape (400/409), authentication (403/401).  Handlers see
+ * order: route (404), method (405), content type (415), Accept (406), query
+ * parameters (400, contract §10.10), body size (413), JSON shape
+ * (400/409), authentication (403/401).  Handlers see
  * only valid input.
  *
  * Routes match the end of the path: whatever comes before the first
@@ -248,6 +249,35 @@ step_media(struct req *r, const struct program *p)
 		jsonapi_error(r, E_NOT_ACCEPTABLE);
 }
 
+/*
+ * 400 with source.parameter (contract §10.10): the query parameters
+ * req_init() read, refused once for every JSON:API route.  include and
+ * sort are refused as JSON:API 1.1 requires of a server that supports
+ * neither; page[...] only on a collection that is paged.  The OAuth
+ * token endpoints (forms) are not JSON:API: their query is not read.
+ */
+static void
+step_query(struct req *r, const struct program *p)
+{
+	const struct query	*q = &r->q;
+	int			 paged = (r->route->flags & R_PAGED) != 0;
+
+	(void)p;
+	if (r->route->flags & R_FORM)
+		return;
+	/* Where nothing is paged, page[...] is not supported, whatever its
+	 * value: 135 for a bad page number too. */
+	if (q->err == E_PARAM_PAGE && !paged)
+		jsonapi_error_src(r, E_PARAM_UNSUPPORTED, SRC_PARAMETER,
+		    q->param);
+	else if (q->err != 0)
+		jsonapi_error_src(r, (enum err)q->err,
+		    q->param[0] != '\0' ? SRC_PARAMETER : SRC_NONE, q->param);
+	else if (q->paged != NULL && !paged)
+		jsonapi_error_src(r, E_PARAM_UNSUPPORTED, SRC_PARAMETER,
+		    q->paged);
+}
+
 /* 413, 400 with its pointer, 409.  A form's media type and fields are
  * the handler's (OAuth errors have their own shape). */
 static void
@@ -337,12 +367,12 @@ step_handler(struct req *r, const struct program *p)
 }
 
 static void (*const pipeline[])(struct req *, const struct program *) = {
-	step_route, step_media, step_body, step_authenticate, step_authorize,
-	step_replay, step_guard, step_claim, step_handler,
+	step_route, step_media, step_query, step_body, step_authenticate,
+	step_authorize, step_replay, step_guard, step_claim, step_handler,
 };
 /* Where a unit of work run again starts: the steps before it (the front
  * line) use no database and their result stands. */
-#define STEP_UNIT	3
+#define STEP_UNIT	4
 
 /*
  * The request's unit of work ends with its answer: a success commits what

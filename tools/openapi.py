@@ -65,6 +65,14 @@ CODES = {
             "The key's stored answer (within `idempotency_window`) is of another request body; nothing is done."),
     "117": (409, "A request with this Idempotency-Key is still in progress.", {"header": "Idempotency-Key"},
             "Another request with the key is under way and did not end within 3 seconds; `Retry-After`."),
+    "135": (400, "Query parameter is not supported.", {"parameter": "include"},
+            "`include`, `sort`, `filter[...]`, any other query parameter named in a-z only (JSON:API keeps those names), a `page[...]` member other than `offset` and `limit`, or `page[...]` where the resource is not a paged collection (contract §10.10); `source.parameter` names it."),
+    "136": (400, "Invalid page parameter.", {"parameter": "page[limit]"},
+            "`page[offset]` is not 0 to 999999999 in digits, `page[limit]` not 1 to 100, or either is repeated."),
+    "137": (400, "Invalid fields parameter.", {"parameter": "fields[users]"},
+            "`fields[TYPE]`: the type or a field is not a member name (letters, digits, `-`, `_`), a name is empty, the type is repeated, or more than 16 fields or 8 types."),
+    "138": (400, "Malformed query string.", None,
+            "The query string is over 2048 characters, has a bad percent-escape, a NUL byte, a name that is not printable ASCII, or a value that is not UTF-8."),
     "423": (422, "This email confirmation code is invalid or has been already used.", None,
             "The registration key is unknown, used, expired or not shaped like a key."),
     "425": (403, "The customer's email address is not confirmed.", None,
@@ -122,6 +130,7 @@ CODES = {
 ORDER = ["001", "002", "003", "004", "100", "101", "102", "103", "104", "105", "106",
          "107", "110", "111", "118", "113", "114", "115", "116", "117", "125", "400", "406", "408", "411", "412", "413", "415",
          "416", "417", "423", "425", "901"] + [str(c) for c in range(5900, 5914)]
+ORDER += ["135", "136", "137", "138"]   # contract §10.10: query parameters
 
 
 def error_example(code, status=None, detail=None, source="default", summary=None):
@@ -281,7 +290,7 @@ DEFAULT_500 = shared_response(
 
 def operation(op_id, summary, description, tags, *, success, auth=None,
               body=None, body_required=True, db=True, protected=False,
-              code_header=None, errors=None, params=None):
+              code_header=None, errors=None, params=None, paged=False):
     """errors: {status: (description, [example names], [extra headers])}.
 
     Adds the front line: 406 always; body: 400 (100, 101), 409, 413, 415;
@@ -304,6 +313,13 @@ def operation(op_id, summary, description, tags, *, success, auth=None,
         add("415", "Content-Type is not `application/vnd.api+json` or `application/json` (107)",
             ["E107"])
     add("406", "`Accept` admits no JSON (105)", ["E105"])
+    # contract §10.10: the query, checked by the front line after Accept.
+    add("400", "A query parameter not supported (`include`, `sort`, another "
+        "a-z name: 135), a bad `fields[TYPE]` (137) or a malformed query "
+        "string (138); `source.parameter` names it", ["E135", "E137", "E138"])
+    if paged:
+        add("400", "`page[offset]` or `page[limit]` out of range or not a "
+            "number (136)", ["E136"])
     if auth:
         add("401", "Invalid, expired or revoked token, or a token of the other API "
             "(001)", ["E001"])
@@ -326,6 +342,10 @@ def operation(op_id, summary, description, tags, *, success, auth=None,
     op = {"tags": tags, "operationId": op_id, "summary": summary,
           "description": description}
     ps = list(params or [])
+    ps.append({"$ref": "#/components/parameters/fields"})
+    if paged:
+        ps += [{"$ref": "#/components/parameters/pageOffset"},
+               {"$ref": "#/components/parameters/pageLimit"}]
     if code_header:
         ps.append({"$ref": "#/components/parameters/" + code_header})
     if ps:
@@ -542,7 +562,7 @@ path("/customers/{customerReference}/addresses", [SF], [P_REF],
      get=operation(
          "listAddresses", "The customer's addresses", "", ["Storefront: addresses"],
          auth=CUST, success={"200": ok_response("The addresses", "AddressCollection")},
-         errors={"403": E411}),
+         errors={"403": E411}, paged=True),
      post=operation(
          "createAddress", "Add an address",
          "Setting a default clears it on the other addresses. Protected (`addresses`).",
@@ -782,7 +802,8 @@ path("/users", [BE], None,
      get=operation(
          "listUsers", "Every back-office user",
          "Any signed-in user may manage users (no roles yet).", ["Backend: users"],
-         auth=USER, success={"200": ok_response("The users", "UserCollection")}),
+         auth=USER, success={"200": ok_response("The users", "UserCollection")},
+         paged=True),
      post=operation(
          "createUser", "Create a user", "Protected (`users`).", ["Backend: users"],
          auth=USER, body="UserCreateRequest", protected=True, code_header="XMfaCode",
@@ -879,7 +900,7 @@ def document(res):
 def collection(res):
     return {"type": "object", "required": ["data", "links"],
             "properties": {"data": {"type": "array", "items": sref(res)},
-                           "links": LINKS}}
+                           "links": LINKS, "meta": sref("PageMeta")}}
 
 
 def request_doc(type_, attrs):
@@ -949,7 +970,26 @@ SCHEMAS = {
                       "additionalProperties": False},
     "Links": {"type": "object", "required": ["self"], "properties": {
         "self": {"type": "string", "format": "uri",
-                 "description": "Absolute, built from the request's scheme, Host and prefix"}}},
+                 "description": "Absolute, built from the request's scheme, Host and prefix"},
+        # contract §10.10: the pagination links of a paged collection.
+        "first": {"type": "string", "format": "uri",
+                  "description": "Paged collections: the first page (`page[offset]=0`)"},
+        "prev": {"type": "string", "format": "uri",
+                 "description": "Paged collections: the page before (absent on the first)"},
+        "next": {"type": "string", "format": "uri",
+                 "description": "Paged collections: the page after (absent on the last)"},
+        "last": {"type": "string", "format": "uri",
+                 "description": "Paged collections: the last page"}}},
+    "PageMeta": {"type": "object", "required": ["totalItems", "page"],
+                 "description": "Paged collections (contract §10.10): the total and "
+                                "the page answered.",
+                 "properties": {
+                     "totalItems": {"type": "integer", "minimum": 0},
+                     "page": {"type": "object", "required": ["offset", "limit"],
+                              "properties": {
+                                  "offset": {"type": "integer", "minimum": 0},
+                                  "limit": {"type": "integer", "minimum": 1,
+                                            "maximum": 100}}}}},
     "TokenAttributes": TOKEN_ATTRS,
     "AccessTokenResource": resource("access-tokens", {"type": "string",
                                     "description": "the sign-in session"},
@@ -1181,6 +1221,29 @@ PARAMETERS = {
                        "The key is scoped to the caller (side and account; the "
                        "path for requests without one). Refusals are not "
                        "stored. Use a fresh random key (a UUID) per operation."},
+    # contract §10.10: JSON:API query parameters.
+    "fields": {"name": "fields", "in": "query", "required": False,
+               "style": "deepObject", "explode": True,
+               "schema": {"type": "object",
+                          "additionalProperties": {"type": "string",
+                                                   "pattern": "^([A-Za-z0-9_-]+(,[A-Za-z0-9_-]+)*)?$"}},
+               "example": {"users": "username,status"},
+               "description": "Sparse fieldsets: `fields[TYPE]=a,b` keeps only "
+                              "those attributes of every resource of TYPE in the "
+                              "answer (empty: none); a name the type lacks keeps "
+                              "nothing. Malformed: `400` 137. `include`, `sort` "
+                              "and other a-z names are `400` 135; names with "
+                              "another character (`_`) are ignored."},
+    "pageOffset": {"name": "page[offset]", "in": "query", "required": False,
+                   "schema": {"type": "integer", "minimum": 0, "maximum": 999999999,
+                              "default": 0},
+                   "description": "Resources to skip, oldest first; past the end the "
+                                  "page is empty. Else `400` 136."},
+    "pageLimit": {"name": "page[limit]", "in": "query", "required": False,
+                  "schema": {"type": "integer", "minimum": 1, "maximum": 100,
+                             "default": 50},
+                  "description": "Resources in the page (default 50, at most 100). "
+                                 "Else `400` 136."},
     "XMfaCode": {"name": "X-MFA-Code", "in": "header", "required": False,
                  "schema": CODE_SCHEMA,
                  "description": "Needed when the account has an active MFA method "

@@ -6,7 +6,8 @@ code prompt (a wrong code first, then one it asks the server to send, and a
 second request too soon, 5912), make recovery codes and use one in the code
 prompt, switch MFA off, switch it on again and lock
 the account with wrong codes (5911), sign out; then the back office: sign
-in, users, the rescue form that switches the locked customer's method off,
+in, users (paged with Next and Previous; status badges, addresses and
+dates one line high at 1280, 390 and 375 px), the rescue form that switches the locked customer's method off,
 the user's own MFA page; last, a second customer enrols an authenticator
 app from the MFA page (the key read from the page, codes computed here with
 python3-pyotp) and makes a protected change with an app code.  Each step asserts on what the page shows
@@ -40,8 +41,10 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 WAIT = 15
 DESKTOP = (1280, 960)
 PHONE = (390, 844)
+SMALL_PHONE = (375, 667)
 
 PASSWORD = "Browser-Passw0rd"
+USERS_PAGE = 20    # PAGE_SIZE of www/js/office-users.js
 RUN = uuid.uuid4().hex[:10]
 EMAIL = f"browser-{RUN}@example.com"
 
@@ -123,6 +126,34 @@ def server_answers():
         except OSError as e:
             raise Failed(f"{BASE}/{path}: {e}") from None
         check(status == 200, f"{BASE}/{path} answers {status}: {what} missing")
+
+
+def users_at_least(n):
+    """Makes the back office hold at least n users (long addresses, so the
+    table has some to cut short) through the API; returns how many."""
+    import json
+    import urllib.parse
+    import urllib.request
+
+    def req(method, path, body=None, ctype=None, token=None):
+        r = urllib.request.Request(f"{BASE}/backend/{path}", method=method, data=body)
+        if ctype:
+            r.add_header("Content-Type", ctype)
+        if token:
+            r.add_header("Authorization", "Bearer " + token)
+        with urllib.request.urlopen(r, timeout=30) as resp:
+            return json.load(resp)
+
+    token = req("POST", "token", urllib.parse.urlencode({
+        "grant_type": "password", "username": "admin@example.com",
+        "password": "change123"}).encode(), "application/x-www-form-urlencoded")["access_token"]
+    total = req("GET", "users?page[limit]=1", token=token)["meta"]["totalItems"]
+    for i in range(total, n):
+        req("POST", "users", json.dumps({"data": {"type": "users", "attributes": {
+            "username": f"browser-pages-{RUN}-{i}-with-a-rather-long-address@example.com",
+            "firstName": "Page", "lastName": f"Filler {i}", "password": PASSWORD}}}).encode(),
+            "application/vnd.api+json", token)
+    return max(total, n)
 
 
 # --------------------------------------------------------------------------
@@ -249,7 +280,7 @@ class Pages:
     def size(self, wh):
         """PHONE: a mobile viewport (touch, overlay scrollbars, the viewport
         meta tag honoured); DESKTOP: the plain window."""
-        if wh == PHONE:
+        if wh in (PHONE, SMALL_PHONE):
             self.d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
                 "width": wh[0], "height": wh[1], "deviceScaleFactor": 1, "mobile": True})
             self.phone = True
@@ -576,15 +607,58 @@ class Story:
 
     def office_users(self):
         p = self.p
+        total = users_at_least(USERS_PAGE + 1)
         p.go("office-users.html")
         p.wait_text('#users tr[data-user="admin@example.com"]', r"\(you\)", "admin listed as you")
+        p.wait_text("#pageinfo", rf"^1–{USERS_PAGE} of {total}$", "the first page and the total")
+        check(len(p.d.find_elements(p.By.CSS_SELECTOR, "#users tbody tr")) == USERS_PAGE,
+              f"{USERS_PAGE} rows on the first page")
+        check(not p.el("#prev").is_enabled() and p.el("#next").is_enabled(),
+              "Previous off, Next on, on the first page")
+        self.one_line_cells("1280 px")
         p.shot("office-users")
-        p.size(PHONE)
-        p.go("office-users.html")
-        p.wait_text('#users tr[data-user="admin@example.com"]', r"\(you\)", "admin listed")
-        p.no_sideways_scroll("office-users.html")
-        p.shot("phone-office-users")
+        first = p.text_of("#users tbody tr:first-child")
+        p.click("#next")
+        p.wait_text("#pageinfo", rf"^{USERS_PAGE + 1}–\d+ of {total}$", "the second page")
+        p.wait_text("#exchanges .exchange .line",
+                    rf"^GET /backend/users\?page\[offset\]={USERS_PAGE}&page\[limit\]={USERS_PAGE}$",
+                    "Next followed links.next")
+        check(p.text_of("#users tbody tr:first-child") != first, "other users on the second page")
+        check(p.el("#prev").is_enabled(), "Previous on, on the second page")
+        p.shot("office-users-page-2")
+        p.click("#prev")
+        p.wait_text("#pageinfo", rf"^1–{USERS_PAGE} of {total}$", "back on the first page")
+        p.wait_text('#users tr[data-user="admin@example.com"]', r"\(you\)", "admin listed again")
+        for size, name in ((PHONE, "phone-office-users"), (SMALL_PHONE, "small-phone-office-users")):
+            p.size(size)
+            p.go("office-users.html")
+            p.wait_text('#users tr[data-user="admin@example.com"]', r"\(you\)", "admin listed")
+            p.no_sideways_scroll("office-users.html")
+            self.one_line_cells(f"{size[0]} px")
+            p.shot(name)
         p.size(DESKTOP)
+
+    def one_line_cells(self, width):
+        """Every status badge, e-mail address and date of the users table is
+        one line high (no wrapping inside a word); an address cut short has
+        an ellipsis and its whole text in the title."""
+        bad = self.p.d.execute_script("""
+            const out = [];
+            for (const el of document.querySelectorAll(
+                    '#users .status, #users .ellipsis, #users time')) {
+                const cs = getComputedStyle(el);
+                const line = parseFloat(cs.lineHeight) || parseFloat(cs.fontSize) * 1.3;
+                const box = el.getBoundingClientRect().height - parseFloat(cs.paddingTop)
+                    - parseFloat(cs.paddingBottom) - parseFloat(cs.borderTopWidth)
+                    - parseFloat(cs.borderBottomWidth);
+                if (box > line * 1.5)
+                    out.push(`${el.textContent}: ${box}px for a ${line}px line`);
+                if (el.scrollWidth > el.clientWidth + 1 &&
+                        (cs.textOverflow !== 'ellipsis' || el.title !== el.textContent))
+                    out.push(`${el.textContent}: cut without an ellipsis and title`);
+            }
+            return out;""")
+        check(not bad, f"users table at {width}: " + "; ".join(bad[:5]))
 
     def office_rescue(self):
         p = self.p

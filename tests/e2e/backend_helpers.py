@@ -198,6 +198,21 @@ def new_user(token=None, **over):
     return User(r, attrs)
 
 
+def all_users(token):
+    """Every user, page by page (GET /backend/users is paged, contract
+    §10.10): the resources of every page, following links.next."""
+    url, items = BE + "/users?page[limit]=100", []
+    while url is not None:
+        r = api("GET", url, token=token)
+        assert r.status == 200, r.describe()
+        items += r.data
+        url = r.json["links"].get("next")
+        if url is not None:
+            assert url.startswith(BASE), url
+            url = url[len(BASE):]
+    return items
+
+
 def check_user_resource(item, username=None, status="active"):
     """One `users` resource object: shape, links, no password."""
     assert set(item) == {"type", "id", "attributes", "links"}, item

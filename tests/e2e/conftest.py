@@ -257,10 +257,10 @@ def api(method, path, body=None, token=None, headers=None, data=None,
 
 
 def assert_error(r, status, code, detail, pointer=None, header=None,
-                 allow_header=None, pointers=None):
+                 allow_header=None, pointers=None, parameter=None):
     """The body is exactly {"errors":[{"status","code","detail"[,"source"]}]}.
 
-    pointer/header: the required source. allow_header: a source.header the
+    pointer/header/parameter: the required source. allow_header: a source.header the
     contract does not require but permits (contract §2.5: "where one input is at fault").
     pointers: a set of acceptable pointers where the contract is not exact.
     """
@@ -275,6 +275,8 @@ def assert_error(r, status, code, detail, pointer=None, header=None,
         exp["source"] = {"pointer": pointer}
     elif header is not None:
         exp["source"] = {"header": header}
+    elif parameter is not None:
+        exp["source"] = {"parameter": parameter}
     elif pointers is not None and e.get("source", {}).get("pointer") in pointers:
         exp["source"] = {"pointer": e["source"]["pointer"]}
     elif allow_header is not None and e.get("source") == {"header": allow_header}:

@@ -64,8 +64,14 @@ def check_address(d, c, **expect):
 def get_all(c):
     r = api("GET", coll(c), token=c.access)
     assert r.status == 200, r.describe()
-    assert set(r.json) == {"data", "links"}, r.describe()
-    assert r.json["links"] == {"self": BASE + coll(c)}
+    assert set(r.json) == {"data", "links", "meta"}, r.describe()
+    # The default page holds a whole address book (contract §10.10).
+    page = "?page[offset]=0&page[limit]=50"
+    assert r.json["links"] == {"self": BASE + coll(c),
+                               "first": BASE + coll(c) + page,
+                               "last": BASE + coll(c) + page}, r.describe()
+    assert r.json["meta"] == {"totalItems": len(r.data),
+                              "page": {"offset": 0, "limit": 50}}
     assert isinstance(r.data, list)
     for d in r.data:
         check_address(d, c)
@@ -113,7 +119,11 @@ def test_get_one_and_collection_in_creation_order(customer):
 def test_empty_collection_shape(customer):
     r = api("GET", coll(customer), token=customer.access)
     assert r.status == 200, r.describe()
-    assert r.json == {"data": [], "links": {"self": BASE + coll(customer)}}
+    page = "?page[offset]=0&page[limit]=50"
+    assert r.json == {"data": [], "links": {
+        "self": BASE + coll(customer), "first": BASE + coll(customer) + page,
+        "last": BASE + coll(customer) + page},
+        "meta": {"totalItems": 0, "page": {"offset": 0, "limit": 50}}}
 
 
 # ---------------------------------------------------------------- update / delete

@@ -9,7 +9,7 @@ import pytest
 from conftest import (BASE, UUID_RE, api, assert_error, assert_member,
                       assert_validation, check_allow, db_query, doc)
 from effects import login_failure_counted, unchanged
-from backend_helpers import (ADMIN_NAME, BE, USER_PASSWORD, admin_token,
+from backend_helpers import (ADMIN_NAME, BE, USER_PASSWORD, admin_token, all_users,
                              assert_invalid_grant, assert_invalid_token,
                              assert_missing_token, assert_oauth_tokens,
                              assert_refresh_refused, assert_self_action,
@@ -71,11 +71,15 @@ def test_list_shows_every_user_with_links(op):
     u = new_user(op)
     r = users_list(op)
     assert r.status == 200, r.describe()
-    assert list(r.json) == ["data", "links"], r.describe()
-    assert r.json["links"] == {"self": BASE + BE + "/users"}
+    assert list(r.json) == ["data", "links", "meta"], r.describe()
+    assert r.json["links"]["self"] == BASE + BE + "/users"
+    assert r.json["links"]["first"] == \
+        BASE + BE + "/users?page[offset]=0&page[limit]=50"
+    total = r.json["meta"]["totalItems"]
+    assert len(r.data) == min(total, 50)
     assert isinstance(r.data, list)
     by_name = {}
-    for item in r.data:
+    for item in all_users(op):
         a = check_user_resource(item, status=None)
         by_name[a["username"]] = item
     assert ADMIN_NAME in by_name and u.username in by_name
@@ -421,8 +425,8 @@ def test_delete_user(op, login_failures_cleared):
     with unchanged(side="backend", audit=[("login", "failure", "003")],
                    changes=login_failure_counted()):
         assert_invalid_grant(password_grant(u.username, u.password))
-    names = [i["attributes"]["username"] for i in users_list(op).data]
-    assert u.username not in names
+    names = [i["attributes"]["username"] for i in all_users(op)]
+    assert u.username not in names and ADMIN_NAME in names
     # The username is free again.
     check_user_document(users_post(op, user_attrs(username=u.username)), 201)
 

@@ -11,7 +11,7 @@
 # members zero, as C guarantees.)
 # Both fail on any crash, leak, sanitizer report or broken invariant.
 
-FUZZ_TARGETS	 = json form path media config mail
+FUZZ_TARGETS	 = json form path media config mail query
 FUZZ_SECONDS	?= 60
 FUZZ_SMOKE_SECONDS ?= 10
 FUZZ_CC		?= clang

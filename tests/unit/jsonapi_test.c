@@ -252,6 +252,15 @@ test_error_table(void)
 		[E_DUPLICATE_MEMBER] = { "400 Bad Request", "125",
 		    "Duplicate member name: a member may appear only once in "
 		    "an object." },
+		/* contract §10.10 (the parameter is the caller's) */
+		[E_PARAM_UNSUPPORTED] = { "400 Bad Request", "135",
+		    "Query parameter is not supported." },
+		[E_PARAM_PAGE] = { "400 Bad Request", "136",
+		    "Invalid page parameter." },
+		[E_PARAM_FIELDS] = { "400 Bad Request", "137",
+		    "Invalid fields parameter." },
+		[E_PARAM_MALFORMED] = { "400 Bad Request", "138",
+		    "Malformed query string." },
 	};
 	/* The input at fault and Retry-After, where the table has them. */
 	static const char *const src[E__COUNT] = {
@@ -863,6 +872,120 @@ test_cors_lines(void)
 	req_release(&r);
 }
 
+/* A page's links and meta (contract §10.10) as one string. */
+static char *
+page_json(struct req *r, long long total)
+{
+	cJSON	*doc = jsonapi_page(r, cJSON_CreateArray(), "users", total);
+	char	*s = cJSON_PrintUnformatted(doc);
+
+	cJSON_Delete(doc);
+	return s;
+}
+
+static void
+test_page(void)
+{
+	static const struct {
+		const char	*qs;
+		long long	 total;
+		const char	*want;
+	} t[] = {
+		{ "", 0, "{\"data\":[],\"links\":{\"self\":\"http://h/users\","
+		    "\"first\":\"http://h/users?page[offset]=0&page[limit]=50\","
+		    "\"last\":\"http://h/users?page[offset]=0&page[limit]=50\"},"
+		    "\"meta\":{\"totalItems\":0,\"page\":{\"offset\":0,"
+		    "\"limit\":50}}}" },
+		{ "page[limit]=10&page[offset]=10", 25, "{\"data\":[],\"links\":{"
+		    "\"self\":\"http://h/users?page[offset]=10&page[limit]=10\","
+		    "\"first\":\"http://h/users?page[offset]=0&page[limit]=10\","
+		    "\"prev\":\"http://h/users?page[offset]=0&page[limit]=10\","
+		    "\"next\":\"http://h/users?page[offset]=20&page[limit]=10\","
+		    "\"last\":\"http://h/users?page[offset]=20&page[limit]=10\"},"
+		    "\"meta\":{\"totalItems\":25,\"page\":{\"offset\":10,"
+		    "\"limit\":10}}}" },
+		/* The last page exactly: no next. */
+		{ "page[offset]=20&page[limit]=10", 30, "{\"data\":[],\"links\":{"
+		    "\"self\":\"http://h/users?page[offset]=20&page[limit]=10\","
+		    "\"first\":\"http://h/users?page[offset]=0&page[limit]=10\","
+		    "\"prev\":\"http://h/users?page[offset]=10&page[limit]=10\","
+		    "\"last\":\"http://h/users?page[offset]=20&page[limit]=10\"},"
+		    "\"meta\":{\"totalItems\":30,\"page\":{\"offset\":20,"
+		    "\"limit\":10}}}" },
+		/* Past the end: prev is the last page; fieldsets carried. */
+		{ "fields[users]=a,b&page[offset]=99&page[limit]=5", 7,
+		    "{\"data\":[],\"links\":{"
+		    "\"self\":\"http://h/users?fields[users]=a,b&page[offset]=99&page[limit]=5\","
+		    "\"first\":\"http://h/users?fields[users]=a,b&page[offset]=0&page[limit]=5\","
+		    "\"prev\":\"http://h/users?fields[users]=a,b&page[offset]=5&page[limit]=5\","
+		    "\"last\":\"http://h/users?fields[users]=a,b&page[offset]=5&page[limit]=5\"},"
+		    "\"meta\":{\"totalItems\":7,\"page\":{\"offset\":99,"
+		    "\"limit\":5}}}" },
+		/* An offset inside the first page: prev is the first. */
+		{ "page[offset]=3&page[limit]=5", 7, "{\"data\":[],\"links\":{"
+		    "\"self\":\"http://h/users?page[offset]=3&page[limit]=5\","
+		    "\"first\":\"http://h/users?page[offset]=0&page[limit]=5\","
+		    "\"prev\":\"http://h/users?page[offset]=0&page[limit]=5\","
+		    "\"last\":\"http://h/users?page[offset]=5&page[limit]=5\"},"
+		    "\"meta\":{\"totalItems\":7,\"page\":{\"offset\":3,"
+		    "\"limit\":5}}}" },
+	};
+	struct req	 r;
+	size_t		 i;
+	char		*s;
+
+	for (i = 0; i < nitems(t); i++) {
+		req_make(&r, "GET", "/users");
+		snprintf(r.base, sizeof(r.base), "http://h");
+		query_parse(&r.q, t[i].qs);
+		CHECK_INT(r.q.err, 0);
+		s = page_json(&r, t[i].total);
+		CHECKF(strcmp(s, t[i].want) == 0, "%s: %s", t[i].qs, s);
+		free(s);
+	}
+}
+
+/* Sparse fieldsets: the attributes named stay, in their order. */
+static void
+test_fieldsets(void)
+{
+	struct req	 r;
+	cJSON		*a, *o;
+	char		*s;
+
+	req_make(&r, "GET", "/users");
+	snprintf(r.base, sizeof(r.base), "http://h");
+	query_parse(&r.q, "fields[users]=status,nope,username&fields[x]=");
+	a = cJSON_CreateObject();
+	cJSON_AddStringToObject(a, "username", "u@x.de");
+	cJSON_AddStringToObject(a, "firstName", "U");
+	cJSON_AddStringToObject(a, "status", "active");
+	o = jsonapi_resource(&r, "users", "1", a, "http://h/users/1");
+	s = cJSON_PrintUnformatted(o);
+	CHECK_STR(s, "{\"type\":\"users\",\"id\":\"1\",\"attributes\":{"
+	    "\"username\":\"u@x.de\",\"status\":\"active\"},\"links\":{"
+	    "\"self\":\"http://h/users/1\"}}");
+	free(s);
+	cJSON_Delete(o);
+	/* An empty fieldset keeps nothing; another type's keeps everything. */
+	a = cJSON_CreateObject();
+	cJSON_AddStringToObject(a, "k", "v");
+	o = jsonapi_resource(&r, "x", "1", a, "s");
+	s = cJSON_PrintUnformatted(o);
+	CHECK_STR(s, "{\"type\":\"x\",\"id\":\"1\",\"attributes\":{},"
+	    "\"links\":{\"self\":\"s\"}}");
+	free(s);
+	cJSON_Delete(o);
+	a = cJSON_CreateObject();
+	cJSON_AddStringToObject(a, "k", "v");
+	o = jsonapi_resource(&r, "addresses", "1", a, "s");
+	s = cJSON_PrintUnformatted(o);
+	CHECK_STR(s, "{\"type\":\"addresses\",\"id\":\"1\",\"attributes\":{"
+	    "\"k\":\"v\"},\"links\":{\"self\":\"s\"}}");
+	free(s);
+	cJSON_Delete(o);
+}
+
 int
 main(void)
 {
@@ -881,5 +1004,7 @@ main(void)
 	test_db_error();
 	test_self_link();
 	test_iso8601();
+	test_page();
+	test_fieldsets();
 	return unit_done();
 }

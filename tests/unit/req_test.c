@@ -495,6 +495,129 @@ test_url_decode(void)
 	}
 }
 
+/* query_parse(): what each query string yields, and the first refusal. */
+static void
+test_query(void)
+{
+	static const struct {
+		const char	*qs;
+		int		 err;
+		const char	*param;
+		long		 offset, limit;
+	} t[] = {
+		{ NULL, 0, "", 0, PAGE_LIMIT_DEFAULT },
+		{ "", 0, "", 0, PAGE_LIMIT_DEFAULT },
+		{ "&&", 0, "", 0, PAGE_LIMIT_DEFAULT },
+		{ "page[offset]=20&page[limit]=10", 0, "", 20, 10 },
+		{ "page%5Boffset%5D=3", 0, "", 3, PAGE_LIMIT_DEFAULT },
+		{ "page[limit]=1", 0, "", 0, 1 },
+		{ "page[limit]=100", 0, "", 0, PAGE_LIMIT_MAX },
+		{ "page[offset]=999999999", 0, "", 999999999,
+		    PAGE_LIMIT_DEFAULT },
+		{ "page[limit]=101", E_PARAM_PAGE, "page[limit]", 0, 0 },
+		{ "page[limit]=0", E_PARAM_PAGE, "page[limit]", 0, 0 },
+		{ "page[limit]=", E_PARAM_PAGE, "page[limit]", 0, 0 },
+		{ "page[limit]", E_PARAM_PAGE, "page[limit]", 0, 0 },
+		{ "page[limit]=-1", E_PARAM_PAGE, "page[limit]", 0, 0 },
+		{ "page[limit]=+1", E_PARAM_PAGE, "page[limit]", 0, 0 },
+		{ "page[limit]=1e2", E_PARAM_PAGE, "page[limit]", 0, 0 },
+		{ "page[offset]=x", E_PARAM_PAGE, "page[offset]", 0, 0 },
+		{ "page[offset]=-1", E_PARAM_PAGE, "page[offset]", 0, 0 },
+		{ "page[offset]=1000000000", E_PARAM_PAGE, "page[offset]", 0,
+		    0 },
+		{ "page[offset]=1&page[offset]=2", E_PARAM_PAGE,
+		    "page[offset]", 0, 0 },
+		{ "page[number]=1", E_PARAM_UNSUPPORTED, "page[number]", 0, 0 },
+		{ "page=1", E_PARAM_UNSUPPORTED, "page", 0, 0 },
+		{ "include=addresses", E_PARAM_UNSUPPORTED, "include", 0, 0 },
+		{ "include=", E_PARAM_UNSUPPORTED, "include", 0, 0 },
+		{ "sort=-username", E_PARAM_UNSUPPORTED, "sort", 0, 0 },
+		{ "filter[status]=active", E_PARAM_UNSUPPORTED,
+		    "filter[status]", 0, 0 },
+		{ "x=1", E_PARAM_UNSUPPORTED, "x", 0, 0 },
+		{ "fields", E_PARAM_UNSUPPORTED, "fields", 0, 0 },
+		{ "_=1700000000", 0, "", 0, PAGE_LIMIT_DEFAULT },
+		{ "camelCase=1&page[limit]=5", 0, "", 0, 5 },
+		{ "fields[users]=a,,b", E_PARAM_FIELDS, "fields[users]", 0, 0 },
+		{ "fields[users]=a,", E_PARAM_FIELDS, "fields[users]", 0, 0 },
+		{ "fields[users]=,a", E_PARAM_FIELDS, "fields[users]", 0, 0 },
+		{ "fields[users]=a b", E_PARAM_FIELDS, "fields[users]", 0, 0 },
+		{ "fields[users]=a&fields[users]=b", E_PARAM_FIELDS,
+		    "fields[users]", 0, 0 },
+		{ "fields[]=a", E_PARAM_UNSUPPORTED, "fields[]", 0, 0 },
+		{ "fields[a.b]=a", E_PARAM_FIELDS, "fields[a.b]", 0, 0 },
+		{ "x=%zz", E_PARAM_MALFORMED, "", 0, 0 },
+		{ "x=%00", E_PARAM_MALFORMED, "", 0, 0 },
+		{ "%C3%A9=1", E_PARAM_MALFORMED, "", 0, 0 },
+		{ "_=%FF", E_PARAM_MALFORMED, "", 0, 0 },
+		{ "=1", E_PARAM_MALFORMED, "", 0, 0 },
+		/* The first fault is the one named. */
+		{ "sort=a&include=b", E_PARAM_UNSUPPORTED, "sort", 0, 0 },
+	};
+	struct query	*q = xmalloc(sizeof(*q));
+	size_t		 i;
+
+	for (i = 0; i < nitems(t); i++) {
+		query_parse(q, t[i].qs);
+		CHECKF(q->err == t[i].err, "%s: err %d, want %d", t[i].qs,
+		    q->err, t[i].err);
+		CHECKF(strcmp(q->param, t[i].param) == 0, "%s: param %s",
+		    t[i].qs, q->param);
+		if (t[i].err == 0)
+			CHECKF(q->offset == t[i].offset &&
+			    q->limit == t[i].limit, "%s: %ld %ld", t[i].qs,
+			    q->offset, q->limit);
+	}
+	query_parse(q, "fields[users]=username,status&fields[addresses]=&"
+	    "page[limit]=2");
+	CHECK_INT(q->err, 0);
+	CHECK_INT(q->nsets, 2);
+	CHECK_STR(q->paged, "page[limit]");
+	CHECK(query_fieldset(q, "users") != NULL &&
+	    query_fieldset(q, "users")->n == 2);
+	CHECK_STR(query_fieldset(q, "users")->name[1], "status");
+	CHECK(query_fieldset(q, "addresses") != NULL &&
+	    query_fieldset(q, "addresses")->n == 0);
+	CHECK(query_fieldset(q, "customers") == NULL);
+	/* The longest query accepted, and one character more. */
+	{
+		char	*long_qs = xmalloc(MAX_QUERY + 2);
+
+		memset(long_qs, 'a', MAX_QUERY + 1);
+		memcpy(long_qs, "_=", 2);
+		long_qs[MAX_QUERY] = '\0';
+		query_parse(q, long_qs);
+		CHECK_INT(q->err, 0);
+		long_qs[MAX_QUERY] = 'a';
+		long_qs[MAX_QUERY + 1] = '\0';
+		query_parse(q, long_qs);
+		CHECK_INT(q->err, E_PARAM_MALFORMED);
+		free(long_qs);
+	}
+	/* A fieldset with more names than a set holds. */
+	{
+		char	 qs[512];
+		size_t	 n = (size_t)snprintf(qs, sizeof(qs), "fields[t]=a");
+
+		for (i = 1; i < MAX_FIELDSET_FIELDS; i++)
+			n += (size_t)snprintf(qs + n, sizeof(qs) - n, ",a%zu", i);
+		query_parse(q, qs);
+		CHECK_INT(q->err, 0);
+		snprintf(qs + n, sizeof(qs) - n, ",b");
+		query_parse(q, qs);
+		CHECK_INT(q->err, E_PARAM_FIELDS);
+	}
+	/* From the request: QUERY_STRING, else REQUEST_URI's query. */
+	start1("QUERY_STRING=page[limit]=7");
+	CHECK_INT(r.q.limit, 7);
+	stop();
+	start1("REQUEST_URI=/backend/users?page[offset]=4");
+	CHECK_INT(r.q.offset, 4);
+	CHECK_STR(r.path, "/backend/users");
+	stop();
+	free(q);
+}
+
 int
 main(void)
 {
@@ -507,5 +630,6 @@ main(void)
 	test_content_length();
 	test_read_body();
 	test_url_decode();
+	test_query();
 	return unit_done();
 }

@@ -261,14 +261,14 @@ test_paths(void)
 		{ "/widgets", "Status: 200 OK", 0, "(null)", "(null)" },
 		{ "/widgets/", "Status: 200 OK", 0, "(null)", "(null)" },
 		{ "//widgets//", "Status: 200 OK", 0, "(null)", "(null)" },
-		{ "/widgets?page=2#top", "Status: 200 OK", 0, "(null)",
+		{ "/widgets?_page=2#top", "Status: 200 OK", 0, "(null)",
 		    "(null)" },
 		{ "/widgets/7", "Status: 200 OK", 0, "7", "(null)" },
 		{ "/backend/widgets/7", "Status: 200 OK", 1, "7", "(null)" },
 		{ "/a/b/c/widgets/x/parts/y", "Status: 200 OK", 3, "x", "y" },
 		/* Segments are decoded after the split: %2F stays inside. */
 		{ "/widgets/a%2Fb", "Status: 200 OK", 0, "a/b", "(null)" },
-		{ "/widgets/x%20y?z=1", "Status: 200 OK", 0, "x y", "(null)" },
+		{ "/widgets/x%20y?z_=1", "Status: 200 OK", 0, "x y", "(null)" },
 		{ "/widgets/%E2%82%AC", "Status: 200 OK", 0, "\xe2\x82\xac",
 		    "(null)" },
 		{ "/widgets/a+b", "Status: 200 OK", 0, "a+b", "(null)" },
@@ -1004,6 +1004,60 @@ test_cors(void)
 	    "Allow: GET, HEAD, POST, OPTIONS\r\n\r\n");
 }
 
+/* The query parameters (contract §10.10): after 415 and 406, before 413;
+ * never on the form route; page[...] only where a route is paged. */
+static void
+test_query(void)
+{
+	static const struct {
+		const char	*uri;
+		const char	*code;
+		const char	*param;
+	} t[] = {
+		{ "/widgets?include=parts", "135", "include" },
+		{ "/widgets?sort=-id", "135", "sort" },
+		{ "/widgets/7?page[limit]=1", "135", "page[limit]" },
+		{ "/widgets?page[offset]=2&page[limit]=1", "135",
+		    "page[offset]" },
+		/* Nothing is paged here: 135 whatever the number. */
+		{ "/widgets?page[limit]=0", "135", "page[limit]" },
+		{ "/widgets?fields[widgets]=a,,b", "137", "fields[widgets]" },
+		{ "/widgets?a=%zz", "138", NULL },
+		{ "/secure?include=x", "135", "include" },	/* before 403 */
+	};
+	char	 want[96];
+	size_t	 i;
+
+	for (i = 0; i < nitems(t); i++) {
+		req("GET", t[i].uri);
+		CHECKF(strcmp(res.line, "Status: 400 Bad Request") == 0 &&
+		    strcmp(res.code, t[i].code) == 0 && seen.ran == 0,
+		    "GET %s: %s %s", t[i].uri, res.line, res.code);
+		if (t[i].param != NULL)
+			snprintf(want, sizeof(want), "\"source\":{\"parameter\":"
+			    "\"%s\"}", t[i].param);
+		CHECKF(t[i].param != NULL ? strstr(res.body, want) != NULL :
+		    strstr(res.body, "source") == NULL, "GET %s: body %s",
+		    t[i].uri, res.body);
+	}
+	req("GET", "/widgets?fields[widgets]=a&_=1");
+	CHECK_RAN("Status: 200 OK");
+	/* 415 and 406 first, then the query, then 413. */
+	submit("POST", "/widgets?include=x", "text/plain", CT_JSONAPI, "1",
+	    NULL, "x", 1);
+	CHECK_ERR("Status: 415 Unsupported Media Type", "107", NULL);
+	submit("GET", "/widgets?include=x", NULL, "text/html", "", NULL, NULL,
+	    0);
+	CHECK_ERR("Status: 406 Not Acceptable", "105", NULL);
+	submit("POST", "/widgets?include=x", CT_JSONAPI, CT_JSONAPI, "65537",
+	    NULL, "x", 1);
+	CHECK_STR(res.code, "135");
+	/* The OAuth form route does not read its query. */
+	submit("POST", "/token?include=x", "application/x-www-form-urlencoded",
+	    NULL, "", NULL, NULL, 0);
+	CHECK_RAN("Status: 204 No Content");
+}
+
 int
 main(void)
 {
@@ -1019,5 +1073,6 @@ main(void)
 	test_depth();
 	test_form_route();
 	test_cors();
+	test_query();
 	return unit_done();
 }

@@ -1,5 +1,7 @@
-// office-users.html: GET /backend/users, and the protected writes POST
-// /backend/users and PATCH /backend/users/{uuid} (block, unblock).
+// office-users.html: GET /backend/users a page at a time (Previous and Next
+// follow the answer's links.prev and links.next, contract §10.10), and the
+// protected writes POST /backend/users and PATCH /backend/users/{uuid}
+// (block, unblock).
 import { h, $, say, busy, values, clear, cell } from './dom.js';
 import { call, doc, session, showError } from './api.js';
 import { frame, requireSession, fieldErrors } from './page.js';
@@ -7,28 +9,48 @@ import { protectedCall } from './prompt.js';
 
 frame();
 const body = $('#users tbody'), msg = $('#msg'), form = $('#adduser'), addMsg = $('#add-msg');
+const prev = $('#prev'), next = $('#next'), info = $('#pageinfo');
 
-async function load(quiet) {
-	const ex = await call({ side: 'backend', path: 'users', quiet,
+// Users a page shows; the server's own default is 50, its maximum 100.
+const PAGE_SIZE = 20;
+let current = `users?page[offset]=0&page[limit]=${PAGE_SIZE}`;
+let links = {};
+
+// A link of the answer as a path of the Backend API ("users?..."), so the
+// page keeps working under whatever prefix serves it.
+function pathOf(link) {
+	return link ? 'users' + new URL(link).search : null;
+}
+
+async function load(quiet, path = current) {
+	const ex = await call({ side: 'backend', path, quiet,
 		summary: (x) => x.status === 200 ? `${x.json.data.length} user(s).` : null });
 	clear(body);
 	if (ex.status !== 200) {
 		showError(msg, ex, 'Could not load the users:');
 		return;
 	}
+	current = path;
+	links = ex.json.links;
+	const page = ex.json.meta.page, total = ex.json.meta.totalItems;
 	const me = session('backend').username;
 	for (const u of ex.json.data)
 		body.append(row(u, u.attributes.username === me));
+	info.textContent = ex.json.data.length === 0 ? `None of ${total}` :
+	    `${page.offset + 1}–${page.offset + ex.json.data.length} of ${total}`;
+	prev.disabled = !links.prev;
+	next.disabled = !links.next;
 }
 
 function row(u, self) {
 	const a = u.attributes;
 	const next = a.status === 'active' ? 'blocked' : 'active';
 	return h('tr', { dataset: { user: a.username } },
-	    cell('User', h('strong', { text: a.username }), self ? ' (you)' : ''),
-	    cell('Name', `${a.firstName} ${a.lastName}`),
+	    cell('User', h('strong', { class: 'ellipsis', title: a.username, text: a.username }),
+		h('span', { class: 'sub', text: `${a.firstName} ${a.lastName}${self ? ' (you)' : ''}` })),
 	    cell('Status', h('span', { class: `status ${a.status === 'active' ? 'activated' : 'deactivated'}`, text: a.status })),
-	    cell('Created', a.createdAt),
+	    cell('Created', h('time', { class: 'nowrap', datetime: a.createdAt, title: a.createdAt,
+		text: a.createdAt.slice(0, 10) })),
 	    h('td', { class: 'actions' }, self ? '' :
 		h('button', { type: 'button', class: 'secondary small', text: next === 'blocked' ? 'Block' : 'Unblock',
 		    'aria-label': `${next === 'blocked' ? 'Block' : 'Unblock'} ${a.username}`,
@@ -75,5 +97,7 @@ form.addEventListener('submit', (ev) => {
 
 if (requireSession('backend', $('#content'))) {
 	$('#reload').addEventListener('click', () => load(false));
+	prev.addEventListener('click', () => links.prev && load(false, pathOf(links.prev)));
+	next.addEventListener('click', () => links.next && load(false, pathOf(links.next)));
 	load(false);
 }
