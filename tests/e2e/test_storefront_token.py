@@ -291,6 +291,31 @@ def test_a_json_body_is_invalid_request():
         assert_oauth_error(r, 400, "invalid_request", OD_MEDIA)
 
 
+def test_an_idempotency_key_replays_and_its_errors_are_json_api():
+    """Contract §9.6 as on POST /backend/token: a replay, another body (422
+    116), a malformed key (400 115), one under way (409 117)."""
+    from test_idempotency import (assert_busy, assert_key_invalid,
+                                  assert_mismatch, assert_replay, key_held,
+                                  key_lock_name, new_key)
+    c = new_customer()
+    key = new_key()
+    h = {"Idempotency-Key": key}
+    data = form(grant_type="password", username=c.email, password=c.password)
+    first = token_post(data, headers=h)
+    assert_oauth_tokens(first)
+    assert_replay(first, token_post(data, headers=h))
+    r = api("POST", "/token", data=(data + "&scope=x").encode(),
+            content_type=FORM, headers=h)
+    assert_mismatch(r)
+    r = api("POST", "/token", data=data.encode(), content_type=FORM,
+            headers={"Idempotency-Key": "short"})
+    assert_key_invalid(r)
+    key = new_key()
+    with key_held(key_lock_name("0/0//token\n", key)):
+        assert_busy(api("POST", "/token", data=data.encode(), content_type=FORM,
+                        headers={"Idempotency-Key": key}))
+
+
 def test_other_methods_are_405():
     for m in ("GET", "PUT", "DELETE"):
         r = api(m, "/token", data=None if m == "GET" else b"grant_type=password",
