@@ -111,24 +111,29 @@ form_basic(const char *authorization, char *id, size_t idsz, int *secret)
 	unsigned char	 buf[MAX_CLIENT_ID * 3 + 8];
 	char		*colon;
 	long		 n;
+	int		 rc;
 
 	*secret = 0;
 	id[0] = '\0';
 	if (strncasecmp(authorization, "Basic ", 6) != 0 ||
-	    strlen(authorization + 6) > (sizeof(buf) - 1) / 3 * 4 ||
-	    (n = base64_decode(buf, sizeof(buf) - 1, authorization + 6)) < 0)
+	    strlen(authorization + 6) > (sizeof(buf) - 1) / 3 * 4)
 		return -1;
+	rc = -1;
+	if ((n = base64_decode(buf, sizeof(buf) - 1, authorization + 6)) < 0)
+		goto done;
 	buf[n] = '\0';
 	if (memchr(buf, '\0', (size_t)n) != NULL ||
 	    (colon = strchr((char *)buf, ':')) == NULL)
-		return -1;
+		goto done;
 	*colon = '\0';
 	if (url_decode((char *)buf, 1) == -1 || url_decode(colon + 1, 1) == -1 ||
 	    buf[0] == '\0' || !valid_utf8((char *)buf, strlen((char *)buf)) ||
 	    strlen((char *)buf) >= idsz)
-		return -1;
+		goto done;
 	*secret = colon[1] != '\0';
 	memcpy(id, buf, strlen((char *)buf) + 1);
-	wipe(buf, sizeof(buf));
-	return 0;
+	rc = 0;
+done:
+	wipe(buf, sizeof(buf));		/* it may hold a secret */
+	return rc;
 }
