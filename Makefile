@@ -40,7 +40,7 @@ CORE	 = log config clock fault crypto db io req jsonapi valid netaddr fields \
 MFA	 = multi-factor-auth-types multi-factor-auth-type-activate \
 	   multi-factor-auth-type-verify multi-factor-auth-trigger \
 	   multi-factor-auth-type-deactivate multi-factor-auth-recovery-codes
-STOREFRONT = access-tokens refresh-tokens customers customer-confirmation \
+STOREFRONT = access-tokens refresh-tokens token customers customer-confirmation \
 	   customer-password addresses dev-mailbox not-found $(MFA)
 BACKEND	 = token users customer-multi-factor-auth-type-deactivate $(MFA)
 UNITS	 = valid config jsonapi crypto router req form fields totp netaddr

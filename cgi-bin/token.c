@@ -1,8 +1,12 @@
 /*
- * POST /backend/token: the back office's OAuth 2.0 token endpoint (contract
- * §3.3): the password grant (RFC 6749 §4.3) and the refresh_token grant
- * (§6), form-encoded; answers and errors in RFC 6749's shapes (§5.1,
- * §5.2), not JSON:API.
+ * The OAuth 2.0 token endpoint of each side: POST /backend/token, the back
+ * office's (contract §3.3), and POST /token, the Storefront's (§10.4),
+ * one source compiled once per side: the password grant (RFC 6749 §4.3)
+ * and the refresh_token grant (§6), form-encoded; answers and errors in
+ * RFC 6749's shapes (§5.1, §5.2), not JSON:API.  Sign-in and rotation are
+ * auth_login() and auth_refresh(), as for POST /access-tokens and POST
+ * /refresh-tokens.  Public clients only (§10.5); the RFC 8414 metadata
+ * of the side's authorization server is here too.
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,12 +19,22 @@ oauth_error(struct req *r, int status, const char *error, const char *desc)
 {
 	cJSON	*doc = cJSON_CreateObject();
 
-	if (status == 401)	/* RFC 6749 §5.2: name the scheme tried */
-		http_header(r, "WWW-Authenticate", "Basic realm=\"glue-mfa\"");
-
 	cJSON_AddStringToObject(doc, "error", error);
 	cJSON_AddStringToObject(doc, "error_description", desc);
 	return http_send_json(r, status, doc);
+}
+
+/*
+ * 401 invalid_client.  RFC 6749 §5.2: WWW-Authenticate names the scheme
+ * only when the client authenticated through the Authorization header
+ * (basic); a client that did not is not invited to (contract §10.5).
+ */
+static int
+client_error(struct req *r, int basic, const char *desc)
+{
+	if (basic)
+		http_header(r, "WWW-Authenticate", "Basic realm=\"glue-mfa\"");
+	return oauth_error(r, 401, "invalid_client", desc);
 }
 
 static int
@@ -106,18 +120,44 @@ form_media_type(const char *ct)
 	    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
+/*
+ * The client (contract §10.5).  Every client is public (RFC 6749 §2.1):
+ * none has a secret.  One that identifies itself with "Authorization:
+ * Basic" and an empty secret, as requests-oauthlib and others do for a
+ * public client (§2.3.1), is taken like a client_id parameter; a secret,
+ * in the header or the form, is refused as invalid_client, as is a
+ * malformed header.  0: go on; else the request was answered.
+ */
+static int
+client_check(struct req *r, int *basic, char *id, size_t idsz)
+{
+	int	 secret;
+
+	*basic = 0;
+	id[0] = '\0';
+	if (r->authorization == NULL ||
+	    strncasecmp(r->authorization, "Basic ", 6) != 0)
+		return 0;
+	*basic = 1;
+	if (form_basic(r->authorization, id, idsz, &secret) != 0)
+		return client_error(r, 1, "The Authorization header is "
+		    "malformed."), -1;
+	if (secret)
+		return client_error(r, 1,
+		    "Client authentication is not supported."), -1;
+	return 0;
+}
+
 static int
 token(struct req *r)
 {
 	struct form	 f;
-	const char	*grant;
-	int		 rc;
+	const char	*grant, *cid;
+	char		 id[MAX_CLIENT_ID + 1];
+	int		 rc, basic;
 
-	/* No client authentication: public clients only (RFC 6749 §2.1). */
-	if (r->authorization != NULL &&
-	    strncasecmp(r->authorization, "Basic ", 6) == 0)
-		return oauth_error(r, 401, "invalid_client",
-		    "Client authentication is not supported.");
+	if (client_check(r, &basic, id, sizeof(id)) != 0)
+		return -1;
 	if (!form_media_type(r->content_type))
 		return oauth_error(r, 400, "invalid_request", "The body must "
 		    "be application/x-www-form-urlencoded.");
@@ -126,9 +166,13 @@ token(struct req *r)
 		return oauth_error(r, 400, "invalid_request",
 		    "The form is malformed or repeats a parameter.");
 	}
+	cid = form_get(&f, "client_id");
 	if (form_get(&f, "client_secret") != NULL)
-		rc = oauth_error(r, 401, "invalid_client",
+		rc = client_error(r, basic,
 		    "Client authentication is not supported.");
+	else if (basic && cid != NULL && strcmp(cid, id) != 0)
+		rc = oauth_error(r, 400, "invalid_request", "client_id names "
+		    "another client than the Authorization header.");
 	else if ((grant = form_get(&f, "grant_type")) == NULL)
 		rc = oauth_error(r, 400, "invalid_request",
 		    "grant_type is required.");
@@ -143,8 +187,41 @@ token(struct req *r)
 	return rc;
 }
 
+/*
+ * RFC 8414 authorization server metadata (contract §10.5), one per side:
+ * the Storefront's issuer is its base URL, the back office's that plus
+ * "/backend", its metadata at the path RFC 8414 §3.1 inserts it into.
+ * The base is oauth_issuer, or else the request's own (contract §2.6);
+ * answered no-store like every answer, so no shared cache keeps one built
+ * from another client's Host header.  No authorization endpoint, so no
+ * response_types_supported (§2, §3.2: empty members are omitted).
+ */
+static int
+metadata(struct req *r)
+{
+	cJSON	*doc = cJSON_CreateObject(), *a;
+	char	 issuer[sizeof(r->base) + 16], url[sizeof(issuer) + 8];
+
+	snprintf(issuer, sizeof(issuer), "%s%s", cfg.oauth_issuer[0] != '\0' ?
+	    cfg.oauth_issuer : r->base, r->side == SIDE_BACKEND ?
+	    "/backend" : "");
+	snprintf(url, sizeof(url), "%s/token", issuer);
+	cJSON_AddStringToObject(doc, "issuer", issuer);
+	cJSON_AddStringToObject(doc, "token_endpoint", url);
+	a = cJSON_AddArrayToObject(doc, "grant_types_supported");
+	cJSON_AddItemToArray(a, cJSON_CreateString("password"));
+	cJSON_AddItemToArray(a, cJSON_CreateString("refresh_token"));
+	a = cJSON_AddArrayToObject(doc, "token_endpoint_auth_methods_supported");
+	cJSON_AddItemToArray(a, cJSON_CreateString("none"));
+	return http_send_json(r, 200, doc);
+}
+
+#define METADATA ".well-known/oauth-authorization-server"
+
 static const struct route routes[] = {
 	{ M_POST, "token", "token", R_FORM, token },
+	{ M_GET, GLUE_SIDE == SIDE_BACKEND ? METADATA "/backend" : METADATA,
+	    "token", 0, metadata },
 };
 
 GLUE_MAIN("token", routes)

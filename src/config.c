@@ -42,7 +42,7 @@ struct key {
 #define MFA_TYPES	"multi-factor-auth-types,multi-factor-auth-type-activate," \
 			"multi-factor-auth-type-verify,multi-factor-auth-trigger," \
 			"multi-factor-auth-type-deactivate,multi-factor-auth-recovery-codes"
-const char	 storefront_types[] = "access-tokens,refresh-tokens,customers,"
+const char	 storefront_types[] = "access-tokens,refresh-tokens,token,customers,"
 		    "customer-password,customer-confirmation,addresses,dev-mailbox,"
 		    MFA_TYPES;
 const char	 backend_types[] = "token,users,"
@@ -81,6 +81,9 @@ static const struct key keys[] = {
 	{ "login_window", K_LONG, "900", 1, 86400, NULL, S(login_window) },
 	/* Proxies whose Forwarded / X-Forwarded-For is believed (§3.12). */
 	{ "trusted_proxies", K_STR, "", 0, 0, NULL, S(trusted_proxies) },
+	/* The Storefront API's OAuth issuer URL (contract §10.5): "" takes
+	 * it from the request, as links are (§2.6). */
+	{ "oauth_issuer", K_STR, "", 0, 0, NULL, S(oauth_issuer) },
 	{ "code_length", K_LONG, "6", MIN_CODE_LENGTH, MAX_CODE_LENGTH, NULL, S(code_length) },
 	{ "code_ttl", K_LONG, "600", 30, 86400, NULL, S(code_ttl) },
 	{ "attempts_per_code", K_LONG, "3", 1, 100, NULL, S(attempts_per_code) },
@@ -343,6 +346,37 @@ origins_ok(const char *list, char *err, size_t errsz)
 	return 0;
 }
 
+/*
+ * oauth_issuer (contract §10.5): "" or an absolute http(s) URL with a
+ * host, an optional port and path, no userinfo, query, fragment or
+ * trailing slash (RFC 8414 §2), and nothing a JSON string or a header
+ * would have to escape.
+ */
+static int
+issuer_ok(const char *v)
+{
+	static const char host[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]";
+	static const char path[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_~/%!$&'()*+,;=:@";
+	size_t	 n, h;
+
+	if (*v == '\0')
+		return 1;
+	if (strncmp(v, "https://", 8) == 0)
+		v += 8;
+	else if (strncmp(v, "http://", 7) == 0)
+		v += 7;
+	else
+		return 0;
+	n = strlen(v);
+	h = strspn(v, host);
+	if (h == 0 || h > 255 || (v[h] != '\0' && v[h] != '/') ||
+	    strspn(v + h, path) != n - h || n > 200)
+		return 0;
+	return v[n - 1] != '/';
+}
+
 /* Cross-key rules, checked once every line is read. */
 static int
 config_check(char *err, size_t errsz)
@@ -364,6 +398,11 @@ config_check(char *err, size_t errsz)
 	}
 	if (origins_ok(cfg.cors_allow_origins, err, errsz) != 0)
 		return -1;
+	if (!issuer_ok(cfg.oauth_issuer)) {
+		snprintf(err, errsz, "oauth_issuer: not an http or https URL "
+		    "without query, fragment or trailing slash");
+		return -1;
+	}
 	if (cfg.methods[0] == '\0') {
 		snprintf(err, errsz, "methods: at least one method is needed");
 		return -1;

@@ -78,6 +78,7 @@ struct config {
 	char	*methods;		/* comma-separated method names */
 	char	*dev_mailbox;		/* "on": serve the spool (development) */
 	char	*trusted_proxies;	/* addresses, networks: "" none */
+	char	*oauth_issuer;		/* "" : from the request (§10.5) */
 	long	 login_delay_after;
 	long	 login_delay_base;
 	long	 login_delay_max;
@@ -984,6 +985,10 @@ struct form {
 
 int	 form_parse(struct form *, const char *, size_t);
 const char *form_get(const struct form *, const char *);
+/* The client_id of "Authorization: Basic" (RFC 6749 §2.3.1), at most
+ * MAX_CLIENT_ID bytes; *secret: a secret was given.  0, or -1 malformed. */
+#define MAX_CLIENT_ID	128
+int	 form_basic(const char *, char *id, size_t idsz, int *secret);
 void	 form_release(struct form *);
 
 /* ---- router.c: routes and the front line ------------------------------ */

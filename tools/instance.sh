@@ -560,6 +560,19 @@ write_web_conf() {
 			route "^/backend/$name(/|\$)" "/backend/$name" "$BIN/backend/$name" \
 				"$INST/run/backend-$name.sock"
 		done
+		# RFC 8414 metadata of each side's token endpoint (contract
+		# §10.5), the back office's at the path §3.1 inserts "/backend"
+		# into; served by the token programs, on sockets of their own.
+		if [[ -x $BIN/token ]]; then
+			route '^/[.]well-known/oauth-authorization-server$' \
+				/.well-known/oauth-authorization-server "$BIN/token" \
+				"$INST/run/token-metadata.sock"
+		fi
+		if [[ -x $BIN/backend/token ]]; then
+			route '^/[.]well-known/oauth-authorization-server/backend$' \
+				/.well-known/oauth-authorization-server/backend \
+				"$BIN/backend/token" "$INST/run/backend-token-metadata.sock"
+		fi
 		if [[ -n $BENCH_BIN ]]; then
 			[[ -d $BENCH_BIN ]] || die "GLUE_BENCH_BIN is not a directory: $BENCH_BIN"
 			for name in $(programs "$BENCH_BIN"); do

@@ -193,6 +193,8 @@ OAUTH = {
                                "grant_type is neither password nor refresh_token"),
     "invalid_client": ("Client authentication is not supported.",
                        "Client authentication sent (Basic or client_secret): public clients only"),
+    "invalid_client-basic": ("The Authorization header is malformed.",
+                             "Authorization: Basic that is not base64(client_id:)"),
     "temporarily_unavailable": ("Service temporarily unavailable.", "The database is down"),
 }
 
@@ -215,6 +217,13 @@ EXAMPLES["O-invalid_grant-refresh"] = oauth_example(
     "Unknown, expired, revoked or reused refresh token")
 EXAMPLES["O-unsupported_grant_type"] = oauth_example("unsupported_grant_type")
 EXAMPLES["O-invalid_client"] = oauth_example("invalid_client")
+EXAMPLES["O-invalid_client-basic"] = {
+    "summary": OAUTH["invalid_client-basic"][1],
+    "value": {"error": "invalid_client",
+              "error_description": OAUTH["invalid_client-basic"][0]}}
+EXAMPLES["O-invalid_request-client_id"] = oauth_example(
+    "invalid_request", "client_id names another client than the Authorization "
+    "header.", "client_id differs from the Basic header's")
 EXAMPLES["O-limit"] = oauth_example(
     "invalid_grant", "Too many failed login attempts. Please try again later.",
     "Sign-in limits reached (Retry-After)")
@@ -753,13 +762,21 @@ def oauth_response(description, names, extra_headers=()):
 
 
 token_op = {
-    "tags": ["Backend: token"], "operationId": "createBackendToken",
+    "tags": ["Storefront: sign-in", "Backend: token"], "operationId": "createOAuthToken",
     "summary": "OAuth 2.0 token endpoint (password and refresh_token grants)",
     "description": "RFC 6749 §4.3 and §6; answers in RFC 6749's shapes (§5.1, §5.2), "
                    "plain JSON, not JSON:API, with `Cache-Control: no-store` and "
                    "`Pragma: no-cache`. Public clients only: client authentication is "
                    "`401` `invalid_client`. Only the front line's `406` and `413` "
-                   "answer JSON:API.",
+                   "answer JSON:API. Both APIs: `/token` signs a customer in (the "
+                   "e-mail as `username`) as POST /access-tokens does, with its limits "
+                   "and audit rows, and rotates as POST /refresh-tokens; "
+                   "`/backend/token` signs a back-office user in. A public client may "
+                   "name itself with `client_id`, or with `Authorization: Basic` of "
+                   "`client_id:` and an empty secret (RFC 6749 §2.3.1); a secret is "
+                   "refused. Discovery: RFC 8414 metadata at "
+                   "`/.well-known/oauth-authorization-server` (Storefront) and "
+                   "`/.well-known/oauth-authorization-server/backend`.",
     "security": [],
     "requestBody": {"required": True, "content": {FORM: {
         "schema": sref("TokenRequest"),
@@ -778,9 +795,14 @@ token_op = {
             "or repeated), `invalid_grant` (wrong credentials, blocked user, bad "
             "refresh token), `unsupported_grant_type`",
             ["O-invalid_request", "O-invalid_request-grant", "O-invalid_request-media",
-             "O-invalid_grant", "O-invalid_grant-refresh", "O-unsupported_grant_type"]),
-        "401": oauth_response("Client authentication sent (`invalid_client`)",
-                              ["O-invalid_client"], ["WWW-Authenticate"]),
+             "O-invalid_grant", "O-invalid_grant-refresh", "O-unsupported_grant_type",
+             "O-invalid_request-client_id"]),
+        "401": oauth_response("Client authentication sent (`invalid_client`): a secret, "
+                              "in the form or in `Authorization: Basic`, or a malformed "
+                              "Basic header. With `WWW-Authenticate: Basic "
+                              "realm=\"glue-mfa\"` only when the client used the "
+                              "`Authorization` header (RFC 6749 §5.2)",
+                              ["O-invalid_client", "O-invalid_client-basic"]),
         "406": shared_response("406", "`Accept` admits no JSON (105)", ["E105"]),
         "413": shared_response("413", "Body over 64 KiB (106; the web server may answer "
                                "first with its own 413)", ["E106"]),
@@ -791,7 +813,41 @@ token_op = {
         "default": DEFAULT_500,
     },
 }
-path("/token", [BE], None, post=token_op)
+path("/token", [SF, BE], None, post=token_op)
+
+# --- RFC 8414 authorization server metadata (both APIs) -------------------
+
+
+def metadata_op(op_id, which, issuer):
+    return {
+        "tags": [which], "operationId": op_id,
+        "summary": "OAuth 2.0 authorization server metadata (RFC 8414)",
+        "description": "The issuer is `oauth_issuer` (configuration) when set"
+                       + (" plus `/backend`" if which == "Backend: token" else "")
+                       + ", else the request's own scheme and host (as links are); "
+                       "never cached (`Cache-Control: no-store`). No authorization "
+                       "endpoint, hence no `response_types_supported` (RFC 8414 §3.2 "
+                       "omits empty members). Needs no token.",
+        "security": [],
+        "responses": {
+            "200": {"description": "The metadata", "headers": headers("Pragma"),
+                    "content": {OAUTH_CT: {"schema": sref("OAuthMetadata"),
+                                           "example": {
+                        "issuer": issuer, "token_endpoint": issuer + "/token",
+                        "grant_types_supported": ["password", "refresh_token"],
+                        "token_endpoint_auth_methods_supported": ["none"]}}}},
+            "406": shared_response("406", "`Accept` admits no JSON (105)", ["E105"]),
+            "default": DEFAULT_500,
+        },
+    }
+
+
+path("/.well-known/oauth-authorization-server", [SF], None,
+     get=metadata_op("getOAuthMetadata", "Storefront: sign-in",
+                     "https://shop.example.com"))
+path("/.well-known/oauth-authorization-server/backend", [SF], None,
+     get=metadata_op("getBackendOAuthMetadata", "Backend: token",
+                     "https://shop.example.com/backend"))
 
 # --- Backend: users -------------------------------------------------------
 
@@ -1082,6 +1138,8 @@ SCHEMAS = {
         "username": {"type": "string", "description": "password grant"},
         "password": {"type": "string", "format": "password",
                      "description": "password grant"},
+        "client_id": {"type": "string", "description": "a public client's name "
+                      "(optional; the same as Basic's when both are sent)"},
         "refresh_token": {"type": "string", "description": "refresh_token grant"}},
         "description": "Each parameter at most once; no `client_secret`."},
     "OAuthTokens": {"type": "object",
@@ -1094,6 +1152,19 @@ SCHEMAS = {
                                          "pattern": "^[A-Za-z0-9_-]{43}$"},
                         "refresh_token": {"type": "string",
                                           "pattern": "^[A-Za-z0-9_-]{43}$"}}},
+    "OAuthMetadata": {"type": "object",
+                      "required": ["issuer", "token_endpoint", "grant_types_supported",
+                                   "token_endpoint_auth_methods_supported"],
+                      "properties": {
+                          "issuer": {"type": "string", "format": "uri"},
+                          "token_endpoint": {"type": "string", "format": "uri"},
+                          "grant_types_supported": {
+                              "type": "array", "items": {"type": "string",
+                                                         "enum": ["password",
+                                                                  "refresh_token"]}},
+                          "token_endpoint_auth_methods_supported": {
+                              "type": "array", "items": {"type": "string",
+                                                         "enum": ["none"]}}}},
     "OAuthError": {"type": "object", "required": ["error", "error_description"],
                    "properties": {
                        "error": {"type": "string", "enum": [
@@ -1285,7 +1356,8 @@ HEADERS = {
                        "when two or fewer of the set are left (2, 1, 0); absent "
                        "otherwise. Make a new set soon.",
         "schema": {"type": "integer", "minimum": 0, "maximum": 2}},
-    "WWW-Authenticate": {"description": "RFC 6749 §5.2: the scheme tried.",
+    "WWW-Authenticate": {"description": "RFC 6749 §5.2: the scheme tried; on the token "
+                                        "endpoints only after an `Authorization` header.",
                          "schema": {"type": "string",
                                     "example": "Basic realm=\"glue-mfa\""}},
 }

@@ -800,6 +800,18 @@ cmd_test() {
 	got=$(req POST /backend/token \
 		-d 'grant_type=password&username=admin%40example.com&password=change123')
 	expect "POST /backend/token" "200 application/json" "${got%%;*}"
+	got=$(req POST /token \
+		-d 'grant_type=password&username=sonia%40example.com&password=change123')
+	expect "POST /token" "200 application/json" "${got%%;*}"
+	# RFC 8414 metadata, routed to the token programs (contract §10.5).
+	got=$(req GET /.well-known/oauth-authorization-server)
+	expect "GET /.well-known/oauth-authorization-server" "200 application/json" "${got%%;*}"
+	got=$(grep -o "\"token_endpoint\":\"$BASE/token\"" "$BODY_FILE" || echo "none")
+	expect "  its token_endpoint" "\"token_endpoint\":\"$BASE/token\"" "$got"
+	got=$(req GET /.well-known/oauth-authorization-server/backend)
+	expect "GET /.well-known/oauth-authorization-server/backend" "200 application/json" "${got%%;*}"
+	got=$(grep -o "\"issuer\":\"$BASE/backend\"" "$BODY_FILE" || echo "none")
+	expect "  its issuer" "\"issuer\":\"$BASE/backend\"" "$got"
 	# Unknown paths: asked for as JSON, the JSON:API 404 of not-found;
 	# otherwise the server's own (HTML) 404.
 	for p in /carts /backend/carts /no-such-page.html; do

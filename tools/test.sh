@@ -62,7 +62,8 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 # lighttpd with FastCGI, and most of it again with plain CGI (CGI_SKIP).
 SERVER_TESTS=(test_front_line.py test_unknown_paths.py test_bad_input.py
 	test_access_tokens.py test_refresh_tokens.py test_mfa_protected.py
-	test_addresses.py test_backend_token.py test_page_headers.py)
+	test_addresses.py test_backend_token.py test_page_headers.py
+	test_storefront_token.py)
 
 export PORT
 unset GLUE_BENCH_BIN GLUE_SQL ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
@@ -375,12 +376,14 @@ fi
 # arithmetic, the operator tool, the document's gaps, parallel requests on
 # one account, which the database serialises alike; the deadlock, outbox,
 # mail-failure and web-server fault tests, which are about FastCGI
-# processes) and the check that every documented answer was exercised,
-# which needs the whole suite; they ran in step 5.
+# processes; the OAuth client libraries, whose requests
+# test_storefront_token.py sends itself) and the check that every
+# documented answer was exercised, which needs the whole suite; they ran
+# in step 5.
 CGI_SKIP=" test_identity.py test_signin_limits.py test_defects_front.py
 	test_openapi_gaps.py test_backend_cli.py test_zzz_openapi.py
 	test_db_deadlock.py test_fault_outbox.py test_mail_failures.py
-	test_web_server.py test_mfa_concurrency.py "
+	test_web_server.py test_mfa_concurrency.py test_oauth_clients.py "
 cgi_files=()
 for f in tests/e2e/test_*.py; do
 	f=${f##*/}

@@ -136,7 +136,7 @@ def test_admin_tool_refuses_a_world_readable_config(conf):
 def test_unknown_protected_type_is_refused(conf):
     path, n = conf(["protected_storefront = customers,adresses"])
     assert_refused(path, 'protected_storefront: line %d: unknown resource type '
-                   '"adresses" (known: access-tokens,refresh-tokens,customers,'
+                   '"adresses" (known: access-tokens,refresh-tokens,token,customers,'
                    'customer-password,customer-confirmation,addresses,dev-mailbox,'
                    'multi-factor-auth-types,multi-factor-auth-type-activate,'
                    'multi-factor-auth-type-verify,multi-factor-auth-trigger,'

@@ -288,6 +288,21 @@ test_numbers(void)
 		    "cors_allow_origins" },
 		{ "cors_allow_origins = https://a.example:443", -1,
 		    "cors_allow_origins" },
+		/* oauth_issuer (contract §10.5) */
+		{ "oauth_issuer = ", 0, NULL },
+		{ "oauth_issuer = https://shop.example.com", 0, NULL },
+		{ "oauth_issuer = http://127.0.0.1:8080", 0, NULL },
+		{ "oauth_issuer = https://[::1]:8443/glue/api", 0, NULL },
+		{ "oauth_issuer = shop.example.com", -1, "oauth_issuer" },
+		{ "oauth_issuer = ftp://shop.example.com", -1, "oauth_issuer" },
+		{ "oauth_issuer = https://", -1, "oauth_issuer" },
+		{ "oauth_issuer = https:///path", -1, "oauth_issuer" },
+		{ "oauth_issuer = https://shop.example.com/", -1, "oauth_issuer" },
+		{ "oauth_issuer = https://shop.example.com?a=1", -1, "oauth_issuer" },
+		{ "oauth_issuer = https://shop.example.com/#f", -1, "oauth_issuer" },
+		{ "oauth_issuer = https://u@shop.example.com", -1, "oauth_issuer" },
+		{ "oauth_issuer = https://shop.example.com/a b", -1, "oauth_issuer" },
+		{ "oauth_issuer = https://shop.example.com/a\"b", -1, "oauth_issuer" },
 		{ "mail_timeout = 0", -1, "mail_timeout" },
 		{ "mail_timeout = 1", 0, NULL },
 		{ "mail_timeout = 300", 0, NULL },
@@ -482,7 +497,7 @@ test_messages(void)
 		    "\"yes\": one of on|off" },
 		{ "protected_storefront = customers,adresses",
 		    "protected_storefront: line 1: unknown resource type "
-		    "\"adresses\" (known: access-tokens,refresh-tokens,customers,"
+		    "\"adresses\" (known: access-tokens,refresh-tokens,token,customers,"
 		    "customer-password,customer-confirmation,addresses,dev-mailbox,"
 		    "multi-factor-auth-types,multi-factor-auth-type-activate,"
 		    "multi-factor-auth-type-verify,multi-factor-auth-trigger,"
@@ -658,7 +673,7 @@ static void
 test_resource_types(void)
 {
 	static const char *const sf[] = { "access-tokens", "refresh-tokens",
-	    "customers", "customer-password", "addresses", "dev-mailbox",
+	    "token", "customers", "customer-password", "addresses", "dev-mailbox",
 	    "multi-factor-auth-types", "multi-factor-auth-type-activate",
 	    "multi-factor-auth-type-verify", "multi-factor-auth-trigger",
 	    "multi-factor-auth-type-deactivate" };
@@ -685,7 +700,7 @@ test_resource_types(void)
 	    "protected_backend = %s", storefront_types, backend_types);
 	CHECK_INT(parse(text), 0);
 	CHECK_INT(strlen(storefront_types), strlen("access-tokens,"
-	    "refresh-tokens,customers,customer-password,customer-confirmation,"
+	    "refresh-tokens,token,customers,customer-password,customer-confirmation,"
 	    "addresses,dev-mailbox,"
 	    "multi-factor-auth-types,multi-factor-auth-type-activate,"
 	    "multi-factor-auth-type-verify,multi-factor-auth-trigger,"

@@ -158,9 +158,53 @@ test_get(void)
 	form_release(&f);
 }
 
+/* Authorization: Basic as a public client sends it (RFC 6749 §2.3.1). */
+static void
+test_basic(void)
+{
+	char	 id[MAX_CLIENT_ID + 1];
+	int	 secret;
+
+	/* base64("shop-pwa:") and base64("shop-pwa:s3cret") */
+	CHECK_INT(form_basic("Basic c2hvcC1wd2E6", id, sizeof(id), &secret), 0);
+	CHECK_STR(id, "shop-pwa");
+	CHECK_INT(secret, 0);
+	CHECK_INT(form_basic("basic c2hvcC1wd2E6czNjcmV0", id, sizeof(id),
+	    &secret), 0);
+	CHECK_STR(id, "shop-pwa");
+	CHECK_INT(secret, 1);
+	/* Form-encoded parts are decoded: "a%20b+c:" */
+	CHECK_INT(form_basic("Basic YSUyMGIrYzo=", id, sizeof(id), &secret), 0);
+	CHECK_STR(id, "a b c");
+	/* Malformed: no colon, empty id, bad base64, bad padding, bad escape,
+	 * an encoded NUL, another scheme, too long. */
+	CHECK_INT(form_basic("Basic bm8tY29sb24=", id, sizeof(id), &secret), -1);
+	CHECK_INT(form_basic("Basic Og==", id, sizeof(id), &secret), -1);
+	CHECK_INT(form_basic("Basic !!!!", id, sizeof(id), &secret), -1);
+	CHECK_INT(form_basic("Basic c2hvcC1wd2E6=", id, sizeof(id), &secret), -1);
+	CHECK_INT(form_basic("Basic YT1i=Og==", id, sizeof(id), &secret), -1);
+	CHECK_INT(form_basic("Basic YSV6ejo=", id, sizeof(id), &secret), -1);
+	CHECK_INT(form_basic("Basic YQBiOg==", id, sizeof(id), &secret), -1);
+	CHECK_INT(form_basic("Basic ", id, sizeof(id), &secret), -1);
+	CHECK_INT(form_basic("Bearer c2hvcC1wd2E6", id, sizeof(id), &secret), -1);
+	{
+		char	 big[1024];
+		size_t	 i;
+
+		memcpy(big, "Basic ", 6);
+		for (i = 6; i < 6 + 4 * 200; i++)
+			big[i] = 'Y';
+		big[i] = '\0';
+		CHECK_INT(form_basic(big, id, sizeof(id), &secret), -1);
+	}
+	/* An id longer than the buffer. */
+	CHECK_INT(form_basic("Basic c2hvcC1wd2E6", id, 8, &secret), -1);
+}
+
 int
 main(void)
 {
+	test_basic();
 	test_accepted();
 	test_refused();
 	test_bound();
