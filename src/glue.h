@@ -40,6 +40,26 @@ char	*xstrdup(const char *);
 
 /* ---- config.c --------------------------------------------------------- */
 
+/*
+ * The MFA engine's code and limit settings, one set per side (contract
+ * §10.6): "storefront.<key>" and "backend.<key>", each the shared key's
+ * value unless given.  The engine reads them through limits_of(side).
+ */
+struct mfa_limits {
+	long	 code_length;
+	long	 code_ttl;
+	long	 attempts_per_code;
+	long	 max_failures;
+	long	 lockout_seconds;
+	long	 grace_period;
+	long	 resend_cooldown;
+	long	 daily_send_cap;
+	long	 mail_failure_cap;
+	long	 mail_failure_window;
+	long	 daily_recipient_cap;
+	long	 totp_window;
+};
+
 struct config {
 	char	*db_socket;
 	char	*db_host;
@@ -92,9 +112,13 @@ struct config {
 	long	 registration_key_ttl;
 	long	 daily_recipient_cap;	/* code mails per address, 24 h */
 	long	 idempotency_window;	/* seconds a stored answer replays */
+	/* The shared keys above, per side (limits_of()). */
+	struct mfa_limits side[2];
 };
 
 extern struct config cfg;
+
+const struct mfa_limits *limits_of(enum side);
 
 int	 config_load(const char *path, char *err, size_t errsz);
 int	 config_parse(const char *text, char *err, size_t errsz);
@@ -1125,7 +1149,7 @@ struct mfa_ctx {
 struct mfa_method {
 	const char	*name;		/* attributes.type */
 	/* Is the header shaped like one of its codes?  Else not checked. */
-	int		(*well_formed)(const char *code);
+	int		(*well_formed)(enum side, const char *code);
 	/* Sending limits before a new code (contract §5.3); NULL: none. */
 	enum err	(*limit)(struct mfa_ctx *, long *retry);
 	/* Stores and delivers what activation needs: commits what it

@@ -154,9 +154,9 @@ grace_match(const struct req *r, const char *type)
 
 /* lockout_seconds, doubled for each lockout after the first, capped. */
 static long
-lockout_length(long long lockouts)
+lockout_length(enum side side, long long lockouts)
 {
-	long	 s = cfg.lockout_seconds;
+	long	 s = limits_of(side)->lockout_seconds;
 
 	while (--lockouts > 0 && s < MAX_LOCKOUT_SECONDS)
 		s *= 2;
@@ -196,10 +196,10 @@ count_failure(struct req *r, struct mfa_ctx *c, const struct methods *ms,
 			return -1;
 	}
 	lk.failures++;
-	if (lk.failures >= cfg.max_failures) {
+	if (lk.failures >= limits_of(c->who.side)->max_failures) {
 		lk.lockouts++;
 		lk.locked_until = (long long)r->now +
-		    lockout_length(lk.lockouts);
+		    lockout_length(c->who.side, lk.lockouts);
 	}
 	if (db_mfa_lock_set(&c->who, &lk) != 0)
 		return -1;
@@ -232,7 +232,7 @@ match_and_consume(struct mfa_ctx *c, const struct methods *ms,
 
 		if (m == NULL || (type != NULL ?
 		    strcmp(ms->m[i].type, type) != 0 :
-		    ms->m[i].status != ST_ACTIVE) || !m->well_formed(c->code))
+		    ms->m[i].status != ST_ACTIVE) || !m->well_formed(c->who.side, c->code))
 			continue;
 		c->type = ms->m[i].type;
 		if ((rc = m->check(c)) != 0)
@@ -809,10 +809,34 @@ mfa_guard_passed(struct req *r)
 }
 
 /*
+ * Switches off, inside the caller's transaction, the account's active
+ * method type, or with type NULL every active one (contract §10.7), each
+ * with its own audit row naming the administrator.  0, or -1.
+ */
+static int
+admin_switch_off(struct req *r, const struct subject *who,
+    const struct methods *ms, const char *type, long long actor)
+{
+	size_t	 i;
+
+	for (i = 0; i < ms->n; i++) {
+		if (ms->m[i].status != ST_ACTIVE ||
+		    (type != NULL && strcmp(ms->m[i].type, type) != 0))
+			continue;
+		if (method_off(who, ms->m[i].type, r->now) != 0 ||
+		    audit(r, who->side, who->id, actor, "admin_deactivate",
+		    ms->m[i].type, E_NONE) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
  * An administrator (actor, a back-office user; 0 for the operator tool)
- * switches off an account's method: for a customer locked out of it.
- * Audited with both accounts named, and the account's notice queued, in
- * the transaction of the change (contract §9.3).
+ * switches off an account's method (type NULL: every active method,
+ * contract §10.7): for a customer locked out of it.  Audited with both
+ * accounts named, one row per method, and the account's one notice
+ * queued, in the transaction of the change (contract §9.3).
  */
 enum err
 mfa_admin_off(struct req *r, const struct subject *who, const char *type,
@@ -823,7 +847,7 @@ mfa_admin_off(struct req *r, const struct subject *who, const char *type,
 	enum err	 e = E_NONE;
 	int		 rc;
 
-	if (method_offered(type) == NULL)
+	if (type != NULL && method_offered(type) == NULL)
 		e = E_MFA_TYPE_NOT_FOUND;
 	else if ((rc = db_contact(who, to, sizeof(to))) < 0)
 		e = db_err();
@@ -831,13 +855,13 @@ mfa_admin_off(struct req *r, const struct subject *who, const char *type,
 		e = E_CUSTOMER_NOT_FOUND;
 	else if (db_begin() != 0 || db_mfa_methods(who, &ms) != 0)
 		e = db_err();
-	else if (methods_status(&ms, type) != ST_ACTIVE)
+	else if (type != NULL ? methods_status(&ms, type) != ST_ACTIVE :
+	    methods_active(&ms) == 0)
 		e = E_MFA_TYPE_NOT_FOUND;
 	/* A rescued account starts afresh: no lockout left. */
-	else if (method_off(who, type, r->now) != 0 ||
+	else if (admin_switch_off(r, who, &ms, type, actor) != 0 ||
 	    db_mfa_lock_clear(who) != 0 ||
-	    audit(r, who->side, who->id, actor, "admin_deactivate", type,
-	    E_NONE) != 0 || outbox_add(r, who, to, NOTICE_ADMIN_OFF) != 0)
+	    outbox_add(r, who, to, NOTICE_ADMIN_OFF) != 0)
 		e = E_MFA_DEACTIVATION_FAILED;
 	else {
 		fault_point("rescue-stored");

@@ -325,7 +325,10 @@ export ASAN_OPTIONS=detect_leaks=$leaks:abort_on_error=0:log_path=$INST/log/asan
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$INST/log/ubsan
 if ! GLUE_MODE=fcgi GLUE_BIN=$ASAN_BIN GLUE_ADMIN=$REPO/build/test/bin/glue-mfa-admin \
 	GLUE_CONFIG_EXTRA="test_clock_file = $INST/clock
-test_fault_file = $INST/fault" tools/instance.sh start 9>&-; then
+test_fault_file = $INST/fault
+# settings per side (contract §10.6): Backend codes longer than the
+# Storefront's (tests/e2e/test_mfa_per_side.py tests both)
+backend.code_length = 8" tools/instance.sh start 9>&-; then
 	fail "starting the test instance (logs in $KEEP/log)"
 	exit 1
 fi
