@@ -58,6 +58,42 @@ const char	 storefront_types[] = "access-tokens,refresh-tokens,customers,"
 const char	 backend_types[] = "token,users,"
 		    "customer-multi-factor-auth-type-deactivate," MFA_TYPES;
 
+/*
+ * The protected actions a code can be bound to (contract §10.8): the
+ * writes of the programs' routes that the guard can check, each with what
+ * names its resource in the path.  Every program checks at start-up that
+ * its routes of these types agree (config_check_routes), and each action
+ * has its phrase in the code mail (mail.c's action_phrases, unit-tested).
+ */
+const struct protected_action protected_actions[] = {
+	{ SIDE_STOREFRONT, M_PATCH, "customers", AID_REF },
+	{ SIDE_STOREFRONT, M_DELETE, "customers", AID_REF },
+	{ SIDE_STOREFRONT, M_PATCH, "customer-password", AID_REF },
+	{ SIDE_STOREFRONT, M_POST, "addresses", AID_NONE },
+	{ SIDE_STOREFRONT, M_PATCH, "addresses", AID_UUID },
+	{ SIDE_STOREFRONT, M_DELETE, "addresses", AID_UUID },
+	{ SIDE_BACKEND, M_POST, "users", AID_NONE },
+	{ SIDE_BACKEND, M_PATCH, "users", AID_UUID },
+	{ SIDE_BACKEND, M_DELETE, "users", AID_UUID },
+	{ SIDE_BACKEND, M_POST, "customer-multi-factor-auth-type-deactivate",
+	    AID_NONE },
+};
+const size_t	 nprotected_actions = nitems(protected_actions);
+
+/* The action of side (method, type), or NULL: not one a code binds to. */
+const struct protected_action *
+protected_action(enum side side, unsigned method, const char *type)
+{
+	size_t	 i;
+
+	for (i = 0; i < nprotected_actions; i++)
+		if (protected_actions[i].side == side &&
+		    protected_actions[i].method == method &&
+		    strcmp(protected_actions[i].type, type) == 0)
+			return &protected_actions[i];
+	return NULL;
+}
+
 static const struct key keys[] = {
 	{ "db_socket", K_STR, "/run/mysqld/mysqld.sock", 0, 0, NULL, S(db_socket), NULL },
 	{ "db_host", K_STR, "", 0, 0, NULL, S(db_host), NULL },
@@ -496,6 +532,32 @@ config_load(const char *path, char *err, size_t errsz)
 }
 
 /*
+ * A route of a type some protected action names (contract §10.8): its
+ * write is one of them, with an id in the path (a pattern ending in ":")
+ * exactly when the action says so.  0 agrees, -1 not.
+ */
+static int
+route_action_ok(enum side side, const struct route *rt)
+{
+	const struct protected_action *a;
+	size_t	 i, n, typed = 0;
+
+	if (rt->type == NULL || !(rt->method & (M_POST | M_PUT | M_PATCH |
+	    M_DELETE)) || !(rt->flags & R_AUTH) || (rt->flags & R_MFA))
+		return 0;
+	for (i = 0; i < nprotected_actions; i++)
+		typed += protected_actions[i].side == side &&
+		    strcmp(protected_actions[i].type, rt->type) == 0;
+	if (typed == 0)
+		return 0;
+	if ((a = protected_action(side, rt->method, rt->type)) == NULL)
+		return -1;
+	n = strlen(rt->pattern);
+	return (a->id != AID_NONE) == (n > 0 && rt->pattern[n - 1] == ':') ?
+	    0 : -1;
+}
+
+/*
  * Every route of a program names a resource type its side serves
  * (storefront_types, backend_types above): else the program does not
  * start, so the list protected_* is checked against cannot fall behind.
@@ -507,7 +569,7 @@ config_check_routes(const struct program *p, char *err, size_t errsz)
 			    storefront_types;
 	size_t		 i;
 
-	for (i = 0; i < p->nroutes; i++)
+	for (i = 0; i < p->nroutes; i++) {
 		if (p->routes[i].type != NULL &&
 		    !list_contains(known, p->routes[i].type)) {
 			snprintf(err, errsz, "%s: resource type \"%s\" is not "
@@ -516,5 +578,12 @@ config_check_routes(const struct program *p, char *err, size_t errsz)
 			    "backend_types" : "storefront_types");
 			return -1;
 		}
+		if (route_action_ok(p->side, &p->routes[i]) != 0) {
+			snprintf(err, errsz, "%s: route \"%s\" does not agree "
+			    "with src/config.c's protected_actions", p->name,
+			    p->routes[i].pattern);
+			return -1;
+		}
+	}
 	return 0;
 }

@@ -160,11 +160,12 @@ issue(struct mfa_ctx *c)
 	if (db_mfa_codes_invalidate(&c->who, c->type) != 0 ||
 	    db_code_mail_insert(id, rh, c->now) != 0 ||
 	    db_mfa_code_insert(&c->who, id, c->type, h, c->now,
-	    c->now + limits_of(c->who.side)->code_ttl) != 0 || db_commit() != 0) {
+	    c->now + limits_of(c->who.side)->code_ttl, c->action) != 0 ||
+	    db_commit() != 0) {
 		wipe(code, sizeof(code));
 		return db_unavailable() ? E_UNAVAILABLE : E_INTERNAL;
 	}
-	rc = mail_code(to, code, limits_of(c->who.side)->code_ttl);
+	rc = mail_code(to, code, limits_of(c->who.side)->code_ttl, c->purpose);
 	wipe(code, sizeof(code));
 	if (rc != 0) {
 		if (db_mfa_code_cancel(id) != 0 ||
@@ -179,12 +180,28 @@ issue(struct mfa_ctx *c)
 	return E_NONE;
 }
 
-/* 1: a live code of this method matched and is now used; 0; -1. */
+/*
+ * A code bound to an action (contract §10.8) is a candidate only for the
+ * request it names: elsewhere it is no code of the account, so a check
+ * that finds nothing else counts the header as a wrong code.
+ */
+static int
+candidate(const struct mfa_ctx *c, const struct code_row *row)
+{
+	return strcmp(row->type, c->type) == 0 && (row->action[0] == '\0' ||
+	    (c->action != NULL && strcmp(row->action, c->action) == 0));
+}
+
+/*
+ * 1: a live code of this method matched and is now used, its grace window
+ * opened (none for a code bound to an action: it allows one request); 0;
+ * -1.
+ */
 static int
 check(struct mfa_ctx *c)
 {
 	unsigned char	 h[HASH_BYTES];
-	size_t		 i;
+	size_t		 i, hit = 0;
 	long long	 found = 0;
 
 	if (!c->live_loaded) {
@@ -194,15 +211,18 @@ check(struct mfa_ctx *c)
 	}
 	/* Every candidate is hashed and compared in constant time. */
 	for (i = 0; i < c->live.n; i++) {
-		if (strcmp(c->live.c[i].type, c->type) != 0)
+		if (!candidate(c, &c->live.c[i]))
 			continue;
 		code_hash(h, &c->who, c->type, c->live.c[i].id, c->code);
-		if (ct_equal(h, c->live.c[i].hash, HASH_BYTES) && found == 0)
+		if (ct_equal(h, c->live.c[i].hash, HASH_BYTES) && found == 0) {
 			found = c->live.c[i].id;
+			hit = i;
+		}
 	}
 	if (found == 0)
 		return 0;
 	return db_mfa_code_consume(found, c->token,
+	    c->live.c[hit].action[0] != '\0' ? 0 :
 	    c->now + limits_of(c->who.side)->grace_period) == 1 ? 1 : -1;
 }
 

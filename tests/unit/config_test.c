@@ -943,6 +943,72 @@ test_per_side(void)
 	CHECK_INT(be->code_length, 6);
 }
 
+/*
+ * Codes bound to an action (contract §10.8): every protected action has
+ * its mail phrase, and a program's routes of an action's type agree with
+ * the table (its write is an action; an id in the path exactly when the
+ * action names one).
+ */
+static void
+test_protected_actions(void)
+{
+	static const struct route ok[] = {
+		{ M_PATCH, "users/:", "users", R_AUTH | R_BODY, h_none },
+		{ M_POST, "users", "users", R_AUTH | R_BODY, h_none },
+		{ M_GET, "users/:", "users", R_AUTH, h_none },
+	};
+	static const struct route no_id[] = {
+		{ M_PATCH, "users", "users", R_AUTH | R_BODY, h_none },
+	};
+	static const struct route extra_id[] = {
+		{ M_POST, "users/:", "users", R_AUTH | R_BODY, h_none },
+	};
+	static const struct route unknown[] = {
+		{ M_PUT, "users/:", "users", R_AUTH | R_BODY, h_none },
+	};
+	static const struct route anonymous[] = {
+		{ M_PUT, "users/:", "users", R_BODY, h_none },
+	};
+	struct program	 p;
+	size_t		 i;
+
+	CHECK(nprotected_actions >= 10);
+	for (i = 0; i < nprotected_actions; i++) {
+		CHECKF(mail_action_phrase(protected_actions[i].method,
+		    protected_actions[i].type) != NULL, "%s: no phrase",
+		    protected_actions[i].type);
+		CHECK(protected_action(protected_actions[i].side,
+		    protected_actions[i].method, protected_actions[i].type) ==
+		    &protected_actions[i]);
+		CHECK(list_contains(protected_actions[i].side == SIDE_BACKEND ?
+		    backend_types : storefront_types, protected_actions[i].type));
+	}
+	CHECK_STR(mail_action_phrase(M_PATCH, "customer-password"),
+	    "to change your password");
+	CHECK(mail_action_phrase(M_GET, "customers") == NULL);
+	CHECK(protected_action(SIDE_BACKEND, M_PATCH, "customers") == NULL);
+	CHECK(protected_action(SIDE_STOREFRONT, M_POST, "customers") == NULL);
+	CHECK(protected_action(SIDE_STOREFRONT, M_PATCH, "customers")->id ==
+	    AID_REF);
+	CHECK(protected_action(SIDE_STOREFRONT, M_DELETE, "addresses")->id ==
+	    AID_UUID);
+	p = (struct program){ "users", SIDE_BACKEND, ok, nitems(ok) };
+	CHECK_INT(config_check_routes(&p, err, sizeof(err)), 0);
+	p = (struct program){ "users", SIDE_BACKEND, no_id, nitems(no_id) };
+	CHECK_INT(config_check_routes(&p, err, sizeof(err)), -1);
+	CHECK_STR(err, "users: route \"users\" does not agree with "
+	    "src/config.c's protected_actions");
+	p = (struct program){ "users", SIDE_BACKEND, extra_id,
+	    nitems(extra_id) };
+	CHECK_INT(config_check_routes(&p, err, sizeof(err)), -1);
+	p = (struct program){ "users", SIDE_BACKEND, unknown, nitems(unknown) };
+	CHECK_INT(config_check_routes(&p, err, sizeof(err)), -1);
+	/* Writes without a token are never guarded: nothing to bind. */
+	p = (struct program){ "users", SIDE_BACKEND, anonymous,
+	    nitems(anonymous) };
+	CHECK_INT(config_check_routes(&p, err, sizeof(err)), 0);
+}
+
 int
 main(void)
 {
@@ -960,5 +1026,6 @@ main(void)
 	test_check_routes();
 	test_load_modes();
 	test_per_side();
+	test_protected_actions();
 	return unit_done();
 }
