@@ -3,6 +3,7 @@ administrator switches off a customer's method, end to end: the customer's
 state, the notification mail, the audit row, and every error."""
 
 import contextlib
+import os
 
 import pytest
 
@@ -407,3 +408,33 @@ def test_admin_with_mfa_needs_a_code(admin):
     assert_204(rescue(admin.access, c.ref, code=code))
     assert mfa_status(c.access, prefix="") == "deactivated"
     assert mfa_status(admin.access) == "activated"
+
+
+def test_rescue_without_type_killed_before_commit_changes_nothing(admin, clk):
+    """The fault point rescue-stored (contract §9.3): killed after every
+    method's change, row and the notice are written, before the commit:
+    nothing of it stays; the retry does it all once."""
+    from conftest import instance_sets
+    from test_fault_outbox import FAULT, killed
+    from test_mfa_totp import enrol
+    if not instance_sets("test_fault_file"):
+        pytest.skip("instance has no test_fault_file")
+    c = mfa_customer()
+    enrol(customer_acct(c), clk, code=fresh_code(c.access, c.email, prefix=""))
+    mark = mail_mark()
+    audit_mark = max_audit_id()
+    body = doc(RESCUE, {"customerReference": c.ref})
+    try:
+        killed("rescue-stored", lambda: api("POST", BE + "/" + RESCUE, body,
+                                            token=admin.access, check=False))
+    finally:
+        if os.path.exists(FAULT):
+            os.unlink(FAULT)
+    assert method_rows(c) == [("email", 2), ("totp", 2)]
+    assert audit_rows("id > %d AND action = 'admin_deactivate'" % audit_mark) == []
+    assert outbox_rows(c) == [] and mails_since(c.email, mark) == []
+    assert_204(rescue(admin.access, None, attrs={"customerReference": c.ref}))
+    assert method_rows(c) == [("email", 0), ("totp", 0)]
+    rows = audit_rows("id > %d AND action = 'admin_deactivate'" % audit_mark)
+    assert sorted(x["method"] for x in rows) == ["email", "totp"], rows
+    assert [str(m["Subject"]) for m in mails_since(c.email, mark)] == [SUBJECT_ADMIN_OFF]
