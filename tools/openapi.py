@@ -89,7 +89,7 @@ CODES = {
     "5900": (403, "X-MFA-Code header is missing.", {"header": "X-MFA-Code"},
              "`X-MFA-Code` is absent or empty where a code is needed."),
     "5901": (403, "X-MFA-Code is invalid.", {"header": "X-MFA-Code"},
-             "Wrong, expired, used, blocked, invalidated or other-method code. The failure that reaches `max_failures` is still 5901."),
+             "Wrong, expired, used, blocked, invalidated or other-method code, or a code bound to another request (`attributes.action` of the trigger). The failure that reaches `max_failures` is still 5901."),
     "5902": (400, "Multi-factor authentication type is missing.", {"pointer": "/data/attributes/type"},
              "`attributes.type` is absent, null or empty."),
     "5903": (400, "Failed to deactivate multi-factor authentication.", None,
