@@ -5,8 +5,10 @@
  * is needed when they have an active method.  mfa_admin_off() audits
  * (naming both accounts) and tells the customer by mail.
  *
- * Answers: 204; attributes.type missing 5902, not offered or not active
- * for that customer 5906 (400); customerReference missing or not a string
+ * Answers: 204; attributes.type not offered or not active for that
+ * customer 5906 (400); no type: every active method is switched off, in
+ * one transaction, one audit row each and one notice (contract §10.7),
+ * 5906 when none is active; customerReference missing or not a string
  * 400 code 101; a reference that names no customer 404 5907.
  */
 #include "glue.h"
@@ -25,12 +27,13 @@ rescue(struct req *r)
 
 	if (fields_read(r, rescue_fields, nitems(rescue_fields), f) != 0)
 		return -1;
-	if (f[1].s == NULL || f[1].s[0] == '\0')
-		e = E_MFA_TYPE_MISSING;
-	else if ((who.id = customer_ref_id(f[0].s)) == 0)
+	/* No type (absent, null or ""): every active method (contract
+	 * §10.7), as Spryker's Back Office does. */
+	if ((who.id = customer_ref_id(f[0].s)) == 0)
 		e = E_CUSTOMER_NOT_FOUND;
 	else
-		e = mfa_admin_off(r, &who, f[1].s, r->acct.id);
+		e = mfa_admin_off(r, &who, f[1].s != NULL && f[1].s[0] != '\0' ?
+		    f[1].s : NULL, r->acct.id);
 	/* The rescue names its unknown customer with 404 (contract §3.3). */
 	if (e == E_CUSTOMER_NOT_FOUND)
 		e = E_RESCUE_NO_CUSTOMER;

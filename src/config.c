@@ -28,9 +28,19 @@ struct key {
 	long		 min, max;	/* K_UINT, K_LONG */
 	const char	*choices;	/* K_CHOICE: '|'-separated; K_LIST: allowed items, ',' */
 	size_t		 off;
+	const char	*shared;	/* a per-side key: the shared key whose
+					 * value it takes when not given */
 };
 
 #define S(f)	offsetof(struct config, f)
+
+/* A key of the MFA engine: shared, then per side (contract §10.6). */
+#define PER_SIDE(name, f, def, min, max)				\
+	{ name, K_LONG, def, min, max, NULL, S(f), NULL },		\
+	{ "storefront." name, K_LONG, NULL, min, max, NULL,		\
+	    S(side[SIDE_STOREFRONT].f), name },				\
+	{ "backend." name, K_LONG, NULL, min, max, NULL,		\
+	    S(side[SIDE_BACKEND].f), name }
 
 /*
  * The resource types each side's programs serve: the one list of them.
@@ -48,73 +58,115 @@ const char	 storefront_types[] = "access-tokens,refresh-tokens,token,customers,"
 const char	 backend_types[] = "token,users,"
 		    "customer-multi-factor-auth-type-deactivate," MFA_TYPES;
 
+/*
+ * The protected actions a code can be bound to (contract §10.8): the
+ * writes of the programs' routes that the guard can check, each with what
+ * names its resource in the path.  Every program checks at start-up that
+ * its routes of these types agree (config_check_routes), and each action
+ * has its phrase in the code mail (mail.c's action_phrases, unit-tested).
+ */
+const struct protected_action protected_actions[] = {
+	{ SIDE_STOREFRONT, M_PATCH, "customers", AID_REF },
+	{ SIDE_STOREFRONT, M_DELETE, "customers", AID_REF },
+	{ SIDE_STOREFRONT, M_PATCH, "customer-password", AID_REF },
+	{ SIDE_STOREFRONT, M_POST, "addresses", AID_NONE },
+	{ SIDE_STOREFRONT, M_PATCH, "addresses", AID_UUID },
+	{ SIDE_STOREFRONT, M_DELETE, "addresses", AID_UUID },
+	{ SIDE_BACKEND, M_POST, "users", AID_NONE },
+	{ SIDE_BACKEND, M_PATCH, "users", AID_UUID },
+	{ SIDE_BACKEND, M_DELETE, "users", AID_UUID },
+	{ SIDE_BACKEND, M_POST, "customer-multi-factor-auth-type-deactivate",
+	    AID_NONE },
+};
+const size_t	 nprotected_actions = nitems(protected_actions);
+
+/* The action of side (method, type), or NULL: not one a code binds to. */
+const struct protected_action *
+protected_action(enum side side, unsigned method, const char *type)
+{
+	size_t	 i;
+
+	for (i = 0; i < nprotected_actions; i++)
+		if (protected_actions[i].side == side &&
+		    protected_actions[i].method == method &&
+		    strcmp(protected_actions[i].type, type) == 0)
+			return &protected_actions[i];
+	return NULL;
+}
+
 static const struct key keys[] = {
-	{ "db_socket", K_STR, "/run/mysqld/mysqld.sock", 0, 0, NULL, S(db_socket) },
-	{ "db_host", K_STR, "", 0, 0, NULL, S(db_host) },
-	{ "db_port", K_UINT, "3306", 1, 65535, NULL, S(db_port) },
-	{ "db_user", K_STR, "glue_mfa", 0, 0, NULL, S(db_user) },
-	{ "db_password", K_STR, "", 0, 0, NULL, S(db_password) },
-	{ "db_name", K_STR, "glue_mfa", 0, 0, NULL, S(db_name) },
-	{ "db_connect_timeout", K_UINT, "2", 1, 60, NULL, S(db_connect_timeout) },
+	{ "db_socket", K_STR, "/run/mysqld/mysqld.sock", 0, 0, NULL, S(db_socket), NULL },
+	{ "db_host", K_STR, "", 0, 0, NULL, S(db_host), NULL },
+	{ "db_port", K_UINT, "3306", 1, 65535, NULL, S(db_port), NULL },
+	{ "db_user", K_STR, "glue_mfa", 0, 0, NULL, S(db_user), NULL },
+	{ "db_password", K_STR, "", 0, 0, NULL, S(db_password), NULL },
+	{ "db_name", K_STR, "glue_mfa", 0, 0, NULL, S(db_name), NULL },
+	{ "db_connect_timeout", K_UINT, "2", 1, 60, NULL, S(db_connect_timeout), NULL },
 	/* contract §9.2: a frozen database is answered 503 within these.
 	 * A read outwaits a lock wait (DB_LOCK_WAIT_TIMEOUT), which is
 	 * retried, so a read timeout means a server that does not answer. */
-	{ "db_read_timeout", K_UINT, "2", DB_LOCK_WAIT_TIMEOUT + 1, 300, NULL, S(db_read_timeout) },
-	{ "db_write_timeout", K_UINT, "2", 1, 300, NULL, S(db_write_timeout) },
-	{ "secret_key_file", K_STR, "/etc/glue-mfa/secret.key", 0, 0, NULL, S(secret_key_file) },
-	{ "mail_transport", K_CHOICE, "sendmail", 0, 0, "sendmail|spool", S(mail_transport) },
-	{ "sendmail_command", K_STR, "/usr/sbin/sendmail -t -i", 0, 0, NULL, S(sendmail_command) },
-	{ "mail_spool_dir", K_STR, "", 0, 0, NULL, S(mail_spool_dir) },
-	{ "mail_timeout", K_UINT, "3", 1, 300, NULL, S(mail_timeout) },
-	{ "mail_from", K_STR, "no-reply@localhost.localdomain", 0, 0, NULL, S(mail_from) },
-	{ "access_token_ttl", K_LONG, "28800", 60, 31 * 86400L, NULL, S(access_token_ttl) },
-	{ "refresh_token_ttl", K_LONG, "2592000", 60, 366 * 86400L, NULL, S(refresh_token_ttl) },
+	{ "db_read_timeout", K_UINT, "2", DB_LOCK_WAIT_TIMEOUT + 1, 300, NULL, S(db_read_timeout), NULL },
+	{ "db_write_timeout", K_UINT, "2", 1, 300, NULL, S(db_write_timeout), NULL },
+	{ "secret_key_file", K_STR, "/etc/glue-mfa/secret.key", 0, 0, NULL, S(secret_key_file), NULL },
+	{ "mail_transport", K_CHOICE, "sendmail", 0, 0, "sendmail|spool", S(mail_transport), NULL },
+	{ "sendmail_command", K_STR, "/usr/sbin/sendmail -t -i", 0, 0, NULL, S(sendmail_command), NULL },
+	{ "mail_spool_dir", K_STR, "", 0, 0, NULL, S(mail_spool_dir), NULL },
+	{ "mail_timeout", K_UINT, "3", 1, 300, NULL, S(mail_timeout), NULL },
+	{ "mail_from", K_STR, "no-reply@localhost.localdomain", 0, 0, NULL, S(mail_from), NULL },
+	{ "access_token_ttl", K_LONG, "28800", 60, 31 * 86400L, NULL, S(access_token_ttl), NULL },
+	{ "refresh_token_ttl", K_LONG, "2592000", 60, 366 * 86400L, NULL, S(refresh_token_ttl), NULL },
 	/* Sign-in and password checks (contract §3.6).  NIST SP 800-63B-4
 	 * §3.2.2: at most 100 consecutive failures per account. */
-	{ "login_max_failures", K_LONG, "100", 1, 100, NULL, S(login_max_failures) },
-	{ "login_account_window", K_LONG, "86400", 60, 30 * 86400L, NULL, S(login_account_window) },
-	{ "login_delay_after", K_LONG, "5", 1, 100, NULL, S(login_delay_after) },
-	{ "login_delay_base", K_LONG, "2", 1, 3600, NULL, S(login_delay_base) },
-	{ "login_delay_max", K_LONG, "600", 1, 86400, NULL, S(login_delay_max) },
-	{ "login_max_failures_per_account_address", K_LONG, "5", 1, 1000, NULL, S(login_max_failures_per_account_address) },
-	{ "login_max_failures_per_address", K_LONG, "50", 1, 100000, NULL, S(login_max_failures_per_address) },
-	{ "login_window", K_LONG, "900", 1, 86400, NULL, S(login_window) },
+	{ "login_max_failures", K_LONG, "100", 1, 100, NULL, S(login_max_failures), NULL },
+	{ "login_account_window", K_LONG, "86400", 60, 30 * 86400L, NULL, S(login_account_window), NULL },
+	{ "login_delay_after", K_LONG, "5", 1, 100, NULL, S(login_delay_after), NULL },
+	{ "login_delay_base", K_LONG, "2", 1, 3600, NULL, S(login_delay_base), NULL },
+	{ "login_delay_max", K_LONG, "600", 1, 86400, NULL, S(login_delay_max), NULL },
+	{ "login_max_failures_per_account_address", K_LONG, "5", 1, 1000, NULL, S(login_max_failures_per_account_address), NULL },
+	{ "login_max_failures_per_address", K_LONG, "50", 1, 100000, NULL, S(login_max_failures_per_address), NULL },
+	{ "login_window", K_LONG, "900", 1, 86400, NULL, S(login_window), NULL },
 	/* Proxies whose Forwarded / X-Forwarded-For is believed (§3.12). */
-	{ "trusted_proxies", K_STR, "", 0, 0, NULL, S(trusted_proxies) },
+	{ "trusted_proxies", K_STR, "", 0, 0, NULL, S(trusted_proxies), NULL },
 	/* The Storefront API's OAuth issuer URL (contract §10.5): "" takes
 	 * it from the request, as links are (§2.6). */
-	{ "oauth_issuer", K_STR, "", 0, 0, NULL, S(oauth_issuer) },
-	{ "code_length", K_LONG, "6", MIN_CODE_LENGTH, MAX_CODE_LENGTH, NULL, S(code_length) },
-	{ "code_ttl", K_LONG, "600", 30, 86400, NULL, S(code_ttl) },
-	{ "attempts_per_code", K_LONG, "3", 1, 100, NULL, S(attempts_per_code) },
-	{ "max_failures", K_LONG, "10", 1, MAX_MAX_FAILURES, NULL, S(max_failures) },
-	{ "lockout_seconds", K_LONG, "300", 1, MAX_LOCKOUT_SECONDS, NULL, S(lockout_seconds) },
-	{ "grace_period", K_LONG, "300", 0, 86400, NULL, S(grace_period) },
-	{ "resend_cooldown", K_LONG, "60", 0, 86400, NULL, S(resend_cooldown) },
-	{ "daily_send_cap", K_LONG, "20", 1, 10000, NULL, S(daily_send_cap) },
+	{ "oauth_issuer", K_STR, "", 0, 0, NULL, S(oauth_issuer), NULL },
+	/*
+	 * The MFA engine's code and limit keys (contract §5, §9.4): each
+	 * also per side, "storefront.<key>" and "backend.<key>" (contract
+	 * §10.6), with the same bounds, taking the shared key's value when
+	 * not given (side_defaults()).
+	 */
+	PER_SIDE("code_length", code_length, "6", MIN_CODE_LENGTH, MAX_CODE_LENGTH),
+	PER_SIDE("code_ttl", code_ttl, "600", 30, 86400),
+	PER_SIDE("attempts_per_code", attempts_per_code, "3", 1, 100),
+	PER_SIDE("max_failures", max_failures, "10", 1, MAX_MAX_FAILURES),
+	PER_SIDE("lockout_seconds", lockout_seconds, "300", 1, MAX_LOCKOUT_SECONDS),
+	PER_SIDE("grace_period", grace_period, "300", 0, 86400),
+	PER_SIDE("resend_cooldown", resend_cooldown, "60", 0, 86400),
+	PER_SIDE("daily_send_cap", daily_send_cap, "20", 1, 10000),
 	/* Failed code mails per account before a pause (contract §9.4). */
-	{ "mail_failure_cap", K_LONG, "5", 1, 1000, NULL, S(mail_failure_cap) },
-	{ "mail_failure_window", K_LONG, "300", 60, 86400, NULL, S(mail_failure_window) },
-	{ "totp_issuer", K_STR, "glue-mfa", 0, 0, NULL, S(totp_issuer) },
-	{ "totp_window", K_LONG, "1", 0, 2, NULL, S(totp_window) },
-	{ "protected_storefront", K_LIST, "customers,customer-password,addresses", 0, 0, storefront_types, S(protected_storefront) },
-	{ "protected_backend", K_LIST, "users,customer-multi-factor-auth-type-deactivate", 0, 0, backend_types, S(protected_backend) },
-	{ "dev_mailbox", K_CHOICE, "off", 0, 0, "on|off", S(dev_mailbox) },
+	PER_SIDE("mail_failure_cap", mail_failure_cap, "5", 1, 1000),
+	PER_SIDE("mail_failure_window", mail_failure_window, "300", 60, 86400),
+	PER_SIDE("daily_recipient_cap", daily_recipient_cap, "50", 1, 100000),
+	PER_SIDE("totp_window", totp_window, "1", 0, 2),
+	{ "totp_issuer", K_STR, "glue-mfa", 0, 0, NULL, S(totp_issuer), NULL },
+	{ "protected_storefront", K_LIST, "customers,customer-password,addresses", 0, 0, storefront_types, S(protected_storefront), NULL },
+	{ "protected_backend", K_LIST, "users,customer-multi-factor-auth-type-deactivate", 0, 0, backend_types, S(protected_backend), NULL },
+	{ "dev_mailbox", K_CHOICE, "off", 0, 0, "on|off", S(dev_mailbox), NULL },
 	/* Which exist is the MFA engine's table (mfa_check_config()). */
-	{ "methods", K_LIST, "email", 0, 0, NULL, S(methods) },
+	{ "methods", K_LIST, "email", 0, 0, NULL, S(methods), NULL },
 	/* Sign-up and confirmation (contract §3.2, §5.3). */
-	{ "signup_limit_per_address", K_LONG, "20", 1, 1000000, NULL, S(signup_limit_per_address) },
-	{ "signup_limit_global", K_LONG, "60", 1, 1000000, NULL, S(signup_limit_global) },
-	{ "customer_confirmation", K_CHOICE, "on", 0, 0, "on|off", S(customer_confirmation) },
-	{ "registration_key_ttl", K_LONG, "172800", 600, 30 * 86400L, NULL, S(registration_key_ttl) },
-	{ "daily_recipient_cap", K_LONG, "50", 1, 100000, NULL, S(daily_recipient_cap) },
+	{ "signup_limit_per_address", K_LONG, "20", 1, 1000000, NULL, S(signup_limit_per_address), NULL },
+	{ "signup_limit_global", K_LONG, "60", 1, 1000000, NULL, S(signup_limit_global), NULL },
+	{ "customer_confirmation", K_CHOICE, "on", 0, 0, "on|off", S(customer_confirmation), NULL },
+	{ "registration_key_ttl", K_LONG, "172800", 600, 30 * 86400L, NULL, S(registration_key_ttl), NULL },
 	/* Idempotency-Key: how long a stored answer replays (contract §9.6). */
-	{ "idempotency_window", K_LONG, "86400", 60, 7 * 86400L, NULL, S(idempotency_window) },
+	{ "idempotency_window", K_LONG, "86400", 60, 7 * 86400L, NULL, S(idempotency_window), NULL },
 	/* Origins whose pages may call the API (contract §10.1). */
-	{ "cors_allow_origins", K_STR, "", 0, 0, NULL, S(cors_allow_origins) },
+	{ "cors_allow_origins", K_STR, "", 0, 0, NULL, S(cors_allow_origins), NULL },
 #ifdef GLUE_TESTING
-	{ "test_clock_file", K_STR, "", 0, 0, NULL, S(test_clock_file) },
-	{ "test_fault_file", K_STR, "", 0, 0, NULL, S(test_fault_file) },
+	{ "test_clock_file", K_STR, "", 0, 0, NULL, S(test_clock_file), NULL },
+	{ "test_fault_file", K_STR, "", 0, 0, NULL, S(test_fault_file), NULL },
 #endif
 };
 
@@ -250,6 +302,28 @@ set_key(const struct key *k, const char *value, char *why, size_t whysz)
 	return 0;
 }
 
+static const struct key *key_find(const char *);
+
+/*
+ * The per-side keys not given (seen[i] == 0; seen NULL: none given) take
+ * their shared key's value (contract §10.6), read already.
+ */
+static void
+side_defaults(const int *seen)
+{
+	const struct key *from;
+	size_t	 i;
+
+	for (i = 0; i < NKEYS; i++) {
+		if (keys[i].shared == NULL || (seen != NULL && seen[i] != 0))
+			continue;
+		if ((from = key_find(keys[i].shared)) == NULL)
+			abort();	/* a per-side key of no shared key */
+		*(long *)((char *)&cfg + keys[i].off) =
+		    *(const long *)((const char *)&cfg + from->off);
+	}
+}
+
 void
 config_defaults(void)
 {
@@ -257,8 +331,18 @@ config_defaults(void)
 	char	 why[8];
 
 	for (i = 0; i < NKEYS; i++)
-		if (set_key(&keys[i], keys[i].def, why, sizeof(why)) == -1)
+		if (keys[i].def != NULL &&
+		    set_key(&keys[i], keys[i].def, why, sizeof(why)) == -1)
 			abort();	/* a default outside its own bounds */
+	side_defaults(NULL);
+}
+
+/* The MFA engine's settings for a side (contract §10.6). */
+const struct mfa_limits *
+limits_of(enum side side)
+{
+	return &cfg.side[side == SIDE_BACKEND ? SIDE_BACKEND :
+	    SIDE_STOREFRONT];
 }
 
 static char *
@@ -453,6 +537,7 @@ config_parse(const char *text, char *err, size_t errsz)
 			goto out;
 		}
 	}
+	side_defaults(seen);
 	rc = config_check(err, errsz);
 out:
 	free(copy);
@@ -526,6 +611,32 @@ config_load(const char *path, char *err, size_t errsz)
 }
 
 /*
+ * A route of a type some protected action names (contract §10.8): its
+ * write is one of them, with an id in the path (a pattern ending in ":")
+ * exactly when the action says so.  0 agrees, -1 not.
+ */
+static int
+route_action_ok(enum side side, const struct route *rt)
+{
+	const struct protected_action *a;
+	size_t	 i, n, typed = 0;
+
+	if (rt->type == NULL || !(rt->method & (M_POST | M_PUT | M_PATCH |
+	    M_DELETE)) || !(rt->flags & R_AUTH) || (rt->flags & R_MFA))
+		return 0;
+	for (i = 0; i < nprotected_actions; i++)
+		typed += protected_actions[i].side == side &&
+		    strcmp(protected_actions[i].type, rt->type) == 0;
+	if (typed == 0)
+		return 0;
+	if ((a = protected_action(side, rt->method, rt->type)) == NULL)
+		return -1;
+	n = strlen(rt->pattern);
+	return (a->id != AID_NONE) == (n > 0 && rt->pattern[n - 1] == ':') ?
+	    0 : -1;
+}
+
+/*
  * Every route of a program names a resource type its side serves
  * (storefront_types, backend_types above): else the program does not
  * start, so the list protected_* is checked against cannot fall behind.
@@ -537,7 +648,7 @@ config_check_routes(const struct program *p, char *err, size_t errsz)
 			    storefront_types;
 	size_t		 i;
 
-	for (i = 0; i < p->nroutes; i++)
+	for (i = 0; i < p->nroutes; i++) {
 		if (p->routes[i].type != NULL &&
 		    !list_contains(known, p->routes[i].type)) {
 			snprintf(err, errsz, "%s: resource type \"%s\" is not "
@@ -546,5 +657,12 @@ config_check_routes(const struct program *p, char *err, size_t errsz)
 			    "backend_types" : "storefront_types");
 			return -1;
 		}
+		if (route_action_ok(p->side, &p->routes[i]) != 0) {
+			snprintf(err, errsz, "%s: route \"%s\" does not agree "
+			    "with src/config.c's protected_actions", p->name,
+			    p->routes[i].pattern);
+			return -1;
+		}
+	}
 	return 0;
 }

@@ -351,13 +351,14 @@ static const struct stmt_def {
 	    4, 0 },
 	/* Live codes, newest first, with their method's status. */
 	[S_MFA_CODES_LIVE] = {
-	    "SELECT c.id, c.type, c.code_hash, c.state, COALESCE(m.status, 0)"
+	    "SELECT c.id, c.type, c.code_hash, c.state, COALESCE(m.status, 0),"
+	    " COALESCE(c.action, '')"
 	    " FROM mfa_codes c"
 	    " LEFT JOIN mfa_methods m ON m.side = c.side"
 	    " AND m.account_id = c.account_id AND m.type = c.type"
 	    " WHERE c.side = ? AND c.account_id = ?"
 	    " AND c.state = 0 AND c.expires_at > ?"
-	    " ORDER BY c.created_at DESC LIMIT " STR(MAX_CODE_ROWS), 3, 5 },
+	    " ORDER BY c.created_at DESC LIMIT " STR(MAX_CODE_ROWS), 3, 6 },
 	/* Creates the account's lock row if needed, and takes its lock. */
 	[S_MFA_LOCK_INIT] = {
 	    "INSERT INTO mfa_lockouts (side, account_id) VALUES (?, ?)"
@@ -403,8 +404,8 @@ static const struct stmt_def {
 	    3, 0 },
 	[S_MFA_CODE_INSERT] = {
 	    "INSERT INTO mfa_codes (id, side, account_id, type, code_hash,"
-	    " created_at, expires_at, handover) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
-	    7, 0 },
+	    " created_at, expires_at, handover, action)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)", 8, 0 },
 	/* Withdrawn: invalidated if still live, its mail failed.  A code
 	 * used meanwhile did reach its owner.  (SET runs left to right.) */
 	[S_MFA_CODE_CANCEL] = {
@@ -1944,7 +1945,7 @@ db_mfa_codes_live(const struct subject *who, time_t now, struct codes *cs)
 {
 	struct code_row	 row;
 	unsigned char	 hash[HASH_BYTES + 1];
-	struct dbcol	 c[5];
+	struct dbcol	 c[6];
 	int		 rc;
 
 	c[0] = C_INT;
@@ -1952,6 +1953,7 @@ db_mfa_codes_live(const struct subject *who, time_t now, struct codes *cs)
 	c[2] = C_BLOB(hash);
 	c[3] = C_INT;
 	c[4] = C_INT;
+	c[5] = C_TEXT(row.action);
 	cs->n = 0;
 	if (q_select(S_MFA_CODES_LIVE, ARGS(V_INT(who->side), V_INT(who->id),
 	    V_INT(now)), c, nitems(c)) != 0)
@@ -2041,11 +2043,12 @@ db_mfa_codes_invalidate(const struct subject *who, const char *type)
 
 int
 db_mfa_code_insert(const struct subject *who, long long id, const char *type,
-    const unsigned char hash[HASH_BYTES], time_t now, time_t expires)
+    const unsigned char hash[HASH_BYTES], time_t now, time_t expires,
+    const char *action)
 {
 	return q_exec_one(S_MFA_CODE_INSERT, ARGS(V_INT(id), V_INT(who->side),
 	    V_INT(who->id), V_TEXT(type), V_BLOB(hash, HASH_BYTES), V_INT(now),
-	    V_INT(expires))) == 0 ? 0 : DB_ERR;
+	    V_INT(expires), V_OPT(action))) == 0 ? 0 : DB_ERR;
 }
 
 int

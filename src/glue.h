@@ -40,6 +40,26 @@ char	*xstrdup(const char *);
 
 /* ---- config.c --------------------------------------------------------- */
 
+/*
+ * The MFA engine's code and limit settings, one set per side (contract
+ * §10.6): "storefront.<key>" and "backend.<key>", each the shared key's
+ * value unless given.  The engine reads them through limits_of(side).
+ */
+struct mfa_limits {
+	long	 code_length;
+	long	 code_ttl;
+	long	 attempts_per_code;
+	long	 max_failures;
+	long	 lockout_seconds;
+	long	 grace_period;
+	long	 resend_cooldown;
+	long	 daily_send_cap;
+	long	 mail_failure_cap;
+	long	 mail_failure_window;
+	long	 daily_recipient_cap;
+	long	 totp_window;
+};
+
 struct config {
 	char	*db_socket;
 	char	*db_host;
@@ -94,9 +114,13 @@ struct config {
 	long	 daily_recipient_cap;	/* code mails per address, 24 h */
 	long	 idempotency_window;	/* seconds a stored answer replays */
 	char	*cors_allow_origins;	/* origins, comma-separated: "" off */
+	/* The shared keys above, per side (limits_of()). */
+	struct mfa_limits side[2];
 };
 
 extern struct config cfg;
+
+const struct mfa_limits *limits_of(enum side);
 
 int	 config_load(const char *path, char *err, size_t errsz);
 int	 config_parse(const char *text, char *err, size_t errsz);
@@ -110,6 +134,20 @@ int	 private_open(const char *what, const char *path, char *err,
 extern const char storefront_types[], backend_types[];
 struct program;
 int	 config_check_routes(const struct program *, char *err, size_t errsz);
+
+/* A protected request a code can be bound to (contract §10.8), and what
+ * names its resource in the path: nothing, a customer reference, a UUID. */
+enum action_id { AID_NONE, AID_REF, AID_UUID };
+struct protected_action {
+	enum side	 side;
+	unsigned	 method;	/* enum method: M_POST, M_PATCH, ... */
+	const char	*type;		/* its route's resource type */
+	enum action_id	 id;
+};
+extern const struct protected_action protected_actions[];
+extern const size_t nprotected_actions;
+const struct protected_action *protected_action(enum side, unsigned method,
+	    const char *type);
 
 /* ---- netaddr.c: client addresses behind proxies (pure) -------------- */
 
@@ -511,8 +549,12 @@ long long db_mfa_method_deactivate(const struct subject *, const char *type,
 enum code_state { CODE_LIVE = 0, CODE_USED = 1, CODE_BLOCKED = 2,
 	CODE_INVALIDATED = 3 };
 
+/* mfa_codes.action (migration 015): "METHOD type[ id]" (contract §10.8). */
+#define MAX_ACTION	128
+
 struct code_row {
 	long long	 id;
+	char		 action[MAX_ACTION + 1];	/* "": any request */
 	char		 type[MAX_METHOD_NAME + 1];
 	unsigned char	 hash[HASH_BYTES];
 	enum code_state	 state;
@@ -558,9 +600,10 @@ int	 db_mfa_mail_failures(const struct subject *, time_t since,
 	    long long *count, long long *oldest);
 /* Every live code of type becomes invalidated (a newer code). */
 int	 db_mfa_codes_invalidate(const struct subject *, const char *type);
+/* action: the request the code is bound to (contract §10.8); NULL: any. */
 int	 db_mfa_code_insert(const struct subject *, long long id,
 	    const char *type, const unsigned char hash[HASH_BYTES], time_t now,
-	    time_t expires);
+	    time_t expires, const char *action);
 /* A new code's mail was handed over (contract §9.4). */
 int	 db_mfa_code_handed_over(long long id);
 /* A code whose mail could not be handed over: withdrawn (invalidated,
@@ -1102,7 +1145,12 @@ enum notice { NOTICE_ON, NOTICE_OFF, NOTICE_ADMIN_OFF, NOTICE_LOCKED,
 
 int	 mail_send(const char *to, const char *subject, const char *text,
 	    const char *html);
-int	 mail_code(const char *to, const char *code, long ttl);
+/* purpose: what the code allows ("to change your password", contract
+ * §10.8), NULL: any protected request. */
+int	 mail_code(const char *to, const char *code, long ttl,
+	    const char *purpose);
+/* The phrase of a protected action (method, resource type), or NULL. */
+const char *mail_action_phrase(unsigned method, const char *type);
 int	 mail_notice(const char *to, enum notice, long long when);
 /* The registration key mailed at sign-up (contract §3.2). */
 int	 mail_registration(const char *to, const char *key, long ttl);
@@ -1162,6 +1210,11 @@ struct mfa_ctx {
 	const char	*code;		/* X-MFA-Code; NULL when absent */
 	struct io	*io;		/* the request's (io_client_gone()) */
 	int		 activating;	/* issue(): for an activation */
+	/* issue(): the request the new code is bound to, and the mail's
+	 * phrase for it; check(): the request being checked (the guard's),
+	 * NULL in the MFA resources' own checks (contract §10.8). */
+	const char	*action;
+	const char	*purpose;
 	cJSON		*answer;	/* issue(): attributes of a 200 answer */
 	struct codes	 live;		/* loaded by the first check() */
 	int		 live_loaded;
@@ -1176,7 +1229,7 @@ struct mfa_ctx {
 struct mfa_method {
 	const char	*name;		/* attributes.type */
 	/* Is the header shaped like one of its codes?  Else not checked. */
-	int		(*well_formed)(const char *code);
+	int		(*well_formed)(enum side, const char *code);
 	/* Sending limits before a new code (contract §5.3); NULL: none. */
 	enum err	(*limit)(struct mfa_ctx *, long *retry);
 	/* Stores and delivers what activation needs: commits what it

@@ -295,30 +295,72 @@ mail_send(const char *to, const char *subject, const char *text,
 /* ---- the texts ------------------------------------------------------ */
 
 /* The code mail (contract §6): the code, how long it lives, what to do. */
-int
-mail_code(const char *to, const char *code, long ttl)
+/*
+ * What a code bound to an action allows (contract §10.8), one phrase per
+ * protected action of src/config.c's protected_actions (a unit test checks
+ * that each has one), completing "Use this code only ...".  Constant text:
+ * nothing a client sent reaches the mail but the choice of the row.
+ */
+static const struct {
+	unsigned	 method;
+	const char	*type;
+	const char	*phrase;
+} action_phrases[] = {
+	{ M_PATCH, "customers", "to change your account details" },
+	{ M_DELETE, "customers", "to delete your account" },
+	{ M_PATCH, "customer-password", "to change your password" },
+	{ M_POST, "addresses", "to add an address" },
+	{ M_PATCH, "addresses", "to change an address" },
+	{ M_DELETE, "addresses", "to delete an address" },
+	{ M_POST, "users", "to create a back-office user" },
+	{ M_PATCH, "users", "to change a back-office user" },
+	{ M_DELETE, "users", "to delete a back-office user" },
+	{ M_POST, "customer-multi-factor-auth-type-deactivate",
+	    "to switch off a customer's multi-factor authentication" },
+};
+
+const char *
+mail_action_phrase(unsigned method, const char *type)
 {
-	char	 text[1024], html[2048];
+	size_t	 i;
+
+	for (i = 0; i < nitems(action_phrases); i++)
+		if (action_phrases[i].method == method &&
+		    strcmp(action_phrases[i].type, type) == 0)
+			return action_phrases[i].phrase;
+	return NULL;
+}
+
+int
+mail_code(const char *to, const char *code, long ttl, const char *purpose)
+{
+	char	 text[1024], html[2048], use[160];
 	long	 minutes = (ttl + 59) / 60;
 	int	 rc;
 
+	if (purpose != NULL)
+		snprintf(use, sizeof(use), "Use this code only %s: it allows "
+		    "that request and nothing else.", purpose);
+	else
+		snprintf(use, sizeof(use), "Use this code to proceed with "
+		    "your request.");
 	snprintf(text, sizeof(text),
 	    "Your verification code is: %s\n\n"
-	    "Use this code to proceed with your request. It expires in "
+	    "%s It expires in "
 	    "%ld minute%s and works once.\n\n"
 	    "If you did not ask for this code, ignore this e-mail: "
-	    "nothing happens without it.\n", code, minutes,
+	    "nothing happens without it.\n", code, use, minutes,
 	    minutes == 1 ? "" : "s");
 	snprintf(html, sizeof(html),
 	    "<!DOCTYPE html><html><body>"
 	    "<p>Your verification code is:</p>"
 	    "<p style=\"font-size:24px;font-weight:bold;letter-spacing:4px\">"
 	    "%s</p>"
-	    "<p>Use this code to proceed with your request. It expires in "
+	    "<p>%s It expires in "
 	    "%ld minute%s and works once.</p>"
 	    "<p>If you did not ask for this code, ignore this e-mail: "
-	    "nothing happens without it.</p></body></html>\n", code, minutes,
-	    minutes == 1 ? "" : "s");
+	    "nothing happens without it.</p></body></html>\n", code, use,
+	    minutes, minutes == 1 ? "" : "s");
 	rc = mail_send(to, "Verification Code for Secure Access", text, html);
 	wipe(text, sizeof(text));
 	wipe(html, sizeof(html));

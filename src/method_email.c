@@ -14,19 +14,19 @@
 
 /* code_length digits, uniform, leading zeros included (contract §5.1). */
 static void
-code_new(char *out)
+code_new(char *out, long length)
 {
 	long	 i;
 
-	for (i = 0; i < cfg.code_length; i++)
+	for (i = 0; i < length; i++)
 		out[i] = (char)('0' + random_uniform(10));
 	out[i] = '\0';
 }
 
 static int
-well_formed(const char *code)
+well_formed(enum side side, const char *code)
 {
-	return strlen(code) == (size_t)cfg.code_length &&
+	return strlen(code) == (size_t)limits_of(side)->code_length &&
 	    strspn(code, "0123456789") == strlen(code);
 }
 
@@ -75,7 +75,7 @@ recipient_limit(struct mfa_ctx *c, long *retry)
 	recipient_hash(h, to);
 	if (db_code_mail_stats(h, c->now, &count, &oldest) != 0)
 		return db_err();
-	if (count >= cfg.daily_recipient_cap) {
+	if (count >= limits_of(c->who.side)->daily_recipient_cap) {
 		*retry = (long)(oldest + DAY - c->now);
 		return E_MFA_RESEND;
 	}
@@ -95,11 +95,11 @@ failure_limit(struct mfa_ctx *c, long *retry)
 {
 	long long	 count, oldest;
 
-	if (db_mfa_mail_failures(&c->who, c->now - cfg.mail_failure_window,
+	if (db_mfa_mail_failures(&c->who, c->now - limits_of(c->who.side)->mail_failure_window,
 	    &count, &oldest) != 0)
 		return db_err();
-	if (count >= cfg.mail_failure_cap) {
-		*retry = (long)(oldest + cfg.mail_failure_window - c->now);
+	if (count >= limits_of(c->who.side)->mail_failure_cap) {
+		*retry = (long)(oldest + limits_of(c->who.side)->mail_failure_window - c->now);
 		return E_MFA_SEND_PAUSED;
 	}
 	return E_NONE;
@@ -117,11 +117,11 @@ limit(struct mfa_ctx *c, long *retry)
 	if (db_mfa_send_stats(&c->who, c->type, c->now, &st) != 0)
 		return db_err();
 	if (st.newest_live != 0 &&
-	    st.newest_live + cfg.resend_cooldown > (long long)c->now) {
-		*retry = (long)(st.newest_live + cfg.resend_cooldown - c->now);
+	    st.newest_live + limits_of(c->who.side)->resend_cooldown > (long long)c->now) {
+		*retry = (long)(st.newest_live + limits_of(c->who.side)->resend_cooldown - c->now);
 		return E_MFA_RESEND;
 	}
-	if (st.count >= cfg.daily_send_cap) {
+	if (st.count >= limits_of(c->who.side)->daily_send_cap) {
 		*retry = (long)(st.oldest + DAY - c->now);
 		return E_MFA_RESEND;
 	}
@@ -154,17 +154,18 @@ issue(struct mfa_ctx *c)
 		    E_USER_NOT_FOUND : E_CUSTOMER_NOT_FOUND) :
 		    db_unavailable() ? E_UNAVAILABLE : E_INTERNAL;
 	id = (long long)(random_u64() >> 1);
-	code_new(code);
+	code_new(code, limits_of(c->who.side)->code_length);
 	code_hash(h, &c->who, c->type, id, code);
 	recipient_hash(rh, to);
 	if (db_mfa_codes_invalidate(&c->who, c->type) != 0 ||
 	    db_code_mail_insert(id, rh, c->now) != 0 ||
 	    db_mfa_code_insert(&c->who, id, c->type, h, c->now,
-	    c->now + cfg.code_ttl) != 0 || db_commit() != 0) {
+	    c->now + limits_of(c->who.side)->code_ttl, c->action) != 0 ||
+	    db_commit() != 0) {
 		wipe(code, sizeof(code));
 		return db_unavailable() ? E_UNAVAILABLE : E_INTERNAL;
 	}
-	rc = mail_code(to, code, cfg.code_ttl);
+	rc = mail_code(to, code, limits_of(c->who.side)->code_ttl, c->purpose);
 	wipe(code, sizeof(code));
 	if (rc != 0) {
 		if (db_mfa_code_cancel(id) != 0 ||
@@ -179,12 +180,28 @@ issue(struct mfa_ctx *c)
 	return E_NONE;
 }
 
-/* 1: a live code of this method matched and is now used; 0; -1. */
+/*
+ * A code bound to an action (contract §10.8) is a candidate only for the
+ * request it names: elsewhere it is no code of the account, so a check
+ * that finds nothing else counts the header as a wrong code.
+ */
+static int
+candidate(const struct mfa_ctx *c, const struct code_row *row)
+{
+	return strcmp(row->type, c->type) == 0 && (row->action[0] == '\0' ||
+	    (c->action != NULL && strcmp(row->action, c->action) == 0));
+}
+
+/*
+ * 1: a live code of this method matched and is now used, its grace window
+ * opened (none for a code bound to an action: it allows one request); 0;
+ * -1.
+ */
 static int
 check(struct mfa_ctx *c)
 {
 	unsigned char	 h[HASH_BYTES];
-	size_t		 i;
+	size_t		 i, hit = 0;
 	long long	 found = 0;
 
 	if (!c->live_loaded) {
@@ -194,16 +211,19 @@ check(struct mfa_ctx *c)
 	}
 	/* Every candidate is hashed and compared in constant time. */
 	for (i = 0; i < c->live.n; i++) {
-		if (strcmp(c->live.c[i].type, c->type) != 0)
+		if (!candidate(c, &c->live.c[i]))
 			continue;
 		code_hash(h, &c->who, c->type, c->live.c[i].id, c->code);
-		if (ct_equal(h, c->live.c[i].hash, HASH_BYTES) && found == 0)
+		if (ct_equal(h, c->live.c[i].hash, HASH_BYTES) && found == 0) {
 			found = c->live.c[i].id;
+			hit = i;
+		}
 	}
 	if (found == 0)
 		return 0;
 	return db_mfa_code_consume(found, c->token,
-	    c->now + cfg.grace_period) == 1 ? 1 : -1;
+	    c->live.c[hit].action[0] != '\0' ? 0 :
+	    c->now + limits_of(c->who.side)->grace_period) == 1 ? 1 : -1;
 }
 
 /* A wrong code counts against this method's live codes. */
@@ -211,7 +231,7 @@ static int
 fail(struct mfa_ctx *c)
 {
 	return db_mfa_code_fail(&c->who, c->type, c->now,
-	    cfg.attempts_per_code);
+	    limits_of(c->who.side)->attempts_per_code);
 }
 
 /* Switched off: live codes invalidated, grace windows closed. */

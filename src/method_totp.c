@@ -246,8 +246,9 @@ qr_svg(const char *text)
 /* ---- the hooks ---------------------------------------------------------- */
 
 static int
-well_formed(const char *code)
+well_formed(enum side side, const char *code)
 {
+	(void)side;		/* RFC 6238 codes: TOTP_DIGITS on both sides */
 	return strlen(code) == TOTP_DIGITS &&
 	    strspn(code, "0123456789") == TOTP_DIGITS;
 }
@@ -335,18 +336,18 @@ check(struct mfa_ctx *c)
 		return -1;
 	}
 	step = totp_match(key, t.boxlen - SEAL_MAC_BYTES, c->code, c->now,
-	    cfg.totp_window, t.drift, t.last_step, &drift);
+	    limits_of(c->who.side)->totp_window, t.drift, t.last_step, &drift);
 	wipe(key, sizeof(key));
 	if (step < 0)
 		return 0;
 	if ((n = db_mfa_totp_step(&c->who, step, drift)) != 1)
 		return n == 0 ? 0 : -1;
-	if (c->token == NULL || cfg.grace_period == 0)
+	if (c->token == NULL || limits_of(c->who.side)->grace_period == 0)
 		return 1;
 	id = (long long)(random_u64() >> 1);
 	code_hash(h, &c->who, c->type, id, c->code);
 	return db_mfa_code_insert_used(&c->who, id, c->type, h, c->now,
-	    c->token, c->now + cfg.grace_period) == 0 ? 1 : -1;
+	    c->token, c->now + limits_of(c->who.side)->grace_period) == 0 ? 1 : -1;
 }
 
 /* A wrong code: nothing of the method's to count (the engine counts). */

@@ -154,9 +154,9 @@ grace_match(const struct req *r, const char *type)
 
 /* lockout_seconds, doubled for each lockout after the first, capped. */
 static long
-lockout_length(long long lockouts)
+lockout_length(enum side side, long long lockouts)
 {
-	long	 s = cfg.lockout_seconds;
+	long	 s = limits_of(side)->lockout_seconds;
 
 	while (--lockouts > 0 && s < MAX_LOCKOUT_SECONDS)
 		s *= 2;
@@ -196,10 +196,10 @@ count_failure(struct req *r, struct mfa_ctx *c, const struct methods *ms,
 			return -1;
 	}
 	lk.failures++;
-	if (lk.failures >= cfg.max_failures) {
+	if (lk.failures >= limits_of(c->who.side)->max_failures) {
 		lk.lockouts++;
 		lk.locked_until = (long long)r->now +
-		    lockout_length(lk.lockouts);
+		    lockout_length(c->who.side, lk.lockouts);
 	}
 	if (db_mfa_lock_set(&c->who, &lk) != 0)
 		return -1;
@@ -232,7 +232,7 @@ match_and_consume(struct mfa_ctx *c, const struct methods *ms,
 
 		if (m == NULL || (type != NULL ?
 		    strcmp(ms->m[i].type, type) != 0 :
-		    ms->m[i].status != ST_ACTIVE) || !m->well_formed(c->code))
+		    ms->m[i].status != ST_ACTIVE) || !m->well_formed(c->who.side, c->code))
 			continue;
 		c->type = ms->m[i].type;
 		if ((rc = m->check(c)) != 0)
@@ -298,13 +298,15 @@ recovery_check(struct req *r, const struct subject *who)
  */
 static enum err
 code_check_as(struct req *r, const char *type, int recovery, long *retry,
-    const struct audit_as *as)
+    const struct audit_as *as, const char *action)
 {
 	struct mfa_ctx	 c = ctx_of(r, &(struct subject){ r->side,
 			    r->acct.id });
 	const struct methods *ms = &r->acct.methods;
 	struct lockout	 lk;
 	int		 grace = grace_match(r, type), rc;
+
+	c.action = action;	/* the guard's request, for bound codes */
 
 	if (grace && r->acct.locked_until <= (long long)r->now)
 		return E_NONE;		/* no query: the grace path */
@@ -346,7 +348,7 @@ code_check(struct req *r, const char *type, long *retry, const char *action,
 {
 	return code_check_as(r, type, type == NULL ||
 	    methods_status(&r->acct.methods, type) == ST_ACTIVE, retry,
-	    &(struct audit_as){ action, method });
+	    &(struct audit_as){ action, method }, NULL);
 }
 
 /*
@@ -637,13 +639,104 @@ mfa_verify(struct req *r)
 	return jsonapi_no_content(r);
 }
 
+#define ACTION_PTR	"/data/attributes/action"
+
+static const struct {
+	const char	*name;
+	unsigned	 method;
+} write_methods[] = {
+	{ "POST", M_POST }, { "PUT", M_PUT }, { "PATCH", M_PATCH },
+	{ "DELETE", M_DELETE },
+};
+
+/* A member of the action: a string, else E_MEMBER (wrong JSON type) or
+ * E_INVALID_FIELD (absent or null), *where naming it. */
+static enum err
+action_member(const cJSON *a, const char *name, const char *ptr,
+    const char **v, const char **where)
+{
+	const cJSON	*m = cJSON_GetObjectItemCaseSensitive(a, name);
+
+	*where = ptr;
+	if (m == NULL || cJSON_IsNull(m))
+		return E_INVALID_FIELD;
+	if (!cJSON_IsString(m))
+		return E_MEMBER;
+	*v = m->valuestring;
+	return E_NONE;
+}
+
+/*
+ * A trigger's attributes.action (contract §10.8): absent or null, the code
+ * is for any protected request, as before; else {method, resourceType,
+ * id} naming one protected action of this side (src/config.c's
+ * protected_actions, its type on the side's protected list) and its
+ * resource: the caller's own reference, a UUID, or no id.  A method that
+ * sends nothing cannot bind.  E_NONE with out the action ("" none) and
+ * *purpose the mail's phrase; else E_MEMBER or E_INVALID_FIELD, *where.
+ */
+static enum err
+read_action(struct req *r, const struct mfa_method *m, char *out, size_t sz,
+    const char **purpose, const char **where)
+{
+	const cJSON	*a = cJSON_GetObjectItemCaseSensitive(r->attrs, "action");
+	const cJSON	*idm;
+	const struct protected_action *pa = NULL;
+	const char	*meth = NULL, *type = NULL, *id = NULL;
+	size_t		 i;
+	enum err	 e;
+
+	out[0] = '\0';
+	*purpose = NULL;
+	*where = ACTION_PTR;
+	if (a == NULL || cJSON_IsNull(a))
+		return E_NONE;
+	if (!cJSON_IsObject(a))
+		return E_MEMBER;
+	if ((e = action_member(a, "method", ACTION_PTR "/method", &meth,
+	    where)) != E_NONE || (e = action_member(a, "resourceType",
+	    ACTION_PTR "/resourceType", &type, where)) != E_NONE)
+		return e;
+	idm = cJSON_GetObjectItemCaseSensitive(a, "id");
+	if (idm != NULL && !cJSON_IsNull(idm)) {
+		*where = ACTION_PTR "/id";
+		if (!cJSON_IsString(idm))
+			return E_MEMBER;
+		id = idm->valuestring;
+	}
+	*where = ACTION_PTR "/method";
+	for (i = 0; i < nitems(write_methods); i++)
+		if (strcmp(write_methods[i].name, meth) == 0)
+			break;
+	if (i == nitems(write_methods))
+		return E_INVALID_FIELD;
+	*where = ACTION_PTR;
+	if (m->trigger == NULL ||
+	    (pa = protected_action(r->side, write_methods[i].method,
+	    type)) == NULL || !list_contains(r->side == SIDE_BACKEND ?
+	    cfg.protected_backend : cfg.protected_storefront, type) ||
+	    (*purpose = mail_action_phrase(pa->method, pa->type)) == NULL)
+		return E_INVALID_FIELD;
+	*where = ACTION_PTR "/id";
+	if (pa->id == AID_NONE ? id != NULL : id == NULL ||
+	    (pa->id == AID_REF ? customer_ref_id(id) != r->acct.id :
+	    !valid_uuid(id)))
+		return E_INVALID_FIELD;
+	if (id != NULL)
+		snprintf(out, sz, "%s %s %s", meth, type, id);
+	else
+		snprintf(out, sz, "%s %s", meth, type);
+	return E_NONE;
+}
+
 int
 mfa_trigger(struct req *r)
 {
 	const struct mfa_method *m;
 	struct mfa_ctx	 c = ctx_of(r, &(struct subject){ r->side,
 			    r->acct.id });
-	const char	*type;
+	const char	*type, *where;
+	char		 action[MAX_ACTION + 1];
 	enum err	 e;
 	long		 retry = 0;
 
@@ -651,6 +744,15 @@ mfa_trigger(struct req *r)
 		return -1;
 	if (methods_status(&r->acct.methods, type) != ST_ACTIVE)
 		return finish(r, "trigger", type, E_MFA_TYPE_NOT_FOUND, 0);
+	/* A document with a member of the wrong type is malformed, not
+	 * audited; a value against the rules is the trigger's refusal. */
+	if ((e = read_action(r, m, action, sizeof(action), &c.purpose,
+	    &where)) != E_NONE) {
+		if (e == E_INVALID_FIELD)
+			(void)audit(r, r->side, r->acct.id, 0, "trigger", type, e);
+		return jsonapi_error_src(r, e, SRC_POINTER, where);
+	}
+	c.action = action[0] != '\0' ? action : NULL;
 	c.type = type;
 	/* A method that sends nothing (an app makes its own codes) changes
 	 * nothing: its row is all there is to write. */
@@ -711,6 +813,28 @@ mfa_deactivate(struct req *r)
 	return jsonapi_no_content(r);
 }
 
+/*
+ * The request as a code bound to an action names it (contract §10.8):
+ * "METHOD type", and " id" when the route's path ends with its resource's
+ * id (the route's last parameter).
+ */
+static void
+request_action(const struct req *r, char *out, size_t sz)
+{
+	const char	*pat = r->route->pattern, *id = NULL, *p;
+	size_t		 n = strlen(pat), np = 0;
+
+	for (p = pat; (p = strchr(p, ':')) != NULL; p++)
+		np++;
+	if (n > 0 && pat[n - 1] == ':' && np <= nitems(r->param))
+		id = r->param[np - 1];
+	if (id != NULL)
+		snprintf(out, sz, "%s %s %s", r->method_name, r->route->type,
+		    id);
+	else
+		snprintf(out, sz, "%s %s", r->method_name, r->route->type);
+}
+
 /* Is the request a write to a protected resource type (contract §4.3)? */
 int
 mfa_protects(const struct req *r)
@@ -733,12 +857,15 @@ mfa_protects(const struct req *r)
 void
 mfa_guard(struct req *r)
 {
+	char		 action[MAX_ACTION + 1];
 	enum err	 e;
 	long		 retry = 0;
 
 	if (!mfa_protects(r) || methods_active(&r->acct.methods) == 0)
 		return;
-	e = has_code(r) ? code_check(r, NULL, &retry, "protected", NULL) :
+	request_action(r, action, sizeof(action));
+	e = has_code(r) ? code_check_as(r, NULL, 1, &retry,
+	    &(struct audit_as){ "protected", NULL }, action) :
 	    E_MFA_CODE_MISSING;
 	if (e == E_NONE && unit_open() != 0) {
 		db_rollback();
@@ -773,7 +900,7 @@ mfa_method_code(struct req *r, const char *action, const char *method,
 	if (!has_code(r))
 		return E_MFA_CODE_MISSING;
 	if ((e = code_check_as(r, NULL, 0, retry,
-	    &(struct audit_as){ action, method })) != E_NONE)
+	    &(struct audit_as){ action, method }, NULL)) != E_NONE)
 		return e;
 	/* The grace path holds no lock yet: take it for the change. */
 	if (!db_in_transaction() && (db_begin() != 0 ||
@@ -809,10 +936,34 @@ mfa_guard_passed(struct req *r)
 }
 
 /*
+ * Switches off, inside the caller's transaction, the account's active
+ * method type, or with type NULL every active one (contract §10.7), each
+ * with its own audit row naming the administrator.  0, or -1.
+ */
+static int
+admin_switch_off(struct req *r, const struct subject *who,
+    const struct methods *ms, const char *type, long long actor)
+{
+	size_t	 i;
+
+	for (i = 0; i < ms->n; i++) {
+		if (ms->m[i].status != ST_ACTIVE ||
+		    (type != NULL && strcmp(ms->m[i].type, type) != 0))
+			continue;
+		if (method_off(who, ms->m[i].type, r->now) != 0 ||
+		    audit(r, who->side, who->id, actor, "admin_deactivate",
+		    ms->m[i].type, E_NONE) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
  * An administrator (actor, a back-office user; 0 for the operator tool)
- * switches off an account's method: for a customer locked out of it.
- * Audited with both accounts named, and the account's notice queued, in
- * the transaction of the change (contract §9.3).
+ * switches off an account's method (type NULL: every active method,
+ * contract §10.7): for a customer locked out of it.  Audited with both
+ * accounts named, one row per method, and the account's one notice
+ * queued, in the transaction of the change (contract §9.3).
  */
 enum err
 mfa_admin_off(struct req *r, const struct subject *who, const char *type,
@@ -823,7 +974,7 @@ mfa_admin_off(struct req *r, const struct subject *who, const char *type,
 	enum err	 e = E_NONE;
 	int		 rc;
 
-	if (method_offered(type) == NULL)
+	if (type != NULL && method_offered(type) == NULL)
 		e = E_MFA_TYPE_NOT_FOUND;
 	else if ((rc = db_contact(who, to, sizeof(to))) < 0)
 		e = db_err();
@@ -831,13 +982,13 @@ mfa_admin_off(struct req *r, const struct subject *who, const char *type,
 		e = E_CUSTOMER_NOT_FOUND;
 	else if (db_begin() != 0 || db_mfa_methods(who, &ms) != 0)
 		e = db_err();
-	else if (methods_status(&ms, type) != ST_ACTIVE)
+	else if (type != NULL ? methods_status(&ms, type) != ST_ACTIVE :
+	    methods_active(&ms) == 0)
 		e = E_MFA_TYPE_NOT_FOUND;
 	/* A rescued account starts afresh: no lockout left. */
-	else if (method_off(who, type, r->now) != 0 ||
+	else if (admin_switch_off(r, who, &ms, type, actor) != 0 ||
 	    db_mfa_lock_clear(who) != 0 ||
-	    audit(r, who->side, who->id, actor, "admin_deactivate", type,
-	    E_NONE) != 0 || outbox_add(r, who, to, NOTICE_ADMIN_OFF) != 0)
+	    outbox_add(r, who, to, NOTICE_ADMIN_OFF) != 0)
 		e = E_MFA_DEACTIVATION_FAILED;
 	else {
 		fault_point("rescue-stored");

@@ -100,7 +100,7 @@ CODES = {
     "5900": (403, "X-MFA-Code header is missing.", {"header": "X-MFA-Code"},
              "`X-MFA-Code` is absent or empty where a code is needed."),
     "5901": (403, "X-MFA-Code is invalid.", {"header": "X-MFA-Code"},
-             "Wrong, expired, used, blocked, invalidated or other-method code. The failure that reaches `max_failures` is still 5901."),
+             "Wrong, expired, used, blocked, invalidated or other-method code, or a code bound to another request (`attributes.action` of the trigger). The failure that reaches `max_failures` is still 5901."),
     "5902": (400, "Multi-factor authentication type is missing.", {"pointer": "/data/attributes/type"},
              "`attributes.type` is absent, null or empty."),
     "5903": (400, "Failed to deactivate multi-factor authentication.", None,
@@ -177,6 +177,13 @@ EXAMPLES["E901-currentPassword"] = error_example(
     "901", detail="currentPassword is invalid.",
     source={"pointer": "/data/attributes/currentPassword"},
     summary="Changing one's own password without currentPassword")
+EXAMPLES["E901-action"] = error_example(
+    "901", detail="id is invalid.",
+    source={"pointer": "/data/attributes/action/id"},
+    summary="The action names no protected request of this side (contract §10.8)")
+EXAMPLES["E101-action"] = error_example(
+    "101", source={"pointer": "/data/attributes/action"},
+    summary="action (or one of its members) of the wrong JSON type")
 EXAMPLES["E408-currentPassword"] = error_example(
     "408", source={"pointer": "/data/attributes/currentPassword"},
     summary="currentPassword is not the user's password")
@@ -669,12 +676,17 @@ path("/multi-factor-auth-trigger", [SF, BE], None, post=operation(
     "Checks: type (5902), offered and active (5906), sending limits (5912), failed "
     "mails (5913); then a "
     "code is mailed (5910 when the mail fails). `totp`: nothing is sent (the app "
-    "makes its codes), `204`. " + SIDES_NOTE,
+    "makes its codes), `204`. " + SIDES_NOTE + " With `attributes.action` "
+    "(contract §10.8) the code is bound to one protected request: the mail says what "
+    "it allows, it passes the guard only for that request (any other: `403` 5901, "
+    "counted as a wrong code) and opens no grace window.",
     ["Multi-factor authentication"], auth=EITHER, body="MfaTriggerRequest",
     success={"204": ok_response("A code was mailed")},
     errors={
         "400": ("Type missing (5902), not offered or not active (5906); " + NOT_FOUND_400,
-                ["E5902", "E5906", "E5907", "E5909", "E101-token"]),
+                ["E5902", "E5906", "E5907", "E5909", "E101-token", "E101-action"]),
+        "422": ("`action` names no protected request of this side, or its `id` is "
+                "not that request's (901)", ["E901-action"]),
         "403": ("A customer whose e-mail is not confirmed (425)", ["E425"]),
         "429": ("Sending limits: cool-down, daily cap or the recipient's daily cap "
                 "(5912); failed mails (5913); `Retry-After`", ["E5912", "E5913"],
@@ -898,13 +910,15 @@ path("/customer-multi-factor-auth-type-deactivate", [BE], None, post=operation(
     "rescueCustomerMfa", "Switch off a customer's method (rescue)",
     "For a customer locked out of their method: audited with both accounts; the "
     "customer gets a notification mail; their lockout is cleared. Protected "
-    "(`customer-multi-factor-auth-type-deactivate`).", ["Backend: rescue"],
+    "(`customer-multi-factor-auth-type-deactivate`). Without `type` (absent, null or "
+    "empty) every active method of the customer is switched off in one transaction: "
+    "one audit row per method, one notification (contract §10.7).", ["Backend: rescue"],
     auth=USER, body="RescueRequest", protected=True, code_header="XMfaCode",
     success={"204": ok_response("The customer's method is off")},
     errors={
-        "400": ("Type missing (5902), not offered or not active for that customer "
-                "(5906), the deactivation could not be stored (5903)",
-                ["E5902", "E5906", "E5903", "E101-customerReference"]),
+        "400": ("Not offered or not active for that customer (5906; without `type`: "
+                "no method active), the deactivation could not be stored (5903)",
+                ["E5906", "E5903", "E101-customerReference"]),
         "404": ("No customer with that `customerReference` (5907)", ["E5907-rescue"]),
     }))
 
@@ -1229,6 +1243,21 @@ for res, name in (("multi-factor-auth-type-activate", "MfaActivateRequest"),
                   ("multi-factor-auth-trigger", "MfaTriggerRequest"),
                   ("multi-factor-auth-type-deactivate", "MfaDeactivateRequest")):
     request_body(name, res, MFA_TYPE_ATTR, {"type": "email"})
+request_body("MfaTriggerRequest", "multi-factor-auth-trigger", attrs_schema(dict(
+    MFA_TYPE_ATTR["properties"], action={
+        "type": "object", "nullable": True,
+        "description": "Optional (contract §10.8): the one protected request the code "
+                       "is for. Absent or null: any protected request, as before.",
+        "required": ["method", "resourceType"],
+        "properties": {
+            "method": {"type": "string", "enum": ["POST", "PUT", "PATCH", "DELETE"]},
+            "resourceType": {"type": "string", "example": "customer-password"},
+            "id": {"type": "string", "nullable": True, "example": "DE--1",
+                   "description": "the resource's id in the request's path (a "
+                                  "customer reference, a UUID); absent where the "
+                                  "path has none (POST)"}}})),
+    {"type": "email", "action": {"method": "PATCH", "resourceType": "customer-password",
+                                 "id": "DE--1"}})
 request_body("RecoveryCodesRequest", "multi-factor-auth-recovery-codes",
              attrs_schema({}), {})
 request_body("UserCreateRequest", "users", attrs_schema(
@@ -1242,7 +1271,10 @@ request_body("UserUpdateRequest", "users", attrs_schema(dict(USER_PROPS, current
              {"status": "blocked"})
 request_body("RescueRequest", "customer-multi-factor-auth-type-deactivate", attrs_schema({
     "customerReference": {"type": "string", "example": "DE--1"},
-    "type": MFA_TYPE_ATTR["properties"]["type"]}, ["customerReference"]),
+    "type": {"type": "string", "nullable": True, "example": "email",
+             "description": "The method to switch off. Absent, null or empty: every "
+                            "active method of the customer (contract §10.7); another "
+                            "JSON type is `400` `101`."}}, ["customerReference"]),
     {"customerReference": "DE--1", "type": "email"})
 
 MFA_HEADER_DESC = ("A code mailed for the account (`code_length` digits). Within "

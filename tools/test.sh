@@ -333,7 +333,10 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$INST/log/ubsan
 if ! GLUE_MODE=fcgi GLUE_BIN=$ASAN_BIN GLUE_ADMIN=$REPO/build/test/bin/glue-mfa-admin \
 	GLUE_CONFIG_EXTRA="test_clock_file = $INST/clock
 test_fault_file = $INST/fault
-cors_allow_origins = http://127.0.0.1:$CORS_PORT" tools/instance.sh start 9>&-; then
+cors_allow_origins = http://127.0.0.1:$CORS_PORT
+# settings per side (contract §10.6): Backend codes longer than the
+# Storefront's (tests/e2e/test_mfa_per_side.py tests both)
+backend.code_length = 8" tools/instance.sh start 9>&-; then
 	fail "starting the test instance (logs in $KEEP/log)"
 	exit 1
 fi

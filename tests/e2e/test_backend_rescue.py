@@ -3,6 +3,7 @@ administrator switches off a customer's method, end to end: the customer's
 state, the notification mail, the audit row, and every error."""
 
 import contextlib
+import os
 
 import pytest
 
@@ -10,7 +11,7 @@ from effects import NO_SUCCESS, unchanged, wrong_code
 from conftest import api, assert_error, assert_member, doc, new_customer
 from backend_helpers import (BE, CODE_HEADER, D_CUSTOMER_NOT_FOUND, RESCUE,
                              SUBJECT_ADMIN_OFF, VERIFY, activation_code,
-                             assert_204, assert_5900, assert_5901, assert_5902,
+                             assert_204, assert_5900, assert_5901,
                              assert_5906, assert_invalid_token, assert_missing_token,
                              assert_notification, audit_rows, enable_mfa,
                              fresh_code, mail_mark, mails_since, max_audit_id,
@@ -190,16 +191,146 @@ def test_type_not_offered_is_5906(admin):
     assert mfa_status(c.access, prefix="") == "activated"
 
 
+# --------------------------------------------------------------------------
+# No type: every active method (contract §10.7)
+
+
+@pytest.fixture
+def clk(clock):
+    from test_mfa_totp import Clock
+    return Clock(clock)
+
+
+def customer_acct(c):
+    """The mfa_helpers Account of a conftest customer."""
+    from mfa_helpers import STOREFRONT
+    a = STOREFRONT.account(c.email, access=c.access)
+    a.password, a.id = c.password, c.ref
+    return a
+
+
+def method_rows(c):
+    return sorted((t, int(st)) for t, st in db_query(
+        "SELECT type, status FROM mfa_methods WHERE side = 0 AND account_id = %d"
+        % customer_id(c)))
+
+
+def outbox_rows(c):
+    return db_query("SELECT notice FROM mail_outbox WHERE side = 0 AND account_id = %d"
+                    % customer_id(c))
+
+
+NO_TYPE = [
+    {},                     # absent
+    {"type": None},
+    {"type": ""},
+]
+
+
+@pytest.mark.parametrize("extra", NO_TYPE, ids=["absent", "null", "empty"])
+def test_rescue_without_type_switches_off_every_method(admin, clk, extra):
+    from test_mfa_totp import enrol, totp_row
+    c = mfa_customer()
+    a = customer_acct(c)
+    app = enrol(a, clk, code=fresh_code(c.access, c.email, prefix=""))
+    lost = fresh_code(c.access, c.email, prefix="")          # a live code
+    # A recovery set, made with an app code, and some failures counted.
+    rec = api("POST", "/multi-factor-auth-recovery-codes",
+              doc("multi-factor-auth-recovery-codes", {}), token=c.access,
+              headers={CODE_HEADER: app.code()})
+    assert rec.status == 201, rec.describe()
+    assert_5901(patch_customer(c, wrong(lost)))
+    assert method_rows(c) == [("email", 2), ("totp", 2)]
+    assert db_query("SELECT failures FROM mfa_lockouts WHERE side = 0 AND "
+                    "account_id = %d" % customer_id(c)) == [["1"]]
+    mark = mail_mark()
+    audit_mark = max_audit_id()
+    r = rescue(admin.access, None, attrs=dict({"customerReference": c.ref}, **extra))
+    assert_204(r)
+    # Every method off, with what hangs on it: codes, the app's secret, the
+    # recovery set, the failure count.
+    assert method_rows(c) == [("email", 0), ("totp", 0)]
+    assert db_query("SELECT COUNT(*) FROM mfa_codes WHERE side = 0 AND account_id = %d"
+                    " AND state = 0" % customer_id(c)) == [["0"]]
+    assert totp_row(a) is None
+    assert db_query("SELECT COUNT(*) FROM mfa_recovery_codes WHERE side = 0 AND "
+                    "account_id = %d" % customer_id(c)) == [["0"]]
+    assert db_query("SELECT failures, lockouts, locked_until FROM mfa_lockouts "
+                    "WHERE side = 0 AND account_id = %d" % customer_id(c)) in (
+        [], [["0", "0", "0"]])
+    # One audit row per method, both naming the administrator, one request.
+    rows = audit_rows("id > %d" % audit_mark)
+    want = {
+        "side": "0", "account_id": str(customer_id(c)),
+        "actor_id": str(user_id(admin.username)), "action": "admin_deactivate",
+        "result": "success", "error_code": None,
+        "client_address": "127.0.0.1", "request_id": r.headers["X-Request-Id"],
+    }
+    assert sorted(rows, key=lambda x: x["method"]) == [
+        dict(want, method="email"), dict(want, method="totp")], rows
+    # One notification, through the outbox (handed over after the commit).
+    msg = one_mail_since(c.email, mark, SUBJECT_ADMIN_OFF)
+    assert_notification(msg, lost)
+    assert [str(m["Subject"]) for m in mails_since(c.email, mark)] == [SUBJECT_ADMIN_OFF]
+    assert not mails_since(admin.username, mark)
+    assert outbox_rows(c) == []
+    # The customer writes without a code; the old codes are worthless.
+    p = patch_customer(c)
+    assert p.status == 200, p.describe()
+    g = api("GET", "/multi-factor-auth-types", token=c.access)
+    assert [i["attributes"]["status"] for i in g.data] == ["deactivated"] * 2
+
+
+def test_rescue_without_type_leaves_a_pending_method(admin):
+    c = mfa_customer()
+    a = customer_acct(c)
+    # totp pending (activation started with the e-mail code, not verified).
+    from mfa_helpers import activate
+    r = activate(a, type_="totp", code=fresh_code(c.access, c.email, prefix=""))
+    assert r.status == 200, r.describe()
+    mark = mail_mark()
+    audit_mark = max_audit_id()
+    assert_204(rescue(admin.access, None, attrs={"customerReference": c.ref}))
+    assert method_rows(c) == [("email", 0), ("totp", 1)]
+    rows = audit_rows("id > %d" % audit_mark)
+    assert [(x["action"], x["method"], x["result"]) for x in rows] == [
+        ("admin_deactivate", "email", "success")], rows
+    assert [str(m["Subject"]) for m in mails_since(c.email, mark)] == [SUBJECT_ADMIN_OFF]
+
+
+@pytest.mark.parametrize("extra", NO_TYPE, ids=["absent", "null", "empty"])
+def test_rescue_without_type_of_a_customer_without_active_method_is_5906(admin, extra):
+    c = new_customer().signed_in()
+    activation_code(c.access, c.email, prefix="")        # pending only
+    with refused(c, admin, [admin_row("5906")]):
+        r = rescue(admin.access, None, attrs=dict({"customerReference": c.ref}, **extra))
+    assert_error(r, 400, "5906", "Multi-factor authentication type is not found.",
+                 pointer="/data/attributes/type")
+    assert mfa_status(c.access, prefix="") == "activation is pending"
+
+
+def test_rescue_without_type_twice_is_5906(admin, db):
+    c = mfa_customer()
+    assert_204(rescue(admin.access, None, attrs={"customerReference": c.ref}))
+    mark = max_audit_id()
+    with refused(c, admin, [admin_row("5906")]):
+        assert_5906(rescue(admin.access, None, attrs={"customerReference": c.ref}))
+    rows = audit_rows("id > %d" % mark)
+    assert [(x["account_id"], x["actor_id"], x["method"], x["error_code"])
+            for x in rows] == [(str(customer_id(c)), str(user_id(admin.username)),
+                                None, "5906")], rows
+
+
 @pytest.mark.parametrize("attrs", [
-    {"customerReference": "DE--1"},
-    {"customerReference": "DE--1", "type": ""},
-    {"customerReference": "DE--1", "type": None},
-    {"customerReference": "DE--999999999"},          # type is checked first
-    {"customerReference": "nonsense", "type": ""},
+    {"customerReference": "DE--999999999"},
+    {"customerReference": "DE--999999999", "type": ""},
+    {"customerReference": "nonsense", "type": None},
+    {"customerReference": "", "type": ""},
 ])
-def test_type_missing_is_5902(admin, attrs):
-    with refused(None, admin):
-        assert_5902(rescue(admin.access, None, attrs=attrs))
+def test_rescue_without_type_of_an_unknown_customer_is_404_5907(admin, attrs):
+    audit = [admin_row("5907")] if attrs["customerReference"] == "DE--999999999" else []
+    with refused(None, admin, audit):
+        assert_customer_not_found(rescue(admin.access, None, attrs=attrs))
 
 
 @pytest.mark.parametrize("attrs", [
@@ -277,3 +408,33 @@ def test_admin_with_mfa_needs_a_code(admin):
     assert_204(rescue(admin.access, c.ref, code=code))
     assert mfa_status(c.access, prefix="") == "deactivated"
     assert mfa_status(admin.access) == "activated"
+
+
+def test_rescue_without_type_killed_before_commit_changes_nothing(admin, clk):
+    """The fault point rescue-stored (contract §9.3): killed after every
+    method's change, row and the notice are written, before the commit:
+    nothing of it stays; the retry does it all once."""
+    from conftest import instance_sets
+    from test_fault_outbox import FAULT, killed
+    from test_mfa_totp import enrol
+    if not instance_sets("test_fault_file"):
+        pytest.skip("instance has no test_fault_file")
+    c = mfa_customer()
+    enrol(customer_acct(c), clk, code=fresh_code(c.access, c.email, prefix=""))
+    mark = mail_mark()
+    audit_mark = max_audit_id()
+    body = doc(RESCUE, {"customerReference": c.ref})
+    try:
+        killed("rescue-stored", lambda: api("POST", BE + "/" + RESCUE, body,
+                                            token=admin.access, check=False))
+    finally:
+        if os.path.exists(FAULT):
+            os.unlink(FAULT)
+    assert method_rows(c) == [("email", 2), ("totp", 2)]
+    assert audit_rows("id > %d AND action = 'admin_deactivate'" % audit_mark) == []
+    assert outbox_rows(c) == [] and mails_since(c.email, mark) == []
+    assert_204(rescue(admin.access, None, attrs={"customerReference": c.ref}))
+    assert method_rows(c) == [("email", 0), ("totp", 0)]
+    rows = audit_rows("id > %d AND action = 'admin_deactivate'" % audit_mark)
+    assert sorted(x["method"] for x in rows) == ["email", "totp"], rows
+    assert [str(m["Subject"]) for m in mails_since(c.email, mark)] == [SUBJECT_ADMIN_OFF]

@@ -24,6 +24,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char	 err[512], mcheck[512];
 	char	*text;
 	int	 rc;
+	int	 side;
 
 	if (size > 65535)
 		return 0;
@@ -52,6 +53,33 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(cfg.grace_period >= 0 && cfg.resend_cooldown >= 0);
 		FUZZ_CHECK(cfg.attempts_per_code >= 1 &&
 		    cfg.daily_send_cap >= 1 && cfg.code_ttl >= 30);
+		/* Per side (contract §10.6): the shared keys' bounds. */
+		for (side = SIDE_STOREFRONT; side <= SIDE_BACKEND; side++) {
+			const struct mfa_limits *l = limits_of((enum side)side);
+
+			FUZZ_CHECK(l->code_length >= MIN_CODE_LENGTH &&
+			    l->code_length <= MAX_CODE_LENGTH);
+			FUZZ_CHECK(l->code_ttl >= 30 && l->code_ttl <= 86400);
+			FUZZ_CHECK(l->attempts_per_code >= 1 &&
+			    l->attempts_per_code <= 100);
+			FUZZ_CHECK(l->max_failures >= 1 &&
+			    l->max_failures <= MAX_MAX_FAILURES);
+			FUZZ_CHECK(l->lockout_seconds >= 1 &&
+			    l->lockout_seconds <= MAX_LOCKOUT_SECONDS);
+			FUZZ_CHECK(l->grace_period >= 0 &&
+			    l->grace_period <= 86400);
+			FUZZ_CHECK(l->resend_cooldown >= 0 &&
+			    l->resend_cooldown <= 86400);
+			FUZZ_CHECK(l->daily_send_cap >= 1 &&
+			    l->daily_send_cap <= 10000);
+			FUZZ_CHECK(l->mail_failure_cap >= 1 &&
+			    l->mail_failure_cap <= 1000);
+			FUZZ_CHECK(l->mail_failure_window >= 60 &&
+			    l->mail_failure_window <= 86400);
+			FUZZ_CHECK(l->daily_recipient_cap >= 1 &&
+			    l->daily_recipient_cap <= 100000);
+			FUZZ_CHECK(l->totp_window >= 0 && l->totp_window <= 2);
+		}
 		FUZZ_CHECK(strcmp(cfg.mail_transport, "sendmail") == 0 ||
 		    (strcmp(cfg.mail_transport, "spool") == 0 &&
 		    cfg.mail_spool_dir[0] != '\0'));

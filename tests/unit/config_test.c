@@ -870,6 +870,187 @@ test_load_modes(void)
 	rmdir(dir);
 }
 
+
+/*
+ * Per-side keys (contract §10.6): "storefront.<key>" and "backend.<key>"
+ * override the shared key for their side, take its value when not given
+ * (wherever the shared key's line is), keep its bounds and its messages.
+ */
+static const char *const per_side_keys[] = {
+	"code_length", "code_ttl", "attempts_per_code", "max_failures",
+	"lockout_seconds", "grace_period", "resend_cooldown", "daily_send_cap",
+	"mail_failure_cap", "mail_failure_window", "daily_recipient_cap",
+	"totp_window",
+};
+
+struct side_bound {
+	const char	*key;
+	long		 lo, hi;	/* the shared key's bounds */
+};
+
+static void
+test_per_side(void)
+{
+	static const struct side_bound b[] = {
+		{ "code_length", 6, 10 }, { "code_ttl", 30, 86400 },
+		{ "attempts_per_code", 1, 100 }, { "max_failures", 1, 100 },
+		{ "lockout_seconds", 1, 3600 }, { "grace_period", 0, 86400 },
+		{ "resend_cooldown", 0, 86400 }, { "daily_send_cap", 1, 10000 },
+		{ "mail_failure_cap", 1, 1000 },
+		{ "mail_failure_window", 60, 86400 },
+		{ "daily_recipient_cap", 1, 100000 }, { "totp_window", 0, 2 },
+	};
+	static const char *const prefix[] = { "storefront.", "backend." };
+	const struct mfa_limits *sf, *be;
+	char		 text[128], key[64];
+	size_t		 i, j;
+
+	CHECK_INT(nitems(b), nitems(per_side_keys));
+	/* Defaults: both sides the shared defaults. */
+	CHECK_INT(parse(""), 0);
+	sf = limits_of(SIDE_STOREFRONT);
+	be = limits_of(SIDE_BACKEND);
+	CHECK_INT(sf->code_length, 6);
+	CHECK_INT(be->code_length, 6);
+	CHECK_INT(sf->code_ttl, 600);
+	CHECK_INT(be->attempts_per_code, 3);
+	CHECK_INT(be->max_failures, 10);
+	CHECK_INT(sf->lockout_seconds, 300);
+	CHECK_INT(be->grace_period, 300);
+	CHECK_INT(sf->resend_cooldown, 60);
+	CHECK_INT(be->daily_send_cap, 20);
+	CHECK_INT(sf->mail_failure_cap, 5);
+	CHECK_INT(be->mail_failure_window, 300);
+	CHECK_INT(sf->daily_recipient_cap, 50);
+	CHECK_INT(be->totp_window, 1);
+	/* A shared key sets both sides, before or after a per-side line. */
+	CHECK_INT(parse("backend.code_length = 8\ncode_length = 7"), 0);
+	CHECK_INT(cfg.code_length, 7);
+	CHECK_INT(sf->code_length, 7);
+	CHECK_INT(be->code_length, 8);
+	CHECK_INT(parse("code_length = 7\nstorefront.code_length = 9"), 0);
+	CHECK_INT(sf->code_length, 9);
+	CHECK_INT(be->code_length, 7);
+	/* Each side alone; the other keys untouched. */
+	CHECK_INT(parse("storefront.max_failures = 3\n"
+	    "backend.grace_period = 0\nbackend.resend_cooldown = 0"), 0);
+	CHECK_INT(sf->max_failures, 3);
+	CHECK_INT(be->max_failures, 10);
+	CHECK_INT(sf->grace_period, 300);
+	CHECK_INT(be->grace_period, 0);
+	CHECK_INT(be->resend_cooldown, 0);
+	CHECK_INT(sf->resend_cooldown, 60);
+	CHECK_INT(cfg.grace_period, 300);
+	/* A parse starts afresh: nothing of the last one stays. */
+	CHECK_INT(parse("db_name = x"), 0);
+	CHECK_INT(sf->max_failures, 10);
+	CHECK_INT(be->grace_period, 300);
+	/* The shared key's bounds, on both sides, for every key. */
+	for (i = 0; i < nitems(b); i++)
+		for (j = 0; j < nitems(prefix); j++) {
+			snprintf(key, sizeof(key), "%s%s", prefix[j], b[i].key);
+			snprintf(text, sizeof(text), "%s = %ld", key, b[i].lo);
+			CHECKF(parse(text) == 0, "%s: %s", text, err);
+			snprintf(text, sizeof(text), "%s = %ld", key, b[i].hi);
+			CHECKF(parse(text) == 0, "%s: %s", text, err);
+			snprintf(text, sizeof(text), "%s = %ld", key, b[i].hi + 1);
+			CHECKF(parse(text) == -1 && err_names(key),
+			    "%s: %s", text, err);
+			snprintf(text, sizeof(text), "%s = %ld", key, b[i].lo - 1);
+			CHECKF(parse(text) == -1 && err_names(key),
+			    "%s: %s", text, err);
+			snprintf(text, sizeof(text), "%s = x", key);
+			CHECKF(parse(text) == -1 && err_names(key),
+			    "%s: %s", text, err);
+		}
+	/* The message names the per-side key and its line. */
+	CHECK_INT(parse("\nbackend.code_length = 11"), -1);
+	CHECK_STR(err, "backend.code_length: line 2: invalid value \"11\": "
+	    "a whole number from 6 to 10");
+	/* Given twice, or with another key's name: refused. */
+	CHECK_INT(parse("backend.code_ttl = 60\nbackend.code_ttl = 60"), -1);
+	CHECK(err_names("backend.code_ttl"));
+	CHECK_INT(parse("backend.code_ttl = 60\nstorefront.code_ttl = 60"), 0);
+	/* Only the engine's keys exist per side; no other prefix. */
+	CHECK_INT(parse("backend.db_name = x"), -1);
+	CHECK(strstr(err, "unknown key") != NULL);
+	CHECK_INT(parse("backend.login_window = 60"), -1);
+	CHECK_INT(parse("Backend.code_length = 8"), -1);
+	CHECK_INT(parse("customers.code_length = 8"), -1);
+	CHECK_INT(parse("backend.code_length.x = 8"), -1);
+	CHECK_INT(parse("backend. code_length = 8"), -1);
+	/* A refused file leaves the defaults, per side too. */
+	CHECK_INT(parse("backend.code_length = 8\nbackend.code_length = 9"), -1);
+	config_defaults();
+	CHECK_INT(be->code_length, 6);
+}
+
+/*
+ * Codes bound to an action (contract §10.8): every protected action has
+ * its mail phrase, and a program's routes of an action's type agree with
+ * the table (its write is an action; an id in the path exactly when the
+ * action names one).
+ */
+static void
+test_protected_actions(void)
+{
+	static const struct route ok[] = {
+		{ M_PATCH, "users/:", "users", R_AUTH | R_BODY, h_none },
+		{ M_POST, "users", "users", R_AUTH | R_BODY, h_none },
+		{ M_GET, "users/:", "users", R_AUTH, h_none },
+	};
+	static const struct route no_id[] = {
+		{ M_PATCH, "users", "users", R_AUTH | R_BODY, h_none },
+	};
+	static const struct route extra_id[] = {
+		{ M_POST, "users/:", "users", R_AUTH | R_BODY, h_none },
+	};
+	static const struct route unknown[] = {
+		{ M_PUT, "users/:", "users", R_AUTH | R_BODY, h_none },
+	};
+	static const struct route anonymous[] = {
+		{ M_PUT, "users/:", "users", R_BODY, h_none },
+	};
+	struct program	 p;
+	size_t		 i;
+
+	CHECK(nprotected_actions >= 10);
+	for (i = 0; i < nprotected_actions; i++) {
+		CHECKF(mail_action_phrase(protected_actions[i].method,
+		    protected_actions[i].type) != NULL, "%s: no phrase",
+		    protected_actions[i].type);
+		CHECK(protected_action(protected_actions[i].side,
+		    protected_actions[i].method, protected_actions[i].type) ==
+		    &protected_actions[i]);
+		CHECK(list_contains(protected_actions[i].side == SIDE_BACKEND ?
+		    backend_types : storefront_types, protected_actions[i].type));
+	}
+	CHECK_STR(mail_action_phrase(M_PATCH, "customer-password"),
+	    "to change your password");
+	CHECK(mail_action_phrase(M_GET, "customers") == NULL);
+	CHECK(protected_action(SIDE_BACKEND, M_PATCH, "customers") == NULL);
+	CHECK(protected_action(SIDE_STOREFRONT, M_POST, "customers") == NULL);
+	CHECK(protected_action(SIDE_STOREFRONT, M_PATCH, "customers")->id ==
+	    AID_REF);
+	CHECK(protected_action(SIDE_STOREFRONT, M_DELETE, "addresses")->id ==
+	    AID_UUID);
+	p = (struct program){ "users", SIDE_BACKEND, ok, nitems(ok) };
+	CHECK_INT(config_check_routes(&p, err, sizeof(err)), 0);
+	p = (struct program){ "users", SIDE_BACKEND, no_id, nitems(no_id) };
+	CHECK_INT(config_check_routes(&p, err, sizeof(err)), -1);
+	CHECK_STR(err, "users: route \"users\" does not agree with "
+	    "src/config.c's protected_actions");
+	p = (struct program){ "users", SIDE_BACKEND, extra_id,
+	    nitems(extra_id) };
+	CHECK_INT(config_check_routes(&p, err, sizeof(err)), -1);
+	p = (struct program){ "users", SIDE_BACKEND, unknown, nitems(unknown) };
+	CHECK_INT(config_check_routes(&p, err, sizeof(err)), -1);
+	/* Writes without a token are never guarded: nothing to bind. */
+	p = (struct program){ "users", SIDE_BACKEND, anonymous,
+	    nitems(anonymous) };
+	CHECK_INT(config_check_routes(&p, err, sizeof(err)), 0);
+}
+
 int
 main(void)
 {
@@ -886,5 +1067,7 @@ main(void)
 	test_resource_types();
 	test_check_routes();
 	test_load_modes();
+	test_per_side();
+	test_protected_actions();
 	return unit_done();
 }
