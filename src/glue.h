@@ -56,6 +56,7 @@ struct config {
 	char	*mail_spool_dir;
 	unsigned mail_timeout;
 	char	*mail_from;
+	char	*default_locale;	/* normalised (contract §10.9) */
 	long	 access_token_ttl;
 	long	 refresh_token_ttl;
 	long	 login_max_failures;
@@ -108,6 +109,38 @@ int	 private_open(const char *what, const char *path, char *err,
 extern const char storefront_types[], backend_types[];
 struct program;
 int	 config_check_routes(const struct program *, char *err, size_t errsz);
+
+/* ---- catalog.c: the mail catalogue, locales (pure, contract §10.9) --- */
+
+#define MAX_LOCALE	5	/* "ll_CC"; customers.locale, users.locale */
+
+enum lang { LANG_EN, LANG_DE, LANG__COUNT };
+
+/* Every text of every mail; the table is in src/catalog.c.  mail.c relies
+ * on the order: a _TEXT is followed by its _HTML, a notice's _SUBJECT by
+ * its _EVENT, a unit's _ONE by its _MANY (asserted in catalog.c). */
+enum msg {
+	MSG_CODE_SUBJECT, MSG_CODE_TEXT, MSG_CODE_HTML,
+	MSG_MINUTES_ONE, MSG_MINUTES_MANY, MSG_HOURS_ONE, MSG_HOURS_MANY,
+	MSG_REG_SUBJECT, MSG_REG_TEXT, MSG_REG_HTML,
+	MSG_NOTICE_TEXT, MSG_NOTICE_HTML,
+	MSG_ON_SUBJECT, MSG_ON_EVENT, MSG_OFF_SUBJECT, MSG_OFF_EVENT,
+	MSG_ADMIN_OFF_SUBJECT, MSG_ADMIN_OFF_EVENT,
+	MSG_LOCKED_SUBJECT, MSG_LOCKED_EVENT,
+	MSG_USERNAME_OLD_SUBJECT, MSG_USERNAME_OLD_EVENT,
+	MSG_USERNAME_NEW_SUBJECT, MSG_USERNAME_NEW_EVENT,
+	MSG_RECOVERY_NEW_SUBJECT, MSG_RECOVERY_NEW_EVENT,
+	MSG_RECOVERY_USED_SUBJECT, MSG_RECOVERY_USED_EVENT,
+	MSG__COUNT
+};
+
+const char *catalog_text(enum lang, enum msg);
+int	 catalog_check(char *why, size_t sz);
+int	 catalog_render(char *out, size_t sz, const char *tmpl,
+	    const char *const vars[][2], size_t n);
+/* "de", "de-at", "de_DE" ... into out[MAX_LOCALE + 1] as "de_AT"; 0/-1. */
+int	 locale_normalise(char *out, const char *in);
+enum lang locale_lang(const char *normalised);
 
 /* ---- netaddr.c: client addresses behind proxies (pure) -------------- */
 
@@ -281,6 +314,7 @@ struct customer_fields {
 	const char	*salutation;
 	const char	*first;
 	const char	*last;
+	const char	*locale;	/* normalised; NULL none (update: kept) */
 };
 
 /* The new customer's id, DB_DUP (e-mail taken) or DB_ERR. */
@@ -356,6 +390,7 @@ struct user_row {
 	char		 last[4 * MAX_NAME + 1];
 	int		 active;	/* status 1; else blocked */
 	long long	 created, updated;
+	char		 locale[MAX_LOCALE + 1];	/* "" none */
 };
 
 /* Insert: every member.  Update: NULL and active -1 leave it as it is. */
@@ -365,6 +400,7 @@ struct user_fields {
 	const char	*first;
 	const char	*last;
 	int		 active;
+	const char	*locale;	/* normalised; NULL none (update: kept) */
 };
 
 int	 db_user_iterate(void (*cb)(const struct user_row *, void *),
@@ -490,6 +526,9 @@ int	 db_auth_token(enum side, const unsigned char hash[HASH_BYTES],
 
 /* The account's e-mail (customer) or username (user): 1, 0 gone, DB_ERR. */
 int	 db_contact(const struct subject *, char *buf, size_t sz);
+/* The same and the locale its mails are in ("" none: contract §10.9). */
+int	 db_contact_locale(const struct subject *, char *buf, size_t sz,
+	    char locale[MAX_LOCALE + 1]);
 
 int	 db_mfa_methods(const struct subject *, struct methods *);
 /* Inserts or sets the method's row to pending. */
@@ -825,6 +864,7 @@ enum err {
 	E_LOGIN_FAILED,		/* 401 003 */
 	E_REFRESH_FAILED,	/* 401 004 */
 	E_INVALID_FIELD,	/* 422 901, pointer */
+	E_LOCALE_UNKNOWN,	/* 422 140, pointer (contract §10.9) */
 	E_CUSTOMER_EXISTS,	/* 422 400 */
 	E_PASSWORDS_DIFFER,	/* 422 406 */
 	E_WRONG_PASSWORD,	/* 400 408 */
@@ -926,6 +966,10 @@ struct fval {
 };
 
 int	 fields_read(struct req *, const struct field *, size_t, struct fval *);
+/* The locale attribute read: f->s normalised into buf, or answered 422 140
+ * (contract §10.9) and -1. */
+int	 fields_locale(struct req *, struct fval *f,
+	    char buf[MAX_LOCALE + 1]);
 
 /* ---- form.c: application/x-www-form-urlencoded ----------------------- */
 
@@ -1051,10 +1095,21 @@ enum notice { NOTICE_ON, NOTICE_OFF, NOTICE_ADMIN_OFF, NOTICE_LOCKED,
 
 int	 mail_send(const char *to, const char *subject, const char *text,
 	    const char *html);
-int	 mail_code(const char *to, const char *code, long ttl);
-int	 mail_notice(const char *to, enum notice, long long when);
+/*
+ * The mails, in the language of locale (a stored, normalised locale; NULL
+ * or "" is default_locale's: contract §10.9).  mail_code's purpose: NULL,
+ * or a sentence in that language naming what the code allows.
+ */
+int	 mail_code(const char *to, const char *locale, const char *code,
+	    long ttl, const char *purpose);
+int	 mail_notice(const char *to, const char *locale, enum notice,
+	    long long when);
 /* The registration key mailed at sign-up (contract §3.2). */
-int	 mail_registration(const char *to, const char *key, long ttl);
+int	 mail_registration(const char *to, const char *locale, const char *key,
+	    long ttl);
+enum lang mail_lang(const char *locale);
+/* A Subject value, RFC 2047-encoded when needed; length or -1. */
+int	 mail_subject_encode(char *out, size_t sz, const char *subject);
 int	 mail_headers(char *out, size_t sz, const char *from, const char *to,
 	    const char *subject, time_t when, const char *id,
 	    const char *boundary);

@@ -76,7 +76,7 @@ create_customer(const char *given, const char *password, const char *first,
 	if (password_hash(hash, sizeof(hash), password) != 0)
 		return fail("password hashing failed");
 	if ((rc = db_customer_insert(&(struct customer_fields){ email, "Ms",
-	    first, last }, hash, clock_now())) == DB_DUP) {
+	    first, last, NULL }, hash, clock_now())) == DB_DUP) {
 		printf("customer %s: exists\n", email);
 		return 0;
 	}
@@ -102,7 +102,7 @@ create_user(const char *given, const char *password, const char *first,
 		return fail("password hashing failed");
 	uuid_v4(uuid);
 	if ((rc = db_user_insert(uuid, &(struct user_fields){ email, hash,
-	    first, last, 1 }, clock_now())) == DB_DUP) {
+	    first, last, 1, NULL }, clock_now())) == DB_DUP) {
 		printf("user %s: exists\n", email);
 		return 0;
 	}
@@ -178,7 +178,7 @@ cmd_reset_password(char *argv[])
 		return -1;
 	local_req(&r, SIDE_BACKEND, id);
 	if (db_begin() != 0 || db_user_update(id, &(struct user_fields){ NULL,
-	    hash, NULL, NULL, -1 }, r.now) != 1 ||
+	    hash, NULL, NULL, -1, NULL }, r.now) != 1 ||
 	    auth_revoke_others(&r) != 0 || db_commit() != 0) {
 		db_rollback();
 		return fail("cannot update the password (see the log above)");
