@@ -84,6 +84,8 @@ enum stmt {
 	S_ADDRESS_CLEAR_BILLING,
 	S_CUSTOMER_CONTACT,
 	S_USER_CONTACT,
+	S_CUSTOMER_LOCALE_SET,
+	S_USER_LOCALE_SET,
 	S_MFA_METHODS,
 	S_MFA_METHOD_PENDING,
 	S_MFA_METHOD_ACTIVATE,
@@ -336,6 +338,12 @@ static const struct stmt_def {
 	[S_USER_CONTACT] = {
 	    "SELECT username, COALESCE(locale, '') FROM users WHERE id = ?",
 	    1, 2 },
+	/* The operator tool's set-locale (NULL clears it). */
+	[S_CUSTOMER_LOCALE_SET] = {
+	    "UPDATE customers SET locale = ?, updated_at = ? WHERE id = ?",
+	    3, 0 },
+	[S_USER_LOCALE_SET] = {
+	    "UPDATE users SET locale = ?, updated_at = ? WHERE id = ?", 3, 0 },
 	[S_MFA_METHODS] = {
 	    "SELECT type, status FROM mfa_methods"
 	    " WHERE side = ? AND account_id = ? ORDER BY type", 2, 2 },
@@ -1884,6 +1892,14 @@ db_contact_locale(const struct subject *who, char *buf, size_t sz,
 	c[1] = C_BUF(locale, MAX_LOCALE + 1);
 	return q_one(who->side == SIDE_BACKEND ? S_USER_CONTACT :
 	    S_CUSTOMER_CONTACT, ARGS(V_INT(who->id)), c, 2);
+}
+
+long long
+db_locale_set(const struct subject *who, const char *locale, time_t now)
+{
+	return q_exec(who->side == SIDE_BACKEND ? S_USER_LOCALE_SET :
+	    S_CUSTOMER_LOCALE_SET, ARGS(V_OPT(locale), V_INT(now),
+	    V_INT(who->id)));
 }
 
 int

@@ -529,6 +529,9 @@ int	 db_contact(const struct subject *, char *buf, size_t sz);
 /* The same and the locale its mails are in ("" none: contract §10.9). */
 int	 db_contact_locale(const struct subject *, char *buf, size_t sz,
 	    char locale[MAX_LOCALE + 1]);
+/* Sets (NULL: clears) the account's locale: rows matched or DB_ERR. */
+long long db_locale_set(const struct subject *, const char *locale,
+	    time_t now);
 
 int	 db_mfa_methods(const struct subject *, struct methods *);
 /* Inserts or sets the method's row to pending. */
@@ -1110,6 +1113,8 @@ int	 mail_registration(const char *to, const char *locale, const char *key,
 enum lang mail_lang(const char *locale);
 /* A Subject value, RFC 2047-encoded when needed; length or -1. */
 int	 mail_subject_encode(char *out, size_t sz, const char *subject);
+/* The reverse (the development mailbox); length or -1. */
+int	 mail_subject_decode(char *out, size_t sz, const char *v, size_t n);
 int	 mail_headers(char *out, size_t sz, const char *from, const char *to,
 	    const char *subject, time_t when, const char *id,
 	    const char *boundary);

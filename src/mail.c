@@ -113,7 +113,7 @@ int
 mail_subject_encode(char *out, size_t sz, const char *subject)
 {
 	const unsigned char *s = (const unsigned char *)subject;
-	size_t		 n = strlen(subject), i, k, len = 0;
+	size_t		 n = strlen(subject), i, k, b, len = 0;
 	char		 word[WORD_BYTES / 3 * 4 + 1];
 
 	for (i = 0; i < n && s[i] >= 0x20 && s[i] <= 0x7e; i++)
@@ -126,9 +126,14 @@ mail_subject_encode(char *out, size_t sz, const char *subject)
 	}
 	for (i = 0; i < n; i += k) {
 		k = n - i < WORD_BYTES ? n - i : WORD_BYTES;
-		/* Back off to the start of a character. */
-		while (i + k < n && k > 1 && (s[i + k] & 0xc0) == 0x80)
+		/* Back off to the start of a character: at most 3 bytes,
+		 * a UTF-8 character being 4 at most (text that is not
+		 * UTF-8 there is cut where it is). */
+		for (b = 0; b < 3 && k > 1 && i + k < n &&
+		    (s[i + k] & 0xc0) == 0x80; b++)
 			k--;
+		if (b == 3 && (s[i + k] & 0xc0) == 0x80)
+			k += 3;
 		word[base64(word, s + i, k)] = '\0';
 		if (len + strlen(word) + 16 > sz)
 			return -1;
@@ -138,6 +143,59 @@ mail_subject_encode(char *out, size_t sz, const char *subject)
 	if (n == 0 && sz > 0)
 		out[0] = '\0';
 	return n == 0 && sz == 0 ? -1 : (int)len;
+}
+
+/*
+ * The reverse, for the development mailbox: a Subject value of n
+ * characters as mail_subject_encode() writes it (folded lines included)
+ * into out.  A value that is not encoded-words is copied as it is.  The
+ * length, or -1 (malformed, or no room).
+ */
+int
+mail_subject_decode(char *out, size_t sz, const char *v, size_t n)
+{
+	const char	*p = v, *end = v + n, *e, *q;
+	size_t		 len = 0;
+	int		 x[4], k;
+	const char	*a;
+
+	if (n < 10 || strncmp(v, "=?utf-8?B?", 10) != 0) {
+		if (n + 1 > sz)
+			return -1;
+		memcpy(out, v, n);
+		out[n] = '\0';
+		return (int)n;
+	}
+	while (p < end) {
+		while (p < end && (*p == '\r' || *p == '\n' || *p == ' '))
+			p++;
+		if (p == end)
+			break;
+		if (end - p < 12 || strncmp(p, "=?utf-8?B?", 10) != 0 ||
+		    (e = memmem(p + 10, (size_t)(end - p - 10), "?=", 2)) ==
+		    NULL || (e - p - 10) % 4 != 0)
+			return -1;
+		for (q = p + 10; q < e; q += 4) {
+			for (k = 0; k < 4; k++) {
+				a = q[k] != '=' ? strchr(b64, q[k]) : b64;
+				if (a == NULL || q[k] == '\0')
+					return -1;
+				x[k] = (int)(a - b64);
+			}
+			if (len + 4 > sz)
+				return -1;
+			out[len++] = (char)(x[0] << 2 | x[1] >> 4);
+			if (q[2] != '=')
+				out[len++] = (char)((x[1] & 15) << 4 | x[2] >> 2);
+			if (q[3] != '=')
+				out[len++] = (char)((x[2] & 3) << 6 | x[3]);
+		}
+		p = e + 2;
+	}
+	if (len + 1 > sz)
+		return -1;
+	out[len] = '\0';
+	return (int)len;
 }
 
 /*

@@ -8,6 +8,7 @@
  *   create-user EMAIL FIRST LAST       a back-office user; password on stdin
  *   reset-password EMAIL               a user's password; revokes their tokens
  *   mfa-off customer|user EMAIL TYPE   switch off an account's MFA method
+ *   set-locale customer|user EMAIL LOCALE|-  the language of its mails
  *   audit [N]                          the last N audit rows (default 20)
  *   send-outbox                        hand over every due notice (cron)
  *   outbox [N]                         the first N notices not handed over
@@ -187,6 +188,32 @@ cmd_reset_password(char *argv[])
 	return 0;
 }
 
+/* The language of an account's mails (contract §10.9); "-" clears it. */
+static int
+cmd_set_locale(char *argv[])
+{
+	struct subject	 who;
+	char		 name[MAX_EMAIL + 1], locale[MAX_LOCALE + 1];
+	int		 clear = strcmp(argv[2], "-") == 0;
+
+	if (strcmp(argv[0], "customer") == 0)
+		who.side = SIDE_STOREFRONT;
+	else if (strcmp(argv[0], "user") == 0)
+		who.side = SIDE_BACKEND;
+	else
+		return fail("the account kind is customer or user");
+	if (!clear && locale_normalise(locale, argv[2]) != 0)
+		return fail("not a locale of the mail catalogue (en, de, as "
+		    "en_US, de_DE, de-AT ...)");
+	if ((who.id = account_id(who.side, argv[1], name)) <= 0)
+		return who.id == 0 ? fail("no such account") : -1;
+	if (db_locale_set(&who, clear ? NULL : locale, clock_now()) < 0)
+		return fail("cannot set the locale (see the log line above)");
+	printf("%s %s: locale %s\n", argv[0], name,
+	    clear ? "cleared (default_locale)" : locale);
+	return 0;
+}
+
 static int
 cmd_mfa_off(char *argv[])
 {
@@ -345,12 +372,13 @@ usage(void)
 	    "       %s create-user EMAIL FIRST LAST   (password on stdin)\n"
 	    "       %s reset-password EMAIL           (password on stdin)\n"
 	    "       %s mfa-off customer|user EMAIL TYPE\n"
+	    "       %s set-locale customer|user EMAIL LOCALE|-\n"
 	    "       %s audit [N]\n"
 	    "       %s send-outbox\n"
 	    "       %s outbox [N]\n"
 	    "       %s outbox-retry\n"
 	    "       %s check-sql\n", progname, progname, progname, progname,
-	    progname, progname, progname, progname, progname);
+	    progname, progname, progname, progname, progname, progname);
 	exit(2);
 }
 
@@ -368,6 +396,7 @@ main(int argc, char *argv[])
 	    (strcmp(cmd, "create-user") == 0 && argc == 5) ||
 	    (strcmp(cmd, "reset-password") == 0 && argc == 3) ||
 	    (strcmp(cmd, "mfa-off") == 0 && argc == 5) ||
+	    (strcmp(cmd, "set-locale") == 0 && argc == 5) ||
 	    (strcmp(cmd, "audit") == 0 && argc <= 3) ||
 	    (strcmp(cmd, "send-outbox") == 0 && argc == 2) ||
 	    (strcmp(cmd, "outbox") == 0 && argc <= 3) ||
@@ -394,6 +423,8 @@ main(int argc, char *argv[])
 		rc = cmd_reset_password(argv + 2);
 	else if (strcmp(cmd, "mfa-off") == 0)
 		rc = cmd_mfa_off(argv + 2);
+	else if (strcmp(cmd, "set-locale") == 0)
+		rc = cmd_set_locale(argv + 2);
 	else if (strcmp(cmd, "audit") == 0)
 		rc = cmd_audit(argc - 2, argv + 2);
 	else if (strcmp(cmd, "send-outbox") == 0)

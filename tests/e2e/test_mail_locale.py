@@ -472,3 +472,67 @@ def test_a_bad_default_locale_stops_start_up(tmp_path, value):
         "access-tokens: default_locale: not a locale of the mail catalogue "
         "(en, de, as en_US, de_DE, de-AT ...)"], p.stderr
     assert b"Status: 500" in p.stdout
+
+
+def test_dev_mailbox_shows_the_decoded_subject():
+    """GET /dev-mailbox (development) shows the German subject decoded, and
+    the body's UTF-8 as it is."""
+    needs_db()
+    c = account_in(STOREFRONT, "de")
+    assert_204(activate(c))
+    r = api("GET", "/dev-mailbox")
+    assert r.status == 200, r.describe()
+    mine = [d for d in r.json["data"] if d["attributes"]["to"] == c.mail]
+    assert mine and mine[0]["attributes"]["subject"] == SUBJECTS["de"]["code"], mine
+    one = api("GET", "/dev-mailbox/" + mine[0]["id"])
+    assert one.status == 200, one.describe()
+    a = one.json["data"]["attributes"]
+    assert a["subject"] == SUBJECTS["de"]["code"], a
+    assert BODIES["de"]["code"] in a["text"], a
+
+
+# --------------------------------------------------------------------------
+# The operator tool
+
+
+def test_operator_tool_sets_and_clears_a_locale():
+    needs_db()
+    c = new_customer()
+    p = bh.cli("set-locale", "customer", c.email.upper(), "de-at")
+    assert (p.returncode, p.stdout, p.stderr) == (
+        0, "customer %s: locale de_AT\n" % c.email, ""), bh.describe_run(p)
+    assert stored_locale(STOREFRONT, c.ref) == "de_AT"
+    mark = mail_mark()
+    access = c.login()[0]
+    assert_204(api("POST", "/multi-factor-auth-type-activate",
+                   doc("multi-factor-auth-type-activate", {"type": "email"}),
+                   token=access))
+    code_mail(c.email, mark, "de")
+    p = bh.cli("set-locale", "customer", c.email, "-")
+    assert (p.returncode, p.stdout) == (
+        0, "customer %s: locale cleared (default_locale)\n" % c.email), bh.describe_run(p)
+    assert stored_locale(STOREFRONT, c.ref) is None
+    u = bh.new_user()
+    p = bh.cli("set-locale", "user", u.username, "de")
+    assert p.returncode == 0 and stored_locale(BACKEND, u.uuid) == "de_DE", bh.describe_run(p)
+
+
+@pytest.mark.parametrize("args,rc,err", [
+    (("customer", "nobody-%s@example.com", "de"), 1, "no such account"),
+    (("customer", "%s", "fr_FR"), 1,
+     "not a locale of the mail catalogue (en, de, as en_US, de_DE, de-AT ...)"),
+    (("admin", "%s", "de"), 1, "the account kind is customer or user"),
+    (("customer", "%s"), 2, None),
+])
+def test_operator_tool_refusals_change_nothing(args, rc, err):
+    needs_db()
+    c = new_customer(locale="en_GB")
+    args = tuple(a % c.email.split("@")[0] if a.startswith("nobody") else
+                 a % c.email if "%s" in a else a for a in args)
+    with unchanged(side="storefront", account_id=int(c.ref.split("--")[1]),
+                   mail_to=c.email):
+        p = bh.cli("set-locale", *args)
+    assert p.returncode == rc and p.stdout == "", bh.describe_run(p)
+    if err is not None:
+        assert p.stderr == "glue-mfa-admin: %s\n" % err, bh.describe_run(p)
+    assert stored_locale(STOREFRONT, c.ref) == "en_GB"

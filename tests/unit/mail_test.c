@@ -172,6 +172,37 @@ test_subject_boundaries(void)
 	CHECKF(ok, "every offset encodes and decodes back");
 }
 
+/* mail_subject_decode (the development mailbox) undoes the encoder. */
+static void
+test_subject_decode(void)
+{
+	static const char *const in[] = {
+		"Bestätigungscode für den sicheren Zugang", "Grüße", "a",
+		"Verification Code for Secure Access",
+		"😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀",
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	};
+	char	 enc[1024], dec[512];
+	size_t	 i;
+	int	 n;
+
+	for (i = 0; i < nitems(in); i++) {
+		n = mail_subject_encode(enc, sizeof(enc), in[i]);
+		CHECKF(n > 0 && mail_subject_decode(dec, sizeof(dec), enc,
+		    (size_t)n) == (int)strlen(in[i]) && strcmp(dec, in[i]) == 0,
+		    "subject %zu decodes back", i);
+	}
+	CHECK_INT(mail_subject_decode(dec, sizeof(dec), "=?utf-8?B?R3LDvMOfZQ=?=",
+	    22), -1);
+	CHECK_INT(mail_subject_decode(dec, sizeof(dec), "=?utf-8?B?R3L*MOfZQ==?=",
+	    23), -1);
+	CHECK_INT(mail_subject_decode(dec, sizeof(dec), "=?utf-8?B?R3LDvMOfZQ==",
+	    22), -1);
+	CHECK_INT(mail_subject_decode(dec, 4, "=?utf-8?B?R3LDvMOfZQ==?=", 24), -1);
+	CHECK_INT(mail_subject_decode(dec, sizeof(dec), "plain", 5), 5);
+	CHECK_STR(dec, "plain");
+}
+
 static void
 test_locales(void)
 {
@@ -357,6 +388,7 @@ main(void)
 	test_subject_plain();
 	test_subject_encoded();
 	test_subject_boundaries();
+	test_subject_decode();
 	test_locales();
 	test_catalog();
 	test_mails();
