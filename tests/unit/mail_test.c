@@ -203,6 +203,14 @@ test_subject_decode(void)
 	CHECK_STR(dec, "plain");
 }
 
+/* A configuration string replaced as config.c would (no leak). */
+static void
+set_str(char **field, const char *v)
+{
+	free(*field);
+	*field = xstrdup(v);
+}
+
 static void
 test_locales(void)
 {
@@ -236,11 +244,11 @@ test_locales(void)
 	CHECK_INT(locale_lang("en_US"), LANG_EN);
 	CHECK_INT(locale_lang(NULL), LANG_EN);
 	/* "" is the default's: mail_lang resolves it. */
-	cfg.default_locale = "de_DE";
+	set_str(&cfg.default_locale, "de_DE");
 	CHECK_INT(mail_lang(""), LANG_DE);
 	CHECK_INT(mail_lang(NULL), LANG_DE);
 	CHECK_INT(mail_lang("en_GB"), LANG_EN);
-	cfg.default_locale = "en_US";
+	set_str(&cfg.default_locale, "en_US");
 	CHECK_INT(mail_lang(""), LANG_EN);
 }
 
@@ -325,10 +333,10 @@ test_mails(void)
 		CHECKF(0, "mkdtemp");
 		return;
 	}
-	cfg.mail_transport = "spool";
-	cfg.mail_spool_dir = dir;
-	cfg.mail_from = "no-reply@example.com";
-	cfg.default_locale = "en_US";
+	set_str(&cfg.mail_transport, "spool");
+	set_str(&cfg.mail_spool_dir, dir);
+	set_str(&cfg.mail_from, "no-reply@example.com");
+	set_str(&cfg.default_locale, "en_US");
 
 	CHECK_INT(mail_code("a@example.com", "de_DE", "123456", 300, NULL), 0);
 	CHECK((m = newest(dir)) != NULL);
