@@ -18,9 +18,11 @@
 #include "glue.h"
 
 /*
- * X(id, English, German).  Bodies use LF; mail.c writes CRLF.  The code
- * mail's {purpose} is empty, or the sentence (with its line break) that
- * names what a code is for.
+ * X(id, English, German).  Bodies use LF; mail.c writes CRLF.  The HTML
+ * has a line per paragraph, so no line of a mail nears RFC 5322's 998
+ * octets (catalog_check() holds each line of a text to LINE_MAX_BYTES).
+ * The code mail's {purpose} is empty, or the sentence (with its line
+ * break) that names what a code is for.
  */
 #define CATALOG \
 X(MSG_CODE_SUBJECT, \
@@ -40,20 +42,20 @@ X(MSG_CODE_TEXT, \
     "Wenn Sie diesen Code nicht angefordert haben, ignorieren Sie diese " \
     "E-Mail: Ohne ihn geschieht nichts.\n") \
 X(MSG_CODE_HTML, \
-    "<!DOCTYPE html><html lang=\"en\"><body>" \
-    "<p>Your verification code is:</p>" \
+    "<!DOCTYPE html><html lang=\"en\"><body>\n" \
+    "<p>Your verification code is:</p>\n" \
     "<p style=\"font-size:24px;font-weight:bold;letter-spacing:4px\">" \
-    "{code}</p>{purpose}" \
+    "{code}</p>\n{purpose}" \
     "<p>Use this code to proceed with your request. It expires in " \
-    "{expiry} and works once.</p>" \
+    "{expiry} and works once.</p>\n" \
     "<p>If you did not ask for this code, ignore this e-mail: " \
     "nothing happens without it.</p></body></html>\n", \
-    "<!DOCTYPE html><html lang=\"de\"><body>" \
-    "<p>Ihr Bestätigungscode lautet:</p>" \
+    "<!DOCTYPE html><html lang=\"de\"><body>\n" \
+    "<p>Ihr Bestätigungscode lautet:</p>\n" \
     "<p style=\"font-size:24px;font-weight:bold;letter-spacing:4px\">" \
-    "{code}</p>{purpose}" \
+    "{code}</p>\n{purpose}" \
     "<p>Verwenden Sie diesen Code, um mit Ihrer Anfrage fortzufahren. Er " \
-    "läuft in {expiry} ab und gilt nur einmal.</p>" \
+    "läuft in {expiry} ab und gilt nur einmal.</p>\n" \
     "<p>Wenn Sie diesen Code nicht angefordert haben, ignorieren Sie " \
     "diese E-Mail: Ohne ihn geschieht nichts.</p></body></html>\n") \
 X(MSG_MINUTES_ONE, "{n} minute", "{n} Minute") \
@@ -77,20 +79,20 @@ X(MSG_REG_TEXT, \
     "Wenn Sie sich nicht registriert haben, ignorieren Sie diese E-Mail: " \
     "Das Konto bleibt unbestätigt.\n") \
 X(MSG_REG_HTML, \
-    "<!DOCTYPE html><html lang=\"en\"><body>" \
-    "<p>Welcome! Please confirm your e-mail address.</p>" \
-    "<p>Your registration key is:</p>" \
-    "<p style=\"font-family:monospace;font-weight:bold\">{key}</p>" \
+    "<!DOCTYPE html><html lang=\"en\"><body>\n" \
+    "<p>Welcome! Please confirm your e-mail address.</p>\n" \
+    "<p>Your registration key is:</p>\n" \
+    "<p style=\"font-family:monospace;font-weight:bold\">{key}</p>\n" \
     "<p>It expires in {expiry} and works once. Until your address " \
-    "is confirmed you cannot sign in.</p>" \
+    "is confirmed you cannot sign in.</p>\n" \
     "<p>If you did not sign up, ignore this e-mail: the account stays " \
     "unconfirmed.</p></body></html>\n", \
-    "<!DOCTYPE html><html lang=\"de\"><body>" \
-    "<p>Willkommen! Bitte bestätigen Sie Ihre E-Mail-Adresse.</p>" \
-    "<p>Ihr Registrierungsschlüssel lautet:</p>" \
-    "<p style=\"font-family:monospace;font-weight:bold\">{key}</p>" \
+    "<!DOCTYPE html><html lang=\"de\"><body>\n" \
+    "<p>Willkommen! Bitte bestätigen Sie Ihre E-Mail-Adresse.</p>\n" \
+    "<p>Ihr Registrierungsschlüssel lautet:</p>\n" \
+    "<p style=\"font-family:monospace;font-weight:bold\">{key}</p>\n" \
     "<p>Er läuft in {expiry} ab und gilt nur einmal. Solange Ihre " \
-    "Adresse nicht bestätigt ist, können Sie sich nicht anmelden.</p>" \
+    "Adresse nicht bestätigt ist, können Sie sich nicht anmelden.</p>\n" \
     "<p>Wenn Sie sich nicht registriert haben, ignorieren Sie diese " \
     "E-Mail: Das Konto bleibt unbestätigt.</p></body></html>\n") \
 X(MSG_NOTICE_TEXT, \
@@ -101,12 +103,12 @@ X(MSG_NOTICE_TEXT, \
     "Wenn Sie das nicht waren, ändern Sie jetzt Ihr Passwort und wenden " \
     "Sie sich an den Support.\n") \
 X(MSG_NOTICE_HTML, \
-    "<!DOCTYPE html><html lang=\"en\"><body><p>{event}</p>" \
-    "<p>When: {when} (UTC)</p><p>If this was not you, change your " \
+    "<!DOCTYPE html><html lang=\"en\"><body>\n<p>{event}</p>\n" \
+    "<p>When: {when} (UTC)</p>\n<p>If this was not you, change your " \
     "password now and contact support.</p></body></html>\n", \
-    "<!DOCTYPE html><html lang=\"de\"><body><p>{event}</p>" \
-    "<p>Zeitpunkt: {when} (UTC)</p><p>Wenn Sie das nicht waren, ändern " \
-    "Sie jetzt Ihr Passwort und wenden Sie sich an den Support.</p>" \
+    "<!DOCTYPE html><html lang=\"de\"><body>\n<p>{event}</p>\n" \
+    "<p>Zeitpunkt: {when} (UTC)</p>\n<p>Wenn Sie das nicht waren, ändern " \
+    "Sie jetzt Ihr Passwort und wenden Sie sich an den Support.</p>\n" \
     "</body></html>\n") \
 X(MSG_ON_SUBJECT, \
     "Multi-factor authentication switched on", \
@@ -196,6 +198,10 @@ _Static_assert(MSG_CODE_HTML == MSG_CODE_TEXT + 1 &&
     MSG_HOURS_MANY == MSG_HOURS_ONE + 1 &&
     MSG_RECOVERY_USED_EVENT == MSG_RECOVERY_USED_SUBJECT + 1 &&
     MSG_ON_EVENT == MSG_ON_SUBJECT + 1, "the orders mail.c relies on");
+
+/* The longest line of a text, values not counted: with the longest value
+ * (a 560-byte purpose paragraph) a line stays under 998 octets. */
+#define LINE_MAX_BYTES	400
 
 /* The languages: their code, and the country a bare code stands for. */
 static const struct {
@@ -310,7 +316,7 @@ catalog_check(char *why, size_t sz)
 {
 	char		 want[256], got[256];
 	const char	*t;
-	size_t		 m, l;
+	size_t		 m, l, line;
 
 	for (m = 0; m < MSG__COUNT; m++) {
 		if (catalog[m][LANG_EN] == NULL || placeholders(
@@ -330,13 +336,17 @@ catalog_check(char *why, size_t sz)
 				    langs[l].code);
 				return -1;
 			}
-			for (; *t != '\0'; t++)
-				if ((unsigned char)*t < 0x20 && *t != '\n')
+			for (line = 0; *t != '\0'; t++) {
+				line = *t == '\n' ? 0 : line + 1;
+				if (((unsigned char)*t < 0x20 && *t != '\n') ||
+				    line > LINE_MAX_BYTES)
 					break;
+			}
 			if (*t != '\0') {
 				snprintf(why, sz, "catalogue: message %zu: %s "
-				    "text holds a control character", m,
-				    langs[l].code);
+				    "text holds a control character or a line "
+				    "over %d bytes", m, langs[l].code,
+				    LINE_MAX_BYTES);
 				return -1;
 			}
 		}

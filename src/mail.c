@@ -485,7 +485,7 @@ mail_code(const char *to, const char *locale, const char *code, long ttl,
 	ptext[0] = phtml[0] = '\0';
 	if (purpose != NULL && purpose[0] != '\0') {
 		snprintf(ptext, sizeof(ptext), "%s\n\n", purpose);
-		snprintf(phtml, sizeof(phtml), "<p>%s</p>", purpose);
+		snprintf(phtml, sizeof(phtml), "<p>%s</p>\n", purpose);
 	}
 	return send_rendered(to, l, MSG_CODE_SUBJECT, MSG_CODE_TEXT,
 	    (const char *const [][2]){ { "code", code }, { "expiry", expiry },

@@ -123,6 +123,8 @@ def check_mail(raw, msg, lang, kind):
     want = SUBJECTS[lang][kind]
     subj = raw_subject(raw)
     raw.decode("utf-8")                     # the whole message is UTF-8
+    assert max(len(ln) for ln in raw.split(b"\r\n")) <= 998   # RFC 5322 2.1.1
+    assert b"\n" not in raw.replace(b"\r\n", b"")             # CRLF only
     head = raw.split(b"\r\n\r\n", 1)[0]
     assert all(b < 0x80 for b in head), head   # headers: ASCII only
     if all(ord(ch) < 0x80 for ch in want) and len(want) <= 69:

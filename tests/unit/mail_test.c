@@ -323,6 +323,22 @@ newest(const char *dir)
 	return buf;
 }
 
+/* The longest line of a message, CRLF not counted. */
+static size_t
+longest_line(const char *m)
+{
+	size_t	 n, max = 0;
+
+	for (; *m != '\0'; m += n + (m[n] != '\0' ? 2 : 0)) {
+		n = strcspn(m, "\r");
+		if (n > max)
+			max = n;
+		if (m[n] == '\r' && m[n + 1] != '\n')
+			return (size_t)-1;	/* a bare CR */
+	}
+	return max;
+}
+
 /* The mails as the spool gets them, in both languages. */
 static void
 test_mails(void)
@@ -350,6 +366,7 @@ test_mails(void)
 		CHECK(strstr(m, "Content-Type: text/plain; charset=utf-8\r\n"
 		    "Content-Transfer-Encoding: 8bit\r\n") != NULL);
 		CHECK(strstr(m, "<html lang=\"de\">") != NULL);
+		CHECK(longest_line(m) <= 200);
 		free(m);
 	}
 	/* No locale: the default; a purpose goes in its own paragraph. */
@@ -362,9 +379,10 @@ test_mails(void)
 		CHECK(strstr(m, "Your verification code is: 654321\r\n\r\n"
 		    "This code allows: changing your password.\r\n\r\nUse this"
 		    " code") != NULL);
-		CHECK(strstr(m, "</p><p>This code allows: changing your "
-		    "password.</p><p>Use") != NULL);
+		CHECK(strstr(m, "</p>\r\n<p>This code allows: changing your "
+		    "password.</p>\r\n<p>Use") != NULL);
 		CHECK(strstr(m, "expires in 1 minute and") != NULL);
+		CHECK(longest_line(m) <= 200);
 		free(m);
 	}
 	CHECK_INT(mail_registration("a@example.com", "de_AT", "KEY", 86400),
