@@ -17,7 +17,7 @@ import pytest
 from cgi_helpers import conf_with, run
 from conftest import (BASE, api, assert_error, customer_attrs, db_query, doc,
                       new_customer)
-from effects import unchanged, unchanged_for
+from effects import NO_SUCCESS, unchanged, unchanged_for
 from mfa_helpers import (BACKEND, STOREFRONT, MAX_FAILURES, Account, activate,
                          assert_204, assert_5901, deactivate, mail_dir, mail_mark,
                          mfa_post, needs_db, patch_account, trigger, verify)
@@ -538,3 +538,25 @@ def test_operator_tool_refusals_change_nothing(args, rc, err):
     if err is not None:
         assert p.stderr == "glue-mfa-admin: %s\n" % err, bh.describe_run(p)
     assert stored_locale(STOREFRONT, c.ref) == "en_GB"
+
+
+def test_a_protected_patch_with_an_unknown_locale_leaves_the_code_unused(side):
+    """With MFA on, PATCH with a right code and an unknown locale is 422 140:
+    no row changes, the code is not spent (it then serves the right PATCH),
+    no mail."""
+    needs_db()
+    c = account_in(side, "de")
+    enable(c, "de")
+    code = fresh(c, "de")
+    with unchanged_for(c, audit=NO_SUCCESS):
+        r = api("PATCH", c.path, doc(side.account_type,
+                                     {"locale": "xx_XX", "firstName": "Never"}),
+                token=c.access, headers={"X-MFA-Code": code})
+    assert_error(r, 422, "140", D_140, pointer=POINTER)
+    r = api("PATCH", c.path, doc(side.account_type, {"locale": "en"}),
+            token=c.access, headers={"X-MFA-Code": code})
+    assert r.status == 200 and r.data["attributes"]["locale"] == "en_US", r.describe()
+    assert stored_locale(side, c.id) == "en_US"
+    mark = mail_mark()
+    assert_204(trigger(c))
+    code_mail(c.mail, mark, "en")
