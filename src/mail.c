@@ -140,9 +140,7 @@ mail_subject_encode(char *out, size_t sz, const char *subject)
 		len += (size_t)snprintf(out + len, sz - len, "%s=?utf-8?B?%s?=",
 		    i == 0 ? "" : "\r\n ", word);
 	}
-	if (n == 0 && sz > 0)
-		out[0] = '\0';
-	return n == 0 && sz == 0 ? -1 : (int)len;
+	return (int)len;	/* n > 0 here: "" went as it is */
 }
 
 /*
