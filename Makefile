@@ -31,8 +31,9 @@ else
 $(error VARIANT must be release, test or asan)
 endif
 
-CORE	 = log config clock fault crypto db io req jsonapi valid netaddr fields \
-	   router auth audit mail outbox method_email method_totp mfa form idem main
+CORE	 = log config clock fault crypto db io req jsonapi valid netaddr \
+	   catalog fields router auth audit mail outbox method_email \
+	   method_totp mfa form idem main
 # Programs serving the Storefront API (customers) and the Backend API (users).
 # A program in both lists is one source compiled once per side.  not-found
 # serves no path: the web servers send it unknown paths asked for as JSON,
@@ -43,7 +44,7 @@ MFA	 = multi-factor-auth-types multi-factor-auth-type-activate \
 STOREFRONT = access-tokens refresh-tokens token customers customer-confirmation \
 	   customer-password addresses dev-mailbox not-found $(MFA)
 BACKEND	 = token users customer-multi-factor-auth-type-deactivate $(MFA)
-UNITS	 = valid config jsonapi crypto router req form fields totp netaddr
+UNITS	 = valid config jsonapi crypto router req form fields totp netaddr mail
 
 CORE_OBJ = $(CORE:%=$(OBJ)/src/%.o)
 SF_BIN	 = $(STOREFRONT:%=$(OUT)/cgi-bin/%)

@@ -7,14 +7,16 @@
 
 #include "glue.h"
 
-enum { F_FIRST, F_LAST, F_SALUTATION, F_EMAIL, F_PASSWORD, F_CONFIRM,
-    F_TERMS };
+enum { F_FIRST, F_LAST, F_SALUTATION, F_EMAIL, F_LOCALE, F_PASSWORD,
+    F_CONFIRM, F_TERMS };
 
 static const struct field register_fields[] = {
 	[F_FIRST] = { "firstName", F_STRING, REQ_VALUE, valid_name },
 	[F_LAST] = { "lastName", F_STRING, REQ_VALUE, valid_name },
 	[F_SALUTATION] = { "salutation", F_STRING, 0, valid_salutation },
 	[F_EMAIL] = { "email", F_STRING, REQ_VALUE, valid_email },
+	/* The mails' language (contract §10.9); checked by fields_locale. */
+	[F_LOCALE] = { "locale", F_STRING, 0, NULL },
 	[F_PASSWORD] = { "password", F_STRING, REQ_VALUE, valid_password },
 	[F_CONFIRM] = { "confirmPassword", F_STRING, REQ_VALUE, NULL },
 	[F_TERMS] = { "acceptedTerms", F_BOOL, REQ_VALUE, NULL },
@@ -25,6 +27,7 @@ static const struct field update_fields[] = {
 	[F_LAST] = { "lastName", F_STRING, 0, valid_name },
 	[F_SALUTATION] = { "salutation", F_STRING, 0, valid_salutation },
 	[F_EMAIL] = { "email", F_STRING, 0, valid_email },
+	[F_LOCALE] = { "locale", F_STRING, 0, NULL },
 };
 
 /*
@@ -46,6 +49,7 @@ canonical_email(struct req *r, struct fval *f, char *buf, size_t sz)
 /* The customer as the resource shows it. */
 struct customer {
 	const char	*email, *salutation, *first, *last;
+	const char	*locale;	/* NULL or "": none chosen */
 	long long	 created, updated;
 };
 
@@ -63,6 +67,10 @@ customer_resource(struct req *r, long long id, const struct customer *c)
 		cJSON_AddStringToObject(a, "salutation", c->salutation);
 	else
 		cJSON_AddNullToObject(a, "salutation");
+	if (c->locale != NULL && c->locale[0] != '\0')
+		cJSON_AddStringToObject(a, "locale", c->locale);
+	else
+		cJSON_AddNullToObject(a, "locale");
 	iso8601(t, c->created);
 	cJSON_AddStringToObject(a, "createdAt", t);
 	iso8601(t, c->updated);
@@ -79,7 +87,26 @@ signed_in(const struct req *r)
 	const struct account *a = &r->acct;
 
 	return (struct customer){ a->email, a->extra_null ? NULL : a->extra,
-	    a->first, a->last, a->created, a->updated };
+	    a->first, a->last, NULL, a->created, a->updated };
+}
+
+/*
+ * The signed-in customer with the stored locale, read here: the
+ * authentication query does not carry it.  0, or -1 answered.
+ */
+static int
+signed_in_locale(struct req *r, struct customer *c,
+    char locale[MAX_LOCALE + 1])
+{
+	char	 to[4 * MAX_EMAIL + 1];
+	int	 rc;
+
+	*c = signed_in(r);
+	if ((rc = db_contact_locale(&(struct subject){ SIDE_STOREFRONT,
+	    r->acct.id }, to, sizeof(to), locale)) < 0)
+		return jsonapi_db_error(r), -1;
+	c->locale = rc == 1 ? locale : NULL;
+	return 0;
 }
 
 static int
@@ -149,7 +176,8 @@ fail:
  * sign-up's transaction: a key that cannot be mailed undoes the sign-up.
  */
 static int
-confirmation_start(struct req *r, long long id, const char *to)
+confirmation_start(struct req *r, long long id, const char *to,
+    const char *locale)
 {
 	char		 key[TOKEN_CHARS + 1];
 	unsigned char	 h[HASH_BYTES];
@@ -163,7 +191,7 @@ confirmation_start(struct req *r, long long id, const char *to)
 		wipe(key, sizeof(key));
 		return -1;
 	}
-	rc = mail_registration(to, key, cfg.registration_key_ttl);
+	rc = mail_registration(to, locale, key, cfg.registration_key_ttl);
 	wipe(key, sizeof(key));
 	if (rc != 0) {
 		log_err("registration mail for customer %lld not handed over",
@@ -179,12 +207,14 @@ create(struct req *r)
 	struct fval	 f[nitems(register_fields)];
 	struct customer	 c;
 	char		 hash[MAX_PASSWORD + 32], email[MAX_EMAIL + 1];
+	char		 locale[MAX_LOCALE + 1];
 	long long	 rc;
 	long		 retry = 0;
 	int		 lim;
 
 	if (fields_read(r, register_fields, nitems(register_fields), f) != 0 ||
-	    canonical_email(r, &f[F_EMAIL], email, sizeof(email)) != 0)
+	    canonical_email(r, &f[F_EMAIL], email, sizeof(email)) != 0 ||
+	    fields_locale(r, &f[F_LOCALE], locale) != 0)
 		return -1;
 	if (strcmp(f[F_PASSWORD].s, f[F_CONFIRM].s) != 0)
 		return jsonapi_error_src(r, E_PASSWORDS_DIFFER, SRC_POINTER,
@@ -203,13 +233,14 @@ create(struct req *r)
 	if (db_begin() != 0)
 		return jsonapi_db_error(r);
 	if ((rc = db_customer_insert(&(struct customer_fields){ f[F_EMAIL].s,
-	    f[F_SALUTATION].s, f[F_FIRST].s, f[F_LAST].s }, hash,
+	    f[F_SALUTATION].s, f[F_FIRST].s, f[F_LAST].s, f[F_LOCALE].s }, hash,
 	    r->now)) == DB_DUP) {
 		db_rollback();
 		return jsonapi_error_src(r, E_CUSTOMER_EXISTS, SRC_POINTER,
 		    "/data/attributes/email");
 	}
-	if (rc < 0 || (lim = confirmation_start(r, rc, f[F_EMAIL].s)) == -1 ||
+	if (rc < 0 || (lim = confirmation_start(r, rc, f[F_EMAIL].s,
+	    f[F_LOCALE].s)) == -1 ||
 	    (lim == 0 && db_commit() != 0)) {
 		db_rollback();
 		return jsonapi_db_error(r);
@@ -220,23 +251,29 @@ create(struct req *r)
 	}
 	log_info("customer %lld registered", rc);
 	c = (struct customer){ f[F_EMAIL].s, f[F_SALUTATION].s, f[F_FIRST].s,
-	    f[F_LAST].s, (long long)r->now, (long long)r->now };
+	    f[F_LAST].s, f[F_LOCALE].s, (long long)r->now, (long long)r->now };
 	return send_customer(r, 201, rc, &c, 0);
 }
 
 static int
 list(struct req *r)
 {
-	struct customer	 c = signed_in(r);
+	struct customer	 c;
+	char		 locale[MAX_LOCALE + 1];
 
+	if (signed_in_locale(r, &c, locale) != 0)
+		return -1;
 	return send_customer(r, 200, r->acct.id, &c, 1);
 }
 
 static int
 get(struct req *r)
 {
-	struct customer	 c = signed_in(r);
+	struct customer	 c;
+	char		 locale[MAX_LOCALE + 1];
 
+	if (signed_in_locale(r, &c, locale) != 0)
+		return -1;
 	return send_customer(r, 200, r->acct.id, &c, 0);
 }
 
@@ -245,26 +282,30 @@ update(struct req *r)
 {
 	struct fval	 f[nitems(update_fields)];
 	struct customer	 c;
-	char		 email[MAX_EMAIL + 1];
+	char		 email[MAX_EMAIL + 1], locale[MAX_LOCALE + 1];
+	char		 stored[MAX_LOCALE + 1];
 	long long	 rc;
 
 	if (fields_read(r, update_fields, nitems(update_fields), f) != 0 ||
-	    canonical_email(r, &f[F_EMAIL], email, sizeof(email)) != 0)
+	    canonical_email(r, &f[F_EMAIL], email, sizeof(email)) != 0 ||
+	    fields_locale(r, &f[F_LOCALE], locale) != 0)
 		return -1;
 	if ((rc = db_customer_update(r->acct.id, &(struct customer_fields){
-	    f[F_EMAIL].s, f[F_SALUTATION].s, f[F_FIRST].s, f[F_LAST].s },
-	    r->now)) == DB_DUP)
+	    f[F_EMAIL].s, f[F_SALUTATION].s, f[F_FIRST].s, f[F_LAST].s,
+	    f[F_LOCALE].s }, r->now)) == DB_DUP)
 		return jsonapi_error_src(r, E_CUSTOMER_EXISTS, SRC_POINTER,
 		    "/data/attributes/email");
 	if (rc < 0)
 		return jsonapi_db_error(r);
-	/* The row is the signed-in one with the changes: no second read. */
-	c = signed_in(r);
+	/* The row is the signed-in one with the changes. */
+	if (signed_in_locale(r, &c, stored) != 0)
+		return -1;
 	c.email = f[F_EMAIL].s != NULL ? f[F_EMAIL].s : c.email;
 	c.salutation = f[F_SALUTATION].s != NULL ? f[F_SALUTATION].s :
 	    c.salutation;
 	c.first = f[F_FIRST].s != NULL ? f[F_FIRST].s : c.first;
 	c.last = f[F_LAST].s != NULL ? f[F_LAST].s : c.last;
+	c.locale = f[F_LOCALE].s != NULL ? f[F_LOCALE].s : c.locale;
 	c.updated = (long long)r->now;
 	return send_customer(r, 200, r->acct.id, &c, 0);
 }

@@ -66,7 +66,11 @@ header(const char *msg, const char *name, char *out, size_t sz)
 			p += n + 1;
 			p += strspn(p, " ");
 			len = strcspn(p, "\r\n");
-			snprintf(out, sz, "%.*s", (int)len, p);
+			/* Folded lines (an encoded subject, contract §10.9). */
+			while (strncmp(p + len, "\r\n ", 3) == 0)
+				len += 2 + strcspn(p + len + 2, "\r\n");
+			if (mail_subject_decode(out, sz, p, len) == -1)
+				snprintf(out, sz, "%.*s", (int)len, p);
 			return;
 		}
 		if ((p = strstr(p, "\r\n")) != NULL)

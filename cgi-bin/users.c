@@ -10,8 +10,8 @@
 
 #include "glue.h"
 
-enum { U_USERNAME, U_PASSWORD, U_FIRST, U_LAST, U_STATUS, U_CURRENT,
-    U__COUNT };
+enum { U_USERNAME, U_PASSWORD, U_FIRST, U_LAST, U_STATUS, U_LOCALE,
+    U_CURRENT, U__COUNT };
 
 static const struct field create_fields[U_CURRENT] = {
 	[U_USERNAME] = { "username", F_STRING, REQ_VALUE, valid_email },
@@ -19,6 +19,8 @@ static const struct field create_fields[U_CURRENT] = {
 	[U_FIRST] = { "firstName", F_STRING, REQ_VALUE, valid_name },
 	[U_LAST] = { "lastName", F_STRING, REQ_VALUE, valid_name },
 	[U_STATUS] = { "status", F_STRING, 0, valid_user_status },
+	/* The mails' language (contract §10.9); checked by fields_locale. */
+	[U_LOCALE] = { "locale", F_STRING, 0, NULL },
 };
 
 static const struct field update_fields[U__COUNT] = {
@@ -27,6 +29,7 @@ static const struct field update_fields[U__COUNT] = {
 	[U_FIRST] = { "firstName", F_STRING, 0, valid_name },
 	[U_LAST] = { "lastName", F_STRING, 0, valid_name },
 	[U_STATUS] = { "status", F_STRING, 0, valid_user_status },
+	[U_LOCALE] = { "locale", F_STRING, 0, NULL },
 	/* One's own new password needs the current one (contract §3.6). */
 	[U_CURRENT] = { "currentPassword", F_STRING, 0, NULL },
 };
@@ -55,6 +58,10 @@ user_resource(struct req *r, const struct user_row *u)
 	cJSON_AddStringToObject(a, "firstName", u->first);
 	cJSON_AddStringToObject(a, "lastName", u->last);
 	cJSON_AddStringToObject(a, "status", u->active ? "active" : "blocked");
+	if (u->locale[0] != '\0')
+		cJSON_AddStringToObject(a, "locale", u->locale);
+	else
+		cJSON_AddNullToObject(a, "locale");
 	iso8601(t, u->created);
 	cJSON_AddStringToObject(a, "createdAt", t);
 	iso8601(t, u->updated);
@@ -125,17 +132,20 @@ create(struct req *r)
 {
 	struct fval	 f[U__COUNT];
 	char		 hash[MAX_PASSWORD + 32], uuid[37], name[MAX_EMAIL + 1];
+	char		 locale[MAX_LOCALE + 1];
 	long long	 rc;
 
 	if (fields_read(r, create_fields, U_CURRENT, f) != 0 ||
-	    canonical_username(r, &f[U_USERNAME], name, sizeof(name)) != 0)
+	    canonical_username(r, &f[U_USERNAME], name, sizeof(name)) != 0 ||
+	    fields_locale(r, &f[U_LOCALE], locale) != 0)
 		return -1;
 	if (password_hash(hash, sizeof(hash), f[U_PASSWORD].s) != 0)
 		return jsonapi_error(r, E_INTERNAL);
 	uuid_v4(uuid);
 	if ((rc = db_user_insert(uuid, &(struct user_fields){ f[U_USERNAME].s,
 	    hash, f[U_FIRST].s, f[U_LAST].s, f[U_STATUS].s == NULL ||
-	    strcmp(f[U_STATUS].s, "active") == 0 }, r->now)) == DB_DUP)
+	    strcmp(f[U_STATUS].s, "active") == 0, f[U_LOCALE].s }, r->now)) ==
+	    DB_DUP)
 		return jsonapi_error_src(r, E_USER_EXISTS, SRC_POINTER,
 		    "/data/attributes/username");
 	if (rc < 0)
@@ -221,11 +231,13 @@ update(struct req *r)
 	struct fval	 f[U__COUNT];
 	struct user_row	 u;
 	char		 hash[MAX_PASSWORD + 32], name[MAX_EMAIL + 1];
+	char		 locale[MAX_LOCALE + 1];
 	long long	 rc;
 	int		 blocking, self, renamed;
 
 	if (fields_read(r, update_fields, U__COUNT, f) != 0 ||
-	    canonical_username(r, &f[U_USERNAME], name, sizeof(name)) != 0)
+	    canonical_username(r, &f[U_USERNAME], name, sizeof(name)) != 0 ||
+	    fields_locale(r, &f[U_LOCALE], locale) != 0)
 		return -1;
 	if ((rc = user_load(r->param[0], &u)) <= 0)
 		return rc < 0 ? jsonapi_db_error(r) :
@@ -246,7 +258,8 @@ update(struct req *r)
 		return jsonapi_db_error(r);
 	if ((rc = db_user_update(u.id, &(struct user_fields){ f[U_USERNAME].s,
 	    f[U_PASSWORD].s != NULL ? hash : NULL, f[U_FIRST].s, f[U_LAST].s,
-	    f[U_STATUS].s != NULL ? !blocking : -1 }, r->now)) == DB_DUP) {
+	    f[U_STATUS].s != NULL ? !blocking : -1, f[U_LOCALE].s }, r->now)) ==
+	    DB_DUP) {
 		db_rollback();
 		return jsonapi_error_src(r, E_USER_EXISTS, SRC_POINTER,
 		    "/data/attributes/username");

@@ -113,6 +113,8 @@ static const struct key keys[] = {
 	{ "mail_spool_dir", K_STR, "", 0, 0, NULL, S(mail_spool_dir), NULL },
 	{ "mail_timeout", K_UINT, "3", 1, 300, NULL, S(mail_timeout), NULL },
 	{ "mail_from", K_STR, "no-reply@localhost.localdomain", 0, 0, NULL, S(mail_from), NULL },
+	/* contract §10.9: the mails' language when an account chose none. */
+	{ "default_locale", K_STR, "en_US", 0, 0, NULL, S(default_locale), NULL },
 	{ "access_token_ttl", K_LONG, "28800", 60, 31 * 86400L, NULL, S(access_token_ttl), NULL },
 	{ "refresh_token_ttl", K_LONG, "2592000", 60, 366 * 86400L, NULL, S(refresh_token_ttl), NULL },
 	/* Sign-in and password checks (contract §3.6).  NIST SP 800-63B-4
@@ -465,6 +467,8 @@ issuer_ok(const char *v)
 static int
 config_check(char *err, size_t errsz)
 {
+	char	 norm[MAX_LOCALE + 1];
+
 	if (strcmp(cfg.mail_transport, "spool") == 0 &&
 	    cfg.mail_spool_dir[0] == '\0') {
 		snprintf(err, errsz, "mail_spool_dir: required when "
@@ -475,6 +479,15 @@ config_check(char *err, size_t errsz)
 		snprintf(err, errsz, "mail_from: not a plain e-mail address");
 		return -1;
 	}
+	if (locale_normalise(norm, cfg.default_locale) != 0) {
+		snprintf(err, errsz, "default_locale: not a locale of the mail "
+		    "catalogue (en, de, as en_US, de_DE, de-AT ...)");
+		return -1;
+	}
+	free(cfg.default_locale);
+	cfg.default_locale = xstrdup(norm);
+	if (catalog_check(err, errsz) != 0)
+		return -1;
 	if (!net_list_ok(cfg.trusted_proxies)) {
 		snprintf(err, errsz, "trusted_proxies: not a list of addresses "
 		    "and networks");

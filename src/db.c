@@ -84,6 +84,8 @@ enum stmt {
 	S_ADDRESS_CLEAR_BILLING,
 	S_CUSTOMER_CONTACT,
 	S_USER_CONTACT,
+	S_CUSTOMER_LOCALE_SET,
+	S_USER_LOCALE_SET,
 	S_MFA_METHODS,
 	S_MFA_METHOD_PENDING,
 	S_MFA_METHOD_ACTIVATE,
@@ -280,14 +282,15 @@ static const struct stmt_def {
 	    1, 3 },
 	[S_CUSTOMER_INSERT] = {
 	    "INSERT INTO customers (email, password_hash, salutation,"
-	    " first_name, last_name, created_at, updated_at)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?)", 7, 0 },
+	    " first_name, last_name, locale, created_at, updated_at)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", 8, 0 },
 	[S_CUSTOMER_UPDATE] = {
 	    "UPDATE customers SET email = COALESCE(?, email),"
 	    " salutation = COALESCE(?, salutation),"
 	    " first_name = COALESCE(?, first_name),"
-	    " last_name = COALESCE(?, last_name), updated_at = ?"
-	    " WHERE id = ?", 6, 0 },
+	    " last_name = COALESCE(?, last_name),"
+	    " locale = COALESCE(?, locale), updated_at = ?"
+	    " WHERE id = ?", 7, 0 },
 	[S_CUSTOMER_DELETE] = {
 	    "DELETE FROM customers WHERE id = ?", 1, 0 },
 	[S_CUSTOMER_PASSWORD_GET] = {
@@ -330,10 +333,19 @@ static const struct stmt_def {
 	[S_ADDRESS_CLEAR_BILLING] = {
 	    "UPDATE addresses SET is_default_billing = 0"
 	    " WHERE customer_id = ? AND uuid <> ?", 2, 0 },
+	/* The address and the mails' locale ("" none: contract §10.9). */
 	[S_CUSTOMER_CONTACT] = {
-	    "SELECT email FROM customers WHERE id = ?", 1, 1 },
+	    "SELECT email, COALESCE(locale, '') FROM customers WHERE id = ?",
+	    1, 2 },
 	[S_USER_CONTACT] = {
-	    "SELECT username FROM users WHERE id = ?", 1, 1 },
+	    "SELECT username, COALESCE(locale, '') FROM users WHERE id = ?",
+	    1, 2 },
+	/* The operator tool's set-locale (NULL clears it). */
+	[S_CUSTOMER_LOCALE_SET] = {
+	    "UPDATE customers SET locale = ?, updated_at = ? WHERE id = ?",
+	    3, 0 },
+	[S_USER_LOCALE_SET] = {
+	    "UPDATE users SET locale = ?, updated_at = ? WHERE id = ?", 3, 0 },
 	[S_MFA_METHODS] = {
 	    "SELECT type, status FROM mfa_methods"
 	    " WHERE side = ? AND account_id = ? ORDER BY type", 2, 2 },
@@ -484,21 +496,21 @@ static const struct stmt_def {
 	    1, 3 },
 #define USER_COLUMNS \
 	    "SELECT id, uuid, username, first_name, last_name, status," \
-	    " created_at, updated_at FROM users"
-	[S_USER_LIST] = { USER_COLUMNS " ORDER BY id LIMIT ? OFFSET ?", 2, 8 },
+	    " created_at, updated_at, COALESCE(locale, '') FROM users"
+	[S_USER_LIST] = { USER_COLUMNS " ORDER BY id LIMIT ? OFFSET ?", 2, 9 },
 	[S_USER_COUNT] = { "SELECT COUNT(*) FROM users", 0, 1 },
-	[S_USER_GET] = { USER_COLUMNS " WHERE uuid = ?", 1, 8 },
+	[S_USER_GET] = { USER_COLUMNS " WHERE uuid = ?", 1, 9 },
 	[S_USER_INSERT] = {
 	    "INSERT INTO users (uuid, username, password_hash, first_name,"
-	    " last_name, status, created_at, updated_at)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", 8, 0 },
+	    " last_name, status, locale, created_at, updated_at)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", 9, 0 },
 	[S_USER_UPDATE] = {
 	    "UPDATE users SET username = COALESCE(?, username),"
 	    " password_hash = COALESCE(?, password_hash),"
 	    " first_name = COALESCE(?, first_name),"
 	    " last_name = COALESCE(?, last_name),"
-	    " status = COALESCE(?, status), updated_at = ? WHERE id = ?",
-	    7, 0 },
+	    " status = COALESCE(?, status), locale = COALESCE(?, locale),"
+	    " updated_at = ? WHERE id = ?", 8, 0 },
 	[S_USER_DELETE] = {
 	    "DELETE FROM users WHERE id = ?", 1, 0 },
 	[S_USER_BY_NAME] = {
@@ -1420,7 +1432,7 @@ db_customer_insert(const struct customer_fields *f, const char *hash,
 
 	rc = q_exec_one(S_CUSTOMER_INSERT, ARGS(V_TEXT(f->email), V_TEXT(hash),
 	    V_OPT(f->salutation), V_TEXT(f->first), V_TEXT(f->last),
-	    V_INT(now), V_INT(now)));
+	    V_OPT(f->locale), V_INT(now), V_INT(now)));
 	if (rc != 0)
 		return rc;
 	return (long long)mysql_insert_id(conn);
@@ -1431,8 +1443,8 @@ db_customer_update(long long id, const struct customer_fields *f,
     time_t now)
 {
 	return q_exec(S_CUSTOMER_UPDATE, ARGS(V_OPT(f->email),
-	    V_OPT(f->salutation), V_OPT(f->first), V_OPT(f->last), V_INT(now),
-	    V_INT(id)));
+	    V_OPT(f->salutation), V_OPT(f->first), V_OPT(f->last),
+	    V_OPT(f->locale), V_INT(now), V_INT(id)));
 }
 
 int
@@ -1591,7 +1603,7 @@ db_address_clear_defaults(long long customer, const char *uuid,
 /* ---- users ----------------------------------------------------------- */
 
 static void
-user_bind(struct dbcol c[8], struct user_row *u)
+user_bind(struct dbcol c[9], struct user_row *u)
 {
 	c[0] = C_INT;
 	c[1] = C_TEXT(u->uuid);
@@ -1601,10 +1613,11 @@ user_bind(struct dbcol c[8], struct user_row *u)
 	c[5] = C_INT;
 	c[6] = C_INT;
 	c[7] = C_INT;
+	c[8] = C_TEXT(u->locale);
 }
 
 static void
-user_read(const struct dbcol c[8], struct user_row *u)
+user_read(const struct dbcol c[9], struct user_row *u)
 {
 	u->id = c[0].i;
 	u->active = c[5].i == 1;
@@ -1617,7 +1630,7 @@ db_user_iterate(long offset, long limit,
     void (*cb)(const struct user_row *, void *), void *arg)
 {
 	struct user_row	 u;
-	struct dbcol	 c[8];
+	struct dbcol	 c[9];
 	int		 rc, n = 0;
 
 	user_bind(c, &u);
@@ -1646,7 +1659,7 @@ db_user_count(void)
 int
 db_user_get(const char *uuid, struct user_row *u)
 {
-	struct dbcol	 c[8];
+	struct dbcol	 c[9];
 	int		 rc;
 
 	user_bind(c, u);
@@ -1662,7 +1675,7 @@ db_user_insert(const char *uuid, const struct user_fields *f, time_t now)
 
 	rc = q_exec_one(S_USER_INSERT, ARGS(V_TEXT(uuid), V_TEXT(f->username),
 	    V_TEXT(f->password_hash), V_TEXT(f->first), V_TEXT(f->last),
-	    V_INT(f->active), V_INT(now), V_INT(now)));
+	    V_INT(f->active), V_OPT(f->locale), V_INT(now), V_INT(now)));
 	if (rc != 0)
 		return rc;
 	return (long long)mysql_insert_id(conn);
@@ -1673,7 +1686,7 @@ db_user_update(long long id, const struct user_fields *f, time_t now)
 {
 	return q_exec(S_USER_UPDATE, ARGS(V_OPT(f->username),
 	    V_OPT(f->password_hash), V_OPT(f->first), V_OPT(f->last),
-	    V_OPT_INT(f->active), V_INT(now), V_INT(id)));
+	    V_OPT_INT(f->active), V_OPT(f->locale), V_INT(now), V_INT(id)));
 }
 
 int
@@ -1887,13 +1900,31 @@ db_auth_token(enum side side, const unsigned char hash[HASH_BYTES],
 }
 
 int
-db_contact(const struct subject *who, char *buf, size_t sz)
+db_contact_locale(const struct subject *who, char *buf, size_t sz,
+    char locale[MAX_LOCALE + 1])
 {
-	struct dbcol	 c[1];
+	struct dbcol	 c[2];
 
 	c[0] = C_BUF(buf, sz);
+	c[1] = C_BUF(locale, MAX_LOCALE + 1);
 	return q_one(who->side == SIDE_BACKEND ? S_USER_CONTACT :
-	    S_CUSTOMER_CONTACT, ARGS(V_INT(who->id)), c, 1);
+	    S_CUSTOMER_CONTACT, ARGS(V_INT(who->id)), c, 2);
+}
+
+long long
+db_locale_set(const struct subject *who, const char *locale, time_t now)
+{
+	return q_exec(who->side == SIDE_BACKEND ? S_USER_LOCALE_SET :
+	    S_CUSTOMER_LOCALE_SET, ARGS(V_OPT(locale), V_INT(now),
+	    V_INT(who->id)));
+}
+
+int
+db_contact(const struct subject *who, char *buf, size_t sz)
+{
+	char	 locale[MAX_LOCALE + 1];
+
+	return db_contact_locale(who, buf, sz, locale);
 }
 
 int

@@ -51,3 +51,14 @@ fields_read(struct req *r, const struct field *f, size_t n, struct fval *out)
 	}
 	return 0;
 }
+
+int
+fields_locale(struct req *r, struct fval *f, char buf[MAX_LOCALE + 1])
+{
+	if (f->s == NULL)
+		return 0;
+	if (locale_normalise(buf, f->s) != 0)
+		return jsonapi_error(r, E_LOCALE_UNKNOWN), -1;
+	f->s = buf;
+	return 0;
+}

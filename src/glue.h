@@ -76,6 +76,7 @@ struct config {
 	char	*mail_spool_dir;
 	unsigned mail_timeout;
 	char	*mail_from;
+	char	*default_locale;	/* normalised (contract §10.9) */
 	long	 access_token_ttl;
 	long	 refresh_token_ttl;
 	long	 login_max_failures;
@@ -148,6 +149,44 @@ extern const struct protected_action protected_actions[];
 extern const size_t nprotected_actions;
 const struct protected_action *protected_action(enum side, unsigned method,
 	    const char *type);
+/* ---- catalog.c: the mail catalogue, locales (pure, contract §10.9) --- */
+
+#define MAX_LOCALE	5	/* "ll_CC"; customers.locale, users.locale */
+
+enum lang { LANG_EN, LANG_DE, LANG__COUNT };
+
+/* Every text of every mail; the table is in src/catalog.c.  mail.c relies
+ * on the order: a _TEXT is followed by its _HTML, a notice's _SUBJECT by
+ * its _EVENT, a unit's _ONE by its _MANY (asserted in catalog.c). */
+enum msg {
+	MSG_CODE_SUBJECT, MSG_CODE_TEXT, MSG_CODE_HTML,
+	MSG_MINUTES_ONE, MSG_MINUTES_MANY, MSG_HOURS_ONE, MSG_HOURS_MANY,
+	MSG_REG_SUBJECT, MSG_REG_TEXT, MSG_REG_HTML,
+	MSG_NOTICE_TEXT, MSG_NOTICE_HTML,
+	MSG_ON_SUBJECT, MSG_ON_EVENT, MSG_OFF_SUBJECT, MSG_OFF_EVENT,
+	MSG_ADMIN_OFF_SUBJECT, MSG_ADMIN_OFF_EVENT,
+	MSG_LOCKED_SUBJECT, MSG_LOCKED_EVENT,
+	MSG_USERNAME_OLD_SUBJECT, MSG_USERNAME_OLD_EVENT,
+	MSG_USERNAME_NEW_SUBJECT, MSG_USERNAME_NEW_EVENT,
+	MSG_RECOVERY_NEW_SUBJECT, MSG_RECOVERY_NEW_EVENT,
+	MSG_RECOVERY_USED_SUBJECT, MSG_RECOVERY_USED_EVENT,
+	/* Codes bound to an action (contract §10.8): the sentence, and what
+	 * each protected action allows (mail.c's action_phrases). */
+	MSG_PURPOSE,
+	MSG_ACT_CUSTOMER_PATCH, MSG_ACT_CUSTOMER_DELETE, MSG_ACT_PASSWORD,
+	MSG_ACT_ADDRESS_POST, MSG_ACT_ADDRESS_PATCH, MSG_ACT_ADDRESS_DELETE,
+	MSG_ACT_USER_POST, MSG_ACT_USER_PATCH, MSG_ACT_USER_DELETE,
+	MSG_ACT_RESCUE,
+	MSG__COUNT
+};
+
+const char *catalog_text(enum lang, enum msg);
+int	 catalog_check(char *why, size_t sz);
+int	 catalog_render(char *out, size_t sz, const char *tmpl,
+	    const char *const vars[][2], size_t n);
+/* "de", "de-at", "de_DE" ... into out[MAX_LOCALE + 1] as "de_AT"; 0/-1. */
+int	 locale_normalise(char *out, const char *in);
+enum lang locale_lang(const char *normalised);
 
 /* ---- netaddr.c: client addresses behind proxies (pure) -------------- */
 
@@ -321,6 +360,7 @@ struct customer_fields {
 	const char	*salutation;
 	const char	*first;
 	const char	*last;
+	const char	*locale;	/* normalised; NULL none (update: kept) */
 };
 
 /* The new customer's id, DB_DUP (e-mail taken) or DB_ERR. */
@@ -396,6 +436,7 @@ struct user_row {
 	char		 last[4 * MAX_NAME + 1];
 	int		 active;	/* status 1; else blocked */
 	long long	 created, updated;
+	char		 locale[MAX_LOCALE + 1];	/* "" none */
 };
 
 /* Insert: every member.  Update: NULL and active -1 leave it as it is. */
@@ -405,6 +446,7 @@ struct user_fields {
 	const char	*first;
 	const char	*last;
 	int		 active;
+	const char	*locale;	/* normalised; NULL none (update: kept) */
 };
 
 /* Calls cb for at most limit users, oldest first, skipping offset of
@@ -533,6 +575,12 @@ int	 db_auth_token(enum side, const unsigned char hash[HASH_BYTES],
 
 /* The account's e-mail (customer) or username (user): 1, 0 gone, DB_ERR. */
 int	 db_contact(const struct subject *, char *buf, size_t sz);
+/* The same and the locale its mails are in ("" none: contract §10.9). */
+int	 db_contact_locale(const struct subject *, char *buf, size_t sz,
+	    char locale[MAX_LOCALE + 1]);
+/* Sets (NULL: clears) the account's locale: rows matched or DB_ERR. */
+long long db_locale_set(const struct subject *, const char *locale,
+	    time_t now);
 
 int	 db_mfa_methods(const struct subject *, struct methods *);
 /* Inserts or sets the method's row to pending. */
@@ -902,6 +950,7 @@ enum err {
 	E_LOGIN_FAILED,		/* 401 003 */
 	E_REFRESH_FAILED,	/* 401 004 */
 	E_INVALID_FIELD,	/* 422 901, pointer */
+	E_LOCALE_UNKNOWN,	/* 422 140, pointer (contract §10.9) */
 	E_CUSTOMER_EXISTS,	/* 422 400 */
 	E_PASSWORDS_DIFFER,	/* 422 406 */
 	E_WRONG_PASSWORD,	/* 400 408 */
@@ -1014,6 +1063,10 @@ struct fval {
 };
 
 int	 fields_read(struct req *, const struct field *, size_t, struct fval *);
+/* The locale attribute read: f->s normalised into buf, or answered 422 140
+ * (contract §10.9) and -1. */
+int	 fields_locale(struct req *, struct fval *f,
+	    char buf[MAX_LOCALE + 1]);
 
 /* ---- form.c: application/x-www-form-urlencoded ----------------------- */
 
@@ -1145,15 +1198,27 @@ enum notice { NOTICE_ON, NOTICE_OFF, NOTICE_ADMIN_OFF, NOTICE_LOCKED,
 
 int	 mail_send(const char *to, const char *subject, const char *text,
 	    const char *html);
-/* purpose: what the code allows ("to change your password", contract
- * §10.8), NULL: any protected request. */
-int	 mail_code(const char *to, const char *code, long ttl,
-	    const char *purpose);
-/* The phrase of a protected action (method, resource type), or NULL. */
+/*
+ * The mails, in the language of locale (a stored, normalised locale; NULL
+ * or "" is default_locale's: contract §10.9).  mail_code's purpose: NULL,
+ * or mail_action_phrase()'s phrase of what the code allows, put into the
+ * mail's language.
+ */
+int	 mail_code(const char *to, const char *locale, const char *code,
+	    long ttl, const char *purpose);
+/* The English phrase of a protected action (method, resource type) ("to
+ * change your password"), or NULL; mail_code() takes it as purpose. */
 const char *mail_action_phrase(unsigned method, const char *type);
-int	 mail_notice(const char *to, enum notice, long long when);
+int	 mail_notice(const char *to, const char *locale, enum notice,
+	    long long when);
 /* The registration key mailed at sign-up (contract §3.2). */
-int	 mail_registration(const char *to, const char *key, long ttl);
+int	 mail_registration(const char *to, const char *locale, const char *key,
+	    long ttl);
+enum lang mail_lang(const char *locale);
+/* A Subject value, RFC 2047-encoded when needed; length or -1. */
+int	 mail_subject_encode(char *out, size_t sz, const char *subject);
+/* The reverse (the development mailbox); length or -1. */
+int	 mail_subject_decode(char *out, size_t sz, const char *v, size_t n);
 int	 mail_headers(char *out, size_t sz, const char *from, const char *to,
 	    const char *subject, time_t when, const char *id,
 	    const char *boundary);

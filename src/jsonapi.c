@@ -53,6 +53,9 @@ static const struct {
 	[E_LOGIN_FAILED] = { 401, "003", "Failed to authenticate user." },
 	[E_REFRESH_FAILED] = { 401, "004", "Failed to refresh token." },
 	[E_INVALID_FIELD] = { 422, "901", NULL },	/* "<field> is invalid." */
+	/* contract §10.9: a locale the mail catalogue has no language for. */
+	[E_LOCALE_UNKNOWN] = { 422, "140", "Locale is not supported.",
+	    SRC_POINTER, "/data/attributes/locale", 0 },
 	[E_CUSTOMER_EXISTS] = { 422, "400",
 	    "Customer with this email already exists." },
 	[E_PASSWORDS_DIFFER] = { 422, "406", "Passwords do not match." },

@@ -68,6 +68,134 @@ buf_add_crlf(struct buf *b, const char *s)
 	}
 }
 
+/* ---- RFC 2047 subjects ------------------------------------------- */
+
+/* Input bytes per encoded-word: 36 bytes are 48 base64 characters, so a
+ * word ("=?utf-8?B?" + 48 + "?=") is 60 characters, and a line holding one
+ * ("Subject: " or the folding space before it) stays under 76. */
+#define WORD_BYTES	36
+/* A subject of printable ASCII this long or shorter goes as it is:
+ * "Subject: " and it fit in 78 characters (RFC 5322 2.1.1). */
+#define PLAIN_MAX	69
+
+static const char b64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static size_t
+base64(char *out, const unsigned char *in, size_t n)
+{
+	size_t		 i, o = 0;
+	unsigned long	 v;
+
+	for (i = 0; i < n; i += 3) {
+		v = (unsigned long)in[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned long)in[i + 1] << 8;
+		if (i + 2 < n)
+			v |= in[i + 2];
+		out[o++] = b64[v >> 18 & 63];
+		out[o++] = b64[v >> 12 & 63];
+		out[o++] = i + 1 < n ? b64[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? b64[v & 63] : '=';
+	}
+	return o;
+}
+
+/*
+ * A Subject value as it goes into the header (contract §10.9): printable
+ * ASCII up to PLAIN_MAX characters as it is; anything else as RFC 2047
+ * encoded-words (UTF-8, B encoding) of at most WORD_BYTES input bytes,
+ * never splitting a UTF-8 sequence between two words (RFC 2047 5), one
+ * word a line, lines folded with CRLF and a space.  The length, or -1
+ * when it does not fit in sz.
+ */
+int
+mail_subject_encode(char *out, size_t sz, const char *subject)
+{
+	const unsigned char *s = (const unsigned char *)subject;
+	size_t		 n = strlen(subject), i, k, b, len = 0;
+	char		 word[WORD_BYTES / 3 * 4 + 1];
+
+	for (i = 0; i < n && s[i] >= 0x20 && s[i] <= 0x7e; i++)
+		continue;
+	if (i == n && n <= PLAIN_MAX) {
+		if (n + 1 > sz)
+			return -1;
+		memcpy(out, subject, n + 1);
+		return (int)n;
+	}
+	for (i = 0; i < n; i += k) {
+		k = n - i < WORD_BYTES ? n - i : WORD_BYTES;
+		/* Back off to the start of a character: at most 3 bytes,
+		 * a UTF-8 character being 4 at most (text that is not
+		 * UTF-8 there is cut where it is). */
+		for (b = 0; b < 3 && k > 1 && i + k < n &&
+		    (s[i + k] & 0xc0) == 0x80; b++)
+			k--;
+		if (b == 3 && (s[i + k] & 0xc0) == 0x80)
+			k += 3;
+		word[base64(word, s + i, k)] = '\0';
+		if (len + strlen(word) + 16 > sz)
+			return -1;
+		len += (size_t)snprintf(out + len, sz - len, "%s=?utf-8?B?%s?=",
+		    i == 0 ? "" : "\r\n ", word);
+	}
+	return (int)len;	/* n > 0 here: "" went as it is */
+}
+
+/*
+ * The reverse, for the development mailbox: a Subject value of n
+ * characters as mail_subject_encode() writes it (folded lines included)
+ * into out.  A value that is not encoded-words is copied as it is.  The
+ * length, or -1 (malformed, or no room).
+ */
+int
+mail_subject_decode(char *out, size_t sz, const char *v, size_t n)
+{
+	const char	*p = v, *end = v + n, *e, *q;
+	size_t		 len = 0;
+	int		 x[4], k;
+	const char	*a;
+
+	if (n < 10 || strncmp(v, "=?utf-8?B?", 10) != 0) {
+		if (n + 1 > sz)
+			return -1;
+		memcpy(out, v, n);
+		out[n] = '\0';
+		return (int)n;
+	}
+	while (p < end) {
+		while (p < end && (*p == '\r' || *p == '\n' || *p == ' '))
+			p++;
+		if (p == end)
+			break;
+		if (end - p < 12 || strncmp(p, "=?utf-8?B?", 10) != 0 ||
+		    (e = memmem(p + 10, (size_t)(end - p - 10), "?=", 2)) ==
+		    NULL || (e - p - 10) % 4 != 0)
+			return -1;
+		for (q = p + 10; q < e; q += 4) {
+			for (k = 0; k < 4; k++) {
+				a = q[k] != '=' ? strchr(b64, q[k]) : b64;
+				if (a == NULL || q[k] == '\0')
+					return -1;
+				x[k] = (int)(a - b64);
+			}
+			if (len + 4 > sz)
+				return -1;
+			out[len++] = (char)(x[0] << 2 | x[1] >> 4);
+			if (q[2] != '=')
+				out[len++] = (char)((x[1] & 15) << 4 | x[2] >> 2);
+			if (q[3] != '=')
+				out[len++] = (char)((x[2] & 3) << 6 | x[3]);
+		}
+		p = e + 2;
+	}
+	if (len + 1 > sz)
+		return -1;
+	out[len] = '\0';
+	return (int)len;
+}
+
 /*
  * The header block of a message, up to and including the blank line, into
  * out.  The length, or -1 when it does not fit in sz (never cut short).
@@ -76,19 +204,20 @@ int
 mail_headers(char *out, size_t sz, const char *from, const char *to,
     const char *subject, time_t when, const char *id, const char *boundary)
 {
-	char		 date[64];
+	char		 date[64], subj[1024];
 	struct tm	 tm;
 	int		 n;
 
 	if (gmtime_r(&when, &tm) == NULL ||
 	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000",
-	    &tm) == 0)
+	    &tm) == 0 ||
+	    mail_subject_encode(subj, sizeof(subj), subject) == -1)
 		return -1;
 	n = snprintf(out, sz, "From: %s\r\nTo: %s\r\nSubject: %s\r\n"
 	    "Date: %s\r\nMessage-ID: <%s@glue-mfa>\r\nMIME-Version: 1.0\r\n"
 	    "Auto-Submitted: auto-generated\r\n"
 	    "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n",
-	    from, to, subject, date, id, boundary);
+	    from, to, subj, date, id, boundary);
 	return n >= 0 && (size_t)n < sz ? n : -1;
 }
 
@@ -292,9 +421,8 @@ mail_send(const char *to, const char *subject, const char *text,
 	return rc;
 }
 
-/* ---- the texts ------------------------------------------------------ */
+/* ---- the texts (src/catalog.c, contract §10.9) ----------------------- */
 
-/* The code mail (contract §6): the code, how long it lives, what to do. */
 /*
  * What a code bound to an action allows (contract §10.8), one phrase per
  * protected action of src/config.c's protected_actions (a unit test checks
@@ -304,19 +432,19 @@ mail_send(const char *to, const char *subject, const char *text,
 static const struct {
 	unsigned	 method;
 	const char	*type;
-	const char	*phrase;
+	enum msg	 phrase;
 } action_phrases[] = {
-	{ M_PATCH, "customers", "to change your account details" },
-	{ M_DELETE, "customers", "to delete your account" },
-	{ M_PATCH, "customer-password", "to change your password" },
-	{ M_POST, "addresses", "to add an address" },
-	{ M_PATCH, "addresses", "to change an address" },
-	{ M_DELETE, "addresses", "to delete an address" },
-	{ M_POST, "users", "to create a back-office user" },
-	{ M_PATCH, "users", "to change a back-office user" },
-	{ M_DELETE, "users", "to delete a back-office user" },
+	{ M_PATCH, "customers", MSG_ACT_CUSTOMER_PATCH },
+	{ M_DELETE, "customers", MSG_ACT_CUSTOMER_DELETE },
+	{ M_PATCH, "customer-password", MSG_ACT_PASSWORD },
+	{ M_POST, "addresses", MSG_ACT_ADDRESS_POST },
+	{ M_PATCH, "addresses", MSG_ACT_ADDRESS_PATCH },
+	{ M_DELETE, "addresses", MSG_ACT_ADDRESS_DELETE },
+	{ M_POST, "users", MSG_ACT_USER_POST },
+	{ M_PATCH, "users", MSG_ACT_USER_PATCH },
+	{ M_DELETE, "users", MSG_ACT_USER_DELETE },
 	{ M_POST, "customer-multi-factor-auth-type-deactivate",
-	    "to switch off a customer's multi-factor authentication" },
+	    MSG_ACT_RESCUE },
 };
 
 const char *
@@ -327,44 +455,95 @@ mail_action_phrase(unsigned method, const char *type)
 	for (i = 0; i < nitems(action_phrases); i++)
 		if (action_phrases[i].method == method &&
 		    strcmp(action_phrases[i].type, type) == 0)
-			return action_phrases[i].phrase;
+			return catalog_text(LANG_EN, action_phrases[i].phrase);
 	return NULL;
 }
 
-int
-mail_code(const char *to, const char *code, long ttl, const char *purpose)
+/* The sentence of a code bound to an action, in language l: purpose is
+ * the English phrase mail_action_phrase() gave. */
+static void
+purpose_sentence(char *out, size_t sz, enum lang l, const char *purpose)
 {
-	char	 text[1024], html[2048], use[160];
-	long	 minutes = (ttl + 59) / 60;
-	int	 rc;
+	const char	*what = purpose;
+	size_t		 i;
 
-	if (purpose != NULL)
-		snprintf(use, sizeof(use), "Use this code only %s: it allows "
-		    "that request and nothing else.", purpose);
+	for (i = 0; i < nitems(action_phrases); i++)
+		if (strcmp(catalog_text(LANG_EN, action_phrases[i].phrase),
+		    purpose) == 0)
+			what = catalog_text(l, action_phrases[i].phrase);
+	if (catalog_render(out, sz, catalog_text(l, MSG_PURPOSE),
+	    (const char *const [][2]){ { "what", what } }, 1) < 0)
+		out[0] = '\0';
+}
+
+/* The language of a stored locale: "" or NULL is default_locale's. */
+enum lang
+mail_lang(const char *locale)
+{
+	return locale_lang(locale != NULL && locale[0] != '\0' ? locale :
+	    cfg.default_locale);
+}
+
+/* "5 minutes", "1 Stunde": n of a unit, singular for 1. */
+static void
+amount(char *out, size_t sz, enum lang l, enum msg one, long n)
+{
+	char	 num[24];
+
+	snprintf(num, sizeof(num), "%ld", n);
+	if (catalog_render(out, sz, catalog_text(l, n == 1 ? one : one + 1),
+	    (const char *const [][2]){ { "n", num } }, 1) == -1)
+		snprintf(out, sz, "%s", num);
+}
+
+/*
+ * Renders subject, text and HTML of one mail and hands it over.  tv and
+ * hv are the values of the text and of the HTML part (n each), alike but
+ * for a paragraph that is a line in one and a <p> in the other.
+ */
+static int
+send_rendered(const char *to, enum lang l, enum msg subject, enum msg text,
+    const char *const tv[][2], const char *const hv[][2], size_t n)
+{
+	char	 t[2048], h[4096];
+	int	 rc = -1;
+
+	if (catalog_render(t, sizeof(t), catalog_text(l, text), tv, n) < 0 ||
+	    catalog_render(h, sizeof(h), catalog_text(l, text + 1), hv,
+	    n) < 0)
+		log_err("mail: message %d does not render", (int)text);
 	else
-		snprintf(use, sizeof(use), "Use this code to proceed with "
-		    "your request.");
-	snprintf(text, sizeof(text),
-	    "Your verification code is: %s\n\n"
-	    "%s It expires in "
-	    "%ld minute%s and works once.\n\n"
-	    "If you did not ask for this code, ignore this e-mail: "
-	    "nothing happens without it.\n", code, use, minutes,
-	    minutes == 1 ? "" : "s");
-	snprintf(html, sizeof(html),
-	    "<!DOCTYPE html><html><body>"
-	    "<p>Your verification code is:</p>"
-	    "<p style=\"font-size:24px;font-weight:bold;letter-spacing:4px\">"
-	    "%s</p>"
-	    "<p>%s It expires in "
-	    "%ld minute%s and works once.</p>"
-	    "<p>If you did not ask for this code, ignore this e-mail: "
-	    "nothing happens without it.</p></body></html>\n", code, use,
-	    minutes, minutes == 1 ? "" : "s");
-	rc = mail_send(to, "Verification Code for Secure Access", text, html);
-	wipe(text, sizeof(text));
-	wipe(html, sizeof(html));
+		rc = mail_send(to, catalog_text(l, subject), t, h);
+	wipe(t, sizeof(t));
+	wipe(h, sizeof(h));
 	return rc;
+}
+
+/*
+ * The code mail (contract §6): the code, how long it lives, what to do.
+ * purpose is NULL, or the English phrase of what a code bound to an
+ * action allows (mail_action_phrase(), contract §10.8): its sentence, in
+ * the mail's language, goes in a paragraph of its own after the code.
+ */
+int
+mail_code(const char *to, const char *locale, const char *code, long ttl,
+    const char *purpose)
+{
+	enum lang l = mail_lang(locale);
+	char	 expiry[64], sentence[400], ptext[512], phtml[560];
+
+	amount(expiry, sizeof(expiry), l, MSG_MINUTES_ONE, (ttl + 59) / 60);
+	ptext[0] = phtml[0] = '\0';
+	if (purpose != NULL && purpose[0] != '\0') {
+		purpose_sentence(sentence, sizeof(sentence), l, purpose);
+		snprintf(ptext, sizeof(ptext), "%s\n\n", sentence);
+		snprintf(phtml, sizeof(phtml), "<p>%s</p>\n", sentence);
+	}
+	return send_rendered(to, l, MSG_CODE_SUBJECT, MSG_CODE_TEXT,
+	    (const char *const [][2]){ { "code", code }, { "expiry", expiry },
+	    { "purpose", ptext } },
+	    (const char *const [][2]){ { "code", code }, { "expiry", expiry },
+	    { "purpose", phtml } }, 3);
 }
 
 /*
@@ -373,78 +552,44 @@ mail_code(const char *to, const char *code, long ttl, const char *purpose)
  * after use.
  */
 int
-mail_registration(const char *to, const char *key, long ttl)
+mail_registration(const char *to, const char *locale, const char *key,
+    long ttl)
 {
-	char	 text[1024], html[2048];
-	long	 hours = (ttl + 3599) / 3600;
-	int	 rc;
+	enum lang l = mail_lang(locale);
+	char	 expiry[64];
+	const char *const v[][2] = { { "key", key }, { "expiry", expiry } };
 
-	snprintf(text, sizeof(text),
-	    "Welcome! Please confirm your e-mail address.\n\n"
-	    "Your registration key is: %s\n\n"
-	    "It expires in %ld hour%s and works once. Until your address is "
-	    "confirmed you cannot sign in.\n\n"
-	    "If you did not sign up, ignore this e-mail: the account stays "
-	    "unconfirmed.\n", key, hours, hours == 1 ? "" : "s");
-	snprintf(html, sizeof(html),
-	    "<!DOCTYPE html><html><body>"
-	    "<p>Welcome! Please confirm your e-mail address.</p>"
-	    "<p>Your registration key is:</p>"
-	    "<p style=\"font-family:monospace;font-weight:bold\">%s</p>"
-	    "<p>It expires in %ld hour%s and works once. Until your address "
-	    "is confirmed you cannot sign in.</p>"
-	    "<p>If you did not sign up, ignore this e-mail: the account stays "
-	    "unconfirmed.</p></body></html>\n", key, hours,
-	    hours == 1 ? "" : "s");
-	rc = mail_send(to, "Please confirm your e-mail address", text, html);
-	wipe(text, sizeof(text));
-	wipe(html, sizeof(html));
-	return rc;
+	amount(expiry, sizeof(expiry), l, MSG_HOURS_ONE, (ttl + 3599) / 3600);
+	return send_rendered(to, l, MSG_REG_SUBJECT, MSG_REG_TEXT, v, v, 2);
 }
 
 /* Notification mails carry no code: what happened, when, what to do. */
 int
-mail_notice(const char *to, enum notice what, long long when)
+mail_notice(const char *to, const char *locale, enum notice what,
+    long long when)
 {
-	static const struct {
-		const char	*subject, *event;
-	} kinds[] = {
-		[NOTICE_ON] = { "Multi-factor authentication switched on",
-		    "Multi-factor authentication was switched on for your "
-		    "account." },
-		[NOTICE_OFF] = { "Multi-factor authentication switched off",
-		    "Multi-factor authentication was switched off for your "
-		    "account." },
-		[NOTICE_ADMIN_OFF] = { "Multi-factor authentication switched "
-		    "off by an administrator", "An administrator switched off "
-		    "multi-factor authentication for your account." },
-		[NOTICE_LOCKED] = { "Verification temporarily locked",
-		    "Too many wrong verification codes were entered for your "
-		    "account, so code checks are locked for a while." },
-		[NOTICE_USERNAME_OLD] = { "Your username was changed",
-		    "An administrator changed the username of your back-office "
-		    "account: it is no longer this address, and sign-ins and "
-		    "codes now use the new one. Every session of the account "
-		    "was ended." },
-		[NOTICE_USERNAME_NEW] = { "This address is now your username",
-		    "An administrator made this address the username of a "
-		    "back-office account. Sign in with it from now on." },
-		[NOTICE_RECOVERY_NEW] = { "New recovery codes",
-		    "A new set of recovery codes was made for your account; "
-		    "the codes of any earlier set no longer work." },
-		[NOTICE_RECOVERY_USED] = { "A recovery code was used",
-		    "One of your recovery codes was used to confirm a request "
-		    "on your account. It cannot be used again." },
+	/* Each notice's subject; its event sentence is the next message. */
+	static const enum msg kinds[] = {
+		[NOTICE_ON] = MSG_ON_SUBJECT,
+		[NOTICE_OFF] = MSG_OFF_SUBJECT,
+		[NOTICE_ADMIN_OFF] = MSG_ADMIN_OFF_SUBJECT,
+		[NOTICE_LOCKED] = MSG_LOCKED_SUBJECT,
+		[NOTICE_USERNAME_OLD] = MSG_USERNAME_OLD_SUBJECT,
+		[NOTICE_USERNAME_NEW] = MSG_USERNAME_NEW_SUBJECT,
+		[NOTICE_RECOVERY_NEW] = MSG_RECOVERY_NEW_SUBJECT,
+		[NOTICE_RECOVERY_USED] = MSG_RECOVERY_USED_SUBJECT,
 	};
-	char	 stamp[21], text[1024], html[2048];
+	enum lang l = mail_lang(locale);
+	char	 stamp[21];
+	const char *const v[][2] = {
+		{ "event", (unsigned)what < nitems(kinds) ?
+		    catalog_text(l, kinds[what] + 1) : "" },
+		{ "when", stamp } };
 
+	if ((unsigned)what >= nitems(kinds)) {
+		log_err("mail: unknown notice %d", (int)what);
+		return -1;
+	}
 	iso8601(stamp, when);
-	snprintf(text, sizeof(text), "%s\n\nWhen: %s (UTC)\n\n"
-	    "If this was not you, change your password now and contact "
-	    "support.\n", kinds[what].event, stamp);
-	snprintf(html, sizeof(html), "<!DOCTYPE html><html><body><p>%s</p>"
-	    "<p>When: %s (UTC)</p><p>If this was not you, change your "
-	    "password now and contact support.</p></body></html>\n",
-	    kinds[what].event, stamp);
-	return mail_send(to, kinds[what].subject, text, html);
+	return send_rendered(to, l, kinds[what], MSG_NOTICE_TEXT, v, v, 2);
 }

@@ -140,6 +140,7 @@ static enum err
 issue(struct mfa_ctx *c)
 {
 	char		 to[4 * MAX_EMAIL + 1], code[MAX_CODE_LENGTH + 1];
+	char		 locale[MAX_LOCALE + 1];
 	unsigned char	 h[HASH_BYTES], rh[HASH_BYTES];
 	long long	 id;
 	int		 rc;
@@ -149,7 +150,7 @@ issue(struct mfa_ctx *c)
 		    c->who.id);
 		return E_MFA_SEND_FAILED;
 	}
-	if ((rc = db_contact(&c->who, to, sizeof(to))) != 1)
+	if ((rc = db_contact_locale(&c->who, to, sizeof(to), locale)) != 1)
 		return rc == 0 ? (c->who.side == SIDE_BACKEND ?
 		    E_USER_NOT_FOUND : E_CUSTOMER_NOT_FOUND) :
 		    db_unavailable() ? E_UNAVAILABLE : E_INTERNAL;
@@ -165,7 +166,8 @@ issue(struct mfa_ctx *c)
 		wipe(code, sizeof(code));
 		return db_unavailable() ? E_UNAVAILABLE : E_INTERNAL;
 	}
-	rc = mail_code(to, code, limits_of(c->who.side)->code_ttl, c->purpose);
+	rc = mail_code(to, locale, code, limits_of(c->who.side)->code_ttl,
+	    c->purpose);
 	wipe(code, sizeof(code));
 	if (rc != 0) {
 		if (db_mfa_code_cancel(id) != 0 ||

@@ -62,8 +62,16 @@ send_one(const struct outbox_row *o, time_t now, struct outbox_result *res)
 {
 	long long	 attempts = o->attempts + 1;	/* with this claim */
 
+	char		 to[4 * MAX_EMAIL + 1], locale[MAX_LOCALE + 1];
+
 	fault_point("outbox-claimed");
-	if (mail_notice(o->to, (enum notice)o->notice, o->event_at) == 0) {
+	/* In the account's language of now (contract §10.9); an account
+	 * gone, or a database that does not answer, gets default_locale's. */
+	if (db_contact_locale(&(struct subject){ o->side, o->account }, to,
+	    sizeof(to), locale) != 1)
+		locale[0] = '\0';
+	if (mail_notice(o->to, locale, (enum notice)o->notice,
+	    o->event_at) == 0) {
 		fault_point("outbox-handed-over");
 		res->sent++;
 		return db_outbox_done(o->id);

@@ -8,6 +8,7 @@
  *   create-user EMAIL FIRST LAST       a back-office user; password on stdin
  *   reset-password EMAIL               a user's password; revokes their tokens
  *   mfa-off customer|user EMAIL TYPE   switch off an account's MFA method
+ *   set-locale customer|user EMAIL LOCALE|-  the language of its mails
  *   audit [N]                          the last N audit rows (default 20)
  *   send-outbox                        hand over every due notice (cron)
  *   outbox [N]                         the first N notices not handed over
@@ -78,7 +79,7 @@ create_customer(const char *given, const char *password, const char *first,
 	if (password_hash(hash, sizeof(hash), password) != 0)
 		return fail("password hashing failed");
 	if ((rc = db_customer_insert(&(struct customer_fields){ email, "Ms",
-	    first, last }, hash, clock_now())) == DB_DUP) {
+	    first, last, NULL }, hash, clock_now())) == DB_DUP) {
 		printf("customer %s: exists\n", email);
 		return 0;
 	}
@@ -104,7 +105,7 @@ create_user(const char *given, const char *password, const char *first,
 		return fail("password hashing failed");
 	uuid_v4(uuid);
 	if ((rc = db_user_insert(uuid, &(struct user_fields){ email, hash,
-	    first, last, 1 }, clock_now())) == DB_DUP) {
+	    first, last, 1, NULL }, clock_now())) == DB_DUP) {
 		printf("user %s: exists\n", email);
 		return 0;
 	}
@@ -180,12 +181,38 @@ cmd_reset_password(char *argv[])
 		return -1;
 	local_req(&r, SIDE_BACKEND, id);
 	if (db_begin() != 0 || db_user_update(id, &(struct user_fields){ NULL,
-	    hash, NULL, NULL, -1 }, r.now) != 1 ||
+	    hash, NULL, NULL, -1, NULL }, r.now) != 1 ||
 	    auth_revoke_others(&r) != 0 || db_commit() != 0) {
 		db_rollback();
 		return fail("cannot update the password (see the log above)");
 	}
 	printf("user %s: password set, sessions revoked\n", name);
+	return 0;
+}
+
+/* The language of an account's mails (contract §10.9); "-" clears it. */
+static int
+cmd_set_locale(char *argv[])
+{
+	struct subject	 who;
+	char		 name[MAX_EMAIL + 1], locale[MAX_LOCALE + 1];
+	int		 clear = strcmp(argv[2], "-") == 0;
+
+	if (strcmp(argv[0], "customer") == 0)
+		who.side = SIDE_STOREFRONT;
+	else if (strcmp(argv[0], "user") == 0)
+		who.side = SIDE_BACKEND;
+	else
+		return fail("the account kind is customer or user");
+	if (!clear && locale_normalise(locale, argv[2]) != 0)
+		return fail("not a locale of the mail catalogue (en, de, as "
+		    "en_US, de_DE, de-AT ...)");
+	if ((who.id = account_id(who.side, argv[1], name)) <= 0)
+		return who.id == 0 ? fail("no such account") : -1;
+	if (db_locale_set(&who, clear ? NULL : locale, clock_now()) < 0)
+		return fail("cannot set the locale (see the log line above)");
+	printf("%s %s: locale %s\n", argv[0], name,
+	    clear ? "cleared (default_locale)" : locale);
 	return 0;
 }
 
@@ -349,6 +376,7 @@ usage(FILE *out, int status)
 	    "       %s create-user EMAIL FIRST LAST   (password on stdin)\n"
 	    "       %s reset-password EMAIL           (password on stdin)\n"
 	    "       %s mfa-off customer|user EMAIL TYPE\n"
+	    "       %s set-locale customer|user EMAIL LOCALE|-\n"
 	    "       %s audit [N]\n"
 	    "       %s send-outbox\n"
 	    "       %s outbox [N]\n"
@@ -356,7 +384,7 @@ usage(FILE *out, int status)
 	    "       %s check-sql\n"
 	    "       %s help | -h | --help\n", progname, progname, progname,
 	    progname, progname, progname, progname, progname, progname,
-	    progname);
+	    progname, progname);
 	exit(status);
 }
 
@@ -377,6 +405,7 @@ main(int argc, char *argv[])
 	    (strcmp(cmd, "create-user") == 0 && argc == 5) ||
 	    (strcmp(cmd, "reset-password") == 0 && argc == 3) ||
 	    (strcmp(cmd, "mfa-off") == 0 && argc == 5) ||
+	    (strcmp(cmd, "set-locale") == 0 && argc == 5) ||
 	    (strcmp(cmd, "audit") == 0 && argc <= 3) ||
 	    (strcmp(cmd, "send-outbox") == 0 && argc == 2) ||
 	    (strcmp(cmd, "outbox") == 0 && argc <= 3) ||
@@ -403,6 +432,8 @@ main(int argc, char *argv[])
 		rc = cmd_reset_password(argv + 2);
 	else if (strcmp(cmd, "mfa-off") == 0)
 		rc = cmd_mfa_off(argv + 2);
+	else if (strcmp(cmd, "set-locale") == 0)
+		rc = cmd_set_locale(argv + 2);
 	else if (strcmp(cmd, "audit") == 0)
 		rc = cmd_audit(argc - 2, argv + 2);
 	else if (strcmp(cmd, "send-outbox") == 0)

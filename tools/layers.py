@@ -13,7 +13,7 @@ import sys
 # other in a cycle (a cycle is refused anywhere).
 LAYERS = [
     ["log"],
-    ["valid", "netaddr"],
+    ["valid", "netaddr", "catalog"],
     ["config", "clock", "fault"],
     ["crypto"],
     ["db"],

@@ -97,6 +97,8 @@ CODES = {
             "No user with that id."),
     "901": (422, "firstName is invalid.", {"pointer": "/data/attributes/firstName"},
             "A missing or invalid value: the detail is `\"<field> is invalid.\"` and `source.pointer` is `/data/attributes/<field>` (the first bad field in declaration order)."),
+    "140": (422, "Locale is not supported.", {"pointer": "/data/attributes/locale"},
+            "`locale` names no language of the mail catalogue (`en`, `de`; contract §10.9)."),
     "5900": (403, "X-MFA-Code header is missing.", {"header": "X-MFA-Code"},
              "`X-MFA-Code` is absent or empty where a code is needed."),
     "5901": (403, "X-MFA-Code is invalid.", {"header": "X-MFA-Code"},
@@ -131,6 +133,7 @@ ORDER = ["001", "002", "003", "004", "100", "101", "102", "103", "104", "105", "
          "107", "110", "111", "118", "113", "114", "115", "116", "117", "125", "400", "406", "408", "411", "412", "413", "415",
          "416", "417", "423", "425", "901"] + [str(c) for c in range(5900, 5914)]
 ORDER += ["135", "136", "137", "138"]   # contract §10.10: query parameters
+ORDER.insert(ORDER.index("400"), "140")  # contract §10.9
 
 
 def error_example(code, status=None, detail=None, source="default", summary=None):
@@ -518,7 +521,8 @@ path("/customers", [SF], None,
          ["Storefront: customers"], body="CustomerCreateRequest",
          success={"201": ok_response("Registered", "CustomerDocument")},
          errors={"422": ("A missing or invalid field (901), passwords that differ (406), "
-                         "or an e-mail that is taken (400)", ["E901", "E406", "E400"]),
+                         "or an e-mail that is taken (400); an unknown locale (140)",
+                         ["E901", "E406", "E400", "E140"]),
                  "429": ("Too many sign-ups from the client address or over all "
                          "(114); `Retry-After`", ["E114"], ["Retry-After"])}))
 
@@ -541,13 +545,13 @@ path("/customers/{customerReference}", [SF], [P_REF],
          errors={"403": E411}),
      patch=operation(
          "updateCustomer", "Change the signed-in customer",
-         "Any of `firstName`, `lastName`, `salutation`, `email`; unknown attributes are "
+         "Any of `firstName`, `lastName`, `salutation`, `email`, `locale`; unknown attributes are "
          "ignored. Protected (`customers`).", ["Storefront: customers"],
          auth=CUST, body="CustomerUpdateRequest", protected=True, code_header="XMfaCode",
          success={"200": ok_response("The new state", "CustomerDocument")},
          errors={"403": E411,
-                 "422": ("An invalid field (901) or an e-mail that is taken (400)",
-                         ["E901", "E400"])}),
+                 "422": ("An invalid field (901) or an e-mail that is taken (400); an "
+                         "unknown locale (140)", ["E901", "E400", "E140"])}),
      delete=operation(
          "deleteCustomer", "Delete the signed-in customer",
          "The account, its addresses, tokens and MFA state go; audit rows stay. "
@@ -877,7 +881,7 @@ path("/users", [BE], None,
          auth=USER, body="UserCreateRequest", protected=True, code_header="XMfaCode",
          success={"201": ok_response("Created", "UserDocument")},
          errors={"422": ("A missing or invalid field (901) or a username that is taken "
-                         "(416)", ["E901-user", "E416"])}))
+                         "(416); an unknown locale (140)", ["E901-user", "E416", "E140"])}))
 
 path("/users/{userId}", [BE], [P_USER],
      get=operation(
@@ -896,8 +900,9 @@ path("/users/{userId}", [BE], [P_USER],
                          ["E408-currentPassword"]),
                  "403": E415, "404": E417,
                  "422": ("An invalid field (901), one's own password without "
-                         "currentPassword (901) or a username that is taken (416)",
-                         ["E901-user", "E901-currentPassword", "E416"]),
+                         "currentPassword (901) or a username that is taken (416); an "
+                         "unknown locale (140)",
+                         ["E901-user", "E901-currentPassword", "E416", "E140"]),
                  "429": ("Sign-in limits of the user or the client address (113); "
                          "`Retry-After`", ["E113"], ["Retry-After"])}),
      delete=operation(
@@ -941,6 +946,15 @@ def name_prop(desc):
 
 
 SALUTATION = {"type": "string", "enum": ["Mr", "Mrs", "Ms", "Dr"], "nullable": True}
+LOCALE = {"type": "string", "nullable": True, "pattern": "^[a-z]{2}_[A-Z]{2}$",
+          "example": "de_DE",
+          "description": "The language of the account's mails (contract §10.9), in "
+                         "Spryker's form; null: none chosen, `default_locale` applies."}
+LOCALE_IN = {"type": "string", "nullable": True,
+             "pattern": "^[A-Za-z]{2}([_-][A-Za-z]{2})?$", "example": "de_DE",
+             "description": "`en`, `de` or a locale of them (`en_US`, `de-AT`, any "
+                            "case), stored as `ll_CC`; another language is `422` `140`; "
+                            "null or absent leaves it as it is."}
 EMAIL = {"type": "string", "format": "email", "maxLength": 254,
          "pattern": r"^[A-Za-z0-9_+-]+(\.[A-Za-z0-9_+-]+)*@"
                     r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
@@ -1008,6 +1022,7 @@ USER_PROPS = {
     "firstName": name_prop("First name"),
     "lastName": name_prop("Last name"),
     "status": {"type": "string", "enum": ["active", "blocked"]},
+    "locale": LOCALE_IN,
 }
 
 MFA_TYPE_ATTR = attrs_schema({"type": {
@@ -1070,8 +1085,8 @@ SCHEMAS = {
     "RefreshTokenDocument": document("RefreshTokenResource"),
     "CustomerAttributes": attrs_schema({
         "email": EMAIL, "firstName": {"type": "string"}, "lastName": {"type": "string"},
-        "salutation": SALUTATION, "createdAt": TIME, "updatedAt": TIME,
-    }, ["email", "firstName", "lastName", "salutation", "createdAt", "updatedAt"],
+        "salutation": SALUTATION, "locale": LOCALE, "createdAt": TIME, "updatedAt": TIME,
+    }, ["email", "firstName", "lastName", "salutation", "locale", "createdAt", "updatedAt"],
         "Never a password."),
     "CustomerResource": resource("customers", {"type": "string", "pattern": "^DE--[1-9][0-9]*$",
                                  "description": "the customer reference"},
@@ -1129,8 +1144,8 @@ SCHEMAS = {
         "username": EMAIL, "firstName": {"type": "string"},
         "lastName": {"type": "string"},
         "status": {"type": "string", "enum": ["active", "blocked"]},
-        "createdAt": TIME, "updatedAt": TIME,
-    }, ["username", "firstName", "lastName", "status", "createdAt", "updatedAt"],
+        "locale": LOCALE, "createdAt": TIME, "updatedAt": TIME,
+    }, ["username", "firstName", "lastName", "status", "locale", "createdAt", "updatedAt"],
         "Never a password."),
     "UserResource": resource("users", {"type": "string", "format": "uuid"},
                              sref("UserAttributes")),
@@ -1212,6 +1227,7 @@ request_body("CustomerCreateRequest", "customers", attrs_schema({
     "salutation": SALUTATION, "email": EMAIL, "password": PASSWORD,
     "confirmPassword": {"type": "string", "format": "password", "writeOnly": True},
     "acceptedTerms": {"type": "boolean", "enum": [True]},
+    "locale": LOCALE_IN,
 }, ["firstName", "lastName", "email", "password", "confirmPassword", "acceptedTerms"]),
     {"firstName": "Erika", "lastName": "Mustermann", "salutation": "Ms",
      "email": "erika@example.com", "password": "s3cret-Passw0rd",
@@ -1223,7 +1239,7 @@ request_body("CustomerConfirmationRequest", "customer-confirmation", attrs_schem
     {"registrationKey": "<registrationKey>"})
 request_body("CustomerUpdateRequest", "customers", attrs_schema({
     "firstName": name_prop("First name"), "lastName": name_prop("Last name"),
-    "salutation": SALUTATION, "email": EMAIL}), {"firstName": "Sonja"})
+    "salutation": SALUTATION, "email": EMAIL, "locale": LOCALE_IN}), {"firstName": "Sonja"})
 request_body("CustomerPasswordRequest", "customer-password", attrs_schema({
     "password": {"type": "string", "format": "password", "writeOnly": True,
                  "description": "the current password"},

@@ -42,8 +42,8 @@ ADMIN_NAME = "admin@example.com"
 ADMIN_PASSWORD = "change123"
 USER_PASSWORD = "us3r-Passw0rd!"
 
-USER_ATTRS = {"username", "firstName", "lastName", "status", "createdAt",
-              "updatedAt"}
+USER_ATTRS = {"username", "firstName", "lastName", "status", "locale",
+              "createdAt", "updatedAt"}
 
 # error_description texts of the token endpoint (cgi-bin/token.c).
 OD_CREDENTIALS = "The user credentials were incorrect."

@@ -174,8 +174,8 @@ def test_create_with_explicit_status(op, status, login_failures_cleared):
 def test_unknown_attributes_are_ignored(op):
     attrs = user_attrs(role="superuser", id="x")
     a = check_user_document(users_post(op, attrs), 201)
-    assert set(a) == {"username", "firstName", "lastName", "status", "createdAt",
-                      "updatedAt"}
+    assert set(a) == {"username", "firstName", "lastName", "status", "locale",
+                      "createdAt", "updatedAt"}
 
 
 def test_duplicate_username_is_416(op):

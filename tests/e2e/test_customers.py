@@ -40,8 +40,8 @@ def failed_login(c, password):
                    changes=login_failure_counted()):
         assert_login_failed(login(c.email, password))
 
-CUSTOMER_ATTRS = {"email", "firstName", "lastName", "salutation", "createdAt",
-                  "updatedAt"}
+CUSTOMER_ATTRS = {"email", "firstName", "lastName", "salutation", "locale",
+                  "createdAt", "updatedAt"}
 
 
 def check_customer(d, ref=None, **expect):

@@ -182,6 +182,8 @@ test_error_table(void)
 		    "Failed to refresh token." },
 		[E_INVALID_FIELD] = { "422 Unprocessable Content", "901",
 		    "value is invalid." },
+		[E_LOCALE_UNKNOWN] = { "422 Unprocessable Content", "140",
+		    "Locale is not supported." },
 		[E_CUSTOMER_EXISTS] = { "422 Unprocessable Content", "400",
 		    "Customer with this email already exists." },
 		[E_PASSWORDS_DIFFER] = { "422 Unprocessable Content", "406",
@@ -266,6 +268,8 @@ test_error_table(void)
 	static const char *const src[E__COUNT] = {
 		[E_RESCUE_NO_CUSTOMER] =
 		    ",\"source\":{\"pointer\":\"/data/attributes/customerReference\"}",
+		[E_LOCALE_UNKNOWN] =
+		    ",\"source\":{\"pointer\":\"/data/attributes/locale\"}",
 		[E_MFA_CODE_MISSING] = ",\"source\":{\"header\":\"X-MFA-Code\"}",
 		[E_MFA_CODE_INVALID] = ",\"source\":{\"header\":\"X-MFA-Code\"}",
 		[E_MFA_TYPE_MISSING] =
