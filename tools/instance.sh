@@ -233,7 +233,7 @@ cmd_init() {
 				totp_issuer = glue-mfa dev
 				# development only: many sign-ups from one address, no
 				# confirmation step (contract §3.2)
-				signup_limit_per_address = 1000
+				signup_limit_per_address = 5000
 				signup_limit_global = 100000
 				customer_confirmation = off
 			EOF
@@ -252,7 +252,7 @@ cmd_init() {
 # (migration 008) gets their development settings, each one it lacks.
 dev_settings_add() {
 	local kv
-	for kv in "signup_limit_per_address = 1000" "signup_limit_global = 100000" \
+	for kv in "signup_limit_per_address = 5000" "signup_limit_global = 100000" \
 		"customer_confirmation = off"; do
 		grep -q "^${kv%% *}[[:space:]]*=" "$CONF" || printf '%s\n' "$kv" >>"$CONF"
 	done

@@ -652,8 +652,8 @@ def _server_up():
         pytest.exit("no web server at %s: %s" % (BASE, e), returncode=2)
     if db_available():
         clear_login_failures()
-        # Each pass starts with no sign-ups counted: one pass registers a few
-        # hundred accounts from 127.0.0.1, under the instance's 1000 an hour,
+        # Each pass starts with no sign-ups counted: one pass registers over a
+        # thousand accounts from 127.0.0.1, under the instance's 5000 an hour,
         # but make test runs several passes within the hour.
         db_query("DELETE FROM signup_limits")
     if INSTANCE:

@@ -146,7 +146,7 @@ def scope_hash(kind, value):
 
 
 def test_signup_limit_through_the_web_server(db_ready):
-    """The test instance's own limit (1000 an hour from one address), reached
+    """The test instance's own limit (5000 an hour from one address), reached
     by setting its counter for the local client address: the next sign-up
     through the web server is 429 114."""
     limit = int(instance_setting("signup_limit_per_address"))
