@@ -393,7 +393,7 @@ def test_help_prints_the_usage_on_stdout_with_exit_0(args):
     lines = p.stdout.splitlines()
     assert lines[0] == "usage: %s seed-demo" % TOOL, describe_run(p)
     assert lines[-1] == "       %s help | -h | --help" % TOOL, describe_run(p)
-    assert len(lines) == 10, describe_run(p)
+    assert len(lines) == 11, describe_run(p)
     # The same text as after a usage error, there on stderr.
     bad = cli("frobnicate", config=False)
     assert bad.returncode == 2 and bad.stderr == p.stdout, describe_run(bad)
