@@ -118,7 +118,9 @@ bench: deps
 	@bench/run.sh
 
 # Warnings as errors are in every build; lint adds the banned calls and
-# SQL built from strings (all SQL lives in src/db.c as constant text).
+# SQL built from strings (all SQL lives in src/db.c as constant text), the
+# layers, and the OpenAPI documents (tools/lint-openapi.sh: up to date,
+# no @redocly/cli or @stoplight/spectral-cli problem, warnings included).
 lint:
 	@bad=$$(grep -nE '\<(sprintf|vsprintf|strcpy|strcat|atoi|atol|gets)\s*\(' \
 	    src/*.c src/*.h cgi-bin/*.c tools/*.c tests/unit/*.c 2>/dev/null); \
@@ -138,6 +140,7 @@ lint:
 	    $(CC) -c -o $$d/cycle_b.o tests/lint/cycle_b.c && \
 	    if /usr/bin/python3 tools/layers.py $$d | grep -q 'call cycle'; \
 	    then :; else echo "lint: tools/layers.py missed a cycle"; exit 1; fi
+	@tools/lint-openapi.sh
 	@echo "lint: ok"
 
 clean:
