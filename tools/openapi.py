@@ -1397,10 +1397,22 @@ def api_document(server, scheme, title):
             if k == "servers":
                 continue
             if k == "options":
-                # Not an operation (no client calls it): its answer, inlined.
+                # Not an operation (no client calls it): its answer, inlined,
+                # and the Allow it sends.
                 o = _inline(v, DOC["components"])
-                out["x-options"] = {"description": o["description"],
-                                    "responses": o["responses"]}
+                for resp in o["responses"].values():
+                    resp["headers"] = {
+                        n: dict(h, required=h.get("required",
+                                                  n not in CONDITIONAL_HEADERS))
+                        for n, h in (resp.get("headers") or {}).items()}
+                ms = {m.upper() for m in item if m in ("get", "post", "put", "patch",
+                                                       "delete")}
+                ms |= {"OPTIONS"} | ({"HEAD"} if "GET" in ms else set())
+                out["x-options"] = {
+                    "description": o["description"],
+                    "allow": ", ".join(m for m in ("GET", "HEAD", "POST", "PUT", "PATCH",
+                                                   "DELETE", "OPTIONS") if m in ms),
+                    "responses": o["responses"]}
                 continue
             if isinstance(v, dict) and "responses" in v:
                 v = _with_recovery_header(v)

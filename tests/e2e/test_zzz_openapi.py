@@ -26,8 +26,9 @@ consistent with the response that uses it (always checked).
 (d) Every body the programs answered, in this run whatever ran of the suite,
 is valid against the schema of its documented response (python3-jsonschema,
 the OpenAPI 3.0 schema read as JSON Schema draft 7: `nullable` as a type
-"null"); an error body's `status` is the HTTP status; every documented header
-that came with it is valid against the header's schema.
+"null"; no member that an object schema does not list); an error body's
+`status` is the HTTP status; every documented header that came with it is
+valid against the header's schema.
 """
 
 import json
@@ -200,6 +201,10 @@ def test_documents_are_openapi_3_one_server_each(specs):
                     assert m != "options", "%s %s: OPTIONS is x-options" % (name, path)
             assert (item.get("x-options") or {}).get("responses"), \
                 "%s %s: no x-options" % (name, path)
+            t = Template(spec, "", path, item)
+            assert item["x-options"].get("allow") == t.allow(), \
+                "%s %s: x-options allow %r, the operations say %r" % (
+                    name, path, item["x-options"].get("allow"), t.allow())
         for ref in all_refs(spec):
             resolve(spec, {"$ref": ref})
     assert prefixes == ["", "/backend"], prefixes
@@ -415,7 +420,10 @@ OAS_ONLY = ("nullable", "example", "discriminator", "xml", "externalDocs",
 
 def json_schema(doc, node, depth=0):
     """An OpenAPI 3.0 schema as a JSON Schema (draft 7): $refs inlined,
-    `nullable: true` as the type "null" (and null in an enum)."""
+    `nullable: true` as the type "null" (and null in an enum). An object
+    schema that lists its properties and says nothing of others admits no
+    others here: a member the programs send must be documented (a client
+    may ignore members it does not know; the document may not omit them)."""
     assert depth < 64, "schema nesting too deep (a recursive schema?)"
     node = resolve(doc, node)
     if isinstance(node, list):
@@ -434,6 +442,8 @@ def json_schema(doc, node, depth=0):
             out[k] = [json_schema(doc, s, depth + 1) for s in v]
         else:
             out[k] = v
+    if "properties" in out and "additionalProperties" not in out:
+        out["additionalProperties"] = False
     if node.get("nullable") is True:
         if "type" in out:
             out["type"] = [out["type"], "null"]
