@@ -360,7 +360,7 @@ def analyse(specs):
                 gap(t, "empty body, document has content")
             continue
         ctype = hdrs.get("content-type", "").replace(" ", "").lower()
-        examples = example_values(spec, resp)
+        examples = example_values(tpl.doc, resp)
         if ctype not in examples:
             gap(t, "Content-Type %r not documented (%s)" % (ctype, sorted(examples)))
         elif not t["json"]:
