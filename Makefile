@@ -120,7 +120,9 @@ bench: deps
 
 # Warnings as errors are in every build; lint adds the banned calls and
 # SQL built from strings (all SQL lives in src/db.c as constant text), the
-# layers, and the README's copies of docs/examples/*.sh (verbatim).
+# layers, the README's copies of docs/examples/*.sh (verbatim), and the
+# OpenAPI documents (tools/lint-openapi.sh: up to date, no @redocly/cli or
+# @stoplight/spectral-cli problem, warnings included).
 lint:
 	@bad=$$(grep -nE '\<(sprintf|vsprintf|strcpy|strcat|atoi|atol|gets)\s*\(' \
 	    src/*.c src/*.h cgi-bin/*.c tools/*.c tests/unit/*.c 2>/dev/null); \
@@ -146,6 +148,7 @@ lint:
 	    { /usr/bin/python3 tools/readme_examples.py $$d/README.md >$$d/out; :; } && \
 	    if grep -q 'differs from the file' $$d/out; \
 	    then :; else echo "lint: tools/readme_examples.py missed a change"; exit 1; fi
+	@tools/lint-openapi.sh
 	@echo "lint: ok"
 
 clean:

@@ -1,12 +1,15 @@
 #!/usr/bin/python3
-"""Writes www/openapi.json: the OpenAPI 3 description of both APIs.
+"""Writes www/openapi-storefront.json and www/openapi-backend.json: the
+OpenAPI 3 description of each API, one document per API with its server at
+the top (the end of this file builds both from the same tables).
 
 Every error response lists the codes it can carry as `examples` keyed by the
 code, each the exact body the programs write (src/jsonapi.c).
 
-Edit this file, never the JSON, then run /usr/bin/python3 tools/openapi.py;
-tests/e2e/test_zzz_openapi.py checks that the two agree and that the live
-server answers exactly what the document says.
+Edit this file, never the JSON, then run /usr/bin/python3 tools/openapi.py
+(or tools/openapi.py DIR: the two files into DIR); tests/e2e/test_zzz_openapi.py
+checks that they agree and that the live server answers exactly what the
+documents say (bodies against the schemas included); `make lint` lints them.
 """
 import json
 import sys
@@ -452,6 +455,9 @@ USER = ["userToken"]
 EITHER = ["customerToken", "userToken"]
 
 PATHS = {}
+# Every path() in order, as (template, item): one template may be served by
+# both APIs with different items (PATHS keeps the last one of a template).
+ALL_PATHS = []
 
 
 def path(template, servers, params, **ops):
@@ -469,6 +475,7 @@ def path(template, servers, params, **ops):
         .replace("/", "-").split("-") if w) + ("Backend" if servers == [BE] else "")
     item["options"] = o
     PATHS[template] = item
+    ALL_PATHS.append((template, item))
 
 
 # --- Storefront: tokens ----------------------------------------------------
@@ -540,7 +547,8 @@ E411 = ("Another customer's reference, or one that does not exist (411)", ["E411
 
 path("/customers/{customerReference}", [SF], [P_REF],
      get=operation(
-         "getCustomer", "Read the signed-in customer", "", ["Storefront: customers"],
+         "getCustomer", "Read the signed-in customer",
+         "The customer's attributes; never a password.", ["Storefront: customers"],
          auth=CUST, success={"200": ok_response("The customer", "CustomerDocument")},
          errors={"403": E411}),
      patch=operation(
@@ -568,7 +576,8 @@ path("/customer-password/{customerReference}", [SF], [P_REF], patch=operation(
     ["Storefront: customers"], auth=CUST, body="CustomerPasswordRequest",
     protected=True, code_header="XMfaCode",
     success={"204": ok_response("Changed")},
-    errors={"400": ("", ["E408"]), "403": E411,
+    errors={"400": ("The current password is wrong (408), counted as a failed "
+                    "sign-in", ["E408"]), "403": E411,
             "429": ("Sign-in limits of the customer or the client address (113); "
                     "`Retry-After`", ["E113"], ["Retry-After"]),
             "422": ("A missing or invalid field (901) or passwords that differ (406)",
@@ -580,7 +589,8 @@ E412 = ("No such address of this customer (412)", ["E412"])
 
 path("/customers/{customerReference}/addresses", [SF], [P_REF],
      get=operation(
-         "listAddresses", "The customer's addresses", "", ["Storefront: addresses"],
+         "listAddresses", "The customer's addresses",
+         "Every address of the customer (at most 50).", ["Storefront: addresses"],
          auth=CUST, success={"200": ok_response("The addresses", "AddressCollection")},
          errors={"403": E411}, paged=True),
      post=operation(
@@ -595,7 +605,8 @@ path("/customers/{customerReference}/addresses", [SF], [P_REF],
 
 path("/customers/{customerReference}/addresses/{addressId}", [SF], [P_REF, P_ADDR],
      get=operation(
-         "getAddress", "Read an address", "", ["Storefront: addresses"], auth=CUST,
+         "getAddress", "Read an address",
+         "One address of the customer, by its id.", ["Storefront: addresses"], auth=CUST,
          success={"200": ok_response("The address", "AddressDocument")},
          errors={"403": E411, "404": E412}),
      patch=operation(
@@ -885,7 +896,8 @@ path("/users", [BE], None,
 
 path("/users/{userId}", [BE], [P_USER],
      get=operation(
-         "getUser", "Read a user", "", ["Backend: users"], auth=USER,
+         "getUser", "Read a user", "One back-office user, by id; never a password.",
+         ["Backend: users"], auth=USER,
          success={"200": ok_response("The user", "UserDocument")},
          errors={"404": E417}),
      patch=operation(
@@ -1236,7 +1248,7 @@ request_body("CustomerConfirmationRequest", "customer-confirmation", attrs_schem
     {"registrationKey": {"type": "string", "minLength": 43, "maxLength": 43,
                          "description": "the key from the confirmation mail"}},
     ["registrationKey"]),
-    {"registrationKey": "<registrationKey>"})
+    {"registrationKey": "Wq0yqHkVjlJDX0vR3pRAqw8nU5tYcM2e7fGhK1oZb4s"})
 request_body("CustomerUpdateRequest", "customers", attrs_schema({
     "firstName": name_prop("First name"), "lastName": name_prop("Last name"),
     "salutation": SALUTATION, "email": EMAIL, "locale": LOCALE_IN}), {"firstName": "Sonja"})
@@ -1475,9 +1487,11 @@ def add_cors_and_step_up():
 add_cors_and_step_up()
 
 DESCRIPTION = """\
-Spryker's Multi-Factor Authentication Glue API, in C (glue-mfa). Two APIs on one server:
-the **Storefront API** for customers at `/`, the **Backend API** for back-office users at
-`/backend` (the five MFA resources exist on both, each path below names its servers).
+Spryker's Multi-Factor Authentication Glue API, in C (glue-mfa). Two APIs on one server,
+one document each: the **Storefront API** for customers at `/` (`openapi-storefront.json`)
+and the **Backend API** for back-office users at `/backend` (`openapi-backend.json`). The
+MFA resources and the recovery codes exist on both, at the same paths under each API's
+server, each with its own API's tokens.
 The README's API chapter is the prose reference; this document is checked against the
 live server by `tests/e2e/test_zzz_openapi.py` after the whole end-to-end suite.
 
@@ -1502,7 +1516,9 @@ again, with `Idempotent-Replayed: true`, and the work is not done twice; another
 is `422` 116, a malformed key `400` 115, a request with the key still under way `409`
 117 with `Retry-After` (contract §9.6).
 
-**Methods.** `OPTIONS` answers `204` with `Allow` on every path. `HEAD` is served wherever
+**Methods.** `OPTIONS` answers `204` with `Allow` on every path; it is not listed
+among the operations (a client never calls it: browsers send it): each path's
+`x-options` gives its answer. `HEAD` is served wherever
 `GET` is, with `GET`'s status and headers and no body; it is not listed separately. A
 method a path does not serve is `405`; a path not listed here is `404` (JSON:API from
 the programs, or the web server's own page outside the programs' paths).
@@ -1524,7 +1540,6 @@ DOC = {
         "version": "1.0.0",
         "description": DESCRIPTION,
     },
-    "servers": [SF, BE],
     "tags": [
         {"name": "Storefront: sign-in", "description": "Customer tokens"},
         {"name": "Storefront: customers", "description": "The signed-in customer"},
@@ -1555,8 +1570,149 @@ DOC = {
     },
 }
 
+# ---------------------------------------------------------------------------
+# The two documents: one per API, each with its one server at the top
+# (generated clients take the top-level server; path-level servers they
+# ignore).  Built from the tables above, whatever they hold: a path goes
+# into the document of every server it names; the MFA operations, which
+# accept either bearer scheme, keep the one of the document's API;
+# components are those the document refers to.
+
+API_FILES = [("openapi-storefront.json", SF, "customerToken", "Storefront API (customers)"),
+             ("openapi-backend.json", BE, "userToken", "Backend API (back-office users)")]
+
+# The one licence statement of the documents (OpenAPI info.license): the
+# repository carries no licence file.
+LICENSE = {"name": "All rights reserved (the repository grants no licence)"}
+
+# Response headers sent only sometimes; every other documented header is
+# required (sent with every answer of that response).
+CONDITIONAL_HEADERS = {"X-MFA-Recovery-Codes-Remaining"}
+
+# The operations whose X-MFA-Code also takes a recovery code (the header's
+# descriptions): their successes may carry X-MFA-Recovery-Codes-Remaining.
+RECOVERY_PARAMS = {"XMfaCode", "XMfaCodeOptional"}
+RECOVERY_OPS = {"deactivateMfaType"}
+
+
+def _refs(node, out):
+    if isinstance(node, dict):
+        r = node.get("$ref")
+        if isinstance(r, str) and r.startswith("#/components/"):
+            out.add(tuple(r[len("#/components/"):].split("/", 1)))
+        for v in node.values():
+            _refs(v, out)
+    elif isinstance(node, list):
+        for v in node:
+            _refs(v, out)
+    return out
+
+
+def _inline(node, components):
+    """node with every local $ref replaced by a copy of its target."""
+    if isinstance(node, dict):
+        r = node.get("$ref")
+        if isinstance(r, str) and r.startswith("#/components/"):
+            kind, name = r[len("#/components/"):].split("/", 1)
+            return _inline(components[kind][name], components)
+        return {k: _inline(v, components) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inline(v, components) for v in node]
+    return node
+
+
+def _with_recovery_header(op):
+    """Successes of operations that take a recovery code document the
+    X-MFA-Recovery-Codes-Remaining header (contract §8)."""
+    codes = {p["$ref"].rsplit("/", 1)[1] for p in op.get("parameters", [])
+             if "$ref" in p}
+    if not (codes & RECOVERY_PARAMS or op.get("operationId") in RECOVERY_OPS):
+        return op
+    op = dict(op, responses=dict(op["responses"]))
+    for status, resp in op["responses"].items():
+        if status.startswith("2") and "$ref" not in resp:
+            h = dict(resp.get("headers") or {})
+            h.setdefault("X-MFA-Recovery-Codes-Remaining",
+                         href("X-MFA-Recovery-Codes-Remaining"))
+            op["responses"][status] = dict(resp, headers=h)
+    return op
+
+
+def api_document(server, scheme, title):
+    paths = {}
+    for template, item in ALL_PATHS:
+        if server not in item.get("servers", []):
+            continue
+        out = {}
+        for k, v in item.items():
+            if k == "servers":
+                continue
+            if k == "options":
+                # Not an operation (no client calls it): its answer, inlined,
+                # and the Allow it sends.
+                o = _inline(v, DOC["components"])
+                for resp in o["responses"].values():
+                    resp["headers"] = {
+                        n: dict(h, required=h.get("required",
+                                                  n not in CONDITIONAL_HEADERS))
+                        for n, h in (resp.get("headers") or {}).items()}
+                ms = {m.upper() for m in item if m in ("get", "post", "put", "patch",
+                                                       "delete")}
+                ms |= {"OPTIONS"} | ({"HEAD"} if "GET" in ms else set())
+                out["x-options"] = {
+                    "description": o["description"],
+                    "allow": ", ".join(m for m in ("GET", "HEAD", "POST", "PUT", "PATCH",
+                                                   "DELETE", "OPTIONS") if m in ms),
+                    "responses": o["responses"]}
+                continue
+            if isinstance(v, dict) and "responses" in v:
+                v = _with_recovery_header(v)
+                if v.get("security"):
+                    sec = [s for s in v["security"] if scheme in s]
+                    v = dict(v, security=sec or v["security"])
+            out[k] = v
+        assert template not in paths, "%s twice on %s" % (template, server["url"])
+        paths[template] = out
+    components = DOC["components"]
+    want = _refs(paths, set()) | {("securitySchemes", scheme)}
+    todo = list(want)
+    while todo:
+        kind, name = todo.pop()
+        for ref in _refs(components[kind][name], set()):
+            if ref not in want:
+                want.add(ref)
+                todo.append(ref)
+    comps = {}
+    for kind, table in components.items():
+        kept = {n: v for n, v in table.items() if (kind, n) in want}
+        if kind == "headers":
+            kept = {n: dict(v, required=v.get("required",
+                                               n not in CONDITIONAL_HEADERS))
+                    for n, v in kept.items()}
+        if kept:
+            comps[kind] = kept
+    used_tags = {t for item in paths.values() for op in item.values()
+                 if isinstance(op, dict) for t in op.get("tags", [])}
+    info = dict(DOC["info"], title="glue-mfa: " + title, license=LICENSE)
+    info["description"] = ("**This document: the %s**, at `%s` (security scheme "
+                           "`%s`).\n\n" % (title, server["url"], scheme)
+                           + info["description"])
+    doc = {k: v for k, v in DOC.items() if k not in ("paths", "components")}
+    doc.update({"info": info, "servers": [server],
+                "tags": [t for t in DOC["tags"] if t["name"] in used_tags],
+                "paths": paths, "components": comps})
+    return doc
+
+
+def documents():
+    """{file name: document}"""
+    return {name: api_document(server, scheme, title)
+            for name, server, scheme, title in API_FILES}
+
+
 if __name__ == "__main__":
-    out = sys.argv[1] if len(sys.argv) > 1 else "www/openapi.json"
-    with open(out, "w") as f:
-        json.dump(DOC, f, indent=2, ensure_ascii=False)
-        f.write("\n")
+    outdir = sys.argv[1] if len(sys.argv) > 1 else "www"
+    for name, doc in documents().items():
+        with open("%s/%s" % (outdir, name), "w") as f:
+            json.dump(doc, f, indent=2, ensure_ascii=False)
+            f.write("\n")

@@ -86,7 +86,8 @@ _RAW_LINE_RE = re.compile(rb"^([A-Z]+) (\S+) HTTP/")
 def record_answer(method, url, status, headers, body, source):
     """Adds one answer to TRAFFIC: method, URL path, status, headers (names
     lowercase), whether the body is JSON (None: empty), the error code of a
-    JSON:API error or the `error` of an OAuth one, the body's first 2 KiB."""
+    JSON:API error or the `error` of an OAuth one, the body (whole: its
+    schema is checked, test_zzz_openapi.py)."""
     body = body if isinstance(body, bytes) else b""
     is_json, error = None, None
     if body:
@@ -108,7 +109,7 @@ def record_answer(method, url, status, headers, body, source):
         "headers": {k.lower(): v for k, v in headers.items()},
         "json": is_json,
         "error": error,
-        "body": body[:2048],
+        "body": body,
         "source": source,
         "test": _current_test[0],
     })

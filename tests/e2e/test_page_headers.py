@@ -1,6 +1,6 @@
 """The headers of the www/ pages and their assets (contract §7.9).
 
-Every file of www/ (pages, scripts, styles, images, openapi.json) comes with
+Every file of www/ (pages, scripts, styles, images, openapi-*.json) comes with
 Content-Security-Policy (the policy the pages declare in their <meta>, 'self'
 only and no inline code, plus frame-ancestors 'none', which a <meta> cannot
 carry), X-Frame-Options: DENY, X-Content-Type-Options: nosniff and

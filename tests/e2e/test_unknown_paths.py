@@ -95,7 +95,7 @@ def test_pages_are_served_whatever_the_accept(accept):
     assert r.status == 200, r.describe()
     assert r.headers.get("Content-Type") == "text/html; charset=utf-8", r.describe()
     assert "X-Request-Id" not in r.headers, r.describe()
-    doc = requests.get(BASE + "/openapi.json", headers={"Accept": accept},
+    doc = requests.get(BASE + "/openapi-storefront.json", headers={"Accept": accept},
                        timeout=TIMEOUT)
     assert doc.status_code == 200, doc.text[:300]
     assert "openapi" in doc.json()

@@ -1,25 +1,35 @@
-"""www/openapi.json against the live server and this run's traffic (runs last).
+"""www/openapi-storefront.json and www/openapi-backend.json against the live
+server and this run's traffic (runs last).
 
-The document is fetched from the server (GLUE_BASE_URL/openapi.json). Every
+The two documents (one per API, each with its one server at the top) are
+fetched from the server (GLUE_BASE_URL/openapi-storefront.json, ...). Every
 answer the suite received is in conftest.TRAFFIC. An answer counts as the
 programs' when it carries X-Request-Id; the web server's own answers (its 413,
 411 and 400 pages, static files) have none and are left out.
 
-Each recorded request is mapped to a path template of the document: a path
-under /backend to the templates served by the Backend server (/backend), any
-other to those of the Storefront server (/); {param} matches one segment.
-Then, when the whole suite ran:
+Each recorded request is mapped to a path template of a document: a path
+under /backend to the templates of the Backend document (server /backend),
+any other to those of the Storefront document (/); {param} matches one
+segment. OPTIONS is no operation of the documents: each path's `x-options`
+gives its answer. Then, when the whole suite ran:
   (a) every documented (server, path, method, status) was answered at least
       once in this run ("default" is the undocumented-500 catch-all: no status);
   (b) every answer of the programs is documented: its status under that path
       and method, its error code among the response's examples, its media type
-      and the response's headers present (but those marked required: false,
-      sent only on some answers: CORS, WWW-Authenticate of a step-up). HEAD is checked against GET's
-      responses; a method a path does not serve must be 405 with an Allow of
-      exactly the documented methods; a path no template matches must be 404;
-      a 500 must match the "default" response (code 111).
-(c) Every code 5900-5913 is in the document's error-code enum, and every
-example is consistent with the response that uses it (always checked).
+      and the response's required headers present (a header marked required:
+      false is sent only on some answers: CORS, WWW-Authenticate of a step-up). HEAD is checked against
+      GET's responses; a method a path does not serve must be 405 with an Allow
+      of exactly the documented methods (OPTIONS: 204 with that Allow); a path
+      no template matches must be 404; a 500 must match the "default" response
+      (code 111).
+(c) Every code 5900-5913 is in the error-code enum, and every example is
+consistent with the response that uses it (always checked).
+(d) Every body the programs answered, in this run whatever ran of the suite,
+is valid against the schema of its documented response (python3-jsonschema,
+the OpenAPI 3.0 schema read as JSON Schema draft 7: `nullable` as a type
+"null"; no member that an object schema does not list); an error body's
+`status` is the HTTP status; every documented header that came with it is
+valid against the header's schema.
 """
 
 import json
@@ -28,6 +38,7 @@ import re
 import subprocess
 from urllib.parse import urlsplit
 
+import jsonschema
 import pytest
 import requests
 
@@ -37,23 +48,28 @@ HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tra
 ALLOW_ORDER = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 MFA_CODES = [str(c) for c in range(5900, 5914)]
 HERE = os.path.dirname(os.path.abspath(__file__))
+DOC_FILES = ("openapi-storefront.json", "openapi-backend.json")
 
 
 # --------------------------------------------------------------------------
 # The document
 
 
-@pytest.fixture(scope="module")
-def spec():
-    r = requests.get(BASE + "/openapi.json", timeout=TIMEOUT)
-    assert r.status_code == 200, "GET /openapi.json: %d" % r.status_code
+def fetch_document(name):
+    r = requests.get(BASE + "/" + name, timeout=TIMEOUT)
+    assert r.status_code == 200, "GET /%s: %d" % (name, r.status_code)
     ctype = r.headers.get("Content-Type", "")
     assert ctype.split(";")[0].strip() == "application/json", ctype
     try:
-        doc = json.loads(r.content.decode("utf-8"))
+        return json.loads(r.content.decode("utf-8"))
     except ValueError as e:
-        pytest.fail("/openapi.json is not JSON: %s" % e)
-    return doc
+        pytest.fail("/%s is not JSON: %s" % (name, e))
+
+
+@pytest.fixture(scope="module")
+def specs():
+    """{file name: document}, as the server serves them."""
+    return {name: fetch_document(name) for name in DOC_FILES}
 
 
 def resolve(doc, node):
@@ -95,6 +111,7 @@ class Template:
 
     def __init__(self, doc, prefix, path, item):
         self.prefix, self.path, self.item = prefix, path, item
+        self.options = (item.get("x-options") or {}).get("responses") or {}
         parts = re.split(r"(\{[^/{}]+\})", path)
         rx = "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts)
         self.regex = re.compile("^" + re.escape(prefix) + rx + "$")
@@ -108,6 +125,8 @@ class Template:
 
     def responses(self, method):
         op = self.ops.get(method)
+        if method == "OPTIONS" and op is None:
+            return {k: resolve(self.doc, v) for k, v in self.options.items()}
         return {k: resolve(self.doc, v) for k, v in op["responses"].items()} if op else {}
 
     def allow(self):
@@ -115,12 +134,14 @@ class Template:
         return ", ".join(m for m in ALLOW_ORDER if m in ms)
 
 
-def templates(doc):
-    top = doc.get("servers") or [{"url": "/"}]
+def templates(specs):
+    """The templates of every document (each under its top-level server)."""
     out = []
-    for path, item in doc["paths"].items():
-        for s in item.get("servers") or top:
-            out.append(Template(doc, server_prefix(s["url"]), path, item))
+    for doc in specs.values():
+        top = doc.get("servers") or [{"url": "/"}]
+        for path, item in doc["paths"].items():
+            for s in item.get("servers") or top:
+                out.append(Template(doc, server_prefix(s["url"]), path, item))
     return out
 
 
@@ -161,33 +182,58 @@ def error_key(body):
 # Always: the document itself
 
 
-def test_document_is_openapi_3(spec):
-    assert re.match(r"^3\.[01]\.\d+$", str(spec.get("openapi", ""))), spec.get("openapi")
-    assert spec["info"]["title"] and spec["info"]["version"]
-    prefixes = {server_prefix(s["url"]) for s in spec["servers"]}
-    assert prefixes == {"", "/backend"}, spec["servers"]
-    assert spec["paths"], "no paths"
-    for ref in all_refs(spec):
-        resolve(spec, {"$ref": ref})
+def test_documents_are_openapi_3_one_server_each(specs):
+    """One document per API: its one server at the top, none on a path or an
+    operation (generated clients take the top-level server)."""
+    prefixes = []
+    for name, spec in specs.items():
+        assert re.match(r"^3\.[01]\.\d+$", str(spec.get("openapi", ""))), \
+            (name, spec.get("openapi"))
+        assert spec["info"]["title"] and spec["info"]["version"], name
+        assert spec["info"].get("license", {}).get("name"), name
+        assert len(spec["servers"]) == 1, (name, spec["servers"])
+        prefixes.append(server_prefix(spec["servers"][0]["url"]))
+        assert spec["paths"], "%s: no paths" % name
+        for path, item in spec["paths"].items():
+            assert "servers" not in item, "%s %s: path-level servers" % (name, path)
+            for m, op in item.items():
+                if m in HTTP_METHODS:
+                    assert "servers" not in op, "%s %s %s: servers" % (name, m, path)
+                    assert m != "options", "%s %s: OPTIONS is x-options" % (name, path)
+            assert (item.get("x-options") or {}).get("responses"), \
+                "%s %s: no x-options" % (name, path)
+            t = Template(spec, "", path, item)
+            assert item["x-options"].get("allow") == t.allow(), \
+                "%s %s: x-options allow %r, the operations say %r" % (
+                    name, path, item["x-options"].get("allow"), t.allow())
+        for ref in all_refs(spec):
+            resolve(spec, {"$ref": ref})
+    assert prefixes == ["", "/backend"], prefixes
 
 
-def test_served_document_is_the_repository_file(spec):
-    with open(os.path.join(ROOT, "www", "openapi.json"), encoding="utf-8") as f:
-        assert json.load(f) == spec, "the server does not serve www/openapi.json"
+def test_served_documents_are_the_repository_files(specs):
+    for name, spec in specs.items():
+        with open(os.path.join(ROOT, "www", name), encoding="utf-8") as f:
+            assert json.load(f) == spec, "the server does not serve www/" + name
 
 
-def test_document_is_what_the_generator_writes(tmp_path):
-    """www/openapi.json is written by tools/openapi.py: they must agree."""
-    out = tmp_path / "openapi.json"
+def test_documents_are_what_the_generator_writes(tmp_path):
+    """www/openapi-*.json are written by tools/openapi.py: they must agree."""
     subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tools", "openapi.py"),
-                    str(out)], check=True, timeout=60)
-    with open(os.path.join(ROOT, "www", "openapi.json"), "rb") as f:
-        assert out.read_bytes() == f.read(), \
-            "www/openapi.json differs from tools/openapi.py's output: regenerate it"
+                    str(tmp_path)], check=True, timeout=60)
+    assert sorted(os.listdir(tmp_path)) == sorted(DOC_FILES)
+    for name in DOC_FILES:
+        with open(os.path.join(ROOT, "www", name), "rb") as f:
+            assert (tmp_path / name).read_bytes() == f.read(), \
+                "www/%s differs from tools/openapi.py's output: regenerate it" % name
+    assert not os.path.exists(os.path.join(ROOT, "www", "openapi.json")), \
+        "www/openapi.json: the one-document description is gone (one per API)"
 
 
-def test_operations_are_complete(spec):
+@pytest.mark.parametrize("name", DOC_FILES)
+def test_operations_are_complete(specs, name):
     """Ids unique; every path parameter declared; statuses valid; a success each."""
+    spec = specs[name]
     ids = []
     for path, item in spec["paths"].items():
         names = set(re.findall(r"\{([^/{}]+)\}", path))
@@ -214,15 +260,17 @@ def test_operations_are_complete(spec):
     assert all(ids) and len(ids) == len(set(ids)), "operationIds missing or repeated"
 
 
-def test_error_codes(spec):
+@pytest.mark.parametrize("name", DOC_FILES)
+def test_error_codes(specs, name):
     """(c) 5900-5913 in the error-code enum; every example agrees with its
     response (status) and with the enum."""
+    spec = specs[name]
     error = resolve(spec, spec["components"]["schemas"]["Error"])
     enum = resolve(spec, error["properties"]["code"]).get("enum") or []
     missing = [c for c in MFA_CODES if c not in enum]
     assert not missing, "error codes not in the document's enum: %s" % missing
     bad = []
-    for t in templates(spec):
+    for t in templates({name: spec}):
         for method in t.ops:
             for status, resp in t.responses(method).items():
                 for mt, vals in example_values(spec, resp).items():
@@ -266,10 +314,10 @@ def is_program_answer(t):
     return bool(t["headers"].get("x-request-id"))
 
 
-def analyse(spec):
+def analyse(specs):
     """(exercised set, undocumented answers as lines: method, path template,
     status, what is wrong, how often, the first test that got it)."""
-    tpls = templates(spec)
+    tpls = templates(specs)
     exercised = set()
     problems = {}
 
@@ -288,7 +336,9 @@ def analyse(spec):
                 gap(t, "no documented path matches")
             continue
         doc_method = "GET" if method == "HEAD" and "GET" in tpl.ops else method
-        if doc_method not in tpl.ops:
+        if method == "OPTIONS" and hdrs.get("allow") != tpl.allow():
+            gap(t, "Allow %r, document says %r" % (hdrs.get("allow"), tpl.allow()))
+        if doc_method not in tpl.ops and doc_method != "OPTIONS":
             if status != 405:
                 gap(t, "method not documented at %s" % tpl.full)
             elif hdrs.get("allow") != tpl.allow():
@@ -303,18 +353,15 @@ def analyse(spec):
             continue
         if method != "HEAD":
             exercised.add((tpl.prefix or "/", tpl.path, method, status))
-        for h, hobj in (resp.get("headers") or {}).items():
-            # Sent only on some answers (CORS, step-up: required false).
-            if resolve(spec, hobj).get("required") is False:
-                continue
-            if h.lower() not in hdrs:
+        for h, hd in (resp.get("headers") or {}).items():
+            if resolve(tpl.doc, hd).get("required") and h.lower() not in hdrs:
                 gap(t, "documented header %s missing" % h)
         if t["json"] is None or method == "HEAD":
             if resp.get("content") and method != "HEAD":
                 gap(t, "empty body, document has content")
             continue
         ctype = hdrs.get("content-type", "").replace(" ", "").lower()
-        examples = example_values(spec, resp)
+        examples = example_values(tpl.doc, resp)
         if ctype not in examples:
             gap(t, "Content-Type %r not documented (%s)" % (ctype, sorted(examples)))
         elif not t["json"]:
@@ -328,11 +375,11 @@ def analyse(spec):
                        for k, v in sorted(problems.items())]
 
 
-def documented(spec):
+def documented(specs):
     out = set()
-    for t in templates(spec):
-        for method, op in t.ops.items():
-            for status in op["responses"]:
+    for t in templates(specs):
+        for method in list(t.ops) + ["OPTIONS"]:
+            for status in t.responses(method):
                 if status != "default":
                     out.add((t.prefix or "/", t.path, method, int(status)))
     return out
@@ -343,22 +390,162 @@ def show(triples):
                      for srv, p, m, s in sorted(triples))
 
 
-def test_every_documented_response_was_exercised(spec):
+def test_every_documented_response_was_exercised(specs):
     """(a)"""
     why = not_whole_suite()
     if why:
         pytest.skip(why)
-    exercised, _ = analyse(spec)
-    missing = documented(spec) - exercised
+    exercised, _ = analyse(specs)
+    missing = documented(specs) - exercised
     assert not missing, ("documented but not answered in this run (%d):\n%s"
                          % (len(missing), show(missing)) + context())
 
 
-def test_every_exercised_response_is_documented(spec):
+def test_every_exercised_response_is_documented(specs):
     """(b)"""
     why = not_whole_suite()
     if why:
         pytest.skip(why)
-    _, problems = analyse(spec)
+    _, problems = analyse(specs)
     assert not problems, ("answered but not documented (%d):\n  %s" % (
         len(problems), "\n  ".join(problems)) + context())
+
+
+# --------------------------------------------------------------------------
+# (d) Bodies and header values against the schemas (whatever part ran)
+
+# OpenAPI 3.0 keywords that JSON Schema does not have, or has otherwise.
+OAS_ONLY = ("nullable", "example", "discriminator", "xml", "externalDocs",
+            "deprecated")
+
+
+def json_schema(doc, node, depth=0):
+    """An OpenAPI 3.0 schema as a JSON Schema (draft 7): $refs inlined,
+    `nullable: true` as the type "null" (and null in an enum). An object
+    schema that lists its properties and says nothing of others admits no
+    others here: a member the programs send must be documented (a client
+    may ignore members it does not know; the document may not omit them)."""
+    assert depth < 64, "schema nesting too deep (a recursive schema?)"
+    node = resolve(doc, node)
+    if isinstance(node, list):
+        return [json_schema(doc, v, depth + 1) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for k, v in node.items():
+        if k in OAS_ONLY:
+            continue
+        if k in ("properties", "patternProperties"):
+            out[k] = {n: json_schema(doc, s, depth + 1) for n, s in v.items()}
+        elif k in ("items", "additionalProperties", "not") and isinstance(v, dict):
+            out[k] = json_schema(doc, v, depth + 1)
+        elif k in ("allOf", "anyOf", "oneOf"):
+            out[k] = [json_schema(doc, s, depth + 1) for s in v]
+        else:
+            out[k] = v
+    if "properties" in out and "additionalProperties" not in out:
+        out["additionalProperties"] = False
+    if node.get("nullable") is True:
+        if "type" in out:
+            out["type"] = [out["type"], "null"]
+        if "enum" in out:
+            out["enum"] = list(out["enum"]) + [None]
+    return out
+
+
+class Validators:
+    """One compiled validator per (document, schema node)."""
+
+    def __init__(self):
+        self.cache = {}
+
+    def errors(self, doc, schema, instance):
+        key = (id(doc), id(schema))    # the documents live as long as the run
+        v = self.cache.get(key)
+        if v is None:
+            s = json_schema(doc, schema)
+            jsonschema.Draft7Validator.check_schema(s)
+            v = jsonschema.Draft7Validator(s, format_checker=jsonschema.FormatChecker())
+            self.cache[key] = v
+        return sorted(v.iter_errors(instance), key=lambda e: list(e.absolute_path))
+
+
+def where(err):
+    p = "/".join(str(x) for x in err.absolute_path)
+    return "/" + p if p else "(the body)"
+
+
+def header_value(schema, raw):
+    if (schema or {}).get("type") == "integer":
+        try:
+            return int(raw)
+        except ValueError:
+            return raw
+    return raw
+
+
+def check_bodies(specs):
+    """(answers checked, problem lines: method, path template, status, what
+    is wrong, how often, the first test that got it)."""
+    tpls = templates(specs)
+    vals = Validators()
+    problems = {}
+    checked = 0
+
+    for t in TRAFFIC:
+        if not is_program_answer(t) or t["method"] == "HEAD":
+            continue
+        tpl = match(tpls, t["path"])
+        if tpl is None:
+            continue
+        responses = tpl.responses(t["method"])
+        resp = responses.get(str(t["status"]))
+        if resp is None and t["status"] == 500:
+            resp = responses.get("default")
+        if resp is None:
+            continue                   # (b) reports it
+
+        def gap(why):
+            key = (t["method"], tpl.full, t["status"], why)
+            n, first = problems.get(key, (0, "%s, %s" % (t["source"], t["test"])))
+            problems[key] = (n + 1, first)
+
+        for h, hd in (resp.get("headers") or {}).items():
+            hd = resolve(tpl.doc, hd)
+            raw = t["headers"].get(h.lower())
+            if raw is not None and hd.get("schema"):
+                for e in vals.errors(tpl.doc, hd["schema"],
+                                     header_value(resolve(tpl.doc, hd["schema"]), raw)):
+                    gap("header %s %r: %s" % (h, raw, e.message))
+        if not t["body"]:
+            continue
+        ctype = t["headers"].get("content-type", "").replace(" ", "").lower()
+        media = {k.replace(" ", "").lower(): v
+                 for k, v in (resp.get("content") or {}).items()}
+        if ctype not in media or "schema" not in media[ctype]:
+            continue                   # (b) reports it
+        try:
+            body = json.loads(t["body"].decode("utf-8"))
+        except ValueError:
+            gap("body is not JSON")
+            continue
+        checked += 1
+        for e in vals.errors(tpl.doc, media[ctype]["schema"], body)[:3]:
+            gap("body %s: %s" % (where(e), e.message[:300]))
+        if isinstance(body, dict) and isinstance(body.get("errors"), list):
+            for e in body["errors"]:
+                if isinstance(e, dict) and e.get("status") != str(t["status"]):
+                    gap("errors[].status %r is not the HTTP status" % e.get("status"))
+    return checked, ["%s %s %d: %s  (%dx; first: %s)" % (k + v)
+                     for k, v in sorted(problems.items())]
+
+
+def test_every_body_matches_its_schema(specs):
+    """(d) Every body answered in this run against its response's schema."""
+    checked, problems = check_bodies(specs)
+    if not checked:
+        pytest.skip("no answer with a body recorded in this run")
+    assert not problems, ("bodies or header values not matching the documents "
+                          "(%d kinds, %d bodies checked):\n  %s" % (
+                              len(problems), checked, "\n  ".join(problems))
+                          + context())
