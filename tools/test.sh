@@ -380,13 +380,20 @@ fi
 # one account, which the database serialises alike; the deadlock, outbox,
 # mail-failure and web-server fault tests, which are about FastCGI
 # processes; the OAuth client libraries, whose requests
-# test_storefront_token.py sends itself) and the check that every
+# test_storefront_token.py sends itself; the generated OpenAPI client;
+# media-type negotiation, CORS and step-up headers, per-side settings
+# (that file runs the programs as CGI itself), bound codes, mail
+# languages, the README's examples and the installed tree, all decided
+# above the transport) and the check that every
 # documented answer was exercised, which needs the whole suite; they ran
 # in step 5.
 CGI_SKIP=" test_identity.py test_signin_limits.py test_defects_front.py
 	test_openapi_gaps.py test_backend_cli.py test_zzz_openapi.py
 	test_db_deadlock.py test_fault_outbox.py test_mail_failures.py
-	test_web_server.py test_mfa_concurrency.py test_oauth_clients.py "
+	test_web_server.py test_mfa_concurrency.py test_oauth_clients.py
+	test_openapi_clients.py test_jsonapi11.py test_cors.py test_step_up.py
+	test_mfa_per_side.py test_mfa_action_codes.py test_mail_locale.py
+	test_readme_examples.py test_install.py "
 cgi_files=()
 for f in tests/e2e/test_*.py; do
 	f=${f##*/}
