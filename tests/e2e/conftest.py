@@ -105,6 +105,7 @@ def record_answer(method, url, status, headers, body, source):
     TRAFFIC.append({
         "method": method,
         "path": urlsplit(url).path,
+        "query": urlsplit(url).query,
         "status": status,
         "headers": {k.lower(): v for k, v in headers.items()},
         "json": is_json,

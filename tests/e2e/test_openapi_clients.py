@@ -104,8 +104,11 @@ def test_each_client_takes_its_documents_server(client):
 
 
 def test_the_round_covers_every_shared_operation():
-    """Every operation of the paths both APIs serve is in the round."""
-    ops = {op for methods in shared_paths().values() for op in methods.values()}
+    """Every operation of the paths both APIs serve is in the round, but
+    the OAuth token endpoint's: a form request, which test_oauth_clients.py
+    sends through real OAuth clients on both APIs."""
+    ops = {op for p, methods in shared_paths().items() if p != "/token"
+           for op in methods.values()}
     assert ops == {r[0] for r in ROUND}, ops
 
 
