@@ -21,7 +21,7 @@ const NAV = [
 	]],
 	['Development', [
 		['mailbox.html', 'Mailbox'],
-	]],
+	], true],
 ];
 
 function here() {
@@ -32,7 +32,7 @@ function here() {
 function nav() {
 	const cur = here();
 	return h('nav', { 'aria-label': 'Pages' },
-	    NAV.map(([group, links]) => h('div', { class: 'navgroup' },
+	    NAV.map(([group, links, dev]) => h('div', { class: 'navgroup', 'data-dev': dev },
 		h('span', { class: 'navhead', text: group }),
 		h('ul', {}, links.map(([href, label]) => h('li', {},
 		    h('a', { href, 'aria-current': href === cur ? 'page' : null, text: label })))))));
@@ -66,6 +66,40 @@ function logAside() {
 	    h('div', { id: 'exchanges', 'aria-live': 'polite' }));
 }
 
+// The development mailbox (GET /dev-mailbox, mailbox.html) is left out of
+// `make install` and answers 404 unless dev_mailbox = on.  Links to it
+// (a[href="mailbox.html"] and what is marked data-dev) stay hidden by the
+// style sheet until <html data-dev-mailbox="on">: the last answer known in
+// this tab is applied at once (no link appears and goes), then one quiet
+// GET per page load says whether it answers now.  Anything but a 200 with
+// the mailbox's list (a 404, a network error) hides them.
+const DEV_KEY = 'glue-mfa.dev-mailbox';
+
+function devMailboxState(on) {
+	document.documentElement.dataset.devMailbox = on ? 'on' : 'off';
+	document.documentElement.dataset.devMailboxChecked = '';	/* the probe answered */
+	try {
+		sessionStorage.setItem(DEV_KEY, on ? 'on' : 'off');
+	} catch (e) {
+		/* storage refused: the probe of each page still decides */
+	}
+}
+
+export async function devMailbox() {
+	let known = null;
+	try {
+		known = sessionStorage.getItem(DEV_KEY);
+	} catch (e) {
+		known = null;
+	}
+	if (known === 'on')
+		document.documentElement.dataset.devMailbox = 'on';
+	const ex = await send({ path: 'dev-mailbox', quiet: true });
+	const on = ex.status === 200 && !!ex.json && Array.isArray(ex.json.data);
+	devMailboxState(on);
+	return on;
+}
+
 // Builds the frame around the page's <main>.
 export function frame() {
 	const main = $('main');
@@ -83,6 +117,7 @@ export function frame() {
 	document.body.prepend(skip, header);
 	renderWho();
 	document.addEventListener('glue-session', renderWho);
+	devMailbox();
 }
 
 // For pages that need a signed-in account: a notice with a link to the
