@@ -1,16 +1,22 @@
 """The www/ pages in a real browser (Debian's Chromium through Selenium).
 
-One customer's way through the pages: register, sign in, switch e-mail MFA
+First the mailbox links: shown while GET /dev-mailbox answers, hidden (also
+before the probe answers) when Chromium blocks that URL.  Then one
+customer's way through the pages: register (no locale), sign in, switch e-mail MFA
 on with the code read from the mailbox page, change the profile through the
 code prompt (a wrong code first, then one it asks the server to send, and a
 second request too soon, 5912), make recovery codes and use one in the code
 prompt, switch MFA off, switch it on again and lock
 the account with wrong codes (5911), sign out; then the back office: sign
 in, users (paged with Next and Previous; status badges, addresses and
-dates one line high at 1280, 390 and 375 px), the rescue form that switches the locked customer's method off,
-the user's own MFA page; last, a second customer enrols an authenticator
-app from the MFA page (the key read from the page, codes computed here with
-python3-pyotp) and makes a protected change with an app code.  Each step asserts on what the page shows
+dates one line high at 1280, 390 and 375 px), the rescue form that switches the locked customer's methods off (every
+active method: no type sent; then one by name), a user added with a
+language (shown after the name), the user's own MFA page; last, a second
+customer registered with German mails enrols an authenticator app from the
+MFA page (the key read from the page, codes computed here with
+python3-pyotp), gets the German notice, makes a protected change with an
+app code that switches the language to English, and the back office
+switches its totp off by name.  Each step asserts on what the page shows
 and saves a screenshot under tests/out/browser/; phone-width screenshots
 check that nothing overflows sideways.  The pages' HTML and JS are also
 checked for what the Content-Security-Policy forbids (inline scripts and
