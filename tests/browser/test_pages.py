@@ -1,6 +1,6 @@
 """The www/ pages in a real browser (Debian's Chromium through Selenium).
 
-First the mailbox links: shown while GET /dev-mailbox answers, hidden (also
+First the mailbox links: shown while mailbox.html is there, hidden (also
 before the probe answers) when Chromium blocks that URL.  Then one
 customer's way through the pages: register (no locale), sign in, switch e-mail MFA
 on with the code read from the mailbox page, change the profile through the
@@ -312,10 +312,10 @@ class Pages:
         Select(self.el(css)).select_by_value(value)
 
     def dev_mailbox_checked(self, state):
-        """Waits for page.js's probe of GET /dev-mailbox to give `state`."""
+        """Waits for page.js's probe of mailbox.html to give `state`."""
         self.wait(lambda d: d.execute_script(
             "const r = document.documentElement;"
-            "return 'devMailboxChecked' in r.dataset ? r.dataset.devMailbox : null;") == state,
+            "return 'mailboxChecked' in r.dataset ? r.dataset.mailbox : null;") == state,
             f"the mailbox probe says {state}")
 
     def shown(self, css):
@@ -388,20 +388,20 @@ class Story:
         check(p.d.find_elements(p.By.CSS_SELECTOR, 'nav a[href="mailbox.html"]'), "navigation")
         p.dev_mailbox_checked("on")
         check(p.shown('nav a[href="mailbox.html"]') and p.shown("#h-dev"),
-              "the mailbox answers: its links are shown")
+              "the mailbox page is there: its links are shown")
         p.shot("index")
 
     def dev_links(self):
-        """The mailbox links (contract §7.9's pages; README "Manual testing"):
-        hidden until page.js's probe of GET /dev-mailbox answers 200 with
-        the list, so an installed tree (no dev-mailbox) shows no dead link.
-        Here the probe is made to fail (Chromium blocks the URL, as a
-        missing program would answer 404: anything but the list hides)."""
+        """The mailbox links (README "Manual testing"): hidden until
+        page.js's HEAD of mailbox.html answers 200, so an installed tree
+        (make install leaves the page out) shows no dead link.  Here the
+        probe is made to fail (Chromium blocks the URL; a missing page's
+        404 does the same: anything but 200 hides)."""
         p = self.p
         p.d.execute_cdp_cmd("Network.enable", {})
-        p.d.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/dev-mailbox*"]})
+        p.d.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/mailbox.html*"]})
         try:
-            p.d.execute_script("sessionStorage.removeItem('glue-mfa.dev-mailbox')")
+            p.d.execute_script("sessionStorage.removeItem('glue-mfa.mailbox')")
             for page in ("index.html", "mfa.html", "office-mfa.html"):
                 p.go(page)
                 p.dev_mailbox_checked("off")
@@ -410,22 +410,22 @@ class Story:
                 check(p.d.find_elements(p.By.CSS_SELECTOR, 'a[href="mailbox.html"]'),
                       f"{page}: the links are there, hidden")
             p.shot("no-mailbox-links")
-            # Before any answer (no data-dev-mailbox yet) the style sheet
+            # Before any answer (no data-mailbox yet) the style sheet
             # hides them: no link shows and then goes.
             check(p.d.execute_script(
-                "const r = document.documentElement; const v = r.dataset.devMailbox;"
-                "delete r.dataset.devMailbox;"
+                "const r = document.documentElement; const v = r.dataset.mailbox;"
+                "delete r.dataset.mailbox;"
                 "const a = document.querySelector('nav a[href=\"mailbox.html\"]');"
                 "const d = getComputedStyle(a.closest('.navgroup')).display;"
-                "r.dataset.devMailbox = v; return d;") == "none",
+                "r.dataset.mailbox = v; return d;") == "none",
                 "hidden before the probe answers")
-            check(p.d.execute_script("return sessionStorage.getItem('glue-mfa.dev-mailbox')") == "off",
+            check(p.d.execute_script("return sessionStorage.getItem('glue-mfa.mailbox')") == "off",
                   "the answer kept for the tab")
         finally:
             p.d.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
         p.go("index.html")
         p.dev_mailbox_checked("on")
-        check(p.shown('nav a[href="mailbox.html"]'), "shown again once the mailbox answers")
+        check(p.shown('nav a[href="mailbox.html"]'), "shown again once the page is there")
 
     def register(self):
         p = self.p
@@ -995,7 +995,7 @@ def main():
 def steps(s):
     """The story, in order: each step relies on the ones before it."""
     return (("index page", s.index),
-            ("mailbox links hidden when the mailbox does not answer", s.dev_links),
+            ("mailbox links hidden when the mailbox page is not there", s.dev_links),
             ("register a customer", s.register),
             ("sign in", s.sign_in),
             ("activate e-mail MFA", s.activate),

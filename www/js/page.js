@@ -66,37 +66,44 @@ function logAside() {
 	    h('div', { id: 'exchanges', 'aria-live': 'polite' }));
 }
 
-// The development mailbox (GET /dev-mailbox, mailbox.html) is left out of
-// `make install` and answers 404 unless dev_mailbox = on.  Links to it
-// (a[href="mailbox.html"] and what is marked data-dev) stay hidden by the
-// style sheet until <html data-dev-mailbox="on">: the last answer known in
-// this tab is applied at once (no link appears and goes), then one quiet
-// GET per page load says whether it answers now.  Anything but a 200 with
-// the mailbox's list (a 404, a network error) hides them.
-const DEV_KEY = 'glue-mfa.dev-mailbox';
+// The development mailbox page (mailbox.html, with its program) is left
+// out of `make install`.  Links to it (a[href="mailbox.html"] and what is
+// marked data-dev) stay hidden by the style sheet until <html
+// data-mailbox="on">: the last answer known in this tab is applied at
+// once (no link appears and goes), then one HEAD of mailbox.html per page
+// load says whether the page is there.  Anything but a 200 (a 404, a
+// network error) hides them.  Where the page is there but dev_mailbox is
+// off, the page itself says so.  Installed pages never ask the
+// development program anything (tests/e2e/test_install.py).
+const MAILBOX_KEY = 'glue-mfa.mailbox';
 
-function devMailboxState(on) {
-	document.documentElement.dataset.devMailbox = on ? 'on' : 'off';
-	document.documentElement.dataset.devMailboxChecked = '';	/* the probe answered */
+function mailboxState(on) {
+	document.documentElement.dataset.mailbox = on ? 'on' : 'off';
+	document.documentElement.dataset.mailboxChecked = '';	/* the probe answered */
 	try {
-		sessionStorage.setItem(DEV_KEY, on ? 'on' : 'off');
+		sessionStorage.setItem(MAILBOX_KEY, on ? 'on' : 'off');
 	} catch (e) {
 		/* storage refused: the probe of each page still decides */
 	}
 }
 
-export async function devMailbox() {
-	let known = null;
+export async function mailboxLinks() {
+	let known = null, on = false;
 	try {
-		known = sessionStorage.getItem(DEV_KEY);
+		known = sessionStorage.getItem(MAILBOX_KEY);
 	} catch (e) {
 		known = null;
 	}
 	if (known === 'on')
-		document.documentElement.dataset.devMailbox = 'on';
-	const ex = await send({ path: 'dev-mailbox', quiet: true });
-	const on = ex.status === 200 && !!ex.json && Array.isArray(ex.json.data);
-	devMailboxState(on);
+		document.documentElement.dataset.mailbox = 'on';
+	try {
+		const res = await fetch(new URL('mailbox.html', document.baseURI).href,
+		    { method: 'HEAD', cache: 'no-store', credentials: 'omit', redirect: 'error' });
+		on = res.status === 200;
+	} catch (e) {
+		on = false;
+	}
+	mailboxState(on);
 	return on;
 }
 
@@ -117,7 +124,7 @@ export function frame() {
 	document.body.prepend(skip, header);
 	renderWho();
 	document.addEventListener('glue-session', renderWho);
-	devMailbox();
+	mailboxLinks();
 }
 
 // For pages that need a signed-in account: a notice with a link to the
