@@ -33,7 +33,7 @@ rescue(struct req *r)
 		e = E_CUSTOMER_NOT_FOUND;
 	else
 		e = mfa_admin_off(r, &who, f[1].s != NULL && f[1].s[0] != '\0' ?
-		    f[1].s : NULL, r->acct.id);
+		    f[1].s : NULL, r->acct.id, NULL);
 	/* The rescue names its unknown customer with 404 (contract §3.3). */
 	if (e == E_CUSTOMER_NOT_FOUND)
 		e = E_RESCUE_NO_CUSTOMER;

@@ -1349,6 +1349,6 @@ enum err mfa_method_code(struct req *, const char *action, const char *method,
 int	 mfa_notify(struct req *, enum notice);
 int	 mfa_protects(const struct req *);
 enum err mfa_admin_off(struct req *, const struct subject *, const char *type,
-	    long long actor);
+	    long long actor, struct methods *off);
 
 #endif

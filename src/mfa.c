@@ -942,7 +942,8 @@ mfa_guard_passed(struct req *r)
  */
 static int
 admin_switch_off(struct req *r, const struct subject *who,
-    const struct methods *ms, const char *type, long long actor)
+    const struct methods *ms, const char *type, long long actor,
+    struct methods *off)
 {
 	size_t	 i;
 
@@ -954,6 +955,8 @@ admin_switch_off(struct req *r, const struct subject *who,
 		    audit(r, who->side, who->id, actor, "admin_deactivate",
 		    ms->m[i].type, E_NONE) != 0)
 			return -1;
+		if (off != NULL)
+			off->m[off->n++] = ms->m[i];
 	}
 	return 0;
 }
@@ -963,17 +966,20 @@ admin_switch_off(struct req *r, const struct subject *who,
  * switches off an account's method (type NULL: every active method,
  * contract §10.7): for a customer locked out of it.  Audited with both
  * accounts named, one row per method, and the account's one notice
- * queued, in the transaction of the change (contract §9.3).
+ * queued, in the transaction of the change (contract §9.3).  off (or
+ * NULL) gets the methods switched off, in the order of their audit rows.
  */
 enum err
 mfa_admin_off(struct req *r, const struct subject *who, const char *type,
-    long long actor)
+    long long actor, struct methods *off)
 {
 	struct methods	 ms;
 	char		 to[4 * MAX_EMAIL + 1];
 	enum err	 e = E_NONE;
 	int		 rc;
 
+	if (off != NULL)
+		off->n = 0;
 	if (type != NULL && method_offered(type) == NULL)
 		e = E_MFA_TYPE_NOT_FOUND;
 	else if ((rc = db_contact(who, to, sizeof(to))) < 0)
@@ -986,7 +992,7 @@ mfa_admin_off(struct req *r, const struct subject *who, const char *type,
 	    methods_active(&ms) == 0)
 		e = E_MFA_TYPE_NOT_FOUND;
 	/* A rescued account starts afresh: no lockout left. */
-	else if (admin_switch_off(r, who, &ms, type, actor) != 0 ||
+	else if (admin_switch_off(r, who, &ms, type, actor, off) != 0 ||
 	    db_mfa_lock_clear(who) != 0 ||
 	    outbox_add(r, who, to, NOTICE_ADMIN_OFF) != 0)
 		e = E_MFA_DEACTIVATION_FAILED;
@@ -998,6 +1004,8 @@ mfa_admin_off(struct req *r, const struct subject *who, const char *type,
 	if (e == E_NONE)
 		return E_NONE;
 	db_rollback();
+	if (off != NULL)
+		off->n = 0;
 	(void)audit(r, who->side, who->id, actor, "admin_deactivate", type, e);
 	return e;
 }

@@ -7,7 +7,8 @@
  *   seed-demo                          the demo customer and user (idempotent)
  *   create-user EMAIL FIRST LAST       a back-office user; password on stdin
  *   reset-password EMAIL               a user's password; revokes their tokens
- *   mfa-off customer|user EMAIL TYPE   switch off an account's MFA method
+ *   mfa-off customer|user EMAIL [TYPE] switch off an account's MFA method
+ *                                      (no TYPE: every active one)
  *   set-locale customer|user EMAIL LOCALE|-  the language of its mails
  *   audit [N]                          the last N audit rows (default 20)
  *   send-outbox                        hand over every due notice (cron)
@@ -216,13 +217,18 @@ cmd_set_locale(char *argv[])
 	return 0;
 }
 
+/* One method, or with no TYPE every active one (contract §10.7): a line
+ * and an audit row per method switched off, one notice. */
 static int
-cmd_mfa_off(char *argv[])
+cmd_mfa_off(int argc, char *argv[])
 {
 	struct subject	 who;
+	struct methods	 off;
 	struct req	 r;
 	char		 name[MAX_EMAIL + 1];
+	const char	*type = argc == 3 ? argv[2] : NULL;
 	enum err	 e;
+	size_t		 i;
 
 	if (strcmp(argv[0], "customer") == 0)
 		who.side = SIDE_STOREFRONT;
@@ -233,14 +239,18 @@ cmd_mfa_off(char *argv[])
 	if ((who.id = account_id(who.side, argv[1], name)) <= 0)
 		return who.id == 0 ? fail("no such account") : -1;
 	local_req(&r, SIDE_BACKEND, 0);
-	switch ((e = mfa_admin_off(&r, &who, argv[2], 0))) {
+	switch ((e = mfa_admin_off(&r, &who, type, 0, &off))) {
 	case E_NONE:
-		printf("%s %s: %s switched off\n", argv[0], name, argv[2]);
+		for (i = 0; i < off.n; i++)
+			printf("%s %s: %s switched off\n", argv[0], name,
+			    off.m[i].type);
 		/* The notice it queued, as a request hands over its own. */
 		outbox_after(&r);
 		return 0;
 	case E_MFA_TYPE_NOT_FOUND:
-		return fail("that method is not offered or not active");
+		return fail(type != NULL ?
+		    "that method is not offered or not active" :
+		    "no method is active");
 	default:
 		return fail("cannot switch it off (see the log above)");
 	}
@@ -375,7 +385,7 @@ usage(FILE *out, int status)
 	fprintf(out, "usage: %s seed-demo\n"
 	    "       %s create-user EMAIL FIRST LAST   (password on stdin)\n"
 	    "       %s reset-password EMAIL           (password on stdin)\n"
-	    "       %s mfa-off customer|user EMAIL TYPE\n"
+	    "       %s mfa-off customer|user EMAIL [TYPE]\n"
 	    "       %s set-locale customer|user EMAIL LOCALE|-\n"
 	    "       %s audit [N]\n"
 	    "       %s send-outbox\n"
@@ -404,7 +414,7 @@ main(int argc, char *argv[])
 	if (!((strcmp(cmd, "seed-demo") == 0 && argc == 2) ||
 	    (strcmp(cmd, "create-user") == 0 && argc == 5) ||
 	    (strcmp(cmd, "reset-password") == 0 && argc == 3) ||
-	    (strcmp(cmd, "mfa-off") == 0 && argc == 5) ||
+	    (strcmp(cmd, "mfa-off") == 0 && (argc == 4 || argc == 5)) ||
 	    (strcmp(cmd, "set-locale") == 0 && argc == 5) ||
 	    (strcmp(cmd, "audit") == 0 && argc <= 3) ||
 	    (strcmp(cmd, "send-outbox") == 0 && argc == 2) ||
@@ -431,7 +441,7 @@ main(int argc, char *argv[])
 	else if (strcmp(cmd, "reset-password") == 0)
 		rc = cmd_reset_password(argv + 2);
 	else if (strcmp(cmd, "mfa-off") == 0)
-		rc = cmd_mfa_off(argv + 2);
+		rc = cmd_mfa_off(argc - 2, argv + 2);
 	else if (strcmp(cmd, "set-locale") == 0)
 		rc = cmd_set_locale(argv + 2);
 	else if (strcmp(cmd, "audit") == 0)

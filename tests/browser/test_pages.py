@@ -1,16 +1,22 @@
 """The www/ pages in a real browser (Debian's Chromium through Selenium).
 
-One customer's way through the pages: register, sign in, switch e-mail MFA
+First the mailbox links: shown while mailbox.html is there, hidden (also
+before the probe answers) when Chromium blocks that URL.  Then one
+customer's way through the pages: register (no locale), sign in, switch e-mail MFA
 on with the code read from the mailbox page, change the profile through the
 code prompt (a wrong code first, then one it asks the server to send, and a
 second request too soon, 5912), make recovery codes and use one in the code
 prompt, switch MFA off, switch it on again and lock
 the account with wrong codes (5911), sign out; then the back office: sign
 in, users (paged with Next and Previous; status badges, addresses and
-dates one line high at 1280, 390 and 375 px), the rescue form that switches the locked customer's method off,
-the user's own MFA page; last, a second customer enrols an authenticator
-app from the MFA page (the key read from the page, codes computed here with
-python3-pyotp) and makes a protected change with an app code.  Each step asserts on what the page shows
+dates one line high at 1280, 390 and 375 px), the rescue form that switches the locked customer's methods off (every
+active method: no type sent; then one by name), a user added with a
+language (shown after the name), the user's own MFA page; last, a second
+customer registered with German mails enrols an authenticator app from the
+MFA page (the key read from the page, codes computed here with
+python3-pyotp), gets the German notice, makes a protected change with an
+app code that switches the language to English, and the back office
+switches its totp off by name.  Each step asserts on what the page shows
 and saves a screenshot under tests/out/browser/; phone-width screenshots
 check that nothing overflows sideways.  The pages' HTML and JS are also
 checked for what the Content-Security-Policy forbids (inline scripts and
@@ -289,6 +295,32 @@ class Pages:
             self.d.set_window_size(*wh)
             self.phone = False
 
+    def last_exchange(self):
+        """(request body, response body) of the newest exchange in the page's
+        log, parsed from its JSON (None where there is none)."""
+        import json
+        texts = self.d.execute_script(
+            "const e = document.querySelector('#exchanges .exchange');"
+            "return e ? [e.querySelector('pre.req').textContent,"
+            " e.querySelector('pre.res').textContent] : null;")
+        check(texts, "an exchange in the log")
+        return tuple(json.loads(t.split("\n\n", 1)[1]) if "\n\n" in t else None
+                     for t in texts)
+
+    def choose(self, css, value):
+        from selenium.webdriver.support.select import Select
+        Select(self.el(css)).select_by_value(value)
+
+    def dev_mailbox_checked(self, state):
+        """Waits for page.js's probe of mailbox.html to give `state`."""
+        self.wait(lambda d: d.execute_script(
+            "const r = document.documentElement;"
+            "return 'mailboxChecked' in r.dataset ? r.dataset.mailbox : null;") == state,
+            f"the mailbox probe says {state}")
+
+    def shown(self, css):
+        return [e for e in self.d.find_elements(self.By.CSS_SELECTOR, css) if e.is_displayed()]
+
     def last_request_id(self):
         """X-Request-Id of the newest exchange in the page's log."""
         return self.d.execute_script(
@@ -354,7 +386,46 @@ class Story:
         p.go("index.html")
         check("try the API" in p.text_of("h1"), "index heading")
         check(p.d.find_elements(p.By.CSS_SELECTOR, 'nav a[href="mailbox.html"]'), "navigation")
+        p.dev_mailbox_checked("on")
+        check(p.shown('nav a[href="mailbox.html"]') and p.shown("#h-dev"),
+              "the mailbox page is there: its links are shown")
         p.shot("index")
+
+    def dev_links(self):
+        """The mailbox links (README "Manual testing"): hidden until
+        page.js's HEAD of mailbox.html answers 200, so an installed tree
+        (make install leaves the page out) shows no dead link.  Here the
+        probe is made to fail (Chromium blocks the URL; a missing page's
+        404 does the same: anything but 200 hides)."""
+        p = self.p
+        p.d.execute_cdp_cmd("Network.enable", {})
+        p.d.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/mailbox.html*"]})
+        try:
+            p.d.execute_script("sessionStorage.removeItem('glue-mfa.mailbox')")
+            for page in ("index.html", "mfa.html", "office-mfa.html"):
+                p.go(page)
+                p.dev_mailbox_checked("off")
+                check(not p.shown('a[href="mailbox.html"]') and not p.shown("[data-dev]"),
+                      f"{page}: no mailbox link shown when the mailbox does not answer")
+                check(p.d.find_elements(p.By.CSS_SELECTOR, 'a[href="mailbox.html"]'),
+                      f"{page}: the links are there, hidden")
+            p.shot("no-mailbox-links")
+            # Before any answer (no data-mailbox yet) the style sheet
+            # hides them: no link shows and then goes.
+            check(p.d.execute_script(
+                "const r = document.documentElement; const v = r.dataset.mailbox;"
+                "delete r.dataset.mailbox;"
+                "const a = document.querySelector('nav a[href=\"mailbox.html\"]');"
+                "const d = getComputedStyle(a.closest('.navgroup')).display;"
+                "r.dataset.mailbox = v; return d;") == "none",
+                "hidden before the probe answers")
+            check(p.d.execute_script("return sessionStorage.getItem('glue-mfa.mailbox')") == "off",
+                  "the answer kept for the tab")
+        finally:
+            p.d.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+        p.go("index.html")
+        p.dev_mailbox_checked("on")
+        check(p.shown('nav a[href="mailbox.html"]'), "shown again once the page is there")
 
     def register(self):
         p = self.p
@@ -374,6 +445,10 @@ class Story:
         msg = p.wait_text("#msg", r"Registered as DE--\d+", "registered").text
         self.ref = re.search(r"DE--\d+", msg).group(0)
         p.wait_text("#exchanges .exchange .badge", r"^201$", "201 in the log")
+        req, res = p.last_exchange()
+        check("locale" not in req["data"]["attributes"] and
+              res["data"]["attributes"]["locale"] is None,
+              "the default language sends no locale; none stored")
         check(p.el("#exchanges .exchange pre.req").text.count("••••••") == 2,
               "passwords hidden in the logged request")
         p.shot("register")
@@ -423,6 +498,9 @@ class Story:
         p = self.p
         p.go("profile.html")
         p.wait(lambda d: p.el("#firstName").get_attribute("value") == "Browser", "profile loaded")
+        check(p.el("#locale").get_attribute("value") == "" and p.d.execute_script(
+            "return !document.querySelector('#locale').options[0].disabled"),
+            "no locale: the default chosen")
         p.fill("#firstName", "Changed")
         p.click("#profile button[type=submit]")
         p.el("#code-dialog[open]", "the code prompt")
@@ -661,19 +739,78 @@ class Story:
         check(not bad, f"users table at {width}: " + "; ".join(bad[:5]))
 
     def office_rescue(self):
+        """The default "Every active method" sends no type (contract §10.7);
+        then one method by name, and an unknown customer."""
         p = self.p
         p.go("office-rescue.html")
+        p.wait(lambda d: len(d.find_elements(p.By.CSS_SELECTOR, "#type option")) >= 3,
+               "the methods listed")
+        check(p.el("#type").get_attribute("value") == "", "every method is the default")
         p.fill("#customerReference", self.ref)
         p.click("#rescue button[type=submit]")
-        p.wait_text("#msg", r"email is switched off for customer " + self.ref, "rescued")
+        p.wait_text("#msg", r"Every active method is switched off for customer " + self.ref,
+                    "rescued")
         p.wait_text("#exchanges .exchange .badge", r"^204$", "204 in the log")
+        req, _ = p.last_exchange()
+        check(req["data"]["attributes"] == {"customerReference": self.ref},
+              f"sent without a type: {req}")
         p.shot("office-rescued")
         p.click("#rescue button[type=submit]")
-        p.wait_text("#msg", r"not switched on for this customer", "5906 in plain words")
+        p.wait_text("#msg", r"no method is switched on for this customer", "5906 in plain words")
+        p.choose("#type", "email")
+        p.click("#rescue button[type=submit]")
+        p.wait_text("#msg", r"email is not switched on for this customer", "5906 for one method")
+        req, _ = p.last_exchange()
+        check(req["data"]["attributes"] == {"customerReference": self.ref, "type": "email"},
+              f"sent with its type: {req}")
         p.fill("#customerReference", "DE--999999999")
         p.click("#rescue button[type=submit]")
         p.wait_text("#msg", r"no customer has that reference", "5907 in plain words")
         p.shot("office-rescue")
+
+    def office_rescue_one(self):
+        """The app customer's totp switched off by name: the others stay."""
+        p = self.p
+        p.go("office-rescue.html")
+        p.wait(lambda d: d.find_elements(p.By.CSS_SELECTOR, '#type option[value="totp"]'),
+               "totp listed")
+        p.choose("#type", "totp")
+        p.fill("#customerReference", self.app_ref)
+        p.click("#rescue button[type=submit]")
+        p.wait_text("#msg", r"^totp is switched off for customer " + self.app_ref, "rescued")
+        req, _ = p.last_exchange()
+        check(req["data"]["attributes"] == {"customerReference": self.app_ref, "type": "totp"},
+              f"sent with its type: {req}")
+
+    def office_user_locale(self):
+        """A user added with a language: the form sends locale, the list
+        shows it after the name, the table still one line per value."""
+        p = self.p
+        name = f"browser-de-{RUN}@example.com"
+        p.go("office-users.html")
+        p.wait_text('#users tr[data-user="admin@example.com"]', r"\(you\)", "admin listed")
+        p.fill("#username", name)
+        p.fill("#adduser #firstName", "Dora")
+        p.fill("#adduser #lastName", "Deutsch")
+        p.fill("#adduser #password", PASSWORD)
+        p.choose("#adduser #locale", "de_DE")
+        p.click("#adduser button[type=submit]")
+        p.wait_text("#add-msg", re.escape(f"Added {name}"), "added")
+        req, res = p.last_exchange()
+        check(req["data"]["attributes"].get("locale") == "de_DE" and
+              res["data"]["attributes"]["locale"] == "de_DE", "sent and stored as de_DE")
+        for _ in range(20):     # the newest user is on the last page
+            if not p.el("#next").is_enabled():
+                break
+            info = p.text_of("#pageinfo")
+            p.click("#next")
+            p.wait(lambda d: p.text_of("#pageinfo") != info, "the next page")
+        row = p.wait_text(f'#users tr[data-user="{name}"]', r"Dora Deutsch · de_DE",
+                          "the locale after the name")
+        check(row.find_element(p.By.CSS_SELECTOR, ".locale").get_attribute("title"),
+              "the locale explained in its title")
+        self.one_line_cells("1280 px, with a locale")
+        p.shot("office-users-locale")
 
     def office_mfa(self):
         p = self.p
@@ -697,9 +834,14 @@ class Story:
         p.fill("#email", email)
         p.fill("#password", PASSWORD)
         p.fill("#confirmPassword", PASSWORD)
+        p.choose("#locale", "de_DE")     # Deutsch: the mails in German
         p.click("#acceptedTerms")
         p.click("#register button[type=submit]")
-        p.wait_text("#msg", r"Registered as DE--\d+", "registered")
+        msg = p.wait_text("#msg", r"Registered as DE--\d+", "registered").text
+        self.app_ref = re.search(r"DE--\d+", msg).group(0)
+        req, res = p.last_exchange()
+        check(req["data"]["attributes"].get("locale") == "de_DE" and
+              res["data"]["attributes"]["locale"] == "de_DE", "locale sent and stored")
         p.go(f"signin.html?email={email}")
         p.fill("#password", PASSWORD + Keys.ENTER)
         p.wait_text("#signed-in", re.escape(email), "signed in")
@@ -726,9 +868,25 @@ class Story:
                     "totp activated")
         check(not p.d.find_elements(p.By.CSS_SELECTOR, "#secret-totp"), "the key is gone")
         p.shot("mfa-totp-activated")
+        # The notice of it, in the account's language.
+        if p.mail is None:
+            p.d.switch_to.new_window("tab")
+            p.mail = p.d.current_window_handle
+        else:
+            p.d.switch_to.window(p.mail)
+        p.go(f"mailbox.html?to={email}")
+        p.click("#reload")
+        p.wait_text("#mails tbody tr", "Multi-Faktor-Authentifizierung eingeschaltet",
+                    "the switched-on notice in German")
+        p.shot("mailbox-german-notice")
+        p.d.switch_to.window(p.main)
         p.go("profile.html")
         p.wait(lambda d: p.el("#firstName").get_attribute("value") == "App", "profile loaded")
+        check(p.el("#locale").get_attribute("value") == "de_DE", "the locale shown")
+        check(p.d.execute_script("return document.querySelector('#locale').options[0].disabled"),
+              "a locale once set cannot be cleared: no default to choose")
         p.fill("#firstName", "Scanned")
+        p.choose("#locale", "en_US")    # English from now on
         p.click("#profile button[type=submit]")
         p.el("#code-dialog[open]", "the code prompt")
         p.click("#code-send")
@@ -739,6 +897,10 @@ class Story:
         p.wait_text("#msg", r"^Saved\.$", "saved with an app code")
         req = p.el("#exchanges .exchange pre.req").text
         check(f"X-MFA-Code: {code}" in req, "the PATCH carried the app code")
+        body, res = p.last_exchange()
+        check(body["data"]["attributes"] == {"firstName": "Scanned", "locale": "en_US"} and
+              res["data"]["attributes"]["locale"] == "en_US", f"only the changes sent: {body}")
+        check(p.el("#locale").get_attribute("value") == "en_US", "English shown")
 
     def phone_pages(self):
         """Every page at phone width: nothing wider than the screen."""
@@ -833,6 +995,7 @@ def main():
 def steps(s):
     """The story, in order: each step relies on the ones before it."""
     return (("index page", s.index),
+            ("mailbox links hidden when the mailbox page is not there", s.dev_links),
             ("register a customer", s.register),
             ("sign in", s.sign_in),
             ("activate e-mail MFA", s.activate),
@@ -845,8 +1008,10 @@ def steps(s):
             ("back-office sign-in", s.office_sign_in),
             ("back-office users", s.office_users),
             ("back-office rescue of the locked-out customer", s.office_rescue),
+            ("back-office user added with a language", s.office_user_locale),
             ("back-office MFA page", s.office_mfa),
-            ("enrol an authenticator app", s.totp),
+            ("enrol an authenticator app (a customer with German mails)", s.totp),
+            ("back-office rescue of one method by name", s.office_rescue_one),
             ("every page fits a phone screen", s.phone_pages),
             ("no CSP violations or script errors", s.console_clean))
 

@@ -14,11 +14,13 @@ from backend_helpers import (ADMIN_NAME, ADMIN_PASSWORD, BE, CODE_HEADER, all_us
                              SUBJECT_ADMIN_OFF, admin_token, assert_invalid_grant,
                              assert_invalid_token, assert_notification,
                              assert_refresh_refused, audit_rows, cli,
-                             describe_run, enable_mfa, mail_mark, mails_since,
-                             max_audit_id, mfa_status, new_user, one_mail_since,
+                             describe_run, enable_mfa, fresh_code, mail_mark,
+                             mails_since, max_audit_id, mfa_post, mfa_status,
+                             new_user, one_mail_since,
                              password_grant, refresh_grant, sign_in,
                              unique_username, user_attrs, user_id, users_post)
 from effects import login_failure_counted, unchanged
+from test_mfa_totp import clk  # noqa: F401 (fixture)
 
 TOOL = "glue-mfa-admin"
 # An mfa-off refused for an inactive or unknown method: audited as a refusal.
@@ -260,6 +262,66 @@ def test_mfa_off_unknown_account_is_exit_1():
     assert mfa_status(c.access, prefix="") == "activated"
 
 
+def test_mfa_off_without_type_switches_off_every_method(clk):
+    """No TYPE (contract §10.7, as the rescue without a type): every active
+    method off in one run, a line and an audit row per method, one
+    notification; again, nothing is active: exit 1, audited as a refusal."""
+    from test_backend_rescue import customer_acct
+    from test_mfa_totp import enrol, totp_row
+    c = new_customer().signed_in()
+    enable_mfa(c.access, c.email, prefix="")
+    a = customer_acct(c)
+    enrol(a, clk, code=fresh_code(c.access, c.email, prefix=""))
+    cid = int(c.ref[len("DE--"):])
+    methods = "SELECT type, status FROM mfa_methods WHERE side = 0 AND account_id = %d " \
+              "ORDER BY type" % cid
+    assert db_query(methods) == [["email", "2"], ["totp", "2"]]
+    mark, audit_mark = mail_mark(), max_audit_id()
+    ok(cli("mfa-off", "customer", c.email),
+       "customer %s: email switched off\ncustomer %s: totp switched off\n" % (c.email, c.email))
+    assert db_query(methods) == [["email", "0"], ["totp", "0"]]
+    assert totp_row(a) is None
+    rows = audit_rows("id > %d" % audit_mark)
+    assert [(x["side"], x["account_id"], x["actor_id"], x["action"], x["method"],
+             x["result"], x["error_code"], x["client_address"]) for x in rows] == [
+        ("0", str(cid), None, "admin_deactivate", m, "success", None, "local")
+        for m in ("email", "totp")], rows
+    assert rows[0]["request_id"] == rows[1]["request_id"], rows
+    assert RID_RE.match(rows[0]["request_id"]), rows
+    assert [str(m["Subject"]) for m in mails_since(c.email, mark)] == [SUBJECT_ADMIN_OFF]
+    assert_notification(one_mail_since(c.email, mark, SUBJECT_ADMIN_OFF))
+    assert mfa_status(c.access, prefix="") == "deactivated"
+    assert mfa_status(c.access, "totp", prefix="") == "deactivated"
+    # Nothing left on: a refusal, audited without a method, nothing changed.
+    audit_mark = max_audit_id()
+    with unchanged(side="storefront", account_id=cid, audit=[MFA_OFF_REFUSED]):
+        failed(cli("mfa-off", "customer", c.email), "no method is active")
+    rows = audit_rows("id > %d" % audit_mark)
+    assert [(x["account_id"], x["action"], x["method"], x["result"], x["error_code"])
+            for x in rows] == [(str(cid), "admin_deactivate", None, "failure", "5906")], rows
+
+
+def test_mfa_off_without_type_for_a_user_with_one_method():
+    u = new_user().signed_in()
+    enable_mfa(u.access, u.username)
+    mark = mail_mark()
+    ok(cli("mfa-off", "user", u.username), "user %s: email switched off\n" % u.username)
+    assert mfa_status(u.access) == "deactivated"
+    assert [str(m["Subject"]) for m in mails_since(u.username, mark)] == [SUBJECT_ADMIN_OFF]
+
+
+def test_mfa_off_without_type_leaves_a_pending_method_and_refuses():
+    """A method whose activation is pending is not active: with nothing
+    else on, the run is refused (exit 1) and the pending method stays."""
+    u = new_user().signed_in()
+    r = mfa_post("multi-factor-auth-type-activate", u.access)
+    assert r.status == 204, r.describe()
+    assert mfa_status(u.access) == "activation is pending"
+    with untouched(users=[u.username], audit=[MFA_OFF_REFUSED]):
+        failed(cli("mfa-off", "user", u.username), "no method is active")
+    assert mfa_status(u.access) == "activation is pending"
+
+
 def test_mfa_off_unknown_account_kind_is_refused():
     with untouched(users=[ADMIN_NAME]):
         p = cli("mfa-off", "admin", ADMIN_NAME, "email")
@@ -369,7 +431,8 @@ def test_check_sql_prepares_every_statement():
 @pytest.mark.parametrize("args", [
     (), ("frobnicate",), ("seed-demo", "extra"), ("create-user", "a@example.com"),
     ("create-user", "a@example.com", "A", "B", "C"), ("reset-password",),
-    ("mfa-off", "user", "a@example.com"), ("audit", "1", "2"),
+    ("mfa-off", "user"), ("mfa-off", "user", "a@example.com", "email", "x"),
+    ("audit", "1", "2"),
     ("check-sql", "extra"), ("send-outbox", "extra"), ("outbox", "1", "2"),
     ("outbox-retry", "extra"), ("--help", "extra"), ("help", "audit"), ("-h", "-h"),
     ("-help",), ("--HELP",), ("Help",),
@@ -382,6 +445,15 @@ def test_usage_errors_exit_2(args):
         describe_run(p)
 
 
+USAGE = ["seed-demo",
+         "create-user EMAIL FIRST LAST   (password on stdin)",
+         "reset-password EMAIL           (password on stdin)",
+         "mfa-off customer|user EMAIL [TYPE]",
+         "set-locale customer|user EMAIL LOCALE|-",
+         "audit [N]", "send-outbox", "outbox [N]", "outbox-retry", "check-sql",
+         "help | -h | --help"]
+
+
 @pytest.mark.parametrize("args", [("--help",), ("-h",), ("help",)])
 def test_help_prints_the_usage_on_stdout_with_exit_0(args):
     """Asked for, the usage goes to stdout and the exit status is 0, with no
@@ -390,10 +462,8 @@ def test_help_prints_the_usage_on_stdout_with_exit_0(args):
         p = cli(*args, config=False, env_extra={"MFA_CONFIG": "/nonexistent/x.conf"})
     assert p.returncode == 0, describe_run(p)
     assert p.stderr == "", describe_run(p)
-    lines = p.stdout.splitlines()
-    assert lines[0] == "usage: %s seed-demo" % TOOL, describe_run(p)
-    assert lines[-1] == "       %s help | -h | --help" % TOOL, describe_run(p)
-    assert len(lines) == 11, describe_run(p)
+    assert p.stdout == "".join(("usage: " if i == 0 else "       ") + TOOL + " " + x + "\n"
+                               for i, x in enumerate(USAGE)), describe_run(p)
     # The same text as after a usage error, there on stderr.
     bad = cli("frobnicate", config=False)
     assert bad.returncode == 2 and bad.stderr == p.stdout, describe_run(bad)

@@ -187,8 +187,9 @@ async function activate(type, btn) {
 	else if (answer)
 		say(msg, 'ok', `Add the key to your authenticator app, then enter the code it shows below to switch ${type} on.`);
 	else if (ex.status === 204)
-		say(msg, 'ok', `A code was sent for ${type}. Enter it below to switch the method on (`,
-		    h('a', { href: 'mailbox.html', target: '_blank', rel: 'noopener', text: 'mailbox' }), ').');
+		say(msg, 'ok', `A code was sent for ${type}. Enter it below to switch the method on`,
+		    h('span', { 'data-dev': true }, ' (',
+			h('a', { href: 'mailbox.html', target: '_blank', rel: 'noopener', text: 'mailbox' }), ')'), '.');
 	else
 		showError(msg, ex, 'Not started:');
 	await load(true);

@@ -1,7 +1,7 @@
 // office-users.html: GET /backend/users a page at a time (Previous and Next
 // follow the answer's links.prev and links.next, contract §10.10), and the
-// protected writes POST /backend/users and PATCH /backend/users/{uuid}
-// (block, unblock).
+// protected writes POST /backend/users (with the locale of the user's
+// mails, contract §10.9) and PATCH /backend/users/{uuid} (block, unblock).
 import { h, $, say, busy, values, clear, cell } from './dom.js';
 import { call, doc, session, showError } from './api.js';
 import { frame, requireSession, fieldErrors } from './page.js';
@@ -47,7 +47,9 @@ function row(u, self) {
 	const next = a.status === 'active' ? 'blocked' : 'active';
 	return h('tr', { dataset: { user: a.username } },
 	    cell('User', h('strong', { class: 'ellipsis', title: a.username, text: a.username }),
-		h('span', { class: 'sub', text: `${a.firstName} ${a.lastName}${self ? ' (you)' : ''}` })),
+		h('span', { class: 'sub', text: `${a.firstName} ${a.lastName}${self ? ' (you)' : ''}` },
+		    a.locale ? h('span', { class: 'locale', title: 'The language of the mails (locale)',
+			text: ` · ${a.locale}` }) : null)),
 	    cell('Status', h('span', { class: `status ${a.status === 'active' ? 'activated' : 'deactivated'}`, text: a.status })),
 	    cell('Created', h('time', { class: 'nowrap', datetime: a.createdAt, title: a.createdAt,
 		text: a.createdAt.slice(0, 10) })),
@@ -76,10 +78,13 @@ form.addEventListener('submit', (ev) => {
 	ev.preventDefault();
 	busy(form, async () => {
 		const v = values(form);
+		const attrs = { username: v.username, firstName: v.firstName,
+			lastName: v.lastName, password: v.password };
+		if (v.locale)	/* none: the server's default_locale */
+			attrs.locale = v.locale;
 		say(addMsg, 'busy', 'Adding…');
 		const ex = await protectedCall({ side: 'backend', method: 'POST', path: 'users',
-			body: doc('users', { username: v.username, firstName: v.firstName,
-				lastName: v.lastName, password: v.password }),
+			body: doc('users', attrs),
 			summary: (x) => x.status === 201 ? `User ${x.json.data.attributes.username} added.` : null },
 		    'Adding a user');
 		fieldErrors(form, ex);

@@ -21,7 +21,7 @@ const NAV = [
 	]],
 	['Development', [
 		['mailbox.html', 'Mailbox'],
-	]],
+	], true],
 ];
 
 function here() {
@@ -32,7 +32,7 @@ function here() {
 function nav() {
 	const cur = here();
 	return h('nav', { 'aria-label': 'Pages' },
-	    NAV.map(([group, links]) => h('div', { class: 'navgroup' },
+	    NAV.map(([group, links, dev]) => h('div', { class: 'navgroup', 'data-dev': dev },
 		h('span', { class: 'navhead', text: group }),
 		h('ul', {}, links.map(([href, label]) => h('li', {},
 		    h('a', { href, 'aria-current': href === cur ? 'page' : null, text: label })))))));
@@ -66,6 +66,47 @@ function logAside() {
 	    h('div', { id: 'exchanges', 'aria-live': 'polite' }));
 }
 
+// The development mailbox page (mailbox.html, with its program) is left
+// out of `make install`.  Links to it (a[href="mailbox.html"] and what is
+// marked data-dev) stay hidden by the style sheet until <html
+// data-mailbox="on">: the last answer known in this tab is applied at
+// once (no link appears and goes), then one HEAD of mailbox.html per page
+// load says whether the page is there.  Anything but a 200 (a 404, a
+// network error) hides them.  Where the page is there but dev_mailbox is
+// off, the page itself says so.  Installed pages never ask the
+// development program anything (tests/e2e/test_install.py).
+const MAILBOX_KEY = 'glue-mfa.mailbox';
+
+function mailboxState(on) {
+	document.documentElement.dataset.mailbox = on ? 'on' : 'off';
+	document.documentElement.dataset.mailboxChecked = '';	/* the probe answered */
+	try {
+		sessionStorage.setItem(MAILBOX_KEY, on ? 'on' : 'off');
+	} catch (e) {
+		/* storage refused: the probe of each page still decides */
+	}
+}
+
+export async function mailboxLinks() {
+	let known = null, on = false;
+	try {
+		known = sessionStorage.getItem(MAILBOX_KEY);
+	} catch (e) {
+		known = null;
+	}
+	if (known === 'on')
+		document.documentElement.dataset.mailbox = 'on';
+	try {
+		const res = await fetch(new URL('mailbox.html', document.baseURI).href,
+		    { method: 'HEAD', cache: 'no-store', credentials: 'omit', redirect: 'error' });
+		on = res.status === 200;
+	} catch (e) {
+		on = false;
+	}
+	mailboxState(on);
+	return on;
+}
+
 // Builds the frame around the page's <main>.
 export function frame() {
 	const main = $('main');
@@ -83,6 +124,7 @@ export function frame() {
 	document.body.prepend(skip, header);
 	renderWho();
 	document.addEventListener('glue-session', renderWho);
+	mailboxLinks();
 }
 
 // For pages that need a signed-in account: a notice with a link to the

@@ -1,18 +1,27 @@
 // profile.html: the customer's own data (GET/PATCH /customers/{ref}) and
 // the password change (PATCH /customer-password/{ref}); both writes are
-// protected actions (contract §4.3) and go through the code prompt.
-import { $, say, busy, values } from './dom.js';
+// protected actions (contract §4.3) and go through the code prompt.  The
+// locale (contract §10.9) is the language of the customer's mails.
+import { h, $, say, busy, values } from './dom.js';
 import { call, doc, session, saveSession, showError } from './api.js';
 import { frame, requireSession, fieldErrors } from './page.js';
 import { protectedCall } from './prompt.js';
 
 frame();
 const form = $('#profile'), pw = $('#password'), msg = $('#msg'), pwMsg = $('#pw-msg');
-const FIELDS = ['salutation', 'firstName', 'lastName', 'email'];
+const FIELDS = ['salutation', 'firstName', 'lastName', 'email', 'locale'];
+// Selects whose empty choice is never sent (PATCH keeps what is absent).
+const OPTIONAL = ['salutation', 'locale'];
 let current = null;
 
 function fill(attrs) {
 	current = attrs;
+	const locale = form.elements.locale;
+	// A locale the list does not name (de_AT, set elsewhere) is shown as it is.
+	if (attrs.locale && !Array.from(locale.options).some((o) => o.value === attrs.locale))
+		locale.append(h('option', { value: attrs.locale, text: attrs.locale }));
+	// Once set, a locale cannot be cleared through the API: no "Default".
+	locale.options[0].disabled = !!attrs.locale;
 	for (const k of FIELDS)
 		form.elements[k].value = attrs[k] || '';
 }
@@ -39,7 +48,7 @@ form.addEventListener('submit', (ev) => {
 	busy(form, async () => {
 		const v = values(form), attrs = {};
 		for (const k of FIELDS)	/* only what changed is sent */
-			if (v[k] !== (current[k] || '') && !(k === 'salutation' && v[k] === ''))
+			if (v[k] !== (current[k] || '') && !(OPTIONAL.includes(k) && v[k] === ''))
 				attrs[k] = v[k];
 		if (!Object.keys(attrs).length) {
 			say(msg, 'info', 'Nothing changed.');

@@ -15,6 +15,8 @@ form.addEventListener('submit', (ev) => {
 			acceptedTerms: v.acceptedTerms };
 		if (v.salutation)
 			attrs.salutation = v.salutation;
+		if (v.locale)	/* none: the server's default_locale (contract §10.9) */
+			attrs.locale = v.locale;
 		say(msg, 'busy', 'Registering…');
 		const ex = await send({ method: 'POST', path: 'customers', body: doc('customers', attrs),
 			summary: (x) => x.status === 201 ? `Customer ${x.json.data.id} registered.` : null });
