@@ -936,6 +936,7 @@ test_cors(void)
 	const char *plain[] = { "HTTP_ORIGIN=https://shop.example", NULL };
 	const char *upper[] = { "HTTP_ORIGIN=https://SHOP.example", NULL };
 	const char *nul[] = { "HTTP_ORIGIN=null", NULL };
+	char	*saved = cfg.cors_allow_origins;
 
 	cfg.cors_allow_origins = "https://shop.example, http://127.0.0.1:9";
 	run_with(&prog, "OPTIONS", "/widgets", listed);
@@ -1002,6 +1003,7 @@ test_cors(void)
 	run_with(&prog, "OPTIONS", "/widgets", listed);
 	CHECK_STR(head_of(), "Status: 204 No Content\r\n" H_START H_FIXED
 	    "Allow: GET, HEAD, POST, OPTIONS\r\n\r\n");
+	cfg.cors_allow_origins = saved;
 }
 
 /* The query parameters (contract §10.10): after 415 and 406, before 413;
