@@ -84,8 +84,11 @@ function firstError(ex) {
 	return (ex.json && Array.isArray(ex.json.errors) && ex.json.errors[0]) || {};
 }
 
+// The JSON:API code; on the OAuth endpoints the "code" member their MFA
+// answers carry (contract §10.12).
 export function errorCode(ex) {
-	return String(firstError(ex).code || '');
+	const oauth = ex.json && !Array.isArray(ex.json.errors) && typeof ex.json.code === 'string';
+	return String(oauth ? ex.json.code : firstError(ex).code || '');
 }
 
 export function retryAfter(ex) {
