@@ -102,7 +102,7 @@ export function explain(ex) {
 	if (ex.networkError)
 		return `The server could not be reached (${ex.networkError}).`;
 	const e = firstError(ex);
-	let text = PLAIN[e.code];
+	let text = PLAIN[e.code] || PLAIN[errorCode(ex)];	/* OAuth's "code" (§10.12) */
 	if (!text && ex.json && ex.json.error)	/* OAuth (RFC 6749 §5.2) */
 		text = ex.json.error === 'invalid_grant' && ex.status === 400 ?
 		    'Wrong e-mail address or password.' :
