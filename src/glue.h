@@ -95,7 +95,7 @@ struct config {
 	long	 mail_failure_window;	/* seconds (contract §9.4) */
 	char	*totp_issuer;		/* otpauth:// issuer (contract §6) */
 	long	 totp_window;		/* steps either side accepted, 0-2 */
-	long	 mfa_at_sign_in;	/* 1: "on", a code at sign-in (§10.12) */
+	long	 mfa_at_sign_in;	/* 1: "on": a code at sign-in (§10.12) */
 	char	*protected_storefront;	/* comma-separated resource types */
 	char	*protected_backend;
 	char	*methods;		/* comma-separated method names */
@@ -891,8 +891,8 @@ struct req {
 	char		*out;
 	size_t		 outlen, outcap;
 	int		 guard_passed;		/* the MFA guard let it through */
-	int		 step_up;		/* 5900/5901 carry WWW-Authenticate
-						 * without R_AUTH (§10.12) */
+	/* 5900/5901 carry WWW-Authenticate without R_AUTH (§10.12). */
+	int		 step_up;
 	int		 notices;		/* notices it queued (outbox.c) */
 	int		 status;		/* its HTTP status, for the log */
 	char		 headers[512];		/* more header lines (CRLF ended) */
