@@ -17,7 +17,7 @@ import pytest
 from requests.structures import CaseInsensitiveDict
 
 from cgi_helpers import bin_dir, conf_with
-from conftest import api, assert_error, db_query, doc
+from conftest import api, assert_error, doc
 from effects import login_failure_counted
 from mfa_helpers import (BACKEND, CODE_LENGTHS, CODE_SUBJECT, STOREFRONT,
                          assert_5900, assert_5901, assert_5911, code_rows,
@@ -25,6 +25,7 @@ from mfa_helpers import (BACKEND, CODE_LENGTHS, CODE_SUBJECT, STOREFRONT,
                          mfa_account, new_code_since, patch_account, refused,
                          wrong)
 from test_mfa_recovery import SUBJECT_USED, new_set, used_slots
+from test_mfa_totp import clk, enrol  # noqa: F401 (fixture)
 
 STEP_UP_MISSING = ('Bearer error="insufficient_user_authentication", '
                    'error_description="A second factor is required: send a '
@@ -329,3 +330,20 @@ def test_per_side_switch(tmp_path):
     tokens_of(ENDPOINTS[0], sign_in(conf, ENDPOINTS[0], c))
     u = mfa_account(BACKEND)
     assert_missing(ENDPOINTS[2], sign_in(conf, ENDPOINTS[2], u))
+
+
+@pytest.mark.parametrize("ep", ENDPOINTS, ids=lambda e: e[0])
+def test_only_an_app_nothing_is_mailed_and_its_code_signs_in(on_conf, ep, clk):
+    """totp alone: 5900 with no mail and no code row; the app's code issues
+    the tokens and opens its grace window for the new token."""
+    c = ep[1].new_account()
+    app = enrol(c, clk)
+    with refused(c, "login", "5900"):
+        assert_missing(ep, sign_in(on_conf, ep, c))
+    code = app.code()
+    access, _ = tokens_of(ep, sign_in(on_conf, ep, c, code=code))
+    r = patch_account(c, code, token=access, first_name="App")
+    assert r.status == 200, r.describe()
+    # The same app code at another sign-in is spent: a wrong code.
+    with refused(c, "login", "5901", counted=1, type_=None):
+        assert_invalid(ep, sign_in(on_conf, ep, c, code=code))
