@@ -132,6 +132,28 @@ def tokens_of(ep, r):
     return r.json["access_token"], r.json["refresh_token"]
 
 
+def documented(ep, r):
+    """The answer's status, headers and (OAuth) body as www/openapi.json
+    describes the endpoint's."""
+    import jsonschema
+    from conftest import ROOT
+    with open(os.path.join(ROOT, "www", "openapi.json")) as f:
+        spec = json.load(f)
+    path = "/access-tokens" if ep[2] == "access-tokens" else "/token"
+    resp = spec["paths"][path]["post"]["responses"][str(r.status)]
+    if "$ref" in resp:
+        resp = spec["components"]["responses"][resp["$ref"].split("/")[-1]]
+    if r.status == 403:
+        assert "WWW-Authenticate" in resp.get("headers", {}), resp
+    if ep[2] != "access-tokens":
+        jsonschema.validate(r.json, spec["components"]["schemas"]["OAuthError"])
+        exs = [spec["components"]["examples"][e["$ref"].split("/")[-1]]
+               if "$ref" in e else e
+               for e in resp["content"][OAUTH_CT]["examples"].values()]
+        names = {e["value"]["code"] for e in exs if "code" in e["value"]}
+        assert r.json["code"] in names, (r.json, names)
+
+
 def assert_missing(ep, r):
     """403 5900 in the endpoint's shape, with the RFC 9470 challenge."""
     if ep[2] == "access-tokens":
@@ -144,6 +166,7 @@ def assert_missing(ep, r):
             r.describe()
     assert r.headers.get("WWW-Authenticate") == STEP_UP_MISSING, r.describe()
     assert "Retry-After" not in r.headers, r.describe()
+    documented(ep, r)
 
 
 def assert_invalid(ep, r):
@@ -154,6 +177,7 @@ def assert_invalid(ep, r):
         assert r.json == OAUTH_5901 and list(r.json) == list(OAUTH_5901), \
             r.describe()
     assert r.headers.get("WWW-Authenticate") == STEP_UP_INVALID, r.describe()
+    documented(ep, r)
 
 
 def new_code_row(before, after):
@@ -319,6 +343,7 @@ def test_wrong_codes_lock_and_the_lock_answers_5911(tmp_path, ep):
                           "Too many failed attempts. Please try again later.",
                           "code": "5911"}, r.describe()
         assert 1 <= int(r.headers["Retry-After"]) <= 300, r.describe()
+    documented(ep, r)
 
 
 def test_per_side_switch(tmp_path):
