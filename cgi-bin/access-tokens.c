@@ -1,6 +1,7 @@
 /*
  * POST /access-tokens: a customer signs in with e-mail and password
- * (contract §3.1); auth_login() has the rules.
+ * (contract §3.1), with X-MFA-Code when mfa_at_sign_in asks for it
+ * (§10.12); auth_login() has the rules.
  */
 #include "glue.h"
 
@@ -34,6 +35,15 @@ login(struct req *r)
 		return jsonapi_error(r, E_LOGIN_FAILED);
 	case LOGIN_LIMITED:
 		return jsonapi_error_retry(r, E_LOGIN_LIMIT, retry);
+	/* mfa_at_sign_in (contract §10.12): the step-up header too. */
+	case LOGIN_MFA_MISSING:
+		r->step_up = 1;
+		return jsonapi_error(r, E_MFA_CODE_MISSING);
+	case LOGIN_MFA_INVALID:
+		r->step_up = 1;
+		return jsonapi_error(r, E_MFA_CODE_INVALID);
+	case LOGIN_MFA_LOCKED:
+		return jsonapi_error_retry(r, E_MFA_LOCKED, retry);
 	default:
 		return jsonapi_db_error(r);
 	}

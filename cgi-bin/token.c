@@ -14,14 +14,24 @@
 
 #include "glue.h"
 
+/* RFC 6749 §5.2's body; code, when given, the JSON:API code (§10.12). */
 static int
-oauth_error(struct req *r, int status, const char *error, const char *desc)
+oauth_error_code(struct req *r, int status, const char *error,
+    const char *desc, const char *code)
 {
 	cJSON	*doc = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(doc, "error", error);
 	cJSON_AddStringToObject(doc, "error_description", desc);
+	if (code != NULL)
+		cJSON_AddStringToObject(doc, "code", code);
 	return http_send_json(r, status, doc);
+}
+
+static int
+oauth_error(struct req *r, int status, const char *error, const char *desc)
+{
+	return oauth_error_code(r, status, error, desc, NULL);
 }
 
 /*
@@ -50,6 +60,31 @@ oauth_tokens(struct req *r, struct issued *t)
 	rc = http_send_json(r, 200, doc);
 	wipe(t, sizeof(*t));
 	return rc;
+}
+
+/*
+ * mfa_at_sign_in (contract §10.12): RFC 6749 has no error for a missing
+ * second factor, so 403 with an error of our own, the JSON:API code in
+ * "code", and RFC 9470's challenge in WWW-Authenticate, as a protected
+ * resource answers 5900 and 5901 (§10.3).
+ */
+static int
+mfa_error(struct req *r, int invalid)
+{
+	cJSON	*doc = cJSON_CreateObject();
+
+	http_header(r, "WWW-Authenticate", invalid ?
+	    "Bearer error=\"insufficient_user_authentication\", "
+	    "error_description=\"The code in X-MFA-Code is not valid\"" :
+	    "Bearer error=\"insufficient_user_authentication\", "
+	    "error_description=\"A second factor is required: send a code "
+	    "in X-MFA-Code\"");
+	cJSON_AddStringToObject(doc, "error", invalid ? "invalid_mfa_code" :
+	    "mfa_required");
+	cJSON_AddStringToObject(doc, "error_description", invalid ?
+	    "X-MFA-Code is invalid." : "X-MFA-Code header is missing.");
+	cJSON_AddStringToObject(doc, "code", invalid ? "5901" : "5900");
+	return http_send_json(r, 403, doc);
 }
 
 static int
@@ -82,6 +117,16 @@ password_grant(struct req *r, const struct form *f)
 		http_header(r, "Retry-After", wait);
 		return oauth_error(r, 429, "invalid_grant",
 		    "Too many failed login attempts. Please try again later.");
+	case LOGIN_MFA_MISSING:
+		return mfa_error(r, 0);
+	case LOGIN_MFA_INVALID:
+		return mfa_error(r, 1);
+	case LOGIN_MFA_LOCKED:
+		snprintf(wait, sizeof(wait), "%ld", retry > 0 ? retry : 1);
+		http_header(r, "Retry-After", wait);
+		return oauth_error_code(r, 429, "invalid_grant",
+		    "Too many failed attempts. Please try again later.",
+		    "5911");
 	default:
 		return oauth_error(r, 503, "temporarily_unavailable",
 		    "Service temporarily unavailable.");

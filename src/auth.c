@@ -59,9 +59,9 @@ auth_bearer(struct req *r, enum auth_level level)
 	return 0;
 }
 
-/* Issues an access and a refresh token in family (0: a new family). */
-int
-auth_issue(struct req *r, long long account, unsigned long long family,
+/* Stores the tokens made in out in family (0: a new family). */
+static int
+store_tokens(struct req *r, long long account, unsigned long long family,
     struct issued *out)
 {
 	unsigned char	 h[HASH_BYTES];
@@ -71,8 +71,6 @@ auth_issue(struct req *r, long long account, unsigned long long family,
 		family = (random_u64() >> 1) | 1;
 	out->family = family;
 	out->account = account;
-	token_new(out->refresh);
-	token_new(out->access);
 	auth_token_hash(h, r->side, out->refresh);
 	if (db_refresh_insert(&who, family, h, r->now,
 	    r->now + cfg.refresh_token_ttl) != 0)
@@ -82,6 +80,16 @@ auth_issue(struct req *r, long long account, unsigned long long family,
 	    r->now + cfg.access_token_ttl) != 0)
 		return -1;
 	return 0;
+}
+
+/* Issues an access and a refresh token in family (0: a new family). */
+int
+auth_issue(struct req *r, long long account, unsigned long long family,
+    struct issued *out)
+{
+	token_new(out->refresh);
+	token_new(out->access);
+	return store_tokens(r, account, family, out);
 }
 
 /*
@@ -363,8 +371,12 @@ auth_refresh(struct req *r, const char *token, struct issued *t)
  * account, a blocked user and a wrong password answer alike, after the
  * same Argon2id work; so does a username outside the identity grammar
  * (contract §3.9), which is looked up only in its canonical form.
+ * Only then, with mfa_at_sign_in on, the second factor (contract §10.12,
+ * mfa_sign_in()): the tokens are made first, so that the code opens its
+ * grace window for the access token it lets be issued.
  * Audited.  Returns LOGIN_OK with *t issued, LOGIN_FAILED, LOGIN_LIMITED
- * with *retry, or -1 (database error).
+ * with *retry, LOGIN_MFA_MISSING, LOGIN_MFA_INVALID, LOGIN_MFA_LOCKED
+ * with *retry (nothing issued), or -1 (database error).
  */
 int
 auth_login(struct req *r, const char *username, const char *password,
@@ -372,6 +384,7 @@ auth_login(struct req *r, const char *username, const char *password,
 {
 	struct login_row lr;
 	struct login_scopes sc;
+	unsigned char	 h[HASH_BYTES];
 	char		 name[MAX_EMAIL + 1];
 	int		 rc, lim, ok, canonical;
 
@@ -396,9 +409,30 @@ auth_login(struct req *r, const char *username, const char *password,
 	if (!ok)
 		return login_failed(r, &sc, rc == 1 ? lr.id : 0, "login",
 		    E_LOGIN_FAILED) != 0 ? -1 : LOGIN_FAILED;
-	/* The tokens, the counts' end and the row: together or none. */
-	if (db_begin() != 0 || db_login_failure_clear(&sc) != 0 ||
-	    auth_issue(r, lr.id, 0, t) != 0 ||
+	token_new(t->refresh);
+	token_new(t->access);
+	auth_token_hash(h, r->side, t->access);
+	switch (mfa_sign_in(r, lr.id, h, retry)) {
+	case E_NONE:
+		break;
+	case E_MFA_CODE_MISSING:
+		wipe(t, sizeof(*t));
+		return LOGIN_MFA_MISSING;
+	case E_MFA_CODE_INVALID:
+		wipe(t, sizeof(*t));
+		return LOGIN_MFA_INVALID;
+	case E_MFA_LOCKED:
+		wipe(t, sizeof(*t));
+		return LOGIN_MFA_LOCKED;
+	default:
+		wipe(t, sizeof(*t));
+		return -1;
+	}
+	/* The tokens, the counts' end and the row: together or none (with
+	 * the code spent, when one was checked: its transaction is open). */
+	if ((!db_in_transaction() && db_begin() != 0) ||
+	    db_login_failure_clear(&sc) != 0 ||
+	    store_tokens(r, lr.id, 0, t) != 0 ||
 	    audit(r, r->side, lr.id, 0, "login", NULL, E_NONE) != 0)
 		goto fail;
 	fault_point("login-stored");
@@ -407,5 +441,6 @@ auth_login(struct req *r, const char *username, const char *password,
 	return LOGIN_OK;
 fail:
 	db_rollback();
+	wipe(t, sizeof(*t));
 	return -1;
 }

@@ -19,7 +19,7 @@
 
 struct config cfg;
 
-enum ktype { K_STR, K_UINT, K_LONG, K_CHOICE, K_LIST };
+enum ktype { K_STR, K_UINT, K_LONG, K_CHOICE, K_LIST, K_SWITCH };
 
 struct key {
 	const char	*name;
@@ -151,6 +151,13 @@ static const struct key keys[] = {
 	PER_SIDE("mail_failure_window", mail_failure_window, "300", 60, 86400),
 	PER_SIDE("daily_recipient_cap", daily_recipient_cap, "50", 1, 100000),
 	PER_SIDE("totp_window", totp_window, "1", 0, 2),
+	/* A second factor at sign-in (contract §10.12): "on" or "off",
+	 * stored as 1 or 0 (K_SWITCH), so per side as the keys above. */
+	{ "mfa_at_sign_in", K_SWITCH, "off", 0, 0, NULL, S(mfa_at_sign_in), NULL },
+	{ "storefront.mfa_at_sign_in", K_SWITCH, NULL, 0, 0, NULL,
+	    S(side[SIDE_STOREFRONT].mfa_at_sign_in), "mfa_at_sign_in" },
+	{ "backend.mfa_at_sign_in", K_SWITCH, NULL, 0, 0, NULL,
+	    S(side[SIDE_BACKEND].mfa_at_sign_in), "mfa_at_sign_in" },
 	{ "totp_issuer", K_STR, "glue-mfa", 0, 0, NULL, S(totp_issuer), NULL },
 	{ "protected_storefront", K_LIST, "customers,customer-password,addresses", 0, 0, storefront_types, S(protected_storefront), NULL },
 	{ "protected_backend", K_LIST, "users,customer-multi-factor-auth-type-deactivate", 0, 0, backend_types, S(protected_backend), NULL },
@@ -287,6 +294,15 @@ set_key(const struct key *k, const char *value, char *why, size_t whysz)
 			*(unsigned *)((char *)&cfg + k->off) = (unsigned)n;
 		else
 			*(long *)((char *)&cfg + k->off) = n;
+		return 0;
+	}
+	if (k->type == K_SWITCH) {
+		if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0) {
+			snprintf(why, whysz, "invalid value \"%s\": one of "
+			    "on|off", shown(show, sizeof(show), value));
+			return -1;
+		}
+		*(long *)((char *)&cfg + k->off) = strcmp(value, "on") == 0;
 		return 0;
 	}
 	if (k->type == K_CHOICE && !choice_ok(k->choices, value)) {

@@ -58,6 +58,7 @@ struct mfa_limits {
 	long	 mail_failure_window;
 	long	 daily_recipient_cap;
 	long	 totp_window;
+	long	 mfa_at_sign_in;	/* 1: "on" (contract §10.12) */
 };
 
 struct config {
@@ -94,6 +95,7 @@ struct config {
 	long	 mail_failure_window;	/* seconds (contract §9.4) */
 	char	*totp_issuer;		/* otpauth:// issuer (contract §6) */
 	long	 totp_window;		/* steps either side accepted, 0-2 */
+	long	 mfa_at_sign_in;	/* 1: "on": a code at sign-in (§10.12) */
 	char	*protected_storefront;	/* comma-separated resource types */
 	char	*protected_backend;
 	char	*methods;		/* comma-separated method names */
@@ -889,9 +891,11 @@ struct req {
 	char		*out;
 	size_t		 outlen, outcap;
 	int		 guard_passed;		/* the MFA guard let it through */
+	/* 5900/5901 carry WWW-Authenticate without R_AUTH (§10.12). */
+	int		 step_up;
 	int		 notices;		/* notices it queued (outbox.c) */
 	int		 status;		/* its HTTP status, for the log */
-	char		 headers[160];		/* more header lines (CRLF ended) */
+	char		 headers[512];		/* more header lines (CRLF ended) */
 	char		 ok_headers[64];	/* more, for a success (< 400) only */
 	const char	*cors_origin;		/* Origin, when listed (§10.1) */
 	int		 cors_preflight;	/* the answer is a CORS preflight */
@@ -1159,6 +1163,10 @@ struct issued {
 #define LOGIN_FAILED	0
 #define LOGIN_OK	1
 #define LOGIN_LIMITED	2
+/* contract §10.12, mfa_at_sign_in on: the password was right. */
+#define LOGIN_MFA_MISSING 3	/* 5900 (a code sent if the method sends) */
+#define LOGIN_MFA_INVALID 4	/* 5901, counted */
+#define LOGIN_MFA_LOCKED 5	/* 5911, *retry */
 
 int	 auth_bearer(struct req *, enum auth_level);
 int	 auth_login(struct req *, const char *user, const char *password,
@@ -1343,6 +1351,8 @@ int	 mfa_trigger(struct req *);
 int	 mfa_deactivate(struct req *);
 void	 mfa_guard(struct req *);
 int	 mfa_guard_passed(struct req *);
+enum err mfa_sign_in(struct req *, long long account,
+	    const unsigned char token[HASH_BYTES], long *retry);
 /* A counted failure is audited as (action, method), with its count. */
 enum err mfa_method_code(struct req *, const char *action, const char *method,
 	    long *retry);

@@ -436,14 +436,15 @@ error_doc(const struct req *r, enum err e, enum source src, const char *where)
 
 /*
  * RFC 9470 §3: a request that needs a second factor (5900) or whose code
- * was wrong (5901), on a route authenticated by a bearer token, says so in
- * WWW-Authenticate as well as in its body (contract §10.3).  NULL: not
- * such an answer.
+ * was wrong (5901), on a route authenticated by a bearer token or at a
+ * sign-in that asks for a second factor (r->step_up, contract §10.12),
+ * says so in WWW-Authenticate as well as in its body (contract §10.3).
+ * NULL: not such an answer.
  */
 static const char *
 step_up(const struct req *r, enum err e)
 {
-	if (r->route == NULL || !(r->route->flags & R_AUTH))
+	if (r->route == NULL || (!(r->route->flags & R_AUTH) && !r->step_up))
 		return NULL;
 	if (e == E_MFA_CODE_MISSING)
 		return "WWW-Authenticate: Bearer "

@@ -881,6 +881,98 @@ mfa_guard(struct req *r)
 }
 
 /*
+ * At sign-in without a code (contract §10.12): the first method of
+ * methods[] that is active and sends codes (the e-mail method) is asked
+ * for one, under its sending limits and the account's lock, as a trigger
+ * would; a locked account, a refused or failed send send nothing and
+ * change nothing of the answer (5900).  E_MFA_CODE_MISSING, or the
+ * database's error.
+ */
+static enum err
+sign_in_send(struct req *r, const struct subject *who)
+{
+	const struct mfa_method *m = NULL;
+	struct mfa_ctx	 c = ctx_of(r, who);
+	struct lockout	 lk;
+	size_t		 i;
+	long		 retry = 0;
+	enum err	 e;
+
+	for (i = 0; i < nitems(methods) && m == NULL; i++)
+		if (methods[i]->trigger != NULL &&
+		    method_offered(methods[i]->name) != NULL &&
+		    methods_status(&r->acct.methods, methods[i]->name) ==
+		    ST_ACTIVE)
+			m = methods[i];
+	if (m == NULL)
+		return E_MFA_CODE_MISSING;
+	if (db_begin() != 0 || db_mfa_lock(who, &lk) != 0) {
+		db_rollback();
+		return db_err();
+	}
+	if (lk.locked_until > (long long)r->now) {
+		db_rollback();
+		return E_MFA_CODE_MISSING;
+	}
+	c.type = m->name;
+	e = issue(&c, m, m->trigger, &retry);
+	if (e == E_UNAVAILABLE || e == E_INTERNAL)
+		return e;
+	if (e == E_NONE)
+		fault_point("sign-in-code-sent");
+	else
+		log_info("account %lld: no code sent at sign-in (error %d)",
+		    who->id, (int)e);
+	return E_MFA_CODE_MISSING;
+}
+
+/*
+ * MFA at sign-in (contract §10.12), for auth_login() once the password is
+ * right.  With mfa_at_sign_in on for the side and an active method, the
+ * sign-in needs X-MFA-Code, checked as the guard checks it (a code of any
+ * active method or a recovery code, failures and lockout counted, audited
+ * as "login").  token is the hash of the access token about to be issued:
+ * a code that passes opens its grace window for it.  E_NONE: go on, with
+ * the account's transaction left open when a code was checked (the tokens
+ * join it), none when no code is wanted.  Else the refusal, audited:
+ * E_MFA_CODE_MISSING (a code sent, see sign_in_send()),
+ * E_MFA_CODE_INVALID (counted), E_MFA_LOCKED with *retry, or the
+ * database's error; nothing left open.
+ */
+enum err
+mfa_sign_in(struct req *r, long long account,
+    const unsigned char token[HASH_BYTES], long *retry)
+{
+	struct subject	 who = { r->side, account };
+	struct account	*a = &r->acct;
+	enum err	 e;
+
+	*retry = 0;
+	if (!limits_of(r->side)->mfa_at_sign_in)
+		return E_NONE;
+	memset(a, 0, sizeof(*a));
+	a->id = account;
+	memcpy(a->token_hash, token, HASH_BYTES);
+	if (db_mfa_methods(&who, &a->methods) != 0)
+		return db_err();
+	if (methods_active(&a->methods) == 0)
+		return E_NONE;
+	if (!has_code(r)) {
+		if (audit(r, r->side, account, 0, "login", NULL,
+		    E_MFA_CODE_MISSING) != 0)
+			return db_err();
+		return sign_in_send(r, &who);
+	}
+	/* A new token has no grace window: the code is always checked,
+	 * under the lock; a code bound to an action is no code here. */
+	e = code_check_as(r, NULL, 1, retry,
+	    &(struct audit_as){ "login", NULL }, NULL);
+	if (e != E_NONE && e != E_MFA_CODE_INVALID)
+		(void)audit(r, r->side, account, 0, "login", NULL, e);
+	return e;
+}
+
+/*
  * For a resource that needs a code of an active method and nothing else
  * (making recovery codes, contract §8): the account has an active method,
  * the header is there and is one of its codes, not a recovery code.

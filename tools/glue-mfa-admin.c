@@ -40,6 +40,19 @@ fail(const char *what)
 	return -1;
 }
 
+/* "customer" or "user": the side of that kind of account; -1 said. */
+static int
+account_side(const char *kind, enum side *side)
+{
+	if (strcmp(kind, "customer") == 0)
+		*side = SIDE_STOREFRONT;
+	else if (strcmp(kind, "user") == 0)
+		*side = SIDE_BACKEND;
+	else
+		return fail("the account kind is customer or user");
+	return 0;
+}
+
 /* A request as the core's audited functions need one. */
 static void
 local_req(struct req *r, enum side side, long long account)
@@ -199,12 +212,8 @@ cmd_set_locale(char *argv[])
 	char		 name[MAX_EMAIL + 1], locale[MAX_LOCALE + 1];
 	int		 clear = strcmp(argv[2], "-") == 0;
 
-	if (strcmp(argv[0], "customer") == 0)
-		who.side = SIDE_STOREFRONT;
-	else if (strcmp(argv[0], "user") == 0)
-		who.side = SIDE_BACKEND;
-	else
-		return fail("the account kind is customer or user");
+	if (account_side(argv[0], &who.side) != 0)
+		return -1;
 	if (!clear && locale_normalise(locale, argv[2]) != 0)
 		return fail("not a locale of the mail catalogue (en, de, as "
 		    "en_US, de_DE, de-AT ...)");
@@ -230,12 +239,8 @@ cmd_mfa_off(int argc, char *argv[])
 	enum err	 e;
 	size_t		 i;
 
-	if (strcmp(argv[0], "customer") == 0)
-		who.side = SIDE_STOREFRONT;
-	else if (strcmp(argv[0], "user") == 0)
-		who.side = SIDE_BACKEND;
-	else
-		return fail("the account kind is customer or user");
+	if (account_side(argv[0], &who.side) != 0)
+		return -1;
 	if ((who.id = account_id(who.side, argv[1], name)) <= 0)
 		return who.id == 0 ? fail("no such account") : -1;
 	local_req(&r, SIDE_BACKEND, 0);

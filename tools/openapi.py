@@ -241,6 +241,19 @@ EXAMPLES["O-limit"] = oauth_example(
     "invalid_grant", "Too many failed login attempts. Please try again later.",
     "Sign-in limits reached (Retry-After)")
 EXAMPLES["O-temporarily_unavailable"] = oauth_example("temporarily_unavailable")
+# contract §10.12 (mfa_at_sign_in on): the JSON:API code in "code".
+EXAMPLES["O-mfa_required"] = {
+    "summary": "mfa_at_sign_in: the right password, no X-MFA-Code (a code mailed)",
+    "value": {"error": "mfa_required",
+              "error_description": "X-MFA-Code header is missing.", "code": "5900"}}
+EXAMPLES["O-invalid_mfa_code"] = {
+    "summary": "mfa_at_sign_in: the right password, a wrong code (counted)",
+    "value": {"error": "invalid_mfa_code",
+              "error_description": "X-MFA-Code is invalid.", "code": "5901"}}
+EXAMPLES["O-mfa_locked"] = {
+    "summary": "mfa_at_sign_in: code checks locked (Retry-After)",
+    "value": {"error": "invalid_grant", "error_description":
+              "Too many failed attempts. Please try again later.", "code": "5911"}}
 
 
 def ex(name):
@@ -491,8 +504,12 @@ path("/access-tokens", [SF], None, post=operation(
                 "confirmed while confirmation is on (003)", ["E003"]),
         "429": ("Sign-in limits: the client address, the account from this address, "
                 "the account, or a delay after its 5th failure (113); `Retry-After`",
-                ["E113"], ["Retry-After"]),
-    }))
+                ["E113", "E5911"], ["Retry-After"]),
+        "403": ("`mfa_at_sign_in` on (contract §10.12), the right password of an "
+                "account with an active method: `X-MFA-Code` missing (5900, a code "
+                "mailed) or invalid (5901); code checks locked: `429` 5911",
+                ["E5900", "E5901"]),
+    }, code_header="XMfaCodeSignIn"))
 
 path("/refresh-tokens", [SF], None, post=operation(
     "refreshAccessToken", "Rotate a refresh token",
@@ -834,12 +851,22 @@ token_op = {
         "413": shared_response("413", "Body over 64 KiB (106; the web server may answer "
                                "first with its own 413)", ["E106"]),
         "429": oauth_response("Sign-in limits reached (`invalid_grant`); `Retry-After`",
-                              ["O-limit"], ["Retry-After"]),
+                              ["O-limit", "O-mfa_locked"], ["Retry-After"]),
+        "403": dict(oauth_response(
+            "`mfa_at_sign_in` on (contract §10.12), the right password of an account "
+            "with an active method: `X-MFA-Code` missing (`mfa_required`, `code` "
+            "5900, a code mailed) or invalid (`invalid_mfa_code`, `code` 5901), "
+            "with RFC 9470's `WWW-Authenticate`",
+            ["O-mfa_required", "O-invalid_mfa_code"])),
         "503": oauth_response("The database is down (`temporarily_unavailable`)",
                               ["O-temporarily_unavailable"]),
         "default": DEFAULT_500,
     },
 }
+token_op["responses"]["403"]["headers"]["WWW-Authenticate"] = href(
+    "WWW-Authenticate-StepUp")
+token_op.setdefault("parameters", []).append(
+    {"$ref": "#/components/parameters/XMfaCodeSignIn"})
 path("/token", [SF, BE], None, post=token_op)
 
 # --- RFC 8414 authorization server metadata (both APIs) -------------------
@@ -1210,8 +1237,11 @@ SCHEMAS = {
                    "properties": {
                        "error": {"type": "string", "enum": [
                            "invalid_request", "invalid_grant", "unsupported_grant_type",
-                           "invalid_client", "temporarily_unavailable"]},
-                       "error_description": {"type": "string"}}},
+                           "invalid_client", "temporarily_unavailable",
+                           "mfa_required", "invalid_mfa_code"]},
+                       "error_description": {"type": "string"},
+                       "code": {"type": "string", "description": "contract §10.12: the "
+                                "JSON:API code of an MFA answer (5900, 5901, 5911)"}}},
 }
 
 REQUEST_BODIES = {}
@@ -1387,6 +1417,13 @@ PARAMETERS = {
                          "description": "Needed only when another method is already "
                                         "active: a code of that method. " + MFA_HEADER_DESC
                                         + RECOVERY_HEADER_DESC},
+    "XMfaCodeSignIn": {"name": "X-MFA-Code", "in": "header", "required": False,
+                       "schema": CODE_SCHEMA,
+                       "description": "Only with `mfa_at_sign_in` on (contract §10.12) "
+                                      "and an account with an active method: after "
+                                      "the first attempt's `403` 5900, a code of any "
+                                      "active method. " + MFA_HEADER_DESC
+                                      + RECOVERY_HEADER_DESC},
     "XMfaCodeRequired": {"name": "X-MFA-Code", "in": "header", "required": True,
                          "schema": CODE_SCHEMA,
                          "description": "A code of the method named in the body "

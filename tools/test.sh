@@ -348,7 +348,7 @@ pytest_run "e2e FastCGI (ASan/UBSan)" fcgi asan
 
 step "5b. the www/ pages in headless Chromium (FastCGI, ASan/UBSan build)"
 blog=$LOGS/browser.log
-GLUE_BASE_URL=http://127.0.0.1:$PORT tests/browser/run.sh 2>&1 | tee "$blog"
+GLUE_BASE_URL=http://127.0.0.1:$PORT GLUE_BIN=$ASAN_BIN tests/browser/run.sh 2>&1 | tee "$blog"
 brc=${PIPESTATUS[0]}
 if ! count_unit "$blog"; then
 	fail "browser test gave no result (exit $brc)"

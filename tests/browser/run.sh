@@ -16,4 +16,7 @@ export GLUE_ROOT=$ROOT
 rc=0
 /usr/bin/python3 "$ROOT/tests/browser/test_pages.py" "$@" || rc=1
 /usr/bin/python3 "$ROOT/tests/browser/test_cors.py" || rc=1
+# MFA at sign-in (contract §10.12): its own small instance with the switch
+# on (test_signin_mfa.py: the programs as CGI, GLUE_BIN).
+/usr/bin/python3 "$ROOT/tests/browser/test_signin_mfa.py" || rc=1
 exit $rc

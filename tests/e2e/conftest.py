@@ -67,7 +67,7 @@ _session.headers["Connection"] = "close"
 
 
 # --------------------------------------------------------------------------
-# Traffic record (tests/e2e/test_zzz_openapi.py compares it with www/openapi.json)
+# Traffic record (tests/e2e/test_zzz_openapi.py compares it with www/openapi-*.json)
 #
 # Every request the suite sends through the requests library passes
 # requests.Session.send: api() and the helpers built on it, the threads of

@@ -114,7 +114,7 @@ def test_install_tree(destdir):
     www = [f for f in www_all if f not in DEV_PAGES + DOC_FILES]
     assert files_under(share + "/www") == www
     # No installed page, script or style asks the development programs for
-    # anything (openapi.json documents /dev-mailbox as development only).
+    # anything (the OpenAPI documents list /dev-mailbox as development only).
     for f in (f for f in www if f.endswith((".html", ".js", ".css"))):
         with open(os.path.join(share, "www", f), "rb") as fh:
             body = fh.read()

@@ -1,5 +1,5 @@
 """Answers the rest of the suite does not reach, so that every status
-www/openapi.json documents is exercised (test_zzz_openapi.py checks it).
+www/openapi-*.json document is exercised (test_zzz_openapi.py checks it).
 
 On every operation of both APIs: the front line (406 everywhere; 415, 400 and
 409 with a JSON:API body; 403 002 and 401 001 where a token is needed),

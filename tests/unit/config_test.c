@@ -986,6 +986,40 @@ test_per_side(void)
 }
 
 /*
+ * mfa_at_sign_in (contract §10.12): "on" or "off", off by default, per
+ * side as the engine's keys, each side the shared key's value unless given.
+ */
+static void
+test_mfa_at_sign_in(void)
+{
+	const struct mfa_limits *sf = limits_of(SIDE_STOREFRONT);
+	const struct mfa_limits *be = limits_of(SIDE_BACKEND);
+
+	CHECK_INT(parse(""), 0);
+	CHECK_INT(cfg.mfa_at_sign_in, 0);
+	CHECK_INT(sf->mfa_at_sign_in, 0);
+	CHECK_INT(be->mfa_at_sign_in, 0);
+	CHECK_INT(parse("mfa_at_sign_in = on"), 0);
+	CHECK_INT(sf->mfa_at_sign_in, 1);
+	CHECK_INT(be->mfa_at_sign_in, 1);
+	CHECK_INT(parse("backend.mfa_at_sign_in = on"), 0);
+	CHECK_INT(sf->mfa_at_sign_in, 0);
+	CHECK_INT(be->mfa_at_sign_in, 1);
+	CHECK_INT(parse("storefront.mfa_at_sign_in = off\nmfa_at_sign_in = on"), 0);
+	CHECK_INT(sf->mfa_at_sign_in, 0);
+	CHECK_INT(be->mfa_at_sign_in, 1);
+	CHECK_INT(parse("mfa_at_sign_in = yes"), -1);
+	CHECK_STR(err, "mfa_at_sign_in: line 1: invalid value \"yes\": one of on|off");
+	CHECK_INT(parse("\nbackend.mfa_at_sign_in = On"), -1);
+	CHECK_STR(err, "backend.mfa_at_sign_in: line 2: invalid value \"On\": one of "
+	    "on|off");
+	CHECK_INT(parse("mfa_at_sign_in = on\nmfa_at_sign_in = off"), -1);
+	CHECK(err_names("mfa_at_sign_in"));
+	config_defaults();
+	CHECK_INT(be->mfa_at_sign_in, 0);
+}
+
+/*
  * Codes bound to an action (contract §10.8): every protected action has
  * its mail phrase, and a program's routes of an action's type agree with
  * the table (its write is an action; an id in the path exactly when the
@@ -1068,6 +1102,7 @@ main(void)
 	test_check_routes();
 	test_load_modes();
 	test_per_side();
+	test_mfa_at_sign_in();
 	test_protected_actions();
 	return unit_done();
 }

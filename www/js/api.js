@@ -84,8 +84,11 @@ function firstError(ex) {
 	return (ex.json && Array.isArray(ex.json.errors) && ex.json.errors[0]) || {};
 }
 
+// The JSON:API code; on the OAuth endpoints the "code" member their MFA
+// answers carry (contract §10.12).
 export function errorCode(ex) {
-	return String(firstError(ex).code || '');
+	const oauth = ex.json && !Array.isArray(ex.json.errors) && typeof ex.json.code === 'string';
+	return String(oauth ? ex.json.code : firstError(ex).code || '');
 }
 
 export function retryAfter(ex) {
@@ -99,7 +102,7 @@ export function explain(ex) {
 	if (ex.networkError)
 		return `The server could not be reached (${ex.networkError}).`;
 	const e = firstError(ex);
-	let text = PLAIN[e.code];
+	let text = PLAIN[e.code] || PLAIN[errorCode(ex)];	/* OAuth's "code" (§10.12) */
 	if (!text && ex.json && ex.json.error)	/* OAuth (RFC 6749 §5.2) */
 		text = ex.json.error === 'invalid_grant' && ex.status === 400 ?
 		    'Wrong e-mail address or password.' :

@@ -2,8 +2,9 @@
 // (form-encoded, contract §3.3).  The Backend API has no revocation endpoint:
 // signing out forgets the tokens in this tab.
 import { h, $, say, busy, values, clear, put } from './dom.js';
-import { send, session, storeTokens, refresh, showError } from './api.js';
+import { session, storeTokens, refresh, showError } from './api.js';
 import { frame, signOut } from './page.js';
+import { signInCall } from './prompt.js';
 
 frame();
 const form = $('#signin'), msg = $('#msg'), state = $('#state');
@@ -29,9 +30,13 @@ form.addEventListener('submit', (ev) => {
 	busy(form, async () => {
 		const v = values(form);
 		say(msg, 'busy', 'Signing in…');
-		const ex = await send({ side: 'backend', method: 'POST', path: 'token',
+		const ex = await signInCall({ side: 'backend', method: 'POST', path: 'token',
 			form: { grant_type: 'password', username: v.username, password: v.password },
 			summary: (x) => x.status === 200 ? 'Signed in: access and refresh token issued.' : null });
+		if (ex === null) {
+			say(msg, 'info', 'Not signed in: cancelled.');
+			return;
+		}
 		if (ex.status !== 200) {
 			showError(msg, ex, 'Not signed in:');
 			return;

@@ -5,7 +5,7 @@
 // Retry-After countdown.
 
 import { h, $, clear, put, say, countdown, duration } from './dom.js';
-import { call, doc, errorCode, explain, retryAfter, showError } from './api.js';
+import { call, send, doc, errorCode, explain, retryAfter, showError } from './api.js';
 
 let dlg = null;
 
@@ -98,8 +98,9 @@ export async function trigger(side, type, el, button) {
 		body: doc('multi-factor-auth-trigger', { type }),
 		summary: (x) => x.status === 204 ? `A code (${type}) was sent. It is in the mailbox.` : null });
 	if (ex.status === 204) {
-		say(el, 'ok', `A code was sent (${type}). Look in your mailbox: `,
-		    h('a', { href: 'mailbox.html', target: '_blank', rel: 'noopener', text: 'open the mailbox' }), '.');
+		say(el, 'ok', `A code was sent (${type}).`,
+		    h('span', { 'data-dev': true }, ' Look in your mailbox: ',
+		        h('a', { href: 'mailbox.html', target: '_blank', rel: 'noopener', text: 'open the mailbox' }), '.'));
 		return ex;
 	}
 	showError(el, ex);
@@ -119,7 +120,9 @@ export async function trigger(side, type, el, button) {
 //   side, what: sentence naming the action, methods: fixed list of
 //   method ids (default: the account's active ones), repeat(code): the
 //   request again with the header.
-function askCode({ side, what, methods, repeat }) {
+//   signIn: at sign-in (contract §10.12): no token, so no trigger; the
+//   server has mailed a code if a method sends them.
+function askCode({ side, what, methods, repeat, signIn }) {
 	const el = dialog();
 	const form = $('#code-form', el), input = $('#code-input', el);
 	const msg = $('#code-msg', el), sent = $('#code-sent', el);
@@ -127,8 +130,11 @@ function askCode({ side, what, methods, repeat }) {
 	const ok = $('#code-ok', el), cancel = $('#code-cancel', el);
 
 	clear($('#code-why', el));
-	put($('#code-why', el), [what, ' is protected by multi-factor authentication. ',
+	put($('#code-why', el), signIn ? [what, ' needs your second factor. ',
+	    'Enter the code just mailed to you, your authenticator app\'s code or a recovery code.'] :
+	    [what, ' is protected by multi-factor authentication. ',
 	    'Enter a code you received, or ask for one.']);
+	sendBtn.parentElement.hidden = !!signIn;
 	input.value = '';
 	for (const m of [msg, sent]) {
 		if (m._stopCountdown)
@@ -199,6 +205,10 @@ function askCode({ side, what, methods, repeat }) {
 
 		el.showModal();
 		input.focus();
+		if (signIn) {
+			$('#code-method-field', el).hidden = true;
+			return;
+		}
 		(methods ? Promise.resolve(methods) : activeMethods(side)).then((list) => {
 			clear(select);
 			for (const m of list.length ? list : ['email'])
@@ -217,5 +227,19 @@ export async function protectedCall(opts, what, methods) {
 	const done = await askCode({ side: opts.side || 'storefront', what, methods,
 		repeat: (code) => call(Object.assign({}, opts, { mfaCode: code })) });
 	recoveryLeft(done, opts.side || 'storefront');
+	return done;
+}
+
+// A sign-in answered 5900 (mfa_at_sign_in, contract §10.12): asks for the
+// code and repeats the sign-in with X-MFA-Code.  Resolves to the final
+// exchange, or null when the user cancelled.
+export async function signInCall(opts) {
+	const ex = await send(opts);
+	if (errorCode(ex) !== '5900')
+		return ex;
+	const side = opts.side || 'storefront';
+	const done = await askCode({ side, what: 'Signing in', signIn: true,
+		repeat: (code) => send(Object.assign({}, opts, { mfaCode: code })) });
+	recoveryLeft(done, side);
 	return done;
 }
