@@ -382,7 +382,8 @@ fi
 # processes; the OAuth client libraries, whose requests
 # test_storefront_token.py sends itself; the generated OpenAPI client;
 # media-type negotiation, CORS and step-up headers, per-side settings
-# (that file runs the programs as CGI itself), bound codes, mail
+# and MFA at sign-in (those files run the programs as CGI themselves),
+# bound codes, mail
 # languages, the README's examples and the installed tree, all decided
 # above the transport) and the check that every
 # documented answer was exercised, which needs the whole suite; they ran
@@ -393,7 +394,7 @@ CGI_SKIP=" test_identity.py test_signin_limits.py test_defects_front.py
 	test_web_server.py test_mfa_concurrency.py test_oauth_clients.py
 	test_openapi_clients.py test_jsonapi11.py test_cors.py test_step_up.py
 	test_mfa_per_side.py test_mfa_action_codes.py test_mail_locale.py
-	test_readme_examples.py test_install.py "
+	test_readme_examples.py test_install.py test_mfa_sign_in.py "
 cgi_files=()
 for f in tests/e2e/test_*.py; do
 	f=${f##*/}
