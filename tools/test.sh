@@ -383,6 +383,9 @@ fi
 # test_storefront_token.py sends itself; the generated OpenAPI client;
 # media-type negotiation, CORS and step-up headers, per-side settings
 # and MFA at sign-in (those files run the programs as CGI themselves),
+# query parameters, Idempotency-Key, the app and recovery-code methods,
+# the rescue and the back-office users (the engine's rules), the refused
+# configurations and database grants, the core's defect list,
 # bound codes, mail
 # languages, the README's examples and the installed tree, all decided
 # above the transport) and the check that every
@@ -394,7 +397,10 @@ CGI_SKIP=" test_identity.py test_signin_limits.py test_defects_front.py
 	test_web_server.py test_mfa_concurrency.py test_oauth_clients.py
 	test_openapi_clients.py test_jsonapi11.py test_cors.py test_step_up.py
 	test_mfa_per_side.py test_mfa_action_codes.py test_mail_locale.py
-	test_readme_examples.py test_install.py test_mfa_sign_in.py "
+	test_readme_examples.py test_install.py test_mfa_sign_in.py
+	test_query_params.py test_idempotency.py test_mfa_totp.py
+	test_mfa_recovery.py test_backend_rescue.py test_backend_users.py
+	test_config_refused.py test_zz_privileges.py test_defects_core.py "
 cgi_files=()
 for f in tests/e2e/test_*.py; do
 	f=${f##*/}
