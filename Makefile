@@ -5,7 +5,10 @@
 # VARIANT=asan:  build/asan/...  (test build with AddressSanitizer + UBSan)
 
 VARIANT	?= release
-PKGS	 = fcgi libcjson libsodium libmariadb liboath libqrencode
+# openssl: src/db.c starts it before Connector/C does (tls_start_light);
+# libfido2 and libcbor: src/webauthn.c.
+PKGS	 = fcgi libcjson libsodium libmariadb liboath libqrencode libfido2 \
+	   libcbor openssl
 CC	?= cc
 WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wformat=2 -Werror
@@ -13,6 +16,17 @@ CFLAGS	?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Isrc \
 	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS	 = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# STATIC_LIBS=1: libfcgi, libsodium, MariaDB Connector/C with OpenSSL and
+# zlib, and liboath linked statically (Debian's -dev packages ship the .a
+# files).  For plain CGI, where every request starts a process: the
+# dynamic linker's work for those libraries (Debian builds libcrypto and
+# libmariadb with BIND_NOW) is most of a request's instructions (README:
+# Benchmarks, plain CGI).  A security update of those libraries then needs
+# a rebuild.  Run `make clean` when switching.
+ifeq ($(STATIC_LIBS),1)
+LIBS	 = -Wl,-Bstatic -lfcgi -lsodium -lmariadb -lssl -lcrypto -lz -loath \
+	   -Wl,-Bdynamic -lcjson -lqrencode -lpthread -ldl -lm
+endif
 
 ifeq ($(VARIANT),release)
 OUT	 = .
@@ -33,18 +47,20 @@ endif
 
 CORE	 = log config clock fault crypto db io req jsonapi valid netaddr \
 	   catalog fields router auth audit mail outbox method_email \
-	   method_totp mfa form idem main
+	   method_totp method_webauthn mfa form idem webauthn main
 # Programs serving the Storefront API (customers) and the Backend API (users).
 # A program in both lists is one source compiled once per side.  not-found
 # serves no path: the web servers send it unknown paths asked for as JSON,
 # for a JSON:API 404 (README: deployment).
 MFA	 = multi-factor-auth-types multi-factor-auth-type-activate \
 	   multi-factor-auth-type-verify multi-factor-auth-trigger \
-	   multi-factor-auth-type-deactivate multi-factor-auth-recovery-codes
+	   multi-factor-auth-type-deactivate multi-factor-auth-recovery-codes \
+	   multi-factor-auth-webauthn-credentials
 STOREFRONT = access-tokens refresh-tokens token customers customer-confirmation \
 	   customer-password addresses dev-mailbox not-found $(MFA)
 BACKEND	 = token users customer-multi-factor-auth-type-deactivate $(MFA)
-UNITS	 = valid config jsonapi crypto router req form fields totp netaddr mail
+UNITS	 = valid config jsonapi crypto router req form fields totp netaddr mail \
+	   webauthn
 
 CORE_OBJ = $(CORE:%=$(OBJ)/src/%.o)
 SF_BIN	 = $(STOREFRONT:%=$(OUT)/cgi-bin/%)
@@ -57,6 +73,10 @@ all: $(SF_BIN) $(BE_BIN) $(TOOLS)
 $(OBJ)/src/%.o: src/%.c src/glue.h src/bounds.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# webauthn.h is the interface of webauthn.c (and of the method using it).
+$(OBJ)/src/webauthn.o $(OUT)/tests/unit/webauthn_test: src/webauthn.h
+$(OUT)/tests/unit/webauthn_test: tests/unit/webauthn_vectors.h
 
 $(OBJ)/sf/%.o: cgi-bin/%.c src/glue.h src/bounds.h
 	@mkdir -p $(@D)
@@ -114,9 +134,21 @@ test:
 test-faults:
 	@tests/faults/run.sh
 
+# The cluster suite (README: "The cluster suite"): three Galera nodes and
+# two web nodes of its own on CLUSTER_PORT .. CLUSTER_PORT + 13 (default
+# 18500); CLUSTER_ONLY=name,... runs only those proofs.
+.PHONY: test-cluster
+test-cluster:
+	@tests/cluster/run.sh
+
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@bench/run.sh
+
+# Throughput and p99 against GLUE_PROCS (1, 2, 4, 8): the README's table.
+bench-procs: deps
+	@$(MAKE) --no-print-directory all
+	@bench/procs.sh
 
 # Warnings as errors are in every build; lint adds the banned calls and
 # SQL built from strings (all SQL lives in src/db.c as constant text), the
@@ -158,7 +190,7 @@ distclean: clean
 	@if [ -d var ]; then tools/instance.sh stop >/dev/null 2>&1 || true; fi
 	rm -rf var
 
-.PHONY: all unit deps run start stop test bench lint clean distclean
+.PHONY: all unit deps run start stop test bench bench-procs lint clean distclean
 
 # --- install, uninstall, migrate ----------------------------------------
 #

@@ -1,17 +1,25 @@
 #!/usr/bin/python3
 """Memory check of one FastCGI process, for bench/run.sh.
 
-usage: mem.py URL SOCKET_PREFIX REQUESTS LIMIT_KIB [TOKEN]
+usage: mem.py NAME BASE SOCKET_PREFIX REQUESTS LIMIT_KIB MAX_KIB STATUS
+              (METHOD PATH TOKEN [BODY] | @LINES)
 
 Finds the process listening on the unix socket(s) SOCKET_PREFIX,
 SOCKET_PREFIX-0, ... (lighttpd appends -N per process) through
 /proc/net/unix and /proc/*/fd, never by process name; requires exactly one
 (run.sh restarts lighttpd with max-procs 1 so that every request reaches
-it).  Sends REQUESTS GET requests, one at a time over keep-alive, reads
-VmRSS, sends REQUESTS more, reads it again and prints both and the growth.
+it).  Sends REQUESTS requests of the program's own kind, one at a time
+over keep-alive, reads VmRSS, sends REQUESTS more, reads it again and
+prints both and the growth.  The request is METHOD PATH with TOKEN as
+bearer token ("-": none) and BODY (a JSON:API document), or one line of
+the file LINES per request (bench/once.lua's format: requests that work
+once each; it must hold 2 x REQUESTS lines).  Every answer must have the
+status STATUS (0: the first answer's, for the programs measured with a
+refusal they repeat).  A BODY starting with "{" is sent as JSON:API, any
+other as a form (the OAuth token endpoints).
 
-Exit status: 0 fine, 1 could not run (or a request did not answer 200),
-2 VmRSS grew by more than LIMIT_KIB.
+Exit status: 0 fine, 1 could not run (or an answer of another status),
+2 VmRSS grew by more than LIMIT_KIB or ended above MAX_KIB.
 """
 
 import http.client
@@ -59,61 +67,89 @@ def vmrss_kib(pid):
     raise RuntimeError("no VmRSS for pid %d" % pid)
 
 
-def hammer(url, n, token):
-    """Sends exactly n requests; returns how many did not answer 200."""
-    u = urllib.parse.urlsplit(url)
-    target = u.path + ("?" + u.query if u.query else "")
-    headers = {"Accept": "application/vnd.api+json"}
-    if token:
-        headers["Authorization"] = "Bearer " + token
-    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+def requests_of(spec, n):
+    """The 2 n requests (method, target, headers, body) of a spec."""
+    if spec[0].startswith("@"):
+        with open(spec[0][1:]) as f:
+            lines = [ln.rstrip("\n") for ln in f if ln.strip()]
+        if len(lines) < 2 * n:
+            raise RuntimeError("%s holds %d lines, not %d"
+                               % (spec[0][1:], len(lines), 2 * n))
+        specs = [ln.split(" ", 3) for ln in lines[:2 * n]]
+    else:
+        specs = [spec + [""] * (4 - len(spec))] * (2 * n)
+    out = []
+    for method, path, token, body in specs:
+        headers = {"Accept": "application/vnd.api+json"}
+        if token != "-":
+            headers["Authorization"] = "Bearer " + token
+        if body:
+            headers["Content-Type"] = ("application/vnd.api+json"
+                                       if body.startswith("{") else
+                                       "application/x-www-form-urlencoded")
+        out.append((method, path, headers, body.encode() or None))
+    return out
+
+
+def hammer(base, reqs, status):
+    """Sends reqs; returns (how many did not answer status, status); status
+    0 takes the first answer's."""
+    u = urllib.parse.urlsplit(base)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
     bad = 0
-    for _ in range(n):
+    for method, target, headers, body in reqs:
         # HTTPConnection reopens by itself when the server closes
         # (lighttpd ends a keep-alive connection after 1000 requests).
-        conn.request("GET", target, headers=headers)
+        conn.request(method, target, body=body, headers=headers)
         resp = conn.getresponse()
         resp.read()
-        if resp.status != 200:
+        if status == 0:
+            status = resp.status
+        if resp.status != status:
             bad += 1
     conn.close()
-    return bad
+    return bad, status
 
 
 def main(argv):
-    if len(argv) not in (5, 6):
+    if len(argv) < 9:
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
         return 1
-    url, prefix, n, limit = argv[1], argv[2], int(argv[3]), int(argv[4])
-    token = argv[5] if len(argv) == 6 else ""
+    name, base, prefix = argv[1], argv[2], argv[3]
+    n, limit, most, status = int(argv[4]), int(argv[5]), int(argv[6]), int(argv[7])
+    reqs = requests_of(argv[8:], n)
 
     pids = pids_holding(socket_inodes(prefix))
     if len(pids) != 1:
-        print("bench: memory: expected one process on %s*, found %s"
-              % (prefix, sorted(pids) or "none"), file=sys.stderr)
+        print("bench: memory: %s: expected one process on %s*, found %s"
+              % (name, prefix, sorted(pids) or "none"), file=sys.stderr)
         return 1
     pid = pids.pop()
 
     rss = []
-    for _ in range(2):
-        bad = hammer(url, n, token)
+    for half in (reqs[:n], reqs[n:]):
+        bad, status = hammer(base, half, status)
         if bad:
-            print("bench: memory: %d of %d requests did not answer 200"
-                  % (bad, n), file=sys.stderr)
+            print("bench: memory: %s: %d of %d requests did not answer %d"
+                  % (name, bad, n, status), file=sys.stderr)
             return 1
         if pids_holding(socket_inodes(prefix)) != {pid}:
-            print("bench: memory: process %d was replaced during the run"
-                  % pid, file=sys.stderr)
+            print("bench: memory: %s: process %d was replaced during the run"
+                  % (name, pid), file=sys.stderr)
             return 1
         rss.append(vmrss_kib(pid))
 
     growth = rss[1] - rss[0]
-    print("memory: pid %d VmRSS after %d requests: %d KiB, after %d: %d KiB,"
-          " growth %+d KiB (limit %d KiB)"
-          % (pid, n, rss[0], 2 * n, rss[1], growth, limit))
+    print("memory: %-34s %d  pid %7d VmRSS after %6d: %6d KiB, after %6d:"
+          " %6d KiB, growth %+5d KiB" % (name, status, pid, n, rss[0], 2 * n,
+                                         rss[1], growth))
     if growth > limit:
-        print("bench: FAIL: VmRSS of pid %d grew by %d KiB over %d requests"
-              " (more than %d KiB): a leak?" % (pid, growth, n, limit))
+        print("bench: FAIL: %s: VmRSS of pid %d grew by %d KiB over %d requests"
+              " (more than %d KiB): a leak?" % (name, pid, growth, n, limit))
+        return 2
+    if rss[1] > most:
+        print("bench: FAIL: %s: VmRSS of pid %d is %d KiB, above %d KiB"
+              % (name, pid, rss[1], most))
         return 2
     return 0
 

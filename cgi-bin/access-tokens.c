@@ -1,7 +1,8 @@
 /*
  * POST /access-tokens: a customer signs in with e-mail and password
  * (contract §3.1), with X-MFA-Code when mfa_at_sign_in asks for it
- * (§10.12); auth_login() has the rules.
+ * (§10.12; a 5900 carries a passkey's request options in
+ * errors[0].meta.publicKey); auth_login() has the rules.
  */
 #include "glue.h"
 
@@ -15,6 +16,7 @@ login(struct req *r)
 {
 	struct fval	 f[2];
 	struct issued	 t;
+	cJSON		*meta;
 	long		 retry;
 	int		 rc;
 
@@ -35,10 +37,16 @@ login(struct req *r)
 		return jsonapi_error(r, E_LOGIN_FAILED);
 	case LOGIN_LIMITED:
 		return jsonapi_error_retry(r, E_LOGIN_LIMIT, retry);
-	/* mfa_at_sign_in (contract §10.12): the step-up header too. */
+	/* mfa_at_sign_in (contract §10.12): the step-up header too, and a
+	 * passkey's request options in the error's meta. */
 	case LOGIN_MFA_MISSING:
 		r->step_up = 1;
-		return jsonapi_error(r, E_MFA_CODE_MISSING);
+		if (r->mfa_options == NULL)
+			return jsonapi_error(r, E_MFA_CODE_MISSING);
+		meta = cJSON_CreateObject();
+		cJSON_AddItemToObject(meta, "publicKey", r->mfa_options);
+		r->mfa_options = NULL;
+		return jsonapi_error_meta(r, E_MFA_CODE_MISSING, meta);
 	case LOGIN_MFA_INVALID:
 		r->step_up = 1;
 		return jsonapi_error(r, E_MFA_CODE_INVALID);

@@ -80,33 +80,16 @@ customer_resource(struct req *r, long long id, const struct customer *c)
 	return jsonapi_resource(r, "customers", ref, a, self);
 }
 
-/* The signed-in customer, as the authentication query read it. */
+/* The signed-in customer, as the authentication query read it (its
+ * locale included: no second round trip). */
 static struct customer
 signed_in(const struct req *r)
 {
 	const struct account *a = &r->acct;
 
 	return (struct customer){ a->email, a->extra_null ? NULL : a->extra,
-	    a->first, a->last, NULL, a->created, a->updated };
-}
-
-/*
- * The signed-in customer with the stored locale, read here: the
- * authentication query does not carry it.  0, or -1 answered.
- */
-static int
-signed_in_locale(struct req *r, struct customer *c,
-    char locale[MAX_LOCALE + 1])
-{
-	char	 to[4 * MAX_EMAIL + 1];
-	int	 rc;
-
-	*c = signed_in(r);
-	if ((rc = db_contact_locale(&(struct subject){ SIDE_STOREFRONT,
-	    r->acct.id }, to, sizeof(to), locale)) < 0)
-		return jsonapi_db_error(r), -1;
-	c->locale = rc == 1 ? locale : NULL;
-	return 0;
+	    a->first, a->last, a->locale[0] != '\0' ? a->locale : NULL,
+	    a->created, a->updated };
 }
 
 static int
@@ -258,22 +241,16 @@ create(struct req *r)
 static int
 list(struct req *r)
 {
-	struct customer	 c;
-	char		 locale[MAX_LOCALE + 1];
+	struct customer	 c = signed_in(r);
 
-	if (signed_in_locale(r, &c, locale) != 0)
-		return -1;
 	return send_customer(r, 200, r->acct.id, &c, 1);
 }
 
 static int
 get(struct req *r)
 {
-	struct customer	 c;
-	char		 locale[MAX_LOCALE + 1];
+	struct customer	 c = signed_in(r);
 
-	if (signed_in_locale(r, &c, locale) != 0)
-		return -1;
 	return send_customer(r, 200, r->acct.id, &c, 0);
 }
 
@@ -283,7 +260,6 @@ update(struct req *r)
 	struct fval	 f[nitems(update_fields)];
 	struct customer	 c;
 	char		 email[MAX_EMAIL + 1], locale[MAX_LOCALE + 1];
-	char		 stored[MAX_LOCALE + 1];
 	long long	 rc;
 
 	if (fields_read(r, update_fields, nitems(update_fields), f) != 0 ||
@@ -298,8 +274,7 @@ update(struct req *r)
 	if (rc < 0)
 		return jsonapi_db_error(r);
 	/* The row is the signed-in one with the changes. */
-	if (signed_in_locale(r, &c, stored) != 0)
-		return -1;
+	c = signed_in(r);
 	c.email = f[F_EMAIL].s != NULL ? f[F_EMAIL].s : c.email;
 	c.salutation = f[F_SALUTATION].s != NULL ? f[F_SALUTATION].s :
 	    c.salutation;

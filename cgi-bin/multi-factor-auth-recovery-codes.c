@@ -76,7 +76,7 @@ store(struct req *r, struct recovery_set *set, cJSON *codes)
 	}
 	wipe(code, sizeof(code));
 	wipe(norm, sizeof(norm));
-	return rc == 0 ? E_NONE : E_INTERNAL;
+	return rc == 0 ? E_NONE : jsonapi_db_err();
 }
 
 static int
@@ -98,7 +98,7 @@ generate(struct req *r)
 	if (audit(r, r->side, r->acct.id, 0, "recovery_codes", "recovery",
 	    E_NONE) != 0 || mfa_notify(r, NOTICE_RECOVERY_NEW) != 0 ||
 	    db_commit() != 0) {
-		e = E_INTERNAL;
+		e = jsonapi_db_err();
 		goto refused;
 	}
 	return jsonapi_send(r, 201, jsonapi_document(set_resource(r, &set,
@@ -106,8 +106,6 @@ generate(struct req *r)
 refused:
 	cJSON_Delete(codes);
 	db_rollback();
-	if (e == E_INTERNAL && db_unavailable())
-		e = E_UNAVAILABLE;
 	/* A counted failure has its row, written with its count. */
 	if (e != E_MFA_CODE_INVALID)
 		(void)audit(r, r->side, r->acct.id, 0, "recovery_codes",

@@ -66,7 +66,8 @@ oauth_tokens(struct req *r, struct issued *t)
  * mfa_at_sign_in (contract §10.12): RFC 6749 has no error for a missing
  * second factor, so 403 with an error of our own, the JSON:API code in
  * "code", and RFC 9470's challenge in WWW-Authenticate, as a protected
- * resource answers 5900 and 5901 (§10.3).
+ * resource answers 5900 and 5901 (§10.3); a 5900 of an account with an
+ * active passkey carries its request options in "publicKey".
  */
 static int
 mfa_error(struct req *r, int invalid)
@@ -84,6 +85,11 @@ mfa_error(struct req *r, int invalid)
 	cJSON_AddStringToObject(doc, "error_description", invalid ?
 	    "X-MFA-Code is invalid." : "X-MFA-Code header is missing.");
 	cJSON_AddStringToObject(doc, "code", invalid ? "5901" : "5900");
+	/* A passkey's request options (contract §10.12, §12.3). */
+	if (!invalid && r->mfa_options != NULL) {
+		cJSON_AddItemToObject(doc, "publicKey", r->mfa_options);
+		r->mfa_options = NULL;
+	}
 	return http_send_json(r, 403, doc);
 }
 

@@ -113,8 +113,8 @@ list(struct req *r)
 	struct listing	 l = { r, cJSON_CreateArray() };
 	long long	 total;
 
-	if ((total = db_user_count()) < 0 ||
-	    db_user_iterate(r->q.offset, r->q.limit, list_add, &l) < 0) {
+	if (db_user_iterate(r->q.offset, r->q.limit, list_add, &l,
+	    &total) < 0) {
 		cJSON_Delete(l.arr);
 		return jsonapi_db_error(r);
 	}

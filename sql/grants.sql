@@ -51,3 +51,8 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON mail_outbox TO 'glue_mfa'@'localhost';
 -- Answers of Idempotency-Key requests (migration 013): claimed, answered,
 -- expired rows deleted.
 GRANT SELECT, INSERT, UPDATE, DELETE ON idempotency_keys TO 'glue_mfa'@'localhost';
+-- Passkeys (migration 016): user handles made once, credentials
+-- registered, counted and removed, challenges issued, spent and purged.
+GRANT SELECT, INSERT, DELETE ON webauthn_users TO 'glue_mfa'@'localhost';
+GRANT SELECT, INSERT, UPDATE, DELETE ON webauthn_credentials TO 'glue_mfa'@'localhost';
+GRANT SELECT, INSERT, UPDATE, DELETE ON webauthn_challenges TO 'glue_mfa'@'localhost';

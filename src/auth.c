@@ -367,6 +367,26 @@ auth_refresh(struct req *r, const char *token, struct issued *t)
 }
 
 /*
+ * The password just checked against stored, hashed again when stored was
+ * made with other parameters than the configured ones (contract §11.1):
+ * into fresh, which stays "" when no rehash is due (or the hash could not
+ * be made: the next sign-in tries again).  Hashed before any transaction
+ * opens, so no lock is held for the Argon2id work; written with the
+ * sign-in's other rows.
+ */
+static void
+rehash(const char *password, const char *stored, char *fresh, size_t sz)
+{
+	fresh[0] = '\0';
+	if (!password_needs_rehash(stored))
+		return;
+	if (password_hash(fresh, sz, password) != 0) {
+		log_warn("password rehash: Argon2id failed (out of memory?)");
+		fresh[0] = '\0';
+	}
+}
+
+/*
  * Sign-in with a password (contract §3.1, §3.3), both sides.  An unknown
  * account, a blocked user and a wrong password answer alike, after the
  * same Argon2id work; so does a username outside the identity grammar
@@ -385,7 +405,7 @@ auth_login(struct req *r, const char *username, const char *password,
 	struct login_row lr;
 	struct login_scopes sc;
 	unsigned char	 h[HASH_BYTES];
-	char		 name[MAX_EMAIL + 1];
+	char		 name[MAX_EMAIL + 1], fresh[PASSWORD_HASH_CHARS];
 	int		 rc, lim, ok, canonical;
 
 	/* contract §3.9: only the canonical form can name an account; any
@@ -409,6 +429,7 @@ auth_login(struct req *r, const char *username, const char *password,
 	if (!ok)
 		return login_failed(r, &sc, rc == 1 ? lr.id : 0, "login",
 		    E_LOGIN_FAILED) != 0 ? -1 : LOGIN_FAILED;
+	rehash(password, lr.password_hash, fresh, sizeof(fresh));
 	token_new(t->refresh);
 	token_new(t->access);
 	auth_token_hash(h, r->side, t->access);
@@ -432,6 +453,8 @@ auth_login(struct req *r, const char *username, const char *password,
 	 * the code spent, when one was checked: its transaction is open). */
 	if ((!db_in_transaction() && db_begin() != 0) ||
 	    db_login_failure_clear(&sc) != 0 ||
+	    (fresh[0] != '\0' && db_password_rehash(r->side, lr.id,
+	    lr.password_hash, fresh) != 0) ||
 	    store_tokens(r, lr.id, 0, t) != 0 ||
 	    audit(r, r->side, lr.id, 0, "login", NULL, E_NONE) != 0)
 		goto fail;

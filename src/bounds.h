@@ -24,6 +24,14 @@
 #define MAX_ZIP			15	/* addresses.zip_code */
 #define MAX_USER_AGENT		255	/* audit_log.user_agent, truncated */
 
+/* Mail: a subject of the catalogue is one line of at most MAX_SUBJECT
+ * bytes (catalog_check()); the header block of a message with two
+ * addresses of MAX_EMAIL and such a subject, RFC 2047 encoded, takes
+ * about 1,200 bytes, so it always fits MAIL_HEADERS_MAX (the mail fuzz
+ * target holds every such block under it). */
+#define MAX_SUBJECT		200
+#define MAIL_HEADERS_MAX	2048
+
 /* Passwords: NIST 800-63B asks for at least 8 and allows at least 64. */
 #define MIN_PASSWORD		8
 #define MAX_PASSWORD		128	/* bytes; Argon2id hashes any length */
@@ -103,6 +111,22 @@
 /* Expired keys deleted by one request that carries a key. */
 #define IDEM_PURGE_BATCH	16
 
+/*
+ * Password hashing (contract §11.1): Argon2id, password_memory_kib and
+ * password_iterations configurable between these.  The floor is OWASP's
+ * minimum for Argon2id (Password Storage Cheat Sheet: m = 19 MiB, t = 2,
+ * p = 1); libsodium's Argon2id runs one lane (p = 1), not configurable.
+ * The ceilings keep one sign-in within a second and a process's memory
+ * within reach (1 GiB: libsodium allocates it per hash and frees it).
+ */
+#define MIN_PASSWORD_MEMORY_KIB	19456
+#define MAX_PASSWORD_MEMORY_KIB	1048576
+#define MIN_PASSWORD_ITERATIONS	2
+#define MAX_PASSWORD_ITERATIONS	16
+/* crypto_pwhash_str's output with its NUL: customers.password_hash and
+ * users.password_hash, VARCHAR(128); at the ceilings it is 100. */
+#define PASSWORD_HASH_CHARS	128
+
 /* contract §5.2: max_failures is never above this. */
 #define MAX_MAX_FAILURES	100
 /* contract §5.2: lockout doubles up to one hour. */
@@ -128,5 +152,8 @@
  * db_read_timeout (2), so a long lock wait is a conflict that is retried,
  * never a read timeout that gives the connection up. */
 #define DB_LOCK_WAIT_TIMEOUT	1
+/* contract §9.9: db_wsrep_sync_wait is a mask of MariaDB's four bits
+ * (1 reads, 2 UPDATE and DELETE, 4 INSERT and REPLACE, 8 SHOW). */
+#define MAX_WSREP_SYNC_WAIT	15
 
 #endif

@@ -228,6 +228,15 @@ _Static_assert(MSG_CODE_HTML == MSG_CODE_TEXT + 1 &&
  * (a 560-byte purpose paragraph) a line stays under 998 octets. */
 #define LINE_MAX_BYTES	400
 
+/* The subjects: each one line of at most MAX_SUBJECT bytes, which
+ * mail.c's header block has room for. */
+static const enum msg subjects[] = {
+	MSG_CODE_SUBJECT, MSG_REG_SUBJECT, MSG_ON_SUBJECT, MSG_OFF_SUBJECT,
+	MSG_ADMIN_OFF_SUBJECT, MSG_LOCKED_SUBJECT, MSG_USERNAME_OLD_SUBJECT,
+	MSG_USERNAME_NEW_SUBJECT, MSG_RECOVERY_NEW_SUBJECT,
+	MSG_RECOVERY_USED_SUBJECT,
+};
+
 /* The languages: their code, and the country a bare code stands for. */
 static const struct {
 	const char	*code, *region;
@@ -376,6 +385,18 @@ catalog_check(char *why, size_t sz)
 			}
 		}
 	}
+	for (m = 0; m < nitems(subjects); m++)
+		for (l = 0; l < LANG__COUNT; l++) {
+			t = catalog[subjects[m]][l];
+			if (strchr(t, '\n') != NULL ||
+			    strlen(t) > MAX_SUBJECT) {
+				snprintf(why, sz, "catalogue: message %d: %s "
+				    "subject is not one line of at most %d "
+				    "bytes", (int)subjects[m], langs[l].code,
+				    MAX_SUBJECT);
+				return -1;
+			}
+		}
 	return 0;
 }
 

@@ -51,7 +51,8 @@ struct key {
  */
 #define MFA_TYPES	"multi-factor-auth-types,multi-factor-auth-type-activate," \
 			"multi-factor-auth-type-verify,multi-factor-auth-trigger," \
-			"multi-factor-auth-type-deactivate,multi-factor-auth-recovery-codes"
+			"multi-factor-auth-type-deactivate,multi-factor-auth-recovery-codes," \
+			"multi-factor-auth-webauthn-credentials"
 const char	 storefront_types[] = "access-tokens,refresh-tokens,token,customers,"
 		    "customer-password,customer-confirmation,addresses,dev-mailbox,"
 		    MFA_TYPES;
@@ -107,6 +108,9 @@ static const struct key keys[] = {
 	 * retried, so a read timeout means a server that does not answer. */
 	{ "db_read_timeout", K_UINT, "2", DB_LOCK_WAIT_TIMEOUT + 1, 300, NULL, S(db_read_timeout), NULL },
 	{ "db_write_timeout", K_UINT, "2", 1, 300, NULL, S(db_write_timeout), NULL },
+	/* contract §9.9: Galera's causal reads, a bit mask (0 leaves the
+	 * session as the server sets it). */
+	{ "db_wsrep_sync_wait", K_UINT, "0", 0, MAX_WSREP_SYNC_WAIT, NULL, S(db_wsrep_sync_wait), NULL },
 	{ "secret_key_file", K_STR, "/etc/glue-mfa/secret.key", 0, 0, NULL, S(secret_key_file), NULL },
 	{ "mail_transport", K_CHOICE, "sendmail", 0, 0, "sendmail|spool", S(mail_transport), NULL },
 	{ "sendmail_command", K_STR, "/usr/sbin/sendmail -t -i", 0, 0, NULL, S(sendmail_command), NULL },
@@ -127,6 +131,11 @@ static const struct key keys[] = {
 	{ "login_max_failures_per_account_address", K_LONG, "5", 1, 1000, NULL, S(login_max_failures_per_account_address), NULL },
 	{ "login_max_failures_per_address", K_LONG, "50", 1, 100000, NULL, S(login_max_failures_per_address), NULL },
 	{ "login_window", K_LONG, "900", 1, 86400, NULL, S(login_window), NULL },
+	/* Argon2id for passwords (contract §11.1): 19 MiB and 2 passes
+	 * by default, OWASP's minimum and the floor; a hash made with
+	 * other parameters is made again at its next sign-in. */
+	{ "password_memory_kib", K_LONG, "19456", MIN_PASSWORD_MEMORY_KIB, MAX_PASSWORD_MEMORY_KIB, NULL, S(password_memory_kib), NULL },
+	{ "password_iterations", K_LONG, "2", MIN_PASSWORD_ITERATIONS, MAX_PASSWORD_ITERATIONS, NULL, S(password_iterations), NULL },
 	/* Proxies whose Forwarded / X-Forwarded-For is believed (§3.12). */
 	{ "trusted_proxies", K_STR, "", 0, 0, NULL, S(trusted_proxies), NULL },
 	/* The Storefront API's OAuth issuer URL (contract §10.5): "" takes
@@ -173,6 +182,15 @@ static const struct key keys[] = {
 	{ "idempotency_window", K_LONG, "86400", 60, 7 * 86400L, NULL, S(idempotency_window), NULL },
 	/* Origins whose pages may call the API (contract §10.1). */
 	{ "cors_allow_origins", K_STR, "", 0, 0, NULL, S(cors_allow_origins), NULL },
+	/* Method webauthn (contract §12.5): offered only with an RP ID and
+	 * its origins (webauthn_check_config(), run by mfa_check_config()). */
+	{ "webauthn_rp_id", K_STR, "", 0, 0, NULL, S(webauthn_rp_id), NULL },
+	{ "webauthn_rp_name", K_STR, "glue-mfa", 0, 0, NULL, S(webauthn_rp_name), NULL },
+	{ "webauthn_origins", K_STR, "", 0, 0, NULL, S(webauthn_origins), NULL },
+	{ "webauthn_user_verification", K_CHOICE, "required", 0, 0, "required|preferred|discouraged", S(webauthn_user_verification), NULL },
+	{ "webauthn_counter", K_CHOICE, "audit", 0, 0, "audit|refuse", S(webauthn_counter), NULL },
+	{ "webauthn_challenge_ttl", K_LONG, "300", 30, 3600, NULL, S(webauthn_challenge_ttl), NULL },
+	{ "webauthn_max_credentials", K_LONG, "10", 1, WA_MAX_CREDENTIALS, NULL, S(webauthn_max_credentials), NULL },
 #ifdef GLUE_TESTING
 	{ "test_clock_file", K_STR, "", 0, 0, NULL, S(test_clock_file), NULL },
 	{ "test_fault_file", K_STR, "", 0, 0, NULL, S(test_fault_file), NULL },
@@ -412,9 +430,10 @@ strip_comment(const struct key *k, char *value)
 		}
 }
 
-/* cors_allow_origins: comma-separated origins (origin_bad()). */
+/* cors_allow_origins and webauthn_origins (key): comma-separated origins
+ * (origin_bad()). */
 static int
-origins_ok(const char *list, char *err, size_t errsz)
+origins_ok(const char *key, const char *list, char *err, size_t errsz)
 {
 	const char	*p = list, *e, *why;
 	char		 show[48], item[256];
@@ -431,7 +450,7 @@ origins_ok(const char *list, char *err, size_t errsz)
 		why = len == 0 ? "an empty entry" : len >= sizeof(item) ?
 		    "longer than 255 bytes" : origin_bad(p, len);
 		if (why != NULL) {
-			snprintf(err, errsz, "cors_allow_origins: \"%s\": %s",
+			snprintf(err, errsz, "%s: \"%s\": %s", key,
 			    shown(show, sizeof(show), item), why);
 			return -1;
 		}
@@ -440,8 +459,7 @@ origins_ok(const char *list, char *err, size_t errsz)
 		for (p = e + 1; *p == ' ' || *p == '\t'; p++)
 			;
 		if (*p == '\0') {
-			snprintf(err, errsz, "cors_allow_origins: an empty "
-			    "entry");
+			snprintf(err, errsz, "%s: an empty entry", key);
 			return -1;
 		}
 	}
@@ -509,7 +527,9 @@ config_check(char *err, size_t errsz)
 		    "and networks");
 		return -1;
 	}
-	if (origins_ok(cfg.cors_allow_origins, err, errsz) != 0)
+	if (origins_ok("cors_allow_origins", cfg.cors_allow_origins, err,
+	    errsz) != 0 || origins_ok("webauthn_origins", cfg.webauthn_origins,
+	    err, errsz) != 0)
 		return -1;
 	if (!issuer_ok(cfg.oauth_issuer)) {
 		snprintf(err, errsz, "oauth_issuer: not an http or https URL "

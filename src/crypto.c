@@ -12,8 +12,14 @@
 #include "glue.h"
 
 static unsigned char	 secret[SECRET_BYTES];
-/* Lazily made hash of a random password, so an unknown account costs a login
- * the same Argon2id work as a known one (contract §3.1: similar time). */
+/*
+ * The hash an unknown account's sign-in is checked against, so that it
+ * costs the Argon2id work of a wrong password (contract §3.1, §11.1):
+ * the configured parameters with a random salt and a random digest,
+ * written out rather than computed, so that making it costs nothing
+ * (a plain CGI process would otherwise pay two hashes for such a
+ * sign-in) and no password matches it.
+ */
 static char		 dummy_hash[crypto_pwhash_STRBYTES];
 
 /* The secret file: 64 hex characters, optionally a newline.  A file others
@@ -120,14 +126,27 @@ keyed_hash(unsigned char out[HASH_BYTES], const char *domain,
 	crypto_generichash_final(&st, out, HASH_BYTES);
 }
 
+/* The configured Argon2id parameters (contract §11.1), in libsodium's
+ * units: passes, and bytes of memory. */
+static unsigned long long
+pw_ops(void)
+{
+	return (unsigned long long)cfg.password_iterations;
+}
+
+static size_t
+pw_mem(void)
+{
+	return (size_t)cfg.password_memory_kib * 1024;
+}
+
 int
 password_hash(char *out, size_t outsz, const char *pw)
 {
 	if (outsz < crypto_pwhash_STRBYTES)
 		return -1;
-	return crypto_pwhash_str(out, pw, strlen(pw),
-	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
-	    crypto_pwhash_MEMLIMIT_INTERACTIVE);
+	return crypto_pwhash_str_alg(out, pw, strlen(pw), pw_ops(), pw_mem(),
+	    crypto_pwhash_ALG_ARGON2ID13) == 0 ? 0 : -1;
 }
 
 int
@@ -136,20 +155,60 @@ password_verify(const char *hash, const char *pw)
 	return crypto_pwhash_str_verify(hash, pw, strlen(pw)) == 0;
 }
 
+/*
+ * Another algorithm (-1 from libsodium: not an Argon2id string) or other
+ * parameters (1): the hash is made again at the next sign-in.
+ */
+int
+password_needs_rehash(const char *hash)
+{
+	return crypto_pwhash_argon2id_str_needs_rehash(hash, pw_ops(),
+	    pw_mem()) != 0;
+}
+
+/* The PHC string of Argon2id with the configured parameters, a random
+ * 16-byte salt and a random 32-byte digest (what libsodium writes). */
+static void
+dummy_make(void)
+{
+	unsigned char	 salt[crypto_pwhash_SALTBYTES], digest[32];
+	char		 salt64[sodium_base64_ENCODED_LEN(sizeof(salt),
+			    sodium_base64_VARIANT_ORIGINAL_NO_PADDING)];
+	char		 digest64[sodium_base64_ENCODED_LEN(sizeof(digest),
+			    sodium_base64_VARIANT_ORIGINAL_NO_PADDING)];
+	int		 n;
+
+	randombytes_buf(salt, sizeof(salt));
+	randombytes_buf(digest, sizeof(digest));
+	sodium_bin2base64(salt64, sizeof(salt64), salt, sizeof(salt),
+	    sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+	sodium_bin2base64(digest64, sizeof(digest64), digest, sizeof(digest),
+	    sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+	n = snprintf(dummy_hash, sizeof(dummy_hash),
+	    "$argon2id$v=19$m=%ld,t=%ld,p=1$%s$%s", cfg.password_memory_kib,
+	    cfg.password_iterations, salt64, digest64);
+	if (n < 0 || (size_t)n >= sizeof(dummy_hash))
+		dummy_hash[0] = '\0';
+}
+
+/* The hash password_burn() checks against, made when first needed and
+ * again when the parameters changed (the unit tests read it). */
+const char *
+password_dummy(void)
+{
+	if (dummy_hash[0] == '\0' || password_needs_rehash(dummy_hash))
+		dummy_make();
+	return dummy_hash;
+}
+
 /* Spends the work of one verification for a login with no account. */
 void
 password_burn(const char *pw)
 {
-	char	 rnd[33];
+	const char	*h = password_dummy();
 
-	if (dummy_hash[0] == '\0') {
-		random_hex(rnd, 16);
-		if (password_hash(dummy_hash, sizeof(dummy_hash), rnd) != 0)
-			dummy_hash[0] = '\0';
-		sodium_memzero(rnd, sizeof(rnd));
-	}
-	if (dummy_hash[0] != '\0')
-		(void)password_verify(dummy_hash, pw);
+	if (h[0] != '\0')
+		(void)password_verify(h, pw);
 }
 
 int
@@ -187,12 +246,25 @@ void
 code_hash(unsigned char out[HASH_BYTES], const struct subject *who,
     const char *type, long long id, const char *code)
 {
-	char	 buf[160];
-	int	 n;
+	unsigned char	 d[HASH_BYTES];
+	char		 buf[160], hex[2 * HASH_BYTES + 1];
+	size_t		 i;
+	int		 n;
 
 	n = snprintf(buf, sizeof(buf), "%d/%lld/%s/%lld/%s", (int)who->side,
 	    who->id, type, id, code);
-	keyed_hash(out, "mfa-code", buf, n > 0 ? (size_t)n : 0);
+	/* A code too long for buf (a passkey's assertion, contract §12.4)
+	 * is hashed on its own first; a short one as it always was. */
+	if (n < 0 || (size_t)n >= sizeof(buf)) {
+		keyed_hash(d, "mfa-code-long", code, strlen(code));
+		for (i = 0; i < HASH_BYTES; i++)
+			snprintf(hex + 2 * i, 3, "%02x", d[i]);
+		n = snprintf(buf, sizeof(buf), "%d/%lld/%s/%lld/%s",
+		    (int)who->side, who->id, type, id, hex);
+		wipe(d, sizeof(d));
+	}
+	keyed_hash(out, "mfa-code", buf, n > 0 && (size_t)n < sizeof(buf) ?
+	    (size_t)n : 0);
 	wipe(buf, sizeof(buf));
 }
 
@@ -214,6 +286,7 @@ seal_key(unsigned char key[crypto_secretbox_KEYBYTES], const char *bind)
 	keyed_hash(key, "mfa-secret-box", bind, strlen(bind));
 }
 
+_Static_assert(PASSWORD_HASH_CHARS >= crypto_pwhash_STRBYTES, "hash");
 _Static_assert(SEAL_NONCE_BYTES == crypto_secretbox_NONCEBYTES, "nonce");
 _Static_assert(SEAL_MAC_BYTES == crypto_secretbox_MACBYTES, "mac");
 _Static_assert(HASH_BYTES == crypto_secretbox_KEYBYTES, "key");

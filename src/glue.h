@@ -71,6 +71,7 @@ struct config {
 	unsigned db_connect_timeout;
 	unsigned db_read_timeout;	/* seconds; above DB_LOCK_WAIT_TIMEOUT */
 	unsigned db_write_timeout;
+	unsigned db_wsrep_sync_wait;	/* 0: not set (contract §9.9) */
 	char	*secret_key_file;
 	char	*mail_transport;	/* "sendmail" or "spool" */
 	char	*sendmail_command;
@@ -106,6 +107,8 @@ struct config {
 	long	 login_delay_base;
 	long	 login_delay_max;
 	long	 login_account_window;
+	long	 password_memory_kib;	/* Argon2id m, KiB (contract §11.1) */
+	long	 password_iterations;	/* Argon2id t */
 	long	 login_max_failures_per_account_address;
 	char	*test_clock_file;	/* test builds only */
 	char	*test_fault_file;	/* test builds only */
@@ -117,6 +120,14 @@ struct config {
 	long	 daily_recipient_cap;	/* code mails per address, 24 h */
 	long	 idempotency_window;	/* seconds a stored answer replays */
 	char	*cors_allow_origins;	/* origins, comma-separated: "" off */
+	/* Method webauthn (contract §12). */
+	char	*webauthn_rp_id;	/* the RP ID: a host name, "" none */
+	char	*webauthn_rp_name;
+	char	*webauthn_origins;	/* exact origins, comma-separated */
+	char	*webauthn_user_verification;	/* required|preferred|discouraged */
+	char	*webauthn_counter;	/* audit|refuse */
+	long	 webauthn_challenge_ttl;	/* seconds */
+	long	 webauthn_max_credentials;	/* per account */
 	/* The shared keys above, per side (limits_of()). */
 	struct mfa_limits side[2];
 };
@@ -201,6 +212,7 @@ void	 client_address(const char *peer, const char *forwarded,
 /* ---- fault.c ---------------------------------------------------------- */
 
 void	 fault_point(const char *);
+int	 fault_wanted(const char *);
 
 /* ---- clock.c ---------------------------------------------------------- */
 
@@ -219,7 +231,12 @@ void	 keyed_hash(unsigned char out[HASH_BYTES], const char *domain,
 	    const void *, size_t);
 int	 password_hash(char *out, size_t outsz, const char *pw);
 int	 password_verify(const char *hash, const char *pw);
+/* 1: hash was not made with the configured parameters (contract §11.1). */
+int	 password_needs_rehash(const char *hash);
 void	 password_burn(const char *pw);
+/* The Argon2id string password_burn() verifies against: the configured
+ * parameters, a random salt and digest ("" if it could not be made). */
+const char *password_dummy(void);
 int	 ct_equal(const void *, const void *, size_t);
 void	 wipe(void *, size_t);
 void	 uuid_v4(char out[37]);
@@ -353,6 +370,10 @@ struct login_row {
 
 /* The account signing in, by e-mail (customer) or username (user). */
 int	 db_login(enum side, const char *username, struct login_row *);
+/* The account's hash old replaced by hash, if it is still old (a
+ * rehash at sign-in, contract §11.1): 0 (rows changed or not), DB_ERR. */
+int	 db_password_rehash(enum side, long long id, const char *old,
+	    const char *hash);
 
 /* -- customers -- */
 
@@ -452,10 +473,11 @@ struct user_fields {
 };
 
 /* Calls cb for at most limit users, oldest first, skipping offset of
- * them: rows or DB_ERR. */
+ * them, and sets *total to the number of users (the same read): rows or
+ * DB_ERR. */
 int	 db_user_iterate(long offset, long limit,
-	    void (*cb)(const struct user_row *, void *), void *arg);
-long long db_user_count(void);
+	    void (*cb)(const struct user_row *, void *), void *arg,
+	    long long *total);
 int	 db_user_get(const char *uuid, struct user_row *);
 /* The new user's id, DB_DUP (username taken) or DB_ERR. */
 long long db_user_insert(const char *uuid, const struct user_fields *,
@@ -567,6 +589,7 @@ struct account {
 	char		 first[4 * MAX_NAME + 1];
 	char		 last[4 * MAX_NAME + 1];
 	long long	 created, updated;
+	char		 locale[MAX_LOCALE + 1];	/* its mails' ("" none) */
 	enum auth_level	 level;		/* what of the MFA state was loaded */
 };
 
@@ -635,19 +658,23 @@ long long db_mfa_code_consume(long long id,
 int	 db_mfa_code_fail(const struct subject *, const char *type, time_t now,
 	    long attempts_per_code);
 
+/* The sending limits' counts (contract §5.3, §9.4), in one statement. */
 struct send_stats {
-	long long	 count;		/* codes of the last 24 h, but for those
-					 * whose mail failed (withdrawn) */
+	long long	 count;		/* codes of the type of the last 24 h,
+					 * but for those whose mail failed
+					 * (withdrawn) */
 	long long	 oldest;	/* the oldest of them (0: none) */
 	long long	 newest_live;	/* created_at of the newest live one (0) */
+	long long	 failures;	/* the account's code mails, of every
+					 * method, since failures_since that
+					 * failed or are still being handed
+					 * over */
+	long long	 failures_oldest; /* the oldest of them (0: none) */
 };
 
+/* failures_since: at least now - 24 h (mail_failure_window's bound). */
 int	 db_mfa_send_stats(const struct subject *, const char *type,
-	    time_t now, struct send_stats *);
-/* The account's codes since `since` whose mail failed or is still being
- * handed over (contract §9.4), of every method, and the oldest of them. */
-int	 db_mfa_mail_failures(const struct subject *, time_t since,
-	    long long *count, long long *oldest);
+	    time_t now, time_t failures_since, struct send_stats *);
 /* Every live code of type becomes invalidated (a newer code). */
 int	 db_mfa_codes_invalidate(const struct subject *, const char *type);
 /* action: the request the code is bound to (contract §10.8); NULL: any. */
@@ -807,6 +834,68 @@ int	 db_idem_purge(time_t old);
 int	 db_idem_lock(const char *name, long wait);
 int	 db_idem_unlock(const char *name);
 
+/* -- method webauthn (migration 016, contract §12) -- */
+
+#define WA_NAME_MAX		64	/* webauthn_credentials.name, chars */
+
+/* A stored credential as the method reads it (struct wa_credential's
+ * fields, and what the API shows). */
+struct wa_row {
+	long long	 id;
+	char		 uuid[37];
+	unsigned char	 cred_id[1024];
+	size_t		 cred_id_len;
+	unsigned char	 pubkey[601];
+	size_t		 pubkey_len;
+	int		 alg;
+	unsigned long long sign_count;
+	unsigned char	 aaguid[17];
+	char		 fmt[17];
+	int		 flags;		/* 1 UV, 2 BE, 4 BS */
+	char		 name[4 * WA_NAME_MAX + 1];
+	long long	 created;
+	long long	 last_used;	/* 0: never */
+};
+
+#define WA_PURPOSE_CREATE	0
+#define WA_PURPOSE_GET		1
+
+/* The account's user handle: 1 found, 0 none, DB_ERR. */
+int	 db_wa_user_get(const struct subject *, unsigned char out[32]);
+int	 db_wa_user_insert(const struct subject *, const unsigned char h[32],
+	    time_t now);
+int	 db_wa_user_delete(const struct subject *);
+/* A challenge (its keyed hash); the oldest beyond WA_LIVE_CHALLENGES - 1
+ * of the account and purpose deleted first, expired ones too. */
+int	 db_wa_challenge_insert(const struct subject *, int purpose,
+	    const unsigned char hash[HASH_BYTES], time_t now, time_t expires);
+/* The live challenge's id (a row locked), 0 none, DB_ERR. */
+long long db_wa_challenge_find(const struct subject *, int purpose,
+	    const unsigned char hash[HASH_BYTES], time_t now);
+/* live -> used: rows changed (1, 0), DB_ERR. */
+long long db_wa_challenge_use(long long id, time_t now);
+int	 db_wa_challenges_delete(const struct subject *);
+/* Every challenge of the account and purpose (spent or not). */
+int	 db_wa_challenges_drop(const struct subject *, int purpose);
+/* Calls cb for each credential of the account, oldest first: rows, DB_ERR. */
+int	 db_wa_iterate(const struct subject *,
+	    void (*cb)(const struct wa_row *, void *), void *arg);
+long long db_wa_count(const struct subject *);
+/* By cred_hash (the account's only): 1, 0, DB_ERR. */
+int	 db_wa_get(const struct subject *, const unsigned char hash[HASH_BYTES],
+	    struct wa_row *);
+/* By uuid: 1, 0, DB_ERR. */
+int	 db_wa_get_uuid(const struct subject *, const char *uuid,
+	    struct wa_row *);
+/* 0, DB_DUP (the credential id is registered), DB_ERR. */
+int	 db_wa_insert(const struct subject *, const struct wa_row *,
+	    const unsigned char hash[HASH_BYTES], time_t now);
+/* After an assertion: counter (when greater) and last use: rows. */
+long long db_wa_used(long long id, unsigned long long count, time_t now);
+/* Rows deleted (1, 0), DB_ERR. */
+long long db_wa_delete(const struct subject *, const char *uuid);
+int	 db_wa_delete_all(const struct subject *);
+
 /* ---- req.c: the request ----------------------------------------------- */
 
 enum method {
@@ -893,6 +982,10 @@ struct req {
 	int		 guard_passed;		/* the MFA guard let it through */
 	/* 5900/5901 carry WWW-Authenticate without R_AUTH (§10.12). */
 	int		 step_up;
+	/* A passkey's request options for a sign-in's 5900 (§10.12):
+	 * set by mfa_sign_in(), taken by the answer, else freed by
+	 * req_release(). */
+	cJSON		*mfa_options;
 	int		 notices;		/* notices it queued (outbox.c) */
 	int		 status;		/* its HTTP status, for the log */
 	char		 headers[512];		/* more header lines (CRLF ended) */
@@ -923,6 +1016,9 @@ struct io *io_cgi(void);
 struct io *io_fcgi(void);
 int	 io_accept(struct io *);
 void	 io_finish(struct io *);
+/* The answer is whole: under CGI, standard output is closed (the server
+ * sends it while the process finishes). */
+void	 io_answered(struct io *);
 void	 io_stop(void);
 const char *io_getenv(struct io *, const char *);
 long	 io_read(struct io *, char *, size_t);
@@ -990,6 +1086,16 @@ enum err {
 	E_PARAM_PAGE,		/* 400 136, parameter page[offset|limit] */
 	E_PARAM_FIELDS,		/* 400 137, parameter fields[TYPE] */
 	E_PARAM_MALFORMED,	/* 400 138 */
+	/* Method webauthn (contract §12.6). */
+	E_WA_MALFORMED,		/* 422 141, pointer /data/attributes/credential */
+	E_WA_CHALLENGE,		/* 422 142 */
+	E_WA_ORIGIN,		/* 422 143 */
+	E_WA_USER_VERIFICATION,	/* 422 144 */
+	E_WA_ATTESTATION,	/* 422 145 */
+	E_WA_CREDENTIAL_EXISTS,	/* 422 146 */
+	E_WA_TOO_MANY,		/* 422 147 */
+	E_WA_NOT_FOUND,		/* 404 148 */
+	E_WA_COUNTER,		/* 149: audit rows only */
 	E__COUNT
 };
 
@@ -997,8 +1103,10 @@ enum source { SRC_NONE, SRC_POINTER, SRC_HEADER, SRC_PARAMETER };
 
 const char *jsonapi_code(enum err);
 int	 jsonapi_error(struct req *, enum err);
+int	 jsonapi_error_meta(struct req *, enum err, cJSON *meta);
 int	 jsonapi_error_src(struct req *, enum err, enum source, const char *);
 int	 jsonapi_error_retry(struct req *, enum err, long retry_after);
+enum err jsonapi_db_err(void);
 int	 jsonapi_db_error(struct req *);
 int	 jsonapi_flush(struct req *);
 const char *jsonapi_held(const struct req *, size_t *len);
@@ -1164,7 +1272,7 @@ struct issued {
 #define LOGIN_OK	1
 #define LOGIN_LIMITED	2
 /* contract §10.12, mfa_at_sign_in on: the password was right. */
-#define LOGIN_MFA_MISSING 3	/* 5900 (a code sent if the method sends) */
+#define LOGIN_MFA_MISSING 3	/* 5900 (a code sent, r->mfa_options) */
 #define LOGIN_MFA_INVALID 4	/* 5901, counted */
 #define LOGIN_MFA_LOCKED 5	/* 5911, *retry */
 
@@ -1289,8 +1397,18 @@ struct mfa_ctx {
 	const char	*action;
 	const char	*purpose;
 	cJSON		*answer;	/* issue(): attributes of a 200 answer */
+	const cJSON	*attrs;		/* enroll(): the body's attributes */
+	/* check(): a remark the engine audits with the check, whatever it
+	 * decides (webauthn: a signature counter that did not increase). */
+	const char	*note_action;
+	enum err	 note;
 	struct codes	 live;		/* loaded by the first check() */
 	int		 live_loaded;
+	/* The account's address and its mails' locale, read once per unit
+	 * of work by the e-mail method (its limits, then the code's mail). */
+	char		 to[4 * MAX_EMAIL + 1];
+	char		 locale[MAX_LOCALE + 1];
+	int		 contact_loaded;
 };
 
 /*
@@ -1299,8 +1417,16 @@ struct mfa_ctx {
  * audit, notifications, the sending limits' answers) is the engine's.
  * Hooks run with the account's lock held, inside its transaction.
  */
+#define MF_CREDENTIALS	0x01	/* several credentials: activate while
+				   active adds one (a code of an active
+				   method), enroll() registers it */
+#define MF_ANSWERS	0x02	/* trigger answers what the client needs
+				   (200) instead of sending a code; never
+				   bound to an action, never at sign-in */
+
 struct mfa_method {
 	const char	*name;		/* attributes.type */
+	unsigned	 flags;		/* MF_* */
 	/* Is the header shaped like one of its codes?  Else not checked. */
 	int		(*well_formed)(enum side, const char *code);
 	/* Sending limits before a new code (contract §5.3); NULL: none. */
@@ -1316,14 +1442,32 @@ struct mfa_method {
 	/* The code against the method's live credentials: 1 matched and
 	 * spent (its grace window opened for the token), 0 no match, -1. */
 	int		(*check)(struct mfa_ctx *);
-	/* A wrong code: counted against the method's live credentials. */
+	/* A wrong code: counted against the method's live credentials;
+	 * NULL: nothing of the method's to count (the engine counts). */
 	int		(*fail)(struct mfa_ctx *);
 	/* The method was switched off: its codes and windows end. */
 	int		(*end)(struct mfa_ctx *);
+	/* Verify without X-MFA-Code (NULL: verify checks a code): what the
+	 * body (c->attrs) carries is checked and stored, inside the
+	 * transaction holding the account's lock.  E_NONE, or the refusal
+	 * (nothing stored). */
+	enum err	(*enroll)(struct mfa_ctx *);
 };
 
 extern const struct mfa_method method_email;
 extern const struct mfa_method method_totp;
+extern const struct mfa_method method_webauthn;
+
+/* method_webauthn.c: the passkeys of an account (contract §12). */
+#define WA_MAX_CREDENTIALS	50	/* webauthn_max_credentials' bound */
+#define WA_LIVE_CHALLENGES	8	/* live challenges per account and
+					   purpose: an older one is dropped */
+#define WA_NAME_DEFAULT		"Passkey"
+#define WA_HEADER_MIN		16	/* X-MFA-Code shorter: not an assertion
+					   (the longest: webauthn.h) */
+#define WA_MAX_ORIGINS		16	/* webauthn_origins entries */
+int	 webauthn_check_config(char *err, size_t errsz);
+enum err webauthn_body_check(const cJSON *attrs);
 
 /* method_totp.c's wrapper of liboath, for the unit tests too. */
 #define TOTP_STEP	30	/* seconds (RFC 6238 X) */
@@ -1358,6 +1502,9 @@ enum err mfa_method_code(struct req *, const char *action, const char *method,
 	    long *retry);
 int	 mfa_notify(struct req *, enum notice);
 int	 mfa_protects(const struct req *);
+/* Switches the request's account's method off inside the caller's open
+ * transaction, audited as (action, type) with its notice: 0, -1. */
+int	 mfa_switch_off(struct req *, const char *type, const char *action);
 enum err mfa_admin_off(struct req *, const struct subject *, const char *type,
 	    long long actor, struct methods *off);
 

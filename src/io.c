@@ -5,10 +5,12 @@
  */
 #include <sys/stat.h>
 
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <fcgiapp.h>
 
@@ -67,6 +69,27 @@ io_finish(struct io *io)
 		FCGX_Finish_r(&io->fr);
 	else if (io->kind == IO_CGI)
 		fflush(stdout);
+}
+
+/*
+ * The answer is whole.  Under CGI the server is told so now, by closing
+ * standard output (onto /dev/null, so the descriptor stays taken): it
+ * sends the answer while the process does what follows it (the outbox's
+ * look, the database's quit, the exit) instead of after.
+ */
+void
+io_answered(struct io *io)
+{
+	int	 fd;
+
+	if (io->kind != IO_CGI)
+		return;
+	fflush(stdout);
+	if ((fd = open("/dev/null", O_WRONLY)) >= 0) {
+		dup2(fd, STDOUT_FILENO);
+		if (fd != STDOUT_FILENO)
+			close(fd);
+	}
 }
 
 /* Async-signal-safe: makes the next io_accept() return -1. */

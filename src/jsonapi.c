@@ -123,6 +123,30 @@ static const struct {
 	[E_PARAM_PAGE] = { 400, "136", "Invalid page parameter." },
 	[E_PARAM_FIELDS] = { 400, "137", "Invalid fields parameter." },
 	[E_PARAM_MALFORMED] = { 400, "138", "Malformed query string." },
+	/* contract §12.6: method webauthn.  A refused response stores
+	 * nothing (its challenge stays live until it expires). */
+	[E_WA_MALFORMED] = { 422, "141", "WebAuthn response is malformed.",
+	    SRC_POINTER, "/data/attributes/credential", 0 },
+	[E_WA_CHALLENGE] = { 422, "142",
+	    "WebAuthn challenge is unknown, used or expired.",
+	    SRC_POINTER, "/data/attributes/credential", 0 },
+	[E_WA_ORIGIN] = { 422, "143",
+	    "WebAuthn origin or relying party is not accepted.",
+	    SRC_POINTER, "/data/attributes/credential", 0 },
+	[E_WA_USER_VERIFICATION] = { 422, "144",
+	    "User presence or verification is missing.",
+	    SRC_POINTER, "/data/attributes/credential", 0 },
+	[E_WA_ATTESTATION] = { 422, "145",
+	    "WebAuthn attestation or algorithm is not accepted.",
+	    SRC_POINTER, "/data/attributes/credential", 0 },
+	[E_WA_CREDENTIAL_EXISTS] = { 422, "146",
+	    "This credential is already registered.",
+	    SRC_POINTER, "/data/attributes/credential", 0 },
+	[E_WA_TOO_MANY] = { 422, "147", "Too many WebAuthn credentials." },
+	[E_WA_NOT_FOUND] = { 404, "148", "WebAuthn credential not found." },
+	/* In audit rows only: a signature counter that did not increase. */
+	[E_WA_COUNTER] = { 422, "149",
+	    "WebAuthn signature counter did not increase." },
 };
 
 const char *
@@ -406,7 +430,8 @@ allow_list(char *buf, size_t sz, unsigned methods)
 }
 
 static cJSON *
-error_doc(const struct req *r, enum err e, enum source src, const char *where)
+error_doc(const struct req *r, enum err e, enum source src, const char *where,
+    cJSON *meta)
 {
 	cJSON	*doc, *arr, *obj, *s;
 	char	 status[8], detail[160];
@@ -430,6 +455,8 @@ error_doc(const struct req *r, enum err e, enum source src, const char *where)
 		cJSON_AddStringToObject(s, src == SRC_POINTER ? "pointer" :
 		    src == SRC_HEADER ? "header" : "parameter", where);
 	}
+	if (meta != NULL)
+		cJSON_AddItemToObject(obj, "meta", meta);
 	(void)r;
 	return doc;
 }
@@ -459,20 +486,27 @@ step_up(const struct req *r, enum err e)
 	return NULL;
 }
 
+/* meta (taken, may be NULL): the error object's "meta" member. */
 static int
-error_out(struct req *r, enum err e, enum source src, const char *where,
-    const char *extra)
+error_meta_out(struct req *r, enum err e, enum source src, const char *where,
+    const char *extra, cJSON *meta)
 {
 	const char	*www = step_up(r, e);
 	char		 both[512];
-
 	if (www != NULL) {
 		snprintf(both, sizeof(both), "%s%s", extra != NULL ? extra :
 		    "", www);
 		extra = both;
 	}
 	return send_doc(r, errs[e].status, MEDIA_JSONAPI, extra,
-	    error_doc(r, e, src, where));
+	    error_doc(r, e, src, where, meta));
+}
+
+static int
+error_out(struct req *r, enum err e, enum source src, const char *where,
+    const char *extra)
+{
+	return error_meta_out(r, e, src, where, extra, NULL);
 }
 
 /* The error with the source its table row names. */
@@ -480,6 +514,17 @@ int
 jsonapi_error(struct req *r, enum err e)
 {
 	return jsonapi_error_retry(r, e, 0);
+}
+
+/*
+ * The error with meta (taken; NULL: none) as its error object's "meta"
+ * member, which JSON:API error objects allow: the sign-in's 5900 carries
+ * a passkey's request options there (contract §10.12).
+ */
+int
+jsonapi_error_meta(struct req *r, enum err e, cJSON *meta)
+{
+	return error_meta_out(r, e, errs[e].src, errs[e].where, NULL, meta);
 }
 
 int
@@ -502,12 +547,22 @@ jsonapi_error_retry(struct req *r, enum err e, long retry_after)
 	return error_out(r, e, errs[e].src, errs[e].where, extra);
 }
 
-/* A failed database call: 503 while the server is gone, else 500. */
+/*
+ * What a failed database call answers: 503 118 when a COMMIT went out and
+ * its answer was lost with the connection (it may have been carried out),
+ * 503 110 while the server is gone, else 500.
+ */
+enum err
+jsonapi_db_err(void)
+{
+	return db_commit_unknown() ? E_COMMIT_UNKNOWN :
+	    db_unavailable() ? E_UNAVAILABLE : E_INTERNAL;
+}
+
 int
 jsonapi_db_error(struct req *r)
 {
-	return jsonapi_error(r, db_commit_unknown() ? E_COMMIT_UNKNOWN :
-	    db_unavailable() ? E_UNAVAILABLE : E_INTERNAL);
+	return jsonapi_error(r, jsonapi_db_err());
 }
 
 /*

@@ -208,7 +208,7 @@ mail_headers(char *out, size_t sz, const char *from, const char *to,
 	struct tm	 tm;
 	int		 n;
 
-	if (gmtime_r(&when, &tm) == NULL ||
+	if (strlen(subject) > MAX_SUBJECT || gmtime_r(&when, &tm) == NULL ||
 	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000",
 	    &tm) == 0 ||
 	    mail_subject_encode(subj, sizeof(subj), subject) == -1)
@@ -226,7 +226,7 @@ message_build(const char *to, const char *subject, const char *text,
     const char *html)
 {
 	struct buf	 b = { NULL, 0, 0 };
-	char		 hdr[1024], boundary[33], id[33];
+	char		 hdr[MAIL_HEADERS_MAX], boundary[33], id[33];
 
 	random_hex(boundary, 16);
 	random_hex(id, 16);

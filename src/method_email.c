@@ -30,12 +30,6 @@ well_formed(enum side side, const char *code)
 	    strspn(code, "0123456789") == strlen(code);
 }
 
-static enum err
-db_err(void)
-{
-	return db_unavailable() ? E_UNAVAILABLE : E_INTERNAL;
-}
-
 /* The recipient as the per-recipient cap counts it: a keyed hash of the
  * address, case folded, so the table names no address. */
 static void
@@ -52,6 +46,22 @@ recipient_hash(unsigned char out[HASH_BYTES], const char *to)
 	wipe(buf, sizeof(buf));
 }
 
+/* The account's address and locale into c, read at most once. */
+static enum err
+contact(struct mfa_ctx *c)
+{
+	int	 rc;
+
+	if (c->contact_loaded)
+		return E_NONE;
+	if ((rc = db_contact_locale(&c->who, c->to, sizeof(c->to),
+	    c->locale)) != 1)
+		return rc == 0 ? (c->who.side == SIDE_BACKEND ?
+		    E_USER_NOT_FOUND : E_CUSTOMER_NOT_FOUND) : jsonapi_db_err();
+	c->contact_loaded = 1;
+	return E_NONE;
+}
+
 /*
  * No code goes to an address its owner has not confirmed (contract §3.2),
  * and no address gets more than daily_recipient_cap code mails in 24 h,
@@ -60,21 +70,20 @@ recipient_hash(unsigned char out[HASH_BYTES], const char *to)
 static enum err
 recipient_limit(struct mfa_ctx *c, long *retry)
 {
-	char		 to[4 * MAX_EMAIL + 1];
 	unsigned char	 h[HASH_BYTES];
 	long long	 count, oldest;
+	enum err	 e;
 	int		 rc;
 
 	if (c->who.side == SIDE_STOREFRONT &&
 	    strcmp(cfg.customer_confirmation, "on") == 0 &&
 	    (rc = db_customer_is_confirmed(c->who.id)) != 1)
-		return rc < 0 ? db_err() : E_UNCONFIRMED;
-	if ((rc = db_contact(&c->who, to, sizeof(to))) != 1)
-		return rc == 0 ? (c->who.side == SIDE_BACKEND ?
-		    E_USER_NOT_FOUND : E_CUSTOMER_NOT_FOUND) : db_err();
-	recipient_hash(h, to);
+		return rc < 0 ? jsonapi_db_err() : E_UNCONFIRMED;
+	if ((e = contact(c)) != E_NONE)
+		return e;
+	recipient_hash(h, c->to);
 	if (db_code_mail_stats(h, c->now, &count, &oldest) != 0)
-		return db_err();
+		return jsonapi_db_err();
 	if (count >= limits_of(c->who.side)->daily_recipient_cap) {
 		*retry = (long)(oldest + DAY - c->now);
 		return E_MFA_RESEND;
@@ -91,15 +100,14 @@ recipient_limit(struct mfa_ctx *c, long *retry)
  * pass the bound.
  */
 static enum err
-failure_limit(struct mfa_ctx *c, long *retry)
+failure_limit(const struct mfa_ctx *c, const struct send_stats *st,
+    long *retry)
 {
-	long long	 count, oldest;
+	const struct mfa_limits *l = limits_of(c->who.side);
 
-	if (db_mfa_mail_failures(&c->who, c->now - limits_of(c->who.side)->mail_failure_window,
-	    &count, &oldest) != 0)
-		return db_err();
-	if (count >= limits_of(c->who.side)->mail_failure_cap) {
-		*retry = (long)(oldest + limits_of(c->who.side)->mail_failure_window - c->now);
+	if (st->failures >= l->mail_failure_cap) {
+		*retry = (long)(st->failures_oldest + l->mail_failure_window -
+		    c->now);
 		return E_MFA_SEND_PAUSED;
 	}
 	return E_NONE;
@@ -114,8 +122,9 @@ limit(struct mfa_ctx *c, long *retry)
 	struct send_stats st;
 	enum err	 e;
 
-	if (db_mfa_send_stats(&c->who, c->type, c->now, &st) != 0)
-		return db_err();
+	if (db_mfa_send_stats(&c->who, c->type, c->now, c->now -
+	    limits_of(c->who.side)->mail_failure_window, &st) != 0)
+		return jsonapi_db_err();
 	if (st.newest_live != 0 &&
 	    st.newest_live + limits_of(c->who.side)->resend_cooldown > (long long)c->now) {
 		*retry = (long)(st.newest_live + limits_of(c->who.side)->resend_cooldown - c->now);
@@ -125,7 +134,7 @@ limit(struct mfa_ctx *c, long *retry)
 		*retry = (long)(st.oldest + DAY - c->now);
 		return E_MFA_RESEND;
 	}
-	if ((e = failure_limit(c, retry)) != E_NONE)
+	if ((e = failure_limit(c, &st, retry)) != E_NONE)
 		return e;
 	return recipient_limit(c, retry);
 }
@@ -139,10 +148,10 @@ limit(struct mfa_ctx *c, long *retry)
 static enum err
 issue(struct mfa_ctx *c)
 {
-	char		 to[4 * MAX_EMAIL + 1], code[MAX_CODE_LENGTH + 1];
-	char		 locale[MAX_LOCALE + 1];
+	char		 code[MAX_CODE_LENGTH + 1];
 	unsigned char	 h[HASH_BYTES], rh[HASH_BYTES];
 	long long	 id;
+	enum err	 e;
 	int		 rc;
 
 	if (c->io != NULL && io_client_gone(c->io)) {
@@ -150,23 +159,21 @@ issue(struct mfa_ctx *c)
 		    c->who.id);
 		return E_MFA_SEND_FAILED;
 	}
-	if ((rc = db_contact_locale(&c->who, to, sizeof(to), locale)) != 1)
-		return rc == 0 ? (c->who.side == SIDE_BACKEND ?
-		    E_USER_NOT_FOUND : E_CUSTOMER_NOT_FOUND) :
-		    db_unavailable() ? E_UNAVAILABLE : E_INTERNAL;
+	if ((e = contact(c)) != E_NONE)
+		return e;
 	id = (long long)(random_u64() >> 1);
 	code_new(code, limits_of(c->who.side)->code_length);
 	code_hash(h, &c->who, c->type, id, code);
-	recipient_hash(rh, to);
+	recipient_hash(rh, c->to);
 	if (db_mfa_codes_invalidate(&c->who, c->type) != 0 ||
 	    db_code_mail_insert(id, rh, c->now) != 0 ||
 	    db_mfa_code_insert(&c->who, id, c->type, h, c->now,
 	    c->now + limits_of(c->who.side)->code_ttl, c->action) != 0 ||
 	    db_commit() != 0) {
 		wipe(code, sizeof(code));
-		return db_unavailable() ? E_UNAVAILABLE : E_INTERNAL;
+		return jsonapi_db_err();
 	}
-	rc = mail_code(to, locale, code, limits_of(c->who.side)->code_ttl,
+	rc = mail_code(c->to, c->locale, code, limits_of(c->who.side)->code_ttl,
 	    c->purpose);
 	wipe(code, sizeof(code));
 	if (rc != 0) {

@@ -260,12 +260,6 @@ bind_of(char *out, size_t outsz, const struct subject *who)
 	snprintf(out, outsz, "%d/%lld/totp", (int)who->side, who->id);
 }
 
-static enum err
-db_error(void)
-{
-	return db_unavailable() ? E_UNAVAILABLE : E_INTERNAL;
-}
-
 /*
  * A new secret (a pending totp's old one is replaced), committed, then
  * answered in c->answer.  The secret exists in clear only in this
@@ -283,7 +277,7 @@ issue(struct mfa_ctx *c)
 
 	if ((rc = db_contact(&c->who, label, sizeof(label))) != 1)
 		return rc == 0 ? (c->who.side == SIDE_BACKEND ?
-		    E_USER_NOT_FOUND : E_CUSTOMER_NOT_FOUND) : db_error();
+		    E_USER_NOT_FOUND : E_CUSTOMER_NOT_FOUND) : jsonapi_db_err();
 	memset(&t, 0, sizeof(t));
 	random_bytes(key, sizeof(key));
 	bind_of(bind, sizeof(bind), &c->who);
@@ -295,7 +289,7 @@ issue(struct mfa_ctx *c)
 		e = E_INTERNAL;
 	else if (db_mfa_totp_set(&c->who, &t, c->now) != 0 ||
 	    db_commit() != 0)
-		e = db_error();
+		e = jsonapi_db_err();
 	else {
 		c->answer = cJSON_CreateObject();
 		cJSON_AddStringToObject(c->answer, "type", "totp");
@@ -350,14 +344,6 @@ check(struct mfa_ctx *c)
 	    c->token, c->now + limits_of(c->who.side)->grace_period) == 0 ? 1 : -1;
 }
 
-/* A wrong code: nothing of the method's to count (the engine counts). */
-static int
-fail(struct mfa_ctx *c)
-{
-	(void)c;
-	return 0;
-}
-
 /* Switched off: the secret destroyed, grace windows closed. */
 static int
 end(struct mfa_ctx *c)
@@ -373,6 +359,5 @@ const struct mfa_method method_totp = {
 	.issue = issue,
 	.trigger = NULL,
 	.check = check,
-	.fail = fail,
 	.end = end,
 };

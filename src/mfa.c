@@ -26,6 +26,7 @@
 static const struct mfa_method *const methods[] = {
 	&method_email,
 	&method_totp,
+	&method_webauthn,
 };
 
 /* What differs between customers and users. */
@@ -76,7 +77,8 @@ mfa_check_config(char *err, size_t errsz)
 			snprintf(err, errsz, "methods: unknown method '%s'", t);
 			return -1;
 		}
-	return 0;
+	/* A method's own keys (webauthn: the RP ID and origins, §12.1). */
+	return webauthn_check_config(err, errsz);
 }
 
 enum method_status
@@ -117,12 +119,6 @@ ctx_of(struct req *r, const struct subject *who)
 	c.code = r->mfa_code;
 	c.io = r->io;
 	return c;
-}
-
-static enum err
-db_err(void)
-{
-	return db_unavailable() ? E_UNAVAILABLE : E_INTERNAL;
 }
 
 /* ---- grace, failures, lockout ------------------------------------------- */
@@ -192,7 +188,7 @@ count_failure(struct req *r, struct mfa_ctx *c, const struct methods *ms,
 		    ms->m[i].status != ST_ACTIVE))
 			continue;
 		c->type = ms->m[i].type;
-		if (m->fail(c) != 0)
+		if (m->fail != NULL && m->fail(c) != 0)
 			return -1;
 	}
 	lk.failures++;
@@ -320,6 +316,11 @@ code_check_as(struct req *r, const char *type, int recovery, long *retry,
 	/* Under the lock: what this request sees nobody else changes. */
 	if (!grace) {
 		rc = match_and_consume(&c, ms, type);
+		/* A method's remark is recorded whatever the check decides
+		 * (it commits with the count or with the change). */
+		if (rc >= 0 && c.note_action != NULL && audit(r, c.who.side,
+		    c.who.id, 0, c.note_action, c.type, c.note) != 0)
+			rc = -1;
 		/* The one place recovery codes are accepted: after the
 		 * methods' live codes (contract §8). */
 		if (rc == 0 && recovery)
@@ -337,7 +338,7 @@ code_check_as(struct req *r, const char *type, int recovery, long *retry,
 	return E_NONE;
 dberr:
 	db_rollback();
-	return db_err();
+	return jsonapi_db_err();
 }
 
 /* A recovery code stands in for a code of an active method, never for
@@ -369,7 +370,7 @@ issue(struct mfa_ctx *c, const struct mfa_method *m,
 	if (!db_in_transaction() &&
 	    (db_begin() != 0 || db_mfa_lock(&c->who, &lk) != 0)) {
 		db_rollback();
-		return db_err();
+		return jsonapi_db_err();
 	}
 	if (m->limit != NULL && (e = m->limit(c, retry)) != E_NONE) {
 		db_rollback();
@@ -378,7 +379,7 @@ issue(struct mfa_ctx *c, const struct mfa_method *m,
 	if (c->activating &&
 	    db_mfa_method_pending(&c->who, c->type, c->now) != 0) {
 		db_rollback();
-		return db_err();
+		return jsonapi_db_err();
 	}
 	if ((e = deliver(c)) != E_NONE && db_in_transaction())
 		db_rollback();
@@ -495,7 +496,19 @@ read_type(struct req *r, const char **type, const struct mfa_method **m)
 	    E_MFA_TYPE_NOT_FOUND;
 }
 
-/* The checks every MFA resource starts with; answers when one fails. */
+/* Does the body name a method whose verify takes no code (enroll())? */
+static int
+enrolls(const struct req *r)
+{
+	const cJSON	*t = cJSON_GetObjectItemCaseSensitive(r->attrs, "type");
+	const struct mfa_method *m;
+
+	return cJSON_IsString(t) && (m = method_offered(t->valuestring)) !=
+	    NULL && m->enroll != NULL;
+}
+
+/* The checks every MFA resource starts with; answers when one fails.
+ * need_code: 1 X-MFA-Code is needed, -1 unless the method enrolls. */
 static int
 preamble(struct req *r, const char *action, const char **type,
     const struct mfa_method **m, int need_code)
@@ -505,7 +518,7 @@ preamble(struct req *r, const char *action, const char **type,
 	*type = NULL;
 	if (r->acct.id == 0)
 		e = sides[r->side].no_id;
-	else if (need_code && !has_code(r))
+	else if (need_code && !has_code(r) && !(need_code < 0 && enrolls(r)))
 		e = E_MFA_CODE_MISSING;
 	else if ((e = read_type(r, type, m)) == E_MEMBER)
 		return jsonapi_error_src(r, E_MEMBER, SRC_POINTER,
@@ -560,6 +573,18 @@ mfa_types(struct req *r)
 	return jsonapi_send(r, 200, jsonapi_document(arr, self));
 }
 
+/* 200 with what a method answers an activation or a trigger with. */
+static int
+answer_with(struct req *r, const char *resource, const char *type,
+    cJSON *attrs)
+{
+	char	 self[MAX_PATH + 600];
+
+	self_link(r, self, sizeof(self), "%s", resource);
+	return jsonapi_send(r, 200, jsonapi_document(jsonapi_resource(r,
+	    resource, type, attrs, self), NULL));
+}
+
 int
 mfa_activate(struct req *r)
 {
@@ -568,15 +593,24 @@ mfa_activate(struct req *r)
 	struct mfa_ctx	 c = ctx_of(r, &(struct subject){ r->side,
 			    r->acct.id });
 	const char	*type;
-	char		 self[MAX_PATH + 600];
 	enum err	 e;
 	long		 retry = 0;
 
 	if (preamble(r, "activate", &type, &m, 0) != 0)
 		return -1;
-	if (methods_status(ms, type) == ST_ACTIVE)
-		return finish(r, "activate", type, E_MFA_ALREADY_ACTIVE, 0);
-	if (other_active(ms, type)) {
+	if (methods_status(ms, type) == ST_ACTIVE) {
+		/* A method of several credentials adds one, with a code of
+		 * an active method (not a recovery code: contract §12.2). */
+		if (!(m->flags & MF_CREDENTIALS))
+			return finish(r, "activate", type,
+			    E_MFA_ALREADY_ACTIVE, 0);
+		if (!has_code(r))
+			return finish(r, "activate", type,
+			    E_MFA_CODE_MISSING, 0);
+		if ((e = code_check_as(r, NULL, 0, &retry, &(struct audit_as){
+		    "activate", type }, NULL)) != E_NONE)
+			return finish(r, "activate", type, e, retry);
+	} else if (other_active(ms, type)) {
 		if (!has_code(r))
 			return finish(r, "activate", type,
 			    E_MFA_CODE_MISSING, 0);
@@ -587,7 +621,7 @@ mfa_activate(struct req *r)
 			return finish(r, "activate", type, e, retry);
 	}
 	c.type = type;
-	c.activating = 1;
+	c.activating = methods_status(ms, type) != ST_ACTIVE;
 	if (issue_open(r, &c.who, "activate", type) != 0)
 		return jsonapi_db_error(r);
 	e = issue(&c, m, m->issue, &retry);
@@ -598,9 +632,51 @@ mfa_activate(struct req *r)
 		return finish(r, "activate", type, e, retry);
 	}
 	/* What the method answers with (totp: its secret, contract §6.4). */
-	self_link(r, self, sizeof(self), "multi-factor-auth-type-activate");
-	return jsonapi_send(r, 200, jsonapi_document(jsonapi_resource(r,
-	    "multi-factor-auth-type-activate", type, c.answer, self), NULL));
+	return answer_with(r, "multi-factor-auth-type-activate", type,
+	    c.answer);
+}
+
+/*
+ * Verify of a method that registers what the body carries (enroll(): a
+ * passkey, contract §12.2) instead of checking a code: pending, it
+ * becomes active with its first credential; active (MF_CREDENTIALS,
+ * after an activation that asked for a code) it gains one.  Under the
+ * account's lock; a locked account is refused as a code check would be.
+ */
+static int
+verify_enroll(struct req *r, const struct mfa_method *m, const char *type)
+{
+	struct mfa_ctx	 c = ctx_of(r, &(struct subject){ r->side,
+			    r->acct.id });
+	struct lockout	 lk;
+	enum method_status st = methods_status(&r->acct.methods, type);
+	enum err	 e;
+
+	if (st == ST_DEACTIVATED)
+		return finish(r, "verify", type, E_MFA_TYPE_NOT_FOUND, 0);
+	if (db_begin() != 0 || db_mfa_lock(&c.who, &lk) != 0) {
+		db_rollback();
+		return finish(r, "verify", type, jsonapi_db_err(), 0);
+	}
+	if (lk.locked_until > (long long)r->now) {
+		db_rollback();
+		return finish(r, "verify", type, E_MFA_LOCKED,
+		    (long)(lk.locked_until - (long long)r->now));
+	}
+	c.type = type;
+	c.attrs = r->attrs;
+	if ((e = m->enroll(&c)) != E_NONE) {
+		db_rollback();
+		return finish(r, "verify", type, e, 0);
+	}
+	if (st == ST_PENDING && db_mfa_method_activate(&c.who, type,
+	    r->now) != 1) {
+		db_rollback();
+		return finish(r, "verify", type, jsonapi_db_err(), 0);
+	}
+	if (commit_decision(r, "verify", type, NOTICE_ON) != 0)
+		return jsonapi_db_error(r);
+	return jsonapi_no_content(r);
 }
 
 int
@@ -614,8 +690,10 @@ mfa_verify(struct req *r)
 	long		 retry = 0;
 	long long	 n;
 
-	if (preamble(r, "verify", &type, &m, 1) != 0)
+	if (preamble(r, "verify", &type, &m, -1) != 0)
 		return -1;
+	if (m->enroll != NULL)
+		return verify_enroll(r, m, type);
 	if ((st = methods_status(ms, type)) == ST_ACTIVE)
 		return finish(r, "verify", type, E_MFA_ALREADY_ACTIVE, 0);
 	if (st != ST_PENDING)
@@ -632,7 +710,7 @@ mfa_verify(struct req *r)
 		/* Switched on by a parallel verify: this one did nothing. */
 		db_rollback();
 		return finish(r, "verify", type, n == 0 ?
-		    E_MFA_ALREADY_ACTIVE : db_err(), 0);
+		    E_MFA_ALREADY_ACTIVE : jsonapi_db_err(), 0);
 	}
 	if (commit_decision(r, "verify", type, NOTICE_ON) != 0)
 		return jsonapi_db_error(r);
@@ -711,7 +789,7 @@ read_action(struct req *r, const struct mfa_method *m, char *out, size_t sz,
 	if (i == nitems(write_methods))
 		return E_INVALID_FIELD;
 	*where = ACTION_PTR;
-	if (m->trigger == NULL ||
+	if (m->trigger == NULL || (m->flags & MF_ANSWERS) ||
 	    (pa = protected_action(r->side, write_methods[i].method,
 	    type)) == NULL || !list_contains(r->side == SIDE_BACKEND ?
 	    cfg.protected_backend : cfg.protected_storefront, type) ||
@@ -764,7 +842,13 @@ mfa_trigger(struct req *r)
 	e = issue(&c, m, m->trigger, &retry);
 	if (e == E_NONE)
 		fault_point("trigger-committed");
-	return finish(r, "trigger", type, e, retry);
+	if (e != E_NONE || c.answer == NULL) {
+		cJSON_Delete(c.answer);
+		return finish(r, "trigger", type, e, retry);
+	}
+	/* What the client needs for the code (webauthn: the request
+	 * options, contract §12.3). */
+	return answer_with(r, "multi-factor-auth-trigger", type, c.answer);
 }
 
 /*
@@ -789,6 +873,18 @@ method_off(const struct subject *who, const char *type, time_t now)
 }
 
 int
+mfa_switch_off(struct req *r, const char *type, const char *action)
+{
+	struct subject	 who = { r->side, r->acct.id };
+
+	if (method_off(&who, type, r->now) != 0 ||
+	    audit(r, r->side, r->acct.id, 0, action, type, E_NONE) != 0 ||
+	    outbox_add(r, &who, NULL, NOTICE_OFF) != 0)
+		return -1;
+	return 0;
+}
+
+int
 mfa_deactivate(struct req *r)
 {
 	const struct mfa_method *m;
@@ -807,8 +903,8 @@ mfa_deactivate(struct req *r)
 	if (unit_open() != 0 || method_off(&who, type, r->now) != 0 ||
 	    commit_decision(r, "deactivate", type, NOTICE_OFF) != 0) {
 		db_rollback();
-		return finish(r, "deactivate", type,
-		    E_MFA_DEACTIVATION_FAILED, 0);
+		return finish(r, "deactivate", type, db_commit_unknown() ?
+		    E_COMMIT_UNKNOWN : E_MFA_DEACTIVATION_FAILED, 0);
 	}
 	return jsonapi_no_content(r);
 }
@@ -869,7 +965,7 @@ mfa_guard(struct req *r)
 	    E_MFA_CODE_MISSING;
 	if (e == E_NONE && unit_open() != 0) {
 		db_rollback();
-		e = db_err();
+		e = jsonapi_db_err();
 	}
 	if (e == E_NONE) {
 		r->guard_passed = 1;
@@ -881,49 +977,74 @@ mfa_guard(struct req *r)
 }
 
 /*
- * At sign-in without a code (contract §10.12): the first method of
- * methods[] that is active and sends codes (the e-mail method) is asked
- * for one, under its sending limits and the account's lock, as a trigger
- * would; a locked account, a refused or failed send send nothing and
- * change nothing of the answer (5900).  E_MFA_CODE_MISSING, or the
- * database's error.
+ * At sign-in without a code (contract §10.12), each active method that
+ * has something to give without a token is asked for it, under its
+ * limits and the account's lock, as a trigger would: a passkey's method
+ * (MF_ANSWERS) for fresh request options, left in r->mfa_options for the
+ * 5900; the first method that sends codes (the e-mail method) for a
+ * code.  The options come first: what a mail sent cannot be undone by a
+ * database error after it.  A locked account gets neither; a refused or
+ * failed send sends nothing and changes nothing of the answer (5900).
+ * E_MFA_CODE_MISSING, or the database's error (no options then).
  */
 static enum err
 sign_in_send(struct req *r, const struct subject *who)
 {
-	const struct mfa_method *m = NULL;
-	struct mfa_ctx	 c = ctx_of(r, who);
+	const struct mfa_method *m;
+	struct mfa_ctx	 c;
 	struct lockout	 lk;
 	size_t		 i;
-	long		 retry = 0;
+	long		 retry;
+	int		 pass, answers, mailed = 0;
 	enum err	 e;
 
-	for (i = 0; i < nitems(methods) && m == NULL; i++)
-		if (methods[i]->trigger != NULL &&
-		    method_offered(methods[i]->name) != NULL &&
-		    methods_status(&r->acct.methods, methods[i]->name) ==
-		    ST_ACTIVE)
+	/* Pass 0: the methods that answer with options; 1: the first that
+	 * sends a code. */
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < nitems(methods); i++) {
 			m = methods[i];
-	if (m == NULL)
-		return E_MFA_CODE_MISSING;
-	if (db_begin() != 0 || db_mfa_lock(who, &lk) != 0) {
-		db_rollback();
-		return db_err();
-	}
-	if (lk.locked_until > (long long)r->now) {
-		db_rollback();
-		return E_MFA_CODE_MISSING;
-	}
-	c.type = m->name;
-	e = issue(&c, m, m->trigger, &retry);
-	if (e == E_UNAVAILABLE || e == E_INTERNAL)
-		return e;
-	if (e == E_NONE)
-		fault_point("sign-in-code-sent");
-	else
-		log_info("account %lld: no code sent at sign-in (error %d)",
-		    who->id, (int)e);
+			answers = (m->flags & MF_ANSWERS) != 0;
+			if (m->trigger == NULL || answers != (pass == 0) ||
+			    (answers && r->mfa_options != NULL) ||
+			    (!answers && mailed) ||
+			    method_offered(m->name) == NULL ||
+			    methods_status(&r->acct.methods, m->name) !=
+			    ST_ACTIVE)
+				continue;
+			if (!answers)
+				mailed = 1;
+			if (db_begin() != 0 || db_mfa_lock(who, &lk) != 0) {
+				db_rollback();
+				goto dberr;
+			}
+			if (lk.locked_until > (long long)r->now) {
+				db_rollback();
+				return E_MFA_CODE_MISSING;
+			}
+			c = ctx_of(r, who);
+			c.type = m->name;
+			retry = 0;
+			e = issue(&c, m, m->trigger, &retry);
+			if (e == E_UNAVAILABLE || e == E_INTERNAL ||
+			    e == E_COMMIT_UNKNOWN) {
+				cJSON_Delete(c.answer);
+				goto dberr;
+			}
+			if (e != E_NONE)
+				log_info("account %lld: no %s at sign-in "
+				    "(error %d)", who->id, m->name, (int)e);
+			else if (answers)
+				r->mfa_options = cJSON_DetachItemFromObject(
+				    c.answer, "publicKey");
+			else
+				fault_point("sign-in-code-sent");
+			cJSON_Delete(c.answer);
+		}
 	return E_MFA_CODE_MISSING;
+dberr:
+	cJSON_Delete(r->mfa_options);
+	r->mfa_options = NULL;
+	return jsonapi_db_err();
 }
 
 /*
@@ -935,7 +1056,8 @@ sign_in_send(struct req *r, const struct subject *who)
  * a code that passes opens its grace window for it.  E_NONE: go on, with
  * the account's transaction left open when a code was checked (the tokens
  * join it), none when no code is wanted.  Else the refusal, audited:
- * E_MFA_CODE_MISSING (a code sent, see sign_in_send()),
+ * E_MFA_CODE_MISSING (a code sent, a passkey's options in
+ * r->mfa_options, see sign_in_send()),
  * E_MFA_CODE_INVALID (counted), E_MFA_LOCKED with *retry, or the
  * database's error; nothing left open.
  */
@@ -954,13 +1076,13 @@ mfa_sign_in(struct req *r, long long account,
 	a->id = account;
 	memcpy(a->token_hash, token, HASH_BYTES);
 	if (db_mfa_methods(&who, &a->methods) != 0)
-		return db_err();
+		return jsonapi_db_err();
 	if (methods_active(&a->methods) == 0)
 		return E_NONE;
 	if (!has_code(r)) {
 		if (audit(r, r->side, account, 0, "login", NULL,
 		    E_MFA_CODE_MISSING) != 0)
-			return db_err();
+			return jsonapi_db_err();
 		return sign_in_send(r, &who);
 	}
 	/* A new token has no grace window: the code is always checked,
@@ -998,7 +1120,7 @@ mfa_method_code(struct req *r, const char *action, const char *method,
 	if (!db_in_transaction() && (db_begin() != 0 ||
 	    db_mfa_lock(&(struct subject){ r->side, r->acct.id }, &lk) != 0)) {
 		db_rollback();
-		return db_err();
+		return jsonapi_db_err();
 	}
 	return E_NONE;
 }
@@ -1075,11 +1197,11 @@ mfa_admin_off(struct req *r, const struct subject *who, const char *type,
 	if (type != NULL && method_offered(type) == NULL)
 		e = E_MFA_TYPE_NOT_FOUND;
 	else if ((rc = db_contact(who, to, sizeof(to))) < 0)
-		e = db_err();
+		e = jsonapi_db_err();
 	else if (rc == 0)
 		e = E_CUSTOMER_NOT_FOUND;
 	else if (db_begin() != 0 || db_mfa_methods(who, &ms) != 0)
-		e = db_err();
+		e = jsonapi_db_err();
 	else if (type != NULL ? methods_status(&ms, type) != ST_ACTIVE :
 	    methods_active(&ms) == 0)
 		e = E_MFA_TYPE_NOT_FOUND;
@@ -1091,7 +1213,8 @@ mfa_admin_off(struct req *r, const struct subject *who, const char *type,
 	else {
 		fault_point("rescue-stored");
 		if (db_commit() != 0)
-			e = E_MFA_DEACTIVATION_FAILED;
+			e = db_commit_unknown() ? E_COMMIT_UNKNOWN :
+			    E_MFA_DEACTIVATION_FAILED;
 	}
 	if (e == E_NONE)
 		return E_NONE;

@@ -311,14 +311,16 @@ req_init(struct req *r, struct io *io, enum side side)
 		    v != NULL ? v : "");
 		uri = n >= 0 && (size_t)n < sizeof(r->segbuf) ? r->segbuf : "";
 	}
-	split_path(r, uri != NULL ? uri : "");
 	/* RFC 3875 §4.1.7; servers that pass no QUERY_STRING still have
 	 * the query in REQUEST_URI.  Unbounded: an over-long query is
-	 * refused, not ignored. */
+	 * refused, not ignored.  Read before the path is split: uri may be
+	 * r->segbuf, which split_path() decodes in place (a "%3F" there
+	 * would become a '?' that starts no query). */
 	if ((v = io_getenv(r->io, "QUERY_STRING")) == NULL && uri != NULL &&
 	    (v = strchr(uri, '?')) != NULL)
 		v++;
 	query_parse(&r->q, v);
+	split_path(r, uri != NULL ? uri : "");
 	r->content_type = req_env(r, "CONTENT_TYPE");
 	r->accept = req_env(r, "HTTP_ACCEPT");
 	/* Unbounded: an over-long token or code is wrong, not absent. */
@@ -377,7 +379,9 @@ req_release(struct req *r)
 {
 	if (r->doc != NULL)
 		cJSON_Delete(r->doc);
+	cJSON_Delete(r->mfa_options);
 	free(r->body);
 	r->doc = NULL;
+	r->mfa_options = NULL;
 	r->body = NULL;
 }

@@ -480,5 +480,13 @@ dispatch(struct req *r, const struct program *p)
 	idem_done(r);
 	fault_point("request-committed");
 	jsonapi_flush(r);
+	/* A request that queued notices hands them over before its client
+	 * has the answer (who reads the answer finds the mail sent); one that
+	 * queued none lets the answer go first, then looks at others'. */
+	if (r->notices == 0) {
+		io_answered(r->io);
+		if (io_is_cgi())
+			fault_point("cgi-answered");
+	}
 	outbox_after(r);	/* the notices it queued, after its answer */
 }

@@ -54,15 +54,19 @@ MIG_CNF=$INST/migrate.cnf
 MIGRATE=$REPO/tools/glue-mfa-migrate
 
 DEPS=(build-essential pkg-config libfcgi-dev libfcgi-bin spawn-fcgi libcjson-dev
-	libsodium-dev libmariadb-dev libmariadb-dev-compat mariadb-server
+	libsodium-dev libmariadb-dev libssl-dev libmariadb-dev-compat mariadb-server
 	mariadb-client lighttpd lighttpd-modules-lua python3-pytest python3-requests python3-aiosmtpd
-	msmtp wrk curl liboath-dev libqrencode-dev)
+	msmtp wrk curl liboath-dev libqrencode-dev libfido2-dev libcbor-dev
+	libssl-dev)
 # Only `make test` needs these (the real-browser test of www/, the example
 # web servers).
 # libapache2-mod-security2: apache.conf.example's per-address limit, which
 # tools/serve.sh apache and apache-cgi load and test.
+# galera-4 and rsync: the cluster suite (tests/cluster/run.sh; rsync is
+# its SST method).
 TEST_DEPS=(chromium chromium-driver python3-selenium apache2 libapache2-mod-fcgid nginx
-	libapache2-mod-security2 oathtool python3-pyotp)
+	libapache2-mod-security2 oathtool python3-pyotp python3-jsonschema python3-authlib
+	python3-requests-oauthlib python3-cryptography galera-4 rsync)
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'instance.sh: %s\n' "$*" >&2; exit 1; }
@@ -78,7 +82,7 @@ check_settings() {
 	[[ $RATE_LIMIT == on || $RATE_LIMIT == off ]] ||
 		die "GLUE_RATE_LIMIT must be on or off, not '$RATE_LIMIT'"
 	# sun_path holds 108 bytes; the longest socket we create is below.
-	local longest="$INST/run/backend-multi-factor-auth-type-deactivate.sock-99"
+	local longest="$INST/run/backend-customer-multi-factor-auth-type-deactivate.sock-99"
 	((${#longest} < 108)) || die "instance path too long for UNIX sockets: $INST"
 }
 
@@ -228,8 +232,13 @@ cmd_init() {
 				mail_from = no-reply@glue-mfa.test
 				# development only: serves the spool at /dev-mailbox for www/
 				dev_mailbox = on
-				# both MFA methods: e-mail codes and authenticator apps
-				methods = email,totp
+				# the MFA methods: e-mail codes, authenticator apps and
+				# passkeys (contract §12); an IP address cannot be an RP
+				# ID, so the pages are opened at http://localhost:$PORT
+				methods = email,totp,webauthn
+				webauthn_rp_id = localhost
+				webauthn_rp_name = glue-mfa dev
+				webauthn_origins = http://localhost:$PORT
 				totp_issuer = glue-mfa dev
 				# development only: many sign-ups from one address, no
 				# confirmation step (contract §3.2)
@@ -728,6 +737,7 @@ print_urls() {
 		  Storefront API  http://127.0.0.1:$PORT/<resource>
 		  Backend API     http://127.0.0.1:$PORT/backend/<resource>
 		  Pages           http://127.0.0.1:$PORT/
+		  Pages, passkeys http://localhost:$PORT/ (the webauthn origin)
 		  Demo customer   sonia@example.com / change123 (reference DE--1)
 		  Demo user       admin@example.com / change123
 		  Instance        $INST (config $CONF)

@@ -13,7 +13,7 @@ import sys
 # other in a cycle (a cycle is refused anywhere).
 LAYERS = [
     ["log"],
-    ["valid", "netaddr", "catalog"],
+    ["valid", "netaddr", "catalog", "webauthn"],
     ["config", "clock", "fault"],
     ["crypto"],
     ["db"],
@@ -23,7 +23,7 @@ LAYERS = [
     ["fields", "form"],
     ["audit", "mail", "outbox"],
     ["idem"],
-    ["auth", "method_email", "method_totp", "mfa"],
+    ["auth", "method_email", "method_totp", "method_webauthn", "mfa"],
     ["router"],
     ["main"],
 ]

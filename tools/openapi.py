@@ -130,6 +130,25 @@ CODES = {
              "Resend cool-down (`resend_cooldown`), daily cap (`daily_send_cap`) or the recipient address's daily cap (`daily_recipient_cap`); `Retry-After`. Codes whose mail failed (5910) count toward neither."),
     "5913": (429, "Your codes could not be sent several times. Please try again later.", None,
              "The account's code mails failed `mail_failure_cap` times within `mail_failure_window` seconds (contract §9.4): no hand-over is tried until the oldest of them leaves the window; `Retry-After`."),
+    # contract §12.6: method webauthn (verify's body, activate's limit, removal).
+    "141": (422, "WebAuthn response is malformed.", {"pointer": "/data/attributes/credential"},
+            "verify of `webauthn`: `credential` is missing or not `{id, type: \"public-key\", response: {clientDataJSON, attestationObject}}` in base64url, a part is too long or undecodable, or `id` is not the credential the authenticator made."),
+    "142": (422, "WebAuthn challenge is unknown, used or expired.", {"pointer": "/data/attributes/credential"},
+            "verify of `webauthn`: the challenge in `clientDataJSON` is no live registration challenge of the account (never given, spent, or older than `webauthn_challenge_ttl`)."),
+    "143": (422, "WebAuthn origin or relying party is not accepted.", {"pointer": "/data/attributes/credential"},
+            "verify of `webauthn`: `clientDataJSON`'s type is not `webauthn.create`, its origin is not one of `webauthn_origins`, it is cross-origin, or the RP ID hash is not that of `webauthn_rp_id`."),
+    "144": (422, "User presence or verification is missing.", {"pointer": "/data/attributes/credential"},
+            "verify of `webauthn`: the UP flag, or the UV flag while `webauthn_user_verification` is `required`."),
+    "145": (422, "WebAuthn attestation or algorithm is not accepted.", {"pointer": "/data/attributes/credential"},
+            "verify of `webauthn`: a key of an algorithm other than ES256, EdDSA, RS256, or an attestation statement that does not verify."),
+    "146": (422, "This credential is already registered.", {"pointer": "/data/attributes/credential"},
+            "verify of `webauthn`: the credential id is registered (to any account of this API)."),
+    "147": (422, "Too many WebAuthn credentials.", None,
+            "activate or verify of `webauthn`: the account holds `webauthn_max_credentials` (10)."),
+    "148": (404, "WebAuthn credential not found.", None,
+            "The account has no credential with that id."),
+    "149": (422, "WebAuthn signature counter did not increase.", None,
+            "Never answered: the audit rows' code of an assertion whose non-zero signature counter did not increase (contract §12.4)."),
 }
 
 ORDER = ["001", "002", "003", "004", "100", "101", "102", "103", "104", "105", "106",
@@ -137,6 +156,7 @@ ORDER = ["001", "002", "003", "004", "100", "101", "102", "103", "104", "105", "
          "416", "417", "423", "425", "901"] + [str(c) for c in range(5900, 5914)]
 ORDER += ["135", "136", "137", "138"]   # contract §10.10: query parameters
 ORDER.insert(ORDER.index("400"), "140")  # contract §10.9
+ORDER += [str(c) for c in range(141, 150)]   # contract §12.6: webauthn
 
 
 def error_example(code, status=None, detail=None, source="default", summary=None):
@@ -151,7 +171,7 @@ def error_example(code, status=None, detail=None, source="default", summary=None
 
 EXAMPLES = {}
 for c in ORDER:
-    if c not in ("104", "5905", "5908"):  # 405 is no operation's; 5905/5908 never sent
+    if c not in ("104", "5905", "5908", "149"):  # 405 is no operation's; 5905/5908/149 never sent
         EXAMPLES["E" + c] = error_example(c)
 # Variants.
 EXAMPLES["E5906-recovery"] = error_example(
@@ -193,6 +213,12 @@ EXAMPLES["E101-action"] = error_example(
 EXAMPLES["E408-currentPassword"] = error_example(
     "408", source={"pointer": "/data/attributes/currentPassword"},
     summary="currentPassword is not the user's password")
+EXAMPLES["E5906-webauthn"] = error_example(
+    "5906", source=None,
+    summary="The account has no active method (removal of a credential)")
+EXAMPLES["E901-name"] = error_example(
+    "901", detail="name is invalid.", source={"pointer": "/data/attributes/name"},
+    summary="The credential's name is not 1-64 characters of one line")
 EXAMPLES["E101-customerReference"] = error_example(
     "101", source={"pointer": "/data/attributes/customerReference"},
     summary="customerReference is missing or not a string")
@@ -246,6 +272,21 @@ EXAMPLES["O-mfa_required"] = {
     "summary": "mfa_at_sign_in: the right password, no X-MFA-Code (a code mailed)",
     "value": {"error": "mfa_required",
               "error_description": "X-MFA-Code header is missing.", "code": "5900"}}
+WA_OPTIONS_EXAMPLE = {"challenge": "q3Jx1mJ0n0m9w7vXbJgZk2r9Q0o5ZbFh3l1c8sGm4aE",
+                 "allowCredentials": [{"type": "public-key",
+                                       "id": "mYp4ssk3yCr3d3nt14l1dAAAAAAAAAAAAAAAAAAAAAA"}],
+                 "timeout": 300000, "rpId": "shop.example.com",
+                 "userVerification": "required"}
+EXAMPLES["O-mfa_required-passkey"] = {
+    "summary": "mfa_at_sign_in, a passkey active: no X-MFA-Code; the request "
+               "options (and a code mailed when e-mail is active too)",
+    "value": dict(EXAMPLES["O-mfa_required"]["value"],
+                  publicKey=WA_OPTIONS_EXAMPLE)}
+EXAMPLES["E5900-passkey"] = error_example(
+    "5900", summary="mfa_at_sign_in, a passkey active: the request options in "
+    "meta (and a code mailed when e-mail is active too)")
+EXAMPLES["E5900-passkey"]["value"]["errors"][0]["meta"] = {
+    "publicKey": WA_OPTIONS_EXAMPLE}
 EXAMPLES["O-invalid_mfa_code"] = {
     "summary": "mfa_at_sign_in: the right password, a wrong code (counted)",
     "value": {"error": "invalid_mfa_code",
@@ -462,6 +503,7 @@ P_USER = {"$ref": "#/components/parameters/userId"}
 P_TYPE = {"$ref": "#/components/parameters/mfaType"}
 P_RT = {"$ref": "#/components/parameters/refreshTokenPath"}
 P_MSG = {"$ref": "#/components/parameters/messageId"}
+P_CRED = {"$ref": "#/components/parameters/credentialId"}
 
 CUST = ["customerToken"]
 USER = ["userToken"]
@@ -507,8 +549,10 @@ path("/access-tokens", [SF], None, post=operation(
                 ["E113", "E5911"], ["Retry-After"]),
         "403": ("`mfa_at_sign_in` on (contract §10.12), the right password of an "
                 "account with an active method: `X-MFA-Code` missing (5900, a code "
-                "mailed) or invalid (5901); code checks locked: `429` 5911",
-                ["E5900", "E5901"]),
+                "mailed; with `webauthn` active `errors[0].meta.publicKey`, the "
+                "passkey's request options) or invalid (5901); code checks "
+                "locked: `429` 5911",
+                ["E5900", "E5900-passkey", "E5901"]),
     }, code_header="XMfaCodeSignIn"))
 
 path("/refresh-tokens", [SF], None, post=operation(
@@ -662,19 +706,25 @@ NOT_FOUND_400 = ("5907 (Storefront) / 5909 (Backend): the account was deleted wh
 
 path("/multi-factor-auth-type-activate", [SF, BE], None, post=operation(
     "activateMfaType", "Start switching a method on (email: a code is mailed; "
-    "totp: the app's secret is answered)",
+    "totp: the app's secret is answered; webauthn: the creation options)",
     "Checks: type (5902), offered (5906), already active (5904); if another method "
     "is active, a code of it is needed (5900/5901/5911); then the method is pending. "
     "`email`: a code is mailed (5912 within the sending limits, 5910 when the mail "
     "fails), `204`; calling it again on a pending method mails a fresh code. `totp`: "
     "a new secret is made and answered once (`200`, contract §6.4): base32, the "
     "`otpauth://` URI and its QR code as SVG; calling it again on a pending method "
-    "issues a new secret. " + SIDES_NOTE,
+    "issues a new secret. `webauthn` (contract §12.2): `200` with "
+    "`PublicKeyCredentialCreationOptions` (binary members in base64url) for "
+    "`navigator.credentials.create`, a fresh challenge each time; activate of an "
+    "**active** `webauthn` adds a credential and needs a code of an active method "
+    "(not a recovery code), `422` 147 once the account holds "
+    "`webauthn_max_credentials`. " + SIDES_NOTE,
     ["Multi-factor authentication"], auth=EITHER, body="MfaActivateRequest",
     code_header="XMfaCodeOptional",
     success={"204": ok_response("email: pending; a code was mailed"),
-             "200": ok_response("totp: pending; the secret to enter in the app",
-                                "MfaTotpActivationDocument")},
+             "200": ok_response("totp: pending; the secret to enter in the app. "
+                                "webauthn: the creation options",
+                                "MfaActivationDocument")},
     errors={
         "400": ("Type missing (5902), not offered (5906), already active (5904); "
                 + NOT_FOUND_400, ["E5902", "E5906", "E5904", "E5907", "E5909", "E101-token"]),
@@ -685,22 +735,37 @@ path("/multi-factor-auth-type-activate", [SF, BE], None, post=operation(
                 "only with another active method); `Retry-After`",
                 ["E5912", "E5913", "E5911"], ["Retry-After"]),
         "503": ("The mail could not be handed over (5910)", ["E5910"]),
+        "422": ("webauthn: the account holds `webauthn_max_credentials` (147)",
+                ["E147"]),
     }))
 
 path("/multi-factor-auth-type-verify", [SF, BE], None, post=operation(
-    "verifyMfaType", "Finish switching a method on with the mailed code",
+    "verifyMfaType", "Finish switching a method on with the mailed code "
+    "(webauthn: register the passkey)",
     "Checks: header (5900), type (5902), offered (5906), already active (5904), "
     "pending (5906), code (5901, or 5911 while locked). A notification mail says the "
-    "method was switched on. " + SIDES_NOTE,
+    "method was switched on. `webauthn` (contract §12.2) takes no `X-MFA-Code`: "
+    "`attributes.credential` carries the browser's attestation response (base64url "
+    "members) and `attributes.name` names it; it is checked against a live "
+    "registration challenge (141-147, nothing stored on a refusal), stored, and a "
+    "pending `webauthn` becomes active; an active one gains the credential. "
+    + SIDES_NOTE,
     ["Multi-factor authentication"], auth=EITHER, body="MfaVerifyRequest",
-    code_header="XMfaCodeRequired",
-    success={"204": ok_response("The method is active")},
+    code_header="XMfaCodeVerify",
+    success={"204": ok_response("The method is active (webauthn: the credential is "
+                                "registered)")},
     errors={
         "400": ("Type missing (5902), not offered or not pending (5906), already "
                 "active (5904)", ["E5902", "E5906", "E5904", "E101-token"]),
         "403": ("The code is missing (5900) or not valid for this method (5901)",
                 ["E5900", "E5901"]),
         "429": ("Code checks locked (5911); `Retry-After`", ["E5911"], ["Retry-After"]),
+        "422": ("webauthn: the attestation response is malformed (141), its challenge "
+                "unknown, used or expired (142), origin or RP ID not accepted (143), "
+                "user presence or verification missing (144), algorithm or "
+                "attestation refused (145), the credential already registered (146), "
+                "too many credentials (147); `name` invalid (901)",
+                ["E141", "E142", "E143", "E144", "E145", "E146", "E147", "E901-name"]),
     }))
 
 path("/multi-factor-auth-trigger", [SF, BE], None, post=operation(
@@ -708,12 +773,17 @@ path("/multi-factor-auth-trigger", [SF, BE], None, post=operation(
     "Checks: type (5902), offered and active (5906), sending limits (5912), failed "
     "mails (5913); then a "
     "code is mailed (5910 when the mail fails). `totp`: nothing is sent (the app "
-    "makes its codes), `204`. " + SIDES_NOTE + " With `attributes.action` "
+    "makes its codes), `204`. `webauthn` (contract §12.3): `200` with "
+    "`PublicKeyCredentialRequestOptions` (a fresh challenge, `allowCredentials`) for "
+    "`navigator.credentials.get`; its answer goes into `X-MFA-Code` (contract §12.4); "
+    "no `action`. " + SIDES_NOTE + " With `attributes.action` "
     "(contract §10.8) the code is bound to one protected request: the mail says what "
     "it allows, it passes the guard only for that request (any other: `403` 5901, "
     "counted as a wrong code) and opens no grace window.",
     ["Multi-factor authentication"], auth=EITHER, body="MfaTriggerRequest",
-    success={"204": ok_response("A code was mailed")},
+    success={"204": ok_response("A code was mailed"),
+             "200": ok_response("webauthn: the request options",
+                                "MfaWebauthnTriggerDocument")},
     errors={
         "400": ("Type missing (5902), not offered or not active (5906); " + NOT_FOUND_400,
                 ["E5902", "E5906", "E5907", "E5909", "E101-token", "E101-action"]),
@@ -771,6 +841,29 @@ path("/multi-factor-auth-recovery-codes", [SF, BE], None, get=operation(
     success={"201": ok_response("The new set, with its codes", "RecoveryCodesDocument")},
     errors={
         "400": ("The account has no active method (5906)", ["E5906-recovery"]),
+        "403": ("The code is missing (5900) or not a code of an active method (5901)",
+                ["E5900", "E5901"]),
+        "429": ("Code checks locked (5911); `Retry-After`", ["E5911"], ["Retry-After"]),
+    }))
+
+path("/multi-factor-auth-webauthn-credentials", [SF, BE], None, get=operation(
+    "listWebauthnCredentials", "The account's passkeys (method webauthn)",
+    "Oldest first, at most `webauthn_max_credentials`; never a key (contract §12.7). "
+    "They are registered through activate and verify. " + SIDES_NOTE,
+    ["Multi-factor authentication"], auth=EITHER,
+    success={"200": ok_response("The credentials", "WebauthnCredentialCollection")}))
+
+path("/multi-factor-auth-webauthn-credentials/{credentialId}", [SF, BE], [P_CRED],
+     delete=operation(
+    "deleteWebauthnCredential", "Remove one passkey",
+    "Needs a code of an active method in `X-MFA-Code` (not a recovery code). Checks: "
+    "the credential is the account's (148), header (5900), code (5901 counted, 5911 "
+    "while locked). The last credential's removal switches `webauthn` off (its "
+    "notification mail, audit `deactivate`). " + SIDES_NOTE,
+    ["Multi-factor authentication"], auth=EITHER, code_header="XMfaCodeWebauthn",
+    success={"204": ok_response("Removed")},
+    errors={
+        "404": ("No credential of the account with that id (148)", ["E148"]),
         "403": ("The code is missing (5900) or not a code of an active method (5901)",
                 ["E5900", "E5901"]),
         "429": ("Code checks locked (5911); `Retry-After`", ["E5911"], ["Retry-After"]),
@@ -855,9 +948,10 @@ token_op = {
         "403": dict(oauth_response(
             "`mfa_at_sign_in` on (contract §10.12), the right password of an account "
             "with an active method: `X-MFA-Code` missing (`mfa_required`, `code` "
-            "5900, a code mailed) or invalid (`invalid_mfa_code`, `code` 5901), "
-            "with RFC 9470's `WWW-Authenticate`",
-            ["O-mfa_required", "O-invalid_mfa_code"])),
+            "5900, a code mailed; with `webauthn` active also `publicKey`, the "
+            "passkey's request options) or invalid (`invalid_mfa_code`, `code` "
+            "5901), with RFC 9470's `WWW-Authenticate`",
+            ["O-mfa_required", "O-mfa_required-passkey", "O-invalid_mfa_code"])),
         "503": oauth_response("The database is down (`temporarily_unavailable`)",
                               ["O-temporarily_unavailable"]),
         "default": DEFAULT_500,
@@ -1007,6 +1101,14 @@ PASSWORD = {"type": "string", "minLength": 8, "maxLength": 128, "format": "passw
 TIME = {"type": "string", "format": "date-time", "example": "2025-01-31T12:00:00Z",
         "description": "UTC, seconds"}
 LINKS = sref("Links")
+B64U = {"type": "string", "pattern": "^[A-Za-z0-9_-]+$", "description": "base64url"}
+CRED_DESC = attrs_schema({"type": {"type": "string", "enum": ["public-key"]},
+                          "id": B64U}, ["type", "id"])
+CRED_PARAM = attrs_schema({"type": {"type": "string", "enum": ["public-key"]},
+                           "alg": {"type": "integer", "enum": [-7, -8, -257]}},
+                          ["type", "alg"])
+UV = {"type": "string", "enum": ["required", "preferred", "discouraged"],
+      "description": "`webauthn_user_verification`"}
 
 
 def resource(type_, id_schema, attrs):
@@ -1066,7 +1168,7 @@ USER_PROPS = {
 
 MFA_TYPE_ATTR = attrs_schema({"type": {
     "type": "string", "example": "email",
-    "description": "The method (`methods`: `email`, `totp`). Absent, null or "
+    "description": "The method (`methods`: `email`, `totp`, `webauthn`). Absent, null or "
                    "empty is 5902; another JSON type is `400` `101`."}})
 
 code_enum_desc = "Every `code` the programs send, with its HTTP status:\n\n" + "\n".join(
@@ -1086,7 +1188,14 @@ SCHEMAS = {
                              "description": "The HTTP status, as a string"},
                   "code": sref("ErrorCode"),
                   "detail": {"type": "string"},
-                  "source": sref("ErrorSource")}},
+                  "source": sref("ErrorSource"),
+                  "meta": {"type": "object", "description":
+                           "Only on a sign-in's `403` 5900 of an account with an "
+                           "active `webauthn` (contract §10.12): the passkey's "
+                           "request options",
+                           "required": ["publicKey"], "properties": {
+                               "publicKey": sref("WebauthnRequestOptions")},
+                           "additionalProperties": False}}},
     "ErrorDocument": {"type": "object", "required": ["errors"],
                       "description": "JSON:API errors: exactly one error object.",
                       "properties": {"errors": {"type": "array", "minItems": 1,
@@ -1164,6 +1273,70 @@ SCHEMAS = {
         }, ["type", "secret", "uri", "qrCodeSvg"],
             "RFC 6238: HMAC-SHA1, 6 digits, 30 s (contract §6.4).")),
     "MfaTotpActivationDocument": document("MfaTotpActivationResource"),
+    "MfaWebauthnActivationResource": resource(
+        "multi-factor-auth-type-activate", {"type": "string", "enum": ["webauthn"]},
+        attrs_schema({
+            "type": {"type": "string", "enum": ["webauthn"]},
+            "publicKey": attrs_schema({
+                "rp": attrs_schema({"id": {"type": "string"},
+                                    "name": {"type": "string"}}, ["id", "name"]),
+                "user": attrs_schema({
+                    "id": dict(B64U, description="the account's user handle: 32 "
+                               "random bytes, never the e-mail"),
+                    "name": {"type": "string"}, "displayName": {"type": "string"}},
+                    ["id", "name", "displayName"]),
+                "challenge": dict(B64U, description="32 random bytes, single use"),
+                "pubKeyCredParams": {"type": "array", "items": CRED_PARAM},
+                "timeout": {"type": "integer",
+                            "description": "`webauthn_challenge_ttl`, in ms"},
+                "excludeCredentials": {"type": "array", "items": CRED_DESC},
+                "authenticatorSelection": attrs_schema({
+                    "residentKey": {"type": "string", "enum": ["preferred"]},
+                    "userVerification": UV}, ["residentKey", "userVerification"]),
+                "attestation": {"type": "string", "enum": ["none"]},
+            }, ["rp", "user", "challenge", "pubKeyCredParams", "timeout",
+                "excludeCredentials", "authenticatorSelection", "attestation"],
+                "PublicKeyCredentialCreationOptions (WebAuthn §5.4), binary "
+                "members in base64url without padding"),
+        }, ["type", "publicKey"], "contract §12.2")),
+    "MfaWebauthnActivationDocument": document("MfaWebauthnActivationResource"),
+    "MfaActivationDocument": {"oneOf": [sref("MfaTotpActivationDocument"),
+                                        sref("MfaWebauthnActivationDocument")]},
+    "MfaWebauthnTriggerResource": resource(
+        "multi-factor-auth-trigger", {"type": "string", "enum": ["webauthn"]},
+        attrs_schema({
+            "type": {"type": "string", "enum": ["webauthn"]},
+            "publicKey": sref("WebauthnRequestOptions"),
+        }, ["type", "publicKey"], "contract §12.3")),
+    "MfaWebauthnTriggerDocument": document("MfaWebauthnTriggerResource"),
+    "WebauthnRequestOptions": attrs_schema({
+        "challenge": dict(B64U, description="32 random bytes, single use"),
+        "allowCredentials": {"type": "array", "items": CRED_DESC},
+        "timeout": {"type": "integer"},
+        "rpId": {"type": "string"},
+        "userVerification": UV,
+    }, ["challenge", "allowCredentials", "timeout", "rpId", "userVerification"],
+        "PublicKeyCredentialRequestOptions (WebAuthn §5.5), binary members in "
+        "base64url without padding: the trigger's (contract §12.3) and a "
+        "sign-in's `5900` (§10.12)"),
+    "WebauthnCredentialResource": resource(
+        "multi-factor-auth-webauthn-credentials", {"type": "string", "format": "uuid"},
+        attrs_schema({
+            "name": {"type": "string", "minLength": 1, "maxLength": 64},
+            "credentialId": B64U,
+            "algorithm": {"type": "integer", "enum": [-7, -8, -257],
+                          "description": "COSE: ES256, EdDSA, RS256"},
+            "backupEligible": {"type": "boolean"},
+            "backedUp": {"type": "boolean"},
+            "createdAt": TIME,
+            "lastUsedAt": dict(TIME, nullable=True, description="null: never used"),
+        }, ["name", "credentialId", "algorithm", "backupEligible", "backedUp",
+            "createdAt", "lastUsedAt"], "Never a key (contract §12.7).")),
+    "WebauthnCredentialCollection": {
+        "type": "object", "required": ["data", "links"],
+        "properties": {"data": {"type": "array",
+                                "items": sref("WebauthnCredentialResource")},
+                       "links": LINKS}},
     "RecoveryCodesResource": resource(
         "multi-factor-auth-recovery-codes", {"type": "string", "enum": ["mine"]},
         attrs_schema({
@@ -1241,7 +1414,8 @@ SCHEMAS = {
                            "mfa_required", "invalid_mfa_code"]},
                        "error_description": {"type": "string"},
                        "code": {"type": "string", "description": "contract §10.12: the "
-                                "JSON:API code of an MFA answer (5900, 5901, 5911)"}}},
+                                "JSON:API code of an MFA answer (5900, 5901, 5911)"},
+                       "publicKey": sref("WebauthnRequestOptions")}},
 }
 
 REQUEST_BODIES = {}
@@ -1296,8 +1470,24 @@ request_body("AddressCreateRequest", "addresses", attrs_schema(
      "zipCode": "10115", "city": "Berlin", "iso2Code": "DE", "isDefaultShipping": True})
 request_body("AddressUpdateRequest", "addresses", attrs_schema(ADDRESS_PROPS),
              {"city": "Hamburg", "zipCode": "20095"})
+request_body("MfaVerifyRequest", "multi-factor-auth-type-verify", attrs_schema(dict(
+    MFA_TYPE_ATTR["properties"],
+    name={"type": "string", "nullable": True, "minLength": 1, "maxLength": 64,
+          "description": "webauthn: the credential's name (default `Passkey`)"},
+    credential={
+        "type": "object",
+        "description": "webauthn (contract §12.2): the PublicKeyCredential of "
+                       "`navigator.credentials.create`, binary members in base64url",
+        "required": ["id", "type", "response"],
+        "properties": {
+            "id": B64U, "rawId": B64U,
+            "type": {"type": "string", "enum": ["public-key"]},
+            "response": {"type": "object",
+                         "required": ["clientDataJSON", "attestationObject"],
+                         "properties": {"clientDataJSON": B64U,
+                                        "attestationObject": B64U}}}})),
+    {"type": "email"})
 for res, name in (("multi-factor-auth-type-activate", "MfaActivateRequest"),
-                  ("multi-factor-auth-type-verify", "MfaVerifyRequest"),
                   ("multi-factor-auth-trigger", "MfaTriggerRequest"),
                   ("multi-factor-auth-type-deactivate", "MfaDeactivateRequest")):
     request_body(name, res, MFA_TYPE_ATTR, {"type": "email"})
@@ -1337,12 +1527,15 @@ request_body("RescueRequest", "customer-multi-factor-auth-type-deactivate", attr
 
 MFA_HEADER_DESC = ("A code mailed for the account (`code_length` digits). Within "
                    "`grace_period` seconds after its first use, the same access token "
-                   "may send the same code again.")
+                   "may send the same code again. For `webauthn`: a passkey's "
+                   "assertion, the base64url of the compact JSON {id, clientDataJSON, "
+                   "authenticatorData, signature, userHandle} answering a trigger's "
+                   "challenge (contract §12.4), at most 4096 characters.")
 RECOVERY_HEADER_DESC = (" A recovery code (`multi-factor-auth-recovery-codes`) passes "
                         "too, once; the answer then carries "
                         "`X-MFA-Recovery-Codes-Remaining` when two or fewer are left.")
 CODE_SCHEMA = {"type": "string",
-               "pattern": "^([0-9]{6,10}|[0-9A-Za-z -]{16,24})$"}
+               "pattern": "^([0-9]{6,10}|[0-9A-Za-z -]{16,24}|[A-Za-z0-9_-]{16,4096})$"}
 
 PARAMETERS = {
     "customerReference": {"name": "customerReference", "in": "path", "required": True,
@@ -1355,6 +1548,10 @@ PARAMETERS = {
     "userId": {"name": "userId", "in": "path", "required": True,
                "schema": {"type": "string", "format": "uuid"},
                "description": "A user id (unknown or malformed: `404` `417`)."},
+    "credentialId": {"name": "credentialId", "in": "path", "required": True,
+                     "schema": {"type": "string", "format": "uuid"},
+                     "description": "A passkey's id (the list's `id`; unknown or "
+                                    "malformed: `404` `148`)."},
     "mfaType": {"name": "type", "in": "path", "required": True,
                 "schema": {"type": "string", "example": "email"},
                 "description": "An MFA method; one not offered is `404` `103`."},
@@ -1430,6 +1627,16 @@ PARAMETERS = {
                                         "(missing: `403` 5900). " + MFA_HEADER_DESC
                                         + " Deactivate also takes a recovery code "
                                         "(verify does not)." + RECOVERY_HEADER_DESC},
+    "XMfaCodeVerify": {"name": "X-MFA-Code", "in": "header", "required": False,
+                       "schema": CODE_SCHEMA,
+                       "description": "A code of the method named in the body "
+                                      "(missing: `403` 5900); `webauthn` takes none "
+                                      "(its body carries the response). "
+                                      + MFA_HEADER_DESC},
+    "XMfaCodeWebauthn": {"name": "X-MFA-Code", "in": "header", "required": True,
+                         "schema": CODE_SCHEMA,
+                         "description": "A code of an active method (missing: `403` "
+                                        "5900); not a recovery code. " + MFA_HEADER_DESC},
     "XMfaCodeMethod": {"name": "X-MFA-Code", "in": "header", "required": True,
                        "schema": {"type": "string", "pattern": "^[0-9]{6,10}$"},
                        "description": "A code of an active method (missing: `403` "

@@ -8,15 +8,18 @@
 #
 #   1. builds: make VARIANT=test, VARIANT=asan, and the default build
 #   2. unit tests (test build, then the ASan/UBSan build)
-#   3. make lint; make fuzz-smoke (every fuzz target for a short time)
+#   3. make lint; make fuzz-smoke (every fuzz target for a short time,
+#      one at a time), in the background beside 4-5b; shown as 5c
 #   4. start the instance with the ASan/UBSan build (test_clock_file =
 #      INST/clock)
 #   5. end-to-end tests through lighttpd + FastCGI, ASan/UBSan build, then
 #      the www/ pages in headless Chromium (tests/browser); any sanitizer
-#      report fails the run
+#      report fails the run (5d)
 #   6. end-to-end tests through lighttpd + plain CGI (test build), but for
-#      CGI_SKIP; then the fault suite (make test-faults, its own instance on
-#      TEST_PORT + 6)
+#      CGI_SKIP; beside it, in the background, the fault suite (6b: make
+#      test-faults, its own instance on TEST_PORT + 6); the cluster suite
+#      (10b, alone after 10: make test-cluster, three Galera nodes and two web nodes on
+#      TEST_PORT + 20 .. + 33)
 #   7-10. the example configurations, each run by tools/serve.sh on its own
 #      port (TEST_PORT + 1..4) with the test build: its own checks, then a
 #      representative part of the end-to-end tests (SERVER_TESTS below)
@@ -135,6 +138,11 @@ drop_instance() {
 finish() {
 	local rc=$?
 	trap - EXIT INT TERM
+	# npm ci of step 0, lint and fuzz beside step 5, the suites beside step 6 (a run that ended
+	# early): let them finish; each suite stops what it started.
+	[[ -n ${npm_pid:-} ]] && wait "$npm_pid" 2>/dev/null
+	[[ -n ${lint_pid:-} ]] && wait "$lint_pid" 2>/dev/null
+	[[ -n ${beside_pid:-} ]] && wait "$beside_pid" 2>/dev/null
 	if [[ -n $started ]]; then
 		step "11. stop"
 		if [[ -n $serving ]]; then
@@ -223,13 +231,19 @@ make_check() {
 	local log=$LOGS/make-$2.log rc
 	make --no-print-directory -s "$2" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
-	if count_unit "$log"; then
-		((rc == 0)) || grep -qE '^[0-9]+ passed, [1-9][0-9]* failed$' "$log" ||
-			fail "$1: exit $rc"
-	elif ((rc == 0)); then
+	check_log "$1" "$log" "$rc"
+}
+
+# check_log LABEL LOG RC: a make target's log and exit status, counted as
+# make_check counts them.
+check_log() {
+	if count_unit "$2"; then
+		(($3 == 0)) || grep -qE '^[0-9]+ passed, [1-9][0-9]* failed$' "$2" ||
+			fail "$1: exit $3"
+	elif (($3 == 0)); then
 		passed=$((passed + 1))
 	else
-		fail "$1 (exit $rc)"
+		fail "$1 (exit $3)"
 	fi
 }
 
@@ -285,6 +299,20 @@ fi
 
 # --- 1. builds -----------------------------------------------------------
 
+# The pinned npm packages of make lint (tools/lint-npm) and of the OAuth
+# client test (tests/oauth-npm) download while the builds compile: npm ci
+# waits on the network, the compiler on the CPU.  Waited for before step 3;
+# a failure here shows again, with its message, where they are used.
+npm_pid=""
+if command -v npm >/dev/null; then
+	{
+		tools/lint-npm/npm-ci.sh
+		[[ -d tests/oauth-npm/node_modules/oauth4webapi ]] ||
+			(cd tests/oauth-npm && npm ci --no-audit --no-fund --loglevel=error)
+	} >"$LOGS/npm-ci.log" 2>&1 9>&- &
+	npm_pid=$!
+fi
+
 step "1. build (test, asan, default)"
 for variant in test asan release; do
 	if ! make --no-print-directory -s -j"$JOBS" VARIANT=$variant; then
@@ -315,13 +343,43 @@ done
 
 # --- 3. lint, fuzz smoke ------------------------------------------------
 
-step "3. make lint, make fuzz-smoke"
-make_check "make lint" lint
-if make -n fuzz-smoke >/dev/null 2>&1; then
-	ASAN_OPTIONS=detect_leaks=$leaks make_check "make fuzz-smoke" fuzz-smoke
-else
-	echo "skipped: no fuzz-smoke target"
+# They share nothing with the end-to-end run (no port, no database, their
+# own build directory) and take one core (FUZZ_JOBS=1) while that run,
+# latency-bound, leaves the other mostly idle: started here, beside steps
+# 4-5b, their output and results shown at step 5c.  Started before step 4
+# exports the instance's sanitizer options: fuzz-smoke's reports stay in
+# its own log.
+step "3. make lint, make fuzz-smoke (started, beside 4-5b)"
+if [[ -n $npm_pid ]] && ! wait "$npm_pid"; then
+	echo "npm ci in the background failed (make lint and the tests try again):"
+	cat "$LOGS/npm-ci.log"
 fi
+npm_pid=""
+beside_logs=$LOGS/beside
+mkdir -p "$beside_logs"
+{
+	make --no-print-directory -s lint >"$beside_logs/lint.log" 2>&1
+	echo $? >"$beside_logs/lint.rc"
+	if make -n fuzz-smoke >/dev/null 2>&1; then
+		FUZZ_JOBS=1 ASAN_OPTIONS=detect_leaks=$leaks \
+			make --no-print-directory -s fuzz-smoke >"$beside_logs/fuzz.log" 2>&1
+		echo $? >"$beside_logs/fuzz.rc"
+	else
+		echo "skipped: no fuzz-smoke target" >"$beside_logs/fuzz.log"
+		echo none >"$beside_logs/fuzz.rc"
+	fi
+} 9>&- </dev/null &
+lint_pid=$!
+
+# show_beside TITLE LABEL NAME: the output of a job run beside, and its
+# result counted as make_check counts one.
+show_beside() {
+	printf -- '---- %s\n' "$1"
+	cat "$beside_logs/$3.log" 2>/dev/null
+	[[ $(cat "$beside_logs/$3.rc" 2>/dev/null) == none ]] && return 0
+	check_log "$2" "$beside_logs/$3.log" \
+		"$(cat "$beside_logs/$3.rc" 2>/dev/null || echo 1)"
+}
 
 # --- 4. instance ---------------------------------------------------------
 
@@ -363,7 +421,13 @@ elif ((brc != 0)) && ! grep -qE '^[0-9]+ passed, [1-9][0-9]* failed$' "$blog"; t
 	fail "browser test exited $brc"
 fi
 
-step "5c. sanitizer reports"
+step "5c. make lint, make fuzz-smoke (beside 4-5b)"
+wait "$lint_pid"
+lint_pid=""
+show_beside "make lint" "make lint" lint
+show_beside "make fuzz-smoke" "make fuzz-smoke" fuzz
+
+step "5d. sanitizer reports"
 # Stop the programs first: leak reports are written when they exit.
 unset ASAN_OPTIONS UBSAN_OPTIONS
 tools/instance.sh web-stop || fail "stopping lighttpd"
@@ -390,7 +454,7 @@ fi
 # test_storefront_token.py sends itself; the generated OpenAPI client;
 # media-type negotiation, CORS and step-up headers, per-side settings
 # and MFA at sign-in (those files run the programs as CGI themselves),
-# query parameters, Idempotency-Key, the app and recovery-code methods,
+# query parameters, Idempotency-Key, the app, passkey and recovery-code methods,
 # the rescue and the back-office users (the engine's rules), the refused
 # configurations and database grants, the core's defect list,
 # bound codes, mail
@@ -407,12 +471,28 @@ CGI_SKIP=" test_identity.py test_signin_limits.py test_defects_front.py
 	test_readme_examples.py test_install.py test_mfa_sign_in.py
 	test_query_params.py test_idempotency.py test_mfa_totp.py
 	test_mfa_recovery.py test_backend_rescue.py test_backend_users.py
-	test_config_refused.py test_zz_privileges.py test_defects_core.py "
+	test_config_refused.py test_zz_privileges.py test_defects_core.py
+	test_mfa_webauthn.py "
 cgi_files=()
 for f in tests/e2e/test_*.py; do
 	f=${f##*/}
 	[[ $CGI_SKIP == *[[:space:]]$f[[:space:]]* ]] || cgi_files+=("$f")
 done
+# The fault suite (tests/faults/run.sh: its own instance, on TEST_PORT + 6)
+# runs in the background beside step 6: it shares nothing with it but the
+# test build, and much of its time is spent waiting (killed processes, a
+# frozen database), which the CPU-bound plain CGI pass fills.  Its output
+# is shown at step 6b.  The cluster suite runs alone at the end (step 10b):
+# beside the CGI pass and the fault suite, on two shared cores, one of its
+# runs met a Galera stall (a request's lock waited out five retries) and
+# answered one of its 200 wrong codes 503 instead of 5911.
+{
+	FAULTS_PORT=$((PORT + 6)) make --no-print-directory -s test-faults \
+		>"$beside_logs/faults.log" 2>&1
+	echo $? >"$beside_logs/faults.rc"
+} 9>&- &
+beside_pid=$!
+
 step "6. end-to-end, plain CGI (${#cgi_files[@]} files)"
 if GLUE_MODE=cgi GLUE_BIN=$TEST_BIN tools/instance.sh web-start 9>&-; then
 	pytest_run "e2e CGI" cgi test "http://127.0.0.1:$PORT" "${cgi_files[@]}"
@@ -421,9 +501,12 @@ else
 	fail "starting lighttpd with plain CGI"
 fi
 
-# The fault suite (tests/faults/run.sh): its own instance, on its own port.
-step "6b. the fault suite (make test-faults, port $((PORT + 6)))"
-FAULTS_PORT=$((PORT + 6)) make_check "fault suite" test-faults 9>&-
+# The suites that ran beside step 6: waited for (this stage's time is the
+# wait beyond step 6), then their output and results.
+step "6b. the fault suite (port $((PORT + 6))), beside 6"
+wait "$beside_pid"
+beside_pid=""
+show_beside "6b. the fault suite (make test-faults)" "fault suite" faults
 
 # --- 7-10. the example configurations ------------------------------------
 
@@ -460,3 +543,12 @@ serve_run 7 apache "Apache + FastCGI" fcgi
 serve_run 8 nginx "nginx + FastCGI" fcgi
 serve_run 9 apache-cgi "Apache mod_cgi" cgi SERVER_TESTS_SHORT
 serve_run 10 lighttpd "lighttpd.conf.example" fcgi SERVER_TESTS_SHORT
+
+# --- 10b. the cluster suite ----------------------------------------------
+
+# Three Galera nodes and two web nodes of its own (tests/cluster/run.sh),
+# on TEST_PORT + 20 .. + 33, with the machine to itself.
+step "10b. the cluster suite (make test-cluster, ports $((PORT + 20))-$((PORT + 33)))"
+CLUSTER_PORT=$((PORT + 20)) CLUSTER_TMP=$TMP_ROOT \
+	make --no-print-directory -s test-cluster 9>&- 2>&1 | tee "$LOGS/cluster.log"
+check_log "cluster suite" "$LOGS/cluster.log" "${PIPESTATUS[0]}"

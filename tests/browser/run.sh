@@ -19,4 +19,7 @@ rc=0
 # MFA at sign-in (contract §10.12): its own small instance with the switch
 # on (test_signin_mfa.py: the programs as CGI, GLUE_BIN).
 /usr/bin/python3 "$ROOT/tests/browser/test_signin_mfa.py" || rc=1
+# Passkeys (contract §12): Chromium's virtual authenticator through the
+# pages at http://localhost:<port> (the instance's webauthn origin).
+/usr/bin/python3 "$ROOT/tests/browser/test_webauthn.py" || rc=1
 exit $rc

@@ -25,7 +25,6 @@ import re
 import sys
 import threading
 import time
-import traceback
 import urllib.parse
 import uuid
 
@@ -194,23 +193,9 @@ def unlisted_flow(driver, port):
 
 def main():
     os.makedirs(test_pages.OUT, exist_ok=True)
-    passed = failed = 0
+    st = test_pages.Steps()
     driver = servers = None
 
-    def record(name, fn):
-        nonlocal passed, failed
-        t0 = time.monotonic()
-        try:
-            fn()
-        except Exception as e:
-            failed += 1
-            why = str(e) if isinstance(e, Failed) else "".join(
-                traceback.format_exception_only(type(e), e)).strip()
-            print(f"FAIL {name}: {why}", flush=True)
-            return False
-        passed += 1
-        print(f"ok   {name} ({time.monotonic() - t0:.1f} s)", flush=True)
-        return True
 
     state = {}
 
@@ -225,24 +210,18 @@ def main():
         state["driver"] = test_pages.start_browser()
 
     try:
-        if record("CORS: a second origin served, browser started", setup):
+        if st.run("CORS: a second origin served, browser started", setup):
             driver = state["driver"]
             servers = (state["listed"], state["unlisted"])
-            record("CORS: a listed origin signs in and makes a protected change "
+            st.run("CORS: a listed origin signs in and makes a protected change "
                    "with X-MFA-Code", lambda: listed_flow(driver, state["origin"]))
-            record("CORS: an origin not listed is blocked by the browser",
+            st.run("CORS: an origin not listed is blocked by the browser",
                    lambda: unlisted_flow(driver, state["unlisted"].server_address[1]))
     finally:
-        if driver is not None:
-            profile = getattr(driver, "_glue_profile", None)
-            driver.quit()
-            if profile:
-                import shutil
-                shutil.rmtree(profile, ignore_errors=True)
+        test_pages.quit_browser(driver)
         for s in servers or ():
             s.shutdown()
-    print(f"{passed} passed, {failed} failed", flush=True)
-    return 1 if failed else 0
+    return st.done()
 
 
 if __name__ == "__main__":

@@ -935,25 +935,28 @@ class Story:
 # --------------------------------------------------------------------------
 
 
-def main():
-    shutil.rmtree(OUT, ignore_errors=True)
-    os.makedirs(OUT)
-    passed = failed = 0
+class Steps:
+    """The browser scripts' step runner: run(name, fn) runs one step, prints
+    "ok NAME (T s)" or "FAIL NAME: why" and counts it; done() prints the
+    scripts' last line, "N passed, M failed", and gives the exit status.
+    With pages (a Pages), a step starts on the main window at desktop size
+    (a failed step may have left another) and a failed one leaves a
+    screenshot."""
 
-    def record(name, fn, pages=None):
-        nonlocal passed, failed
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def run(self, name, fn, pages=None):
         t0 = time.monotonic()
         try:
-            if pages is not None:  # a failed step may have left these
+            if pages is not None:
                 pages.d.switch_to.window(pages.main)
                 if pages.phone:
                     pages.size(DESKTOP)
             fn()
         except Exception as e:
-            failed += 1
-            why = str(e) if isinstance(e, Failed) else "".join(
-                traceback.format_exception_only(type(e), e)).strip()
-            print(f"FAIL {name}: {why}", flush=True)
+            self.fail(name, str(e) if isinstance(e, Failed) else "".join(
+                traceback.format_exception_only(type(e), e)).strip())
             if pages is not None:
                 try:
                     pages.d.switch_to.window(pages.main)
@@ -962,36 +965,54 @@ def main():
                 except Exception:
                     pass
             return False
-        passed += 1
+        self.passed += 1
         print(f"ok   {name} ({time.monotonic() - t0:.1f} s)", flush=True)
         return True
 
-    record("pages have no inline scripts, styles or HTML-from-strings", static_pages)
-    serving = record("server answers with the pages and the mailbox", server_answers)
+    def fail(self, name, why):
+        self.failed += 1
+        print(f"FAIL {name}: {why}", flush=True)
+
+    def done(self):
+        print(f"{self.passed} passed, {self.failed} failed", flush=True)
+        return 1 if self.failed else 0
+
+
+def quit_browser(driver):
+    """Stops a browser of start_browser() and removes its profile."""
+    if driver is None:
+        return
+    profile = getattr(driver, "_glue_profile", None)
+    driver.quit()
+    if profile:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def main():
+    shutil.rmtree(OUT, ignore_errors=True)
+    os.makedirs(OUT)
+    st = Steps()
+    st.run("pages have no inline scripts, styles or HTML-from-strings", static_pages)
+    serving = st.run("server answers with the pages and the mailbox", server_answers)
     driver = None
 
     def launch():
         nonlocal driver
         driver = start_browser()
     print(f"base {BASE}, customer {EMAIL}", flush=True)
-    if record("browser starts", launch):
+    if st.run("browser starts", launch):
         p = Pages(driver)
         s = Story(p)
         try:
             for name, fn in steps(s):
                 if not serving:
-                    failed += 1
-                    print(f"FAIL {name}: not run, the server is not ready", flush=True)
+                    st.fail(name, "not run, the server is not ready")
                     continue
-                record(name, fn, p)
+                st.run(name, fn, p)
         finally:
-            profile = getattr(driver, "_glue_profile", None)
-            driver.quit()
-            if profile:
-                shutil.rmtree(profile, ignore_errors=True)
+            quit_browser(driver)
     print(f"screenshots in {os.path.relpath(OUT, ROOT)}/", flush=True)
-    print(f"{passed} passed, {failed} failed", flush=True)
-    return 1 if failed else 0
+    return st.done()
 
 
 def steps(s):

@@ -12,6 +12,11 @@ Headless Chromium then signs in on each page: the first attempt answers
 403 5900 and mails a code, the page asks for it, the code read from the
 spool is typed in, and the page is signed in (the second request carries
 X-MFA-Code). A wrong code first shows the 5901 message and keeps the dialog.
+Then a passkey (Chromium's virtual authenticator, test_webauthn.py's flow):
+a customer registers one on the instance's mfa.html and signs in on this
+server's signin.html at http://localhost:<port> (an origin the second
+instance adds to webauthn_origins): the 5900 carries the request options
+and the dialog's "Use my passkey" signs in with no code typed.
 
 Environment: GLUE_BASE_URL, GLUE_INSTANCE, GLUE_ROOT, GLUE_BIN. Last line
 "N passed, M failed".
@@ -19,12 +24,12 @@ Environment: GLUE_BASE_URL, GLUE_INSTANCE, GLUE_ROOT, GLUE_BIN. Last line
 
 import http.server
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import traceback
 import urllib.parse
 import uuid
 
@@ -45,12 +50,19 @@ ADMIN = ("admin@example.com", "change123")
 USER_PASSWORD = "Signin-Passw0rd-" + uuid.uuid4().hex[:6]
 
 
-def on_config(tmpdir):
-    """The instance's configuration with mfa_at_sign_in = on (mode 0600)."""
+def on_config(tmpdir, port):
+    """The instance's configuration with mfa_at_sign_in = on and this
+    server's localhost origin a webauthn origin too (mode 0600)."""
     check(INSTANCE, "GLUE_INSTANCE is not set")
     with open(os.path.join(INSTANCE, "glue-mfa.conf")) as f:
-        lines = [ln for ln in f if ln.split("=", 1)[0].strip() != "mfa_at_sign_in"]
+        lines = list(f)
+    origins = [ln.split("=", 1)[1].strip() for ln in lines
+               if ln.split("=", 1)[0].strip() == "webauthn_origins"]
+    lines = [ln for ln in lines if ln.split("=", 1)[0].strip() not in (
+        "mfa_at_sign_in", "webauthn_origins")]
     lines.append("mfa_at_sign_in = on\n")
+    lines.append("webauthn_origins = %s\n" % ",".join(
+        origins + ["http://localhost:%d" % port]))
     path = os.path.join(tmpdir, "glue-mfa.conf")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
@@ -127,9 +139,9 @@ class Handler(http.server.SimpleHTTPRequestHandler):
     do_PATCH = do_PUT = do_DELETE = do_POST
 
 
-def serve(conf):
-    Handler.conf = conf
+def serve(tmpdir):
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    Handler.conf = on_config(tmpdir, srv.server_address[1])
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     return srv
 
@@ -205,27 +217,13 @@ def flow(p, origin, page, user, password, signed_in):
 
 def main():
     os.makedirs(test_pages.OUT, exist_ok=True)
-    passed = failed = 0
+    st = test_pages.Steps()
     state = {}
     tmp = tempfile.mkdtemp(prefix="glue-signin-")
 
-    def record(name, fn):
-        nonlocal passed, failed
-        t0 = time.monotonic()
-        try:
-            fn()
-        except Exception as e:
-            failed += 1
-            why = str(e) if isinstance(e, Failed) else "".join(
-                traceback.format_exception_only(type(e), e)).strip()
-            print(f"FAIL {name}: {why}", flush=True)
-            return False
-        passed += 1
-        print(f"ok   {name} ({time.monotonic() - t0:.1f} s)", flush=True)
-        return True
 
     def setup():
-        state["srv"] = serve(on_config(tmp))
+        state["srv"] = serve(tmp)
         state["origin"] = "http://127.0.0.1:%d" % state["srv"].server_address[1]
         state["driver"] = test_pages.start_browser()
         state["pages"] = test_pages.Pages(state["driver"])
@@ -240,27 +238,44 @@ def main():
         flow(state["pages"], state["origin"], "office-signin.html", name,
              USER_PASSWORD, "Signed in to the back office as")
 
+    def passkey():
+        import test_webauthn
+        d = state["driver"]
+        local = "http://localhost:%d" % state["srv"].server_address[1]
+        d.add_virtual_authenticator(test_webauthn.authenticator())
+        # Registered at the instance (switch off, its own localhost origin):
+        # the same RP ID, so the passkey serves this origin too.
+        f = test_webauthn.Flow(d)
+        f.sign_in()
+        f.register("Sign-in key", None)
+        p = f.p
+        p.drain()
+        d.get(local + "/signin.html")
+        p.wait(lambda d: d.find_elements(p.By.ID, "exchanges"), "no page script")
+        p.fill("#username", f.addr)
+        p.fill("#password", test_cors.PASSWORD)
+        p.click("form#signin button[type=submit]")
+        p.wait_text("#code-why", "Use your passkey", "the passkey offered")
+        p.wait_text("#code-send", r"^Use my passkey$", "the passkey button")
+        p.click("#code-send")
+        p.wait_text("#signed-in", "Signed in as", "signed in with the passkey")
+        p.shot("signin-passkey-signed-in")
+
     try:
-        if record("MFA at sign-in: a second instance with the switch on, browser "
+        if st.run("MFA at sign-in: a second instance with the switch on, browser "
                   "started", setup):
-            record("MFA at sign-in: signin.html asks for the mailed code and signs in",
+            st.run("MFA at sign-in: signin.html asks for the mailed code and signs in",
                    storefront)
-            record("MFA at sign-in: office-signin.html asks for the mailed code and "
+            st.run("MFA at sign-in: office-signin.html asks for the mailed code and "
                    "signs in", backend)
+            st.run("MFA at sign-in: signin.html signs in with a passkey (the 5900's "
+                   "request options)", passkey)
     finally:
-        d = state.get("driver")
-        if d is not None:
-            profile = getattr(d, "_glue_profile", None)
-            d.quit()
-            if profile:
-                import shutil
-                shutil.rmtree(profile, ignore_errors=True)
+        test_pages.quit_browser(state.get("driver"))
         if state.get("srv"):
             state["srv"].shutdown()
-        import shutil
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed", flush=True)
-    return 1 if failed else 0
+    return st.done()
 
 
 if __name__ == "__main__":

@@ -44,8 +44,9 @@ def conf_with(tmp_path, **keys):
 
 
 def run(conf, method, path, body=None, token=None, remote_addr="127.0.0.1",
-        backend=False):
-    """One request to the program serving path (its first segment)."""
+        backend=False, mfa_code=None, returncode=0):
+    """One request to the program serving path (its first segment), which
+    must end with returncode (-9: killed by a fault point)."""
     name = path.strip("/").split("/")[0]
     prog = os.path.join(bin_dir(), "backend", name) if backend else \
         os.path.join(bin_dir(), name)
@@ -64,11 +65,13 @@ def run(conf, method, path, body=None, token=None, remote_addr="127.0.0.1",
         env["CONTENT_LENGTH"] = str(len(data))
     if token is not None:
         env["HTTP_AUTHORIZATION"] = "Bearer " + token
+    if mfa_code is not None:
+        env["HTTP_X_MFA_CODE"] = mfa_code
     for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
         if k in os.environ:
             env[k] = os.environ[k]
     p = subprocess.run([prog], input=data, env=env, capture_output=True, timeout=60)
-    assert p.returncode == 0, p.stderr[-500:]
+    assert p.returncode == returncode, (p.returncode, p.stderr[-500:])
     head, sep, rest = p.stdout.partition(b"\r\n\r\n")
     assert sep, p.stdout[:300]
     headers = {}

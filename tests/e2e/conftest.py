@@ -16,6 +16,7 @@ import os
 import re
 import socket
 import subprocess
+import threading
 import time
 import uuid
 from urllib.parse import urlsplit
@@ -58,12 +59,23 @@ D_REFRESH_FAILED = "Failed to refresh token."
 D_UNAUTHORIZED = "Unauthorized request."
 D_TOO_MANY_LOGINS = "Too many failed login attempts. Please try again later."
 
-_session = requests.Session()
-# One connection per request: a kept-alive connection that the server
-# closes as idle just while the next request goes out is lost without an
-# answer (seen once under heavy load, a POST the server never saw), and the
-# client may not resend a POST.  The suite tests the API, not keep-alive.
-_session.headers["Connection"] = "close"
+class _Sessions(threading.local):
+    """A requests session per thread: each drops its connection pool after
+    every answer (_send_recorded), which would close the pool under another
+    thread's request in flight if the threads shared one (ClosedPoolError,
+    seen once in a test that signs in customers from eight threads)."""
+
+    def __init__(self):
+        self.s = requests.Session()
+        # One connection per request: a kept-alive connection that the
+        # server closes as idle just while the next request goes out is lost
+        # without an answer (seen once under heavy load, a POST the server
+        # never saw), and the client may not resend a POST.  The suite tests
+        # the API, not keep-alive.
+        self.s.headers["Connection"] = "close"
+
+
+_sessions = _Sessions()
 
 
 # --------------------------------------------------------------------------
@@ -250,7 +262,7 @@ def api(method, path, body=None, token=None, headers=None, data=None,
         h["Authorization"] = "Bearer " + token
     if headers:
         h.update(headers)
-    r = _session.request(method, url, data=payload, headers=h, timeout=timeout,
+    r = _sessions.s.request(method, url, data=payload, headers=h, timeout=timeout,
                          allow_redirects=False)
     resp = Resp(r, payload)
     if check:

@@ -13,11 +13,12 @@ snapshots again and asserts that nothing differs:
   refresh tokens (revoked/used included), its addresses (Storefront), its MFA
   methods, codes (state, attempts, grace, used token), lockout row and
   authenticator-app row (mfa_totp: sealed secret, last step, drift);
-  recovery codes (hashes, used);
+  recovery codes (hashes, used); passkeys (webauthn_users,
+  webauthn_credentials, webauthn_challenges: counters, last use, spent);
 - the whole login_failures table;
 - the global row count and highest id of customers, users, addresses,
   access_tokens, refresh_tokens, mfa_methods, mfa_codes, mfa_lockouts,
-  mfa_totp, mfa_recovery_codes, idempotency_keys (so a
+  mfa_totp, mfa_recovery_codes, idempotency_keys and the webauthn_ tables (so a
   refused registration, creation or sign-in is caught with account_id=None);
 - the mail spool: no new message (the names under $GLUE_INSTANCE/mail);
 - audit_log: the rows written during the block are exactly `audit`, in
@@ -73,7 +74,8 @@ SIDE_NUM = {"storefront": 0, "backend": 1}
 ACCOUNT_TABLE = {0: "customers", 1: "users"}
 COUNTED = ["customers", "users", "addresses", "access_tokens",
            "refresh_tokens", "mfa_methods", "mfa_codes", "mfa_lockouts",
-           "mfa_totp", "mfa_recovery_codes", "idempotency_keys"]
+           "mfa_totp", "mfa_recovery_codes", "idempotency_keys",
+           "webauthn_users", "webauthn_credentials", "webauthn_challenges"]
 AUDIT_COLS = ["id", "side", "account_id", "action", "method", "result",
               "error_code"]
 _NULL = "<NULL>"
@@ -159,6 +161,10 @@ def _tagged_tables(side, account_id):
         if "mfa_totp" in _schema:
             out.append(("mfa_totp", "mfa_totp", own))
         out.append(("mfa_recovery_codes", "mfa_recovery_codes", own))
+        for t in ("webauthn_users", "webauthn_credentials",
+                  "webauthn_challenges"):
+            if t in _schema:
+                out.append((t, t, own))
     out.append(("login_failures", "login_failures", "1"))
     return out
 
@@ -487,6 +493,51 @@ def db_id(acct):
         from mfa_helpers import account_id
         i = acct._db_id = account_id(acct)
     return i
+
+
+# --------------------------------------------------------------------------
+# Sign-in refusals (POST /access-tokens, POST /token; contract §3.1)
+
+
+def customer_id_of(email):
+    """The id of the customer signing in with `email`, None if there is none."""
+    rows = db_query("SELECT id FROM customers WHERE email = '%s'" % email)
+    assert len(rows) <= 1, rows
+    return int(rows[0][0]) if rows else None
+
+
+@contextlib.contextmanager
+def login_untouched(email=None):
+    """A refusal that counts nothing: no change at all, for the customer of
+    `email` if there is one."""
+    with unchanged(side="storefront",
+                   account_id=None if email is None else customer_id_of(email)):
+        yield
+
+
+@contextlib.contextmanager
+def login_counted(email):
+    """A counted failed sign-in (401 003, invalid_grant): the failure is
+    counted (its address and the client's) and audited as 003; nothing else
+    changes, no token is issued."""
+    with unchanged(side="storefront", account_id=customer_id_of(email),
+                   audit=[("login", "failure", "003")],
+                   changes=login_failure_counted()):
+        yield
+
+
+@contextlib.contextmanager
+def login_limited(email):
+    """A sign-in refused by the limits (429 113): audited (a row without an
+    account id), nothing counted, no token.  The account's rows are compared
+    by hand: unchanged() with an account id expects every new audit row to
+    name that account."""
+    cid = customer_id_of(email)
+    before = cid and snapshot("storefront", cid)
+    with unchanged(side="storefront", audit=[("login", "failure", "113")]):
+        yield
+    if cid:
+        assert diff(before, snapshot("storefront", cid)) == []
 
 
 unchanged.snapshot = snapshot

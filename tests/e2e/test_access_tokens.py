@@ -1,7 +1,6 @@
 """POST /access-tokens: sign-in, failures, login limits, token lifetime."""
 
 import base64
-import contextlib
 import statistics
 import time
 
@@ -9,48 +8,10 @@ import pytest
 
 from conftest import (D_TOO_MANY_LOGINS, api, assert_error, check_token_resource,
                       assert_invalid_token, assert_login_failed, assert_member,
-                      assert_refresh_failed, db_dump, db_query, doc, login,
+                      assert_refresh_failed, db_dump, doc, login,
                       new_customer, refresh, unique_email)
-from effects import login_failure_counted, unchanged
+from effects import login_counted, login_limited, login_untouched
 
-
-def customer_id(email):
-    """The id of the customer signing in with `email`, None if there is none."""
-    rows = db_query("SELECT id FROM customers WHERE email = '%s'" % email)
-    assert len(rows) <= 1, rows
-    return int(rows[0][0]) if rows else None
-
-
-@contextlib.contextmanager
-def untouched(email=None):
-    """A refusal that counts nothing: no change at all (effects.unchanged),
-    for the customer of `email` if there is one."""
-    with unchanged(side="storefront",
-                   account_id=None if email is None else customer_id(email)):
-        yield
-
-
-@contextlib.contextmanager
-def counted_failure(email):
-    """401 003: the failure is counted (its address and the client's, contract
-    §3.1) and audited; nothing else changes, no token is issued."""
-    with unchanged(side="storefront", account_id=customer_id(email),
-                   audit=[("login", "failure", "003")],
-                   changes=login_failure_counted()):
-        yield
-
-
-@contextlib.contextmanager
-def limited(email):
-    """429 113: audited (a row without an account id), nothing counted, no
-    token. The account's rows are compared by hand: unchanged() with an
-    account id expects every new audit row to name that account."""
-    cid = customer_id(email)
-    before = cid and unchanged.snapshot("storefront", cid)
-    with unchanged(side="storefront", audit=[("login", "failure", "113")]):
-        yield
-    if cid:
-        assert unchanged.diff(before, unchanged.snapshot("storefront", cid)) == []
 
 def test_login_returns_tokens_that_work():
     c = new_customer()
@@ -88,10 +49,10 @@ def test_login_email_is_case_insensitive():
 
 def test_wrong_password_and_unknown_email_answer_identically(login_failures_cleared):
     c = new_customer()
-    with counted_failure(c.email):
+    with login_counted(c.email):
         wrong = login(c.email, c.password + "x")
     ghost = unique_email("unknown")
-    with counted_failure(ghost):
+    with login_counted(ghost):
         unknown = login(ghost, c.password)
     assert_login_failed(wrong)
     assert_login_failed(unknown)
@@ -106,12 +67,12 @@ def test_unknown_email_takes_similar_time(login_failures_cleared):
     c = new_customer()
     t_wrong, t_unknown = [], []
     for _ in range(3):
-        with counted_failure(c.email):
+        with login_counted(c.email):
             t0 = time.monotonic()
             assert_login_failed(login(c.email, "wrong-password-%d" % _))
             t_wrong.append(time.monotonic() - t0)
         ghost = unique_email("ghost")
-        with counted_failure(ghost):
+        with login_counted(ghost):
             t0 = time.monotonic()
             assert_login_failed(login(ghost, "wrong-password"))
             t_unknown.append(time.monotonic() - t0)
@@ -131,14 +92,14 @@ def test_unknown_email_takes_similar_time(login_failures_cleared):
 ])
 def test_username_password_missing_or_not_strings(attrs, pointer,
                                                   login_failures_cleared):
-    with untouched():
+    with login_untouched():
         r = api("POST", "/access-tokens", doc("access-tokens", attrs))
         assert_member(r, pointer)
 
 
 def test_bad_credential_types_of_a_real_customer_count_nothing(login_failures_cleared):
     c = new_customer()
-    with untouched(c.email):
+    with login_untouched(c.email):
         r = api("POST", "/access-tokens",
                 doc("access-tokens", {"username": c.email, "password": 12345678}))
         assert_member(r, "/data/attributes/password")
@@ -146,7 +107,7 @@ def test_bad_credential_types_of_a_real_customer_count_nothing(login_failures_cl
 
 def test_empty_credentials_fail_as_authentication(login_failures_cleared):
     # Strings of the right type: the contract's answer to bad credentials is 401 003.
-    with counted_failure(""):
+    with login_counted(""):
         r = login("", "")
         assert_login_failed(r)
 
@@ -173,13 +134,13 @@ def test_tokens_and_password_are_not_stored_in_clear(db):
 
 def _fail(email, n):
     for i in range(n):
-        with counted_failure(email):
+        with login_counted(email):
             r = login(email, "wrong-password-%d" % i)
             assert_login_failed(r)
 
 
 def _too_many(email, password):
-    with limited(email):
+    with login_limited(email):
         r = login(email, password)
         assert_error(r, 429, "113", D_TOO_MANY_LOGINS)
         ra = r.headers.get("Retry-After")
@@ -245,9 +206,9 @@ def test_access_token_expires_refresh_token_lives_on(clock):
     clock(28800 - 60)
     assert api("GET", c.path, token=c.access).status == 200
     clock(28800 + 60)
-    with untouched(c.email):
+    with login_untouched(c.email):
         assert_invalid_token(api("GET", c.path, token=c.access))
-    with untouched(c.email):
+    with login_untouched(c.email):
         assert_invalid_token(api("DELETE", "/refresh-tokens/mine", token=c.access))
     r = refresh(c.refresh)
     a = check_token_resource(r, "refresh-tokens")
@@ -261,5 +222,5 @@ def test_refresh_token_expires_after_its_ttl(clock):
     clock(2592000 - 3600)
     check_token_resource(refresh(c.refresh), "refresh-tokens")
     clock(2592000 + 60)
-    with untouched(d.email):
+    with login_untouched(d.email):
         assert_refresh_failed(refresh(d.refresh))

@@ -95,7 +95,7 @@ def test_rescue_of_a_locked_out_customer(admin, db):
     assert mfa_status(c.access, prefix="") == "deactivated"
     g = api("GET", "/multi-factor-auth-types", token=c.access)
     assert g.status == 200 and [i["attributes"]["status"] for i in g.data] == \
-        ["deactivated", "deactivated"], g.describe()
+        ["deactivated", "deactivated", "deactivated"], g.describe()
     p = patch_customer(c)
     assert p.status == 200, p.describe()
 
@@ -278,7 +278,7 @@ def test_rescue_without_type_switches_off_every_method(admin, clk, extra):
     p = patch_customer(c)
     assert p.status == 200, p.describe()
     g = api("GET", "/multi-factor-auth-types", token=c.access)
-    assert [i["attributes"]["status"] for i in g.data] == ["deactivated"] * 2
+    assert [i["attributes"]["status"] for i in g.data] == ["deactivated"] * 3
 
 
 def test_rescue_without_type_leaves_a_pending_method(admin):

@@ -140,7 +140,8 @@ def test_unknown_protected_type_is_refused(conf):
                    'customer-password,customer-confirmation,addresses,dev-mailbox,'
                    'multi-factor-auth-types,multi-factor-auth-type-activate,'
                    'multi-factor-auth-type-verify,multi-factor-auth-trigger,'
-                   'multi-factor-auth-type-deactivate,multi-factor-auth-recovery-codes)'
+                   'multi-factor-auth-type-deactivate,multi-factor-auth-recovery-codes,'
+                   'multi-factor-auth-webauthn-credentials)'
                    % n)
 
 

@@ -1,6 +1,9 @@
 """MFA at sign-in (contract §10.12): with mfa_at_sign_in on, an account with an
 active method signs in only with X-MFA-Code, on all three sign-in endpoints
-(POST /access-tokens, POST /token, POST /backend/token).
+(POST /access-tokens, POST /token, POST /backend/token); with a passkey
+active, the 5900 carries fresh request options and an assertion signs in
+(contract §10.12, §12.4; the software authenticator of
+test_mfa_webauthn.py).
 
 The test instance keeps the switch off (Spryker's Glue contract, tested here
 too over HTTP). The switch is tested by running the sign-in programs as plain
@@ -18,14 +21,16 @@ from requests.structures import CaseInsensitiveDict
 
 from cgi_helpers import bin_dir, conf_with
 from conftest import BASE, api, assert_error, doc, record_answer
-from effects import login_failure_counted
-from mfa_helpers import (BACKEND, CODE_LENGTHS, CODE_SUBJECT, STOREFRONT,
-                         assert_5900, assert_5901, assert_5911, code_rows,
-                         audit_rows, lockout_row, mail_mark, mails_for,
-                         mfa_account, new_code_since, patch_account, refused,
-                         wrong)
+from effects import db_id, login_failure_counted
+from mfa_helpers import (BACKEND, CODE_LENGTHS, CODE_SUBJECT, RESEND_COOLDOWN,
+                         STOREFRONT, assert_5900, assert_5901, assert_5911,
+                         code_rows, audit_rows, fresh_code, lockout_row,
+                         mail_mark, mails_for, mfa_account, new_code_since,
+                         patch_account, refused, wrong)
 from test_mfa_recovery import SUBJECT_USED, new_set, used_slots
 from test_mfa_totp import clk, enrol  # noqa: F401 (fixture)
+from test_mfa_webauthn import PORT as WA_PORT
+from test_mfa_webauthn import Authenticator, b64u, register
 
 STEP_UP_MISSING = ('Bearer error="insufficient_user_authentication", '
                    'error_description="A second factor is required: send a '
@@ -153,7 +158,8 @@ def documented(ep, r):
     if r.status == 403:
         assert "WWW-Authenticate" in resp.get("headers", {}), resp
     if ep[2] != "access-tokens":
-        jsonschema.validate(r.json, spec["components"]["schemas"]["OAuthError"])
+        jsonschema.validate(r.json, spec["components"]["schemas"]["OAuthError"],
+                            resolver=jsonschema.RefResolver.from_schema(spec))
         exs = [spec["components"]["examples"][e["$ref"].split("/")[-1]]
                if "$ref" in e else e
                for e in resp["content"][OAUTH_CT]["examples"].values()]
@@ -379,3 +385,194 @@ def test_only_an_app_nothing_is_mailed_and_its_code_signs_in(on_conf, ep, clk):
     # The same app code at another sign-in is spent: a wrong code.
     with refused(c, "login", "5901", counted=1, type_=None):
         assert_invalid(ep, sign_in(on_conf, ep, c, code=code))
+
+
+# --------------------------------------------------------------------------
+# A passkey at sign-in (contract §10.12, §12.3, §12.4)
+
+PK_KEYS = ["challenge", "allowCredentials", "timeout", "rpId",
+           "userVerification"]
+
+
+def options_in(ep, r, auth):
+    """The 5900 of the endpoint with request options for auth's credential
+    (errors[0].meta.publicKey / the OAuth body's publicKey): the options."""
+    assert r.status == 403, r.describe()
+    if ep[2] == "access-tokens":
+        (e,) = r.json["errors"]
+        assert list(r.json) == ["errors"] and list(e) == [
+            "status", "code", "detail", "source", "meta"], r.describe()
+        assert {k: e[k] for k in ("status", "code", "detail", "source")} == {
+            "status": "403", "code": "5900",
+            "detail": "X-MFA-Code header is missing.",
+            "source": {"header": "X-MFA-Code"}}, r.describe()
+        assert list(e["meta"]) == ["publicKey"], r.describe()
+        pk = e["meta"]["publicKey"]
+    else:
+        assert r.headers["Content-Type"] == OAUTH_CT, r.describe()
+        assert list(r.json) == list(OAUTH_5900) + ["publicKey"], r.describe()
+        assert {k: r.json[k] for k in OAUTH_5900} == OAUTH_5900, r.describe()
+        pk = r.json["publicKey"]
+    assert r.headers.get("WWW-Authenticate") == STEP_UP_MISSING, r.describe()
+    assert list(pk) == PK_KEYS, pk
+    assert pk["allowCredentials"] == [{"type": "public-key",
+                                       "id": b64u(auth.id)}], pk
+    assert pk["rpId"] == "localhost" and pk["timeout"] == 300000, pk
+    assert pk["userVerification"] == "required", pk
+    documented(ep, r)
+    return {"publicKey": pk}
+
+
+def challenge_rows(c):
+    """The account's authentication challenges: [(id, used)]."""
+    from conftest import db_query
+    return [(int(i), int(u)) for i, u in db_query(
+        "SELECT id, used FROM webauthn_challenges WHERE side = %d AND "
+        "account_id = %d AND purpose = 1 ORDER BY id" % (
+            c.side.num, db_id(c)))]
+
+
+def one_more(*tables):
+    """counts: each of tables one row more, the others as they were."""
+    def check(before, after):
+        out = []
+        for t in before:
+            b, a = before[t]["rows/max id"], after[t]["rows/max id"]
+            n = 1 if t in tables else 0
+            if int(a.split("/")[0]) != int(b.split("/")[0]) + n:
+                out.append("counts: %s %s -> %s (+%d expected)" % (t, b, a, n))
+        return out
+    return check
+
+
+def new_live_challenge(before, after):
+    """webauthn_challenges: one new live row, the others unchanged."""
+    new = [k for k in after if k not in before]
+    out = [] if len(new) == 1 and after[new[0]]["used"] == "0" and \
+        after[new[0]]["purpose"] == "1" else \
+        ["webauthn_challenges: new rows %r" % [after[k] for k in new]]
+    out += ["webauthn_challenges: row %r changed" % (k,)
+            for k in before if before[k] != after.get(k)]
+    return out
+
+
+def passkey_account(side):
+    """A fresh account whose only active method is webauthn."""
+    c = side.new_account()
+    return c, register(c)
+
+
+@pytest.mark.parametrize("ep", ENDPOINTS, ids=lambda e: e[0])
+def test_passkey_only_the_5900_carries_options_and_the_assertion_signs_in(
+        on_conf, ep):
+    c, auth = passkey_account(ep[1])
+    with refused(c, "login", "5900", checks={
+            "webauthn_challenges": new_live_challenge,
+            "counts": one_more("webauthn_challenges")}):
+        opts = options_in(ep, sign_in(on_conf, ep, c), auth)
+    # Another sign-in, another challenge: the first stays live.
+    again = options_in(ep, sign_in(on_conf, ep, c), auth)
+    assert again["publicKey"]["challenge"] != opts["publicKey"]["challenge"]
+    first = challenge_rows(c)
+    assert [u for _, u in first][-2:] == [0, 0], first
+    hdr = auth.get(opts)
+    access, _ = tokens_of(ep, sign_in(on_conf, ep, c, code=hdr))
+    # Spent in the sign-in's transaction: the first challenge used, the
+    # second still live; audited as a sign-in with a code.
+    assert challenge_rows(c)[-2:] == [(first[-2][0], 1), (first[-1][0], 0)]
+    assert [(x["action"], x["result"], x["error_code"])
+            for x in audit_rows(c)[-3:]] == [
+        ("login", "failure", "5900"), ("login", "failure", "5900"),
+        ("login", "success", None)], audit_rows(c)
+    # Its grace window is the new token's (contract §5.1 rule 5).
+    r = patch_account(c, hdr, token=access, first_name="Passkey")
+    assert r.status == 200, r.describe()
+    # Replayed at another sign-in: the challenge is spent, a wrong code.
+    with refused(c, "login", "5901", counted=1, type_=None):
+        assert_invalid(ep, sign_in(on_conf, ep, c, code=hdr))
+    # The second challenge still signs in.
+    tokens_of(ep, sign_in(on_conf, ep, c, code=auth.get(again)))
+
+
+@pytest.mark.parametrize("ep", ENDPOINTS, ids=lambda e: e[0])
+def test_an_assertion_of_another_origin_is_a_wrong_code(on_conf, ep):
+    c, auth = passkey_account(ep[1])
+    opts = options_in(ep, sign_in(on_conf, ep, c), auth)
+    for bad in (auth.get(opts, origin="http://localhost:%d" % (WA_PORT + 9)),
+                auth.get(opts, origin="https://evil.example"),
+                auth.get(opts, tamper=True),
+                Authenticator().get(opts)):
+        with refused(c, "login", "5901", counted=1, type_=None):
+            assert_invalid(ep, sign_in(on_conf, ep, c, code=bad))
+    # A wrong password with the right assertion: the password's refusal,
+    # before MFA; the assertion not looked at, no challenge made.
+    good = auth.get(opts)
+    with refused(c, "login", "003", changes=login_failure_counted()):
+        r = sign_in(on_conf, ep, c, password="wrong-" + c.password, code=good)
+    assert r.status == (401 if ep[2] == "access-tokens" else 400), r.describe()
+    with refused(c, "login", "003", changes=login_failure_counted()):
+        r = sign_in(on_conf, ep, c, password="wrong-" + c.password)
+    assert r.status == (401 if ep[2] == "access-tokens" else 400), r.describe()
+    assert "publicKey" not in r.raw and "meta" not in r.raw, r.describe()
+    # The challenge was not spent by the refusals.
+    tokens_of(ep, sign_in(on_conf, ep, c, code=good))
+    assert lockout_row(c)[0] == 0
+
+
+@pytest.mark.parametrize("ep", ENDPOINTS, ids=lambda e: e[0])
+def test_email_and_passkey_the_5900_mails_a_code_and_carries_options(
+        on_conf, ep, clock):
+    c = mfa_account(ep[1])
+    auth = register(c, code=fresh_code(c))
+    clock(RESEND_COOLDOWN + 1)     # past the trigger's cool-down
+    mark = mail_mark()
+    with refused(c, "login", "5900", mails=[CODE_SUBJECT], checks={
+            "mfa_codes": new_code_row,
+            "webauthn_challenges": new_live_challenge,
+            "counts": one_more("mfa_codes", "webauthn_challenges")}):
+        opts = options_in(ep, sign_in(on_conf, ep, c), auth)
+    code = new_code_since(c.mail, mark)
+    # Either signs in: here the mailed code, at the next sign-in the
+    # passkey (a sign-in ends the unused codes, contract §3.1).
+    tokens_of(ep, sign_in(on_conf, ep, c, code=code))
+    tokens_of(ep, sign_in(on_conf, ep, c, code=auth.get(opts)))
+
+
+@pytest.mark.parametrize("ep", ENDPOINTS[::2], ids=lambda e: e[0])
+def test_a_locked_account_gets_no_options(tmp_path, ep):
+    conf = conf_with(tmp_path, mfa_at_sign_in="on", max_failures="2")
+    c, auth = passkey_account(ep[1])
+    opts = options_in(ep, sign_in(conf, ep, c), auth)
+    for k in (1, 2):
+        assert_invalid(ep, sign_in(conf, ep, c, code="A" * (40 + k)))
+    assert lockout_row(c)[1] == 1
+    with refused(c, "login", "5900"):
+        assert_missing(ep, sign_in(conf, ep, c))
+    with refused(c, "login", "5911"):
+        r = sign_in(conf, ep, c, code=auth.get(opts))
+    assert r.status == 429, r.describe()
+
+
+def test_one_assertion_at_parallel_sign_ins_signs_in_once(on_conf):
+    """The same assertion at 4 sign-ins at once: its challenge is spent by
+    one of them (under the account's lock); the others are wrong codes."""
+    from concurrent.futures import ThreadPoolExecutor
+    ep = ENDPOINTS[0]
+    c, auth = passkey_account(ep[1])
+    hdr = auth.get(options_in(ep, sign_in(on_conf, ep, c), auth))
+    with ThreadPoolExecutor(4) as pool:
+        rs = list(pool.map(lambda _: sign_in(on_conf, ep, c, code=hdr),
+                           range(4)))
+    assert sorted(r.status for r in rs) == [201, 403, 403, 403], \
+        [r.describe() for r in rs]
+    for r in rs:
+        if r.status == 403:
+            assert_invalid(ep, r)
+    # One success; the failures counted are those after it (a success
+    # ends the count), in the order the account's lock let them through.
+    rows = [(x["action"], x["result"], x["error_code"])
+            for x in audit_rows(c)[-4:]]
+    assert sorted(rows) == [("login", "failure", "5901")] * 3 + [
+        ("login", "success", None)], rows
+    after = len(rows) - 1 - rows.index(("login", "success", None))
+    assert lockout_row(c)[0] == after, (lockout_row(c), rows)

@@ -102,20 +102,6 @@ def clk(clock):
     return Clock(clock)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_connections():
-    """These tests pause between requests (oathtool, database snapshots) long
-    enough, on a loaded machine, for the server to drop the shared session's
-    idle keep-alive connection just as it is reused (RemoteDisconnected):
-    each request here gets a connection of its own."""
-    import conftest
-    conftest._session.headers["Connection"] = "close"
-    try:
-        yield
-    finally:
-        del conftest._session.headers["Connection"]
-
-
 def check_activation(r, c):
     """The activation document of contract §6; returns the secret."""
     assert r.status == 200, r.describe()
@@ -354,7 +340,7 @@ def test_second_method_needs_a_code_of_the_active_one(side, clk):
     app = enrol(c, clk, code=code)              # the e-mail code spent
     r = get_types(c)
     assert [(i["id"], i["attributes"]["status"]) for i in r.data] == [
-        ("email", ACTIVATED), ("totp", ACTIVATED)], r.describe()
+        ("email", ACTIVATED), ("totp", ACTIVATED), ("webauthn", DEACTIVATED)], r.describe()
     # Either method's code passes the guard.
     r = patch_account(c, app.code(), first_name="ByApp")
     assert r.status == 200, r.describe()
@@ -374,7 +360,7 @@ def test_second_method_needs_a_code_of_the_active_one(side, clk):
     assert totp_row(c) is None                  # the secret destroyed
     r = get_types(c)
     assert [(i["id"], i["attributes"]["status"]) for i in r.data] == [
-        ("email", ACTIVATED), ("totp", DEACTIVATED)], r.describe()
+        ("email", ACTIVATED), ("totp", DEACTIVATED), ("webauthn", DEACTIVATED)], r.describe()
 
 
 def test_email_after_totp_needs_an_app_code(side, clk):
@@ -386,7 +372,7 @@ def test_email_after_totp_needs_an_app_code(side, clk):
     assert_204(activate(c, code=app.code()))
     r = get_types(c)
     assert [(i["id"], i["attributes"]["status"]) for i in r.data] == [
-        ("totp", ACTIVATED), ("email", PENDING)], r.describe()
+        ("totp", ACTIVATED), ("email", PENDING), ("webauthn", DEACTIVATED)], r.describe()
 
 
 def test_lockout_spans_methods(side, clk):

@@ -1,7 +1,7 @@
 """GET multi-factor-auth-types[/{type}] (contract §4, §4.1), on both sides.
 
-The test instance offers `email,totp` (tools/instance.sh): the collection
-lists both, active first, then pending, then the rest, each group in the
+The test instance offers `email,totp,webauthn` (tools/instance.sh): the
+collection lists them, active first, then pending, then the rest, each group in the
 configuration's order."""
 
 import pytest
@@ -22,7 +22,8 @@ def item(s, status, type_="email"):
 def check_collection(r, s, email, totp=DEACTIVATED):
     """The collection given the status of each method, in contract order."""
     rank = {ACTIVATED: 0, PENDING: 1, DEACTIVATED: 2}
-    want = sorted([("email", email), ("totp", totp)], key=lambda t: rank[t[1]])
+    want = sorted([("email", email), ("totp", totp), ("webauthn", DEACTIVATED)],
+                  key=lambda t: rank[t[1]])
     assert r.status == 200, r.describe()
     assert r.json == {"data": [item(s, st, t) for t, st in want],
                       "links": {"self": BASE + s.path(TYPES)}}, r.describe()

@@ -80,10 +80,15 @@ def mfa(res, type_="email"):
     return {"data": {"type": res, "attributes": {"type": type_}}}
 
 
+NO_CRED = "00000000-0000-4000-8000-000000000003"   # a passkey nobody has
+
 ROUND = [
     ("listMfaTypes", None, None, 200, "/multi-factor-auth-types"),
     ("getMfaType", {"type": "email"}, None, 200, "/multi-factor-auth-types/email"),
     ("getRecoveryCodes", None, None, 200, "/multi-factor-auth-recovery-codes"),
+    ("listWebauthnCredentials", None, None, 200, "/multi-factor-auth-webauthn-credentials"),
+    ("deleteWebauthnCredential", {"credentialId": NO_CRED, "X-MFA-Code": "123456"}, None,
+     404, "/multi-factor-auth-webauthn-credentials/" + NO_CRED),
     ("activateMfaType", None, mfa("multi-factor-auth-type-activate"), 204,
      "/multi-factor-auth-type-activate"),
     ("verifyMfaType", {"X-MFA-Code": "{code}"}, mfa("multi-factor-auth-type-verify"),

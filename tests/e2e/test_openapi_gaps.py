@@ -74,7 +74,7 @@ class Op:
 
 PARAMS = {"refreshToken": "mine", "customerReference": "DE--1",
           "addressId": str(uuid.UUID(int=1)), "userId": str(uuid.UUID(int=2)),
-          "type": "email", "messageId": "0-0.eml"}
+          "type": "email", "messageId": "0-0.eml", "credentialId": str(uuid.UUID(int=3))}
 
 ADDR = "/customers/{customerReference}/addresses"
 OPS = [
@@ -114,6 +114,9 @@ for _prefix in ("", BE):
     OPS += [Op(_prefix, "GET", "/multi-factor-auth-recovery-codes", auth=True),
             Op(_prefix, "POST", "/multi-factor-auth-recovery-codes",
                "multi-factor-auth-recovery-codes", True)]
+    OPS += [Op(_prefix, "GET", "/multi-factor-auth-webauthn-credentials", auth=True),
+            Op(_prefix, "DELETE", "/multi-factor-auth-webauthn-credentials/{credentialId}",
+               auth=True)]
 
 JSON_BODY = [o for o in OPS if o.body not in (None, "form")]
 AUTHED = [o for o in OPS if o.auth]

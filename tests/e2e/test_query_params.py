@@ -412,6 +412,8 @@ MFA_ROUTES = [
     ("POST", "/multi-factor-auth-type-deactivate"),
     ("GET", "/multi-factor-auth-recovery-codes"),
     ("POST", "/multi-factor-auth-recovery-codes"),
+    ("GET", "/multi-factor-auth-webauthn-credentials"),
+    ("DELETE", "/multi-factor-auth-webauthn-credentials/" + U),
 ]
 EVERY_ROUTE = [
     ("POST", "/access-tokens"), ("POST", "/refresh-tokens"),

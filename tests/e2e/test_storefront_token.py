@@ -6,7 +6,6 @@ auth_login(): limits, audit rows, identity rules) and rotates as POST
 /refresh-tokens does (auth_refresh()); only the shapes are RFC 6749's."""
 
 import base64
-import contextlib
 import os
 import subprocess
 
@@ -21,7 +20,8 @@ from cgi_helpers import Answer, bin_dir, conf_with
 from conftest import (BASE, D_TOO_MANY_LOGINS, api, assert_error,
                       assert_login_failed, check_allow, check_token_resource,
                       db_query, login, new_customer, refresh, unique_email)
-from effects import login_failure_counted, unchanged
+from effects import (customer_id_of, login_counted, login_failure_counted,
+                     login_limited, login_untouched, unchanged)
 
 OD_BASIC = "The Authorization header is malformed."
 OD_CLIENT_ID = "client_id names another client than the Authorization header."
@@ -54,43 +54,10 @@ def basic(client_id, secret=""):
         ("%s:%s" % (client_id, secret)).encode()).decode()
 
 
-def customer_id(email):
-    rows = db_query("SELECT id FROM customers WHERE email = '%s'" % email)
-    assert len(rows) <= 1, rows
-    return int(rows[0][0]) if rows else None
-
-
 def whose_token(access):
     r = api("GET", "/customers", token=access)
     assert r.status == 200, r.describe()
     return r.data[0]["id"]
-
-
-@contextlib.contextmanager
-def untouched(email=None):
-    with unchanged(side="storefront",
-                   account_id=None if email is None else customer_id(email)):
-        yield
-
-
-@contextlib.contextmanager
-def counted_failure(email):
-    """invalid_grant: counted and audited as POST /access-tokens' 401 003."""
-    with unchanged(side="storefront", account_id=customer_id(email),
-                   audit=[("login", "failure", "003")],
-                   changes=login_failure_counted()):
-        yield
-
-
-@contextlib.contextmanager
-def limited(email):
-    """429: audited as POST /access-tokens' 429 113, nothing counted."""
-    cid = customer_id(email)
-    before = cid and unchanged.snapshot("storefront", cid)
-    with unchanged(side="storefront", audit=[("login", "failure", "113")]):
-        yield
-    if cid:
-        assert unchanged.diff(before, unchanged.snapshot("storefront", cid)) == []
 
 
 def assert_limited(r):
@@ -115,8 +82,8 @@ def test_sign_in_is_audited_and_clears_the_counts(login_failures_cleared):
     """One success row for the customer, the account's and the pair's
     counts ended (the address's stays), as POST /access-tokens."""
     c = new_customer()
-    cid = customer_id(c.email)
-    with counted_failure(c.email):
+    cid = customer_id_of(c.email)
+    with login_counted(c.email):
         assert_oauth_error(password_grant(c.email, "wrong-1"), 400,
                            "invalid_grant", OD_CREDENTIALS)
     assert db_query("SELECT COUNT(*) FROM login_failures") == [["3"]]
@@ -130,9 +97,9 @@ def test_sign_in_is_audited_and_clears_the_counts(login_failures_cleared):
 
 def test_wrong_password_and_unknown_email_answer_alike(login_failures_cleared):
     c = new_customer()
-    with counted_failure(c.email):
+    with login_counted(c.email):
         wrong = password_grant(c.email, "wrong-password")
-    with counted_failure(None):
+    with login_counted(None):
         unknown = password_grant(unique_email("ghost"), c.password)
     for r in (wrong, unknown):
         assert_oauth_error(r, 400, "invalid_grant", OD_CREDENTIALS)
@@ -169,25 +136,25 @@ def test_a_variant_spelling_never_signs_in(variant, login_failures_cleared):
 def test_five_failures_then_429_with_retry_after(login_failures_cleared):
     c = new_customer()
     for i in range(5):
-        with counted_failure(c.email):
+        with login_counted(c.email):
             assert_oauth_error(password_grant(c.email, "wrong-%d" % i), 400,
                                "invalid_grant", OD_CREDENTIALS)
-    with limited(c.email):
+    with login_limited(c.email):
         assert_limited(password_grant(c.email, c.password))
 
 
 def test_failures_count_across_both_sign_in_endpoints(login_failures_cleared):
     c = new_customer()
     for i in range(3):
-        with counted_failure(c.email):
+        with login_counted(c.email):
             assert_login_failed(login(c.email, "wrong-%d" % i))
     for i in range(2):
-        with counted_failure(c.email):
+        with login_counted(c.email):
             assert_oauth_error(password_grant(c.email, "wrong-t%d" % i), 400,
                                "invalid_grant", OD_CREDENTIALS)
-    with limited(c.email):
+    with login_limited(c.email):
         assert_limited(password_grant(c.email, c.password))
-    with limited(c.email):
+    with login_limited(c.email):
         r = login(c.email, c.password)
         assert_error(r, 429, "113", D_TOO_MANY_LOGINS)
 
@@ -196,7 +163,7 @@ def test_the_window_ends_the_limit(login_failures_cleared, clock):
     c = new_customer()
     for i in range(5):
         password_grant(c.email, "wrong-%d" % i)
-    with limited(c.email):
+    with login_limited(c.email):
         assert_limited(password_grant(c.email, c.password))
     clock(901)
     assert_oauth_tokens(password_grant(c.email, c.password))
@@ -218,7 +185,7 @@ def test_refresh_grant_rotates():
 
 def test_reuse_revokes_the_family():
     c = new_customer()
-    cid = customer_id(c.email)
+    cid = customer_id_of(c.email)
     _, r1 = assert_oauth_tokens(password_grant(c.email, c.password))
     a2, r2 = assert_oauth_tokens(refresh_grant(r1))
     family = db_query("SELECT family_id FROM refresh_tokens WHERE side = 0 AND "
@@ -251,12 +218,12 @@ def test_tokens_of_both_storefront_endpoints_are_one_kind():
 def test_a_backend_refresh_token_is_not_a_storefront_one():
     _, rt = assert_oauth_tokens(password_grant(ADMIN_NAME, ADMIN_PASSWORD,
                                                path=BE + "/token"))
-    with untouched():
+    with login_untouched():
         assert_oauth_error(refresh_grant(rt), 400, "invalid_grant", OD_REFRESH)
 
 
 def test_unknown_refresh_token_is_invalid_grant():
-    with untouched():
+    with login_untouched():
         assert_oauth_error(refresh_grant("x" * 43), 400, "invalid_grant",
                            OD_REFRESH)
 
@@ -274,19 +241,19 @@ def test_unknown_refresh_token_is_invalid_grant():
     ("grant_type", OD_FORM),
 ])
 def test_request_errors_are_invalid_request(body, desc):
-    with untouched():
+    with login_untouched():
         assert_oauth_error(token_post(body), 400, "invalid_request", desc)
 
 
 @pytest.mark.parametrize("grant", ["client_credentials", "authorization_code"])
 def test_other_grants_are_unsupported(grant):
-    with untouched():
+    with login_untouched():
         assert_oauth_error(token_post("grant_type=" + grant), 400,
                            "unsupported_grant_type", OD_GRANT)
 
 
 def test_a_json_body_is_invalid_request():
-    with untouched():
+    with login_untouched():
         r = token_post(b'{"grant_type":"password"}', content_type="application/json")
         assert_oauth_error(r, 400, "invalid_request", OD_MEDIA)
 

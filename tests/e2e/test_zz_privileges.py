@@ -41,6 +41,9 @@ EXPECTED = {
     "code_mails": {"SELECT", "INSERT", "DELETE"},
     "mail_outbox": DML,
     "idempotency_keys": DML,
+    "webauthn_users": {"SELECT", "INSERT", "DELETE"},
+    "webauthn_credentials": DML,
+    "webauthn_challenges": DML,
 }
 
 

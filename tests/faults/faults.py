@@ -1069,10 +1069,24 @@ def fault_spool_full(ctx, load):
                "a full spool (16 KiB tmpfs over %s, filled)" % SPOOL)
 
 
+# Tries of the read-only remount: the kernel refuses it (EBUSY, "mount
+# point is busy") while a file is open for writing through the new bind
+# mount, which under load is a mail being written at that instant.
+REMOUNT_TRIES = 50
+REMOUNT_PAUSE = 0.02
+
+
 def fault_spool_ro(ctx, load):
     def inject():
         subprocess.run(["mount", "--bind", SPOOL, SPOOL], check=True)
-        subprocess.run(["mount", "-o", "remount,bind,ro", SPOOL], check=True)
+        for _ in range(REMOUNT_TRIES):
+            if subprocess.run(["mount", "-o", "remount,bind,ro", SPOOL],
+                              stderr=subprocess.DEVNULL).returncode == 0:
+                return
+            time.sleep(REMOUNT_PAUSE)
+        umount(SPOOL)
+        raise RuntimeError("the spool could not be made read-only (%d tries)"
+                           % REMOUNT_TRIES)
     mail_fault(ctx, load, 4, inject, lambda: umount(SPOOL),
                "a read-only spool (bind mount)")
 

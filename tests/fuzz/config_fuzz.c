@@ -80,6 +80,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    l->daily_recipient_cap <= 100000);
 			FUZZ_CHECK(l->totp_window >= 0 && l->totp_window <= 2);
 		}
+		FUZZ_CHECK(cfg.password_memory_kib >= MIN_PASSWORD_MEMORY_KIB &&
+		    cfg.password_memory_kib <= MAX_PASSWORD_MEMORY_KIB);
+		FUZZ_CHECK(cfg.password_iterations >= MIN_PASSWORD_ITERATIONS &&
+		    cfg.password_iterations <= MAX_PASSWORD_ITERATIONS);
 		FUZZ_CHECK(strcmp(cfg.mail_transport, "sendmail") == 0 ||
 		    (strcmp(cfg.mail_transport, "spool") == 0 &&
 		    cfg.mail_spool_dir[0] != '\0'));

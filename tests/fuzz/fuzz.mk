@@ -11,7 +11,7 @@
 # members zero, as C guarantees.)
 # Both fail on any crash, leak, sanitizer report or broken invariant.
 
-FUZZ_TARGETS	 = json form path media config mail query
+FUZZ_TARGETS	 = json form path media config mail query webauthn wa_body
 FUZZ_SECONDS	?= 60
 FUZZ_SMOKE_SECONDS ?= 10
 FUZZ_CC		?= clang
@@ -31,6 +31,9 @@ $(FUZZ_DIR)/%_fuzz: tests/fuzz/%_fuzz.c tests/fuzz/fuzz.h $(FUZZ_CORE)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Itests/fuzz -fsanitize=fuzzer -o $@ $< \
 	    $(FUZZ_CORE) $(LIBS)
+
+$(FUZZ_DIR)/obj/src/webauthn.o: src/webauthn.h
+$(FUZZ_DIR)/webauthn_fuzz: src/webauthn.h tests/unit/webauthn_vectors.h
 
 fuzz-build: $(FUZZ_BIN)
 

@@ -1,6 +1,6 @@
 /*
  * The mail header builder: mail_headers() with a sender and a recipient
- * as mail_send() admits them (valid_email), any subject of up to 200
+ * as mail_send() admits them (valid_email), any subject of up to MAX_SUBJECT
  * bytes, any date and any buffer size.  Checked: the block is never cut
  * short (it fits whole or is refused), it holds exactly the eight header
  * fields in order and the blank line, values are the ones given, and no
@@ -90,7 +90,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char id[] = "0123456789abcdef0123456789abcdef";
 	static const char boundary[] = "fedcba9876543210fedcba9876543210";
-	char		 out[2048], whole[2048], *s, *from, *to, *subject, *p;
+	char		 out[2048], whole[2 * MAIL_HEADERS_MAX], *s, *from, *to, *subject, *p;
 	const char	*line, *values[3];
 	unsigned char	 back[256];
 	uint64_t	 t = 0;
@@ -115,7 +115,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	*subject++ = '\0';
-	if (!valid_email(from) || !valid_email(to) || strlen(subject) > 200) {
+	if (!valid_email(from) || !valid_email(to) || strlen(subject) > MAX_SUBJECT) {
 		free(s);
 		return 0;
 	}
@@ -123,7 +123,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	full = mail_headers(whole, sizeof(whole), from, to, subject,
 	    (time_t)t, id, boundary);
 	FUZZ_CHECK(full > 0 && (size_t)full == strlen(whole));
-	FUZZ_CHECK(full < 1024);	/* what message_build() gives it */
+	FUZZ_CHECK(full < MAIL_HEADERS_MAX);	/* message_build()'s room */
 	plain = printable(subject) && strlen(subject) <= 69;
 	/* In a smaller buffer: whole, or refused. */
 	memset(out, 'x', sizeof(out));

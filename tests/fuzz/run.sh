@@ -21,7 +21,7 @@ export ASAN_OPTIONS UBSAN_OPTIONS
 fuzz_one() {
 	t=$1
 	case $t in
-	json|config)	maxlen=8192 ;;
+	json|config|webauthn|wa_body) maxlen=8200 ;;
 	media)		maxlen=2100 ;;
 	mail)		maxlen=1200 ;;
 	*)		maxlen=4096 ;;

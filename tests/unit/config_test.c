@@ -45,6 +45,7 @@ test_defaults(void)
 	CHECK_INT(cfg.db_connect_timeout, 2);
 	CHECK_INT(cfg.db_read_timeout, 2);
 	CHECK_INT(cfg.db_write_timeout, 2);
+	CHECK_INT(cfg.db_wsrep_sync_wait, 0);
 	CHECK_STR(cfg.secret_key_file, "/etc/glue-mfa/secret.key");
 	CHECK_STR(cfg.mail_transport, "sendmail");
 	CHECK_STR(cfg.sendmail_command, "/usr/sbin/sendmail -t -i");
@@ -71,6 +72,8 @@ test_defaults(void)
 	CHECK_INT(cfg.resend_cooldown, 60);
 	CHECK_INT(cfg.daily_send_cap, 20);
 	CHECK_INT(cfg.mail_failure_cap, 5);
+	CHECK_INT(cfg.password_memory_kib, 19456);
+	CHECK_INT(cfg.password_iterations, 2);
 	CHECK_INT(cfg.mail_failure_window, 300);
 	CHECK_INT(cfg.signup_limit_per_address, 20);
 	CHECK_INT(cfg.signup_limit_global, 60);
@@ -207,6 +210,18 @@ test_numbers(void)
 		{ "lockout_seconds = 0", -1, "lockout_seconds" },
 		{ "lockout_seconds = 3600", 0, NULL },
 		{ "lockout_seconds = 3601", -1, "lockout_seconds" },
+		/* password_memory_kib: MIN_PASSWORD_MEMORY_KIB (19456, OWASP's
+		 * m = 19 MiB) .. MAX_PASSWORD_MEMORY_KIB (1 GiB) */
+		{ "password_memory_kib = 19455", -1, "password_memory_kib" },
+		{ "password_memory_kib = 19456", 0, NULL },
+		{ "password_memory_kib = 1048576", 0, NULL },
+		{ "password_memory_kib = 1048577", -1, "password_memory_kib" },
+		{ "password_memory_kib = 0", -1, "password_memory_kib" },
+		/* password_iterations: 2 (OWASP's t = 2) .. 16 */
+		{ "password_iterations = 1", -1, "password_iterations" },
+		{ "password_iterations = 2", 0, NULL },
+		{ "password_iterations = 16", 0, NULL },
+		{ "password_iterations = 17", -1, "password_iterations" },
 		/* db_port: a TCP port */
 		{ "db_port = 0", -1, "db_port" },
 		{ "db_port = 1", 0, NULL },
@@ -323,6 +338,11 @@ test_numbers(void)
 		{ "db_read_timeout = 301", -1, "db_read_timeout" },
 		{ "db_write_timeout = 0", -1, "db_write_timeout" },
 		{ "db_write_timeout = 300", 0, NULL },
+		/* contract §9.9: 0..MAX_WSREP_SYNC_WAIT (15) */
+		{ "db_wsrep_sync_wait = 0", 0, NULL },
+		{ "db_wsrep_sync_wait = 15", 0, NULL },
+		{ "db_wsrep_sync_wait = 16", -1, "db_wsrep_sync_wait" },
+		{ "db_wsrep_sync_wait = -1", -1, "db_wsrep_sync_wait" },
 	};
 	size_t	 i;
 	int	 rc;
@@ -502,14 +522,16 @@ test_messages(void)
 		    "multi-factor-auth-types,multi-factor-auth-type-activate,"
 		    "multi-factor-auth-type-verify,multi-factor-auth-trigger,"
 		    "multi-factor-auth-type-deactivate,"
-		    "multi-factor-auth-recovery-codes)" },
+		    "multi-factor-auth-recovery-codes,"
+		    "multi-factor-auth-webauthn-credentials)" },
 		{ "protected_backend = user", "protected_backend: line 1: "
 		    "unknown resource type \"user\" (known: token,users,"
 		    "customer-multi-factor-auth-type-deactivate,"
 		    "multi-factor-auth-types,multi-factor-auth-type-activate,"
 		    "multi-factor-auth-type-verify,multi-factor-auth-trigger,"
 		    "multi-factor-auth-type-deactivate,"
-		    "multi-factor-auth-recovery-codes)" },
+		    "multi-factor-auth-recovery-codes,"
+		    "multi-factor-auth-webauthn-credentials)" },
 		{ "protected_backend = users,,token", "protected_backend: line 1: "
 		    "an empty entry" },
 		{ "protected_backend = Users", "protected_backend: line 1: "
@@ -704,7 +726,8 @@ test_resource_types(void)
 	    "addresses,dev-mailbox,"
 	    "multi-factor-auth-types,multi-factor-auth-type-activate,"
 	    "multi-factor-auth-type-verify,multi-factor-auth-trigger,"
-	    "multi-factor-auth-type-deactivate,multi-factor-auth-recovery-codes"));
+	    "multi-factor-auth-type-deactivate,multi-factor-auth-recovery-codes,"
+	    "multi-factor-auth-webauthn-credentials"));
 	/* A type of the other side is unknown on this one. */
 	CHECK_INT(parse("protected_storefront = users"), -1);
 	CHECK(err_names("protected_storefront"));
@@ -1085,10 +1108,86 @@ test_protected_actions(void)
 	CHECK_INT(config_check_routes(&p, err, sizeof(err)), 0);
 }
 
+/*
+ * Method webauthn's keys (contract §12.1, §12.5): checked by
+ * mfa_check_config() once the file is read, only when methods offers it.
+ */
+static void
+test_webauthn(void)
+{
+	static const struct {
+		const char	*text;
+		int		 rc;
+		const char	*err;	/* its start, or NULL */
+	} t[] = {
+		{ "methods = email", 0, NULL },
+		{ "methods = email,webauthn", -1, "webauthn_rp_id: " },
+		{ "methods = webauthn\nwebauthn_rp_id = localhost", -1,
+		    "webauthn_origins: at least one" },
+		{ "methods = webauthn\nwebauthn_rp_id = localhost\n"
+		    "webauthn_origins = http://localhost:8080", 0, NULL },
+		{ "methods = webauthn\nwebauthn_rp_id = shop.example\n"
+		    "webauthn_origins = https://shop.example, "
+		    "https://www.shop.example:8443", 0, NULL },
+		/* not the RP ID's host or below it */
+		{ "methods = webauthn\nwebauthn_rp_id = shop.example\n"
+		    "webauthn_origins = https://evilshop.example", -1,
+		    "webauthn_origins: \"https://evilshop.example\"" },
+		/* http only on localhost */
+		{ "methods = webauthn\nwebauthn_rp_id = shop.example\n"
+		    "webauthn_origins = http://shop.example", -1,
+		    "webauthn_origins: \"http://shop.example\"" },
+		/* an address is no RP ID */
+		{ "methods = webauthn\nwebauthn_rp_id = 127.0.0.1\n"
+		    "webauthn_origins = http://127.0.0.1:8080", -1,
+		    "webauthn_rp_id: " },
+		{ "methods = webauthn\nwebauthn_rp_id = Shop.example\n"
+		    "webauthn_origins = https://shop.example", -1,
+		    "webauthn_rp_id: " },
+		/* the origins' syntax is cors_allow_origins' */
+		{ "webauthn_origins = https://shop.example/", -1,
+		    "webauthn_origins: \"https://shop.example/\"" },
+		{ "webauthn_user_verification = always", -1,
+		    "webauthn_user_verification: " },
+		{ "webauthn_counter = ignore", -1, "webauthn_counter: " },
+		{ "webauthn_challenge_ttl = 29", -1, "webauthn_challenge_ttl: " },
+		{ "webauthn_challenge_ttl = 30", 0, NULL },
+		{ "webauthn_challenge_ttl = 3600", 0, NULL },
+		{ "webauthn_challenge_ttl = 3601", -1, "webauthn_challenge_ttl: " },
+		{ "webauthn_max_credentials = 0", -1, "webauthn_max_credentials: " },
+		{ "webauthn_max_credentials = 1", 0, NULL },
+		{ "webauthn_max_credentials = 50", 0, NULL },
+		{ "webauthn_max_credentials = 51", -1, "webauthn_max_credentials: " },
+	};
+	char	 buf[600];
+	size_t	 i;
+	int	 rc;
+
+	for (i = 0; i < nitems(t); i++) {
+		snprintf(buf, sizeof(buf), "%s\n", t[i].text);
+		rc = parse(buf);
+		if (rc == 0)
+			rc = mfa_check_config(err, sizeof(err));
+		CHECKF(rc == t[i].rc, "row %zu (%s): rc %d, err %s", i, t[i].text,
+		    rc, err);
+		if (t[i].err != NULL)
+			CHECKF(strncmp(err, t[i].err, strlen(t[i].err)) == 0,
+			    "row %zu: err \"%s\"", i, err);
+	}
+	CHECK_INT(parse(""), 0);
+	CHECK_STR(cfg.webauthn_rp_id, "");
+	CHECK_STR(cfg.webauthn_rp_name, "glue-mfa");
+	CHECK_STR(cfg.webauthn_user_verification, "required");
+	CHECK_STR(cfg.webauthn_counter, "audit");
+	CHECK_INT(cfg.webauthn_challenge_ttl, 300);
+	CHECK_INT(cfg.webauthn_max_credentials, 10);
+}
+
 int
 main(void)
 {
 	test_defaults();
+	test_webauthn();
 	test_syntax();
 	test_unknown_key();
 	test_numbers();

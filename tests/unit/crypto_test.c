@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "glue.h"
@@ -141,6 +142,44 @@ test_token_new(void)
 	CHECK_INT(dup, 0);
 }
 
+/*
+ * code_hash() of a code longer than its buffer (a passkey's assertion in
+ * X-MFA-Code, contract §12.4): deterministic, every byte counts (it used
+ * to read past its buffer), and a short code hashes as it always did.
+ */
+static void
+test_code_hash_long(void)
+{
+	const struct subject who = { SIDE_STOREFRONT, 42 };
+	unsigned char	 a[HASH_BYTES], b[HASH_BYTES];
+	char		 big[4097], edge[200];
+	size_t		 n;
+
+	memset(big, 'A', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	code_hash(a, &who, "webauthn", 7, big);
+	code_hash(b, &who, "webauthn", 7, big);
+	CHECK(memcmp(a, b, HASH_BYTES) == 0);
+	big[sizeof(big) - 2] = 'B';		/* the last byte */
+	code_hash(b, &who, "webauthn", 7, big);
+	CHECK(memcmp(a, b, HASH_BYTES) != 0);
+	code_hash(a, &who, "webauthn", 8, big);	/* the id counts */
+	CHECK(memcmp(a, b, HASH_BYTES) != 0);
+	/* Around the buffer's 160 bytes: "0/42/webauthn/7/" is 16. */
+	for (n = 140; n < 150; n++) {
+		memset(edge, 'x', n);
+		edge[n] = '\0';
+		code_hash(a, &who, "webauthn", 7, edge);
+		edge[n - 1] = 'y';
+		code_hash(b, &who, "webauthn", 7, edge);
+		CHECKF(memcmp(a, b, HASH_BYTES) != 0, "length %zu", n);
+	}
+	/* A short code: the plain form, as stored before. */
+	keyed_hash(a, "mfa-code", "0/42/email/7/123456", 19);
+	code_hash(b, &who, "email", 7, "123456");
+	CHECK(memcmp(a, b, HASH_BYTES) == 0);
+}
+
 static void
 test_keyed_hash(void)
 {
@@ -203,6 +242,85 @@ test_password(void)
 	/* The dummy verification for unknown accounts does not crash. */
 	password_burn("change123");
 	password_burn("anything");
+}
+
+/* CPU time of password_verify (s), the least of three: a cost to compare
+ * that other work on the machine hardly moves. */
+static double
+verify_cpu(const char *hash, const char *pw)
+{
+	struct timespec	 a, b;
+	double		 t, least = 0;
+	int		 i;
+
+	for (i = 0; i < 3; i++) {
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+		(void)password_verify(hash, pw);
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+		t = (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
+		if (i == 0 || t < least)
+			least = t;
+	}
+	return least;
+}
+
+/* contract §11.1: the configured parameters, the rehash rule, the dummy. */
+static void
+test_password_params(void)
+{
+	char	 h[256], want[64], weak[256];
+	const char *d;
+	double	 real, dummy;
+
+	/* The defaults: OWASP's minimum, which is also the floor. */
+	CHECK_INT(cfg.password_memory_kib, MIN_PASSWORD_MEMORY_KIB);
+	CHECK_INT(cfg.password_iterations, MIN_PASSWORD_ITERATIONS);
+	CHECK_INT(password_hash(h, sizeof(h), "change123"), 0);
+	CHECK(strncmp(h, "$argon2id$v=19$m=19456,t=2,p=1$", 31) == 0);
+	CHECK(strlen(h) < PASSWORD_HASH_CHARS);
+	CHECK_INT(password_needs_rehash(h), 0);
+
+	/* A hash of weaker parameters (libsodium's minimum) is due, and so
+	 * is one of stronger ones, and one of another algorithm. */
+	cfg.password_memory_kib = 8;		/* libsodium's floor */
+	cfg.password_iterations = 1;
+	CHECK_INT(password_hash(weak, sizeof(weak), "change123"), 0);
+	CHECK(strncmp(weak, "$argon2id$v=19$m=8,t=1,p=1$", 27) == 0);
+	cfg.password_memory_kib = MIN_PASSWORD_MEMORY_KIB;
+	cfg.password_iterations = MIN_PASSWORD_ITERATIONS;
+	CHECK(password_verify(weak, "change123") == 1);
+	CHECK_INT(password_needs_rehash(weak), 1);
+	cfg.password_iterations = 3;
+	CHECK_INT(password_needs_rehash(h), 1);
+	cfg.password_iterations = MIN_PASSWORD_ITERATIONS;
+	cfg.password_memory_kib = MIN_PASSWORD_MEMORY_KIB + 1024;
+	CHECK_INT(password_needs_rehash(h), 1);
+	cfg.password_memory_kib = MIN_PASSWORD_MEMORY_KIB;
+	CHECK_INT(password_needs_rehash(h), 0);
+	CHECK_INT(password_needs_rehash("$argon2i$v=19$m=19456,t=2,p=1$"
+	    "c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"),
+	    1);
+	CHECK_INT(password_needs_rehash("not a hash"), 1);
+
+	/* The dummy: the configured parameters, no password matches it, and
+	 * it costs a real verification (within a factor, on CPU time). */
+	d = password_dummy();
+	snprintf(want, sizeof(want), "$argon2id$v=19$m=%ld,t=%ld,p=1$",
+	    cfg.password_memory_kib, cfg.password_iterations);
+	CHECK(strncmp(d, want, strlen(want)) == 0);
+	CHECK_INT(password_needs_rehash(d), 0);
+	CHECK(password_verify(d, "change123") == 0);
+	CHECK(password_verify(d, "") == 0);
+	real = verify_cpu(h, "wrong-password");
+	dummy = verify_cpu(d, "wrong-password");
+	CHECK(dummy > real / 2 && dummy < real * 2);
+	/* It follows the configuration. */
+	cfg.password_iterations = 3;
+	d = password_dummy();
+	CHECK(strncmp(d, "$argon2id$v=19$m=19456,t=3,p=1$", 31) == 0);
+	cfg.password_iterations = MIN_PASSWORD_ITERATIONS;
+	d = password_dummy();
+	CHECK(strncmp(d, "$argon2id$v=19$m=19456,t=2,p=1$", 31) == 0);
 }
 
 static void
@@ -434,7 +552,10 @@ main(void)
 	test_secret_file();
 	test_token_new();
 	test_keyed_hash();
+	test_code_hash_long();
+	config_defaults();
 	test_password();
+	test_password_params();
 	test_ct_equal();
 	test_uuid_v4();
 	test_random();

@@ -263,6 +263,24 @@ test_error_table(void)
 		    "Invalid fields parameter." },
 		[E_PARAM_MALFORMED] = { "400 Bad Request", "138",
 		    "Malformed query string." },
+		[E_WA_MALFORMED] = { "422 Unprocessable Content", "141",
+		    "WebAuthn response is malformed." },
+		[E_WA_CHALLENGE] = { "422 Unprocessable Content", "142",
+		    "WebAuthn challenge is unknown, used or expired." },
+		[E_WA_ORIGIN] = { "422 Unprocessable Content", "143",
+		    "WebAuthn origin or relying party is not accepted." },
+		[E_WA_USER_VERIFICATION] = { "422 Unprocessable Content", "144",
+		    "User presence or verification is missing." },
+		[E_WA_ATTESTATION] = { "422 Unprocessable Content", "145",
+		    "WebAuthn attestation or algorithm is not accepted." },
+		[E_WA_CREDENTIAL_EXISTS] = { "422 Unprocessable Content", "146",
+		    "This credential is already registered." },
+		[E_WA_TOO_MANY] = { "422 Unprocessable Content", "147",
+		    "Too many WebAuthn credentials." },
+		[E_WA_NOT_FOUND] = { "404 Not Found", "148",
+		    "WebAuthn credential not found." },
+		[E_WA_COUNTER] = { "422 Unprocessable Content", "149",
+		    "WebAuthn signature counter did not increase." },
 	};
 	/* The input at fault and Retry-After, where the table has them. */
 	static const char *const src[E__COUNT] = {
@@ -284,6 +302,18 @@ test_error_table(void)
 		    ",\"source\":{\"header\":\"Idempotency-Key\"}",
 		[E_IDEM_BUSY] =
 		    ",\"source\":{\"header\":\"Idempotency-Key\"}",
+		[E_WA_MALFORMED] =
+		    ",\"source\":{\"pointer\":\"/data/attributes/credential\"}",
+		[E_WA_CHALLENGE] =
+		    ",\"source\":{\"pointer\":\"/data/attributes/credential\"}",
+		[E_WA_ORIGIN] =
+		    ",\"source\":{\"pointer\":\"/data/attributes/credential\"}",
+		[E_WA_USER_VERIFICATION] =
+		    ",\"source\":{\"pointer\":\"/data/attributes/credential\"}",
+		[E_WA_ATTESTATION] =
+		    ",\"source\":{\"pointer\":\"/data/attributes/credential\"}",
+		[E_WA_CREDENTIAL_EXISTS] =
+		    ",\"source\":{\"pointer\":\"/data/attributes/credential\"}",
 	};
 	static const int retry[E__COUNT] = {
 		[E_LOGIN_LIMIT] = 1, [E_MFA_LOCKED] = 1, [E_MFA_RESEND] = 1,

@@ -172,6 +172,37 @@ test_subject_boundaries(void)
 	CHECKF(ok, "every offset encodes and decodes back");
 }
 
+/* The longest header block: two addresses of 254 characters and a subject
+ * of MAX_SUBJECT bytes that are all encoded; one byte more is refused. */
+static void
+test_headers_longest(void)
+{
+	char	 addr[255], subj[MAX_SUBJECT + 2], out[MAIL_HEADERS_MAX];
+	size_t	 i;
+	int	 n;
+
+	/* 63-character labels: "a...a@b...b.b...b.b...b.example" */
+	memset(addr, 'a', 64);
+	addr[64] = '@';
+	for (i = 65; i < 254; i++)
+		addr[i] = (i - 65) % 64 == 63 ? '.' : 'b';
+	memcpy(addr + 254 - 8, ".example", 8);
+	addr[254] = '\0';
+	CHECK(valid_email(addr));
+	for (i = 0; i < MAX_SUBJECT; i += 2)
+		memcpy(subj + i, "\xc3\xa4", 2);	/* "ä" */
+	subj[MAX_SUBJECT] = '\0';
+	n = mail_headers(out, sizeof(out), addr, addr, subj, 0,
+	    "0123456789abcdef0123456789abcdef",
+	    "0123456789abcdef0123456789abcdef");
+	CHECKF(n > 1000 && n < MAIL_HEADERS_MAX, "longest block fits: %d", n);
+	subj[MAX_SUBJECT] = 'a';
+	subj[MAX_SUBJECT + 1] = '\0';
+	CHECK_INT(mail_headers(out, sizeof(out), addr, addr, subj, 0,
+	    "0123456789abcdef0123456789abcdef",
+	    "0123456789abcdef0123456789abcdef"), -1);
+}
+
 /* mail_subject_decode (the development mailbox) undoes the encoder. */
 static void
 test_subject_decode(void)
@@ -429,6 +460,7 @@ main(void)
 	test_subject_encoded();
 	test_subject_boundaries();
 	test_subject_decode();
+	test_headers_longest();
 	test_locales();
 	test_catalog();
 	test_mails();

@@ -607,6 +607,21 @@ test_query(void)
 		query_parse(q, qs);
 		CHECK_INT(q->err, E_PARAM_FIELDS);
 	}
+	/* As many fieldsets as a query holds, and one more. */
+	{
+		char	 qs[512];
+		size_t	 n = 0;
+
+		for (i = 0; i < MAX_FIELDSETS; i++)
+			n += (size_t)snprintf(qs + n, sizeof(qs) - n,
+			    "%sfields[t%zu]=a", i ? "&" : "", i);
+		query_parse(q, qs);
+		CHECK_INT(q->err, 0);
+		CHECK_INT(q->nsets, MAX_FIELDSETS);
+		snprintf(qs + n, sizeof(qs) - n, "&fields[u]=a");
+		query_parse(q, qs);
+		CHECK_INT(q->err, E_PARAM_FIELDS);
+	}
 	/* From the request: QUERY_STRING, else REQUEST_URI's query. */
 	start1("QUERY_STRING=page[limit]=7");
 	CHECK_INT(r.q.limit, 7);
@@ -616,6 +631,37 @@ test_query(void)
 	CHECK_STR(r.path, "/backend/users");
 	stop();
 	free(q);
+}
+
+/*
+ * Without REQUEST_URI the query is QUERY_STRING's only: a "%3F" in
+ * SCRIPT_NAME or PATH_INFO is a '?' of a segment once decoded, never the
+ * start of a query (the path fuzz target found one read as a query that
+ * was then refused, 400 138).
+ */
+static void
+test_cgi_path_query(void)
+{
+	const char *env[] = { "REQUEST_METHOD=GET", "SCRIPT_NAME=/cgi%3Fs",
+	    "PATH_INFO=/y%3Fpage[limit]=0", NULL };
+	const char *env_qs[] = { "REQUEST_METHOD=GET", "SCRIPT_NAME=/x%3Fa",
+	    "PATH_INFO=/y", "QUERY_STRING=page[limit]=5", NULL };
+
+	start(env, NULL, 0);
+	CHECK_INT(r.q.err, 0);
+	CHECK_INT(r.q.limit, PAGE_LIMIT_DEFAULT);
+	CHECK_STR(r.path, "/cgi%3Fs/y%3Fpage[limit]=0");
+	CHECK_INT(r.nseg, 2);
+	if (r.nseg == 2) {
+		CHECK_STR(r.seg[0], "cgi?s");
+		CHECK_STR(r.seg[1], "y?page[limit]=0");
+	}
+	stop();
+	start(env_qs, NULL, 0);
+	CHECK_INT(r.q.err, 0);
+	CHECK_INT(r.q.limit, 5);
+	CHECK_STR(r.path, "/x%3Fa/y");
+	stop();
 }
 
 int
@@ -631,5 +677,6 @@ main(void)
 	test_read_body();
 	test_url_decode();
 	test_query();
+	test_cgi_path_query();
 	return unit_done();
 }

@@ -143,17 +143,18 @@ parse_response(void)
 	cJSON_Delete(doc);
 }
 
-/* Dispatches one request: env "NAME=value" strings up to NULL, a body. */
+/* Dispatches one request to pg: env "NAME=value" strings up to NULL, a body. */
 static void
-run(const char *const *env, const char *body, size_t len)
+run_to(const struct program *pg, const char *const *env, const char *body,
+    size_t len)
 {
 	struct io	*io = io_mem_new(env, body, len);
 	struct req	 r;
 	const char	*o;
 
 	memset(&seen, 0, sizeof(seen));
-	req_init(&r, io, prog.side);
-	dispatch(&r, &prog);
+	req_init(&r, io, pg->side);
+	dispatch(&r, pg);
 	req_release(&r);
 	o = io_mem_output(io, &res.len);
 	if (res.len >= sizeof(res.out))
@@ -162,6 +163,13 @@ run(const char *const *env, const char *body, size_t len)
 	res.out[res.len] = '\0';
 	io_mem_free(io);
 	parse_response();
+}
+
+/* The same to prog. */
+static void
+run(const char *const *env, const char *body, size_t len)
+{
+	run_to(&prog, env, body, len);
 }
 
 /* method uri with the usual headers of a JSON:API client and no body. */
@@ -865,9 +873,6 @@ run_with(const struct program *pg, const char *method, const char *uri,
 	char		 m[64], u[MAX_PATH + 64];
 	const char	*env[16];
 	size_t		 n = 0;
-	struct io	*io;
-	struct req	 r;
-	const char	*o;
 
 	snprintf(m, sizeof(m), "REQUEST_METHOD=%s", method);
 	snprintf(u, sizeof(u), "REQUEST_URI=%s", uri);
@@ -877,18 +882,7 @@ run_with(const struct program *pg, const char *method, const char *uri,
 	while (*extra != NULL && n + 1 < nitems(env))
 		env[n++] = *extra++;
 	env[n] = NULL;
-	memset(&seen, 0, sizeof(seen));
-	io = io_mem_new(env, NULL, 0);
-	req_init(&r, io, pg->side);
-	dispatch(&r, pg);
-	req_release(&r);
-	o = io_mem_output(io, &res.len);
-	if (res.len >= sizeof(res.out))
-		res.len = sizeof(res.out) - 1;
-	memcpy(res.out, o, res.len);
-	res.out[res.len] = '\0';
-	io_mem_free(io);
-	parse_response();
+	run_to(pg, env, NULL, 0);
 }
 
 /* The head of the response, X-Request-Id's value replaced by "ID". */

@@ -311,6 +311,7 @@ def cmd_burst(a):
 
     def client():
         c = None
+        used = 0        # requests answered on c
         while True:
             with lock:
                 if left[0] <= 0:
@@ -318,9 +319,28 @@ def cmd_burst(a):
                 left[0] -= 1
             try:
                 if c is None:
-                    c = http.client.HTTPConnection(host, port, timeout=30)
-                c.request("GET", path, headers=headers)
-                r = c.getresponse()
+                    c, used = http.client.HTTPConnection(host, port, timeout=30), 0
+                try:
+                    c.request("GET", path, headers=headers)
+                    r = c.getresponse()
+                except (http.client.RemoteDisconnected, ConnectionResetError,
+                        BrokenPipeError):
+                    # A kept-alive connection the server closed as idle
+                    # just as the request went out (Apache's event MPM does
+                    # when busy): the request was never read, and a client
+                    # may send an idempotent one again on a new connection
+                    # (RFC 9112 9.3.1).  Once; a fresh connection's failure
+                    # counts.
+                    if used == 0:
+                        raise
+                    c.close()
+                    c, used = http.client.HTTPConnection(host, port, timeout=30), 0
+                    with lock:
+                        counts["resent after an idle close"] = \
+                            counts.get("resent after an idle close", 0) + 1
+                    c.request("GET", path, headers=headers)
+                    r = c.getresponse()
+                used += 1
                 body = r.read()
                 h = {k.lower(): v for k, v in r.getheaders()}
                 key = r.status

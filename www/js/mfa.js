@@ -5,8 +5,13 @@
 // app's secret (contract §6.4): its QR code (the server's SVG, parsed as SVG
 // and checked element by element before its nodes are adopted: never markup
 // from a string) and the secret for typing in by hand are shown beside the
-// verify form.
+// verify form.  Passkeys (webauthn, contract §12): activate answers the
+// creation options, the browser makes the credential and verify registers
+// it; the passkeys section lists them (GET
+// multi-factor-auth-webauthn-credentials) and removes one (DELETE, with a
+// code).
 import { h, $, say, busy, clear, put, cell } from './dom.js';
+import { register as registerPasskey, supported as passkeysSupported } from './webauthn.js';
 import { call, doc, showError, errorCode } from './api.js';
 import { frame, requireSession } from './page.js';
 import { protectedCall, trigger } from './prompt.js';
@@ -58,7 +63,9 @@ function enrolBox(type) {
 		text: grouped(e.secret) })));
 }
 
-const recoveryBox = $('#recovery');
+const recoveryBox = $('#recovery'), passkeysBox = $('#passkeys');
+const CREDS = 'multi-factor-auth-webauthn-credentials';
+const WA = 'webauthn';
 const RECOVERY = 'multi-factor-auth-recovery-codes';
 
 const READABLE = {
@@ -84,10 +91,77 @@ async function load(quiet) {
 	}
 	for (const m of ex.json.data)
 		list.append(row(m.id, m.attributes.status));
-	for (const m of ex.json.data.filter((x) => x.attributes.status === 'activation is pending'))
+	for (const m of ex.json.data.filter((x) => x.attributes.status === 'activation is pending' &&
+	    x.id !== WA))
 		verifyBox.append(verifyForm(m.id));
 	verifyBox.hidden = !verifyBox.children.length;
+	const wa = ex.json.data.find((m) => m.id === WA);
+	await loadPasskeys(wa ? wa.attributes.status : null);
 	await loadRecovery(ex.json.data.some((m) => m.attributes.status === 'activated'));
+}
+
+// The passkeys section: the name for the next one, the registered ones
+// with their creation and last use, a Remove button each.
+async function loadPasskeys(status) {
+	clear(passkeysBox);
+	passkeysBox.hidden = status === null;
+	if (status === null)
+		return;
+	const note = h('p', { id: 'passkeys-msg', class: 'msg', role: 'status', hidden: true });
+	const ex = status === 'activated' ? await call({ side, path: CREDS, quiet: true }) : null;
+	const rows = ex && ex.status === 200 ? ex.json.data : [];
+	const when = (t) => t ? t.replace('T', ' ').replace('Z', ' UTC') : 'never';
+	put(passkeysBox, [
+	    h('h2', { id: 'passkeys-h', text: 'Passkeys' }),
+	    h('p', { class: 'hint', text: passkeysSupported() ?
+		'A passkey signs in with your device (fingerprint, face, PIN or a security key). ' +
+		'Open this page by the host name localhost, not 127.0.0.1: an IP address cannot carry passkeys.' :
+		'This browser has no WebAuthn support.' }),
+	    h('div', { class: 'field' },
+		h('label', { for: 'passkey-name', text: 'Name of the next passkey' }),
+		h('input', { id: 'passkey-name', name: 'passkey-name', maxlength: '64',
+		    placeholder: 'Passkey' })),
+	    rows.length ? h('ul', { id: 'passkey-list' }, rows.map((c) =>
+		h('li', { dataset: { id: c.id } },
+		    h('strong', { class: 'passkey-name', text: c.attributes.name }),
+		    ` — added ${when(c.attributes.createdAt)}, last used ${when(c.attributes.lastUsedAt)} `,
+		    button('Remove', 'danger small', (b) => removePasskey(c, b, note))))) :
+		h('p', { id: 'passkey-none', class: 'hint', text: 'No passkey yet.' }),
+	    note]);
+}
+
+async function removePasskey(c, btn, note) {
+	btn.disabled = true;
+	say(note, 'busy', `Removing ${c.attributes.name}…`);
+	const ex = await protectedCall({ side, method: 'DELETE', path: `${CREDS}/${c.id}`,
+		summary: (x) => x.status === 204 ? 'The passkey was removed.' : null },
+	    `Removing the passkey ${c.attributes.name}`);
+	btn.disabled = false;
+	if (ex === null)
+		say(note, 'info', 'Cancelled; the passkey stays.');
+	else if (ex.status === 204) {
+		await load(true);
+		say($('#passkeys-msg') || msg, 'ok', `${c.attributes.name} was removed.`);
+	} else if (errorCode(ex) !== '5900')
+		showError(note, ex, 'Not removed:');
+}
+
+// After activate answered the creation options: the ceremony and verify.
+async function enrolPasskey(pk) {
+	const input = $('#passkey-name');
+	const name = input && input.value.trim() ? input.value.trim() : null;
+	say(msg, 'busy', 'Waiting for your passkey…');
+	let ex;
+	try {
+		ex = await registerPasskey(side, pk, name);
+	} catch (err) {
+		say(msg, 'err', `No passkey was made (${err.name}).`);
+		return;
+	}
+	if (ex.status === 204)
+		say(msg, 'ok', 'The passkey is registered. Protected changes now need it (or another method).');
+	else
+		showError(msg, ex, 'Not registered:');
 }
 
 // The recovery codes' section: the count, and a button for a new set
@@ -155,7 +229,12 @@ function button(label, cls, fn) {
 
 function row(type, status) {
 	const actions = h('td', { class: 'actions' });
-	if (status === 'deactivated')
+	if (type === WA)
+		put(actions, [status === 'activated' ?
+		    button('Add a passkey', 'secondary', (b) => activate(type, b)) :
+		    button('Register a passkey', '', (b) => activate(type, b)),
+		    status === 'activated' ? button('Deactivate', 'danger', (b) => deactivate(type, b)) : null]);
+	else if (status === 'deactivated')
 		put(actions, button('Activate', '', (b) => activate(type, b)));
 	else if (status === 'activation is pending')
 		put(actions, button(type === 'totp' ? 'New key' : 'Send a new code', 'secondary',
@@ -182,6 +261,11 @@ async function activate(type, btn) {
 	const answer = ex && ex.status === 200 && ex.json && ex.json.data && ex.json.data.attributes;
 	if (answer && answer.secret)
 		enrolments[type] = answer;
+	if (answer && answer.publicKey) {
+		await enrolPasskey(answer.publicKey);
+		await load(true);
+		return;
+	}
 	if (ex === null)
 		say(msg, 'info', 'Cancelled.');
 	else if (answer)

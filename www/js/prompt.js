@@ -6,6 +6,7 @@
 
 import { h, $, clear, put, say, countdown, duration } from './dom.js';
 import { call, send, doc, errorCode, explain, retryAfter, showError } from './api.js';
+import { answer, assertion } from './webauthn.js';
 
 let dlg = null;
 
@@ -121,8 +122,9 @@ export async function trigger(side, type, el, button) {
 //   method ids (default: the account's active ones), repeat(code): the
 //   request again with the header.
 //   signIn: at sign-in (contract §10.12): no token, so no trigger; the
-//   server has mailed a code if a method sends them.
-function askCode({ side, what, methods, repeat, signIn }) {
+//   server has mailed a code if a method sends them.  passkey: the
+//   request options the sign-in's 5900 carried (a passkey is active).
+function askCode({ side, what, methods, repeat, signIn, passkey }) {
 	const el = dialog();
 	const form = $('#code-form', el), input = $('#code-input', el);
 	const msg = $('#code-msg', el), sent = $('#code-sent', el);
@@ -131,10 +133,11 @@ function askCode({ side, what, methods, repeat, signIn }) {
 
 	clear($('#code-why', el));
 	put($('#code-why', el), signIn ? [what, ' needs your second factor. ',
+	    passkey ? 'Use your passkey, or enter a code (mailed, your app\'s or a recovery code).' :
 	    'Enter the code just mailed to you, your authenticator app\'s code or a recovery code.'] :
 	    [what, ' is protected by multi-factor authentication. ',
 	    'Enter a code you received, or ask for one.']);
-	sendBtn.parentElement.hidden = !!signIn;
+	sendBtn.parentElement.hidden = !!signIn && !passkey;
 	input.value = '';
 	for (const m of [msg, sent]) {
 		if (m._stopCountdown)
@@ -147,13 +150,14 @@ function askCode({ side, what, methods, repeat, signIn }) {
 		b.disabled = false;
 	}
 	ok.textContent = 'Confirm';
-	sendBtn.textContent = 'Send me a code';
+	sendBtn.textContent = passkey ? 'Use my passkey' : 'Send me a code';
 	recoveryMode(el, false);
 
 	return new Promise((resolve) => {
 		const done = (result) => {
 			form.removeEventListener('submit', onSubmit);
 			sendBtn.removeEventListener('click', onSend);
+			select.removeEventListener('change', onMethod);
 			$('#code-recovery', el).removeEventListener('click', onToggle);
 			cancel.removeEventListener('click', onCancel);
 			el.removeEventListener('cancel', onEsc);
@@ -169,6 +173,9 @@ function askCode({ side, what, methods, repeat, signIn }) {
 				input.focus();
 				return;
 			}
+			await tryCode(code);
+		};
+		const tryCode = async (code) => {
 			ok.disabled = true;
 			say(msg, 'busy', 'Checking…');
 			const ex = await repeat(code);
@@ -189,7 +196,33 @@ function askCode({ side, what, methods, repeat, signIn }) {
 				done(ex);
 			}
 		};
-		const onSend = () => trigger(side, select.value, sent, sendBtn);
+		// A passkey answers a fresh challenge: its assertion is the code
+		// (contract §12.4), sent at once.
+		// At sign-in the 5900's options are the challenge (a refused
+		// assertion leaves it live).
+		const onSend = async () => {
+			if (!passkey && select.value !== 'webauthn')
+				return trigger(side, select.value, sent, sendBtn);
+			say(sent, 'busy', 'Waiting for your passkey…');
+			let code = null;
+			try {
+				code = await (passkey ? answer(passkey) : assertion(side));
+			} catch (err) {
+				say(sent, 'err', `No passkey answered (${err.name}).`);
+				return null;
+			}
+			if (code === null) {
+				say(sent, 'err', 'No challenge for the passkey.');
+				return null;
+			}
+			sent.hidden = true;
+			return tryCode(code);
+		};
+		const onMethod = () => {
+			sendBtn.textContent = passkey || select.value === 'webauthn' ?
+			    'Use my passkey' : 'Send me a code';
+		};
+		select.addEventListener('change', onMethod);
 		const onToggle = () => {
 			recoveryMode(el, $('#code-recovery', el).getAttribute('aria-pressed') !== 'true');
 			input.value = '';
@@ -214,6 +247,7 @@ function askCode({ side, what, methods, repeat, signIn }) {
 			for (const m of list.length ? list : ['email'])
 				select.append(h('option', { value: m, text: m }));
 			$('#code-method-field', el).hidden = select.options.length < 2;
+			onMethod();
 		});
 	});
 }
@@ -238,7 +272,11 @@ export async function signInCall(opts) {
 	if (errorCode(ex) !== '5900')
 		return ex;
 	const side = opts.side || 'storefront';
-	const done = await askCode({ side, what: 'Signing in', signIn: true,
+	// A passkey's request options: JSON:API meta, or the OAuth body's.
+	const j = ex.json || {};
+	const passkey = (j.errors && j.errors[0] && j.errors[0].meta &&
+	    j.errors[0].meta.publicKey) || j.publicKey || null;
+	const done = await askCode({ side, what: 'Signing in', signIn: true, passkey,
 		repeat: (code) => send(Object.assign({}, opts, { mfaCode: code })) });
 	recoveryLeft(done, side);
 	return done;
