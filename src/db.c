@@ -178,6 +178,9 @@ enum stmt {
 	S_WA_USED,
 	S_WA_DELETE,
 	S_WA_DELETE_ALL,
+#ifdef GLUE_TESTING
+	S_TEST_RESULT_FAILS,
+#endif
 	S__COUNT
 };
 
@@ -728,6 +731,16 @@ static const struct stmt_def {
 	[S_WA_DELETE_ALL] = {
 	    "DELETE FROM webauthn_credentials WHERE side = ? AND account_id = ?",
 	    2, 0 },
+#ifdef GLUE_TESTING
+	/* Test builds: a SELECT whose result fails at its first row, after
+	 * the server has sent the columns (a scalar subquery of two rows,
+	 * error 1242), as a result cut off by a conflict does (fault point
+	 * "result-fails", db_auth_token()). */
+	[S_TEST_RESULT_FAILS] = {
+	    "SELECT s.n, (SELECT t.n FROM (SELECT 1 AS n UNION ALL SELECT 2) t"
+	    " WHERE t.n >= s.n - 1) FROM (SELECT 1 AS n UNION ALL SELECT 2) s",
+	    0, 2 },
+#endif
 };
 
 /* ---- the driver ------------------------------------------------------ */
@@ -1247,8 +1260,17 @@ q_select(enum stmt s, const struct dbv *args, size_t n, struct dbcol *c,
 	    mysql_stmt_store_result(st) != 0) {
 		db_failed("result", mysql_stmt_errno(st), mysql_stmt_error(st),
 		    t0);
+		/* A result cut off by the server (a Galera conflict that
+		 * aborts the statement while it sorts, a lock wait timeout
+		 * in a scan) leaves Connector/C's statement waiting for the
+		 * rest of its rows, and mysql_stmt_free_result() does not
+		 * clear that: the statement's next execute would read from
+		 * the idle server until db_read_timeout and lose the
+		 * connection (measured: 1 in 6 runs of the cluster suite;
+		 * fault point "result-fails").  mysql_stmt_reset() puts it
+		 * back to prepared, in one round trip. */
 		if (conn != NULL)
-			mysql_stmt_free_result(st);
+			(void)mysql_stmt_reset(st);
 		return DB_ERR;
 	}
 	return 0;
@@ -2070,6 +2092,26 @@ grace_decode(const char *p, struct grace_row *g, size_t *n)
 	}
 }
 
+#ifdef GLUE_TESTING
+/*
+ * Test builds, fault point "result-fails": a statement whose result the
+ * server cuts off, run twice on this connection.  Both fail with 1242;
+ * the second must not find the first's leftovers (q_select()), or it
+ * waits out db_read_timeout, the connection is lost and the request that
+ * follows answers 503 (tests/e2e/test_db_result_cut_off.py).
+ */
+static void
+result_fails_twice(void)
+{
+	struct dbcol	 c[2] = { C_INT, C_INT };
+	int		 i;
+
+	for (i = 0; i < 2; i++)
+		if (q_select(S_TEST_RESULT_FAILS, NULL, 0, c, nitems(c)) == 0)
+			q_finish(S_TEST_RESULT_FAILS);
+}
+#endif
+
 int
 db_auth_token(enum side side, const unsigned char hash[HASH_BYTES],
     time_t now, enum auth_level level, struct account *a)
@@ -2105,6 +2147,10 @@ db_auth_token(enum side side, const unsigned char hash[HASH_BYTES],
 	c[10] = C_INT;
 	c[11] = C_INT;
 	c[12] = C_TEXT(a->locale);
+#ifdef GLUE_TESTING
+	if (fault_wanted("result-fails"))
+		result_fails_twice();
+#endif
 	/* A row per method row of the account (one when it has none). */
 	if (q_select(st, v, n, c, nitems(c)) != 0)
 		return DB_ERR;
