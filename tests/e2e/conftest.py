@@ -631,6 +631,39 @@ def instance_sets(key):
         return False
 
 
+FAULT_FILE = os.path.join(INSTANCE, "fault") if INSTANCE else ""
+PROGRAMS_LOG = os.path.join(INSTANCE or ".", "log", "programs.log")
+
+
+def log_size():
+    """Where the programs' log ends now (log_since() reads on from there)."""
+    try:
+        return os.path.getsize(PROGRAMS_LOG)
+    except OSError:
+        return 0
+
+
+def log_since(offset):
+    try:
+        with open(PROGRAMS_LOG, "rb") as f:
+            f.seek(offset)
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+@pytest.fixture
+def fault_file():
+    """The instance's test_fault_file (test builds only: skipped elsewhere),
+    gone again after the test whatever it did; a test writes a fault point's
+    name into it (src/fault.c)."""
+    if not instance_sets("test_fault_file"):
+        pytest.skip("instance has no test_fault_file (set GLUE_CONFIG_EXTRA)")
+    yield FAULT_FILE
+    if os.path.exists(FAULT_FILE):
+        os.unlink(FAULT_FILE)
+
+
 def clock_supported():
     """The programs honour the clock file only in test builds, configured by
     test_clock_file in the instance's config."""

@@ -13,19 +13,14 @@ import os
 import pytest
 
 import cgi_helpers
-from conftest import INSTANCE, instance_sets
+from conftest import INSTANCE
 from effects import customer_id_of, unchanged
 
-FAULT = os.path.join(INSTANCE, "fault") if INSTANCE else ""
 
 
 @pytest.fixture
-def fault():
-    if not instance_sets("test_fault_file"):
-        pytest.skip("instance has no test_fault_file (set GLUE_CONFIG_EXTRA)")
-    yield FAULT
-    if os.path.exists(FAULT):
-        os.unlink(FAULT)
+def fault(fault_file):
+    return fault_file
 
 
 def conf():

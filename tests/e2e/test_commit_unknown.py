@@ -12,7 +12,7 @@ import os
 import pytest
 
 import backend_helpers as bh
-from conftest import INSTANCE, api, assert_error, db_query, instance_sets
+from conftest import FAULT_FILE, api, assert_error, db_query
 from mfa_helpers import (RESEND_COOLDOWN, STOREFRONT, account_id, assert_204,
                          assert_5912, audit_rows, code_rows, deactivate,
                          fresh_code, mail_mark, mails_for, mfa_account, needs_db,
@@ -20,20 +20,15 @@ from mfa_helpers import (RESEND_COOLDOWN, STOREFRONT, account_id, assert_204,
                          SUBJECT_ADMIN_OFF, SUBJECT_OFF)
 from mfa_helpers import side  # noqa: F401 (fixture)
 
-FAULT = os.path.join(INSTANCE, "fault") if INSTANCE else ""
+FAULT = FAULT_FILE
 D_COMMIT_UNKNOWN = "Service temporarily unavailable. The request may have been carried out."
 USED, LIVE, REPLACED = 1, 0, 3          # mfa_codes.state
 OFF = 0                                 # mfa_methods.status
 
 
 @pytest.fixture(autouse=True)
-def fault_file():
+def faults(fault_file):
     needs_db()
-    if not instance_sets("test_fault_file"):
-        pytest.skip("instance has no test_fault_file (set GLUE_CONFIG_EXTRA)")
-    yield
-    if os.path.exists(FAULT):
-        os.unlink(FAULT)
 
 
 def commit_answer_lost(send):

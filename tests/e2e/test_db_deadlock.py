@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import INSTANCE, ROOT, api, db_query, new_customer
+from conftest import INSTANCE, ROOT, api, db_query, log_since, log_size, new_customer
 from mfa_helpers import (ACTIVATE, CODE_LIVE, CODE_SUBJECT, mails_for, mail_mark,
                          mfa_body, needs_db, parallel)
 
@@ -33,7 +33,6 @@ pytestmark = pytest.mark.skipif(not INSTANCE, reason="GLUE_INSTANCE not set")
 ACCOUNTS = 64
 ROUNDS = 3
 PROCS = "4"
-LOG = os.path.join(INSTANCE or ".", "log", "programs.log")
 RETRY_RE = re.compile(r"glue-mfa\[\d+\] ([0-9a-f-]+) warn: .*: (deadlock|lock wait "
                       r"timeout) \((1213|1205)\): the unit of work runs again "
                       r"\(attempt (\d+) of (\d+)\)")
@@ -77,22 +76,6 @@ def live_codes(ids):
                     " AND type = 'email' AND state = %d AND account_id IN (%s)"
                     " GROUP BY account_id" % (CODE_LIVE, ",".join(map(str, ids))))
     return {int(a): int(n) for a, n in rows}
-
-
-def log_size():
-    try:
-        return os.path.getsize(LOG)
-    except OSError:
-        return 0
-
-
-def log_since(offset):
-    try:
-        with open(LOG, "rb") as f:
-            f.seek(offset)
-            return f.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
 
 
 def test_many_accounts_issue_codes_at_once(four_procs):

@@ -15,39 +15,24 @@ import re
 
 import pytest
 
-from conftest import INSTANCE, instance_sets
+from conftest import FAULT_FILE, log_since, log_size
 from effects import unchanged_for
 from mfa_helpers import (audit_rows, code_rows, fresh_code, get_types,
                          mfa_account, needs_db, patch_account)
 from mfa_helpers import side  # noqa: F401 (fixture)
 
-FAULT = os.path.join(INSTANCE, "fault") if INSTANCE else ""
-LOG = os.path.join(INSTANCE or ".", "log", "programs.log")
+FAULT = FAULT_FILE
 CUT_OFF = "error: database: result: Subquery returns more than 1 row"
 
 
 @pytest.fixture(autouse=True)
-def fault_file():
+def faults(fault_file):
     needs_db()
-    if not instance_sets("test_fault_file"):
-        pytest.skip("instance has no test_fault_file (set GLUE_CONFIG_EXTRA)")
-    yield
-    if os.path.exists(FAULT):
-        os.unlink(FAULT)
-
-
-def log_size():
-    try:
-        return os.path.getsize(LOG)
-    except OSError:
-        return 0
 
 
 def log_lines_of(rid, offset):
-    with open(LOG, "rb") as f:
-        f.seek(offset)
-        text = f.read().decode("utf-8", "replace")
-    return [ln for ln in text.splitlines() if re.search(r"\] %s " % rid, ln)]
+    return [ln for ln in log_since(offset).splitlines()
+            if re.search(r"\] %s " % rid, ln)]
 
 
 def cut_off_twice(send):

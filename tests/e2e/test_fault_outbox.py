@@ -22,7 +22,7 @@ import requests
 
 import backend_helpers as bh
 from backend_helpers import cli, describe_run
-from conftest import (INSTANCE, api, db_query, doc, instance_sets, login,
+from conftest import (FAULT_FILE, INSTANCE, api, db_query, doc, instance_sets, login,
                       new_customer)
 from mfa_helpers import (MAX_FAILURES, STOREFRONT,
                          SUBJECT_ADMIN_OFF, SUBJECT_LOCKED, SUBJECT_OFF, SUBJECT_ON,
@@ -36,7 +36,7 @@ from mfa_helpers import (MAX_FAILURES, STOREFRONT,
 from mfa_helpers import side  # noqa: F401 (fixture)
 from test_mfa_sendmail import OVERRIDDEN, program
 
-FAULT = os.path.join(INSTANCE, "fault") if INSTANCE else ""
+FAULT = FAULT_FILE
 
 # src/glue.h: the outbox's named bounds.
 OUTBOX_MAX_ATTEMPTS = 10
@@ -54,15 +54,12 @@ def fault_supported():
 
 
 @pytest.fixture(autouse=True)
-def faults(clock):
+def faults(clock, fault_file):
     """Needs a test build whose instance has test_fault_file; the fault file
-    is gone after every test, and the clock is reset (the `clock` fixture)."""
+    is gone after every test (conftest's `fault_file`), and the clock is
+    reset (the `clock` fixture)."""
     needs_db()
-    if not fault_supported():
-        pytest.skip("instance has no test_fault_file (set GLUE_CONFIG_EXTRA)")
-    yield clock
-    if os.path.exists(FAULT):
-        os.unlink(FAULT)
+    return clock
 
 
 def killed(point, send):
