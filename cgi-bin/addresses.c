@@ -147,8 +147,10 @@ create(struct req *r)
 	if (fields_read(r, create_fields, A__COUNT, f) != 0)
 		return -1;
 	uuid_v4(uuid);
-	/* The customer row lock serialises creations: the cap holds. */
-	if (db_begin() != 0 || db_customer_lock(r->acct.id) != 1 ||
+	/* The account's lock serialises creations, on every Galera node
+	 * too: the cap holds. */
+	if (db_begin() != 0 || db_account_lock(&(struct subject){
+	    SIDE_STOREFRONT, r->acct.id }) != 0 ||
 	    (n = db_address_count(r->acct.id)) < 0)
 		goto fail;
 	if (n >= MAX_ADDRESSES) {

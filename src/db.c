@@ -76,7 +76,6 @@ enum stmt {
 	S_CUSTOMER_PASSWORD_GET,
 	S_CUSTOMER_PASSWORD_SET,
 	S_CUSTOMER_PASSWORD_REHASH,
-	S_CUSTOMER_LOCK,
 	S_ADDRESS_LIST,
 	S_ADDRESS_GET,
 	S_ADDRESS_COUNT,
@@ -338,8 +337,6 @@ static const struct stmt_def {
 	[S_CUSTOMER_PASSWORD_REHASH] = {
 	    "UPDATE customers SET password_hash = ?"
 	    " WHERE id = ? AND password_hash = ?", 3, 0 },
-	[S_CUSTOMER_LOCK] = {
-	    "SELECT id FROM customers WHERE id = ? FOR UPDATE", 1, 1 },
 #define ADDRESS_COLUMNS \
 	    "SELECT uuid, salutation, first_name, last_name, address1," \
 	    " address2, zip_code, city, iso2_code, is_default_shipping," \
@@ -411,10 +408,13 @@ static const struct stmt_def {
 	    " WHERE c.side = ? AND c.account_id = ?"
 	    " AND c.state = 0 AND c.expires_at > ?"
 	    " ORDER BY c.created_at DESC LIMIT " STR(MAX_CODE_ROWS), 3, 6 },
-	/* Creates the account's lock row if needed, and takes its lock. */
+	/* Creates the account's lock row if needed, and takes its lock by
+	 * changing it: a row locked but left as it was is in no Galera write
+	 * set (sql/017_lock_seq.sql, contract §9.9). */
 	[S_MFA_LOCK_INIT] = {
-	    "INSERT INTO mfa_lockouts (side, account_id) VALUES (?, ?)"
-	    " ON DUPLICATE KEY UPDATE failures = failures", 2, 0 },
+	    "INSERT INTO mfa_lockouts (side, account_id, lock_seq)"
+	    " VALUES (?, ?, 1) ON DUPLICATE KEY UPDATE lock_seq = lock_seq + 1",
+	    2, 0 },
 	[S_MFA_LOCK_GET] = {
 	    "SELECT failures, lockouts, locked_until FROM mfa_lockouts"
 	    " WHERE side = ? AND account_id = ? FOR UPDATE", 2, 3 },
@@ -888,9 +888,13 @@ db_close(void)
  * mfa_codes_account made two accounts issuing codes at once deadlock).
  * Safe because no decision here rests on repeatable reads: every unit of
  * work that reads and then writes an account's state first takes that
- * account's lock row (db_mfa_lock(), db_customer_lock()), so from then on
- * nobody else changes what it reads, and each statement sees everything
- * committed before the lock was granted; the other writes are single
+ * account's lock row (db_account_lock()), so from then on nobody else
+ * changes what it reads, and each statement sees everything committed
+ * before the lock was granted.  On a Galera cluster the lock is only the
+ * node's own; taking it changes the row, so two units of work of one
+ * account on two nodes both write it, and the later fails certification
+ * (or is aborted when the other's write set is applied) and runs again
+ * (contract §9.9).  The other writes are single
  * conditional statements (a code consumed once, a step accepted once) or
  * counters updated in one statement, which behave the same at both
  * levels.  A lock is waited for DB_LOCK_WAIT_TIMEOUT seconds, below the
@@ -1218,6 +1222,50 @@ static int
 q_run(enum stmt s, const struct dbv *args, size_t n)
 {
 	return q_exec(s, args, n) < 0 ? DB_ERR : 0;
+}
+
+/*
+ * The pause before a unit of work runs again after a conflict (contract
+ * §9.1): TX_RETRY_BASE_MS << (attempt - 1) ms, plus up to as much again
+ * at random, so that the requests that met do not meet again in step.
+ */
+void
+db_retry_pause(int attempt)
+{
+	long	 ms = (long)TX_RETRY_BASE_MS << (attempt - 1);
+
+	ms += (long)random_uniform((uint32_t)ms);
+	nanosleep(&(struct timespec){ ms / 1000, (ms % 1000) * 1000000L },
+	    NULL);
+}
+
+/*
+ * q_run() for a statement that commits on its own, after something has
+ * left the process that no answer can take back (a mail handed over):
+ * a conflict (another Galera node's write set, contract §9.9) does not
+ * end the request but sends the statement again, up to MAX_TX_RETRIES
+ * times, each after db_retry_pause().  0 or DB_ERR, with no conflict
+ * left for the dispatcher.
+ */
+static int
+q_run_again(enum stmt s, const struct dbv *args, size_t n)
+{
+	int	 attempt;
+
+	for (attempt = 1; ; attempt++) {
+		if (q_run(s, args, n) == 0)
+			return 0;
+		if (conflict == 0 || in_tx || attempt > MAX_TX_RETRIES)
+			break;
+		log_warn("database: %.40s...: conflict (%u): sent again "
+		    "(attempt %d of %d)", stmt_def[s].sql, conflict,
+		    attempt + 1, MAX_TX_RETRIES + 1);
+		conflict = 0;
+		db_retry_pause(attempt);
+	}
+	if (!in_tx)
+		conflict = 0;
+	return DB_ERR;
 }
 
 /*
@@ -1714,13 +1762,6 @@ db_customer_password_set(long long id, const char *hash, time_t now)
 	    V_INT(id)));
 }
 
-int
-db_customer_lock(long long id)
-{
-	long long	 got;
-
-	return q_int(S_CUSTOMER_LOCK, ARGS(V_INT(id)), &got);
-}
 
 long long
 db_customer_by_email(const char *email)
@@ -2279,13 +2320,22 @@ db_mfa_codes_live(const struct subject *who, time_t now, struct codes *cs)
 	return rc < 0 ? DB_ERR : 0;
 }
 
+/*
+ * The account's lock (contract §9.1, §9.9): its row in mfa_lockouts,
+ * made if needed and changed (lock_seq), held until the transaction ends.
+ */
+int
+db_account_lock(const struct subject *who)
+{
+	return q_run(S_MFA_LOCK_INIT, ARGS(V_INT(who->side), V_INT(who->id)));
+}
+
 int
 db_mfa_lock(const struct subject *who, struct lockout *l)
 {
 	struct dbcol	 c[3] = { C_INT, C_INT, C_INT };
 
-	if (q_run(S_MFA_LOCK_INIT, ARGS(V_INT(who->side),
-	    V_INT(who->id))) != 0 ||
+	if (db_account_lock(who) != 0 ||
 	    q_one(S_MFA_LOCK_GET, ARGS(V_INT(who->side), V_INT(who->id)), c,
 	    nitems(c)) != 1)
 		return DB_ERR;
@@ -2371,7 +2421,7 @@ db_mfa_code_cancel(long long id)
 int
 db_mfa_code_handed_over(long long id)
 {
-	return q_run(S_MFA_CODE_HANDED_OVER, ARGS(V_INT(id)));
+	return q_run_again(S_MFA_CODE_HANDED_OVER, ARGS(V_INT(id)));
 }
 
 int

@@ -283,6 +283,8 @@ void	 db_request_start(void);
 unsigned int db_conflict(void);
 /* Commits this request made (a transaction, or a write outside one). */
 int	 db_committed(void);
+/* The pause before attempt + 1 after a conflict (contract §9.1). */
+void	 db_retry_pause(int attempt);
 int	 db_commit_unknown(void);
 int	 db_begin(void);
 int	 db_commit(void);
@@ -397,7 +399,6 @@ int	 db_customer_delete(long long id);
 int	 db_customer_password(long long id, char *buf, size_t sz);
 int	 db_customer_password_set(long long id, const char *hash, time_t now);
 /* Locks the customer's row (FOR UPDATE) in the caller's transaction. */
-int	 db_customer_lock(long long id);
 /* The customer's id, 0 none, DB_ERR. */
 long long db_customer_by_email(const char *email);
 
@@ -644,8 +645,11 @@ struct codes {
 /* Live (unexpired) codes of the account, newest first, at most MAX_CODE_ROWS. */
 int	 db_mfa_codes_live(const struct subject *, time_t now, struct codes *);
 
-/* Creates the account's lockout row if missing and locks it (FOR UPDATE);
- * must run inside a transaction.  Fills *l. */
+/* The account's lock: its lockout row, made if missing and changed, so
+ * that it serialises the account's units of work on a Galera cluster too
+ * (contract §9.9); must run inside a transaction.  db_mfa_lock() also
+ * fills *l. */
+int	 db_account_lock(const struct subject *);
 int	 db_mfa_lock(const struct subject *, struct lockout *l);
 int	 db_mfa_lock_set(const struct subject *, const struct lockout *);
 int	 db_mfa_lock_clear(const struct subject *);

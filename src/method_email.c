@@ -211,7 +211,7 @@ check(struct mfa_ctx *c)
 {
 	unsigned char	 h[HASH_BYTES];
 	size_t		 i, hit = 0;
-	long long	 found = 0;
+	long long	 found = 0, n;
 
 	if (!c->live_loaded) {
 		if (db_mfa_codes_live(&c->who, c->now, &c->live) != 0)
@@ -230,9 +230,13 @@ check(struct mfa_ctx *c)
 	}
 	if (found == 0)
 		return 0;
-	return db_mfa_code_consume(found, c->token,
+	/* No row changed: spent since it was read (by another Galera node's
+	 * request, contract §9.9; on one server the account's lock rules it
+	 * out), so this one came second, as with TOTP's step. */
+	n = db_mfa_code_consume(found, c->token,
 	    c->live.c[hit].action[0] != '\0' ? 0 :
-	    c->now + limits_of(c->who.side)->grace_period) == 1 ? 1 : -1;
+	    c->now + limits_of(c->who.side)->grace_period);
+	return n == 1 ? 1 : n == 0 ? 0 : -1;
 }
 
 /* A wrong code counts against this method's live codes. */

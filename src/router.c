@@ -418,7 +418,6 @@ rerun(struct req *r, int attempt)
 {
 	unsigned int	 e = db_conflict();
 	const char	*what = e == 1213 ? "deadlock" : "lock wait timeout";
-	long		 ms;
 
 	if (e == 0)
 		return 0;
@@ -434,10 +433,7 @@ rerun(struct req *r, int attempt)
 	log_warn("%s %s: %s (%u): the unit of work runs again (attempt %d "
 	    "of %d)", r->method_name, r->path, what, e, attempt + 1,
 	    MAX_TX_RETRIES + 1);
-	ms = (long)TX_RETRY_BASE_MS << (attempt - 1);
-	ms += (long)random_uniform((uint32_t)ms);
-	nanosleep(&(struct timespec){ ms / 1000, (ms % 1000) * 1000000L },
-	    NULL);
+	db_retry_pause(attempt);
 	memset(&r->acct, 0, sizeof(r->acct));
 	r->guard_passed = 0;
 	db_request_start();

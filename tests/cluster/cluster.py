@@ -4,8 +4,9 @@
 Three Galera nodes; web node A on DB node 1, web node B on DB node 2; DB
 node 3 serves no web node. Each proof prints its figures and counts its
 checks; the last line is "N passed, M failed". CLUSTER_ONLY=name,... runs
-only those proofs (names: one_code, wrong_codes, causal, sync_wait_cost,
-db_node_killed, web_db_node_down, web_node_killed).
+only those proofs (names: one_code, wrong_codes, commit_conflict, causal,
+send_limits, sync_wait_cost, db_node_killed, web_db_node_down,
+web_node_killed).
 
 Environment (set by run.sh): CLUSTER_DIR, CLUSTER_PORT, GLUE_ROOT.
 """
@@ -39,8 +40,11 @@ ONLY = set(filter(None, os.environ.get("CLUSTER_ONLY", "").split(",")))
 JSONAPI = "application/vnd.api+json"
 PASSWORD = "s3cret-Passw0rd"
 MAX_FAILURES = 10                       # the default max_failures (contract §5.2)
+MAX_ADDRESSES = 50                      # src/bounds.h
 D_5901 = "X-MFA-Code is invalid."
 D_5911 = "Too many failed attempts. Please try again later."
+D_5912 = "A code was sent recently. Please wait before requesting another."
+D_413 = "Too many addresses."
 D_INVALID_TOKEN = "Invalid access token."
 D_UNAVAILABLE = "Service temporarily unavailable."
 D_COMMIT_UNKNOWN = "Service temporarily unavailable. The request may have been carried out."
@@ -543,12 +547,16 @@ def proof_causal():
           "(%d %s)" % (MAX_FAILURES, r.status, r.code))
 
 
-def set_sync_wait(v):
+def set_conf(**keys):
+    """Sets configuration keys on both web nodes and restarts their programs."""
     for w in "AB":
         conf = os.path.join(C, "web" + w, "glue-mfa.conf")
         with open(conf) as f:
             s = f.read()
-        s = re.sub(r"(?m)^db_wsrep_sync_wait = .*$", "db_wsrep_sync_wait = %d" % v, s)
+        for k, v in keys.items():
+            s, n = re.subn(r"(?m)^%s = .*$" % re.escape(k), "%s = %s" % (k, v), s)
+            if n == 0:
+                s += "%s = %s\n" % (k, v)
         with open(conf, "w") as f:
             f.write(s)
         out = subprocess.run([os.path.join(ROOT, "tools", "instance.sh"), "restart-web"],
@@ -556,6 +564,95 @@ def set_sync_wait(v):
                                       PORT=str(PORT + (w == "B"))),
                              capture_output=True, timeout=120)
         assert out.returncode == 0, out.stderr.decode()
+
+
+def set_sync_wait(v):
+    set_conf(db_wsrep_sync_wait=v)
+
+
+def mail_rows(a, n):
+    """(codes, code mails) of the account on DB node n."""
+    aid = account_id(a, n)
+    return tuple(int(sql(n, q % aid)[0][0]) for q in (
+        "SELECT COUNT(*) FROM mfa_codes WHERE side = 0 AND account_id = %d",
+        "SELECT COUNT(*) FROM code_mails m JOIN mfa_codes c ON c.id = m.code_id"
+        " WHERE c.side = 0 AND c.account_id = %d"))
+
+
+def parallel_triggers(a, n):
+    """n triggers of the account at once, one token each, over A and B."""
+    toks = [tokens_of(sign_in("AB"[i % 2], a))[0] for i in range(n)]
+    return parallel([(("AB"[i % 2], "POST", "/multi-factor-auth-trigger"),
+                      {"body": doc("multi-factor-auth-trigger", {"type": "email"}),
+                       "token": t}) for i, t in enumerate(toks)])
+
+
+def proof_send_limits():
+    """The account's limits hold across web nodes: 20 parallel triggers over A
+    and B send one code under resend_cooldown, daily_send_cap codes under the
+    daily cap; 20 parallel address creations at MAX_ADDRESSES - 1 make one."""
+    set_conf(resend_cooldown=60)
+    try:
+        a = new_account("A")
+        before, mails = mail_rows(a, 1), len(SPOOL.codes(a.mail))
+        rs = parallel_triggers(a, 20)
+        counts = Counter(r.code for r in rs)
+        note("resend_cooldown = 60, 20 triggers: %s; per web node %s" % (dict(counts), {
+            w: dict(Counter(r.code for i, r in enumerate(rs) if "AB"[i % 2] == w))
+            for w in "AB"}))
+        check(counts == Counter({"204": 1, "5912": 19}) and all(
+            error_is(r, 429, "5912", D_5912) for r in rs if r.status != 204),
+            "one 204, 19 x 429 5912 (exact bodies)")
+        time.sleep(0.5)
+        SPOOL.scan()
+        rows = {n: mail_rows(a, n) for n in (1, 2, 3)}
+        check(len(SPOOL.codes(a.mail)) - mails == 1 and
+              set(rows.values()) == {(before[0] + 1, before[1] + 1)},
+              "one mail; one code and one code mail more on every DB node: %s" % rows)
+    finally:
+        set_conf(resend_cooldown=0)
+    set_conf(daily_send_cap=3)
+    try:
+        a = new_account("A")        # the activation's code is the first of 3
+        mails = len(SPOOL.codes(a.mail))
+        rs = parallel_triggers(a, 20)
+        counts = Counter(r.code for r in rs)
+        note("daily_send_cap = 3, 20 triggers: %s" % dict(counts))
+        check(counts == Counter({"204": 2, "5912": 18}) and all(
+            error_is(r, 429, "5912", D_5912) for r in rs if r.status != 204),
+            "2 x 204 (the cap less the activation's code), 18 x 429 5912 (exact bodies)")
+        time.sleep(0.5)
+        rows = {n: mail_rows(a, n) for n in (1, 2, 3)}
+        check(len(SPOOL.codes(a.mail)) - mails == 2 and set(rows.values()) == {(3, 3)},
+              "2 mails; 3 codes and 3 code mails on every DB node: %s" % rows)
+    finally:
+        set_conf(daily_send_cap=10000)
+    set_conf(protected_storefront="customers,customer-password")
+    try:
+        a = new_account("A")
+        path = a.path + "/addresses"
+        body = doc("addresses", {"firstName": "Erika", "lastName": "Mustermann",
+                                 "address1": "Julie-Wolfthorn-Strasse 1", "zipCode": "10115",
+                                 "city": "Berlin", "iso2Code": "DE"})
+        made = [req("AB"[i % 2], "POST", path, body, token=a.access)
+                for i in range(MAX_ADDRESSES - 1)]
+        check(all(r.status == 201 for r in made), "%d addresses made one by one"
+              % (MAX_ADDRESSES - 1))
+        rs = parallel([(("AB"[i % 2], "POST", path), {"body": body, "token": a.access})
+                       for i in range(20)])
+        counts = Counter(r.code for r in rs)
+        note("20 address creations at %d: %s" % (MAX_ADDRESSES - 1, dict(counts)))
+        check(counts == Counter({"201": 1, "413": 19}) and all(
+            error_is(r, 422, "413", D_413) for r in rs if r.status != 201),
+            "one 201, 19 x 422 413 (exact bodies)")
+        if not synced_all():
+            check(False, "cluster synced")
+        rows = {n: int(sql(n, "SELECT COUNT(*) FROM addresses WHERE customer_id = %d"
+                           % account_id(a, n))[0][0]) for n in (1, 2, 3)}
+        check(set(rows.values()) == {MAX_ADDRESSES},
+              "%d addresses on every DB node: %s" % (MAX_ADDRESSES, rows))
+    finally:
+        set_conf(protected_storefront="customers,customer-password,addresses")
 
 
 def proof_sync_wait_cost():
@@ -937,7 +1034,8 @@ def proof_web_node_killed():
 
 PROOFS = [("one_code", proof_one_code), ("wrong_codes", proof_wrong_codes),
           ("commit_conflict", proof_commit_conflict),
-          ("causal", proof_causal), ("sync_wait_cost", proof_sync_wait_cost),
+          ("causal", proof_causal), ("send_limits", proof_send_limits),
+          ("sync_wait_cost", proof_sync_wait_cost),
           ("db_node_killed", proof_db_node_killed),
           ("web_db_node_down", proof_web_db_node_down),
           ("web_node_killed", proof_web_node_killed)]

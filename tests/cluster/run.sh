@@ -183,6 +183,13 @@ finish() {
 		for n in 1 2 3; do cp -R "$C/db$n/log" "$KEEP/log/db$n" 2>/dev/null || true; done
 		cp -R "$C/webA/log" "$KEEP/log/webA" 2>/dev/null || true
 		cp -R "$C/webB/log" "$KEEP/log/webB" 2>/dev/null || true
+		if ((rc != 0)); then
+			# what CI keeps is this output: the programs' errors with it
+			for w in A B; do
+				say "web node $w: the programs' last errors (of $KEEP/log/web$w/programs.log):"
+				grep -h ' error: ' "$KEEP/log/web$w/programs.log" 2>/dev/null | tail -n 20 | sed 's/^/  /'
+			done
+		fi
 		if ((ok)); then
 			rm -rf "$C"
 			rm -f "$REPO/var/cluster.inst"

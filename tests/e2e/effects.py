@@ -42,7 +42,8 @@ gets a copy of that table's rows before the block ({key: {column: value}},
 values as strings, binary as hex, NULL as None) and returns the rows
 expected after it. `checks` maps a table to a function(before, after)
 returning a list of problems, for changes a test cannot predict exactly.
-The builders wrong_code() (a counted wrong code, contract §5.2) and
+The builders wrong_code() (a counted wrong code, contract §5.2),
+lock_taken() (a unit of work committed under the account's lock) and
 login_failure_counted() (a counted failed sign-in) give the documented
 changes. `mails` lists the subjects of the messages expected to mail_to
 (default: no new message to anyone).
@@ -291,9 +292,10 @@ def wrong_code(side, account_id, type_="email", n=1):
         exp = copy.deepcopy(before)
         r = exp.get(key) or {"side": str(s), "account_id": str(account_id),
                              "failures": "0", "lockouts": "0",
-                             "locked_until": "0"}
+                             "locked_until": "0", "lock_seq": "0"}
         old = int(r["failures"])
         r["failures"] = str(old + n)
+        r["lock_seq"] = str(int(r["lock_seq"]) + n)    # each count took the lock
         if old + n >= MAX_FAILURES:     # also again after a lockout ended
             r["lockouts"] = str(int(r["lockouts"]) + 1)
             r["locked_until"] = _Later(now)
@@ -326,6 +328,24 @@ def wrong_code(side, account_id, type_="email", n=1):
 
     return {"_checks": {"mfa_lockouts": lockouts, "mfa_codes": codes,
                         "counts": counts}}
+
+
+def lock_taken(side, account_id, n=1):
+    """n units of work committed holding the account's lock (contract §9.9):
+    its lock row's lock_seq +n (the row made, at n, if absent), nothing else
+    of it. For a refusal whose earlier step committed (a code issued, then
+    its mail failed)."""
+    key = (str(_side_num(side)), str(account_id))
+
+    def lockouts(rows):
+        r = rows.get(key)
+        if r is None:
+            rows[key] = {"side": key[0], "account_id": key[1], "failures": "0",
+                         "lockouts": "0", "locked_until": "0", "lock_seq": str(n)}
+        else:
+            r["lock_seq"] = str(int(r["lock_seq"]) + n)
+        return rows
+    return {"mfa_lockouts": lockouts}
 
 
 class _Later(str):

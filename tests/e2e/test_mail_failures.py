@@ -19,7 +19,6 @@ import os
 import socket
 import stat
 import struct
-import struct
 import subprocess
 import threading
 import time
@@ -27,7 +26,7 @@ import time
 import pytest
 
 from conftest import ROOT, db_query, doc, set_clock
-from effects import diff_rows, server_now, unchanged_for
+from effects import db_id, diff_rows, lock_taken, server_now, unchanged_for
 from mfa_helpers import (ACTIVATE, ACTIVATED, PENDING, enable_mfa, status_of,
                          CODE_INVALIDATED, DAILY_SEND_CAP, STOREFRONT, TRIGGER,
                          assert_204, mail_mark, mails_for, mfa_account, _of,
@@ -110,6 +109,7 @@ def test_withdrawn_codes_count_toward_neither_cap_nor_cooldown(side, conf_with, 
                 # failure's (contract §5.4).
                 with unchanged_for(c, audit=[("trigger", "success", None),
                                              ("trigger", "failure", "5910")],
+                                   changes=lock_taken(c.side.name, db_id(c)),
                                    checks={"mfa_codes": withdrawn,
                                            "counts": one_more_code}):
                     assert_cgi_5910(*cgi_trigger(c, failing)[:3])

@@ -28,11 +28,13 @@ def check_5911(r):
     assert 1 <= retry_after(r) <= LOCKOUT_SECONDS, r.describe()
 
 
-def locked_once(before, after, _snap):
+def locked_once(before, after, units):
     """mfa_lockouts after a parallel run: max_failures counted, locked once,
-    from now for lockout_seconds."""
+    from now for lockout_seconds; lock_seq grown by the units of work that
+    committed holding the account's lock (a count, a success)."""
     now = server_now()
-    exp = {k: dict(r, failures=str(MAX_FAILURES), lockouts="1") for k, r in
+    exp = {k: dict(r, failures=str(MAX_FAILURES), lockouts="1",
+                   lock_seq=str(int(r["lock_seq"]) + units)) for k, r in
            before.items()}
     got = {k: dict(r) for k, r in after.items()}
     for k, r in got.items():
@@ -94,7 +96,8 @@ def test_one_code_many_tokens_exactly_one_wins(side):
         return [] if ok else ["account: %r -> %r" % (b, a)]
 
     with unchanged_for(c, mails=[SUBJECT_LOCKED],
-                       checks={"mfa_lockouts": lambda b, a: locked_once(b, a, 0),
+                       checks={"mfa_lockouts": lambda b, a: locked_once(
+                                   b, a, MAX_FAILURES + 1),
                                "mfa_codes": lambda b, a: one_used(b, a, 0),
                                "account": lambda b, a: winner_name(b, a, 0)},
                        audit=lockout_audit({
@@ -137,7 +140,8 @@ def test_parallel_wrong_codes_never_pass_the_limit(side):
         return rows
 
     with unchanged_for(c, mails=[SUBJECT_LOCKED], changes={"mfa_codes": blocked},
-                       checks={"mfa_lockouts": lambda b, a: locked_once(b, a, 0)},
+                       checks={"mfa_lockouts": lambda b, a: locked_once(
+                           b, a, MAX_FAILURES)},
                        audit=lockout_audit({
                            ("protected", "failure", "5901"): MAX_FAILURES,
                            ("protected", "failure", "5911"):
