@@ -901,9 +901,18 @@ db_close(void)
  * read timeout, so a long wait ends as error 1205, which is retried,
  * rather than as a read timeout, which is not.
  */
-/* The test build's "commit-pause" (db_commit()): long enough for another
- * node's request to commit, short of db_read_timeout's least value. */
+/* The test build's "commit-pause" (db_commit()) and "handover-pause"
+ * (db_mfa_code_handed_over()): long enough for another node's request to
+ * commit, or a test's session to lock the code's row, short of
+ * db_read_timeout's least value. */
 #define FAULT_COMMIT_PAUSE_MS	1000
+
+static void
+fault_pause(void)
+{
+	nanosleep(&(struct timespec){ FAULT_COMMIT_PAUSE_MS / 1000,
+	    (FAULT_COMMIT_PAUSE_MS % 1000) * 1000000L }, NULL);
+}
 
 #define SESSION_ISOLATION \
 	"SET SESSION tx_isolation = 'READ-COMMITTED'," \
@@ -1447,8 +1456,7 @@ db_commit(void)
 	 * another Galera node commit a conflicting write, so that this COMMIT
 	 * fails certification (tests/cluster/cluster.py, commit_conflict). */
 	if (fault_wanted("commit-pause"))
-		nanosleep(&(struct timespec){ FAULT_COMMIT_PAUSE_MS / 1000,
-		    (FAULT_COMMIT_PAUSE_MS % 1000) * 1000000L }, NULL);
+		fault_pause();
 	if (simple("COMMIT") != 0) {
 		if (conn == NULL)	/* sent; the connection went with it */
 			commit_unknown = 1;
@@ -2421,6 +2429,10 @@ db_mfa_code_cancel(long long id)
 int
 db_mfa_code_handed_over(long long id)
 {
+	/* Test builds: a pause in which a test holds the code's row, so that
+	 * the record meets a lock wait (tests/e2e/test_db_deadlock.py). */
+	if (fault_wanted("handover-pause"))
+		fault_pause();
 	return q_run_again(S_MFA_CODE_HANDED_OVER, ARGS(V_INT(id)));
 }
 

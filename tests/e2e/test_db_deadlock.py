@@ -112,17 +112,18 @@ def test_many_accounts_issue_codes_at_once(four_procs):
 
 class LockHolder:
     """A session of its own that holds an account's lock row (mfa_lockouts,
-    FOR UPDATE) until released."""
+    FOR UPDATE), or the rows of another locking read `query` (selecting
+    'held' first), until released."""
 
-    def __init__(self, account_id):
+    def __init__(self, account_id, query=None):
+        query = query or ("SELECT 'held', failures FROM mfa_lockouts WHERE side = 0"
+                          " AND account_id = %d FOR UPDATE" % account_id)
         sock = os.path.join(INSTANCE, "run", "mysqld.sock")
         self.p = subprocess.Popen(
             ["mariadb", "--socket=" + sock, "-uroot", "glue_mfa", "-N", "-B",
              "--unbuffered"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True)
-        self.p.stdin.write("START TRANSACTION; SELECT 'held', failures FROM mfa_lockouts"
-                           " WHERE side = 0 AND account_id = %d FOR UPDATE;\n"
-                           % account_id)
+        self.p.stdin.write("START TRANSACTION; %s;\n" % query)
         self.p.stdin.flush()
         line = self.p.stdout.readline()
         assert line.startswith("held"), "lock not taken: %r %s" % (
@@ -176,5 +177,60 @@ def test_a_lock_wait_is_run_again(four_procs):
     assert r.status == 204, r.describe()
     assert seen.group(1) == r.headers["X-Request-Id"], seen.group(0)
     assert live_codes([cid]) == {cid: 1}
+    ms = [m for m in mails_for(c.email, mark) if str(m["Subject"]) == CODE_SUBJECT]
+    assert len(ms) == 1, len(ms)
+
+
+HANDOVER_RE = re.compile(r"glue-mfa\[\d+\] ([0-9a-f-]+) warn: database: UPDATE mfa_codes "
+                         r"SET handover = 1 WHERE \.\.\.: conflict \(1205\): "
+                         r"sent again \(attempt (\d+) of (\d+)\)")
+
+
+def test_a_conflict_after_the_mail_sends_the_record_again(fault_file):
+    """Contract §9.9 6.: the record that a code's mail was handed over runs
+    after the mail left, so a conflict there cannot run the unit of work
+    again. The test build pauses before it ("handover-pause") while a
+    session of the test holds the new code's row: the record meets a lock
+    wait timeout (1205), is sent again alone once the holder lets go, and
+    the trigger answers 204, one mail, the code live and recorded as handed
+    over. Without the re-send it answered 503 for a mail that had left."""
+    needs_db()
+    c = new_customer().signed_in()
+    cid = customer_id(c)
+    mark, off = mail_mark(), log_size()
+    with open(fault_file, "w") as f:
+        f.write("handover-pause\n")
+    out = {}
+    t = threading.Thread(target=lambda: out.setdefault("r", api(
+        "POST", "/" + ACTIVATE, mfa_body(ACTIVATE), token=c.access, timeout=60)))
+    t.start()
+    t0, holder, seen = time.monotonic(), None, None
+    try:
+        # The mail has left (the spool has it) and the program pauses.
+        while time.monotonic() - t0 < 20 and not [
+                m for m in mails_for(c.email, mark) if str(m["Subject"]) == CODE_SUBJECT]:
+            time.sleep(0.02)
+        holder = LockHolder(cid, "SELECT 'held', id FROM mfa_codes WHERE side = 0"
+                            " AND account_id = %d AND handover = 0 FOR UPDATE" % cid)
+        while time.monotonic() - t0 < 30 and seen is None and t.is_alive():
+            seen = HANDOVER_RE.search(log_since(off))
+            time.sleep(0.05)
+    finally:
+        if holder is not None:
+            holder.release()
+    t.join(60)
+    r = out.get("r")
+    assert r is not None, "no answer"
+    print("re-send logged after %.2f s: %s; answered %d" % (
+        time.monotonic() - t0, seen.group(0) if seen else None, r.status))
+    assert seen is not None, "no re-send logged; the request answered:" + r.describe()
+    assert seen.group(1) == r.headers["X-Request-Id"] and seen.group(2) == "2", \
+        seen.group(0)
+    assert r.status == 204, r.describe()
+    assert not os.path.exists(fault_file)
+    assert "not run again" not in log_since(off)
+    assert live_codes([cid]) == {cid: 1}
+    assert db_query("SELECT handover FROM mfa_codes WHERE side = 0 AND account_id = %d"
+                    " AND state = %d" % (cid, CODE_LIVE)) == [["1"]]
     ms = [m for m in mails_for(c.email, mark) if str(m["Subject"]) == CODE_SUBJECT]
     assert len(ms) == 1, len(ms)
