@@ -93,8 +93,7 @@ enum stmt {
 	S_MFA_METHOD_ACTIVATE,
 	S_MFA_METHOD_DEACTIVATE,
 	S_MFA_CODES_LIVE,
-	S_MFA_LOCK_INIT,
-	S_MFA_LOCK_GET,
+	S_MFA_LOCK,
 	S_MFA_LOCK_SET,
 	S_MFA_LOCK_CLEAR,
 	S_MFA_CODE_CONSUME,
@@ -408,16 +407,14 @@ static const struct stmt_def {
 	    " WHERE c.side = ? AND c.account_id = ?"
 	    " AND c.state = 0 AND c.expires_at > ?"
 	    " ORDER BY c.created_at DESC LIMIT " STR(MAX_CODE_ROWS), 3, 6 },
-	/* Creates the account's lock row if needed, and takes its lock by
-	 * changing it: a row locked but left as it was is in no Galera write
-	 * set (sql/017_lock_seq.sql, contract §9.9). */
-	[S_MFA_LOCK_INIT] = {
+	/* The account's lock, in one round trip: its row made if needed and
+	 * changed, so that it is in every Galera write set of a unit of work
+	 * that takes it (sql/017_lock_seq.sql, contract §9.9), and read as it
+	 * is after the change (INSERT ... RETURNING, MariaDB 10.5 and later). */
+	[S_MFA_LOCK] = {
 	    "INSERT INTO mfa_lockouts (side, account_id, lock_seq)"
-	    " VALUES (?, ?, 1) ON DUPLICATE KEY UPDATE lock_seq = lock_seq + 1",
-	    2, 0 },
-	[S_MFA_LOCK_GET] = {
-	    "SELECT failures, lockouts, locked_until FROM mfa_lockouts"
-	    " WHERE side = ? AND account_id = ? FOR UPDATE", 2, 3 },
+	    " VALUES (?, ?, 1) ON DUPLICATE KEY UPDATE lock_seq = lock_seq + 1"
+	    " RETURNING failures, lockouts, locked_until", 2, 3 },
 	[S_MFA_LOCK_SET] = {
 	    "UPDATE mfa_lockouts SET failures = ?, lockouts = ?,"
 	    " locked_until = ? WHERE side = ? AND account_id = ?", 5, 0 },
@@ -1070,6 +1067,15 @@ conn_get(void)
 	return conn;
 }
 
+/* Is s an INSERT ... RETURNING (a result the server describes only when
+ * the statement runs)? */
+static int
+returning(enum stmt s)
+{
+	return strncmp(stmt_def[s].sql, "INSERT ", 7) == 0 &&
+	    strstr(stmt_def[s].sql, " RETURNING ") != NULL;
+}
+
 /* Prepares s once; its counts must be the table's. */
 static MYSQL_STMT *
 stmt_get(enum stmt s)
@@ -1095,8 +1101,11 @@ stmt_get(enum stmt s)
 		mysql_stmt_close(st);
 		return NULL;
 	}
+	/* An INSERT ... RETURNING has its columns only once executed: they
+	 * are counted then (q_select()). */
 	if (mysql_stmt_param_count(st) != stmt_def[s].params ||
-	    mysql_stmt_field_count(st) != stmt_def[s].cols) {
+	    (mysql_stmt_field_count(st) != stmt_def[s].cols &&
+	    !(mysql_stmt_field_count(st) == 0 && returning(s)))) {
 		if (mysql_stmt_param_count(st) != stmt_def[s].params)
 			miscount(s, "parameters at prepare",
 			    mysql_stmt_param_count(st), stmt_def[s].params);
@@ -1297,6 +1306,12 @@ q_select(enum stmt s, const struct dbv *args, size_t n, struct dbcol *c,
 	}
 	if ((st = run(s, args, n)) == NULL)
 		return DB_ERR;
+	if (mysql_stmt_field_count(st) != nc) {
+		miscount(s, "columns at execute", mysql_stmt_field_count(st),
+		    stmt_def[s].cols);
+		(void)mysql_stmt_reset(st);
+		return DB_ERR;
+	}
 	memset(b, 0, nc * sizeof(*b));
 	for (i = 0; i < nc; i++) {
 		b[i].is_null = (my_bool *)&c[i].null;
@@ -2330,27 +2345,29 @@ db_mfa_codes_live(const struct subject *who, time_t now, struct codes *cs)
 
 /*
  * The account's lock (contract §9.1, §9.9): its row in mfa_lockouts,
- * made if needed and changed (lock_seq), held until the transaction ends.
+ * made if needed and changed (lock_seq), held until the transaction ends;
+ * db_mfa_lock() also reads it.
  */
-int
-db_account_lock(const struct subject *who)
-{
-	return q_run(S_MFA_LOCK_INIT, ARGS(V_INT(who->side), V_INT(who->id)));
-}
-
 int
 db_mfa_lock(const struct subject *who, struct lockout *l)
 {
 	struct dbcol	 c[3] = { C_INT, C_INT, C_INT };
 
-	if (db_account_lock(who) != 0 ||
-	    q_one(S_MFA_LOCK_GET, ARGS(V_INT(who->side), V_INT(who->id)), c,
+	if (q_one(S_MFA_LOCK, ARGS(V_INT(who->side), V_INT(who->id)), c,
 	    nitems(c)) != 1)
 		return DB_ERR;
 	l->failures = c[0].i;
 	l->lockouts = c[1].i;
 	l->locked_until = c[2].i;
 	return 0;
+}
+
+int
+db_account_lock(const struct subject *who)
+{
+	struct lockout	 l;
+
+	return db_mfa_lock(who, &l);
 }
 
 int

@@ -6,7 +6,7 @@ node 3 serves no web node. Each proof prints its figures and counts its
 checks; the last line is "N passed, M failed". CLUSTER_ONLY=name,... runs
 only those proofs (names: one_code, wrong_codes, commit_conflict, causal,
 send_limits, sync_wait_cost, db_node_killed, web_db_node_down,
-web_node_killed).
+web_node_killed); CLUSTER_ROUNDS=n runs one_code's race n times (default 1).
 
 Environment (set by run.sh): CLUSTER_DIR, CLUSTER_PORT, GLUE_ROOT.
 """
@@ -37,6 +37,7 @@ ROOT = os.environ["GLUE_ROOT"]
 WEB = {"A": "http://127.0.0.1:%d" % PORT, "B": "http://127.0.0.1:%d" % (PORT + 1)}
 DB_OF = {"A": 1, "B": 2}
 ONLY = set(filter(None, os.environ.get("CLUSTER_ONLY", "").split(",")))
+ROUNDS = int(os.environ.get("CLUSTER_ROUNDS", "1"))    # one_code's rounds
 JSONAPI = "application/vnd.api+json"
 PASSWORD = "s3cret-Passw0rd"
 MAX_FAILURES = 10                       # the default max_failures (contract §5.2)
@@ -382,9 +383,46 @@ def lockout_row(a, n):
 # The proofs
 
 
+LOST = {"updates": 0, "rounds": 0, "races": 0}   # Galera's lost updates met
+
+
+def stored_as_answered(a, counts, what):
+    """A race's wrong codes against what the cluster stored. Exact: every 5901
+    answer has its audit row on every DB node, and every node stores
+    max_failures failures and one lockout. A 5901 beyond max_failures is a
+    failure Galera counted and then lost (a later write set applied over it:
+    README "MariaDB Galera", contract §9.9 7.): its answer and audit row are
+    there, its count is not. Those are counted and printed, and checked to be
+    explained by that and nothing else; 1: the round had one."""
+    synced_all()
+    aid = account_id(a)
+    n5901 = counts["5901"]
+    audit = {k: int(sql(k, "SELECT COUNT(*) FROM audit_log WHERE side = 0 AND"
+                        " account_id = %d AND action = 'protected' AND result ="
+                        " 'failure' AND error_code = '5901'" % aid)[0][0])
+             for k in (1, 2, 3)}
+    locks = {k: lockout_row(a, k) for k in (1, 2, 3)}
+    check(n5901 >= MAX_FAILURES and set(audit.values()) == {n5901},
+          "%s: every 5901 answer (%d) has its audit row on every DB node: %s"
+          % (what, n5901, audit))
+    check(set(locks.values()) == {(MAX_FAILURES, 1)},
+          "%s: max_failures failures and one lockout stored on every DB node: %s"
+          % (what, locks))
+    lost = n5901 - MAX_FAILURES
+    LOST["races"] += 1
+    if lost:
+        LOST["updates"] += lost
+        LOST["rounds"] += 1
+        note("%s: %d failure(s) counted and lost by Galera (a 5901 more than "
+             "max_failures each)" % (what, lost))
+    return 1 if lost else 0
+
+
+
 def proof_one_code():
     """One code, 50 parallel requests with 50 tokens of the account, spread
-    over both web nodes: exactly one 200."""
+    over both web nodes: exactly one 200; every 5901 audited, max_failures
+    stored (Galera's lost updates counted)."""
     a = new_account("A")
     rs = parallel([(("AB"[i % 2], "POST", "/access-tokens"),
                     {"body": doc("access-tokens", {"username": a.mail,
@@ -407,9 +445,9 @@ def proof_one_code():
     note("one code, %d requests in %.2f s: %s; per web node %s; %d re-runs (1213/1205) "
          "logged" % (len(rs), took, dict(counts), per_node, retries_logged() - before))
     check(counts["200"] == 1, "exactly one 200")
-    check(counts == Counter({"200": 1, "5901": MAX_FAILURES,
-                             "5911": len(rs) - 1 - MAX_FAILURES}),
-          "the others: max_failures x 403 5901, the rest 429 5911, nothing else")
+    check(set(counts) <= {"200", "5901", "5911"} and
+          counts["5901"] + counts["5911"] == len(rs) - 1,
+          "the others: 403 5901 or 429 5911, nothing else")
     check(all(r.status != 200 and (error_is(r, 403, "5901", D_5901) or
                                    error_is(r, 429, "5911", D_5911))
               for r in rs if r.code != "200"), "refusals' bodies exact")
@@ -420,14 +458,44 @@ def proof_one_code():
              for n in (1, 2, 3)}
     check(len(winner) == 1 and set(names.values()) == {"Racer%d" % winner[0]},
           "every DB node holds the winner's change: %s" % names)
-    locks = {n: lockout_row(a, n) for n in (1, 2, 3)}
-    check(set(locks.values()) == {(MAX_FAILURES, 1)},
-          "failures, lockouts on every DB node: %s" % locks)
+    stored_as_answered(a, counts, "one code")
+    if ROUNDS > 1:
+        more_one_code_rounds(ROUNDS - 1)
+
+
+def more_one_code_rounds(n):
+    """CLUSTER_ROUNDS: the same race n times more, each with a fresh account;
+    a round is exact when its answers are and every DB node holds
+    max_failures failures and one lockout (a lost update across nodes shows
+    as one 5901 more than the failures stored)."""
+    bad = []
+    for k in range(n):
+        a = new_account("AB"[k % 2])
+        rs = parallel([(("AB"[i % 2], "POST", "/access-tokens"),
+                        {"body": doc("access-tokens", {"username": a.mail,
+                                                       "password": PASSWORD})})
+                       for i in range(50)])
+        toks = [tokens_of(r)[0] for r in rs if r.status == 201]
+        code, _ = fresh_code("A", a)
+        rs = parallel([(("AB"[i % 2], "PATCH", a.path),
+                        {"body": doc("customers", {"firstName": "Racer%d" % i}),
+                         "token": t, "headers": {"X-MFA-Code": code}})
+                       for i, t in enumerate(toks)])
+        counts = Counter(r.code for r in rs)
+        if len(toks) != 50 or counts["200"] != 1 or \
+                counts["5901"] + counts["5911"] != 49:
+            bad.append((k, dict(counts)))
+        stored_as_answered(a, counts, "round %d" % (k + 2))
+    for b in bad:
+        note("round %d: %s" % b)
+    check(not bad, "%d more rounds (CLUSTER_ROUNDS): %d with other than one 200 and "
+          "49 x 5901/5911" % (n, len(bad)))
 
 
 def proof_wrong_codes():
-    """200 parallel wrong codes over both web nodes: exactly max_failures
-    5901, the rest 5911; the same count on every DB node."""
+    """200 parallel wrong codes over both web nodes: 5901 until the lockout,
+    the rest 5911; every 5901 audited, max_failures stored on every DB node
+    (Galera's lost updates counted)."""
     a = new_account("B")
     r = sign_in("A", a)
     token = tokens_of(r)[0]
@@ -446,14 +514,12 @@ def proof_wrong_codes():
                 for w in "AB"}
     note("%d wrong codes in %.2f s: %s; per web node %s; %d re-runs logged" % (
         n, took, dict(counts), per_node, retries_logged() - before))
-    check(counts == Counter({"5901": MAX_FAILURES, "5911": n - MAX_FAILURES}),
-          "exactly max_failures (%d) x 5901, the rest 5911" % MAX_FAILURES)
+    check(set(counts) <= {"5901", "5911"},
+          "only 403 5901 and 429 5911 (%d x 5901 for max_failures %d)"
+          % (counts["5901"], MAX_FAILURES))
     check(all(error_is(r, 403, "5901", D_5901) or error_is(r, 429, "5911", D_5911)
               for r in rs), "bodies exact")
-    synced_all()
-    locks = {k: lockout_row(a, k) for k in (1, 2, 3)}
-    check(set(locks.values()) == {(MAX_FAILURES, 1)},
-          "failure count and lockouts identical on every DB node: %s" % locks)
+    stored_as_answered(a, counts, "wrong codes")
     names = {k: sql(k, "SELECT first_name FROM customers WHERE email = '%s'" % a.mail)[0][0]
              for k in (1, 2, 3)}
     check(set(names.values()) == {"Erika"}, "the account unchanged on every node")
@@ -1060,6 +1126,9 @@ def main():
               len(re.findall(r"warn: database: COMMIT: Deadlock", logs)),
               len(re.findall(r"warn: database: (execute|prepare): Deadlock", logs)),
               len(RETRY_RE.findall(logs)), logs.count("not run again")))
+    if LOST["races"]:
+        print("Galera's lost updates: %d failure(s) counted and lost, in %d of %d races"
+              % (LOST["updates"], LOST["rounds"], LOST["races"]))
     print("%d passed, %d failed" % (RESULTS["passed"], RESULTS["failed"]))
     return 1 if RESULTS["failed"] else 0
 

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from conftest import INSTANCE, ROOT, doc
-from effects import diff_rows, unchanged_for
+from effects import db_id, diff_rows, lock_taken, unchanged_for
 from mfa_helpers import (ACTIVATE, ACTIVATED, CODE_INVALIDATED, CODE_RE, CODE_SUBJECT,
                          D_5910, PENDING, TRIGGER, code_rows, enable_mfa, fresh_code,
                          mfa_account, needs_db, patch_account, status_of,
@@ -220,6 +220,7 @@ def test_failing_command_is_5910_and_nothing_changes(side, conf_with):
     conf = conf_with(mail_transport="sendmail", sendmail_command="/bin/false")
     with unchanged_for(c, audit=[("trigger", "success", None),
                               ("trigger", "failure", "5910")],
+                       changes=lock_taken(c.side.name, db_id(c)),
                        checks=withdrawn_code()):
         status, headers, parsed, _ = run_cgi(side, TRIGGER, conf, c.access,
                                              doc(TRIGGER, {"type": "email"}))
@@ -276,6 +277,7 @@ def test_hanging_command_times_out_with_5910(side, conf_with, tmp_path):
                      mail_timeout="2")
     with unchanged_for(c, audit=[("trigger", "success", None),
                               ("trigger", "failure", "5910")],
+                       changes=lock_taken(c.side.name, db_id(c)),
                        checks=withdrawn_code()):
         status, headers, parsed, took = run_cgi(side, TRIGGER, conf, c.access,
                                                 doc(TRIGGER, {"type": "email"}))

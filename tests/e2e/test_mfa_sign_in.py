@@ -21,7 +21,7 @@ from requests.structures import CaseInsensitiveDict
 
 from cgi_helpers import bin_dir, conf_with
 from conftest import BASE, api, assert_error, doc, record_answer
-from effects import db_id, login_failure_counted
+from effects import db_id, lock_taken, login_failure_counted
 from mfa_helpers import (BACKEND, CODE_LENGTHS, CODE_SUBJECT, RESEND_COOLDOWN,
                          STOREFRONT, assert_5900, assert_5901, assert_5911,
                          code_rows, audit_rows, fresh_code, lockout_row,
@@ -252,6 +252,7 @@ def test_no_code_is_5900_and_mails_a_code(on_conf, ep):
     c = mfa_account(ep[1])
     mark = mail_mark()
     with refused(c, "login", "5900", mails=[CODE_SUBJECT],
+                 changes=lock_taken(c.side.name, db_id(c)),
                  checks={"mfa_codes": new_code_row, "counts": one_more_code}):
         assert_missing(ep, sign_in(on_conf, ep, c))
     assert len(new_code_since(c.mail, mark)) == CODE_LENGTHS[ep[1].num]
@@ -466,7 +467,7 @@ def passkey_account(side):
 def test_passkey_only_the_5900_carries_options_and_the_assertion_signs_in(
         on_conf, ep):
     c, auth = passkey_account(ep[1])
-    with refused(c, "login", "5900", checks={
+    with refused(c, "login", "5900", changes=lock_taken(c.side.name, db_id(c)), checks={
             "webauthn_challenges": new_live_challenge,
             "counts": one_more("webauthn_challenges")}):
         opts = options_in(ep, sign_in(on_conf, ep, c), auth)
@@ -526,7 +527,9 @@ def test_email_and_passkey_the_5900_mails_a_code_and_carries_options(
     auth = register(c, code=fresh_code(c))
     clock(RESEND_COOLDOWN + 1)     # past the trigger's cool-down
     mark = mail_mark()
-    with refused(c, "login", "5900", mails=[CODE_SUBJECT], checks={
+    # two units of work under the account's lock: the options, the code
+    with refused(c, "login", "5900", mails=[CODE_SUBJECT],
+                 changes=lock_taken(c.side.name, db_id(c), 2), checks={
             "mfa_codes": new_code_row,
             "webauthn_challenges": new_live_challenge,
             "counts": one_more("mfa_codes", "webauthn_challenges")}):
