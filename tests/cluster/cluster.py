@@ -4,7 +4,7 @@
 Three Galera nodes; web node A on DB node 1, web node B on DB node 2; DB
 node 3 serves no web node. Each proof prints its figures and counts its
 checks; the last line is "N passed, M failed". CLUSTER_ONLY=name,... runs
-only those proofs (names: one_code, wrong_codes, commit_conflict, causal,
+only those proofs (names: one_code, wrong_codes, single_writer, commit_conflict, causal,
 send_limits, sync_wait_cost, db_node_killed, web_db_node_down,
 web_node_killed); CLUSTER_ROUNDS=n runs one_code's race n times (default 1).
 
@@ -525,6 +525,44 @@ def proof_wrong_codes():
     check(set(names.values()) == {"Erika"}, "the account unchanged on every node")
 
 
+def proof_single_writer():
+    """Single-writer: web node B moved to DB node 1, A's node, so that one
+    database node takes every write; one code with 50 tokens over both web
+    nodes, 10 rounds (CLUSTER_ROUNDS if more): exactly one 200, exactly
+    max_failures 5901, the rest 5911, every round (no lost update: every write
+    is on one node)."""
+    rounds = max(10, ROUNDS)
+    set_conf("B", db_socket=sock(1))
+    try:
+        bad = []
+        for k in range(rounds):
+            a = new_account("AB"[k % 2])
+            rs = parallel([(("AB"[i % 2], "POST", "/access-tokens"),
+                            {"body": doc("access-tokens", {"username": a.mail,
+                                                           "password": PASSWORD})})
+                           for i in range(50)])
+            toks = [tokens_of(r)[0] for r in rs if r.status == 201]
+            code, _ = fresh_code("A", a)
+            rs = parallel([(("AB"[i % 2], "PATCH", a.path),
+                            {"body": doc("customers", {"firstName": "Single%d" % i}),
+                             "token": t, "headers": {"X-MFA-Code": code}})
+                           for i, t in enumerate(toks)])
+            counts = Counter(r.code for r in rs)
+            synced_all()
+            locks = {n: lockout_row(a, n) for n in (1, 2, 3)}
+            if len(toks) != 50 or counts != Counter({"200": 1, "5901": MAX_FAILURES,
+                                                     "5911": 39}) or \
+                    set(locks.values()) != {(MAX_FAILURES, 1)}:
+                bad.append((k + 1, dict(counts), locks))
+        for b in bad:
+            note("round %d: %s, stored %s" % b)
+        check(not bad, "%d rounds through one writer: exactly one 200, %d x 5901, 39 x "
+              "5911 and (%d, 1) on every DB node in each (%d not)"
+              % (rounds, MAX_FAILURES, MAX_FAILURES, len(bad)))
+    finally:
+        set_conf("B", db_socket=sock(2))
+
+
 def proof_commit_conflict():
     """A certification failure at COMMIT, made on purpose: a wrong code
     through B waits before its COMMIT (the test build's fault point
@@ -613,9 +651,10 @@ def proof_causal():
           "(%d %s)" % (MAX_FAILURES, r.status, r.code))
 
 
-def set_conf(**keys):
-    """Sets configuration keys on both web nodes and restarts their programs."""
-    for w in "AB":
+def set_conf(nodes="AB", **keys):
+    """Sets configuration keys on web nodes (both by default) and restarts
+    their programs."""
+    for w in nodes:
         conf = os.path.join(C, "web" + w, "glue-mfa.conf")
         with open(conf) as f:
             s = f.read()
@@ -1099,6 +1138,7 @@ def proof_web_node_killed():
 
 
 PROOFS = [("one_code", proof_one_code), ("wrong_codes", proof_wrong_codes),
+          ("single_writer", proof_single_writer),
           ("commit_conflict", proof_commit_conflict),
           ("causal", proof_causal), ("send_limits", proof_send_limits),
           ("sync_wait_cost", proof_sync_wait_cost),
