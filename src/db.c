@@ -2730,21 +2730,31 @@ db_outbox_due(time_t now, long max, struct outbox_batch *b)
 long long
 db_outbox_claim(long long id, time_t now, time_t until)
 {
-	return q_exec(S_OUTBOX_CLAIM, ARGS(V_INT(until), V_INT(id), V_INT(now),
-	    V_INT(now)));
+	long long	 n = q_exec(S_OUTBOX_CLAIM, ARGS(V_INT(until), V_INT(id),
+			    V_INT(now), V_INT(now)));
+
+	/* A deadlock with another sender's claim or deletion of the same
+	 * rows (parallel send-outbox runs): the row is not this caller's. */
+	if (n < 0 && conflict != 0 && !in_tx) {
+		conflict = 0;
+		return 0;
+	}
+	return n;
 }
 
+/* After a hand-over: sent again on a conflict (q_run_again()), so that a
+ * notice handed over is not left to be sent twice. */
 int
 db_outbox_done(long long id)
 {
-	return q_run(S_OUTBOX_DONE, ARGS(V_INT(id)));
+	return q_run_again(S_OUTBOX_DONE, ARGS(V_INT(id)));
 }
 
 int
 db_outbox_retry(long long id, time_t next, long max_attempts)
 {
-	return q_run(S_OUTBOX_RETRY, ARGS(V_INT(next), V_INT(max_attempts),
-	    V_INT(id)));
+	return q_run_again(S_OUTBOX_RETRY, ARGS(V_INT(next),
+	    V_INT(max_attempts), V_INT(id)));
 }
 
 int
