@@ -461,3 +461,31 @@ def test_parallel_senders_hand_each_notice_over_once(faults):
     assert outbox(c) == []
     assert notices(c, mark, SUBJECT_OFF) == 40
     assert sent >= 40
+
+
+def test_a_claim_that_meets_a_lock_is_left_to_its_holder(faults):
+    """A notice row held by another session (as a parallel sender holds
+    it): send-outbox's claim waits out the lock wait, takes the row as not
+    its own (contract §9.3) and goes on: exit 0, the other due notice handed
+    over, the held one left due and untouched, nothing run again."""
+    from test_db_deadlock import LockHolder
+    c = STOREFRONT.new_account()
+    aid = account_id(c)
+    mark = mail_mark()
+    db_query("INSERT INTO mail_outbox (side, account_id, recipient, notice, event_at,"
+             " next_attempt_at, request_id) VALUES %s" % ", ".join(
+                 ["(0, %d, '%s', %d, UNIX_TIMESTAMP(), 0, REPEAT('0', 32))" % (
+                     aid, c.mail, n) for n in (NOTICE_OFF, NOTICE_ON)]))
+    held = db_query("SELECT MIN(id) FROM mail_outbox WHERE side = 0 AND account_id = %d"
+                    % aid)[0][0]
+    holder = LockHolder(aid, "SELECT 'held', id FROM mail_outbox WHERE id = %s FOR UPDATE"
+                        % held)
+    try:
+        sent = send_outbox()
+    finally:
+        holder.release()
+    assert sent[0] >= 1 and sent[1:] == (0, 0), sent
+    assert outbox(c) == [(NOTICE_OFF, 0, 0)]
+    assert notices(c, mark, SUBJECT_ON) == 1 and notices(c, mark, SUBJECT_OFF) == 0
+    assert send_outbox()[0] >= 1
+    assert outbox(c) == [] and notices(c, mark, SUBJECT_OFF) == 1
