@@ -463,6 +463,22 @@ def proof_one_code():
         more_one_code_rounds(ROUNDS - 1)
 
 
+def one_code_race(a, name):
+    """50 sign-ins of a, then its one fresh code sent with the 50 tokens at
+    once over A and B, each request renaming a to name + its index: the
+    tokens and the answers of the race."""
+    rs = parallel([(("AB"[i % 2], "POST", "/access-tokens"),
+                    {"body": doc("access-tokens", {"username": a.mail,
+                                                   "password": PASSWORD})})
+                   for i in range(50)])
+    toks = [tokens_of(r)[0] for r in rs if r.status == 201]
+    code, _ = fresh_code("A", a)
+    return toks, parallel([(("AB"[i % 2], "PATCH", a.path),
+                            {"body": doc("customers", {"firstName": "%s%d" % (name, i)}),
+                             "token": t, "headers": {"X-MFA-Code": code}})
+                           for i, t in enumerate(toks)])
+
+
 def more_one_code_rounds(n):
     """CLUSTER_ROUNDS: the same race n times more, each with a fresh account;
     a round is exact when its answers are and every DB node holds
@@ -471,16 +487,7 @@ def more_one_code_rounds(n):
     bad = []
     for k in range(n):
         a = new_account("AB"[k % 2])
-        rs = parallel([(("AB"[i % 2], "POST", "/access-tokens"),
-                        {"body": doc("access-tokens", {"username": a.mail,
-                                                       "password": PASSWORD})})
-                       for i in range(50)])
-        toks = [tokens_of(r)[0] for r in rs if r.status == 201]
-        code, _ = fresh_code("A", a)
-        rs = parallel([(("AB"[i % 2], "PATCH", a.path),
-                        {"body": doc("customers", {"firstName": "Racer%d" % i}),
-                         "token": t, "headers": {"X-MFA-Code": code}})
-                       for i, t in enumerate(toks)])
+        toks, rs = one_code_race(a, "Racer")
         counts = Counter(r.code for r in rs)
         if len(toks) != 50 or counts["200"] != 1 or \
                 counts["5901"] + counts["5911"] != 49:
@@ -537,16 +544,7 @@ def proof_single_writer():
         bad = []
         for k in range(rounds):
             a = new_account("AB"[k % 2])
-            rs = parallel([(("AB"[i % 2], "POST", "/access-tokens"),
-                            {"body": doc("access-tokens", {"username": a.mail,
-                                                           "password": PASSWORD})})
-                           for i in range(50)])
-            toks = [tokens_of(r)[0] for r in rs if r.status == 201]
-            code, _ = fresh_code("A", a)
-            rs = parallel([(("AB"[i % 2], "PATCH", a.path),
-                            {"body": doc("customers", {"firstName": "Single%d" % i}),
-                             "token": t, "headers": {"X-MFA-Code": code}})
-                           for i, t in enumerate(toks)])
+            toks, rs = one_code_race(a, "Single")
             counts = Counter(r.code for r in rs)
             synced_all()
             locks = {n: lockout_row(a, n) for n in (1, 2, 3)}

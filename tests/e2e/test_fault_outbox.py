@@ -100,6 +100,14 @@ def outbox(c):
         "account_id = %d ORDER BY id" % (c.side.num, account_id(c)))]
 
 
+def due_notices(c, kinds):
+    """Outbox rows of the storefront account c, one per notice kind, due now."""
+    db_query("INSERT INTO mail_outbox (side, account_id, recipient, notice, event_at,"
+             " next_attempt_at, request_id) VALUES %s" % ", ".join(
+                 "(0, %d, '%s', %d, UNIX_TIMESTAMP(), 0, REPEAT('0', 32))" % (
+                     account_id(c), c.mail, n) for n in kinds))
+
+
 def notices(c, mark, subject):
     ms = [m for m in mails_for(c.mail, mark) if str(m["Subject"]) == subject]
     for m in ms:
@@ -443,12 +451,8 @@ def test_parallel_senders_hand_each_notice_over_once(faults):
     """Rows claimed by a conditional UPDATE: four send-outbox runs at once
     over 40 due notices hand each over exactly once."""
     c = STOREFRONT.new_account()
-    aid = account_id(c)
     mark = mail_mark()
-    db_query("INSERT INTO mail_outbox (side, account_id, recipient, notice, event_at,"
-             " next_attempt_at, request_id) VALUES %s" % ", ".join(
-                 ["(0, %d, '%s', %d, UNIX_TIMESTAMP(), 0, REPEAT('0', 32))" % (
-                     aid, c.mail, NOTICE_OFF)] * 40))
+    due_notices(c, [NOTICE_OFF] * 40)
     env = dict(os.environ, MFA_CONFIG=os.path.join(INSTANCE, "glue-mfa.conf"))
     procs = [subprocess.Popen([bh.admin_tool(), "send-outbox"], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -472,10 +476,7 @@ def test_a_claim_that_meets_a_lock_is_left_to_its_holder(faults):
     c = STOREFRONT.new_account()
     aid = account_id(c)
     mark = mail_mark()
-    db_query("INSERT INTO mail_outbox (side, account_id, recipient, notice, event_at,"
-             " next_attempt_at, request_id) VALUES %s" % ", ".join(
-                 ["(0, %d, '%s', %d, UNIX_TIMESTAMP(), 0, REPEAT('0', 32))" % (
-                     aid, c.mail, n) for n in (NOTICE_OFF, NOTICE_ON)]))
+    due_notices(c, [NOTICE_OFF, NOTICE_ON])
     held = db_query("SELECT MIN(id) FROM mail_outbox WHERE side = 0 AND account_id = %d"
                     % aid)[0][0]
     holder = LockHolder(aid, "SELECT 'held', id FROM mail_outbox WHERE id = %s FOR UPDATE"
