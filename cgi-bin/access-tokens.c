@@ -24,12 +24,6 @@ login(struct req *r)
 		return -1;
 	switch (auth_login(r, f[0].s, f[1].s, &t, &retry)) {
 	case LOGIN_OK:
-		/* A sign-in ends the customer's unused codes (contract §3.1). */
-		if (db_mfa_codes_drop(&(struct subject){ r->side,
-		    t.account }) != 0) {
-			wipe(&t, sizeof(t));
-			return jsonapi_db_error(r);
-		}
 		rc = auth_send_tokens(r, "access-tokens", &t);
 		wipe(&t, sizeof(t));
 		return rc;

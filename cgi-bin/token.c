@@ -107,13 +107,6 @@ password_grant(struct req *r, const struct form *f)
 		    "username and password are required.");
 	switch (auth_login(r, user, pass, &t, &retry)) {
 	case LOGIN_OK:
-		/* A sign-in ends the user's unused codes (contract §3.3). */
-		if (db_mfa_codes_drop(&(struct subject){ r->side,
-		    t.account }) != 0) {
-			wipe(&t, sizeof(t));
-			return oauth_error(r, 503, "temporarily_unavailable",
-			    "Service temporarily unavailable.");
-		}
 		return oauth_tokens(r, &t);
 	case LOGIN_FAILED:
 		return oauth_error(r, 400, "invalid_grant",

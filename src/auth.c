@@ -449,13 +449,15 @@ auth_login(struct req *r, const char *username, const char *password,
 		wipe(t, sizeof(*t));
 		return -1;
 	}
-	/* The tokens, the counts' end and the row: together or none (with
-	 * the code spent, when one was checked: its transaction is open). */
+	/* The tokens, the counts' end, the end of the account's unused codes
+	 * (contract §3.1) and the row: together or none (with the code spent,
+	 * when one was checked: its transaction is open). */
 	if ((!db_in_transaction() && db_begin() != 0) ||
 	    db_login_failure_clear(&sc) != 0 ||
 	    (fresh[0] != '\0' && db_password_rehash(r->side, lr.id,
 	    lr.password_hash, fresh) != 0) ||
 	    store_tokens(r, lr.id, 0, t) != 0 ||
+	    db_mfa_codes_drop(&(struct subject){ r->side, lr.id }) != 0 ||
 	    audit(r, r->side, lr.id, 0, "login", NULL, E_NONE) != 0)
 		goto fail;
 	fault_point("login-stored");

@@ -1487,6 +1487,17 @@ db_commit(void)
 		return -1;
 	}
 	commits++;
+	/* Test builds: the server is gone right after the COMMIT, so that
+	 * every later statement of the request fails as unavailable: a
+	 * request must not answer a refusal for work it committed
+	 * (tests/e2e/test_down_after_commit.py). */
+	if (fault_wanted("down-after-commit")) {
+		log_err("database: down after the COMMIT (test build fault "
+		    "point)");
+		db_close();
+		down = 1;
+		connects = 0;
+	}
 	return 0;
 }
 

@@ -4,8 +4,8 @@
  * with SIGKILL when the file named by test_fault_file holds that name; the
  * first process to reach the point removes the file, so exactly one
  * process dies, at a step the test chose.  Other points do something
- * else there (db.c: "commit-answer-lost", "commit-pause", "handover-pause",
- * "result-fails").
+ * else there (db.c: "commit-answer-lost", "commit-pause", "down-after-commit",
+ * "handover-pause", "result-fails").
  * In release builds a fault point does nothing.
  */
 #include <signal.h>
