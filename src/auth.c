@@ -152,31 +152,30 @@ later(long long *until, long long t)
  * 1 and *retry set when limited, 0 when not, -1 on a database error.
  */
 static int
-login_limited(const struct req *r, const struct login_scopes *sc, long *retry)
+login_limited(const struct req *r, const struct login_failures *lf,
+    long *retry)
 {
-	struct login_failures lf;
 	long long	 acct = 0, pair = 0, addr = 0, until = 0, win;
 
 	*retry = 0;
-	if (db_login_failures(sc, &lf) != 0)
-		return -1;
 	win = (long long)r->now - cfg.login_window;
-	if (lf.row[LF_ACCOUNT].last_failure > (long long)r->now -
+	if (lf->row[LF_ACCOUNT].last_failure > (long long)r->now -
 	    cfg.login_account_window)
-		acct = lf.row[LF_ACCOUNT].failures;
-	if (lf.row[LF_PAIR].window_start > win)
-		pair = lf.row[LF_PAIR].failures;
-	if (lf.row[LF_ADDRESS].window_start > win)
-		addr = lf.row[LF_ADDRESS].failures;
+		acct = lf->row[LF_ACCOUNT].failures;
+	if (lf->row[LF_PAIR].window_start > win)
+		pair = lf->row[LF_PAIR].failures;
+	if (lf->row[LF_ADDRESS].window_start > win)
+		addr = lf->row[LF_ADDRESS].failures;
 	if (addr >= cfg.login_max_failures_per_address)
-		later(&until, lf.row[LF_ADDRESS].window_start + cfg.login_window);
+		later(&until, lf->row[LF_ADDRESS].window_start +
+		    cfg.login_window);
 	if (pair >= cfg.login_max_failures_per_account_address)
-		later(&until, lf.row[LF_PAIR].window_start + cfg.login_window);
+		later(&until, lf->row[LF_PAIR].window_start + cfg.login_window);
 	if (acct >= cfg.login_max_failures)
-		later(&until, lf.row[LF_ACCOUNT].last_failure +
+		later(&until, lf->row[LF_ACCOUNT].last_failure +
 		    cfg.login_account_window);
 	else if (acct >= cfg.login_delay_after && pair > 0)
-		later(&until, lf.row[LF_ACCOUNT].last_failure +
+		later(&until, lf->row[LF_ACCOUNT].last_failure +
 		    login_delay(acct));
 	if (until <= (long long)r->now)
 		return 0;
@@ -185,17 +184,96 @@ login_limited(const struct req *r, const struct login_scopes *sc, long *retry)
 }
 
 /*
- * A failure that counts, with its audit row (account, action, err): one
- * transaction, so the count and the row commit together or not at all
- * (contract §9.3).  0, or -1 with nothing written.
+ * An attempt counted before its password is checked (contract §3.6):
+ * under the locks of its three scopes' rows the limits are checked and,
+ * when none holds, the attempt is counted as a failure, so that a
+ * parallel attempt sees it while this one's Argon2id work runs.  Outside
+ * a unit of work the count commits at once (the locks are held for a few
+ * statements, not for the password check); inside one (a password change
+ * behind the MFA guard) it joins the unit, whose locks are held until it
+ * ends.  A right password takes it back (login_take_back()).  The
+ * attempt is kept in r->login: a unit of work run again after a conflict
+ * does not count a committed attempt twice.  0: counted; 1: limited,
+ * *retry set, nothing written but the refusal's audit row (account,
+ * action, 113); -1: database error, nothing counted.
  */
 static int
-login_failed(struct req *r, const struct login_scopes *sc, long long account,
-    const char *action, enum err e)
+login_count(struct req *r, const struct login_scopes *sc, long long account,
+    const char *action, long *retry)
 {
-	if (db_begin() != 0 ||
-	    db_login_failure_add(sc, r->now, r->now - cfg.login_window,
-	    r->now - cfg.login_account_window) != 0 ||
+	struct login_attempt *at = &r->login;
+	int		 own = !db_in_transaction(), lim;
+
+	*retry = 0;
+	if (at->committed)
+		return 0;
+	at->sc = *sc;
+	if ((own && db_begin() != 0) ||
+	    db_login_failures_lock(sc, &at->before) != 0)
+		goto fail;
+	if ((lim = login_limited(r, &at->before, retry)) != 0) {
+		/* Inside a unit of work too: a refusal ends it, so that a
+		 * code the MFA guard accepted stays unspent. */
+		db_rollback();
+		(void)audit(r, r->side, account, 0, action, NULL,
+		    E_LOGIN_LIMIT);
+		return 1;
+	}
+	if (db_login_failure_add(sc, r->now, r->now - cfg.login_window,
+	    r->now - cfg.login_account_window, &at->after) != 0 ||
+	    (own && db_commit_step() != 0))
+		goto fail;
+	at->counted = 1;
+	at->committed = own;
+	return 0;
+fail:
+	db_rollback();
+	return -1;
+}
+
+/*
+ * The password was right: the attempt is no failure.  A sign-in or a
+ * password change clears the account's and the pair's counts and gives
+ * the address its count back (clear); a sign-in refused by its second
+ * factor gives every scope its count back.  Inside the caller's
+ * transaction.
+ */
+static int
+login_take_back(struct req *r, int clear)
+{
+	struct login_attempt *at = &r->login;
+	enum login_scope k;
+
+	if (!at->counted)
+		return 0;
+	if (clear && db_login_failure_clear(&at->sc) != 0)
+		return -1;
+	for (k = clear ? LF_ADDRESS : LF_ACCOUNT; k < LF__COUNT; k++)
+		if (db_login_failure_take_back(&at->sc, k, &at->before,
+		    &at->after) != 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * The password was wrong: the failure's audit row (account, action, err).
+ * A committed count stands (contract §9.3: the count is made before the
+ * check, the row after it).  One counted inside a unit of work is rolled
+ * back with the unit, so that a code the MFA guard accepted stays
+ * unspent, and counted again on its own with its row, in one
+ * transaction.  0, or -1.
+ */
+static int
+login_failed(struct req *r, long long account, const char *action,
+    enum err e)
+{
+	struct login_attempt *at = &r->login;
+
+	if (!at->committed)
+		db_rollback();
+	if (db_begin() != 0 || (!at->committed &&
+	    db_login_failure_add(&at->sc, r->now, r->now - cfg.login_window,
+	    r->now - cfg.login_account_window, &at->after) != 0) ||
 	    audit(r, r->side, account, 0, action, NULL, e) != 0)
 		goto fail;
 	fault_point("login-failure-stored");
@@ -223,22 +301,13 @@ auth_password_check(struct req *r, const char *hash, const char *password,
 	int		 rc;
 
 	login_scopes(r, r->acct.id, NULL, &sc);
-	if ((rc = login_limited(r, &sc, retry)) != 0) {
-		db_rollback();		/* see below */
-		if (rc == 1)
-			audit(r, r->side, r->acct.id, 0, "password_check", NULL,
-			    E_LOGIN_LIMIT);
+	if ((rc = login_count(r, &sc, r->acct.id, "password_check",
+	    retry)) != 0)
 		return rc < 0 ? -1 : PASSWORD_LIMITED;
-	}
 	if (password_verify(hash, password))
 		return PASSWORD_OK;
-	/*
-	 * A refusal that counts: the request's unit of work ends here, so a
-	 * code the MFA guard accepted stays unspent, and the failure and its
-	 * audit row are written together on their own, whatever the answer.
-	 */
-	db_rollback();
-	return login_failed(r, &sc, r->acct.id, "password_check",
+	/* A refusal that counts, audited whatever the answer. */
+	return login_failed(r, r->acct.id, "password_check",
 	    E_WRONG_PASSWORD) != 0 ? -1 : PASSWORD_WRONG;
 }
 
@@ -250,11 +319,8 @@ auth_password_check(struct req *r, const char *hash, const char *password,
 int
 auth_password_passed(struct req *r)
 {
-	struct login_scopes sc;
-
-	login_scopes(r, r->acct.id, NULL, &sc);
 	if (audit(r, r->side, r->acct.id, 0, "password_check", NULL,
-	    E_NONE) != 0 || db_login_failure_clear(&sc) != 0)
+	    E_NONE) != 0 || login_take_back(r, 1) != 0)
 		return -1;
 	fault_point("password-stored");
 	return 0;
@@ -416,35 +482,37 @@ auth_login(struct req *r, const char *username, const char *password,
 	if ((rc = canonical ? db_login(r->side, username, &lr) : 0) < 0)
 		return -1;
 	login_scopes(r, rc == 1 ? lr.id : 0, username, &sc);
-	if ((lim = login_limited(r, &sc, retry)) != 0) {
-		if (lim == 1)
-			audit(r, r->side, 0, 0, "login", NULL, E_LOGIN_LIMIT);
+	if ((lim = login_count(r, &sc, 0, "login", retry)) != 0)
 		return lim < 0 ? -1 : LOGIN_LIMITED;
-	}
 	if (rc == 0) {
 		password_burn(password);
 		ok = 0;
 	} else
 		ok = password_verify(lr.password_hash, password) && lr.active;
 	if (!ok)
-		return login_failed(r, &sc, rc == 1 ? lr.id : 0, "login",
+		return login_failed(r, rc == 1 ? lr.id : 0, "login",
 		    E_LOGIN_FAILED) != 0 ? -1 : LOGIN_FAILED;
 	rehash(password, lr.password_hash, fresh, sizeof(fresh));
 	token_new(t->refresh);
 	token_new(t->access);
 	auth_token_hash(h, r->side, t->access);
-	switch (mfa_sign_in(r, lr.id, h, retry)) {
+	switch (rc = mfa_sign_in(r, lr.id, h, retry)) {
 	case E_NONE:
 		break;
 	case E_MFA_CODE_MISSING:
-		wipe(t, sizeof(*t));
-		return LOGIN_MFA_MISSING;
 	case E_MFA_CODE_INVALID:
-		wipe(t, sizeof(*t));
-		return LOGIN_MFA_INVALID;
 	case E_MFA_LOCKED:
+		/* The password was right: its attempt is taken back, on
+		 * its own (nothing is left open by a refusal). */
 		wipe(t, sizeof(*t));
-		return LOGIN_MFA_LOCKED;
+		if (db_begin() != 0 || login_take_back(r, 0) != 0 ||
+		    db_commit() != 0) {
+			db_rollback();
+			return -1;
+		}
+		return rc == E_MFA_CODE_MISSING ? LOGIN_MFA_MISSING :
+		    rc == E_MFA_CODE_INVALID ? LOGIN_MFA_INVALID :
+		    LOGIN_MFA_LOCKED;
 	default:
 		wipe(t, sizeof(*t));
 		return -1;
@@ -453,7 +521,7 @@ auth_login(struct req *r, const char *username, const char *password,
 	 * (contract §3.1) and the row: together or none (with the code spent,
 	 * when one was checked: its transaction is open). */
 	if ((!db_in_transaction() && db_begin() != 0) ||
-	    db_login_failure_clear(&sc) != 0 ||
+	    login_take_back(r, 1) != 0 ||
 	    (fresh[0] != '\0' && db_password_rehash(r->side, lr.id,
 	    lr.password_hash, fresh) != 0) ||
 	    store_tokens(r, lr.id, 0, t) != 0 ||

@@ -63,10 +63,13 @@ enum stmt {
 	S_REFRESH_REVOKE_ACCOUNT,
 	S_REFRESH_REVOKE_ONE,
 	S_REFRESH_DELETE_ACCOUNT,
-	S_LOGIN_FAILURES_GET,
+	S_LOGIN_FAILURES_LOCK,
 	S_LOGIN_FAILURE_ADD,
 	S_LOGIN_FAILURE_ADD_ACCOUNT,
 	S_LOGIN_FAILURE_CLEAR,
+	S_LOGIN_FAILURE_RESTORE,
+	S_LOGIN_FAILURE_FORGET,
+	S_LOGIN_FAILURE_TAKE_BACK,
 	S_USER_PASSWORD_GET,
 	S_USER_PASSWORD_REHASH,
 	S_CUSTOMER_LOGIN,
@@ -288,10 +291,15 @@ static const struct stmt_def {
 	[S_REFRESH_DELETE_ACCOUNT] = {
 	    "DELETE FROM refresh_tokens WHERE side = ? AND account_id = ?",
 	    2, 0 },
-	[S_LOGIN_FAILURES_GET] = {
-	    "SELECT failures, window_start, last_failure,"
-	    " CASE scope WHEN ? THEN 0 WHEN ? THEN 1 ELSE 2 END"
-	    " FROM login_failures WHERE scope IN (?, ?, ?)", 5, 4 },
+	/* The three scopes' rows, locked until the transaction ends; a
+	 * missing one is made as all 0 (no row), so that a parallel attempt
+	 * on it waits as well (contract §3.6). */
+	[S_LOGIN_FAILURES_LOCK] = {
+	    "INSERT INTO login_failures (scope, failures, window_start,"
+	    " last_failure) VALUES (?, 0, 0, 0), (?, 0, 0, 0), (?, 0, 0, 0)"
+	    " ON DUPLICATE KEY UPDATE failures = failures"
+	    " RETURNING failures, window_start, last_failure,"
+	    " CASE scope WHEN ? THEN 0 WHEN ? THEN 1 ELSE 2 END", 5, 4 },
 	/* Order matters: each assignment sees the old window_start (windowed
 	 * scopes) or the old last_failure (the account scope). */
 	[S_LOGIN_FAILURE_ADD] = {
@@ -300,15 +308,31 @@ static const struct stmt_def {
 	    " ON DUPLICATE KEY UPDATE"
 	    " failures = IF(window_start <= ?, 1, failures + 1),"
 	    " window_start = IF(window_start <= ?, VALUES(window_start),"
-	    " window_start), last_failure = VALUES(last_failure)", 8, 0 },
+	    " window_start), last_failure = VALUES(last_failure)"
+	    " RETURNING failures, window_start, last_failure,"
+	    " CASE scope WHEN ? THEN 1 ELSE 2 END", 9, 4 },
 	[S_LOGIN_FAILURE_ADD_ACCOUNT] = {
 	    "INSERT INTO login_failures (scope, failures, window_start,"
 	    " last_failure) VALUES (?, 1, ?, ?) ON DUPLICATE KEY UPDATE"
 	    " failures = IF(last_failure <= ?, 1, failures + 1),"
 	    " window_start = IF(last_failure <= ?, VALUES(window_start),"
-	    " window_start), last_failure = VALUES(last_failure)", 5, 0 },
+	    " window_start), last_failure = VALUES(last_failure)"
+	    " RETURNING failures, window_start, last_failure, 0", 5, 4 },
 	[S_LOGIN_FAILURE_CLEAR] = {
 	    "DELETE FROM login_failures WHERE scope IN (?, ?)", 2, 0 },
+	/* An attempt taken back: its row as before it, when nothing counted
+	 * on it since (RESTORE, or FORGET for a row it made); else one
+	 * failure fewer (TAKE_BACK). */
+	[S_LOGIN_FAILURE_RESTORE] = {
+	    "UPDATE login_failures SET failures = ?, window_start = ?,"
+	    " last_failure = ? WHERE scope = ? AND failures = ?"
+	    " AND window_start = ? AND last_failure = ?", 7, 0 },
+	[S_LOGIN_FAILURE_FORGET] = {
+	    "DELETE FROM login_failures WHERE scope = ? AND failures = ?"
+	    " AND window_start = ? AND last_failure = ?", 4, 0 },
+	[S_LOGIN_FAILURE_TAKE_BACK] = {
+	    "UPDATE login_failures SET failures = failures - 1"
+	    " WHERE scope = ? AND failures > 0", 1, 0 },
 	[S_CUSTOMER_LOGIN] = {
 	    "SELECT id, password_hash, 1 FROM customers WHERE email = ?",
 	    1, 3 },
@@ -1455,8 +1479,11 @@ db_begin(void)
 	return 0;
 }
 
-int
-db_commit(void)
+/* step: a commit the request keeps track of itself (db_commit_step()):
+ * not counted in commits, and no fault point of the request's own commit
+ * is met there. */
+static int
+commit(int step)
 {
 	if (tx_lost)
 		return -1;
@@ -1470,13 +1497,15 @@ db_commit(void)
 	/* Test builds: a pause before the COMMIT, in which a test makes
 	 * another Galera node commit a conflicting write, so that this COMMIT
 	 * fails certification (tests/cluster/cluster.py, commit_conflict). */
-	if (fault_wanted("commit-pause"))
+	if (!step && fault_wanted("commit-pause"))
 		fault_pause();
 	if (simple("COMMIT") != 0) {
 		if (conn == NULL)	/* sent; the connection went with it */
 			commit_unknown = 1;
 		return -1;
 	}
+	if (step)
+		return 0;
 	/* Test builds: the COMMIT was carried out and its answer is taken as
 	 * lost with the connection, which is what a server killed between the
 	 * two leaves (tests/e2e/test_commit_unknown.py). */
@@ -1499,6 +1528,24 @@ db_commit(void)
 		connects = 0;
 	}
 	return 0;
+}
+
+int
+db_commit(void)
+{
+	return commit(0);
+}
+
+/*
+ * A commit of a step that the request remembers itself (a sign-in's
+ * attempt counted before its password is checked, auth.c): a conflict
+ * later in the request may still run the unit of work again, which skips
+ * the step.
+ */
+int
+db_commit_step(void)
+{
+	return commit(1);
 }
 
 /* The request's last COMMIT may or may not have been carried out: the
@@ -1671,20 +1718,19 @@ db_account_purge(const struct subject *who)
 
 /* ---- sign-in limits -------------------------------------------------- */
 
-int
-db_login_failures(const struct login_scopes *sc, struct login_failures *out)
+/* The rows a statement RETURNING (failures, window_start, last_failure,
+ * scope index) names, into out (a scope it does not name is left). */
+static int
+scope_rows(enum stmt s, const struct dbv *args, size_t n,
+    struct login_failures *out)
 {
 	struct dbcol	 c[4] = { C_INT, C_INT, C_INT, C_INT };
 	int		 rc;
 	size_t		 k;
 
-	memset(out, 0, sizeof(*out));
-	if (q_select(S_LOGIN_FAILURES_GET, ARGS(V_BLOB(sc->account, HASH_BYTES),
-	    V_BLOB(sc->pair, HASH_BYTES), V_BLOB(sc->account, HASH_BYTES),
-	    V_BLOB(sc->pair, HASH_BYTES), V_BLOB(sc->address, HASH_BYTES)),
-	    c, nitems(c)) != 0)
+	if (q_select(s, args, n, c, nitems(c)) != 0)
 		return DB_ERR;
-	while ((rc = q_fetch(S_LOGIN_FAILURES_GET, c, nitems(c))) == 1) {
+	while ((rc = q_fetch(s, c, nitems(c))) == 1) {
 		k = (size_t)c[3].i;
 		if (k >= LF__COUNT)
 			continue;
@@ -1692,21 +1738,61 @@ db_login_failures(const struct login_scopes *sc, struct login_failures *out)
 		out->row[k].window_start = c[1].i;
 		out->row[k].last_failure = c[2].i;
 	}
-	q_finish(S_LOGIN_FAILURES_GET);
+	q_finish(s);
 	return rc < 0 ? DB_ERR : 0;
 }
 
 int
-db_login_failure_add(const struct login_scopes *sc, time_t now,
-    time_t window_old, time_t account_old)
+db_login_failures_lock(const struct login_scopes *sc,
+    struct login_failures *out)
 {
-	if (q_run(S_LOGIN_FAILURE_ADD_ACCOUNT, ARGS(V_BLOB(sc->account,
+	memset(out, 0, sizeof(*out));
+	return scope_rows(S_LOGIN_FAILURES_LOCK,
+	    ARGS(V_BLOB(sc->account, HASH_BYTES), V_BLOB(sc->pair, HASH_BYTES),
+	    V_BLOB(sc->address, HASH_BYTES), V_BLOB(sc->account, HASH_BYTES),
+	    V_BLOB(sc->pair, HASH_BYTES)), out);
+}
+
+int
+db_login_failure_add(const struct login_scopes *sc, time_t now,
+    time_t window_old, time_t account_old, struct login_failures *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (scope_rows(S_LOGIN_FAILURE_ADD_ACCOUNT, ARGS(V_BLOB(sc->account,
 	    HASH_BYTES), V_INT(now), V_INT(now), V_INT(account_old),
-	    V_INT(account_old))) != 0)
+	    V_INT(account_old)), out) != 0)
 		return DB_ERR;
-	return q_run(S_LOGIN_FAILURE_ADD, ARGS(V_BLOB(sc->pair, HASH_BYTES),
-	    V_INT(now), V_INT(now), V_BLOB(sc->address, HASH_BYTES),
-	    V_INT(now), V_INT(now), V_INT(window_old), V_INT(window_old)));
+	return scope_rows(S_LOGIN_FAILURE_ADD, ARGS(V_BLOB(sc->pair,
+	    HASH_BYTES), V_INT(now), V_INT(now), V_BLOB(sc->address,
+	    HASH_BYTES), V_INT(now), V_INT(now), V_INT(window_old),
+	    V_INT(window_old), V_BLOB(sc->pair, HASH_BYTES)), out);
+}
+
+int
+db_login_failure_take_back(const struct login_scopes *sc, enum login_scope k,
+    const struct login_failures *before, const struct login_failures *after)
+{
+	const unsigned char *scope = k == LF_ACCOUNT ? sc->account :
+	    k == LF_PAIR ? sc->pair : sc->address;
+	long long	 n;
+
+	if (before->row[k].window_start == 0)	/* the attempt made the row */
+		n = q_exec(S_LOGIN_FAILURE_FORGET, ARGS(V_BLOB(scope,
+		    HASH_BYTES), V_INT(after->row[k].failures),
+		    V_INT(after->row[k].window_start),
+		    V_INT(after->row[k].last_failure)));
+	else
+		n = q_exec(S_LOGIN_FAILURE_RESTORE, ARGS(
+		    V_INT(before->row[k].failures),
+		    V_INT(before->row[k].window_start),
+		    V_INT(before->row[k].last_failure), V_BLOB(scope, HASH_BYTES),
+		    V_INT(after->row[k].failures),
+		    V_INT(after->row[k].window_start),
+		    V_INT(after->row[k].last_failure)));
+	if (n == 0)		/* others counted on it since */
+		n = q_exec(S_LOGIN_FAILURE_TAKE_BACK, ARGS(V_BLOB(scope,
+		    HASH_BYTES)));
+	return n < 0 ? DB_ERR : 0;
 }
 
 int

@@ -288,6 +288,7 @@ void	 db_retry_pause(int attempt);
 int	 db_commit_unknown(void);
 int	 db_begin(void);
 int	 db_commit(void);
+int	 db_commit_step(void);
 void	 db_rollback(void);
 int	 db_in_transaction(void);
 /* Prepares every statement once, checking its parameter and column counts
@@ -354,15 +355,33 @@ struct login_failures {
 	}		 row[LF__COUNT];
 };
 
-int	 db_login_failures(const struct login_scopes *,
+/* The three scopes' rows, locked until the transaction ends. */
+int	 db_login_failures_lock(const struct login_scopes *,
 	    struct login_failures *);
-/* One more failure in each scope.  The pair's and the address's window
- * started at or before window_old starts again at now; the account's
- * count whose last failure was at or before account_old starts again. */
+/* One more failure in each scope, the rows as they are now into out.  The
+ * pair's and the address's window started at or before window_old starts
+ * again at now; the account's count whose last failure was at or before
+ * account_old starts again. */
 int	 db_login_failure_add(const struct login_scopes *, time_t now,
-	    time_t window_old, time_t account_old);
+	    time_t window_old, time_t account_old, struct login_failures *out);
 /* A success: the account's and the pair's counts end. */
 int	 db_login_failure_clear(const struct login_scopes *);
+/* An attempt counted (db_login_failure_add(): before, after) that did not
+ * fail after all: taken back in scope k. */
+int	 db_login_failure_take_back(const struct login_scopes *,
+	    enum login_scope k, const struct login_failures *before,
+	    const struct login_failures *after);
+
+/* A sign-in's or password check's attempt, counted before its password
+ * is checked (auth.c, contract §3.6). */
+struct login_attempt {
+	struct login_scopes sc;
+	struct login_failures before, after;	/* the rows around its count */
+	int		 counted;	/* in the rows (committed, or in the
+					   open unit of work) */
+	int		 committed;	/* on its own: a unit run again after
+					   a conflict does not count it again */
+};
 
 struct login_row {
 	long long	 id;
@@ -991,6 +1010,7 @@ struct req {
 	 * req_release(). */
 	cJSON		*mfa_options;
 	int		 notices;		/* notices it queued (outbox.c) */
+	struct login_attempt login;		/* a password attempt (auth.c) */
 	int		 status;		/* its HTTP status, for the log */
 	char		 headers[512];		/* more header lines (CRLF ended) */
 	char		 ok_headers[64];	/* more, for a success (< 400) only */

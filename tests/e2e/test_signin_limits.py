@@ -9,11 +9,14 @@ failures per account (forgotten a day after the last), 5 per (account,
 address) and 50 per address in 15 minutes, and from the 5th failure of an
 account a delay of 2 s doubling per failure, at most 600 s, for addresses
 that failed on that account."""
+import collections
+import concurrent.futures
 import contextlib
 import json
 import os
 import subprocess
 import tempfile
+import threading
 import urllib.parse
 
 import pytest
@@ -323,6 +326,116 @@ def test_account_locks_after_one_hundred_failures_for_a_day(clock):
     refused(c.email, c.password, addr(152, 4), 1, 30)
     clock(ACCOUNT_WINDOW + 1)
     signs_in(c.email, c.password, addr(153, 4))
+
+
+# --------------------------------------------------------------------------
+# Parallel attempts: each is counted before its password is checked, so a
+# burst at a limit gets exactly what is left of it (contract §3.6)
+
+BURST = 12
+
+
+def burst(send, n=BURST):
+    """n sign-ins at once, each its own CGI process; the answers."""
+    barrier = threading.Barrier(n)
+
+    def one(i):
+        barrier.wait()
+        return send(i)
+
+    with concurrent.futures.ThreadPoolExecutor(n) as pool:
+        return list(pool.map(one, range(n)))
+
+
+def outcomes(answers):
+    """{"401 003": n, "429 113": m, ...} (OAuth's invalid_grant as "400")."""
+    out = collections.Counter()
+    for r in answers:
+        e = r.json.get("errors", [{}])[0].get("code") if r.json else None
+        out["%d %s" % (r.status, e or r.json.get("error", ""))] += 1
+    return dict(out)
+
+
+def audit_of(acct_id, since):
+    return sorted(tuple(x) for x in db_query(
+        "SELECT action, result, COALESCE(error_code, '') FROM audit_log WHERE "
+        "side = 0 AND id > %d AND (account_id = %d OR account_id IS NULL) AND "
+        "action = 'login'" % (since, acct_id)))
+
+
+def last_audit_id():
+    return int(db_query("SELECT COALESCE(MAX(id), 0) FROM audit_log")[0][0])
+
+
+def test_a_burst_at_the_pair_limit_gets_the_one_attempt_left():
+    c = new_customer()
+    a = "10.11.0.1"
+    for _ in range(PAIR_MAX - 1):
+        fail(c.email, a)
+    since, before = last_audit_id(), scopes()
+    got = burst(lambda i: sf_login(c.email, "wrong-password", a))
+    assert outcomes(got) == {"401 003": 1, "429 113": BURST - 1}, outcomes(got)
+    for r in got:
+        if r.status == 429:
+            assert_limited(r, WINDOW - 10, WINDOW)
+    after = scopes()
+    # one failure more in each of the three scopes, none for the refused
+    assert set(after) == set(before) and \
+        sorted(after[k] - before[k] for k in after) == [1, 1, 1], (before, after)
+    assert max(after.values()) == PAIR_MAX
+    assert audit_of(customer_id(c.email), since) == sorted(
+        [("login", "failure", "003")] +
+        [("login", "failure", "113")] * (BURST - 1))
+
+
+def test_a_burst_at_the_account_limit_from_fresh_addresses_gets_one_attempt():
+    c = new_customer()
+    for i in range(ACCOUNT_MAX - 1):                   # 99 failures
+        wrong(c.email, addr(i, 12))
+    since = last_audit_id()
+    got = burst(lambda i: sf_login(c.email, "wrong-password", addr(200 + i, 12)))
+    assert outcomes(got) == {"401 003": 1, "429 113": BURST - 1}, outcomes(got)
+    acct = [v for k, v in scopes().items() if v >= ACCOUNT_MAX - 1]
+    assert acct == [ACCOUNT_MAX], scopes()
+    assert audit_of(customer_id(c.email), since) == sorted(
+        [("login", "failure", "003")] +
+        [("login", "failure", "113")] * (BURST - 1))
+    refused(c.email, c.password, addr(250, 12), ACCOUNT_WINDOW - 10,
+            ACCOUNT_WINDOW)
+
+
+def test_a_backend_burst_at_the_pair_limit_gets_the_one_attempt_left():
+    u = new_user()
+    a = "10.13.0.1"
+    for _ in range(PAIR_MAX - 1):
+        fail(u.username, a, side="backend")
+    before = scopes()
+    got = burst(lambda i: be_login(u.username, "wrong-password", a))
+    assert outcomes(got) == {"400 invalid_grant": 1, "429 invalid_grant":
+                             BURST - 1}, outcomes(got)
+    after = scopes()
+    assert sorted(after[k] - before[k] for k in after) == [1, 1, 1], \
+        (before, after)
+
+
+def test_right_passwords_in_a_burst_give_their_counts_back():
+    """Each right password takes back what it counted: the account's and
+    the pair's counts end, the address keeps exactly its failures.  An
+    attempt that meets another's count in flight at the pair limit is
+    refused (429 113), as it would be had that one failed."""
+    c = new_customer()
+    a = "10.14.0.1"
+    for _ in range(PAIR_MAX - 1):
+        fail(c.email, a)
+    before = scopes()
+    got = burst(lambda i: sf_login(c.email, c.password, a))
+    o = outcomes(got)
+    assert set(o) <= {"201 ", "429 113"} and o.get("201 ", 0) >= 1, o
+    after = scopes()
+    # the account's and the pair's rows are gone, the address's is as before
+    assert len(before) == 3 and list(after.values()) == [PAIR_MAX - 1], \
+        (before, after)
+    assert set(after) < set(before)
 
 
 # --------------------------------------------------------------------------
