@@ -45,6 +45,9 @@ GRANT SELECT, INSERT, UPDATE ON signup_limits TO 'glue_mfa'@'localhost';
 -- Code mails per recipient (migration 008): counted, withdrawn with a
 -- code whose mail failed.
 GRANT SELECT, INSERT, DELETE ON code_mails TO 'glue_mfa'@'localhost';
+-- The recipient's lock row (migration 018): taken before its cap is
+-- counted.
+GRANT SELECT, INSERT, UPDATE ON code_recipients TO 'glue_mfa'@'localhost';
 -- The notification outbox (migration 011): written with a decision,
 -- claimed, retried, deleted once handed over.
 GRANT SELECT, INSERT, UPDATE, DELETE ON mail_outbox TO 'glue_mfa'@'localhost';

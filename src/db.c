@@ -140,6 +140,7 @@ enum stmt {
 	S_CUSTOMER_CONFIRM,
 	S_CUSTOMER_IS_CONFIRMED,
 	S_MFA_CODES_DROP,
+	S_RECIPIENT_LOCK,
 	S_CODE_MAIL_STATS,
 	S_CODE_MAIL_INSERT,
 	S_CODE_MAIL_DELETE,
@@ -628,6 +629,12 @@ static const struct stmt_def {
 	[S_MFA_CODES_DROP] = {
 	    "UPDATE mfa_codes SET state = 3"
 	    " WHERE side = ? AND account_id = ? AND state = 0", 2, 0 },
+	/* Written, so that it is in the write set on Galera (as the
+	 * account's lock row, S_MFA_LOCK; sql/018_recipient_lock.sql). */
+	[S_RECIPIENT_LOCK] = {
+	    "INSERT INTO code_recipients (recipient_hash, lock_seq)"
+	    " VALUES (?, 1) ON DUPLICATE KEY UPDATE lock_seq = lock_seq + 1",
+	    1, 0 },
 	[S_CODE_MAIL_STATS] = {
 	    "SELECT COUNT(*), COALESCE(MIN(created_at), 0) FROM code_mails"
 	    " WHERE recipient_hash = ? AND created_at > ?", 2, 2 },
@@ -2682,6 +2689,12 @@ int
 db_family_access_revoke(enum side side, unsigned long long family)
 {
 	return q_run(S_ACCESS_REVOKE_FAMILY, ARGS(V_INT(family), V_INT(side)));
+}
+
+int
+db_recipient_lock(const unsigned char recipient[HASH_BYTES])
+{
+	return q_run(S_RECIPIENT_LOCK, ARGS(V_BLOB(recipient, HASH_BYTES)));
 }
 
 int

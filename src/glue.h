@@ -757,7 +757,9 @@ int	 db_customer_is_confirmed(long long id);
 int	 db_mfa_codes_drop(const struct subject *);
 /* The access tokens of a sign-in (a rotation). */
 int	 db_family_access_revoke(enum side, unsigned long long family);
-/* Code mails per recipient (a keyed hash) in the last 24 h. */
+/* The recipient's lock row (a keyed hash), held until the transaction
+ * ends; then its code mails in the last 24 h. */
+int	 db_recipient_lock(const unsigned char recipient[HASH_BYTES]);
 int	 db_code_mail_stats(const unsigned char recipient[HASH_BYTES],
 	    time_t now, long long *count, long long *oldest);
 int	 db_code_mail_insert(long long code_id,

@@ -65,7 +65,8 @@ contact(struct mfa_ctx *c)
 /*
  * No code goes to an address its owner has not confirmed (contract §3.2),
  * and no address gets more than daily_recipient_cap code mails in 24 h,
- * whichever accounts they are for (contract §5.3).
+ * whichever accounts they are for (contract §5.3), counted under the
+ * recipient's lock row (taken after the account's, never before it).
  */
 static enum err
 recipient_limit(struct mfa_ctx *c, long *retry)
@@ -82,7 +83,10 @@ recipient_limit(struct mfa_ctx *c, long *retry)
 	if ((e = contact(c)) != E_NONE)
 		return e;
 	recipient_hash(h, c->to);
-	if (db_code_mail_stats(h, c->now, &count, &oldest) != 0)
+	/* Under the recipient's lock too: accounts of both sides may share
+	 * the address (migration 018). */
+	if (db_recipient_lock(h) != 0 ||
+	    db_code_mail_stats(h, c->now, &count, &oldest) != 0)
 		return jsonapi_db_err();
 	if (count >= limits_of(c->who.side)->daily_recipient_cap) {
 		*retry = (long)(oldest + DAY - c->now);

@@ -6,6 +6,7 @@ and off (the test instance); no code mail to an unconfirmed address; the
 daily cap of code mails per recipient address across accounts.  Every
 refusal changes nothing (effects.unchanged)."""
 
+import collections
 import concurrent.futures
 import hashlib
 import os
@@ -341,3 +342,66 @@ def test_recipient_cap_across_accounts(tmp_path, db_ready):
             assert r.json == {"errors": [{"status": "429", "code": "5912",
                                           "detail": D_5912}]}
             assert 86300 <= int(r.headers["retry-after"]) <= 86400, r.headers
+
+
+def code_mails_to(cid, uid):
+    """Code mails handed over for the customer and the user (one address)."""
+    return int(db_query(
+        "SELECT COUNT(*) FROM code_mails c JOIN mfa_codes m ON m.id = c.code_id"
+        " WHERE (m.side = 0 AND m.account_id = %d) OR (m.side = 1 AND"
+        " m.account_id = %d)" % (cid, uid))[0][0])
+
+
+def recipient_lock_rows():
+    return db_query("SELECT HEX(recipient_hash), lock_seq FROM code_recipients"
+                    " ORDER BY recipient_hash")
+
+
+RECIPIENT_ROUNDS = 8
+
+
+def test_parallel_sends_of_two_accounts_cannot_pass_the_recipient_cap(
+        tmp_path, db_ready):
+    """A customer and a back-office user sharing an address hold different
+    account locks; their sends at once, with the address one mail below its
+    cap, get exactly one mail: the cap is counted under the recipient's own
+    lock row (migration 018).  Each round raises the cap by one."""
+    import backend_helpers as bh
+    c = new_customer()
+    cust = Account(STOREFRONT, c.email, c.password, c.ref).signed_in()
+    enable_mfa(cust)
+    u = bh.new_user(username=c.email)
+    user = Account(BACKEND, u.username, u.password, u.uuid).signed_in()
+    cid = int(customer_row(c.email)[0])
+    uid = int(db_query("SELECT id FROM users WHERE username = '%s'"
+                       % u.username)[0][0])
+    sends = [("POST", "/" + TRIGGER, doc(TRIGGER, {"type": "email"}),
+              cust.access, False),
+             ("POST", "/" + ACTIVATE, doc(ACTIVATE, {"type": "email"}),
+              user.access, True)]
+    got = collections.Counter()
+    for i in range(RECIPIENT_ROUNDS):
+        n = code_mails_to(cid, uid)
+        conf = conf_with(tmp_path, daily_recipient_cap=n + 1,
+                         resend_cooldown=0)
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            answers = list(pool.map(
+                lambda s: run(conf, s[0], s[1], s[2], token=s[3],
+                              backend=s[4]), sends))
+        statuses = sorted(r.status for r in answers)
+        got[tuple(statuses)] += 1
+        assert statuses == [204, 429], [r.describe() for r in answers]
+        refused = [r for r in answers if r.status == 429][0]
+        assert refused.json == {"errors": [{"status": "429", "code": "5912",
+                                            "detail": D_5912}]}
+        assert code_mails_to(cid, uid) == n + 1
+    print("rounds %r" % dict(got))
+    # a refusal leaves the recipient's lock row as it was: the same sends
+    # at the cap, one after the other, change nothing there
+    conf = conf_with(tmp_path, daily_recipient_cap=code_mails_to(cid, uid),
+                     resend_cooldown=0)
+    locks = recipient_lock_rows()
+    for s in sends:
+        r = run(conf, s[0], s[1], s[2], token=s[3], backend=s[4])
+        assert r.status == 429, r.describe()
+    assert recipient_lock_rows() == locks
