@@ -63,7 +63,7 @@ change(struct req *r)
 
 static const struct route routes[] = {
 	{ M_PATCH, "customer-password/:", "customer-password",
-	    R_AUTH | R_SELF | R_BODY, change },
+	    R_AUTH | R_SELF | R_BODY | R_PASSWORD, change },
 };
 
 GLUE_MAIN("customer-password", routes)

@@ -301,7 +301,7 @@ static const struct route routes[] = {
 	{ M_GET, "users", "users", R_AUTH | R_PAGED, list },
 	{ M_POST, "users", "users", R_AUTH | R_BODY, create },
 	{ M_GET, "users/:", "users", R_AUTH, get },
-	{ M_PATCH, "users/:", "users", R_AUTH | R_BODY, update },
+	{ M_PATCH, "users/:", "users", R_AUTH | R_BODY | R_PASSWORD, update },
 	{ M_DELETE, "users/:", "users", R_AUTH, delete },
 };
 

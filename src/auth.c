@@ -191,32 +191,30 @@ login_limited(const struct req *r, const struct login_failures *lf,
  * a unit of work the count commits at once (the locks are held for a few
  * statements, not for the password check); inside one (a password change
  * behind the MFA guard) it joins the unit, whose locks are held until it
- * ends.  A right password takes it back (login_take_back()).  The
- * attempt is kept in r->login: a unit of work run again after a conflict
- * does not count a committed attempt twice.  0: counted; 1: limited,
- * *retry set, nothing written but the refusal's audit row (account,
- * action, 113); -1: database error, nothing counted.
+ * ends.  A right password takes it back in the work it lets through
+ * (login_take_back()); a request refused for anything else gives it back
+ * when it ends (auth_attempt_end()).  The attempt is kept in r->login: a
+ * unit of work run again after a conflict does not count a committed
+ * attempt twice.  0: counted; 1: limited (r->login.limited, .retry),
+ * nothing written; -1: database error, nothing counted.
  */
 static int
-login_count(struct req *r, const struct login_scopes *sc, long long account,
-    const char *action, long *retry)
+login_count(struct req *r, const struct login_scopes *sc)
 {
 	struct login_attempt *at = &r->login;
-	int		 own = !db_in_transaction(), lim;
+	int		 own = !db_in_transaction();
 
-	*retry = 0;
 	if (at->committed)
 		return 0;
 	at->sc = *sc;
 	if ((own && db_begin() != 0) ||
 	    db_login_failures_lock(sc, &at->before) != 0)
 		goto fail;
-	if ((lim = login_limited(r, &at->before, retry)) != 0) {
+	if (login_limited(r, &at->before, &at->retry) != 0) {
 		/* Inside a unit of work too: a refusal ends it, so that a
 		 * code the MFA guard accepted stays unspent. */
 		db_rollback();
-		(void)audit(r, r->side, account, 0, action, NULL,
-		    E_LOGIN_LIMIT);
+		at->limited = 1;
 		return 1;
 	}
 	if (db_login_failure_add(sc, r->now, r->now - cfg.login_window,
@@ -252,7 +250,59 @@ login_take_back(struct req *r, int clear)
 		if (db_login_failure_take_back(&at->sc, k, &at->before,
 		    &at->after) != 0)
 			return -1;
+	at->passed = clear;
 	return 0;
+}
+
+/*
+ * The end of a request (router.c, conclude()): an attempt it counted
+ * whose password was not found wrong, and whose giving back was not
+ * committed with its work (undone: that work was rolled back), is given
+ * back in every scope on its own: a request refused for anything else (a
+ * second factor at sign-in, the MFA guard, a field, a conflict) leaves the
+ * counts as it found them.  An attempt cut short by the database stays
+ * counted (contract §3.6).
+ */
+void
+auth_attempt_end(struct req *r, int undone)
+{
+	struct login_attempt *at = &r->login;
+
+	if (!at->counted || at->failed || (at->passed && !undone))
+		return;
+	at->passed = 0;
+	if (db_begin() != 0 || login_take_back(r, 0) != 0 ||
+	    db_commit_step() != 0) {
+		db_rollback();
+		log_warn("a password attempt could not be given back: it stays "
+		    "counted");
+		return;
+	}
+	at->counted = at->committed = 0;
+}
+
+/*
+ * Before the MFA guard, for a request of an R_PASSWORD route that carries
+ * the caller's current password: the attempt is counted on its own,
+ * as a sign-in's is, so that parallel attempts behind the guard see each
+ * other (contract §3.6); a limit that holds is recorded for the password
+ * check to answer, after the guard and the fields, in the order of
+ * contract §4.  0, or -1 (database error).
+ */
+int
+auth_password_count(struct req *r)
+{
+	/* Spryker's PATCH /customer-password names it password; a
+	 * back-office user's own change, currentPassword. */
+	const char	*name = r->side == SIDE_STOREFRONT ? "password" :
+		    "currentPassword";
+	struct login_scopes sc;
+
+	if (db_in_transaction() || r->attrs == NULL ||
+	    cJSON_GetObjectItemCaseSensitive(r->attrs, name) == NULL)
+		return 0;
+	login_scopes(r, r->acct.id, NULL, &sc);
+	return login_count(r, &sc) < 0 ? -1 : 0;
 }
 
 /*
@@ -269,8 +319,8 @@ login_failed(struct req *r, long long account, const char *action,
 {
 	struct login_attempt *at = &r->login;
 
-	if (!at->committed)
-		db_rollback();
+	at->failed = 1;
+	db_rollback();
 	if (db_begin() != 0 || (!at->committed &&
 	    db_login_failure_add(&at->sc, r->now, r->now - cfg.login_window,
 	    r->now - cfg.login_account_window, &at->after) != 0) ||
@@ -297,13 +347,20 @@ int
 auth_password_check(struct req *r, const char *hash, const char *password,
     long *retry)
 {
+	struct login_attempt *at = &r->login;
 	struct login_scopes sc;
-	int		 rc;
 
+	/* Counted before the guard (auth_password_count()), or here. */
 	login_scopes(r, r->acct.id, NULL, &sc);
-	if ((rc = login_count(r, &sc, r->acct.id, "password_check",
-	    retry)) != 0)
-		return rc < 0 ? -1 : PASSWORD_LIMITED;
+	if (!at->counted && !at->limited && login_count(r, &sc) < 0)
+		return -1;
+	if (at->limited) {
+		db_rollback();		/* the guard's work, see login_count() */
+		(void)audit(r, r->side, r->acct.id, 0, "password_check", NULL,
+		    E_LOGIN_LIMIT);
+		*retry = at->retry;
+		return PASSWORD_LIMITED;
+	}
 	if (password_verify(hash, password))
 		return PASSWORD_OK;
 	/* A refusal that counts, audited whatever the answer. */
@@ -482,8 +539,13 @@ auth_login(struct req *r, const char *username, const char *password,
 	if ((rc = canonical ? db_login(r->side, username, &lr) : 0) < 0)
 		return -1;
 	login_scopes(r, rc == 1 ? lr.id : 0, username, &sc);
-	if ((lim = login_count(r, &sc, 0, "login", retry)) != 0)
-		return lim < 0 ? -1 : LOGIN_LIMITED;
+	if ((lim = login_count(r, &sc)) != 0) {
+		if (lim < 0)
+			return -1;
+		(void)audit(r, r->side, 0, 0, "login", NULL, E_LOGIN_LIMIT);
+		*retry = r->login.retry;
+		return LOGIN_LIMITED;
+	}
 	if (rc == 0) {
 		password_burn(password);
 		ok = 0;
@@ -502,14 +564,9 @@ auth_login(struct req *r, const char *username, const char *password,
 	case E_MFA_CODE_MISSING:
 	case E_MFA_CODE_INVALID:
 	case E_MFA_LOCKED:
-		/* The password was right: its attempt is taken back, on
-		 * its own (nothing is left open by a refusal). */
+		/* The password was right: the refusal's end gives its
+		 * attempt back (auth_attempt_end()). */
 		wipe(t, sizeof(*t));
-		if (db_begin() != 0 || login_take_back(r, 0) != 0 ||
-		    db_commit() != 0) {
-			db_rollback();
-			return -1;
-		}
 		return rc == E_MFA_CODE_MISSING ? LOGIN_MFA_MISSING :
 		    rc == E_MFA_CODE_INVALID ? LOGIN_MFA_INVALID :
 		    LOGIN_MFA_LOCKED;

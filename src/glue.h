@@ -381,6 +381,11 @@ struct login_attempt {
 					   open unit of work) */
 	int		 committed;	/* on its own: a unit run again after
 					   a conflict does not count it again */
+	int		 limited;	/* refused by the limits, nothing
+					   counted; retry: Retry-After */
+	long		 retry;
+	int		 failed;	/* the password was wrong: it stands */
+	int		 passed;	/* right: given back in the unit */
 };
 
 struct login_row {
@@ -1236,6 +1241,9 @@ void	 form_release(struct form *);
 				   (a customer reference) */
 #define R_PAGED		0x40	/* a collection answered a page at a time
 				   (page[offset], page[limit]) */
+#define R_PASSWORD	0x80	/* its body may carry the caller's current
+				   password: counted before the MFA guard
+				   (auth_password_count()) */
 
 
 struct route {
@@ -1314,6 +1322,8 @@ int	 auth_issue(struct req *, long long account, unsigned long long family,
 int	 auth_password_check(struct req *, const char *hash,
 	    const char *password, long *retry);
 int	 auth_password_passed(struct req *);
+int	 auth_password_count(struct req *);
+void	 auth_attempt_end(struct req *, int undone);
 int	 auth_send_tokens(struct req *, const char *type,
 	    const struct issued *);
 int	 auth_refresh(struct req *, const char *token, struct issued *);

@@ -333,8 +333,15 @@ static void
 step_guard(struct req *r, const struct program *p)
 {
 	(void)p;
-	if ((r->route->flags & R_AUTH) && !(r->route->flags & R_MFA))
-		mfa_guard(r);
+	if (!(r->route->flags & R_AUTH) || (r->route->flags & R_MFA))
+		return;
+	/* The caller's current password, counted before the guard opens
+	 * the unit of work (contract §3.6). */
+	if ((r->route->flags & R_PASSWORD) && auth_password_count(r) != 0) {
+		jsonapi_db_error(r);
+		return;
+	}
+	mfa_guard(r);
 }
 
 /* Idempotency-Key (contract §9.6): the key checked and a stored answer
@@ -389,17 +396,22 @@ conclude(struct req *r)
 
 	if (r->status >= 400) {
 		db_rollback();
+		auth_attempt_end(r, 1);
 		return;
 	}
 	rc = mfa_guard_passed(r) != 0 ? -1 : idem_conclude(r);
-	if (rc > 0)		/* another request's answer, replayed */
+	if (rc > 0) {		/* another request's answer, replayed */
+		auth_attempt_end(r, 1);
 		return;
+	}
 	if (rc < 0 || (db_in_transaction() && db_commit() != 0)) {
 		db_rollback();
+		auth_attempt_end(r, 1);
 		jsonapi_discard(r);
 		jsonapi_db_error(r);
 		return;
 	}
+	auth_attempt_end(r, 0);
 }
 
 /*
@@ -436,6 +448,9 @@ rerun(struct req *r, int attempt)
 	db_retry_pause(attempt);
 	memset(&r->acct, 0, sizeof(r->acct));
 	r->guard_passed = 0;
+	/* A committed count stays (login_count()); the rest is this
+	 * attempt's. */
+	r->login.limited = r->login.passed = 0;
 	db_request_start();
 	return 1;
 }

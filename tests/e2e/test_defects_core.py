@@ -14,6 +14,8 @@ asserted by its effects: a refused request must not act.
    method pending (it did, before the limits were checked).
 """
 
+import pytest
+
 from conftest import (D_TYPE, api, assert_error, assert_unauthorized,
                       assert_validation, doc, new_customer)
 from effects import (NO_SUCCESS, db_id, login_failure_counted, unchanged_for,
@@ -23,7 +25,7 @@ from mfa_helpers import (ACTIVATE, ACTIVATED, BACKEND, CODE_LIVE, DAILY_SEND_CAP
                          VERIFY, activate, activation_code, assert_204,
                          assert_5901, assert_5912, code_headers,
                          code_rows, deactivate, fresh_code, mfa_account, mfa_body,
-                         patch_account, status_of, verify)
+                         patch_account, status_of, verify, wrong)
 from mfa_helpers import side  # noqa: F401 (fixture)
 
 # Named in src/ (the engine's bound on a token's grace windows).
@@ -256,3 +258,27 @@ def test_wrong_current_password_behind_the_guard_is_counted_and_spends_no_code()
                      pointer="/data/attributes/password")
     assert code_rows(c).count((CODE_LIVE, 0)) == 1
     assert patch_account(c, code=code, token=other).status == 200
+
+
+@pytest.mark.parametrize("header", [None, "wrong"])
+def test_a_password_change_the_guard_refuses_leaves_the_counts_as_they_were(header):
+    """The current password is counted before the guard (contract §3.6); a
+    request the guard refuses (no code: 5900; a wrong one: 5901, which counts
+    as a wrong code) gives that count back: login_failures unchanged, one
+    audit row of the refusal, the live code still live."""
+    c = mfa_account(STOREFRONT)
+    code = fresh_code(c)
+    ref = c.path.rsplit("/", 1)[1]
+    sent = code_headers(wrong(code)) if header else {}
+    with unchanged_for(c, audit=[("protected", "failure",
+                                  "5901" if header else "5900")],
+                       changes=wrong_code("storefront", db_id(c), type_=None)
+                       if header else None):
+        r = api("PATCH", "/customer-password/" + ref,
+                doc("customer-password", {"password": "wrong-" + c.password,
+                                          "newPassword": "n3w-Passw0rd!x",
+                                          "confirmPassword": "n3w-Passw0rd!x"}),
+                token=c.access, headers=sent)
+        assert r.status == 403, r.describe()
+        assert r.json["errors"][0]["code"] == ("5901" if header else "5900")
+    assert code_rows(c).count((CODE_LIVE, 1 if header else 0)) == 1

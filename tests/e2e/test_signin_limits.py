@@ -26,6 +26,8 @@ from conftest import (INSTANCE, D_TOO_MANY_LOGINS, api, assert_error,
                       login, new_customer, unique_email)
 from backend_helpers import (BE, OD_LIMIT, new_user, sign_in, user_patch)
 from effects import login_failure_counted, unchanged
+from mfa_helpers import (BACKEND, STOREFRONT, code_rows, fresh_code,
+                         mfa_account, patch_account)
 
 ACCOUNT_MAX = 100
 PAIR_MAX = 5
@@ -599,6 +601,61 @@ def test_customer_password_success_is_audited_and_clears_the_counts():
     r = api("PATCH", path, cp_body("n3w-Passw0rd!", "an0ther-Passw0rd"),
             token=c.access)
     assert r.status == 429, r.describe()
+
+
+def password_burst(c, a, headers=None, side="storefront"):
+    """BURST wrong current passwords at once from address a, each its own CGI
+    process, with the pair one failure below its limit; the answers.  c: a
+    conftest customer or an mfa_helpers Account of the side."""
+    for _ in range(PAIR_MAX - 1):
+        wrong(c.mail if hasattr(c, "mail") else c.email, a, side=side)
+    h = {"Authorization": "Bearer " + c.access}
+    h.update(headers or {})
+    if side == "storefront":
+        ref = c.ref if hasattr(c, "ref") else c.path.rsplit("/", 1)[1]
+        prog, uri = _bin("customer-password"), "/customer-password/" + ref
+        body = cp_body("not-the-password")
+    else:
+        prog, uri = _bin("backend", "users"), BE + "/users/" + c.id
+        body = doc("users", {"password": "n3w-Passw0rd!",
+                             "currentPassword": "not-the-password"})
+    data = json.dumps(body).encode()
+    return burst(lambda i: cgi(prog, "PATCH", uri, data, a, headers=h))
+
+
+def test_a_burst_of_password_changes_at_the_pair_limit_gets_one_check():
+    c = new_customer().signed_in()
+    got = password_burst(c, "10.15.0.1")
+    assert outcomes(got) == {"400 408": 1, "429 113": BURST - 1}, outcomes(got)
+    # the set-up's four failures and the burst's one, in each scope
+    assert sorted(scopes().values()) == [PAIR_MAX] * 3, scopes()
+
+
+def test_a_burst_of_password_changes_behind_the_guard_gets_one_check():
+    """With MFA on, in the grace window of the token (the guard spends
+    nothing): each attempt counts inside the unit of work the guard opens;
+    a wrong password goes back to the unit's savepoint and counts again
+    under the locks it holds, so no parallel attempt is checked in
+    between."""
+    c = mfa_account(STOREFRONT)
+    code = fresh_code(c)
+    r = patch_account(c, code, first_name="Grace")          # opens grace
+    assert r.status == 200, r.describe()
+    codes = code_rows(c)
+    got = password_burst(c, "10.16.0.1", {"X-MFA-Code": code})
+    assert outcomes(got) == {"400 408": 1, "429 113": BURST - 1}, outcomes(got)
+    assert sorted(scopes().values()) == [PAIR_MAX, PAIR_MAX, PAIR_MAX], scopes()
+    assert code_rows(c) == codes
+
+
+def test_a_backend_burst_of_own_password_changes_behind_the_guard_gets_one_check():
+    u = mfa_account(BACKEND)
+    code = fresh_code(u)
+    r = patch_account(u, code, first_name="Grace")          # opens grace
+    assert r.status == 200, r.describe()
+    got = password_burst(u, "10.18.0.1", {"X-MFA-Code": code}, side="backend")
+    assert outcomes(got) == {"400 408": 1, "429 113": BURST - 1}, outcomes(got)
+    assert sorted(scopes().values()) == [PAIR_MAX, PAIR_MAX, PAIR_MAX], scopes()
 
 
 # --------------------------------------------------------------------------
