@@ -189,14 +189,15 @@ login_limited(const struct req *r, const struct login_failures *lf,
  * when none holds, the attempt is counted as a failure, so that a
  * parallel attempt sees it while this one's Argon2id work runs.  Outside
  * a unit of work the count commits at once (the locks are held for a few
- * statements, not for the password check); inside one (a password change
- * behind the MFA guard) it joins the unit, whose locks are held until it
- * ends.  A right password takes it back in the work it lets through
- * (login_take_back()); a request refused for anything else gives it back
- * when it ends (auth_attempt_end()).  The attempt is kept in r->login: a
- * unit of work run again after a conflict does not count a committed
- * attempt twice.  0: counted; 1: limited (r->login.limited, .retry),
- * nothing written; -1: database error, nothing counted.
+ * statements, not for the password check): a sign-in, and a password
+ * check counted before the MFA guard (auth_password_count()).  Inside one
+ * (a caller that opened a unit first) it joins the unit, whose locks are
+ * held until it ends.  A right password takes it back in the work it
+ * lets through (login_take_back()); a request refused for anything else
+ * gives it back when it ends (auth_attempt_end()).  The attempt is kept in
+ * r->login: a unit of work run again after a conflict does not count a
+ * committed attempt twice.  0: counted; 1: limited (r->login.limited,
+ * .retry), nothing written; -1: database error, nothing counted.
  */
 static int
 login_count(struct req *r, const struct login_scopes *sc)
@@ -588,6 +589,7 @@ auth_login(struct req *r, const char *username, const char *password,
 	fault_point("login-stored");
 	if (db_commit() != 0)
 		goto fail;
+	r->login.counted = 0;	/* given back, committed: settled */
 	return LOGIN_OK;
 fail:
 	db_rollback();
