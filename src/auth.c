@@ -531,6 +531,7 @@ auth_login(struct req *r, const char *username, const char *password,
 	unsigned char	 h[HASH_BYTES];
 	char		 name[MAX_EMAIL + 1], fresh[PASSWORD_HASH_CHARS];
 	int		 rc, lim, ok, canonical;
+	enum err	 e;
 
 	/* contract §3.9: only the canonical form can name an account; any
 	 * other spelling is an unknown account, with the same work. */
@@ -559,7 +560,7 @@ auth_login(struct req *r, const char *username, const char *password,
 	token_new(t->refresh);
 	token_new(t->access);
 	auth_token_hash(h, r->side, t->access);
-	switch (rc = mfa_sign_in(r, lr.id, h, retry)) {
+	switch ((e = mfa_sign_in(r, lr.id, h, retry))) {
 	case E_NONE:
 		break;
 	case E_MFA_CODE_MISSING:
@@ -568,8 +569,8 @@ auth_login(struct req *r, const char *username, const char *password,
 		/* The password was right: the refusal's end gives its
 		 * attempt back (auth_attempt_end()). */
 		wipe(t, sizeof(*t));
-		return rc == E_MFA_CODE_MISSING ? LOGIN_MFA_MISSING :
-		    rc == E_MFA_CODE_INVALID ? LOGIN_MFA_INVALID :
+		return e == E_MFA_CODE_MISSING ? LOGIN_MFA_MISSING :
+		    e == E_MFA_CODE_INVALID ? LOGIN_MFA_INVALID :
 		    LOGIN_MFA_LOCKED;
 	default:
 		wipe(t, sizeof(*t));
