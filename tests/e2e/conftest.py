@@ -664,6 +664,18 @@ def fault_file():
         os.unlink(FAULT_FILE)
 
 
+def fault_armed(point, send):
+    """Arms the test build's fault point `point` (the fault_file fixture's
+    file), sends, and asserts that a process reached it (the first to
+    get there removes the file); send()'s answer."""
+    with open(FAULT_FILE, "w") as f:
+        f.write(point + "\n")
+    r = send()
+    assert not os.path.exists(FAULT_FILE), \
+        "no request reached the fault point %s" % point
+    return r
+
+
 def clock_supported():
     """The programs honour the clock file only in test builds, configured by
     test_clock_file in the instance's config."""

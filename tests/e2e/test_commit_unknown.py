@@ -7,12 +7,10 @@ when the timing falls so).  Each test checks what the database and the
 mail spool hold afterwards, and that the client's retry is answered
 sensibly."""
 
-import os
-
 import pytest
 
 import backend_helpers as bh
-from conftest import FAULT_FILE, api, assert_error, db_query
+from conftest import api, assert_error, db_query, fault_armed
 from mfa_helpers import (RESEND_COOLDOWN, STOREFRONT, account_id, assert_204,
                          assert_5912, audit_rows, code_rows, deactivate,
                          fresh_code, mail_mark, mails_for, mfa_account, needs_db,
@@ -20,7 +18,6 @@ from mfa_helpers import (RESEND_COOLDOWN, STOREFRONT, account_id, assert_204,
                          SUBJECT_ADMIN_OFF, SUBJECT_OFF)
 from mfa_helpers import side  # noqa: F401 (fixture)
 
-FAULT = FAULT_FILE
 D_COMMIT_UNKNOWN = "Service temporarily unavailable. The request may have been carried out."
 USED, LIVE, REPLACED = 1, 0, 3          # mfa_codes.state
 OFF = 0                                 # mfa_methods.status
@@ -32,10 +29,7 @@ def faults(fault_file):
 
 
 def commit_answer_lost(send):
-    with open(FAULT, "w") as f:
-        f.write("commit-answer-lost\n")
-    r = send()
-    assert not os.path.exists(FAULT), "no COMMIT reached the fault point"
+    r = fault_armed("commit-answer-lost", send)
     assert_error(r, 503, "118", D_COMMIT_UNKNOWN)
     assert r.headers.get("Retry-After") == "1", r.describe()
     return r

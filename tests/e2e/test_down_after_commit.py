@@ -7,11 +7,9 @@ would answer 503 110 for work that was done (the fault suite's database
 freeze met a sign-in answered 503 110 whose tokens and "login success" row
 were stored: the end of the unused codes ran after the COMMIT)."""
 
-import os
-
 import pytest
 
-from conftest import FAULT_FILE, api, db_query, refresh
+from conftest import api, db_query, fault_armed, refresh
 from mfa_helpers import (CODE_INVALIDATED, CODE_LIVE, CODE_USED, account_id,
                          assert_204, audit_rows, code_rows, deactivate,
                          fresh_code, get_types, mail_mark, mails_for,
@@ -29,11 +27,7 @@ def faults(fault_file):
 
 
 def down_after_commit(send):
-    with open(FAULT_FILE, "w") as f:
-        f.write("down-after-commit\n")
-    r = send()
-    assert not os.path.exists(FAULT_FILE), "no COMMIT reached the fault point"
-    return r
+    return fault_armed("down-after-commit", send)
 
 
 def new_rows(c, before):
