@@ -5,7 +5,7 @@ Three Galera nodes; web node A on DB node 1, web node B on DB node 2; DB
 node 3 serves no web node. Each proof prints its figures and counts its
 checks; the last line is "N passed, M failed". CLUSTER_ONLY=name,... runs
 only those proofs (names: one_code, wrong_codes, single_writer, commit_conflict, causal,
-send_limits, sync_wait_cost, db_node_killed, web_db_node_down,
+send_limits, one_use, sync_wait_cost, db_node_killed, web_db_node_down,
 web_node_killed); CLUSTER_ROUNDS=n runs one_code's race n times (default 1).
 
 Environment (set by run.sh): CLUSTER_DIR, CLUSTER_PORT, GLUE_ROOT.
@@ -45,6 +45,10 @@ MAX_ADDRESSES = 50                      # src/bounds.h
 D_5901 = "X-MFA-Code is invalid."
 D_5911 = "Too many failed attempts. Please try again later."
 D_5912 = "A code was sent recently. Please wait before requesting another."
+D_AUTH_FAILED = "Failed to authenticate user."
+D_TOO_MANY_LOGINS = "Too many failed login attempts. Please try again later."
+PAIR_MAX = 5                            # login_max_failures_per_account_address
+RECOVERY_USED = "A recovery code was used"
 D_413 = "Too many addresses."
 D_INVALID_TOKEN = "Invalid access token."
 D_UNAVAILABLE = "Service temporarily unavailable."
@@ -758,6 +762,101 @@ def proof_send_limits():
         set_conf(protected_storefront="customers,customer-password,addresses")
 
 
+def login_counts(n):
+    """login_failures on DB node n: {scope (hex): failures}."""
+    return {k: int(v) for k, v in sql(n, "SELECT HEX(scope), failures FROM "
+                                      "login_failures")}
+
+
+def mails_with(addr, subject):
+    """Messages to addr with that subject in the shared spool."""
+    d = os.path.join(C, "mail")
+    n = 0
+    for name in os.listdir(d):
+        if name.startswith("."):
+            continue
+        with open(os.path.join(d, name), "rb") as f:
+            m = email.message_from_bytes(f.read(), policy=email.policy.default)
+        n += str(m["To"]).strip().lower() == addr.lower() and \
+            str(m["Subject"]) == subject
+    return n
+
+
+def proof_one_use():
+    """Across web nodes: a burst of wrong passwords at the pair limit gets the
+    one check left (the attempt is counted before its Argon2id check, contract
+    §3.6); one recovery code sent with 20 tokens at once is accepted once."""
+    a = new_account("A")
+    for i in range(PAIR_MAX - 1):
+        r = req("AB"[i % 2], "POST", "/access-tokens", doc("access-tokens", {
+            "username": a.mail, "password": "wrong-" + PASSWORD}))
+        check(r.status == 401, "failure %d of the set-up: 401" % (i + 1))
+    synced_all()
+    before = {k: login_counts(k) for k in (1, 2, 3)}
+    rs = parallel([(("AB"[i % 2], "POST", "/access-tokens"),
+                    {"body": doc("access-tokens", {"username": a.mail,
+                                                   "password": "wrong-" + PASSWORD})})
+                   for i in range(12)])
+    counts = Counter(r.code for r in rs)
+    note("12 wrong passwords at once over A and B, the pair at %d of %d: %s" % (
+        PAIR_MAX - 1, PAIR_MAX, dict(counts)))
+    check(set(counts) <= {"003", "113"} and counts["003"] >= 1 and all(
+        error_is(r, 401, "003", D_AUTH_FAILED) or
+        error_is(r, 429, "113", D_TOO_MANY_LOGINS) for r in rs),
+        "only 401 003 and 429 113, exact bodies")
+    synced_all()
+    after = {k: login_counts(k) for k in (1, 2, 3)}
+    grown = {k: sorted(v - before[k].get(s, 0) for s, v in after[k].items()
+                       if v != before[k].get(s, 0)) for k in (1, 2, 3)}
+    check(all(g == [1, 1, 1] for g in grown.values()) and
+          after[1] == after[2] == after[3],
+          "one failure more in each of the three scopes, the same on every DB "
+          "node: %s" % grown)
+    aid = account_id(a)
+    audit = {k: int(sql(k, "SELECT COUNT(*) FROM audit_log WHERE side = 0 AND "
+                        "account_id = %d AND action = 'login' AND result = "
+                        "'failure' AND error_code = '003'" % aid)[0][0])
+             for k in (1, 2, 3)}
+    check(set(audit.values()) == {PAIR_MAX - 1 + counts["003"]},
+          "every 401 audited on every DB node: %s" % audit)
+    LOST["races"] += 1
+    if counts["003"] > 1:
+        # two attempts read the same count and both stored it plus one
+        LOST["updates"] += counts["003"] - 1
+        LOST["rounds"] += 1
+        note("wrong passwords: %d attempt(s) counted and lost by Galera"
+             % (counts["003"] - 1))
+
+    b = new_account("B")
+    code, _ = fresh_code("A", b)
+    r = req("A", "POST", "/multi-factor-auth-recovery-codes",
+            doc("multi-factor-auth-recovery-codes", {}), token=b.access,
+            headers={"X-MFA-Code": code})
+    check(r.status == 201, "a set of recovery codes made through A: %s" % r)
+    rc = r.json["data"]["attributes"]["codes"][0] if r.status == 201 else "-"
+    toks = [tokens_of(sign_in("AB"[i % 2], b))[0] for i in range(20)]
+    used_mails = mails_with(b.mail, RECOVERY_USED)
+    rs = parallel([(("AB"[i % 2], "PATCH", b.path),
+                    {"body": doc("customers", {"firstName": "Saved%d" % i}),
+                     "token": t, "headers": {"X-MFA-Code": rc}})
+                   for i, t in enumerate(toks)])
+    counts = Counter(r.code for r in rs)
+    note("one recovery code, 20 requests over A and B: %s" % dict(counts))
+    check(counts["200"] == 1 and set(counts) <= {"200", "5901", "5911"} and all(
+        error_is(r, 403, "5901", D_5901) or error_is(r, 429, "5911", D_5911)
+        for r in rs if r.code != "200"),
+        "exactly one 200; the others 403 5901 or 429 5911 (exact bodies)")
+    synced_all()
+    used = {k: int(sql(k, "SELECT COUNT(*) FROM mfa_recovery_codes WHERE side = 0"
+                       " AND account_id = %d AND used_at <> 0" % account_id(b, k))[0][0])
+            for k in (1, 2, 3)}
+    time.sleep(0.5)
+    check(set(used.values()) == {1} and
+          mails_with(b.mail, RECOVERY_USED) - used_mails == 1,
+          "one slot used on every DB node (%s), one \"%s\" mail" % (used,
+                                                                  RECOVERY_USED))
+
+
 def proof_sync_wait_cost():
     """The cost of db_wsrep_sync_wait = 1: 300 sequential reads through web
     A, with 1 and with 0, two rounds each (printed, not asserted)."""
@@ -1139,6 +1238,7 @@ PROOFS = [("one_code", proof_one_code), ("wrong_codes", proof_wrong_codes),
           ("single_writer", proof_single_writer),
           ("commit_conflict", proof_commit_conflict),
           ("causal", proof_causal), ("send_limits", proof_send_limits),
+          ("one_use", proof_one_use),
           ("sync_wait_cost", proof_sync_wait_cost),
           ("db_node_killed", proof_db_node_killed),
           ("web_db_node_down", proof_web_db_node_down),

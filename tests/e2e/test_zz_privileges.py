@@ -39,6 +39,7 @@ EXPECTED = {
     "schema_migrations": {"SELECT"},
     "signup_limits": {"SELECT", "INSERT", "UPDATE"},
     "code_mails": {"SELECT", "INSERT", "DELETE"},
+    "code_recipients": {"SELECT", "INSERT", "UPDATE"},
     "mail_outbox": DML,
     "idempotency_keys": DML,
     "webauthn_users": {"SELECT", "INSERT", "DELETE"},
