@@ -832,7 +832,7 @@ def proof_one_use():
     r = req("A", "POST", "/multi-factor-auth-recovery-codes",
             doc("multi-factor-auth-recovery-codes", {}), token=b.access,
             headers={"X-MFA-Code": code})
-    check(r.status == 201, "a set of recovery codes made through A: %s" % r)
+    check(r.status == 201, "a set of recovery codes made through A: %d" % r.status)
     rc = r.json["data"]["attributes"]["codes"][0] if r.status == 201 else "-"
     toks = [tokens_of(sign_in("AB"[i % 2], b))[0] for i in range(20)]
     used_mails = mails_with(b.mail, RECOVERY_USED)
@@ -855,6 +855,7 @@ def proof_one_use():
           mails_with(b.mail, RECOVERY_USED) - used_mails == 1,
           "one slot used on every DB node (%s), one \"%s\" mail" % (used,
                                                                   RECOVERY_USED))
+    stored_as_answered(b, counts, "one recovery code")
 
 
 def proof_sync_wait_cost():
