@@ -2953,10 +2953,18 @@ db_idem_forget(const unsigned char key[HASH_BYTES], time_t old)
 	    V_INT(old)));
 }
 
+/* Housekeeping: sent again by a unit of work run again, harmlessly, so it
+ * does not count among the request's commits (db_committed()): a conflict
+ * later in the request still runs the unit again instead of answering
+ * 503 (a cluster node's conflict on the key's row, contract §9.9). */
 int
 db_idem_purge(time_t old)
 {
-	return q_run(S_IDEM_PURGE, ARGS(V_INT(old)));
+	int	 kept = commits, rc;
+
+	rc = q_run(S_IDEM_PURGE, ARGS(V_INT(old)));
+	commits = kept;
+	return rc;
 }
 
 /* 1 got it, 0 still held by another after wait seconds, DB_ERR. */
