@@ -5,7 +5,7 @@ Three Galera nodes; web node A on DB node 1, web node B on DB node 2; DB
 node 3 serves no web node. Each proof prints its figures and counts its
 checks; the last line is "N passed, M failed". CLUSTER_ONLY=name,... runs
 only those proofs (names: one_code, wrong_codes, single_writer, commit_conflict, causal,
-send_limits, one_use, sync_wait_cost, db_node_killed, web_db_node_down,
+send_limits, one_use, one_key, sync_wait_cost, db_node_killed, web_db_node_down,
 web_node_killed); CLUSTER_ROUNDS=n runs one_code's race n times (default 1).
 
 Environment (set by run.sh): CLUSTER_DIR, CLUSTER_PORT, GLUE_ROOT.
@@ -858,6 +858,37 @@ def proof_one_use():
     stored_as_answered(b, counts, "one recovery code")
 
 
+def proof_one_key():
+    """One Idempotency-Key sent with 8 address creations at once over A and B,
+    3 rounds: one address on every DB node, every answer the same 201 or 409
+    117, nothing else (the key's row is written in the address's commit; the
+    named lock is a node's own, contract §9.9 5.)."""
+    set_conf(protected_storefront="customers,customer-password")
+    try:
+        for k in range(3):
+            a = new_account("A")
+            key = uuid.uuid4().hex
+            body = doc("addresses", {"firstName": "Erika", "lastName": "Mustermann",
+                                     "address1": "Julie-Wolfthorn-Strasse 1",
+                                     "zipCode": "10115", "city": "Berlin",
+                                     "iso2Code": "DE"})
+            rs = parallel([(("AB"[i % 2], "POST", a.path + "/addresses"),
+                            {"body": body, "token": a.access,
+                             "headers": {"Idempotency-Key": key}}) for i in range(8)])
+            counts = Counter(r.code for r in rs)
+            ids = {r.json["data"]["id"] for r in rs if r.status == 201}
+            synced_all()
+            rows = {n: int(sql(n, "SELECT COUNT(*) FROM addresses WHERE customer_id = %d"
+                               % account_id(a, n))[0][0]) for n in (1, 2, 3)}
+            note("round %d: %s" % (k + 1, dict(counts)))
+            check(set(counts) <= {"201", "117"} and len(ids) == 1 and
+                  set(rows.values()) == {1},
+                  "round %d: answers 201 (one id) or 409 117, one address on every "
+                  "DB node: %s" % (k + 1, rows))
+    finally:
+        set_conf(protected_storefront="customers,customer-password,addresses")
+
+
 def proof_sync_wait_cost():
     """The cost of db_wsrep_sync_wait = 1: 300 sequential reads through web
     A, with 1 and with 0, two rounds each (printed, not asserted)."""
@@ -1239,7 +1270,7 @@ PROOFS = [("one_code", proof_one_code), ("wrong_codes", proof_wrong_codes),
           ("single_writer", proof_single_writer),
           ("commit_conflict", proof_commit_conflict),
           ("causal", proof_causal), ("send_limits", proof_send_limits),
-          ("one_use", proof_one_use),
+          ("one_use", proof_one_use), ("one_key", proof_one_key),
           ("sync_wait_cost", proof_sync_wait_cost),
           ("db_node_killed", proof_db_node_killed),
           ("web_db_node_down", proof_web_db_node_down),
