@@ -260,9 +260,10 @@ login_take_back(struct req *r, int clear)
  * whose password was not found wrong, and whose giving back was not
  * committed with its work (undone: that work was rolled back), is given
  * back in every scope on its own: a request refused for anything else (a
- * second factor at sign-in, the MFA guard, a field, a conflict) leaves the
- * counts as it found them.  An attempt cut short by the database stays
- * counted (contract §3.6).
+ * second factor at sign-in, the MFA guard, a field) leaves the counts as
+ * it found them.  An attempt cut short by the database (or by a conflict
+ * whose retries are spent: the statement is refused here) stays counted
+ * (contract §3.6).
  */
 void
 auth_attempt_end(struct req *r, int undone)
