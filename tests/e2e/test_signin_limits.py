@@ -17,11 +17,12 @@ import os
 import subprocess
 import tempfile
 import threading
+import time
 import urllib.parse
 
 import pytest
 
-from conftest import (INSTANCE, D_TOO_MANY_LOGINS, api, assert_error,
+from conftest import (INSTANCE, D_TOO_MANY_LOGINS, api, assert_error, customer_attrs,
                       assert_login_failed, check_token_resource, db_query, doc,
                       login, new_customer, unique_email)
 from backend_helpers import (BE, OD_LIMIT, new_user, sign_in, user_patch)
@@ -601,6 +602,43 @@ def test_customer_password_success_is_audited_and_clears_the_counts():
     r = api("PATCH", path, cp_body("n3w-Passw0rd!", "an0ther-Passw0rd"),
             token=c.access)
     assert r.status == 429, r.describe()
+
+
+SLOW_HASH = "password_iterations = 16\npassword_memory_kib = 65536"
+
+
+def test_a_right_password_gives_back_only_its_own_count():
+    """A sign-in's attempt counted on the address, then another attempt's
+    failure counted there while the first one's (slow) Argon2id check runs:
+    the right password takes back one failure, not the row as it found it
+    (that would erase the other's) and not nothing (that would keep its
+    own).  The customer's hash is made with heavy parameters so that the
+    check outlasts the other attempt."""
+    conf = config_with(SLOW_HASH)
+    attrs = customer_attrs()
+    r = cgi(_bin("customers"), "POST", "/customers",
+            json.dumps(doc("customers", attrs)).encode(), "10.19.0.1",
+            config=conf)
+    assert r.status == 201, r.describe()
+    a = "10.19.0.2"
+    out = {}
+    t = threading.Thread(target=lambda: out.setdefault("r", sf_login(
+        attrs["email"], attrs["password"], a, config=conf)))
+    t.start()
+    deadline = time.monotonic() + 30
+    while not scopes() and time.monotonic() < deadline:
+        time.sleep(0.01)            # the first attempt's count is in
+    counted = scopes()
+    assert sorted(counted.values()) == [1, 1, 1], counted
+    wrong(unique_email("other"), a)         # counts on the same address
+    assert len(scopes()) == 5 and t.is_alive(), \
+        "the check ended before the other attempt: %r" % scopes()
+    t.join(60)
+    assert_tokens(out["r"])
+    # the first attempt's account and pair rows are gone; the address keeps
+    # the other attempt's failure, which has its own name and pair rows
+    assert sorted(scopes().values()) == [1, 1, 1], scopes()
+    assert len(set(scopes()) & set(counted)) == 1, (counted, scopes())
 
 
 def password_burst(c, a, headers=None, side="storefront"):
