@@ -187,43 +187,37 @@ login_limited(const struct req *r, const struct login_failures *lf,
  * An attempt counted before its password is checked (contract §3.6):
  * under the locks of its three scopes' rows the limits are checked and,
  * when none holds, the attempt is counted as a failure, so that a
- * parallel attempt sees it while this one's Argon2id work runs.  Outside
- * a unit of work the count commits at once (the locks are held for a few
- * statements, not for the password check): a sign-in, and a password
- * check counted before the MFA guard (auth_password_count()).  Inside one
- * (a caller that opened a unit first) it joins the unit, whose locks are
- * held until it ends.  A right password takes it back in the work it
+ * parallel attempt sees it while this one's Argon2id work runs.  It
+ * commits at once, in a transaction of its own (the locks are held for a
+ * few statements, not for the password check): a sign-in's, or a password
+ * check's counted before the MFA guard opens the unit of work
+ * (auth_password_count()).  A right password takes it back in the work it
  * lets through (login_take_back()); a request refused for anything else
  * gives it back when it ends (auth_attempt_end()).  The attempt is kept in
- * r->login: a unit of work run again after a conflict does not count a
- * committed attempt twice.  0: counted; 1: limited (r->login.limited,
- * .retry), nothing written; -1: database error, nothing counted.
+ * r->login: a unit of work run again after a conflict does not count it
+ * twice.  0: counted; 1: limited (r->login.limited, .retry), nothing
+ * written; -1: database error, nothing counted.
  */
 static int
 login_count(struct req *r, const struct login_scopes *sc)
 {
 	struct login_attempt *at = &r->login;
-	int		 own = !db_in_transaction();
 
-	if (at->committed)
+	if (at->counted)	/* a unit of work run again */
 		return 0;
 	at->sc = *sc;
-	if ((own && db_begin() != 0) ||
-	    db_login_failures_lock(sc, &at->before) != 0)
+	if (db_begin() != 0 || db_login_failures_lock(sc, &at->before) != 0)
 		goto fail;
 	if (login_limited(r, &at->before, &at->retry) != 0) {
-		/* Inside a unit of work too: a refusal ends it, so that a
-		 * code the MFA guard accepted stays unspent. */
 		db_rollback();
 		at->limited = 1;
 		return 1;
 	}
 	if (db_login_failure_add(sc, r->now, r->now - cfg.login_window,
 	    r->now - cfg.login_account_window, &at->after) != 0 ||
-	    (own && db_commit_step() != 0))
+	    db_commit_step() != 0)
 		goto fail;
 	at->counted = 1;
-	at->committed = own;
 	return 0;
 fail:
 	db_rollback();
@@ -280,7 +274,7 @@ auth_attempt_end(struct req *r, int undone)
 		    "counted");
 		return;
 	}
-	at->counted = at->committed = 0;
+	at->counted = 0;
 }
 
 /*
@@ -308,24 +302,19 @@ auth_password_count(struct req *r)
 }
 
 /*
- * The password was wrong: the failure's audit row (account, action, err).
- * A committed count stands (contract §9.3: the count is made before the
- * check, the row after it).  One counted inside a unit of work is rolled
- * back with the unit, so that a code the MFA guard accepted stays
- * unspent, and counted again on its own with its row, in one
- * transaction.  0, or -1.
+ * The password was wrong: its count stands (contract §9.3: the count is
+ * made before the check, the failure's audit row after it), and the
+ * request's unit of work, if one is open, ends here, so that a code the
+ * MFA guard accepted stays unspent.  The row (account, action, err) on
+ * its own.  0, or -1.
  */
 static int
 login_failed(struct req *r, long long account, const char *action,
     enum err e)
 {
-	struct login_attempt *at = &r->login;
-
-	at->failed = 1;
+	r->login.failed = 1;
 	db_rollback();
-	if (db_begin() != 0 || (!at->committed &&
-	    db_login_failure_add(&at->sc, r->now, r->now - cfg.login_window,
-	    r->now - cfg.login_account_window, &at->after) != 0) ||
+	if (db_begin() != 0 ||
 	    audit(r, r->side, account, 0, action, NULL, e) != 0)
 		goto fail;
 	fault_point("login-failure-stored");
@@ -350,14 +339,15 @@ auth_password_check(struct req *r, const char *hash, const char *password,
     long *retry)
 {
 	struct login_attempt *at = &r->login;
-	struct login_scopes sc;
 
-	/* Counted before the guard (auth_password_count()), or here. */
-	login_scopes(r, r->acct.id, NULL, &sc);
-	if (!at->counted && !at->limited && login_count(r, &sc) < 0)
+	/* Counted before the guard (auth_password_count(), R_PASSWORD). */
+	if (!at->counted && !at->limited) {
+		log_err("password check: no attempt counted (route without "
+		    "R_PASSWORD?)");
 		return -1;
+	}
 	if (at->limited) {
-		db_rollback();		/* the guard's work, see login_count() */
+		db_rollback();		/* the guard's work stays undone */
 		(void)audit(r, r->side, r->acct.id, 0, "password_check", NULL,
 		    E_LOGIN_LIMIT);
 		*retry = at->retry;

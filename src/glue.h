@@ -377,10 +377,9 @@ int	 db_login_failure_take_back(const struct login_scopes *,
 struct login_attempt {
 	struct login_scopes sc;
 	struct login_failures before, after;	/* the rows around its count */
-	int		 counted;	/* in the rows (committed, or in the
-					   open unit of work) */
-	int		 committed;	/* on its own: a unit run again after
-					   a conflict does not count it again */
+	int		 counted;	/* committed in the rows, not given
+					   back: a unit run again after a
+					   conflict does not count it again */
 	int		 limited;	/* refused by the limits, nothing
 					   counted; retry: Retry-After */
 	long		 retry;
